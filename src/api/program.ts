@@ -1,0 +1,184 @@
+/**
+ * Programs: a small JSON op graph over named inputs. The same form runs in `ctx.run`, in pool batch jobs and
+ * in the HTTP service, so it is plain data (no functions) and validated before anything is evaluated.
+ *
+ * {
+ *   "inputs": { "x": "vector", "w": "plain" },
+ *   "steps": [
+ *     { "out": "y", "op": "matvec", "args": ["x"], "matrix": [[1, 2], [3, 4]] },
+ *     { "out": "z", "op": "polyval", "args": ["y"], "coeffs": [0.5, 0.25] }
+ *   ],
+ *   "outputs": ["z"]
+ * }
+ */
+import { HeftyError } from '../errors.ts';
+
+/** vector: an encrypted vector; plain: a plaintext number vector; scalar: one number; matrix: rows of numbers. */
+export type InputKind = 'vector' | 'plain' | 'scalar' | 'matrix';
+
+/** An operand reference: a named input/step value, or an inline constant. */
+export type Operand = string | { const: number | readonly number[] };
+
+export type Step =
+  | { out: string; op: 'add' | 'sub' | 'mul' | 'dot'; args: readonly [Operand, Operand]; reusable?: boolean }
+  | { out: string; op: 'negate' | 'square' | 'sum'; args: readonly [string]; reusable?: boolean }
+  | { out: string; op: 'rotate'; args: readonly [string]; steps: number; reusable?: boolean }
+  | { out: string; op: 'polyval'; args: readonly [string]; coeffs: readonly number[]; reusable?: boolean }
+  | { out: string; op: 'matvec'; args: readonly [string]; matrix: string | readonly (readonly number[])[]; reusable?: boolean };
+
+export type StepOp = Step['op'];
+
+export interface Program {
+  readonly inputs: Readonly<Record<string, InputKind>>;
+  readonly steps: readonly Step[];
+  readonly outputs: readonly string[];
+}
+
+export const PROGRAM_LIMITS = {
+  maxSteps: 256,
+  maxInputs: 64,
+  maxPolyDegree: 31,
+  maxMatrixRows: 1024,
+  maxConstLength: 1 << 16,
+  maxNameLength: 64,
+} as const;
+
+const NAME = /^[A-Za-z_][A-Za-z0-9_.-]*$/;
+const INPUT_KINDS: readonly InputKind[] = ['vector', 'plain', 'scalar', 'matrix'];
+const BINARY_OPS = new Set(['add', 'sub', 'mul', 'dot']);
+const UNARY_OPS = new Set(['negate', 'square', 'sum', 'rotate', 'polyval', 'matvec']);
+
+function bad(message: string): never {
+  throw new HeftyError('E_BAD_PROGRAM', message);
+}
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+function checkName(name: unknown, what: string): string {
+  if (typeof name !== 'string' || name.length > PROGRAM_LIMITS.maxNameLength || !NAME.test(name)) {
+    bad(`${what} must be a name matching ${NAME} (at most ${PROGRAM_LIMITS.maxNameLength} characters)`);
+  }
+  return name;
+}
+
+function checkFiniteArray(value: unknown, what: string, maxLength: number): readonly number[] {
+  if (!Array.isArray(value) || value.length === 0 || value.length > maxLength) {
+    bad(`${what} must be a non-empty array of at most ${maxLength} numbers`);
+  }
+  for (const v of value) if (typeof v !== 'number' || !Number.isFinite(v)) bad(`${what} must hold finite numbers`);
+  return value as number[];
+}
+
+/** What kind of value each name holds while the program runs. */
+type ValueKind = InputKind;
+
+function operandKind(operand: unknown, kinds: Map<string, ValueKind>, where: string): ValueKind {
+  if (typeof operand === 'string') {
+    const kind = kinds.get(operand);
+    if (kind === undefined) bad(`${where}: unknown value "${operand}"`);
+    return kind;
+  }
+  if (isRecord(operand) && 'const' in operand && Object.keys(operand).length === 1) {
+    const c = operand.const;
+    if (typeof c === 'number') {
+      if (!Number.isFinite(c)) bad(`${where}: constants must be finite`);
+      return 'scalar';
+    }
+    checkFiniteArray(c, `${where}: const`, PROGRAM_LIMITS.maxConstLength);
+    return 'plain';
+  }
+  return bad(`${where}: an operand is a value name or {"const": number | number[]}`);
+}
+
+/**
+ * Checks shape, names, references and limits; returns the program typed. Everything that can be decided
+ * without data is decided here, so evaluation errors are about data (lengths, levels, keys) only.
+ */
+export function validateProgram(input: unknown): Program {
+  if (!isRecord(input)) bad('a program is an object with inputs, steps and outputs');
+  const { inputs, steps, outputs } = input;
+  if (!isRecord(inputs)) bad('program.inputs must be an object of name → kind');
+  if (!Array.isArray(steps)) bad('program.steps must be an array');
+  if (!Array.isArray(outputs) || outputs.length === 0) bad('program.outputs must be a non-empty array of names');
+  const inputNames = Object.keys(inputs);
+  if (inputNames.length > PROGRAM_LIMITS.maxInputs) bad(`at most ${PROGRAM_LIMITS.maxInputs} inputs`);
+  if (steps.length > PROGRAM_LIMITS.maxSteps) bad(`at most ${PROGRAM_LIMITS.maxSteps} steps`);
+
+  const kinds = new Map<string, ValueKind>();
+  for (const name of inputNames) {
+    checkName(name, 'input name');
+    const kind = inputs[name];
+    if (!INPUT_KINDS.includes(kind as InputKind)) bad(`input "${name}" kind must be one of ${INPUT_KINDS.join(', ')}`);
+    kinds.set(name, kind as InputKind);
+  }
+
+  steps.forEach((raw, index) => {
+    const where = `step ${index}`;
+    if (!isRecord(raw)) bad(`${where} must be an object`);
+    const out = checkName(raw.out, `${where}.out`);
+    if (kinds.has(out)) bad(`${where}: "${out}" is already defined`);
+    const op = raw.op;
+    if (typeof op !== 'string' || !(BINARY_OPS.has(op) || UNARY_OPS.has(op))) bad(`${where}: unknown op ${JSON.stringify(op)}`);
+    if (!Array.isArray(raw.args)) bad(`${where}.args must be an array`);
+    const arity = BINARY_OPS.has(op) ? 2 : 1;
+    if (raw.args.length !== arity) bad(`${where}: ${op} takes ${arity} argument(s)`);
+    const argKinds = raw.args.map((a: unknown) => operandKind(a, kinds, where));
+    if (argKinds[0] !== 'vector') bad(`${where}: the first argument of ${op} must be an encrypted vector`);
+    if (arity === 2 && argKinds[1] === 'matrix') bad(`${where}: ${op} does not take a matrix`);
+    if (arity === 1 && typeof raw.args[0] !== 'string') bad(`${where}: the argument of ${op} must be a value name`);
+    if (raw.reusable !== undefined && typeof raw.reusable !== 'boolean') bad(`${where}.reusable must be a boolean`);
+    switch (op) {
+      case 'rotate':
+        if (!Number.isSafeInteger(raw.steps)) bad(`${where}: rotate needs an integer "steps"`);
+        break;
+      case 'polyval':
+        checkFiniteArray(raw.coeffs, `${where}.coeffs`, PROGRAM_LIMITS.maxPolyDegree + 1);
+        break;
+      case 'matvec':
+        if (typeof raw.matrix === 'string') {
+          if (kinds.get(raw.matrix) !== 'matrix') bad(`${where}: "${raw.matrix}" is not a matrix input`);
+        } else {
+          checkMatrix(raw.matrix, `${where}.matrix`);
+        }
+        break;
+    }
+    kinds.set(out, 'vector');
+  });
+
+  for (const name of outputs) {
+    if (typeof name !== 'string' || kinds.get(name) !== 'vector') bad(`output "${String(name)}" is not an encrypted value`);
+  }
+  return input as unknown as Program;
+}
+
+/** Checks a plaintext matrix: rows × columns of finite numbers, rectangular. */
+export function checkMatrix(value: unknown, what: string): readonly (readonly number[])[] {
+  if (!Array.isArray(value) || value.length === 0 || value.length > PROGRAM_LIMITS.maxMatrixRows) {
+    bad(`${what} must be a non-empty array of at most ${PROGRAM_LIMITS.maxMatrixRows} rows`);
+  }
+  const width = Array.isArray(value[0]) ? value[0].length : 0;
+  for (const row of value) {
+    checkFiniteArray(row, `${what} row`, PROGRAM_LIMITS.maxConstLength);
+    if ((row as unknown[]).length !== width) bad(`${what} rows must all have the same length`);
+  }
+  return value as number[][];
+}
+
+/**
+ * Rotation steps a program needs galois keys for. Sums, dot products and matvec rotate by powers of two
+ * (below slotCount); `rotate` needs its own step. Servers generate or demand exactly these keys.
+ */
+export function programGaloisSteps(program: Program, slotCount: number): number[] {
+  const steps = new Set<number>();
+  for (const step of program.steps) {
+    if (step.op === 'sum' || step.op === 'dot' || step.op === 'matvec') {
+      for (let s = 1; s < slotCount; s *= 2) steps.add(s);
+    } else if (step.op === 'rotate') {
+      const normalized = ((step.steps % slotCount) + slotCount) % slotCount;
+      if (normalized !== 0) steps.add(normalized);
+    }
+  }
+  return [...steps].sort((a, b) => a - b);
+}
