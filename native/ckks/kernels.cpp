@@ -1,0 +1,95 @@
+#include "kernels.h"
+
+#include <algorithm>
+
+#include "../rlwe/thread_pool.h"
+
+namespace hefty::ckks {
+
+namespace {
+
+using rlwe::Mod;
+using rlwe::u128;
+
+// Below this many words per task, splitting across threads costs more than it saves.
+constexpr std::size_t kMinParallelWords = 1 << 14;
+
+template <typename RowFn>
+void for_each_row(const RingTools& ring, std::size_t L, std::size_t polys, RowFn&& fn) {
+  const std::size_t n = ring.n();
+  const std::size_t tasks = L * polys;
+  if (tasks * n < 2 * kMinParallelWords) {
+    for (std::size_t t = 0; t < tasks; t++) fn(t / L, t % L);
+    return;
+  }
+  rlwe::parallel_for(tasks, [&](std::size_t t) { fn(t / L, t % L); });
+}
+
+}  // namespace
+
+void add_polys(const RingTools& ring, std::size_t L, std::size_t polys, const u64* a, const u64* b, u64* out) {
+  const std::size_t n = ring.n();
+  for_each_row(ring, L, polys, [&](std::size_t p, std::size_t j) {
+    const u64 q = ring.mod(j).q;
+    const std::size_t off = (p * L + j) * n;
+    for (std::size_t i = 0; i < n; i++) {
+      const u64 s = a[off + i] + b[off + i];
+      out[off + i] = s >= q ? s - q : s;
+    }
+  });
+}
+
+void sub_polys(const RingTools& ring, std::size_t L, std::size_t polys, const u64* a, const u64* b, u64* out) {
+  const std::size_t n = ring.n();
+  for_each_row(ring, L, polys, [&](std::size_t p, std::size_t j) {
+    const u64 q = ring.mod(j).q;
+    const std::size_t off = (p * L + j) * n;
+    for (std::size_t i = 0; i < n; i++) {
+      const u64 d = a[off + i] + q - b[off + i];
+      out[off + i] = d >= q ? d - q : d;
+    }
+  });
+}
+
+void negate_polys(const RingTools& ring, std::size_t L, std::size_t polys, const u64* a, u64* out) {
+  const std::size_t n = ring.n();
+  for_each_row(ring, L, polys, [&](std::size_t p, std::size_t j) {
+    const u64 q = ring.mod(j).q;
+    const std::size_t off = (p * L + j) * n;
+    for (std::size_t i = 0; i < n; i++) {
+      const u64 x = a[off + i];
+      out[off + i] = x == 0 ? 0 : q - x;
+    }
+  });
+}
+
+void multiply_polys_by(const RingTools& ring, std::size_t L, std::size_t polys, const u64* a, const u64* m, u64* out) {
+  const std::size_t n = ring.n();
+  for_each_row(ring, L, polys, [&](std::size_t p, std::size_t j) {
+    const Mod& mod = ring.mod(j);
+    const std::size_t off = (p * L + j) * n;
+    const u64* mr = m + j * n;
+    for (std::size_t i = 0; i < n; i++) out[off + i] = mod.reduce(static_cast<u128>(a[off + i]) * mr[i]);
+  });
+}
+
+void tensor(const RingTools& ring, std::size_t L, const u64* a, std::size_t s1, const u64* b, std::size_t s2, u64* out) {
+  const std::size_t n = ring.n();
+  const std::size_t out_size = s1 + s2 - 1;
+  for_each_row(ring, L, out_size, [&](std::size_t k, std::size_t j) {
+    const Mod& mod = ring.mod(j);
+    u64* dst = out + (k * L + j) * n;
+    const std::size_t first = k >= s2 ? k - s2 + 1 : 0;
+    const std::size_t last = std::min(k, s1 - 1);
+    // At most 16 terms of < 2^122 each: the 128-bit sum cannot overflow.
+    for (std::size_t i = 0; i < n; i++) {
+      u128 acc = 0;
+      for (std::size_t x = first; x <= last; x++) {
+        acc += static_cast<u128>(a[(x * L + j) * n + i]) * b[((k - x) * L + j) * n + i];
+      }
+      dst[i] = mod.reduce(acc);
+    }
+  });
+}
+
+}  // namespace hefty::ckks

@@ -1,0 +1,111 @@
+#include "crypto_core.h"
+
+#include <cstring>
+#include <vector>
+
+#include "scratch.h"
+#include "thread_pool.h"
+
+namespace hefty::rlwe {
+
+void small_to_rows(const RingTools& ring, std::size_t L, const std::int64_t* values, u64* rows) {
+  const std::size_t n = ring.n();
+  for (std::size_t j = 0; j < L; j++) {
+    const u64 q = ring.mod(j).q;
+    u64* row = rows + j * n;
+    for (std::size_t i = 0; i < n; i++) {
+      const std::int64_t v = values[i];
+      row[i] = v >= 0 ? static_cast<u64>(v) % q : q - (static_cast<u64>(-v) % q);
+      if (row[i] == q) row[i] = 0;
+    }
+  }
+}
+
+void small_to_ntt_rows(const RingTools& ring, std::size_t L, const std::int64_t* values, u64* rows) {
+  small_to_rows(ring, L, values, rows);
+  parallel_for(L, [&](std::size_t j) { ring.ntt_forward(rows + j * ring.n(), j); });
+}
+
+void encrypt_zero_symmetric(const RingTools& ring, std::size_t L, const u64* secret, const u64* a, const std::int64_t* e,
+                            u64* c0) {
+  const std::size_t n = ring.n();
+  small_to_ntt_rows(ring, L, e, c0);
+  for (std::size_t j = 0; j < L; j++) {
+    const Mod& m = ring.mod(j);
+    const u64* s = secret + j * n;
+    const u64* ar = a + j * n;
+    u64* out = c0 + j * n;
+    for (std::size_t i = 0; i < n; i++) out[i] = m.neg(m.add(m.mul(ar[i], s[i]), out[i]));
+  }
+}
+
+void div_round_last_ntt(const RingTools& ring, std::size_t L, const u64* in, u64* out) {
+  const std::size_t n = ring.n();
+  const std::size_t last = L - 1;
+  ScratchBuffer last_row(n);
+  std::memcpy(last_row.data(), in + last * n, n * sizeof(u64));
+  ring.ntt_inverse(last_row.data(), last);
+  ring.shift_by_half(last_row.data(), last);
+  const u64* shifted = last_row.data();
+  parallel_for(last, [&](std::size_t i) {
+    ScratchBuffer scratch(n);
+    ring.round_drop_row(last, i, shifted, in + i * n, out + i * n, false, scratch.data());
+  });
+}
+
+void encrypt_zero_public(const RingTools& ring, std::size_t L_up, const u64* pk, const std::int64_t* u,
+                         const std::int64_t* e0, const std::int64_t* e1, u64* c0, u64* c1) {
+  const std::size_t n = ring.n();
+  const std::size_t k = ring.key_count();
+  // Every level's primes are a prefix of the key primes, so row j of the level is key row j (the key
+  // level's last row is the special prime).
+  std::vector<u64> u_ntt(L_up * n), poly(L_up * n);
+  small_to_ntt_rows(ring, L_up, u, u_ntt.data());
+  for (int which = 0; which < 2; which++) {
+    small_to_ntt_rows(ring, L_up, which == 0 ? e0 : e1, poly.data());
+    for (std::size_t j = 0; j < L_up; j++) {
+      const Mod& m = ring.mod(j);
+      const u64* pkr = pk + (which * k + j) * n;
+      const u64* ur = u_ntt.data() + j * n;
+      u64* out = poly.data() + j * n;
+      for (std::size_t i = 0; i < n; i++) out[i] = m.add(m.mul(pkr[i], ur[i]), out[i]);
+    }
+    u64* dst = which == 0 ? c0 : c1;
+    if (L_up == 1) {
+      std::memcpy(dst, poly.data(), n * sizeof(u64));
+    } else {
+      div_round_last_ntt(ring, L_up, poly.data(), poly.data());
+      std::memcpy(dst, poly.data(), (L_up - 1) * n * sizeof(u64));
+    }
+  }
+}
+
+void decrypt_ntt(const RingTools& ring, std::size_t L, const u64* ct, std::size_t size, const u64* secret, u64* m) {
+  const std::size_t n = ring.n();
+  parallel_for(L, [&](std::size_t j) {
+    const Mod& mod = ring.mod(j);
+    const u64* s = secret + j * n;
+    u64* out = m + j * n;
+    std::memcpy(out, ct + j * n, n * sizeof(u64));
+    ScratchBuffer power(n);
+    std::memcpy(power.data(), s, n * sizeof(u64));
+    for (std::size_t p = 1; p < size; p++) {
+      const u64* c = ct + (p * L + j) * n;
+      for (std::size_t i = 0; i < n; i++) out[i] = mod.add(out[i], mod.mul(c[i], power.data()[i]));
+      if (p + 1 < size) {
+        for (std::size_t i = 0; i < n; i++) power.data()[i] = mod.mul(power.data()[i], s[i]);
+      }
+    }
+  });
+}
+
+void add_key_switching_target(const RingTools& ring, std::size_t j, const u64* target_rows, u64* b) {
+  const std::size_t n = ring.n();
+  const Mod& m = ring.mod(j);
+  const u64 factor = m.reduce(ring.mod(ring.key_count() - 1).q);
+  const u64* t = target_rows + j * n;
+  u64* row = b + j * n;
+  for (std::size_t i = 0; i < n; i++) row[i] = m.add(row[i], m.mul(factor, t[i]));
+}
+
+}  // namespace hefty::rlwe

@@ -1,0 +1,99 @@
+#include "key_switch.h"
+
+#include <cstring>
+
+#include "op_error.h"
+#include "scratch.h"
+#include "thread_pool.h"
+
+namespace hefty::rlwe {
+
+namespace {
+
+// Products of values < 2^62 and key words < 2^61 stay below 2^123: 32 of them fit a 128-bit accumulator.
+constexpr std::size_t kLazyTerms = 32;
+
+}  // namespace
+
+void key_switch(const RingTools& ring, std::size_t L, const u64* target, const KSwitchKeyView& key, u64* c0, u64* c1,
+                bool replace_c1) {
+  const std::size_t n = ring.n();
+  const std::size_t k = ring.key_count();
+  const std::size_t special = k - 1;
+  if (L == 0 || L > special || key.entries.size() < L) fail("E_PARAMS_MISMATCH", "key-switching key does not fit this level");
+
+  // Step 1: every decomposition digit in coefficient form.
+  ScratchBuffer digits(L * n);
+  parallel_for(L, [&](std::size_t j) {
+    u64* d = digits.data() + j * n;
+    std::memcpy(d, target + j * n, n * sizeof(u64));
+    ring.ntt_inverse(d, j);
+  });
+
+  // Step 2: inner products with the key for each output modulus (L data primes, then P).
+  ScratchBuffer products(2 * (L + 1) * n);
+  parallel_for(L + 1, [&](std::size_t out) {
+    const std::size_t prime = out < L ? out : special;
+    const Mod& m = ring.mod(prime);
+    ScratchBuffer digit(n);
+    ScratchU128 acc0(n), acc1(n);
+    std::memset(acc0.data(), 0, n * sizeof(u128));
+    std::memset(acc1.data(), 0, n * sizeof(u128));
+    for (std::size_t j = 0; j < L; j++) {
+      const u64* x;
+      if (j == prime) {
+        x = target + j * n;
+      } else {
+        const u64* src = digits.data() + j * n;
+        u64* dst = digit.data();
+        if (ring.mod(j).q > m.q) {
+          for (std::size_t i = 0; i < n; i++) dst[i] = m.reduce(src[i]);
+        } else {
+          std::memcpy(dst, src, n * sizeof(u64));
+        }
+        ring.ntt_forward(dst, prime);
+        x = dst;
+      }
+      const u64* key0 = key.entries[j] + prime * n;
+      const u64* key1 = key.entries[j] + (k + prime) * n;
+      u128* a0 = acc0.data();
+      u128* a1 = acc1.data();
+      for (std::size_t i = 0; i < n; i++) {
+        a0[i] += static_cast<u128>(x[i]) * key0[i];
+        a1[i] += static_cast<u128>(x[i]) * key1[i];
+      }
+      if ((j + 1) % kLazyTerms == 0) {
+        for (std::size_t i = 0; i < n; i++) {
+          a0[i] = m.reduce(a0[i]);
+          a1[i] = m.reduce(a1[i]);
+        }
+      }
+    }
+    u64* p0 = products.data() + out * n;
+    u64* p1 = products.data() + (L + 1 + out) * n;
+    for (std::size_t i = 0; i < n; i++) {
+      p0[i] = m.reduce(acc0.data()[i]);
+      p1[i] = m.reduce(acc1.data()[i]);
+    }
+  });
+
+  // Step 3: divide by P with rounding and add to (c0, c1).
+  u64* last0 = products.data() + L * n;
+  u64* last1 = products.data() + (2 * L + 1) * n;
+  parallel_for(2, [&](std::size_t poly) {
+    u64* last = poly == 0 ? last0 : last1;
+    ring.ntt_inverse(last, special);
+    ring.shift_by_half(last, special);
+  });
+  parallel_for(2 * L, [&](std::size_t task) {
+    const std::size_t poly = task / L;
+    const std::size_t i = task % L;
+    ScratchBuffer scratch(n);
+    const u64* last = poly == 0 ? last0 : last1;
+    const u64* acc = products.data() + (poly * (L + 1) + i) * n;
+    u64* out = (poly == 0 ? c0 : c1) + i * n;
+    ring.round_drop_row(special, i, last, acc, out, !(poly == 1 && replace_c1), scratch.data());
+  });
+}
+
+}  // namespace hefty::rlwe

@@ -1,0 +1,128 @@
+#include "ntt_engine.h"
+
+#include "op_error.h"
+
+namespace hefty::rlwe {
+
+namespace {
+
+std::size_t reverse_bits(std::size_t x, int bits) {
+  std::size_t r = 0;
+  for (int b = 0; b < bits; b++) r |= ((x >> b) & 1) << (bits - 1 - b);
+  return r;
+}
+
+// The smallest primitive 2N-th root of unity mod q (spec §5).
+u64 minimal_root(const Mod& m, std::size_t n) {
+  const u64 q = m.q;
+  const u64 order = 2 * n;
+  if ((q - 1) % order != 0) fail("E_INVALID_PARAMS", "prime is not 1 mod 2N");
+  u64 root = 0;
+  for (u64 x = 2; x < q && root == 0; x++) {
+    const u64 r = m.pow(x, (q - 1) / order);
+    if (m.pow(r, n) == q - 1) root = r;
+  }
+  if (root == 0) fail("E_INVALID_PARAMS", "no primitive root");
+  // All primitive 2N-th roots are root^odd; take the minimum.
+  const u64 square = m.mul(root, root);
+  u64 best = root, current = root;
+  for (std::size_t i = 1; i < n; i++) {
+    current = m.mul(current, square);
+    if (current < best) best = current;
+  }
+  return best;
+}
+
+}  // namespace
+
+NttEngine::NttEngine(std::size_t n, const std::vector<u64>& primes) : n_(n) {
+  int logn = 0;
+  while ((std::size_t{1} << logn) < n) logn++;
+  for (u64 q : primes) {
+    const Mod m(q);
+    const u64 psi = minimal_root(m, n);
+    const u64 psi_inv = m.inv(psi);
+    Table t;
+    t.q = q;
+    t.roots.resize(n);
+    t.inv_roots.resize(n);
+    std::vector<u64> r(n), rinv(n);
+    r[0] = 1;
+    rinv[0] = 1;
+    u64 power = 1, inv_power = 1;
+    for (std::size_t i = 1; i < n; i++) {
+      power = m.mul(power, psi);
+      inv_power = m.mul(inv_power, psi_inv);
+      r[reverse_bits(i, logn)] = power;
+      rinv[reverse_bits(i - 1, logn) + 1] = inv_power;
+    }
+    for (std::size_t i = 0; i < n; i++) {
+      t.roots[i] = ShoupMul(r[i], q);
+      t.inv_roots[i] = ShoupMul(rinv[i], q);
+    }
+    const u64 n_inv = m.inv(m.reduce(static_cast<u64>(n)));
+    t.inv_n = ShoupMul(n_inv, q);
+    t.inv_n_last = ShoupMul(m.mul(rinv[n - 1], n_inv), q);
+    tables_.push_back(std::move(t));
+  }
+}
+
+void NttEngine::forward(u64* a, std::size_t prime) const {
+  const Table& t = tables_[prime];
+  const u64 q = t.q, two_q = 2 * q;
+  std::size_t k = 1;
+  for (std::size_t m = 1, gap = n_ / 2; m < n_; m *= 2, gap /= 2) {
+    for (std::size_t g = 0; g < m; g++) {
+      const ShoupMul w = t.roots[k++];
+      u64* x = a + 2 * g * gap;
+      u64* y = x + gap;
+      for (std::size_t j = 0; j < gap; j++) {
+        // Values stay in [0, 4q): x is brought to [0, 2q), w*y is in [0, 2q).
+        u64 u = x[j];
+        if (u >= two_q) u -= two_q;
+        const u64 v = w.lazy(y[j], q);
+        x[j] = u + v;
+        y[j] = u + two_q - v;
+      }
+    }
+  }
+  for (std::size_t j = 0; j < n_; j++) {
+    u64 v = a[j];
+    if (v >= two_q) v -= two_q;
+    if (v >= q) v -= q;
+    a[j] = v;
+  }
+}
+
+void NttEngine::inverse(u64* a, std::size_t prime) const {
+  const Table& t = tables_[prime];
+  const u64 q = t.q, two_q = 2 * q;
+  std::size_t k = 1;
+  std::size_t gap = 1;
+  for (std::size_t m = n_ / 2; m > 1; m /= 2, gap *= 2) {
+    for (std::size_t g = 0; g < m; g++) {
+      const ShoupMul w = t.inv_roots[k++];
+      u64* x = a + 2 * g * gap;
+      u64* y = x + gap;
+      for (std::size_t j = 0; j < gap; j++) {
+        // Values stay in [0, 2q).
+        const u64 u = x[j];
+        const u64 v = y[j];
+        u64 s = u + v;
+        if (s >= two_q) s -= two_q;
+        x[j] = s;
+        y[j] = w.lazy(u + two_q - v, q);
+      }
+    }
+  }
+  u64* x = a;
+  u64* y = a + gap;
+  for (std::size_t j = 0; j < gap; j++) {
+    const u64 u = x[j];
+    const u64 v = y[j];
+    x[j] = t.inv_n.apply(u + v, q);
+    y[j] = t.inv_n_last.apply(u + two_q - v, q);
+  }
+}
+
+}  // namespace hefty::rlwe

@@ -1,0 +1,52 @@
+#include "ring_tools.h"
+
+#include "ntt_engine.h"
+
+namespace hefty::rlwe {
+
+RingTools::RingTools(std::size_t n, const std::vector<u64>& key_primes)
+    : n_(n), ntt_(std::make_unique<NttEngine>(n, key_primes)) {
+  const std::size_t k = key_primes.size();
+  for (u64 q : key_primes) mods_.emplace_back(q);
+  inv_last_.resize(k);
+  half_last_.resize(k);
+  for (std::size_t last = 0; last < k; last++) {
+    for (std::size_t i = 0; i < last; i++) {
+      const Mod& m = mods_[i];
+      inv_last_[last].emplace_back(m.inv(m.reduce(key_primes[last])), m.q);
+      half_last_[last].push_back(m.reduce(key_primes[last] >> 1));
+    }
+  }
+}
+
+RingTools::~RingTools() = default;
+
+void RingTools::ntt_forward(u64* row, std::size_t i) const { ntt_->forward(row, i); }
+void RingTools::ntt_inverse(u64* row, std::size_t i) const { ntt_->inverse(row, i); }
+
+void RingTools::shift_by_half(u64* row, std::size_t last) const {
+  const Mod& m = mods_[last];
+  const u64 half = m.q >> 1;
+  for (std::size_t j = 0; j < n_; j++) row[j] = m.add(row[j], half);
+}
+
+void RingTools::round_drop_row(std::size_t last, std::size_t i, const u64* last_shifted, const u64* in, u64* out,
+                               bool accumulate, u64* scratch) const {
+  const Mod& m = mods_[i];
+  const u64 q = m.q;
+  const u64 half = half_last_[last][i];
+  const u64 q_last = mods_[last].q;
+  for (std::size_t j = 0; j < n_; j++) {
+    const u64 x = q_last > q ? m.reduce(last_shifted[j]) : last_shifted[j];
+    scratch[j] = m.sub(x, half);
+  }
+  ntt_forward(scratch, i);
+  const ShoupMul inv = inv_last_[last][i];
+  if (accumulate) {
+    for (std::size_t j = 0; j < n_; j++) out[j] = m.add(out[j], inv.apply(in[j] + q - scratch[j], q));
+  } else {
+    for (std::size_t j = 0; j < n_; j++) out[j] = inv.apply(in[j] + q - scratch[j], q);
+  }
+}
+
+}  // namespace hefty::rlwe

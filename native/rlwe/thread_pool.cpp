@@ -1,0 +1,115 @@
+#include "thread_pool.h"
+
+#include <algorithm>
+#include <exception>
+
+namespace hefty::rlwe {
+
+struct ThreadPool::Job {
+  const std::function<void(std::size_t)>* fn;
+  std::size_t count;
+  std::atomic<std::size_t> next{0};
+  std::atomic<std::size_t> finished{0};
+  std::size_t max_helpers = 0;  // workers allowed to join besides the caller
+  std::size_t helpers = 0;      // guarded by the pool mutex
+  std::mutex done_mutex;
+  std::condition_variable done;
+  std::exception_ptr error;
+};
+
+ThreadPool& ThreadPool::instance() {
+  static ThreadPool pool;
+  return pool;
+}
+
+ThreadPool::ThreadPool() = default;
+
+ThreadPool::~ThreadPool() { stop_workers(); }
+
+void ThreadPool::stop_workers() {
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    stopping_ = true;
+  }
+  wake_.notify_all();
+  for (auto& t : workers_) t.join();
+  workers_.clear();
+  stopping_ = false;
+}
+
+void ThreadPool::set_threads(std::size_t threads) {
+  if (threads == 0) threads = std::max<std::size_t>(1, std::thread::hardware_concurrency());
+  std::lock_guard<std::mutex> guard(mutex_);
+  threads_ = threads;
+  // Workers are only ever added; each job admits at most threads_ - 1 of them.
+  while (workers_.size() + 1 < threads) workers_.emplace_back([this] { worker_loop(); });
+}
+
+void ThreadPool::run_share(Job& job) {
+  for (;;) {
+    const std::size_t i = job.next.fetch_add(1);
+    if (i >= job.count) return;
+    try {
+      (*job.fn)(i);
+    } catch (...) {
+      std::lock_guard<std::mutex> lock(job.done_mutex);
+      if (!job.error) job.error = std::current_exception();
+    }
+    if (job.finished.fetch_add(1) + 1 == job.count) {
+      std::lock_guard<std::mutex> lock(job.done_mutex);
+      job.done.notify_all();
+    }
+  }
+}
+
+void ThreadPool::worker_loop() {
+  for (;;) {
+    std::shared_ptr<Job> job;
+    {
+      std::unique_lock<std::mutex> lock(mutex_);
+      wake_.wait(lock, [this] { return stopping_ || !queue_.empty(); });
+      if (stopping_) return;
+      job = queue_.front();
+      if (job->next.load() >= job->count || job->helpers >= job->max_helpers) {
+        queue_.pop_front();
+        continue;
+      }
+      job->helpers++;
+    }
+    run_share(*job);
+  }
+}
+
+void ThreadPool::parallel_for(std::size_t count, const std::function<void(std::size_t)>& fn) {
+  if (count == 0) return;
+  if (count == 1 || threads_.load() <= 1) {
+    for (std::size_t i = 0; i < count; i++) fn(i);
+    return;
+  }
+  auto job = std::make_shared<Job>();
+  job->fn = &fn;
+  job->count = count;
+  job->max_helpers = std::min(threads_.load(), count) - 1;
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    queue_.push_back(job);
+  }
+  wake_.notify_all();
+  run_share(*job);
+  {
+    std::unique_lock<std::mutex> lock(job->done_mutex);
+    job->done.wait(lock, [&] { return job->finished.load() == job->count; });
+  }
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    for (auto it = queue_.begin(); it != queue_.end(); ++it) {
+      if (*it == job) {
+        queue_.erase(it);
+        break;
+      }
+    }
+  }
+  if (job->error) std::rethrow_exception(job->error);
+}
+
+}  // namespace hefty::rlwe

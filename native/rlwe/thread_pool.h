@@ -1,0 +1,50 @@
+// A small process-wide pool for intra-op parallelism across RNS limbs. parallel_for may be called from any
+// thread, concurrently and recursively: the caller always works on its own job too, so nothing can deadlock.
+#pragma once
+#include <atomic>
+#include <condition_variable>
+#include <cstddef>
+#include <deque>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <thread>
+#include <vector>
+
+namespace hefty::rlwe {
+
+class ThreadPool {
+ public:
+  static ThreadPool& instance();
+
+  // Total parallelism including the calling thread; 1 runs everything inline. 0 means hardware cores.
+  void set_threads(std::size_t threads);
+  std::size_t threads() const { return threads_.load(); }
+
+  // Runs fn(0..count-1), possibly in parallel, and returns when all calls finished. Exceptions propagate
+  // (the first one thrown).
+  void parallel_for(std::size_t count, const std::function<void(std::size_t)>& fn);
+
+  ~ThreadPool();
+
+ private:
+  struct Job;
+  ThreadPool();
+  void worker_loop();
+  void stop_workers();
+  static void run_share(Job& job);
+
+  std::atomic<std::size_t> threads_{1};
+  std::mutex mutex_;
+  std::condition_variable wake_;
+  std::deque<std::shared_ptr<Job>> queue_;
+  std::vector<std::thread> workers_;
+  bool stopping_ = false;
+};
+
+// Convenience: ThreadPool::instance().parallel_for(...)
+inline void parallel_for(std::size_t count, const std::function<void(std::size_t)>& fn) {
+  ThreadPool::instance().parallel_for(count, fn);
+}
+
+}  // namespace hefty::rlwe
