@@ -1,0 +1,518 @@
+/**
+ * Batched negacyclic NTT and NTT-domain pointwise ops on a WebGPU device, bit-exact with SEAL's NTT (spec §5).
+ *
+ * A GpuNtt is a plan for one (N, RNS primes) pair: tables, constants and pipelines live on the device. Data
+ * lives in GpuPolyBatch buffers (polys × K × N, prime-major like hefty's u64 arrays) that stay on the device
+ * across any sequence of forward/inverse/add/sub/mul/mulAccumulate calls; commands are recorded and submitted
+ * together when a batch is read back (or on flush()). forwardHost/inverseHost are the one-shot form the native
+ * backend or pool calls: they chunk a host array, upload, transform and write the result back in place.
+ */
+import { HeftyError } from '../errors.ts';
+import { acquireGpu, gpuModeFromEnv, type GpuHandle, type GpuOptions } from './device.ts';
+import { montgomeryNegInverse, nttTables, shoupQuotient, log2Exact } from './ntt-tables.ts';
+import { wordBytes, type WordMode } from './wgsl-arith.ts';
+import {
+  MAX_TILE,
+  WORKGROUP_SIZE,
+  nttShader,
+  pointwiseShader,
+  tileSize,
+  type NttMutation,
+  type PointwiseOp,
+} from './wgsl-kernels.ts';
+
+export interface GpuNttConfig {
+  n: number;
+  moduli: readonly bigint[];
+  /** Force the 64-bit kernels even when every prime is below 2^31 (default: u32 when possible). */
+  wordMode?: WordMode;
+  /** Test-only: a deliberately broken kernel, to prove the tests catch wrong results. */
+  mutation?: NttMutation;
+}
+
+const PARAM_STRIDE = 256; // minUniformBufferOffsetAlignment
+const MAX_DISPATCH_ROWS = 65535; // maxComputeWorkgroupsPerDimension
+
+interface Pipelines {
+  nttLayout: GPUBindGroupLayout;
+  pointwiseLayout: GPUBindGroupLayout;
+  fwdGlobal: GPUComputePipeline;
+  fwdTile: GPUComputePipeline;
+  invGlobal: GPUComputePipeline;
+  invTile: GPUComputePipeline;
+  pointwise: Record<PointwiseOp, GPUComputePipeline>;
+}
+
+/** One device-resident batch of polys × K rows of N coefficients. */
+export class GpuPolyBatch {
+  readonly plan: GpuNtt;
+  readonly polys: number;
+  readonly buffer: GPUBuffer;
+  nttBindGroup: GPUBindGroup | undefined;
+  destroyed = false;
+
+  constructor(plan: GpuNtt, polys: number, buffer: GPUBuffer) {
+    this.plan = plan;
+    this.polys = polys;
+    this.buffer = buffer;
+  }
+
+  get rows(): number {
+    return this.polys * this.plan.moduli.length;
+  }
+
+  destroy(): void {
+    this.destroyed = true;
+    this.buffer.destroy();
+  }
+}
+
+export class GpuNtt {
+  readonly gpu: GpuHandle;
+  readonly n: number;
+  readonly moduli: readonly bigint[];
+  readonly wordMode: WordMode;
+  /** Largest batch (in polynomials) one device buffer can hold. */
+  readonly maxPolysPerBatch: number;
+  private readonly pipelines: Pipelines;
+  private readonly consts: GPUBuffer;
+  private readonly twiddles: GPUBuffer;
+  private readonly params: GPUBuffer;
+  private readonly paramSlots: Map<string, number>;
+  private readonly qWords: Uint32Array; // (lo, hi) per prime, for input validation
+  private encoder: GPUCommandEncoder | undefined;
+  private staging: GPUBuffer | undefined;
+  private timing: { querySet: GPUQuerySet; used: number; capacity: number } | undefined;
+
+  private constructor(gpu: GpuHandle, config: Required<Omit<GpuNttConfig, 'mutation'>>, pipelines: Pipelines) {
+    this.gpu = gpu;
+    this.n = config.n;
+    this.moduli = config.moduli;
+    this.wordMode = config.wordMode;
+    this.pipelines = pipelines;
+    const device = gpu.device;
+    const usage = gpu.flags.buffer;
+    const bytesPerRow = this.n * wordBytes(this.wordMode);
+    const maxRows = Math.min(MAX_DISPATCH_ROWS, Math.floor(device.limits.maxStorageBufferBindingSize / bytesPerRow));
+    this.maxPolysPerBatch = Math.floor(maxRows / this.moduli.length);
+    if (this.maxPolysPerBatch < 1) {
+      throw new HeftyError('E_UNSUPPORTED', `N=${this.n} with ${this.moduli.length} primes exceeds GPU buffer limits`);
+    }
+
+    const k = this.moduli.length;
+    const constWords: bigint[] = [];
+    const twiddleWords: bigint[] = [];
+    const bits = this.wordMode === 'u32' ? 32 : 64;
+    for (const q of this.moduli) {
+      const t = nttTables(this.n, q);
+      const wLast = (t.invRootPowers[this.n - 1] * t.nInv) % q;
+      const r2 = (1n << BigInt(2 * bits)) % q;
+      constWords.push(q, montgomeryNegInverse(q, bits), r2, t.nInv, shoupQuotient(t.nInv, q, bits));
+      constWords.push(wLast, shoupQuotient(wLast, q, bits), 0n);
+      twiddleWords.push(...t.rootPowers, ...t.rootPowers.map((w) => shoupQuotient(w, q, bits)));
+      twiddleWords.push(...t.invRootPowers, ...t.invRootPowers.map((w) => shoupQuotient(w, q, bits)));
+    }
+    this.consts = this.createFilled(this.encodeWords(constWords), usage.STORAGE);
+    this.twiddles = this.createFilled(this.encodeWords(twiddleWords), usage.STORAGE);
+    this.qWords = new Uint32Array(BigUint64Array.from(this.moduli).buffer);
+
+    // One uniform slot per distinct (m, m_end) dispatch, addressed by dynamic offset.
+    const slots: Array<[number, number]> = [[0, 0]];
+    const tile = tileSize(this.n);
+    for (let m = 1; m < this.n / tile; m *= 2) slots.push([m, 0]);
+    slots.push([this.n / tile, this.n / tile]);
+    const paramData = new Uint32Array((slots.length * PARAM_STRIDE) / 4);
+    this.paramSlots = new Map();
+    slots.forEach(([m, mEnd], i) => {
+      paramData.set([this.n, k, m, mEnd], (i * PARAM_STRIDE) / 4);
+      this.paramSlots.set(`${m}:${mEnd}`, i * PARAM_STRIDE);
+    });
+    this.params = this.createFilled(paramData, usage.UNIFORM);
+  }
+
+  static async create(gpu: GpuHandle, config: GpuNttConfig): Promise<GpuNtt> {
+    log2Exact(config.n);
+    if (config.moduli.length < 1) throw new HeftyError('E_INVALID_ARGUMENT', 'at least one modulus is required');
+    const fitsU32 = config.moduli.every((q) => q < 1n << 31n);
+    const wordMode = config.wordMode ?? (fitsU32 ? 'u32' : 'u64');
+    if (wordMode === 'u32' && !fitsU32) {
+      throw new HeftyError('E_INVALID_ARGUMENT', 'the u32 kernels need every prime below 2^31');
+    }
+    for (const q of config.moduli) nttTables(config.n, q); // validates primes before any device work
+    const pipelines = await buildPipelines(gpu, wordMode, config.n, config.mutation ?? 'none');
+    return new GpuNtt(gpu, { n: config.n, moduli: [...config.moduli], wordMode }, pipelines);
+  }
+
+  /** A zeroed device batch of `polys` polynomials. */
+  allocate(polys: number): GpuPolyBatch {
+    if (!Number.isInteger(polys) || polys < 1 || polys > this.maxPolysPerBatch) {
+      throw new HeftyError('E_INVALID_ARGUMENT', `batch must hold 1..${this.maxPolysPerBatch} polynomials`);
+    }
+    const usage = this.gpu.flags.buffer;
+    const buffer = this.gpu.device.createBuffer({
+      size: polys * this.moduli.length * this.n * wordBytes(this.wordMode),
+      usage: usage.STORAGE | usage.COPY_SRC | usage.COPY_DST,
+    });
+    return new GpuPolyBatch(this, polys, buffer);
+  }
+
+  /** Copies host data (polys × K × N, every value below its prime) into a new or given device batch. */
+  upload(data: BigUint64Array, into?: GpuPolyBatch): GpuPolyBatch {
+    const polys = this.polysOf(data);
+    const batch = into ?? this.allocate(polys);
+    this.check(batch);
+    if (batch.polys !== polys) throw new HeftyError('E_LENGTH_MISMATCH', 'host data and batch sizes differ');
+    this.flush(); // earlier recorded work on this batch must run before the write lands
+    const packed = this.packChecked(data);
+    this.gpu.device.queue.writeBuffer(batch.buffer, 0, packed.buffer, packed.byteOffset, packed.byteLength);
+    return batch;
+  }
+
+  /** Records the forward NTT of every row (natural order in, SEAL's bit-reversed order out). */
+  forward(batch: GpuPolyBatch): void {
+    this.check(batch);
+    const tile = tileSize(this.n);
+    const pass = this.beginPass();
+    for (let m = 1; m < this.n / tile; m *= 2) this.dispatchNtt(pass, batch, this.pipelines.fwdGlobal, m, 0);
+    this.dispatchNtt(pass, batch, this.pipelines.fwdTile, this.n / tile, this.n / tile);
+    pass.end();
+  }
+
+  /** Records the inverse NTT of every row (exact inverse of forward, N^−1 included). */
+  inverse(batch: GpuPolyBatch): void {
+    this.check(batch);
+    const tile = tileSize(this.n);
+    const pass = this.beginPass();
+    this.dispatchNtt(pass, batch, this.pipelines.invTile, this.n / tile, this.n / tile);
+    for (let m = this.n / tile / 2; m >= 1; m /= 2) this.dispatchNtt(pass, batch, this.pipelines.invGlobal, m, 0);
+    pass.end();
+  }
+
+  add(a: GpuPolyBatch, b: GpuPolyBatch, out: GpuPolyBatch): void {
+    this.pointwise('add', a, b, out);
+  }
+
+  sub(a: GpuPolyBatch, b: GpuPolyBatch, out: GpuPolyBatch): void {
+    this.pointwise('sub', a, b, out);
+  }
+
+  /** out = a ⊙ b (NTT-domain product, per prime). */
+  mul(a: GpuPolyBatch, b: GpuPolyBatch, out: GpuPolyBatch): void {
+    this.pointwise('mul', a, b, out);
+  }
+
+  /** acc += a ⊙ b. */
+  mulAccumulate(acc: GpuPolyBatch, a: GpuPolyBatch, b: GpuPolyBatch): void {
+    this.pointwise('mac', a, b, acc);
+  }
+
+  /** Submits recorded commands without waiting. */
+  flush(): void {
+    if (!this.encoder) return;
+    this.gpu.device.queue.submit([this.encoder.finish()]);
+    this.encoder = undefined;
+  }
+
+  /** Submits recorded work and resolves when the device has finished it. */
+  async sync(): Promise<void> {
+    this.flush();
+    await this.gpu.device.queue.onSubmittedWorkDone();
+  }
+
+  /** Runs recorded work and copies the batch back into `into` (or a new array). */
+  async read(batch: GpuPolyBatch, into?: BigUint64Array): Promise<BigUint64Array> {
+    this.check(batch);
+    const size = batch.buffer.size;
+    const out = into ?? new BigUint64Array(batch.rows * this.n);
+    if (out.length !== batch.rows * this.n) throw new HeftyError('E_LENGTH_MISMATCH', 'output array size differs');
+    const usage = this.gpu.flags.buffer;
+    // One reusable staging buffer; a read overlapping another gets its own.
+    const busy = this.staging !== undefined && this.staging.mapState !== 'unmapped';
+    if (!busy && (!this.staging || this.staging.size < size)) {
+      this.staging?.destroy();
+      this.staging = this.gpu.device.createBuffer({ size, usage: usage.MAP_READ | usage.COPY_DST });
+    }
+    const staging =
+      busy || !this.staging
+        ? this.gpu.device.createBuffer({ size, usage: usage.MAP_READ | usage.COPY_DST })
+        : this.staging;
+    this.commandEncoder().copyBufferToBuffer(batch.buffer, 0, staging, 0, size);
+    this.flush();
+    await staging.mapAsync(this.gpu.flags.map.READ, 0, size);
+    const words = new Uint32Array(staging.getMappedRange(0, size));
+    const outWords = new Uint32Array(out.buffer, out.byteOffset, out.length * 2);
+    if (this.wordMode === 'u64') {
+      outWords.set(words);
+    } else {
+      for (let i = 0; i < words.length; i++) {
+        outWords[2 * i] = words[i];
+        outWords[2 * i + 1] = 0;
+      }
+    }
+    staging.unmap();
+    if (staging !== this.staging) staging.destroy();
+    return out;
+  }
+
+  /** In-place forward NTT of a host array of any number of polynomials, chunked to the device limits. */
+  forwardHost(data: BigUint64Array): Promise<BigUint64Array> {
+    return this.transformHost(data, (batch) => this.forward(batch));
+  }
+
+  /** In-place inverse NTT of a host array of any number of polynomials. */
+  inverseHost(data: BigUint64Array): Promise<BigUint64Array> {
+    return this.transformHost(data, (batch) => this.inverse(batch));
+  }
+
+  /** Starts collecting kernel timestamps (when the adapter supports them) for compute passes recorded next. */
+  startKernelTiming(maxPasses = 256): boolean {
+    if (!this.gpu.hasTimestamps) return false;
+    this.timing?.querySet.destroy();
+    const querySet = this.gpu.device.createQuerySet({ type: 'timestamp', count: 2 * maxPasses });
+    this.timing = { querySet, used: 0, capacity: maxPasses };
+    return true;
+  }
+
+  /** Total GPU time in ms of the passes timed since startKernelTiming(), after they ran. */
+  async stopKernelTiming(): Promise<number | undefined> {
+    const timing = this.timing;
+    this.timing = undefined;
+    if (!timing || timing.used === 0) return undefined;
+    const usage = this.gpu.flags.buffer;
+    const bytes = timing.used * 16;
+    const resolved = this.gpu.device.createBuffer({ size: bytes, usage: usage.QUERY_RESOLVE | usage.COPY_SRC });
+    const readable = this.gpu.device.createBuffer({ size: bytes, usage: usage.MAP_READ | usage.COPY_DST });
+    const encoder = this.commandEncoder();
+    encoder.resolveQuerySet(timing.querySet, 0, timing.used * 2, resolved, 0);
+    encoder.copyBufferToBuffer(resolved, 0, readable, 0, bytes);
+    this.flush();
+    await readable.mapAsync(this.gpu.flags.map.READ);
+    const stamps = new BigUint64Array(readable.getMappedRange());
+    let nanos = 0n;
+    for (let i = 0; i < timing.used; i++) nanos += stamps[2 * i + 1] - stamps[2 * i];
+    readable.unmap();
+    for (const buffer of [resolved, readable]) buffer.destroy();
+    timing.querySet.destroy();
+    return Number(nanos) / 1e6;
+  }
+
+  destroy(): void {
+    this.encoder = undefined;
+    for (const buffer of [this.consts, this.twiddles, this.params, this.staging]) buffer?.destroy();
+    this.timing?.querySet.destroy();
+  }
+
+  private async transformHost(data: BigUint64Array, record: (batch: GpuPolyBatch) => void): Promise<BigUint64Array> {
+    const polys = this.polysOf(data);
+    const polyWords = this.moduli.length * this.n;
+    const chunkPolys = Math.min(polys, this.maxPolysPerBatch);
+    const batch = this.allocate(chunkPolys);
+    let tail: GpuPolyBatch | undefined;
+    try {
+      for (let first = 0; first < polys; first += chunkPolys) {
+        const count = Math.min(chunkPolys, polys - first);
+        if (count !== chunkPolys) tail = this.allocate(count);
+        const target = tail ?? batch;
+        const view = data.subarray(first * polyWords, (first + count) * polyWords);
+        this.upload(view, target);
+        record(target);
+        await this.read(target, view);
+      }
+    } finally {
+      batch.destroy();
+      tail?.destroy();
+    }
+    return data;
+  }
+
+  private pointwise(op: PointwiseOp, a: GpuPolyBatch, b: GpuPolyBatch, out: GpuPolyBatch): void {
+    for (const batch of [a, b, out]) this.check(batch);
+    if (a.polys !== out.polys || b.polys !== out.polys) {
+      throw new HeftyError('E_LENGTH_MISMATCH', 'pointwise operands must hold the same number of polynomials');
+    }
+    if (out === a || out === b) {
+      throw new HeftyError('E_INVALID_ARGUMENT', 'the output batch must differ from the inputs (no aliasing)');
+    }
+    const bindGroup = this.gpu.device.createBindGroup({
+      layout: this.pipelines.pointwiseLayout,
+      entries: [
+        { binding: 0, resource: { buffer: this.params, size: 16 } },
+        { binding: 1, resource: { buffer: this.consts } },
+        { binding: 2, resource: { buffer: a.buffer } },
+        { binding: 3, resource: { buffer: b.buffer } },
+        { binding: 4, resource: { buffer: out.buffer } },
+      ],
+    });
+    const pass = this.beginPass();
+    pass.setPipeline(this.pipelines.pointwise[op]);
+    pass.setBindGroup(0, bindGroup, [0]);
+    pass.dispatchWorkgroups(Math.ceil(this.n / WORKGROUP_SIZE), out.rows);
+    pass.end();
+  }
+
+  private dispatchNtt(
+    pass: GPUComputePassEncoder,
+    batch: GpuPolyBatch,
+    pipeline: GPUComputePipeline,
+    m: number,
+    mEnd: number,
+  ): void {
+    const tiled = mEnd !== 0;
+    batch.nttBindGroup ??= this.gpu.device.createBindGroup({
+      layout: this.pipelines.nttLayout,
+      entries: [
+        { binding: 0, resource: { buffer: this.params, size: 16 } },
+        { binding: 1, resource: { buffer: this.consts } },
+        { binding: 2, resource: { buffer: this.twiddles } },
+        { binding: 3, resource: { buffer: batch.buffer } },
+      ],
+    });
+    pass.setPipeline(pipeline);
+    pass.setBindGroup(0, batch.nttBindGroup, [this.paramSlots.get(`${m}:${mEnd}`) ?? 0]);
+    const x = tiled ? this.n / tileSize(this.n) : Math.ceil(this.n / 2 / WORKGROUP_SIZE);
+    pass.dispatchWorkgroups(x, batch.rows);
+  }
+
+  private beginPass(): GPUComputePassEncoder {
+    const timing = this.timing;
+    if (timing && timing.used < timing.capacity) {
+      const slot = timing.used++;
+      return this.commandEncoder().beginComputePass({
+        timestampWrites: {
+          querySet: timing.querySet,
+          beginningOfPassWriteIndex: 2 * slot,
+          endOfPassWriteIndex: 2 * slot + 1,
+        },
+      });
+    }
+    return this.commandEncoder().beginComputePass();
+  }
+
+  private commandEncoder(): GPUCommandEncoder {
+    this.encoder ??= this.gpu.device.createCommandEncoder();
+    return this.encoder;
+  }
+
+  private check(batch: GpuPolyBatch): void {
+    if (batch.plan !== this) throw new HeftyError('E_PARAMS_MISMATCH', 'the batch belongs to another GPU NTT plan');
+    if (batch.destroyed) throw new HeftyError('E_DISPOSED', 'the GPU batch was destroyed');
+  }
+
+  private polysOf(data: BigUint64Array): number {
+    const polyWords = this.moduli.length * this.n;
+    if (!(data instanceof BigUint64Array) || data.length === 0 || data.length % polyWords !== 0) {
+      throw new HeftyError('E_LENGTH_MISMATCH', `data must be a BigUint64Array of polys × ${polyWords} values`);
+    }
+    return data.length / polyWords;
+  }
+
+  /** Device words for host values, refusing any value not below its row's prime (a wrong result otherwise). */
+  private packChecked(data: BigUint64Array): Uint32Array {
+    const words = new Uint32Array(data.buffer, data.byteOffset, data.length * 2);
+    const k = this.moduli.length;
+    const rows = data.length / this.n;
+    const packed = this.wordMode === 'u32' ? new Uint32Array(data.length) : words;
+    let bad = -1;
+    for (let r = 0; r < rows && bad < 0; r++) {
+      const prime = r % k;
+      const qLo = this.qWords[2 * prime];
+      const qHi = this.qWords[2 * prime + 1];
+      const end = (r + 1) * this.n;
+      for (let i = r * this.n; i < end; i++) {
+        const lo = words[2 * i];
+        const hi = words[2 * i + 1];
+        if (hi > qHi || (hi === qHi && lo >= qLo)) {
+          bad = i;
+          break;
+        }
+        if (packed !== words) packed[i] = lo;
+      }
+    }
+    if (bad >= 0) {
+      throw new HeftyError('E_VALUE_OUT_OF_RANGE', `coefficient ${bad} is not reduced modulo its prime`);
+    }
+    return packed;
+  }
+
+  private encodeWords(values: readonly bigint[]): Uint32Array {
+    if (this.wordMode === 'u64') return new Uint32Array(BigUint64Array.from(values).buffer);
+    return Uint32Array.from(values, (v) => Number(v));
+  }
+
+  private createFilled(words: Uint32Array, usage: number): GPUBuffer {
+    const buffer = this.gpu.device.createBuffer({
+      size: Math.max(16, words.byteLength),
+      usage: usage | this.gpu.flags.buffer.COPY_DST,
+    });
+    this.gpu.device.queue.writeBuffer(buffer, 0, words.buffer, words.byteOffset, words.byteLength);
+    return buffer;
+  }
+}
+
+const pipelineCache = new WeakMap<GPUDevice, Map<string, Promise<Pipelines>>>();
+
+function buildPipelines(gpu: GpuHandle, mode: WordMode, n: number, mutation: NttMutation): Promise<Pipelines> {
+  let perDevice = pipelineCache.get(gpu.device);
+  if (!perDevice) pipelineCache.set(gpu.device, (perDevice = new Map()));
+  const key = `${mode}:${Math.min(n, MAX_TILE)}:${mutation}`;
+  let pipelines = perDevice.get(key);
+  if (!pipelines) {
+    pipelines = compilePipelines(gpu, mode, n, mutation);
+    perDevice.set(key, pipelines);
+  }
+  return pipelines;
+}
+
+async function compilePipelines(gpu: GpuHandle, mode: WordMode, n: number, mutation: NttMutation) {
+  const device = gpu.device;
+  const compute = gpu.flags.shader.COMPUTE;
+  const storage = (binding: number, type: GPUBufferBindingType) => ({ binding, visibility: compute, buffer: { type } });
+  const uniform = { binding: 0, visibility: compute, buffer: { type: 'uniform' as const, hasDynamicOffset: true } };
+  const nttLayout = device.createBindGroupLayout({
+    entries: [uniform, storage(1, 'read-only-storage'), storage(2, 'read-only-storage'), storage(3, 'storage')],
+  });
+  const pointwiseLayout = device.createBindGroupLayout({
+    entries: [
+      uniform,
+      storage(1, 'read-only-storage'),
+      storage(2, 'read-only-storage'),
+      storage(3, 'read-only-storage'),
+      storage(4, 'storage'),
+    ],
+  });
+  const nttModule = device.createShaderModule({ code: nttShader(mode, n, mutation) });
+  const pointwiseModule = device.createShaderModule({ code: pointwiseShader(mode) });
+  const make = (layout: GPUBindGroupLayout, module: GPUShaderModule, entryPoint: string) =>
+    device.createComputePipelineAsync({
+      layout: device.createPipelineLayout({ bindGroupLayouts: [layout] }),
+      compute: { module, entryPoint },
+    });
+  const [fwdGlobal, fwdTile, invGlobal, invTile, add, sub, mul, mac] = await Promise.all([
+    make(nttLayout, nttModule, 'fwd_global'),
+    make(nttLayout, nttModule, 'fwd_tile'),
+    make(nttLayout, nttModule, 'inv_global'),
+    make(nttLayout, nttModule, 'inv_tile'),
+    make(pointwiseLayout, pointwiseModule, 'pw_add'),
+    make(pointwiseLayout, pointwiseModule, 'pw_sub'),
+    make(pointwiseLayout, pointwiseModule, 'pw_mul'),
+    make(pointwiseLayout, pointwiseModule, 'pw_mac'),
+  ]);
+  return { nttLayout, pointwiseLayout, fwdGlobal, fwdTile, invGlobal, invTile, pointwise: { add, sub, mul, mac } };
+}
+
+/**
+ * A GPU NTT plan on the shared device, or null when no device is available (HEFTY_GPU=auto/off), so the caller
+ * stays on the CPU path. With HEFTY_GPU=on a missing device is an E_BACKEND_UNAVAILABLE error.
+ */
+export async function createGpuNtt(config: GpuNttConfig, options: GpuOptions = {}): Promise<GpuNtt | null> {
+  const mode = options.mode ?? gpuModeFromEnv();
+  const acquisition = await acquireGpu({ ...options, mode });
+  if (!acquisition.ok || acquisition.gpu.lost) {
+    if (mode === 'on') {
+      const reason = acquisition.ok ? 'the GPU device was lost' : acquisition.reason;
+      throw new HeftyError('E_BACKEND_UNAVAILABLE', `HEFTY_GPU=on but ${reason}`);
+    }
+    return null;
+  }
+  return GpuNtt.create(acquisition.gpu, config);
+}

@@ -1,0 +1,185 @@
+/**
+ * WGSL for the batched negacyclic NTT (SEAL's algorithm and tables, spec §5) and the pointwise NTT-domain ops.
+ *
+ * Device data layout (shared with the host, see ntt.ts):
+ *  - data: rows × N words, row = poly·K + prime (prime-major, as in hefty's u64 arrays).
+ *  - consts: 8 words per prime: q, −q^−1 mod 2^w, 2^(2w) mod q, N^−1, its Shoup quotient, Rinv[N−1]·N^−1, its
+ *    Shoup quotient, unused.
+ *  - twiddles: 4N words per prime: R, Shoup(R), Rinv, Shoup(Rinv).
+ * Stages whose butterflies span more than a tile run one dispatch each over global memory; the remaining
+ * stages (forward: the last log2(TILE); inverse: the first) run fused in workgroup memory, one tile per workgroup.
+ */
+import { wgslArithmetic, type WordMode } from './wgsl-arith.ts';
+
+export const WORKGROUP_SIZE = 256;
+/** Coefficients per workgroup tile: 2048 × 8 bytes = 16 KiB, WebGPU's default workgroup-storage limit. */
+export const MAX_TILE = 2048;
+
+export function tileSize(n: number): number {
+  return Math.min(n, MAX_TILE);
+}
+
+const COMMON = /* wgsl */ `
+struct Params { n: u32, k: u32, m: u32, m_end: u32 }
+@group(0) @binding(0) var<uniform> P: Params;
+@group(0) @binding(1) var<storage, read> consts: array<W>;
+const WG: u32 = ${WORKGROUP_SIZE}u;
+fn prime_q(prime: u32) -> W { return consts[prime * 8u]; }
+`;
+
+/**
+ * One module, four entry points. `mutation` injects a deliberate bug for the mutation test: the same tests that
+ * prove the real kernel exact must catch it.
+ */
+export function nttShader(mode: WordMode, n: number, mutation: NttMutation = 'none'): string {
+  const tile = tileSize(n);
+  const forwardSub = mutation === 'forward-butterfly' ? 'add_mod(x, y, q)' : 'sub_mod(x, y, q)';
+  return (
+    wgslArithmetic(mode) +
+    COMMON +
+    /* wgsl */ `
+@group(0) @binding(2) var<storage, read> twiddles: array<W>;
+@group(0) @binding(3) var<storage, read_write> data: array<W>;
+const TILE: u32 = ${tile}u;
+var<workgroup> tile: array<W, ${tile}>;
+
+// Forward (Cooley–Tukey) butterfly of stage m on the pair (j, j + gap) of some buffer; w = R[m + g].
+fn fwd_pair(x: W, yv: W, tw: u32, wi: u32, q: W) -> array<W, 2> {
+  let y = shoup_mul(yv, twiddles[tw + wi], twiddles[tw + P.n + wi], q);
+  return array<W, 2>(add_mod(x, y, q), ${forwardSub});
+}
+
+// Inverse (Gentleman–Sande) butterfly of stage m; the m = 1 stage folds in N^−1 as SEAL does.
+fn inv_pair(x: W, y: W, tw: u32, m: u32, g: u32, prime: u32, q: W) -> array<W, 2> {
+  let d = sub_mod(x, y, q);
+  if (m == 1u) {
+    let c = prime * 8u;
+    return array<W, 2>(shoup_mul(add_mod(x, y, q), consts[c + 3u], consts[c + 4u], q),
+                       shoup_mul(d, consts[c + 5u], consts[c + 6u], q));
+  }
+  let wi = P.n - 2u * m + 1u + g;
+  return array<W, 2>(add_mod(x, y, q), shoup_mul(d, twiddles[tw + 2u * P.n + wi], twiddles[tw + 3u * P.n + wi], q));
+}
+
+// One global-memory stage: P.m groups of 2·gap; one thread per butterfly, workgroup row y = data row.
+@compute @workgroup_size(WG)
+fn fwd_global(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
+  let t = wg.x * WG + lid;
+  if (t >= P.n / 2u) { return; }
+  let row = wg.y; let prime = row % P.k; let q = prime_q(prime);
+  let log_gap = countTrailingZeros(P.n / (2u * P.m));
+  let g = t >> log_gap;
+  let j = row * P.n + (g << (log_gap + 1u)) + (t & ((1u << log_gap) - 1u));
+  let gap = 1u << log_gap;
+  let r = fwd_pair(data[j], data[j + gap], prime * 4u * P.n, P.m + g, q);
+  data[j] = r[0]; data[j + gap] = r[1];
+}
+
+@compute @workgroup_size(WG)
+fn inv_global(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
+  let t = wg.x * WG + lid;
+  if (t >= P.n / 2u) { return; }
+  let row = wg.y; let prime = row % P.k; let q = prime_q(prime);
+  let log_gap = countTrailingZeros(P.n / (2u * P.m));
+  let g = t >> log_gap;
+  let j = row * P.n + (g << (log_gap + 1u)) + (t & ((1u << log_gap) - 1u));
+  let gap = 1u << log_gap;
+  let r = inv_pair(data[j], data[j + gap], prime * 4u * P.n, P.m, g, prime, q);
+  data[j] = r[0]; data[j + gap] = r[1];
+}
+
+// Forward stages m = P.m … N/2 (gap TILE/2 … 1) on one tile in workgroup memory.
+@compute @workgroup_size(WG)
+fn fwd_tile(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
+  let row = wg.y; let prime = row % P.k; let q = prime_q(prime);
+  let base = row * P.n + wg.x * TILE;
+  let tw = prime * 4u * P.n;
+  for (var i = lid; i < TILE; i += WG) { tile[i] = data[base + i]; }
+  workgroupBarrier();
+  var log_gap = countTrailingZeros(TILE / 2u);
+  for (var m = P.m; m < P.n; m = m * 2u) {
+    let first_group = (wg.x * TILE) >> (log_gap + 1u);
+    for (var t = lid; t < TILE / 2u; t += WG) {
+      let g = t >> log_gap;
+      let j = (g << (log_gap + 1u)) + (t & ((1u << log_gap) - 1u));
+      let r = fwd_pair(tile[j], tile[j + (1u << log_gap)], tw, m + first_group + g, q);
+      tile[j] = r[0]; tile[j + (1u << log_gap)] = r[1];
+    }
+    workgroupBarrier();
+    log_gap = log_gap - 1u;
+  }
+  for (var i = lid; i < TILE; i += WG) { data[base + i] = tile[i]; }
+}
+
+// Inverse stages m = N/2 … P.m_end (gap 1 … TILE/2) on one tile in workgroup memory.
+@compute @workgroup_size(WG)
+fn inv_tile(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
+  let row = wg.y; let prime = row % P.k; let q = prime_q(prime);
+  let base = row * P.n + wg.x * TILE;
+  let tw = prime * 4u * P.n;
+  for (var i = lid; i < TILE; i += WG) { tile[i] = data[base + i]; }
+  workgroupBarrier();
+  var log_gap = 0u;
+  for (var m = P.n / 2u; m >= P.m_end; m = m / 2u) {
+    let first_group = (wg.x * TILE) >> (log_gap + 1u);
+    for (var t = lid; t < TILE / 2u; t += WG) {
+      let g = t >> log_gap;
+      let j = (g << (log_gap + 1u)) + (t & ((1u << log_gap) - 1u));
+      let r = inv_pair(tile[j], tile[j + (1u << log_gap)], tw, m, first_group + g, prime, q);
+      tile[j] = r[0]; tile[j + (1u << log_gap)] = r[1];
+    }
+    workgroupBarrier();
+    log_gap = log_gap + 1u;
+    if (m == 1u) { break; }
+  }
+  for (var i = lid; i < TILE; i += WG) { data[base + i] = tile[i]; }
+}
+`
+  );
+}
+
+export type NttMutation = 'none' | 'forward-butterfly';
+
+export type PointwiseOp = 'add' | 'sub' | 'mul' | 'mac';
+
+/** Elementwise ops over rows × N; `out` is written (mac reads it too), a and b are only read. */
+export function pointwiseShader(mode: WordMode): string {
+  return (
+    wgslArithmetic(mode) +
+    COMMON +
+    /* wgsl */ `
+@group(0) @binding(2) var<storage, read> a: array<W>;
+@group(0) @binding(3) var<storage, read> b: array<W>;
+@group(0) @binding(4) var<storage, read_write> out: array<W>;
+
+fn product(i: u32, prime: u32, q: W) -> W {
+  return mont_mul(a[i], b[i], q, consts[prime * 8u + 1u], consts[prime * 8u + 2u]);
+}
+
+@compute @workgroup_size(WG)
+fn pw_add(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
+  let col = wg.x * WG + lid; if (col >= P.n) { return; }
+  let i = wg.y * P.n + col; let q = prime_q(wg.y % P.k);
+  out[i] = add_mod(a[i], b[i], q);
+}
+@compute @workgroup_size(WG)
+fn pw_sub(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
+  let col = wg.x * WG + lid; if (col >= P.n) { return; }
+  let i = wg.y * P.n + col; let q = prime_q(wg.y % P.k);
+  out[i] = sub_mod(a[i], b[i], q);
+}
+@compute @workgroup_size(WG)
+fn pw_mul(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
+  let col = wg.x * WG + lid; if (col >= P.n) { return; }
+  let i = wg.y * P.n + col; let prime = wg.y % P.k; let q = prime_q(prime);
+  out[i] = product(i, prime, q);
+}
+@compute @workgroup_size(WG)
+fn pw_mac(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
+  let col = wg.x * WG + lid; if (col >= P.n) { return; }
+  let i = wg.y * P.n + col; let prime = wg.y % P.k; let q = prime_q(prime);
+  out[i] = add_mod(out[i], product(i, prime, q), q);
+}
+`
+  );
+}
