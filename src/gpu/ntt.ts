@@ -100,18 +100,27 @@ export class GpuNtt {
     }
 
     const k = this.moduli.length;
-    const constWords: bigint[] = [];
-    const twiddleWords: bigint[] = [];
+    const n = this.n;
+    const constWords = new BigUint64Array(8 * k);
+    const twiddleWords = new BigUint64Array(4 * n * k);
     const bits = this.wordMode === 'u32' ? 32 : 64;
-    for (const q of this.moduli) {
-      const t = nttTables(this.n, q);
-      const wLast = (t.invRootPowers[this.n - 1] * t.nInv) % q;
+    this.moduli.forEach((q, prime) => {
+      const t = nttTables(n, q);
+      const wLast = (t.invRootPowers[n - 1] * t.nInv) % q;
       const r2 = (1n << BigInt(2 * bits)) % q;
-      constWords.push(q, montgomeryNegInverse(q, bits), r2, t.nInv, shoupQuotient(t.nInv, q, bits));
-      constWords.push(wLast, shoupQuotient(wLast, q, bits), 0n);
-      twiddleWords.push(...t.rootPowers, ...t.rootPowers.map((w) => shoupQuotient(w, q, bits)));
-      twiddleWords.push(...t.invRootPowers, ...t.invRootPowers.map((w) => shoupQuotient(w, q, bits)));
-    }
+      const nInvShoup = shoupQuotient(t.nInv, q, bits);
+      constWords.set(
+        [q, montgomeryNegInverse(q, bits), r2, t.nInv, nInvShoup, wLast, shoupQuotient(wLast, q, bits)],
+        8 * prime,
+      );
+      const base = 4 * n * prime;
+      for (let i = 0; i < n; i++) {
+        twiddleWords[base + i] = t.rootPowers[i];
+        twiddleWords[base + n + i] = shoupQuotient(t.rootPowers[i], q, bits);
+        twiddleWords[base + 2 * n + i] = t.invRootPowers[i];
+        twiddleWords[base + 3 * n + i] = shoupQuotient(t.invRootPowers[i], q, bits);
+      }
+    });
     this.consts = this.createFilled(this.encodeWords(constWords), usage.STORAGE);
     this.twiddles = this.createFilled(this.encodeWords(twiddleWords), usage.STORAGE);
     this.qWords = new Uint32Array(BigUint64Array.from(this.moduli).buffer);
@@ -434,8 +443,8 @@ export class GpuNtt {
     return packed;
   }
 
-  private encodeWords(values: readonly bigint[]): Uint32Array {
-    if (this.wordMode === 'u64') return new Uint32Array(BigUint64Array.from(values).buffer);
+  private encodeWords(values: BigUint64Array): Uint32Array {
+    if (this.wordMode === 'u64') return new Uint32Array(values.buffer);
     return Uint32Array.from(values, (v) => Number(v));
   }
 

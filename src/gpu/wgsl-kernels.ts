@@ -19,6 +19,10 @@ export function tileSize(n: number): number {
   return Math.min(n, MAX_TILE);
 }
 
+/** Test-only kernel bugs: a wrong butterfly, and a carry lost in the 64-bit product (wrong only sometimes). */
+export type NttMutation = 'none' | 'forward-butterfly' | 'drop-carry';
+const DROPPABLE_CARRY = 'c1 = c1 + select(0u, 1u, s1 < p10.x);';
+
 const COMMON = /* wgsl */ `
 struct Params { n: u32, k: u32, m: u32, m_end: u32 }
 @group(0) @binding(0) var<uniform> P: Params;
@@ -34,8 +38,13 @@ fn prime_q(prime: u32) -> W { return consts[prime * 8u]; }
 export function nttShader(mode: WordMode, n: number, mutation: NttMutation = 'none'): string {
   const tile = tileSize(n);
   const forwardSub = mutation === 'forward-butterfly' ? 'add_mod(x, y, q)' : 'sub_mod(x, y, q)';
+  let arithmetic = wgslArithmetic(mode);
+  if (mutation === 'drop-carry') {
+    if (mode !== 'u64' || !arithmetic.includes(DROPPABLE_CARRY)) throw new Error('drop-carry needs the u64 kernels');
+    arithmetic = arithmetic.replace(DROPPABLE_CARRY, '');
+  }
   return (
-    wgslArithmetic(mode) +
+    arithmetic +
     COMMON +
     /* wgsl */ `
 @group(0) @binding(2) var<storage, read> twiddles: array<W>;
@@ -137,8 +146,6 @@ fn inv_tile(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_inde
 `
   );
 }
-
-export type NttMutation = 'none' | 'forward-butterfly';
 
 export type PointwiseOp = 'add' | 'sub' | 'mul' | 'mac';
 

@@ -1,0 +1,282 @@
+/**
+ * GPU NTT checks, run in a child process (see gpu-ntt.test.ts): Dawn must load with LD_LIBRARY_PATH and
+ * VK_DRIVER_FILES already in the environment, which a vitest worker cannot arrange for itself.
+ *
+ *   node test/gpu/gpu-checks.ts run          → runs every check, prints one JSON line of results
+ *   node test/gpu/gpu-checks.ts no-adapter   → checks the CPU fallback when no adapter exists
+ * Every check compares against the BigInt reference (itself verified against the spec's SEAL vectors).
+ */
+import { createHash } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { HeftyError } from '../../src/errors.ts';
+import { acquireGpu, gpuAvailable, releaseGpu } from '../../src/gpu/device.ts';
+import { createGpuNtt } from '../../src/gpu/ntt.ts';
+import { measureOffloadThreshold, shouldOffload, thresholdFrom } from '../../src/gpu/offload.ts';
+import { referenceForward, referenceInverse } from '../../src/gpu/reference-ntt.ts';
+import type { NttMutation } from '../../src/gpu/wgsl-kernels.ts';
+import type { WordMode } from '../../src/gpu/wgsl-arith.ts';
+
+// All 1 mod 2^17, so they serve every N up to 65536. Small primes: one 31-bit (the u32 kernels' limit), two 30-bit.
+const PRIMES_30 = [2147352577n, 1073479681n, 1071513601n];
+const PRIMES_60 = [1152921504606584833n, 1152921504598720513n, 1152921504597016577n];
+const PRIME_61 = 2305843009211596801n;
+
+interface NttVector {
+  q: string;
+  N?: string;
+  input?: string[];
+  forward?: string[];
+  forward_sha256_le_u64?: string;
+}
+const VECTORS = JSON.parse(
+  readFileSync(new URL('../../../shared/spec/seal-test-vectors.json', import.meta.url), 'utf8'),
+).ntt as Record<string, NttVector>;
+
+/** Deterministic xorshift values below each row's prime, with 0 and q−1 planted at fixed spots. */
+function sampleBatch(n: number, moduli: readonly bigint[], polys: number, seed: number): BigUint64Array {
+  let state = BigInt(seed) * 0x9e3779b97f4a7c15n + 1n;
+  const next = () => {
+    state ^= (state << 13n) & 0xffffffffffffffffn;
+    state ^= state >> 7n;
+    state ^= (state << 17n) & 0xffffffffffffffffn;
+    return state;
+  };
+  const data = new BigUint64Array(polys * moduli.length * n);
+  for (let i = 0; i < data.length; i++) {
+    const q = moduli[Math.floor(i / n) % moduli.length];
+    const col = i % n;
+    data[i] = col === 0 || col === n - 1 ? q - 1n : col === 1 || col === n / 2 ? 0n : next() % q;
+  }
+  // One row of all q−1 (largest values everywhere) and one of all zeros, when the batch has room.
+  if (data.length >= 3 * n) {
+    data.fill(moduli[1 % moduli.length] - 1n, n, 2 * n);
+    data.fill(0n, 2 * n, 3 * n);
+  }
+  return data;
+}
+
+function expectEqual(actual: BigUint64Array, expected: BigUint64Array, what: string): void {
+  if (actual.length !== expected.length) throw new Error(`${what}: length ${actual.length} ≠ ${expected.length}`);
+  let mismatches = 0;
+  let first = -1;
+  for (let i = 0; i < actual.length; i++) {
+    if (actual[i] !== expected[i]) {
+      mismatches++;
+      if (first < 0) first = i;
+    }
+  }
+  if (mismatches > 0) {
+    throw new Error(
+      `${what}: ${mismatches}/${actual.length} differ, first at ${first}: ${actual[first]} ≠ ${expected[first]}`,
+    );
+  }
+}
+
+async function plan(n: number, moduli: readonly bigint[], wordMode?: WordMode, mutation?: NttMutation) {
+  const ntt = await createGpuNtt({ n, moduli, wordMode, mutation }, { mode: 'on', log: () => {} });
+  if (!ntt) throw new Error('no plan');
+  return ntt;
+}
+
+async function checkTransforms(n: number, moduli: readonly bigint[], polys: number, mutation?: NttMutation) {
+  const ntt = await plan(n, moduli, undefined, mutation);
+  try {
+    const input = sampleBatch(n, moduli, polys, n + moduli.length);
+    const expected = input.slice();
+    referenceForward(expected, n, moduli);
+    const actual = await ntt.forwardHost(input.slice());
+    expectEqual(actual, expected, `forward N=${n} ${ntt.wordMode}`);
+    const expectedInverse = input.slice();
+    referenceInverse(expectedInverse, n, moduli);
+    expectEqual(await ntt.inverseHost(input.slice()), expectedInverse, `inverse N=${n} ${ntt.wordMode}`);
+    expectEqual(await ntt.inverseHost(actual), input, `inverse∘forward N=${n} ${ntt.wordMode}`);
+  } finally {
+    ntt.destroy();
+  }
+}
+
+/** NTT-domain ops, a device-resident sequence, against BigInt on the same values. */
+async function checkPointwise(n: number, moduli: readonly bigint[], wordMode?: WordMode) {
+  const ntt = await plan(n, moduli, wordMode);
+  const polys = 3;
+  const a = sampleBatch(n, moduli, polys, 11);
+  const b = sampleBatch(n, moduli, polys, 12).reverse(); // reversal keeps 0/q−1 but pairs them differently
+  for (let i = 0; i < b.length; i++) b[i] %= moduli[Math.floor(i / n) % moduli.length];
+  const c = sampleBatch(n, moduli, polys, 13);
+  const q = (i: number) => moduli[Math.floor(i / n) % moduli.length];
+  const sum = a.map((x, i) => (x + b[i]) % q(i));
+  const diff = a.map((x, i) => (x - b[i] + q(i)) % q(i));
+  const prod = a.map((x, i) => (x * b[i]) % q(i));
+  const mac = c.map((x, i) => (x + a[i] * b[i]) % q(i));
+  const [da, db, dc, out] = [ntt.upload(a), ntt.upload(b), ntt.upload(c), ntt.allocate(polys)];
+  try {
+    ntt.add(da, db, out);
+    expectEqual(await ntt.read(out), sum, `add ${ntt.wordMode}`);
+    ntt.sub(da, db, out);
+    expectEqual(await ntt.read(out), diff, `sub ${ntt.wordMode}`);
+    ntt.mul(da, db, out);
+    expectEqual(await ntt.read(out), prod, `mul ${ntt.wordMode}`);
+    ntt.mulAccumulate(dc, da, db);
+    expectEqual(await ntt.read(dc), mac, `mac ${ntt.wordMode}`);
+
+    // Negacyclic product on the device: forward both, multiply, inverse, one readback.
+    const expected = a.slice();
+    const bNtt = b.slice();
+    referenceForward(expected, n, moduli);
+    referenceForward(bNtt, n, moduli);
+    for (let i = 0; i < expected.length; i++) expected[i] = (expected[i] * bNtt[i]) % q(i);
+    referenceInverse(expected, n, moduli);
+    const [ea, eb] = [ntt.upload(a), ntt.upload(b)];
+    ntt.forward(ea);
+    ntt.forward(eb);
+    ntt.mul(ea, eb, out);
+    ntt.inverse(out);
+    expectEqual(await ntt.read(out), expected, `device-resident a·b ${ntt.wordMode}`);
+    for (const batch of [ea, eb]) batch.destroy();
+  } finally {
+    for (const batch of [da, db, dc, out]) batch.destroy();
+    ntt.destroy();
+  }
+}
+
+async function checkSpecVectors() {
+  for (const [name, vector] of Object.entries(VECTORS)) {
+    const q = BigInt(vector.q);
+    for (const wordMode of q < 1n << 31n ? (['u32', 'u64'] as const) : (['u64'] as const)) {
+      if (vector.input && vector.forward) {
+        const ntt = await plan(vector.input.length, [q], wordMode);
+        const out = await ntt.forwardHost(BigUint64Array.from(vector.input, BigInt));
+        expectEqual(out, BigUint64Array.from(vector.forward, BigInt), `${name} ${wordMode}`);
+        ntt.destroy();
+      } else if (vector.forward_sha256_le_u64) {
+        const n = Number(vector.N);
+        const ntt = await plan(n, [q], wordMode);
+        const out = await ntt.forwardHost(new BigUint64Array(n).map((_, i) => BigInt(i)));
+        const digest = createHash('sha256').update(new Uint8Array(out.buffer)).digest('hex');
+        if (digest !== vector.forward_sha256_le_u64) throw new Error(`${name}: SHA-256 differs`);
+        ntt.destroy();
+      }
+    }
+  }
+}
+
+async function expectCode(code: string, action: () => unknown) {
+  try {
+    await action();
+  } catch (error) {
+    if (error instanceof HeftyError && error.code === code) return;
+    throw new Error(`expected ${code}, got ${String(error)}`, { cause: error });
+  }
+  throw new Error(`expected ${code}, nothing was thrown`);
+}
+
+async function checkBadInput() {
+  const n = 4096;
+  const ntt = await plan(n, PRIMES_60.slice(0, 2));
+  const data = sampleBatch(n, PRIMES_60.slice(0, 2), 1, 5);
+  data[n + 17] = PRIMES_60[1]; // equal to its prime: not reduced
+  await expectCode('E_VALUE_OUT_OF_RANGE', () => ntt.forwardHost(data));
+  await expectCode('E_LENGTH_MISMATCH', () => ntt.forwardHost(new BigUint64Array(n)));
+  const batch = ntt.allocate(1);
+  await expectCode('E_INVALID_ARGUMENT', () => ntt.mulAccumulate(batch, batch, batch));
+  batch.destroy();
+  await expectCode('E_DISPOSED', () => ntt.forward(batch));
+  await expectCode('E_INVALID_PARAMS', () => createGpuNtt({ n, moduli: [1073741827n] }, { mode: 'on' })); // not 1 mod 2N
+  await expectCode('E_INVALID_ARGUMENT', () => createGpuNtt({ n: 3000, moduli: PRIMES_30 }, { mode: 'on' }));
+  ntt.destroy();
+}
+
+/** The offload policy measures both paths and decides consistently with what it measured. */
+async function checkOffloadPolicy() {
+  const n = 4096;
+  const ntt = await plan(n, PRIMES_60.slice(0, 2));
+  const threshold = await measureOffloadThreshold(ntt, (data) => referenceForward(data, n, ntt.moduli), {
+    batchSizes: [1, 2],
+    repeats: 1,
+  });
+  ntt.destroy();
+  if (threshold.timings.length !== 2 || threshold.timings.some((t) => !(t.cpuMs > 0 && t.gpuMs > 0))) {
+    throw new Error(`implausible timings ${JSON.stringify(threshold.timings)}`);
+  }
+  if (threshold.minPolys !== thresholdFrom(threshold.timings)) throw new Error('threshold differs from timings');
+  for (const polys of [1, 2, 100]) {
+    if (shouldOffload(threshold, polys) !== (threshold.minPolys !== null && polys >= threshold.minPolys)) {
+      throw new Error(`inconsistent decision at ${polys}`);
+    }
+  }
+}
+
+/** A deliberately broken kernel must be caught by the very checks above. */
+async function expectCaught(mutation: NttMutation, n: number, moduli: readonly bigint[]) {
+  try {
+    await checkTransforms(n, moduli, 1, mutation);
+  } catch (error) {
+    if (String(error).includes('differ')) return;
+    throw error;
+  }
+  throw new Error(`mutation ${mutation} was not detected`);
+}
+
+export const CHECKS: Record<string, () => Promise<void>> = {
+  'SEAL spec NTT vectors (N=8, 16, 8192, 16384; u32 and u64 kernels)': checkSpecVectors,
+  'N=4096, 3×30-bit primes, 4 polys (u32)': () => checkTransforms(4096, PRIMES_30, 4),
+  'N=4096, 3×60-bit primes, 4 polys (u64)': () => checkTransforms(4096, PRIMES_60, 4),
+  'N=8192, 31/60/61-bit mix, 2 polys (u64)': () => checkTransforms(8192, [PRIMES_30[0], PRIMES_60[0], PRIME_61], 2),
+  'N=16384, 2×30-bit primes, 2 polys (u32)': () => checkTransforms(16384, PRIMES_30.slice(0, 2), 2),
+  'N=32768, 2×60-bit primes, 1 poly (u64)': () => checkTransforms(32768, PRIMES_60.slice(0, 2), 1),
+  'N=65536, 2×30-bit primes, 1 poly (u32)': () => checkTransforms(65536, PRIMES_30.slice(0, 2), 1),
+  'N=65536, 2×60-bit primes, 1 poly (u64)': () => checkTransforms(65536, PRIMES_60.slice(0, 2), 1),
+  'pointwise add/sub/mul/mac + device-resident product (u32)': () => checkPointwise(4096, PRIMES_30),
+  'pointwise add/sub/mul/mac + device-resident product (u64)': () => checkPointwise(4096, PRIMES_60),
+  'pointwise on 30-bit primes through the forced u64 kernels': () => checkPointwise(4096, PRIMES_30, 'u64'),
+  'bad input gives typed errors': checkBadInput,
+  'offload policy decides from measured timings': checkOffloadPolicy,
+  'mutation: wrong forward butterfly is caught (u32)': () => expectCaught('forward-butterfly', 4096, PRIMES_30),
+  'mutation: dropped carry in 64-bit multiply is caught (u64)': () => expectCaught('drop-carry', 4096, PRIMES_60),
+};
+
+export interface CheckReport {
+  adapter: string | null;
+  reason?: string;
+  results: Record<string, { ok: boolean; error?: string; ms: number }>;
+}
+
+async function runChecks(): Promise<CheckReport> {
+  const acquisition = await acquireGpu({ mode: 'auto', log: () => {} });
+  if (!acquisition.ok) return { adapter: null, reason: acquisition.reason, results: {} };
+  const results: CheckReport['results'] = {};
+  for (const [name, check] of Object.entries(CHECKS)) {
+    const start = performance.now();
+    try {
+      await check();
+      results[name] = { ok: true, ms: performance.now() - start };
+    } catch (error) {
+      results[name] = { ok: false, error: String((error as Error).stack ?? error), ms: performance.now() - start };
+    }
+  }
+  return { adapter: acquisition.gpu.adapterDescription, results };
+}
+
+/** With no adapter: auto falls back (null), on is a typed error, off never loads Dawn. */
+async function runNoAdapter(): Promise<Record<string, unknown>> {
+  const available = await gpuAvailable({ mode: 'auto', log: () => {} });
+  const auto = await createGpuNtt({ n: 4096, moduli: PRIMES_30 }, { mode: 'auto' });
+  let onCode: string | undefined;
+  try {
+    await createGpuNtt({ n: 4096, moduli: PRIMES_30 }, { mode: 'on' });
+  } catch (error) {
+    onCode = (error as HeftyError).code;
+  }
+  await releaseGpu();
+  const off = await acquireGpu({ mode: 'off' });
+  return { available, autoIsNull: auto === null, onCode, offReason: off.ok ? null : off.reason };
+}
+
+if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
+  const command = process.argv[2];
+  const report = command === 'no-adapter' ? await runNoAdapter() : await runChecks();
+  await releaseGpu();
+  process.stdout.write(`\n@@RESULT ${JSON.stringify(report)}\n`);
+}

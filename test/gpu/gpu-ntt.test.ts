@@ -1,0 +1,71 @@
+/**
+ * GPU NTT / INTT / pointwise ops bit-exact against the BigInt SEAL reference, on a CPU WebGPU device (lavapipe)
+ * unless HEFTY_GPU_TEST_DEVICE=system. The checks run in one child process (Dawn needs LD_LIBRARY_PATH before it
+ * loads); each becomes its own test here. With no adapter at all the suite reports "skipped: no adapter".
+ */
+import { describe, expect, it } from 'vitest';
+import { gpuModeFromEnv } from '../../src/gpu/device.ts';
+import { shouldOffload, thresholdFrom } from '../../src/gpu/offload.ts';
+import { CHECKS, type CheckReport } from './gpu-checks.ts';
+import { gpuTestEnv, runGpuChecks } from './gpu-env.ts';
+
+const setup = gpuTestEnv();
+const report = runGpuChecks('run', setup.env) as CheckReport;
+const device = `${setup.device}${setup.note ? `; ${setup.note}` : ''}`;
+
+describe(`GPU NTT on ${report.adapter ?? 'no adapter'} (${device})`, () => {
+  if (report.adapter === null) {
+    it.skip(`skipped: no adapter (${report.reason})`, () => {});
+    return;
+  }
+  for (const name of Object.keys(CHECKS)) {
+    it(name, () => {
+      const result = report.results[name];
+      expect(result, `check "${name}" did not report`).toBeDefined();
+      expect(result.ok, result.error).toBe(true);
+    });
+  }
+});
+
+describe('GPU fallback without an adapter', () => {
+  it('auto gives null (CPU path), on is E_BACKEND_UNAVAILABLE, off never loads Dawn', () => {
+    const env: NodeJS.ProcessEnv = {
+      ...process.env,
+      VK_DRIVER_FILES: '/nonexistent/icd.json',
+      VK_ICD_FILENAMES: '/nonexistent/icd.json',
+      HEFTY_GPU_BACKEND: 'vulkan',
+    };
+    delete env.LD_LIBRARY_PATH;
+    expect(runGpuChecks('no-adapter', env)).toEqual({
+      available: false,
+      autoIsNull: true,
+      onCode: 'E_BACKEND_UNAVAILABLE',
+      offReason: 'GPU disabled (HEFTY_GPU=off)',
+    });
+  });
+
+  it('parses HEFTY_GPU', () => {
+    expect(gpuModeFromEnv(undefined)).toBe('auto');
+    expect(gpuModeFromEnv('ON')).toBe('on');
+    expect(gpuModeFromEnv('off')).toBe('off');
+    expect(() => gpuModeFromEnv('maybe')).toThrow(expect.objectContaining({ code: 'E_INVALID_ARGUMENT' }));
+  });
+});
+
+describe('offload threshold', () => {
+  it('offloads from the smallest batch after which the GPU always won', () => {
+    const timings = [
+      { polys: 1, cpuMs: 1, gpuMs: 5 },
+      { polys: 2, cpuMs: 2, gpuMs: 1 },
+      { polys: 4, cpuMs: 4, gpuMs: 5 },
+      { polys: 8, cpuMs: 8, gpuMs: 6 },
+      { polys: 16, cpuMs: 16, gpuMs: 7 },
+    ];
+    expect(thresholdFrom(timings)).toBe(8);
+    expect(thresholdFrom(timings.map((t) => ({ ...t, gpuMs: t.cpuMs * 2 })))).toBeNull();
+    const threshold = { n: 4096, primes: 2, minPolys: 8, timings };
+    expect([4, 8, 9].map((p) => shouldOffload(threshold, p))).toEqual([false, true, true]);
+    expect(shouldOffload({ ...threshold, minPolys: null }, 1000)).toBe(false);
+    expect(shouldOffload(undefined, 1000)).toBe(false);
+  });
+});
