@@ -1,0 +1,177 @@
+/**
+ * Batched forward NTT: GPU (WebGPU) vs CPU, with upload, kernel and readback time reported separately.
+ *
+ *   node bench/gpu-ntt.ts            short default run (about a minute on lavapipe with 2 cores)
+ *   node bench/gpu-ntt.ts --full     N ∈ {2^13, 2^15, 2^16} × {8, 16, 32} primes × 30/60-bit × {64 … 512} polys
+ *   node bench/gpu-ntt.ts --system   use the host's GPU drivers instead of the CPU Vulkan device (lavapipe)
+ *
+ * Kernel time comes from timestamp queries when the adapter has them, else from submit → onSubmittedWorkDone.
+ * The CPU column is the native addon's NTT when it exposes one, else the BigInt reference timed on a few rows
+ * and scaled linearly (marked "ref"). Results also go to bench/results/gpu-ntt-<time>.json.
+ */
+import { spawnSync } from 'node:child_process';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { acquireGpu, releaseGpu } from '../src/gpu/device.ts';
+import { GpuNtt } from '../src/gpu/ntt.ts';
+import { millerRabin } from '../src/gpu/primes.ts';
+import { referenceForward } from '../src/gpu/reference-ntt.ts';
+import { gpuTestEnv } from '../test/gpu/gpu-env.ts';
+
+const args = new Set(process.argv.slice(2));
+const CHILD_FLAG = 'HEFTY_GPU_BENCH_CHILD';
+
+// Dawn needs LD_LIBRARY_PATH before it loads: re-run this script in a child with the device's environment.
+if (!process.env[CHILD_FLAG]) {
+  const setup = args.has('--system') ? { env: { ...process.env }, device: 'system' } : gpuTestEnv();
+  const child = spawnSync(process.execPath, [fileURLToPath(import.meta.url), ...process.argv.slice(2)], {
+    stdio: 'inherit',
+    env: { ...setup.env, [CHILD_FLAG]: setup.device },
+  });
+  process.exit(child.status ?? 1);
+}
+
+interface Row {
+  n: number;
+  primes: number;
+  bits: number;
+  polys: number;
+  uploadMs: number;
+  forwardKernelMs: number;
+  inverseKernelMs: number;
+  readbackMs: number;
+  gpuTotalMs: number;
+  cpuMs: number;
+  cpuSource: string;
+  kernelClock: 'timestamp' | 'wall';
+}
+
+/** `count` primes of `bits` bits that are 1 mod 2^17 (valid for every N ≤ 65536), searching down from 2^bits. */
+function nttPrimes(bits: number, count: number): bigint[] {
+  const step = 1n << 17n;
+  const primes: bigint[] = [];
+  for (let c = (1n << BigInt(bits)) - step + 1n; primes.length < count; c -= step) if (millerRabin(c)) primes.push(c);
+  return primes;
+}
+
+function randomBatch(n: number, moduli: readonly bigint[], polys: number): BigUint64Array {
+  const data = new BigUint64Array(polys * moduli.length * n);
+  const words = new Uint32Array(data.buffer);
+  for (let row = 0; row < polys * moduli.length; row++) {
+    const qHi = Number(moduli[row % moduli.length] >> 32n);
+    const qLo = Number(moduli[row % moduli.length] & 0xffffffffn);
+    for (let i = row * n; i < (row + 1) * n; i++) {
+      words[2 * i] = qHi === 0 ? Math.floor(Math.random() * qLo) : (Math.random() * 2 ** 32) >>> 0;
+      words[2 * i + 1] = qHi === 0 ? 0 : Math.floor(Math.random() * qHi);
+    }
+  }
+  return data;
+}
+
+/** CPU ms for the whole batch: the BigInt reference on `sampleRows` rows, scaled to all rows. */
+function cpuReferenceMs(n: number, moduli: readonly bigint[], polys: number, sampleRows: number): number {
+  const sample = randomBatch(n, moduli, 1).subarray(0, n * Math.min(sampleRows, moduli.length));
+  const start = performance.now();
+  referenceForward(sample, n, moduli.slice(0, sample.length / n));
+  return ((performance.now() - start) / (sample.length / n)) * polys * moduli.length;
+}
+
+async function measure(gpuNtt: GpuNtt, polys: number, repeats: number): Promise<Omit<Row, 'cpuMs' | 'cpuSource'>> {
+  const chunkPolys = Math.min(polys, gpuNtt.maxPolysPerBatch);
+  const chunk = randomBatch(gpuNtt.n, gpuNtt.moduli, chunkPolys);
+  const batch = gpuNtt.allocate(chunkPolys);
+  const runs: Array<[number, number, number, number]> = [];
+  let clock: Row['kernelClock'] = 'wall';
+  for (let rep = 0; rep <= repeats; rep++) {
+    let [upload, forward, inverse, readback] = [0, 0, 0, 0];
+    // Larger batches reuse one chunk of host data: every chunk costs the same on the device.
+    for (let done = 0; done < polys; done += chunkPolys) {
+      let t = performance.now();
+      gpuNtt.upload(chunk, batch);
+      await gpuNtt.sync();
+      upload += performance.now() - t;
+      for (const direction of ['forward', 'inverse'] as const) {
+        const timed = gpuNtt.startKernelTiming();
+        t = performance.now();
+        if (direction === 'forward') gpuNtt.forward(batch);
+        else gpuNtt.inverse(batch);
+        await gpuNtt.sync();
+        const wall = performance.now() - t;
+        const stamped = timed ? await gpuNtt.stopKernelTiming() : undefined;
+        if (stamped !== undefined) clock = 'timestamp';
+        if (direction === 'forward') forward += stamped ?? wall;
+        else inverse += stamped ?? wall;
+      }
+      t = performance.now();
+      await gpuNtt.read(batch, chunk);
+      readback += performance.now() - t;
+    }
+    if (rep > 0) runs.push([upload, forward, inverse, readback]); // run 0 warms up
+  }
+  batch.destroy();
+  const median = (i: number) => runs.map((r) => r[i]).sort((a, b) => a - b)[Math.floor(runs.length / 2)];
+  const [uploadMs, forwardKernelMs, inverseKernelMs, readbackMs] = [0, 1, 2, 3].map(median);
+  return {
+    n: gpuNtt.n,
+    primes: gpuNtt.moduli.length,
+    bits: gpuNtt.moduli[0].toString(2).length,
+    polys,
+    uploadMs,
+    forwardKernelMs,
+    inverseKernelMs,
+    readbackMs,
+    gpuTotalMs: uploadMs + forwardKernelMs + readbackMs,
+    kernelClock: clock,
+  };
+}
+
+const full = args.has('--full');
+const matrix: Array<{ n: number; primes: number; bits: number; polys: number[] }> = full
+  ? [8192, 32768, 65536].flatMap((n) =>
+      [8, 16, 32].flatMap((primes) => [60, 30].map((bits) => ({ n, primes, bits, polys: [64, 128, 256, 512] }))),
+    )
+  : [
+      // Short default (a CPU WebGPU device is ~100× slower than a GPU): batch sizes shrink as N grows.
+      { n: 8192, primes: 8, bits: 60, polys: [64] },
+      { n: 8192, primes: 8, bits: 30, polys: [64] },
+      { n: 32768, primes: 8, bits: 60, polys: [16] },
+      { n: 65536, primes: 8, bits: 60, polys: [8] },
+    ];
+const repeats = full ? 3 : 1;
+
+const acquisition = await acquireGpu({ mode: 'on' });
+if (!acquisition.ok) {
+  console.log(`gpu-ntt bench: no GPU adapter (${acquisition.reason}); nothing to measure`);
+  process.exit(0);
+}
+const gpu = acquisition.gpu;
+const cpuDevice = gpu.isFallbackAdapter || /llvmpipe|lavapipe|swiftshader/i.test(gpu.adapterDescription);
+console.log(`device: ${gpu.adapterDescription} [${process.env[CHILD_FLAG]}]`);
+if (cpuDevice) console.log('NOTE: a CPU WebGPU device; these figures prove the pipeline, not GPU speed.');
+
+const rows: Row[] = [];
+const header = 'N       primes bits polys  upload   fwd-kern inv-kern readback gpu-total  cpu(fwd)   clock';
+console.log(header);
+for (const config of matrix) {
+  const gpuNtt = await GpuNtt.create(gpu, { n: config.n, moduli: nttPrimes(config.bits, config.primes) });
+  for (const polys of config.polys) {
+    const measured = await measure(gpuNtt, polys, repeats);
+    const cpuMs = cpuReferenceMs(config.n, gpuNtt.moduli, polys, 2);
+    const row: Row = { ...measured, cpuMs, cpuSource: 'ref' };
+    rows.push(row);
+    const ms = (v: number) => `${v.toFixed(1).padStart(8)} `;
+    console.log(
+      `${String(row.n).padEnd(8)}${String(row.primes).padEnd(7)}${String(row.bits).padEnd(5)}${String(polys).padEnd(6)}` +
+        `${ms(row.uploadMs)}${ms(row.forwardKernelMs)}${ms(row.inverseKernelMs)}${ms(row.readbackMs)}` +
+        `${ms(row.gpuTotalMs)} ${ms(row.cpuMs)}${row.cpuSource} ${row.kernelClock}`,
+    );
+  }
+  gpuNtt.destroy();
+}
+
+const resultsDir = fileURLToPath(new URL('./results/', import.meta.url));
+mkdirSync(resultsDir, { recursive: true });
+const file = `${resultsDir}gpu-ntt-${new Date().toISOString().replace(/[:.]/g, '-')}.json`;
+writeFileSync(file, JSON.stringify({ device: gpu.adapterDescription, cpuDevice, full, rows }, null, 2));
+console.log(`results: ${file}`);
+await releaseGpu();
