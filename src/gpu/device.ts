@@ -117,10 +117,12 @@ async function acquire(options: GpuOptions): Promise<GpuAcquisition> {
       flags: { buffer: globals.GPUBufferUsage, map: globals.GPUMapMode, shader: globals.GPUShaderStage },
       lost: false,
     };
+    const log = options.log ?? ((line: string) => process.stderr.write(`${line}\n`));
     void device.lost.then(() => {
       gpu.lost = true;
     });
-    (options.log ?? ((line: string) => process.stderr.write(`${line}\n`)))(
+    device.onuncapturederror = (event) => log(`[hefty:gpu] uncaptured device error: ${event.error.message}`);
+    log(
       `[hefty:gpu] adapter: ${description}${backend ? ` (backend ${backend})` : ''}` +
         `${hasTimestamps ? ', timestamp queries' : ''}`,
     );

@@ -3,6 +3,6 @@ export { acquireGpu, gpuAvailable, gpuModeFromEnv, releaseGpu } from './device.t
 export type { GpuAcquisition, GpuHandle, GpuMode, GpuOptions } from './device.ts';
 export { createGpuNtt, GpuNtt, GpuPolyBatch } from './ntt.ts';
 export type { GpuNttConfig } from './ntt.ts';
-export { measureOffloadThreshold, shouldOffload, thresholdFrom } from './offload.ts';
-export type { BatchTiming, CpuTransform, OffloadThreshold } from './offload.ts';
+export { createNttDispatcher, measureOffloadThreshold, shouldOffload, thresholdFrom } from './offload.ts';
+export type { BatchTiming, CpuTransform, NttDispatcher, OffloadThreshold } from './offload.ts';
 export { referenceForward, referenceInverse } from './reference-ntt.ts';

@@ -247,7 +247,13 @@ export class GpuNtt {
         : this.staging;
     this.commandEncoder().copyBufferToBuffer(batch.buffer, 0, staging, 0, size);
     this.flush();
-    await staging.mapAsync(this.gpu.flags.map.READ, 0, size);
+    try {
+      await staging.mapAsync(this.gpu.flags.map.READ, 0, size);
+    } catch (error) {
+      throw new HeftyError('E_BACKEND_UNAVAILABLE', `GPU readback failed: ${(error as Error).message}`, {
+        cause: error,
+      });
+    }
     const words = new Uint32Array(staging.getMappedRange(0, size));
     const outWords = new Uint32Array(out.buffer, out.byteOffset, out.length * 2);
     if (this.wordMode === 'u64') {

@@ -3,8 +3,10 @@
  * backend or pool) supplies its own CPU transform; the policy times it against the GPU path end to end
  * (upload + kernels + readback) over growing batch sizes and offloads from the smallest batch at which the GPU
  * wins and keeps winning. A device that never wins (e.g. a CPU WebGPU device) yields "never offload".
+ * createNttDispatcher wraps this into the call the native backend or pool makes for a batch.
  */
-import type { GpuNtt } from './ntt.ts';
+import { gpuModeFromEnv, type GpuOptions } from './device.ts';
+import { createGpuNtt, type GpuNtt, type GpuNttConfig } from './ntt.ts';
 
 export type CpuTransform = (data: BigUint64Array) => void | Promise<void>;
 
@@ -89,4 +91,46 @@ function randomReduced(ntt: GpuNtt, polys: number): BigUint64Array {
     words[2 * i + 1] = qHi === 0 ? 0 : Math.floor(Math.random() * qHi);
   }
   return data;
+}
+
+export interface NttDispatcher {
+  /** The measured threshold (auto), or undefined when the path is fixed (on, off, no device). */
+  readonly threshold: OffloadThreshold | undefined;
+  readonly gpu: GpuNtt | null;
+  /** In-place forward NTT of polys × K × N values; says which path ran. */
+  forward(data: BigUint64Array): Promise<'gpu' | 'cpu'>;
+  inverse(data: BigUint64Array): Promise<'gpu' | 'cpu'>;
+  /** The path a batch of `polys` polynomials takes. */
+  route(polys: number): 'gpu' | 'cpu';
+  destroy(): void;
+}
+
+/**
+ * Batched NTTs routed per call: HEFTY_GPU=off (or no device) → CPU; on → GPU always; auto → GPU from the
+ * batch size measured at creation against `cpu`. Both paths give identical results, so routing is invisible.
+ */
+export async function createNttDispatcher(
+  config: GpuNttConfig,
+  cpu: { forward: CpuTransform; inverse: CpuTransform },
+  options: GpuOptions & MeasureOptions = {},
+): Promise<NttDispatcher> {
+  const mode = options.mode ?? gpuModeFromEnv();
+  const gpu = mode === 'off' ? null : await createGpuNtt(config, { ...options, mode });
+  const threshold = gpu && mode === 'auto' ? await measureOffloadThreshold(gpu, cpu.forward, options) : undefined;
+  const polyWords = config.n * config.moduli.length;
+  const route = (polys: number) => (gpu && (mode === 'on' || shouldOffload(threshold, polys)) ? 'gpu' : 'cpu');
+  const run = async (data: BigUint64Array, direction: 'forward' | 'inverse') => {
+    const path = route(data.length / polyWords);
+    if (path === 'gpu' && gpu) await (direction === 'forward' ? gpu.forwardHost(data) : gpu.inverseHost(data));
+    else await cpu[direction](data);
+    return path;
+  };
+  return {
+    threshold,
+    gpu,
+    route,
+    forward: (data) => run(data, 'forward'),
+    inverse: (data) => run(data, 'inverse'),
+    destroy: () => gpu?.destroy(),
+  };
 }

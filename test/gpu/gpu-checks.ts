@@ -13,7 +13,7 @@ import { fileURLToPath } from 'node:url';
 import { HeftyError } from '../../src/errors.ts';
 import { acquireGpu, gpuAvailable, releaseGpu } from '../../src/gpu/device.ts';
 import { createGpuNtt } from '../../src/gpu/ntt.ts';
-import { measureOffloadThreshold, shouldOffload, thresholdFrom } from '../../src/gpu/offload.ts';
+import { createNttDispatcher, measureOffloadThreshold, shouldOffload, thresholdFrom } from '../../src/gpu/offload.ts';
 import { referenceForward, referenceInverse } from '../../src/gpu/reference-ntt.ts';
 import type { NttMutation } from '../../src/gpu/wgsl-kernels.ts';
 import type { WordMode } from '../../src/gpu/wgsl-arith.ts';
@@ -208,6 +208,33 @@ async function checkOffloadPolicy() {
   }
 }
 
+/** The dispatcher's GPU and CPU routes give identical results; on forces the GPU, off never uses it. */
+async function checkDispatcher() {
+  const n = 4096;
+  const moduli = PRIMES_60.slice(0, 2);
+  const cpu = {
+    forward: (data: BigUint64Array) => referenceForward(data, n, moduli),
+    inverse: (data: BigUint64Array) => referenceInverse(data, n, moduli),
+  };
+  const input = sampleBatch(n, moduli, 2, 21);
+  const expected = input.slice();
+  referenceForward(expected, n, moduli);
+  const auto = await createNttDispatcher({ n, moduli }, cpu, { mode: 'auto', batchSizes: [1, 2], repeats: 1 });
+  const viaAuto = input.slice();
+  if ((await auto.forward(viaAuto)) !== auto.route(2)) throw new Error('auto took another path than route()');
+  expectEqual(viaAuto, expected, 'dispatcher auto');
+  auto.destroy();
+  const on = await createNttDispatcher({ n, moduli }, cpu, { mode: 'on' });
+  const viaGpu = input.slice();
+  if ((await on.forward(viaGpu)) !== 'gpu' || on.threshold !== undefined) throw new Error('on must use the GPU');
+  expectEqual(viaGpu, expected, 'dispatcher on');
+  if ((await on.inverse(viaGpu)) !== 'gpu') throw new Error('on must use the GPU');
+  expectEqual(viaGpu, input, 'dispatcher on inverse');
+  on.destroy();
+  const off = await createNttDispatcher({ n, moduli }, cpu, { mode: 'off' });
+  if (off.gpu !== null || off.route(1000) !== 'cpu') throw new Error('off must stay on the CPU');
+}
+
 /** A deliberately broken kernel must be caught by the very checks above. */
 async function expectCaught(mutation: NttMutation, n: number, moduli: readonly bigint[]) {
   try {
@@ -233,6 +260,7 @@ export const CHECKS: Record<string, () => Promise<void>> = {
   'pointwise on 30-bit primes through the forced u64 kernels': () => checkPointwise(4096, PRIMES_30, 'u64'),
   'bad input gives typed errors': checkBadInput,
   'offload policy decides from measured timings': checkOffloadPolicy,
+  'NTT dispatcher: auto/on/off routes, identical results': checkDispatcher,
   'mutation: wrong forward butterfly is caught (u32)': () => expectCaught('forward-butterfly', 4096, PRIMES_30),
   'mutation: dropped carry in 64-bit multiply is caught (u64)': () => expectCaught('drop-carry', 4096, PRIMES_60),
 };
