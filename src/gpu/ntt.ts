@@ -12,7 +12,6 @@ import { acquireGpu, gpuModeFromEnv, type GpuHandle, type GpuOptions } from './d
 import { montgomeryNegInverse, nttTables, shoupQuotient, log2Exact } from './ntt-tables.ts';
 import { wordBytes, type WordMode } from './wgsl-arith.ts';
 import {
-  MAX_TILE,
   WORKGROUP_SIZE,
   nttShader,
   pointwiseShader,
@@ -37,8 +36,10 @@ interface Pipelines {
   nttLayout: GPUBindGroupLayout;
   pointwiseLayout: GPUBindGroupLayout;
   fwdGlobal: GPUComputePipeline;
+  fwdGlobal4: GPUComputePipeline;
   fwdTile: GPUComputePipeline;
   invGlobal: GPUComputePipeline;
+  invGlobal4: GPUComputePipeline;
   invTile: GPUComputePipeline;
   pointwise: Record<PointwiseOp, GPUComputePipeline>;
 }
@@ -127,7 +128,7 @@ export class GpuNtt {
 
     // One uniform slot per distinct (m, m_end) dispatch, addressed by dynamic offset.
     const slots: Array<[number, number]> = [[0, 0]];
-    const tile = tileSize(this.n);
+    const tile = tileSize(this.n, this.wordMode);
     for (let m = 1; m < this.n / tile; m *= 2) slots.push([m, 0]);
     slots.push([this.n / tile, this.n / tile]);
     const paramData = new Uint32Array((slots.length * PARAM_STRIDE) / 4);
@@ -180,9 +181,13 @@ export class GpuNtt {
   /** Records the forward NTT of every row (natural order in, SEAL's bit-reversed order out). */
   forward(batch: GpuPolyBatch): void {
     this.check(batch);
-    const tile = tileSize(this.n);
+    const tile = tileSize(this.n, this.wordMode);
     const pass = this.beginPass();
-    for (let m = 1; m < this.n / tile; m *= 2) this.dispatchNtt(pass, batch, this.pipelines.fwdGlobal, m, 0);
+    const lastGlobal = this.n / tile / 2; // stages m = 1 … lastGlobal span more than a tile
+    for (let m = 1; m <= lastGlobal; m *= 4) {
+      if (m < lastGlobal) this.dispatchNtt(pass, batch, this.pipelines.fwdGlobal4, m, 0, 4);
+      else this.dispatchNtt(pass, batch, this.pipelines.fwdGlobal, m, 0, 2);
+    }
     this.dispatchNtt(pass, batch, this.pipelines.fwdTile, this.n / tile, this.n / tile);
     pass.end();
   }
@@ -190,10 +195,13 @@ export class GpuNtt {
   /** Records the inverse NTT of every row (exact inverse of forward, N^−1 included). */
   inverse(batch: GpuPolyBatch): void {
     this.check(batch);
-    const tile = tileSize(this.n);
+    const tile = tileSize(this.n, this.wordMode);
     const pass = this.beginPass();
     this.dispatchNtt(pass, batch, this.pipelines.invTile, this.n / tile, this.n / tile);
-    for (let m = this.n / tile / 2; m >= 1; m /= 2) this.dispatchNtt(pass, batch, this.pipelines.invGlobal, m, 0);
+    for (let m = this.n / tile / 2; m >= 1; m /= 4) {
+      if (m > 1) this.dispatchNtt(pass, batch, this.pipelines.invGlobal4, m, 0, 4);
+      else this.dispatchNtt(pass, batch, this.pipelines.invGlobal, m, 0, 2);
+    }
     pass.end();
   }
 
@@ -371,6 +379,7 @@ export class GpuNtt {
     pipeline: GPUComputePipeline,
     m: number,
     mEnd: number,
+    radix = 2,
   ): void {
     const tiled = mEnd !== 0;
     batch.nttBindGroup ??= this.gpu.device.createBindGroup({
@@ -384,7 +393,7 @@ export class GpuNtt {
     });
     pass.setPipeline(pipeline);
     pass.setBindGroup(0, batch.nttBindGroup, [this.paramSlots.get(`${m}:${mEnd}`) ?? 0]);
-    const x = tiled ? this.n / tileSize(this.n) : Math.ceil(this.n / 2 / WORKGROUP_SIZE);
+    const x = tiled ? this.n / tileSize(this.n, this.wordMode) : Math.ceil(this.n / radix / WORKGROUP_SIZE);
     pass.dispatchWorkgroups(x, batch.rows);
   }
 
@@ -469,7 +478,7 @@ const pipelineCache = new WeakMap<GPUDevice, Map<string, Promise<Pipelines>>>();
 function buildPipelines(gpu: GpuHandle, mode: WordMode, n: number, mutation: NttMutation): Promise<Pipelines> {
   let perDevice = pipelineCache.get(gpu.device);
   if (!perDevice) pipelineCache.set(gpu.device, (perDevice = new Map()));
-  const key = `${mode}:${Math.min(n, MAX_TILE)}:${mutation}`;
+  const key = `${mode}:${tileSize(n, mode)}:${mutation}`;
   let pipelines = perDevice.get(key);
   if (!pipelines) {
     pipelines = compilePipelines(gpu, mode, n, mutation);
@@ -502,17 +511,29 @@ async function compilePipelines(gpu: GpuHandle, mode: WordMode, n: number, mutat
       layout: device.createPipelineLayout({ bindGroupLayouts: [layout] }),
       compute: { module, entryPoint },
     });
-  const [fwdGlobal, fwdTile, invGlobal, invTile, add, sub, mul, mac] = await Promise.all([
+  const [fwdGlobal, fwdGlobal4, fwdTile, invGlobal, invGlobal4, invTile, add, sub, mul, mac] = await Promise.all([
     make(nttLayout, nttModule, 'fwd_global'),
+    make(nttLayout, nttModule, 'fwd_global4'),
     make(nttLayout, nttModule, 'fwd_tile'),
     make(nttLayout, nttModule, 'inv_global'),
+    make(nttLayout, nttModule, 'inv_global4'),
     make(nttLayout, nttModule, 'inv_tile'),
     make(pointwiseLayout, pointwiseModule, 'pw_add'),
     make(pointwiseLayout, pointwiseModule, 'pw_sub'),
     make(pointwiseLayout, pointwiseModule, 'pw_mul'),
     make(pointwiseLayout, pointwiseModule, 'pw_mac'),
   ]);
-  return { nttLayout, pointwiseLayout, fwdGlobal, fwdTile, invGlobal, invTile, pointwise: { add, sub, mul, mac } };
+  return {
+    nttLayout,
+    pointwiseLayout,
+    fwdGlobal,
+    fwdGlobal4,
+    fwdTile,
+    invGlobal,
+    invGlobal4,
+    invTile,
+    pointwise: { add, sub, mul, mac },
+  };
 }
 
 /**

@@ -6,17 +6,18 @@
  *  - consts: 8 words per prime: q, −q^−1 mod 2^w, 2^(2w) mod q, N^−1, its Shoup quotient, Rinv[N−1]·N^−1, its
  *    Shoup quotient, unused.
  *  - twiddles: 4N words per prime: R, Shoup(R), Rinv, Shoup(Rinv).
- * Stages whose butterflies span more than a tile run one dispatch each over global memory; the remaining
- * stages (forward: the last log2(TILE); inverse: the first) run fused in workgroup memory, one tile per workgroup.
+ * Stages whose butterflies span more than a tile run over global memory, two stages per dispatch (radix-4: each
+ * thread owns the 4 coefficients the two stages mix), one when a single stage is left; the remaining stages
+ * (forward: the last log2(TILE); inverse: the first) run fused in workgroup memory, one tile per workgroup.
  */
-import { wgslArithmetic, type WordMode } from './wgsl-arith.ts';
+import { wgslArithmetic, wordBytes, type WordMode } from './wgsl-arith.ts';
 
 export const WORKGROUP_SIZE = 256;
-/** Coefficients per workgroup tile: 2048 × 8 bytes = 16 KiB, WebGPU's default workgroup-storage limit. */
-export const MAX_TILE = 2048;
+/** Workgroup storage per tile: 16 KiB, WebGPU's default limit (2048 u64 or 4096 u32 coefficients). */
+const TILE_BYTES = 16384;
 
-export function tileSize(n: number): number {
-  return Math.min(n, MAX_TILE);
+export function tileSize(n: number, mode: WordMode): number {
+  return Math.min(n, TILE_BYTES / wordBytes(mode));
 }
 
 /** Test-only kernel bugs: a wrong butterfly, and a carry lost in the 64-bit product (wrong only sometimes). */
@@ -36,7 +37,7 @@ fn prime_q(prime: u32) -> W { return consts[prime * 8u]; }
  * prove the real kernel exact must catch it.
  */
 export function nttShader(mode: WordMode, n: number, mutation: NttMutation = 'none'): string {
-  const tile = tileSize(n);
+  const tile = tileSize(n, mode);
   const forwardSub = mutation === 'forward-butterfly' ? 'add_mod(x, y, q)' : 'sub_mod(x, y, q)';
   let arithmetic = wgslArithmetic(mode);
   if (mutation === 'drop-carry') {
@@ -95,6 +96,40 @@ fn inv_global(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_in
   let gap = 1u << log_gap;
   let r = inv_pair(data[j], data[j + gap], prime * 4u * P.n, P.m, g, prime, q);
   data[j] = r[0]; data[j + gap] = r[1];
+}
+
+// Global stages m and 2m in one pass: 4 coefficients j0 + {0, g/2, g, 3g/2} with g = N/(2m).
+@compute @workgroup_size(WG)
+fn fwd_global4(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
+  let t = wg.x * WG + lid;
+  if (t >= P.n / 4u) { return; }
+  let row = wg.y; let prime = row % P.k; let q = prime_q(prime); let tw = prime * 4u * P.n;
+  let log_half = countTrailingZeros(P.n / (4u * P.m)); // log2(g/2)
+  let grp = t >> log_half;
+  let h = 1u << log_half;
+  let j = row * P.n + (grp << (log_half + 2u)) + (t & (h - 1u));
+  let a = fwd_pair(data[j], data[j + 2u * h], tw, P.m + grp, q);
+  let b = fwd_pair(data[j + h], data[j + 3u * h], tw, P.m + grp, q);
+  let c = fwd_pair(a[0], b[0], tw, 2u * P.m + 2u * grp, q);
+  let d = fwd_pair(a[1], b[1], tw, 2u * P.m + 2u * grp + 1u, q);
+  data[j] = c[0]; data[j + h] = c[1]; data[j + 2u * h] = d[0]; data[j + 3u * h] = d[1];
+}
+
+// Global stages m and m/2 in one pass: 4 coefficients j0 + {0, h, 2h, 3h} with h = N/(2m).
+@compute @workgroup_size(WG)
+fn inv_global4(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
+  let t = wg.x * WG + lid;
+  if (t >= P.n / 4u) { return; }
+  let row = wg.y; let prime = row % P.k; let q = prime_q(prime); let tw = prime * 4u * P.n;
+  let log_h = countTrailingZeros(P.n / (2u * P.m));
+  let grp = t >> log_h;
+  let h = 1u << log_h;
+  let j = row * P.n + (grp << (log_h + 2u)) + (t & (h - 1u));
+  let a = inv_pair(data[j], data[j + h], tw, P.m, 2u * grp, prime, q);
+  let b = inv_pair(data[j + 2u * h], data[j + 3u * h], tw, P.m, 2u * grp + 1u, prime, q);
+  let c = inv_pair(a[0], b[0], tw, P.m / 2u, grp, prime, q);
+  let d = inv_pair(a[1], b[1], tw, P.m / 2u, grp, prime, q);
+  data[j] = c[0]; data[j + 2u * h] = c[1]; data[j + h] = d[0]; data[j + 3u * h] = d[1];
 }
 
 // Forward stages m = P.m … N/2 (gap TILE/2 … 1) on one tile in workgroup memory.
