@@ -3,7 +3,11 @@
  * unless HEFTY_GPU_TEST_DEVICE=system. The checks run in one child process (Dawn needs LD_LIBRARY_PATH before it
  * loads); each becomes its own test here. With no adapter at all the suite reports "skipped: no adapter".
  */
+import { createHash } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
+import { nttTables } from '../../src/gpu/ntt-tables.ts';
+import { referenceForwardRow, referenceInverseRow } from '../../src/gpu/reference-ntt.ts';
 import { gpuModeFromEnv } from '../../src/gpu/device.ts';
 import { shouldOffload, thresholdFrom } from '../../src/gpu/offload.ts';
 import { CHECKS, type CheckReport } from './gpu-checks.ts';
@@ -25,6 +29,33 @@ describe(`GPU NTT on ${report.adapter ?? 'no adapter'} (${device})`, () => {
       expect(result.ok, result.error).toBe(true);
     });
   }
+});
+
+describe('BigInt reference NTT (the GPU oracle) against the SEAL spec vectors', () => {
+  const vectors = JSON.parse(readFileSync(new URL('./seal-ntt-vectors.json', import.meta.url), 'utf8')).ntt;
+  for (const name of ['N=8', 'N=16']) {
+    it(`${name}: ψ, tables, forward, inverse`, () => {
+      const v = vectors[name];
+      const q = BigInt(v.q);
+      const tables = nttTables(v.input.length, q);
+      expect(tables.psi).toBe(BigInt(v.psi));
+      expect(tables.rootPowers.map(String)).toEqual(v.root_powers);
+      expect(tables.invRootPowers.map(String)).toEqual(v.inv_root_powers);
+      const row = BigUint64Array.from(v.input, BigInt);
+      referenceForwardRow(row, q);
+      expect(Array.from(row, String)).toEqual(v.forward);
+      referenceInverseRow(row, q);
+      expect(Array.from(row, String)).toEqual(v.inverse_of_forward);
+    });
+  }
+  it('N=8192 and N=16384 ramps: SHA-256 of the forward transform', () => {
+    for (const [name, v] of Object.entries(vectors) as Array<[string, Record<string, string>]>) {
+      if (!v.forward_sha256_le_u64) continue;
+      const row = new BigUint64Array(Number(v.N)).map((_, i) => BigInt(i));
+      referenceForwardRow(row, BigInt(v.q));
+      expect(createHash('sha256').update(new Uint8Array(row.buffer)).digest('hex'), name).toBe(v.forward_sha256_le_u64);
+    }
+  });
 });
 
 describe('GPU fallback without an adapter', () => {
