@@ -1,0 +1,76 @@
+/**
+ * Encrypted-vector envelope: a vector longer than one ciphertext is several SEAL ciphertexts plus its length.
+ * Layout (little-endian): "HFV1" | u8 scheme (1 ckks, 2 bfv) | u8 flags (bit 0: slots past length are zero)
+ *   | u16 reserved=0 | u32 length | u32 chunkCount | per chunk: u32 byteLength | SEAL ciphertext bytes
+ * Raw SEAL ciphertext bytes (what node-seal clients send) are accepted as a vector filling every slot.
+ */
+import { HeftyError } from '../errors.ts';
+import type { Scheme } from '../backend/types.ts';
+
+export interface VectorParts {
+  readonly scheme: Scheme;
+  readonly length: number;
+  readonly clean: boolean;
+  readonly chunks: readonly Uint8Array[];
+  /** True when the bytes were a bare SEAL ciphertext rather than a hefty envelope. */
+  readonly bareSeal: boolean;
+}
+
+const MAGIC = [0x48, 0x46, 0x56, 0x31]; // "HFV1"
+const SEAL_MAGIC = [0x5e, 0xa1];
+export const MAX_CHUNKS = 4096;
+
+export function isSealObject(bytes: Uint8Array): boolean {
+  return bytes.length >= 16 && bytes[0] === SEAL_MAGIC[0] && bytes[1] === SEAL_MAGIC[1];
+}
+
+export function encodeVector(parts: Omit<VectorParts, 'bareSeal'>): Uint8Array {
+  const total = 16 + parts.chunks.reduce((sum, c) => sum + 4 + c.length, 0);
+  const out = new Uint8Array(total);
+  const view = new DataView(out.buffer);
+  out.set(MAGIC, 0);
+  out[4] = parts.scheme === 'ckks' ? 1 : 2;
+  out[5] = parts.clean ? 1 : 0;
+  view.setUint32(8, parts.length, true);
+  view.setUint32(12, parts.chunks.length, true);
+  let offset = 16;
+  for (const chunk of parts.chunks) {
+    view.setUint32(offset, chunk.length, true);
+    out.set(chunk, offset + 4);
+    offset += 4 + chunk.length;
+  }
+  return out;
+}
+
+function bad(message: string): never {
+  throw new HeftyError('E_BAD_SERIALIZATION', `encrypted vector: ${message}`);
+}
+
+/** Splits envelope bytes into chunk views (no copies); SEAL itself validates each chunk when it is loaded. */
+export function decodeVector(bytes: Uint8Array, scheme: Scheme, slotCount: number): VectorParts {
+  if (!(bytes instanceof Uint8Array)) bad('expected bytes');
+  if (isSealObject(bytes)) return { scheme, length: slotCount, clean: true, chunks: [bytes], bareSeal: true };
+  if (bytes.length < 16 || !MAGIC.every((b, i) => bytes[i] === b)) bad('neither a hefty vector nor a SEAL ciphertext');
+  const encodedScheme = bytes[4] === 1 ? 'ckks' : bytes[4] === 2 ? 'bfv' : bad(`unknown scheme byte ${bytes[4]}`);
+  if (encodedScheme !== scheme) {
+    throw new HeftyError('E_PARAMS_MISMATCH', `a ${encodedScheme} vector cannot be used with a ${scheme} context`);
+  }
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const length = view.getUint32(8, true);
+  const count = view.getUint32(12, true);
+  if (count === 0 || count > MAX_CHUNKS) bad(`chunk count ${count} is outside 1..${MAX_CHUNKS}`);
+  if (length === 0 || length > count * slotCount || length <= (count - 1) * slotCount) {
+    bad(`length ${length} does not match ${count} chunk(s) of ${slotCount} slots`);
+  }
+  const chunks: Uint8Array[] = [];
+  let offset = 16;
+  for (let i = 0; i < count; i++) {
+    if (offset + 4 > bytes.length) bad('truncated chunk header');
+    const size = view.getUint32(offset, true);
+    if (offset + 4 + size > bytes.length) bad('chunk overruns the envelope');
+    chunks.push(bytes.subarray(offset + 4, offset + 4 + size));
+    offset += 4 + size;
+  }
+  if (offset !== bytes.length) bad('trailing bytes after the last chunk');
+  return { scheme, length, clean: (bytes[5] & 1) === 1, chunks, bareSeal: false };
+}

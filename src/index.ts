@@ -1,0 +1,19 @@
+/** hefty's public API. */
+export { HeftyError, ERROR_CODES, type HeftyErrorCode } from './errors.ts';
+export {
+  createContext,
+  loadContext,
+  loadSecretContext,
+  HeftyContext,
+  type ContextOptions,
+  type LoadContextOptions,
+  type KeygenOptions,
+} from './api/context.ts';
+export { CKKSVector, type CkksOperand } from './api/ckks-vector.ts';
+export { BFVVector, type BfvOperand, type IntegerValues } from './api/bfv-vector.ts';
+export { validateProgram, programGaloisSteps, PROGRAM_LIMITS, type Program, type Step, type InputKind, type Operand } from './api/program.ts';
+export type { ProgramInput, RunHooks } from './api/run.ts';
+export { encodeKeySet, decodeKeySet, isKeySetEnvelope, type KeySetBundle } from './api/bundle.ts';
+export { isSealObject } from './api/vector-wire.ts';
+export { loadBackend, availableBackends, type BackendChoice } from './backend/load.ts';
+export type * as backend from './backend/types.ts';
