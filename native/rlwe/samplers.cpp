@@ -1,0 +1,59 @@
+#include "randomness.h"
+
+#include <cstring>
+
+namespace hefty::rlwe {
+
+std::uint64_t ByteStream::read_u64() {
+  std::uint8_t bytes[8];
+  read(bytes, 8);
+  std::uint64_t v = 0;
+  for (int i = 7; i >= 0; i--) v = (v << 8) | bytes[i];
+  return v;
+}
+
+void sample_uniform(ByteStream& stream, const RingTools& ring, std::size_t L, std::uint64_t* rows) {
+  const std::size_t n = ring.n();
+  std::vector<std::uint8_t> bulk(8 * n * L);
+  stream.read(bulk.data(), bulk.size());
+  for (std::size_t j = 0; j < L; j++) {
+    const Mod& m = ring.mod(j);
+    const std::uint64_t max = ~std::uint64_t{0};
+    const std::uint64_t threshold = max - (max % m.q) - 1;
+    for (std::size_t i = 0; i < n; i++) {
+      std::uint64_t x = 0;
+      std::memcpy(&x, bulk.data() + 8 * (j * n + i), 8);  // little-endian hosts only (x86-64, arm64)
+      while (x >= threshold) x = stream.read_u64();
+      rows[j * n + i] = m.reduce(x);
+    }
+  }
+}
+
+void sample_cbd(ByteStream& stream, std::size_t n, std::int64_t* out) {
+  std::vector<std::uint8_t> bytes(6 * n);
+  stream.read(bytes.data(), bytes.size());
+  for (std::size_t i = 0; i < n; i++) {
+    const std::uint8_t* b = bytes.data() + 6 * i;
+    const int plus = __builtin_popcount(b[0]) + __builtin_popcount(b[1]) + __builtin_popcount(b[2] & 0x1F);
+    const int minus = __builtin_popcount(b[3]) + __builtin_popcount(b[4]) + __builtin_popcount(b[5] & 0x1F);
+    out[i] = plus - minus;
+  }
+}
+
+void sample_ternary(ByteStream& stream, std::size_t n, std::int64_t* out) {
+  // Rejection sampling on bytes: values below 255 are uniform mod 3.
+  std::uint8_t buffer[256];
+  std::size_t have = 0, used = 0;
+  for (std::size_t i = 0; i < n;) {
+    if (used == have) {
+      stream.read(buffer, sizeof buffer);
+      have = sizeof buffer;
+      used = 0;
+    }
+    const std::uint8_t b = buffer[used++];
+    if (b >= 255) continue;
+    out[i++] = static_cast<std::int64_t>(b % 3) - 1;
+  }
+}
+
+}  // namespace hefty::rlwe
