@@ -102,6 +102,9 @@ export class GpuNtt {
 
     const k = this.moduli.length;
     const n = this.n;
+    if (4 * n * k * wordBytes(this.wordMode) > device.limits.maxStorageBufferBindingSize) {
+      throw new HeftyError('E_UNSUPPORTED', `NTT tables for N=${n} and ${k} primes exceed GPU buffer limits`);
+    }
     const constWords = new BigUint64Array(8 * k);
     const twiddleWords = new BigUint64Array(4 * n * k);
     const bits = this.wordMode === 'u32' ? 32 : 64;

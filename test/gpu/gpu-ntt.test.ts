@@ -75,6 +75,14 @@ describe('GPU fallback without an adapter', () => {
     });
   });
 
+  it.runIf(report.adapter !== null)('an adapter name that matches nothing (HEFTY_GPU_ADAPTER) falls back too', () => {
+    expect(runGpuChecks('no-adapter', { ...setup.env, HEFTY_GPU_ADAPTER: 'no-such-adapter' })).toMatchObject({
+      available: false,
+      autoIsNull: true,
+      onCode: 'E_BACKEND_UNAVAILABLE',
+    });
+  });
+
   it('parses HEFTY_GPU', () => {
     expect(gpuModeFromEnv(undefined)).toBe('auto');
     expect(gpuModeFromEnv('ON')).toBe('on');
