@@ -843,11 +843,44 @@ function normalizeParams(params: B.ParamsSpec): B.ParamsSpec {
   });
 }
 
-let instance: Promise<B.Backend> | undefined;
+type WasmApi = {
+  instantiate(...args: unknown[]): Promise<{ instance: { exports: Record<string, unknown> } }>;
+  Memory: abstract new (...args: never[]) => { buffer: ArrayBuffer };
+};
+
+/**
+ * Loads node-seal while watching WebAssembly.instantiate, to keep a reference to the module's linear memory
+ * (emscripten does not export it) so memory use can be measured and reported.
+ */
+async function loadSeal(): Promise<{ seal: Seal; memory?: { buffer: ArrayBuffer } }> {
+  const wasm = (globalThis as unknown as { WebAssembly: WasmApi }).WebAssembly;
+  const original = wasm.instantiate;
+  let memory: { buffer: ArrayBuffer } | undefined;
+  wasm.instantiate = async (...args: unknown[]) => {
+    const result = await original.apply(wasm, args);
+    memory = Object.values(result.instance.exports).find((e): e is { buffer: ArrayBuffer } => e instanceof wasm.Memory);
+    return result;
+  };
+  try {
+    return { seal: await SEAL(), memory };
+  } finally {
+    wasm.instantiate = original;
+  }
+}
+
+export type WasmBackendApi = B.Backend & {
+  /** Bytes of WASM linear memory (it only grows); undefined if it could not be observed. */
+  memoryBytes(): number | undefined;
+};
+
+let instance: Promise<WasmBackendApi> | undefined;
 
 /** Loads node-seal once per process (or worker thread) and returns the backend. */
-export function createWasmBackend(): Promise<B.Backend> {
-  instance ??= SEAL().then((seal) => new WasmBackend(new WasmRuntime(seal)));
+export function createWasmBackend(): Promise<WasmBackendApi> {
+  instance ??= loadSeal().then(({ seal, memory }) => {
+    const backend = new WasmBackend(new WasmRuntime(seal));
+    return Object.assign(backend, { memoryBytes: () => memory?.buffer.byteLength });
+  });
   return instance;
 }
 
