@@ -7,7 +7,8 @@
  *
  * Kernel time comes from timestamp queries when the adapter has them, else from submit → onSubmittedWorkDone.
  * The CPU column is the native addon's NTT when it exposes one, else the BigInt reference timed on a few rows
- * and scaled linearly (marked "ref"). Results also go to bench/results/gpu-ntt-<time>.json.
+ * and scaled linearly (marked "ref"). A last line compares the fused key-switching inner product with the same
+ * sum built from mulAccumulate passes. Results also go to bench/results/gpu-ntt-<time>.json.
  */
 import { spawnSync } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
@@ -169,9 +170,48 @@ for (const config of matrix) {
   gpuNtt.destroy();
 }
 
+/** Fused key-switching inner product vs the same sum built from mulAccumulate passes (kernel time only). */
+async function innerProductVsMac(n: number, primes: number, digits: number): Promise<Record<string, number>> {
+  const gpuNtt = await GpuNtt.create(gpu, { n, moduli: nttPrimes(60, primes) });
+  const digitBatch = gpuNtt.upload(randomBatch(n, gpuNtt.moduli, digits));
+  const keyBatch = gpuNtt.upload(randomBatch(n, gpuNtt.moduli, 2 * digits));
+  const keyPolys = Array.from({ length: 2 * digits }, () => gpuNtt.upload(randomBatch(n, gpuNtt.moduli, 1)));
+  const digitPolys = Array.from({ length: digits }, () => gpuNtt.upload(randomBatch(n, gpuNtt.moduli, 1)));
+  const outPair = gpuNtt.allocate(2);
+  const outs = [gpuNtt.allocate(1), gpuNtt.allocate(1)];
+  const time = async (record: () => void) => {
+    let best = Infinity;
+    for (let rep = 0; rep < 3; rep++) {
+      const timed = gpuNtt.startKernelTiming();
+      const start = performance.now();
+      record();
+      await gpuNtt.sync();
+      const wall = performance.now() - start;
+      best = Math.min(best, (timed ? await gpuNtt.stopKernelTiming() : undefined) ?? wall);
+    }
+    return best;
+  };
+  const fusedMs = await time(() => gpuNtt.innerProduct(digitBatch, keyBatch, outPair));
+  const macMs = await time(() => {
+    for (let c = 0; c < 2; c++)
+      for (let j = 0; j < digits; j++) gpuNtt.mulAccumulate(outs[c], digitPolys[j], keyPolys[2 * j + c]);
+  });
+  gpuNtt.destroy();
+  return { n, primes, digits, fusedMs, macMs };
+}
+
+const inner = await innerProductVsMac(8192, 8, full ? 8 : 4);
+console.log(
+  `key-switching inner product N=${inner.n}, ${inner.primes} primes, ${inner.digits} digits × 2: ` +
+    `fused ${inner.fusedMs.toFixed(1)} ms vs ${2 * inner.digits} mulAccumulate passes ${inner.macMs.toFixed(1)} ms`,
+);
+
 const resultsDir = fileURLToPath(new URL('./results/', import.meta.url));
 mkdirSync(resultsDir, { recursive: true });
 const file = `${resultsDir}gpu-ntt-${new Date().toISOString().replace(/[:.]/g, '-')}.json`;
-writeFileSync(file, JSON.stringify({ device: gpu.adapterDescription, cpuDevice, full, rows }, null, 2));
+writeFileSync(
+  file,
+  JSON.stringify({ device: gpu.adapterDescription, cpuDevice, full, rows, innerProduct: inner }, null, 2),
+);
 console.log(`results: ${file}`);
 await releaseGpu();

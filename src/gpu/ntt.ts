@@ -3,7 +3,7 @@
  *
  * A GpuNtt is a plan for one (N, RNS primes) pair: tables, constants and pipelines live on the device. Data
  * lives in GpuPolyBatch buffers (polys × K × N, prime-major like hefty's u64 arrays) that stay on the device
- * across any sequence of forward/inverse/add/sub/mul/mulAccumulate calls; commands are recorded and submitted
+ * across any sequence of forward/inverse/add/sub/mul/mulAccumulate/innerProduct calls; commands are recorded and submitted
  * together when a batch is read back (or on flush()). forwardHost/inverseHost are the one-shot form the native
  * backend or pool calls: they chunk a host array, upload, transform and write the result back in place.
  */
@@ -35,6 +35,8 @@ const MAX_DISPATCH_ROWS = 65535; // maxComputeWorkgroupsPerDimension
 interface Pipelines {
   nttLayout: GPUBindGroupLayout;
   pointwiseLayout: GPUBindGroupLayout;
+  innerProductLayout: GPUBindGroupLayout;
+  innerProduct: GPUComputePipeline;
   fwdGlobal: GPUComputePipeline;
   fwdGlobal4: GPUComputePipeline;
   fwdTile: GPUComputePipeline;
@@ -82,6 +84,7 @@ export class GpuNtt {
   private readonly paramSlots: Map<string, number>;
   private readonly qWords: Uint32Array; // (lo, hi) per prime, for input validation
   private encoder: GPUCommandEncoder | undefined;
+  private readonly transient: GPUBuffer[] = [];
   private staging: GPUBuffer | undefined;
   private timing: { querySet: GPUQuerySet; used: number; capacity: number } | undefined;
 
@@ -226,11 +229,48 @@ export class GpuNtt {
     this.pointwise('mac', a, b, acc);
   }
 
+  /**
+   * Key-switching inner product: out poly c = Σ_j digits poly j ⊙ keys poly (j·C + c) for c < C = out.polys,
+   * keys holding D·C polys (digit-major, like SEAL's key-switching keys: one 2-poly ciphertext per digit).
+   */
+  innerProduct(digits: GpuPolyBatch, keys: GpuPolyBatch, out: GpuPolyBatch): void {
+    for (const batch of [digits, keys, out]) this.check(batch);
+    if (keys.polys !== digits.polys * out.polys) {
+      throw new HeftyError('E_LENGTH_MISMATCH', 'keys must hold digits × outputs polynomials');
+    }
+    if (out === digits || out === keys) {
+      throw new HeftyError('E_INVALID_ARGUMENT', 'the output batch must differ from the inputs (no aliasing)');
+    }
+    const usage = this.gpu.flags.buffer;
+    const shape = this.createFilled(
+      new Uint32Array([this.n, this.moduli.length, digits.polys, out.polys]),
+      usage.UNIFORM,
+    );
+    this.transient.push(shape);
+    const bindGroup = this.gpu.device.createBindGroup({
+      layout: this.pipelines.innerProductLayout,
+      entries: [
+        { binding: 0, resource: { buffer: shape } },
+        { binding: 1, resource: { buffer: this.consts } },
+        { binding: 2, resource: { buffer: digits.buffer } },
+        { binding: 3, resource: { buffer: keys.buffer } },
+        { binding: 4, resource: { buffer: out.buffer } },
+      ],
+    });
+    const pass = this.beginPass();
+    pass.setPipeline(this.pipelines.innerProduct);
+    pass.setBindGroup(0, bindGroup);
+    pass.dispatchWorkgroups(Math.ceil(this.n / WORKGROUP_SIZE), out.rows);
+    pass.end();
+  }
+
   /** Submits recorded commands without waiting. */
   flush(): void {
     if (!this.encoder) return;
     this.gpu.device.queue.submit([this.encoder.finish()]);
     this.encoder = undefined;
+    // Per-call buffers may be destroyed once submitted: the device keeps them until the work is done.
+    for (const buffer of this.transient.splice(0)) buffer.destroy();
   }
 
   /** Submits recorded work and resolves when the device has finished it. */
@@ -324,7 +364,9 @@ export class GpuNtt {
 
   destroy(): void {
     this.encoder = undefined;
-    for (const buffer of [this.consts, this.twiddles, this.params, this.staging]) buffer?.destroy();
+    for (const buffer of [this.consts, this.twiddles, this.params, this.staging, ...this.transient.splice(0)]) {
+      buffer?.destroy();
+    }
     this.timing?.querySet.destroy();
   }
 
@@ -507,6 +549,15 @@ async function compilePipelines(gpu: GpuHandle, mode: WordMode, n: number, mutat
       storage(4, 'storage'),
     ],
   });
+  const innerProductLayout = device.createBindGroupLayout({
+    entries: [
+      { binding: 0, visibility: compute, buffer: { type: 'uniform' as const } },
+      storage(1, 'read-only-storage'),
+      storage(2, 'read-only-storage'),
+      storage(3, 'read-only-storage'),
+      storage(4, 'storage'),
+    ],
+  });
   const nttModule = device.createShaderModule({ code: nttShader(mode, n, mutation) });
   const pointwiseModule = device.createShaderModule({ code: pointwiseShader(mode) });
   const make = (layout: GPUBindGroupLayout, module: GPUShaderModule, entryPoint: string) =>
@@ -514,7 +565,7 @@ async function compilePipelines(gpu: GpuHandle, mode: WordMode, n: number, mutat
       layout: device.createPipelineLayout({ bindGroupLayouts: [layout] }),
       compute: { module, entryPoint },
     });
-  const [fwdGlobal, fwdGlobal4, fwdTile, invGlobal, invGlobal4, invTile, add, sub, mul, mac] = await Promise.all([
+  const all = await Promise.all([
     make(nttLayout, nttModule, 'fwd_global'),
     make(nttLayout, nttModule, 'fwd_global4'),
     make(nttLayout, nttModule, 'fwd_tile'),
@@ -525,10 +576,14 @@ async function compilePipelines(gpu: GpuHandle, mode: WordMode, n: number, mutat
     make(pointwiseLayout, pointwiseModule, 'pw_sub'),
     make(pointwiseLayout, pointwiseModule, 'pw_mul'),
     make(pointwiseLayout, pointwiseModule, 'pw_mac'),
+    make(innerProductLayout, pointwiseModule, 'inner_product'),
   ]);
+  const [fwdGlobal, fwdGlobal4, fwdTile, invGlobal, invGlobal4, invTile, add, sub, mul, mac, innerProduct] = all;
   return {
     nttLayout,
     pointwiseLayout,
+    innerProductLayout,
+    innerProduct,
     fwdGlobal,
     fwdGlobal4,
     fwdTile,

@@ -222,6 +222,22 @@ fn pw_mac(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_index)
   let i = wg.y * P.n + col; let prime = wg.y % P.k; let q = prime_q(prime);
   out[i] = add_mod(out[i], product(i, prime, q), q);
 }
+
+// Key-switching inner product: out poly c = Σ_j a poly j ⊙ b poly (j·C + c), with D = P.m digits and
+// C = P.m_end outputs. One Montgomery reduction per term, one more at the end (not two per term as in mac).
+@compute @workgroup_size(WG)
+fn inner_product(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
+  let col = wg.x * WG + lid; if (col >= P.n) { return; }
+  let prime = wg.y % P.k; let c = wg.y / P.k;
+  let q = prime_q(prime); let qneg = consts[prime * 8u + 1u];
+  var acc = w_zero();
+  for (var j = 0u; j < P.m; j = j + 1u) {
+    let ai = (j * P.k + prime) * P.n + col;
+    let bi = ((j * P.m_end + c) * P.k + prime) * P.n + col;
+    acc = add_mod(acc, redc(a[ai], b[bi], q, qneg), q);
+  }
+  out[wg.y * P.n + col] = redc(acc, consts[prime * 8u + 2u], q, qneg);
+}
 `
   );
 }

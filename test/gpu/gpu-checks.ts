@@ -142,6 +142,37 @@ async function checkPointwise(n: number, moduli: readonly bigint[], wordMode?: W
   }
 }
 
+/** Key-switching inner product Σ_j digit_j ⊙ key_(j,c) against BigInt, with 0 and q−1 among the operands. */
+async function checkInnerProduct(n: number, moduli: readonly bigint[]) {
+  const ntt = await plan(n, moduli);
+  const [digitCount, outputs] = [3, 2];
+  const digits = sampleBatch(n, moduli, digitCount, 31);
+  const keys = sampleBatch(n, moduli, digitCount * outputs, 32).reverse();
+  const k = moduli.length;
+  for (let i = 0; i < keys.length; i++) keys[i] %= moduli[Math.floor(i / n) % k];
+  const expected = new BigUint64Array(outputs * k * n);
+  for (let c = 0; c < outputs; c++) {
+    for (let prime = 0; prime < k; prime++) {
+      for (let col = 0; col < n; col++) {
+        let sum = 0n;
+        for (let j = 0; j < digitCount; j++) {
+          sum += digits[(j * k + prime) * n + col] * keys[((j * outputs + c) * k + prime) * n + col];
+        }
+        expected[(c * k + prime) * n + col] = sum % moduli[prime];
+      }
+    }
+  }
+  const [dd, dk, out] = [ntt.upload(digits), ntt.upload(keys), ntt.allocate(outputs)];
+  try {
+    ntt.innerProduct(dd, dk, out);
+    expectEqual(await ntt.read(out), expected, `inner product ${ntt.wordMode}`);
+    await expectCode('E_LENGTH_MISMATCH', () => ntt.innerProduct(dd, dd, out));
+  } finally {
+    for (const batch of [dd, dk, out]) batch.destroy();
+    ntt.destroy();
+  }
+}
+
 async function checkSpecVectors() {
   for (const [name, vector] of Object.entries(VECTORS)) {
     const q = BigInt(vector.q);
@@ -259,6 +290,8 @@ export const CHECKS: Record<string, () => Promise<void>> = {
   'pointwise add/sub/mul/mac + device-resident product (u32)': () => checkPointwise(4096, PRIMES_30),
   'pointwise add/sub/mul/mac + device-resident product (u64)': () => checkPointwise(4096, PRIMES_60),
   'pointwise on 30-bit primes through the forced u64 kernels': () => checkPointwise(4096, PRIMES_30, 'u64'),
+  'key-switching inner product (u32)': () => checkInnerProduct(4096, PRIMES_30),
+  'key-switching inner product (u64)': () => checkInnerProduct(4096, PRIMES_60),
   'bad input gives typed errors': checkBadInput,
   'offload policy decides from measured timings': checkOffloadPolicy,
   'NTT dispatcher: auto/on/off routes, identical results': checkDispatcher,
