@@ -129,10 +129,17 @@ export function rotate(s: Session, c: Ciphertext, steps: number): Ciphertext {
   const normalized = ((steps % s.slotCount) + s.slotCount) % s.slotCount;
   if (normalized === 0) return c.clone();
   const keys = s.galoisKeys;
-  if (!keys.hasKey(s.ctx.galoisElt(normalized))) {
+  const has = (step: number) => keys.hasKey(s.ctx.galoisElt(step));
+  if (has(normalized)) return s.evaluator.rotateVector(c, normalized, keys);
+  // Without a key for this exact step, compose it from power-of-two rotations when those keys exist.
+  const parts: number[] = [];
+  for (let bit = 1; bit < s.slotCount; bit *= 2) if (normalized & bit) parts.push(bit);
+  if (!parts.every(has)) {
     throw new HeftyError('E_MISSING_GALOIS_KEY', `no galois key for a rotation by ${normalized}; add it to keygen({ galois })`);
   }
-  return s.evaluator.rotateVector(c, normalized, keys);
+  let acc = c.clone();
+  for (const step of parts) acc = consume(acc, (a) => s.evaluator.rotateVector(a, step, keys));
+  return acc;
 }
 
 /**

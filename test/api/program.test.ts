@@ -1,0 +1,73 @@
+/** Programs: validation errors, galois-step analysis and evaluation checked by decrypting. */
+import { beforeAll, describe, expect, it } from 'vitest';
+import { createContext, programGaloisSteps, validateProgram, type HeftyContext, type Program } from '../../src/index.ts';
+import { expectHeftyError, expectHeftyErrorAsync, maxAbsError } from '../helpers.ts';
+
+const scoring: Program = {
+  inputs: { x: 'vector', w: 'plain', bias: 'scalar' },
+  steps: [
+    { out: 'xw', op: 'mul', args: ['x', 'w'] },
+    { out: 'shifted', op: 'add', args: ['xw', 'bias'] },
+    { out: 'score', op: 'sum', args: ['shifted'] },
+    { out: 'moved', op: 'rotate', args: ['x'], steps: -1 },
+  ],
+  outputs: ['score', 'moved'],
+};
+
+describe('program form', () => {
+  it('validates structure and references', () => {
+    expect(validateProgram(scoring)).toBe(scoring);
+    expectHeftyError(() => validateProgram(null), 'E_BAD_PROGRAM');
+    expectHeftyError(() => validateProgram({ inputs: {}, steps: [], outputs: [] }), 'E_BAD_PROGRAM');
+    expectHeftyError(() => validateProgram({ inputs: { x: 'vector' }, steps: [{ out: 'y', op: 'explode', args: ['x'] }], outputs: ['y'] }), 'E_BAD_PROGRAM');
+    expectHeftyError(() => validateProgram({ inputs: { x: 'vector' }, steps: [{ out: 'y', op: 'add', args: ['x', 'z'] }], outputs: ['y'] }), 'E_BAD_PROGRAM');
+    expectHeftyError(() => validateProgram({ inputs: { x: 'vector' }, steps: [{ out: 'x', op: 'negate', args: ['x'] }], outputs: ['x'] }), 'E_BAD_PROGRAM');
+    expectHeftyError(() => validateProgram({ inputs: { x: 'vector', w: 'plain' }, steps: [], outputs: ['w'] }), 'E_BAD_PROGRAM');
+    expectHeftyError(() => validateProgram({ inputs: { x: 'vector' }, steps: [{ out: 'y', op: 'polyval', args: ['x'], coeffs: [1, Number.NaN] }], outputs: ['y'] }), 'E_BAD_PROGRAM');
+    expectHeftyError(() => validateProgram({ inputs: { x: 'vector' }, steps: [{ out: 'y', op: 'matvec', args: ['x'], matrix: [[1, 2], [3]] }], outputs: ['y'] }), 'E_BAD_PROGRAM');
+    expectHeftyError(() => validateProgram({ inputs: { w: 'plain' }, steps: [{ out: 'y', op: 'negate', args: ['w'] }], outputs: ['y'] }), 'E_BAD_PROGRAM');
+  });
+
+  it('reports exactly the galois steps it needs', () => {
+    expect(programGaloisSteps(scoring, 16)).toEqual([1, 2, 4, 8, 15]);
+    expect(programGaloisSteps({ inputs: { x: 'vector' }, steps: [{ out: 'y', op: 'negate', args: ['x'] }], outputs: ['y'] }, 16)).toEqual([]);
+  });
+
+  describe('evaluation', () => {
+    let ctx: HeftyContext;
+    beforeAll(async () => {
+      ctx = await createContext({ scheme: 'ckks', polyModulusDegree: 8192 });
+      ctx.keygen({ galois: ctx.requiredGaloisSteps(scoring) });
+    });
+
+    it('runs a program and matches the float64 reference', async () => {
+      const x = [1, -2, 3, 0.5];
+      const w = [0.5, 0.25, -1, 2];
+      const out = await ctx.run(scoring, { x: ctx.encrypt(x), w, bias: 0.1 });
+      expect(maxAbsError(out.score.decrypt(), [x.reduce((s, v, i) => s + v * w[i] + 0.1, 0)])).toBeLessThan(1e-5);
+      const moved = out.moved.decrypt();
+      expect(moved[0]).toBeCloseTo(0, 5);
+      expect(maxAbsError(moved.subarray(1), x.slice(0, 3))).toBeLessThan(1e-5);
+    });
+
+    it('runs matvec with a matrix input and inline constants', async () => {
+      const program = {
+        inputs: { x: 'vector', m: 'matrix' },
+        steps: [
+          { out: 'y', op: 'matvec', args: ['x'], matrix: 'm' },
+          { out: 'z', op: 'add', args: ['y', { const: [1, 2] }] },
+        ],
+        outputs: ['z'],
+      };
+      const out = await ctx.run(program, { x: ctx.encrypt([1, 2, 3]), m: [[1, 0, 1], [0, 2, 0]] });
+      expect(maxAbsError(out.z.decrypt(), [5, 6])).toBeLessThan(1e-4);
+    });
+
+    it('rejects bad inputs', async () => {
+      await expectHeftyErrorAsync(ctx.run(scoring, { x: ctx.encrypt([1]) }), 'E_BAD_PROGRAM');
+      await expectHeftyErrorAsync(ctx.run(scoring, { x: [1, 2], w: [1, 2], bias: 1 }), 'E_BAD_PROGRAM');
+      await expectHeftyErrorAsync(ctx.run(scoring, { x: ctx.encrypt([1, 2]), w: [1], bias: 1 }), 'E_LENGTH_MISMATCH');
+      await expectHeftyErrorAsync(ctx.run({ inputs: {}, steps: [], outputs: ['q'] }, {}), 'E_BAD_PROGRAM');
+    });
+  });
+});
