@@ -28,7 +28,17 @@ print_env() {
   echo "export HEFTY_GPU_BACKEND=vulkan"
 }
 
-if [[ -f "$VK/.done" && -f "$ICD" && -e "$LIBDIR/libvulkan_lvp.so" ]]; then
+provisioned() { [[ -f "$VK/.done" && -f "$ICD" && -e "$LIBDIR/libvulkan_lvp.so" ]]; }
+if provisioned; then
+  print_env
+  exit 0
+fi
+
+# Concurrent test runs provision once: the others wait here, then find it done.
+mkdir -p "$VK"
+exec 9>"$VK/.lock"
+flock 9
+if provisioned; then
   print_env
   exit 0
 fi
