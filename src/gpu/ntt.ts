@@ -161,6 +161,7 @@ export class GpuNtt {
 
   /** A zeroed device batch of `polys` polynomials. */
   allocate(polys: number): GpuPolyBatch {
+    this.checkDevice();
     if (!Number.isInteger(polys) || polys < 1 || polys > this.maxPolysPerBatch) {
       throw new HeftyError('E_INVALID_ARGUMENT', `batch must hold 1..${this.maxPolysPerBatch} polynomials`);
     }
@@ -462,7 +463,12 @@ export class GpuNtt {
     return this.encoder;
   }
 
+  private checkDevice(): void {
+    if (this.gpu.lost) throw new HeftyError('E_BACKEND_UNAVAILABLE', 'the GPU device was lost or released');
+  }
+
   private check(batch: GpuPolyBatch): void {
+    this.checkDevice();
     if (batch.plan !== this) throw new HeftyError('E_PARAMS_MISMATCH', 'the batch belongs to another GPU NTT plan');
     if (batch.destroyed) throw new HeftyError('E_DISPOSED', 'the GPU batch was destroyed');
   }

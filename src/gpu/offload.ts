@@ -118,7 +118,9 @@ export async function createNttDispatcher(
   const gpu = mode === 'off' ? null : await createGpuNtt(config, { ...options, mode });
   const threshold = gpu && mode === 'auto' ? await measureOffloadThreshold(gpu, cpu.forward, options) : undefined;
   const polyWords = config.n * config.moduli.length;
-  const route = (polys: number) => (gpu && (mode === 'on' || shouldOffload(threshold, polys)) ? 'gpu' : 'cpu');
+  // A lost device sends auto back to the CPU; on keeps asking the GPU and gets E_BACKEND_UNAVAILABLE.
+  const route = (polys: number) =>
+    gpu && (mode === 'on' || (!gpu.gpu.lost && shouldOffload(threshold, polys))) ? 'gpu' : 'cpu';
   const run = async (data: BigUint64Array, direction: 'forward' | 'inverse') => {
     const path = route(data.length / polyWords);
     if (path === 'gpu' && gpu) await (direction === 'forward' ? gpu.forwardHost(data) : gpu.inverseHost(data));

@@ -267,6 +267,27 @@ async function checkDispatcher() {
   if (off.gpu !== null || off.route(1000) !== 'cpu') throw new Error('off must stay on the CPU');
 }
 
+/** After the device is gone: typed errors from the plan, CPU routing from an auto dispatcher. Runs last. */
+async function checkDeviceLoss() {
+  const n = 4096;
+  const moduli = PRIMES_30.slice(0, 1);
+  const cpu = {
+    forward: (data: BigUint64Array) => referenceForward(data, n, moduli),
+    inverse: (data: BigUint64Array) => referenceInverse(data, n, moduli),
+  };
+  const dispatcher = await createNttDispatcher({ n, moduli }, cpu, { mode: 'auto', batchSizes: [1], repeats: 1 });
+  const ntt = await plan(n, moduli);
+  const batch = ntt.allocate(1);
+  await releaseGpu();
+  await expectCode('E_BACKEND_UNAVAILABLE', () => ntt.forward(batch));
+  await expectCode('E_BACKEND_UNAVAILABLE', () => ntt.allocate(1));
+  const data = sampleBatch(n, moduli, 4, 41);
+  const expected = data.slice();
+  referenceForward(expected, n, moduli);
+  if ((await dispatcher.forward(data)) !== 'cpu') throw new Error('a lost device must route to the CPU');
+  expectEqual(data, expected, 'dispatcher after device loss');
+}
+
 /** A deliberately broken kernel must be caught by the very checks above. */
 async function expectCaught(mutation: NttMutation, n: number, moduli: readonly bigint[]) {
   try {
@@ -297,6 +318,7 @@ export const CHECKS: Record<string, () => Promise<void>> = {
   'NTT dispatcher: auto/on/off routes, identical results': checkDispatcher,
   'mutation: wrong forward butterfly is caught (u32)': () => expectCaught('forward-butterfly', 4096, PRIMES_30),
   'mutation: dropped carry in 64-bit multiply is caught (u64)': () => expectCaught('drop-carry', 4096, PRIMES_60),
+  'device loss: typed errors, dispatcher falls back to the CPU': checkDeviceLoss,
 };
 
 export interface CheckReport {
