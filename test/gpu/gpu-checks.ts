@@ -14,6 +14,7 @@ import { HeftyError } from '../../src/errors.ts';
 import { acquireGpu, gpuAvailable, releaseGpu } from '../../src/gpu/device.ts';
 import { createGpuNtt } from '../../src/gpu/ntt.ts';
 import { createNttDispatcher, measureOffloadThreshold, shouldOffload, thresholdFrom } from '../../src/gpu/offload.ts';
+import { millerRabin } from '../../src/gpu/primes.ts';
 import { referenceForward, referenceInverse } from '../../src/gpu/reference-ntt.ts';
 import type { NttMutation } from '../../src/gpu/wgsl-kernels.ts';
 import type { WordMode } from '../../src/gpu/wgsl-arith.ts';
@@ -34,6 +35,14 @@ const VECTORS = JSON.parse(readFileSync(new URL('./seal-ntt-vectors.json', impor
   string,
   NttVector
 >;
+
+/** The largest prime below 2^bits that is 1 mod 2^17. */
+function largestNttPrime(bits: number): bigint {
+  const step = 1n << 17n;
+  let candidate = (1n << BigInt(bits)) - step + 1n;
+  while (!millerRabin(candidate)) candidate -= step;
+  return candidate;
+}
 
 /** Deterministic xorshift values below each row's prime, with 0 and q−1 planted at fixed spots. */
 function sampleBatch(n: number, moduli: readonly bigint[], polys: number, seed: number): BigUint64Array {
@@ -303,6 +312,8 @@ export const CHECKS: Record<string, () => Promise<void>> = {
   'SEAL spec NTT vectors (N=8, 16, 8192, 16384; u32 and u64 kernels)': checkSpecVectors,
   'N=4096, 3×30-bit primes, 4 polys (u32)': () => checkTransforms(4096, PRIMES_30, 4),
   'N=4096, 3×60-bit primes, 4 polys (u64)': () => checkTransforms(4096, PRIMES_60, 4),
+  'N=4096, one prime each of 32, 36, 40, 45, 50, 55, 59, 61 bits (u64)': () =>
+    checkTransforms(4096, [32, 36, 40, 45, 50, 55, 59, 61].map(largestNttPrime), 1),
   'N=8192, 31/60/61-bit mix, 2 polys (u64)': () => checkTransforms(8192, [PRIMES_30[0], PRIMES_60[0], PRIME_61], 2),
   'N=16384, 2×30-bit primes, 2 polys (u32)': () => checkTransforms(16384, PRIMES_30.slice(0, 2), 2),
   'N=32768, 2×60-bit primes, 1 poly (u64)': () => checkTransforms(32768, PRIMES_60.slice(0, 2), 1),
