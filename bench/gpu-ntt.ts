@@ -3,6 +3,7 @@
  *
  *   node bench/gpu-ntt.ts            short default run (about a minute on lavapipe with 2 cores)
  *   node bench/gpu-ntt.ts --full     N ∈ {2^13, 2^15, 2^16} × {8, 16, 32} primes × 30/60-bit × {64 … 512} polys
+ *   node bench/gpu-ntt.ts --n=8192,65536 --primes=8 --bits=60 --polys=64,128   a chosen matrix
  *   node bench/gpu-ntt.ts --system   use the host's GPU drivers instead of the CPU Vulkan device (lavapipe)
  *
  * Kernel time comes from timestamp queries when the adapter has them, else from submit → onSubmittedWorkDone.
@@ -127,17 +128,34 @@ async function measure(gpuNtt: GpuNtt, polys: number, repeats: number): Promise<
 }
 
 const full = args.has('--full');
-const matrix: Array<{ n: number; primes: number; bits: number; polys: number[] }> = full
-  ? [8192, 32768, 65536].flatMap((n) =>
-      [8, 16, 32].flatMap((primes) => [60, 30].map((bits) => ({ n, primes, bits, polys: [64, 128, 256, 512] }))),
+/** `--name=1,2,3` → [1, 2, 3], or undefined when absent. */
+function listArg(name: string): number[] | undefined {
+  const arg = process.argv.find((a) => a.startsWith(`--${name}=`));
+  return arg
+    ? arg
+        .slice(name.length + 3)
+        .split(',')
+        .map(Number)
+    : undefined;
+}
+const custom = ['n', 'primes', 'bits', 'polys'].some((name) => listArg(name));
+const matrix: Array<{ n: number; primes: number; bits: number; polys: number[] }> = custom
+  ? (listArg('n') ?? [8192]).flatMap((n) =>
+      (listArg('primes') ?? [8]).flatMap((primes) =>
+        (listArg('bits') ?? [60]).map((bits) => ({ n, primes, bits, polys: listArg('polys') ?? [64] })),
+      ),
     )
-  : [
-      // Short default (a CPU WebGPU device is ~100× slower than a GPU): batch sizes shrink as N grows.
-      { n: 8192, primes: 8, bits: 60, polys: [64] },
-      { n: 8192, primes: 8, bits: 30, polys: [64] },
-      { n: 32768, primes: 8, bits: 60, polys: [16] },
-      { n: 65536, primes: 8, bits: 60, polys: [8] },
-    ];
+  : full
+    ? [8192, 32768, 65536].flatMap((n) =>
+        [8, 16, 32].flatMap((primes) => [60, 30].map((bits) => ({ n, primes, bits, polys: [64, 128, 256, 512] }))),
+      )
+    : [
+        // Short default (a CPU WebGPU device is ~100× slower than a GPU): batch sizes shrink as N grows.
+        { n: 8192, primes: 8, bits: 60, polys: [64] },
+        { n: 8192, primes: 8, bits: 30, polys: [64] },
+        { n: 32768, primes: 8, bits: 60, polys: [16] },
+        { n: 65536, primes: 8, bits: 60, polys: [8] },
+      ];
 const repeats = full ? 3 : 1;
 
 const acquisition = await acquireGpu({ mode: 'on' });
