@@ -21,7 +21,10 @@ const CHAINS: Record<number, number[]> = { 8192: [60, 40, 40, 60], 16384: [60, 4
 
 /** Builds the fixtures one backend needs at degree n, and returns the op closures to time. */
 function fixtures(backend: B.Backend, n: number): Record<string, () => unknown> {
-  const ctx = backend.createContext({ scheme: 'ckks', polyModulusDegree: n, coeffModulus: backend.coeffModulusCreate(n, CHAINS[n]) }, 128);
+  const ctx = backend.createContext(
+    { scheme: 'ckks', polyModulusDegree: n, coeffModulus: backend.coeffModulusCreate(n, CHAINS[n]) },
+    128,
+  );
   const keygen = ctx.createKeyGenerator();
   const sk = keygen.secretKey();
   const pk = keygen.createPublicKey();
@@ -62,7 +65,11 @@ function fixtures(backend: B.Backend, n: number): Record<string, () => unknown> 
   };
 }
 
-function timeOne(name: string, fn: () => unknown, quick: boolean): Promise<{ meanMs: number; rme: number; samples: number }> {
+function timeOne(
+  name: string,
+  fn: () => unknown,
+  quick: boolean,
+): Promise<{ meanMs: number; rme: number; samples: number }> {
   return new Promise((resolve, reject) => {
     const bench = new Benchmark(name, fn, { minSamples: quick ? 5 : 20, maxTime: quick ? 0.5 : 3, initCount: 1 });
     bench.on('complete', () => {
@@ -82,7 +89,9 @@ export async function benchBackendOps(options: { quick?: boolean; degrees?: numb
       for (const [op, fn] of Object.entries(fixtures(backend, n))) {
         const t = await timeOne(`${name} ${op} N=${n}`, fn, quick);
         results.push({ backend: name, n, op, ...t });
-        process.stdout.write(`  ${name.padEnd(6)} N=${n} ${op.padEnd(22)} ${t.meanMs.toFixed(3).padStart(10)} ms ±${t.rme.toFixed(1)}%\n`);
+        process.stdout.write(
+          `  ${name.padEnd(6)} N=${n} ${op.padEnd(22)} ${t.meanMs.toFixed(3).padStart(10)} ms ±${t.rme.toFixed(1)}%\n`,
+        );
       }
     }
   }
@@ -117,7 +126,14 @@ export function writeResults(suite: string, results: OpTiming[]): string {
   const date = new Date().toISOString().slice(0, 19).replace(/[:T]/g, '-');
   for (const backend of new Set(results.map((r) => r.backend))) {
     const file = new URL(`./results/${date}-${suite}-${backend}.json`, import.meta.url);
-    writeFileSync(file, JSON.stringify(results.filter((r) => r.backend === backend), null, 2));
+    writeFileSync(
+      file,
+      JSON.stringify(
+        results.filter((r) => r.backend === backend),
+        null,
+        2,
+      ),
+    );
   }
   const table = markdownTable(results);
   writeFileSync(new URL(`./results/${date}-${suite}.md`, import.meta.url), table + '\n');

@@ -11,7 +11,10 @@ import { benchBackendOps, writeResults } from './backend-ops.ts';
 const SUITES = ['backend-ops', 'native-ntt', 'native-ops', 'pool', 'server-load', 'gpu-ntt'] as const;
 
 const args = process.argv.slice(2);
-const only = args.find((a) => a.startsWith('--only='))?.slice('--only='.length).split(',');
+const only = args
+  .find((a) => a.startsWith('--only='))
+  ?.slice('--only='.length)
+  .split(',');
 const full = args.includes('--full');
 const selected = SUITES.filter((s) => !only || only.includes(s));
 

@@ -33,12 +33,19 @@ async function keygen(argv: string[]): Promise<void> {
   const scheme = values.scheme === 'bfv' ? 'bfv' : values.scheme === 'ckks' ? 'ckks' : undefined;
   if (!scheme) throw new HeftyError('E_INVALID_ARGUMENT', '--scheme must be ckks or bfv');
   const ctx = await createContext({ scheme, polyModulusDegree: Number(values.degree) });
-  const galois = values.galois === undefined ? undefined : values.galois === 'power-of-two' ? 'power-of-two' : values.galois.split(',').map(Number);
+  const galois =
+    values.galois === undefined
+      ? undefined
+      : values.galois === 'power-of-two'
+        ? 'power-of-two'
+        : values.galois.split(',').map(Number);
   ctx.keygen({ galois });
   mkdirSync(values.out, { recursive: true, mode: 0o700 });
   writeFileSync(join(values.out, 'keyset.hfks'), encodeKeySet(ctx.exportKeySet({ compression: 'zstd' })));
   writeFileSync(join(values.out, 'secret.key'), ctx.exportSecretKey(), { mode: 0o600 });
-  console.log(`wrote ${join(values.out, 'keyset.hfks')} (for servers) and ${join(values.out, 'secret.key')} (keep private)`);
+  console.log(
+    `wrote ${join(values.out, 'keyset.hfks')} (for servers) and ${join(values.out, 'secret.key')} (keep private)`,
+  );
   ctx.dispose();
 }
 

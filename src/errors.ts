@@ -60,6 +60,10 @@ export function isHeftyErrorCode(code: unknown): code is HeftyErrorCode {
 }
 
 /** Throws E_INVALID_ARGUMENT with `message` unless `condition` holds. */
-export function check(condition: unknown, message: string, code: HeftyErrorCode = 'E_INVALID_ARGUMENT'): asserts condition {
+export function check(
+  condition: unknown,
+  message: string,
+  code: HeftyErrorCode = 'E_INVALID_ARGUMENT',
+): asserts condition {
   if (!condition) throw new HeftyError(code, message);
 }

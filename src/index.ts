@@ -11,7 +11,15 @@ export {
 } from './api/context.ts';
 export { CKKSVector, type CkksOperand } from './api/ckks-vector.ts';
 export { BFVVector, type BfvOperand, type IntegerValues } from './api/bfv-vector.ts';
-export { validateProgram, programGaloisSteps, PROGRAM_LIMITS, type Program, type Step, type InputKind, type Operand } from './api/program.ts';
+export {
+  validateProgram,
+  programGaloisSteps,
+  PROGRAM_LIMITS,
+  type Program,
+  type Step,
+  type InputKind,
+  type Operand,
+} from './api/program.ts';
 export type { ProgramInput, RunHooks } from './api/run.ts';
 export { encodeKeySet, decodeKeySet, isKeySetEnvelope, type KeySetBundle } from './api/bundle.ts';
 export { isSealObject } from './api/vector-wire.ts';

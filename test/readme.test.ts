@@ -16,8 +16,15 @@ describe('README', () => {
     try {
       const file = join(dir, 'example.ts');
       writeFileSync(file, example as string);
-      const out = execFileSync(process.execPath, [file], { encoding: 'utf8', env: { ...process.env, HEFTY_QUIET_FALLBACK: '1' } });
-      const numbers = out.replace(/Float64Array\(\d+\)/, '').match(/-?\d+(\.\d+)?(e-?\d+)?/g)?.map(Number) ?? [];
+      const out = execFileSync(process.execPath, [file], {
+        encoding: 'utf8',
+        env: { ...process.env, HEFTY_QUIET_FALLBACK: '1' },
+      });
+      const numbers =
+        out
+          .replace(/Float64Array\(\d+\)/, '')
+          .match(/-?\d+(\.\d+)?(e-?\d+)?/g)
+          ?.map(Number) ?? [];
       expect(numbers).toHaveLength(4);
       expect(numbers.slice(0, 3).map((v) => Math.round(v * 1e4) / 1e4)).toEqual([4, -3, 7.5]);
       expect(numbers[3]).toBeCloseTo(3.5, 5);

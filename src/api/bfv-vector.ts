@@ -101,10 +101,16 @@ export class BFVVector implements Disposable {
 
   serialize(format: 'hefty' | 'seal' = 'hefty'): Uint8Array {
     if (format === 'seal') {
-      if (this.chunks.length !== 1) throw new HeftyError('E_UNSUPPORTED', 'only a single-ciphertext vector has a bare SEAL form');
+      if (this.chunks.length !== 1)
+        throw new HeftyError('E_UNSUPPORTED', 'only a single-ciphertext vector has a bare SEAL form');
       return this.chunks[0].save('none');
     }
-    return encodeVector({ scheme: 'bfv', length: this.length, clean: this.clean, chunks: this.chunks.map((c) => c.save('none')) });
+    return encodeVector({
+      scheme: 'bfv',
+      length: this.length,
+      clean: this.clean,
+      chunks: this.chunks.map((c) => c.save('none')),
+    });
   }
 
   add(other: BfvOperand): BFVVector {
@@ -163,7 +169,8 @@ export class BFVVector implements Disposable {
   }
 
   #checkPeer(other: BFVVector): void {
-    if (other.session !== this.session) throw new HeftyError('E_PARAMS_MISMATCH', 'both vectors must come from the same context');
+    if (other.session !== this.session)
+      throw new HeftyError('E_PARAMS_MISMATCH', 'both vectors must come from the same context');
     if (other.length !== this.length) {
       throw new HeftyError('E_LENGTH_MISMATCH', `vector lengths differ: ${this.length} and ${other.length}`);
     }
@@ -181,7 +188,10 @@ export class BFVVector implements Disposable {
     } else {
       const all = toBigInts(operand, 'plain operand');
       if (all.length !== this.length) {
-        throw new HeftyError('E_LENGTH_MISMATCH', `plain operand has ${all.length} elements, the vector has ${this.length}`);
+        throw new HeftyError(
+          'E_LENGTH_MISMATCH',
+          `plain operand has ${all.length} elements, the vector has ${this.length}`,
+        );
       }
       const start = k * this.session.slotCount;
       values = all.subarray(start, start + this.#chunkLength(k));
@@ -201,7 +211,8 @@ export class BFVVector implements Disposable {
       return this.#map((c, k) => s.evaluator[op](c, other.chunks[k]), this.clean && other.clean);
     }
     return this.#map(
-      (c, k) => this.#withPlain(other, k, (p) => (op === 'add' ? s.evaluator.addPlain(c, p) : s.evaluator.subPlain(c, p))),
+      (c, k) =>
+        this.#withPlain(other, k, (p) => (op === 'add' ? s.evaluator.addPlain(c, p) : s.evaluator.subPlain(c, p))),
       this.clean,
     );
   }

@@ -135,7 +135,10 @@ export function rotate(s: Session, c: Ciphertext, steps: number): Ciphertext {
   const parts: number[] = [];
   for (let bit = 1; bit < s.slotCount; bit *= 2) if (normalized & bit) parts.push(bit);
   if (!parts.every(has)) {
-    throw new HeftyError('E_MISSING_GALOIS_KEY', `no galois key for a rotation by ${normalized}; add it to keygen({ galois })`);
+    throw new HeftyError(
+      'E_MISSING_GALOIS_KEY',
+      `no galois key for a rotation by ${normalized}; add it to keygen({ galois })`,
+    );
   }
   let acc = c.clone();
   for (const step of parts) acc = consume(acc, (a) => s.evaluator.rotateVector(a, step, keys));

@@ -95,7 +95,10 @@ export class CKKSVector implements Disposable {
       const plain = this.session.decryptor.decrypt(c);
       try {
         const values = this.session.ckksEncoder.decode(plain);
-        out.set(values.subarray(0, Math.min(this.session.slotCount, this.length - k * this.session.slotCount)), k * this.session.slotCount);
+        out.set(
+          values.subarray(0, Math.min(this.session.slotCount, this.length - k * this.session.slotCount)),
+          k * this.session.slotCount,
+        );
       } finally {
         plain.dispose();
       }
@@ -106,10 +109,16 @@ export class CKKSVector implements Disposable {
   /** hefty envelope by default; 'seal' gives the bare SEAL ciphertext (single-chunk vectors only) for node-seal. */
   serialize(format: 'hefty' | 'seal' = 'hefty'): Uint8Array {
     if (format === 'seal') {
-      if (this.chunkCount !== 1) throw new HeftyError('E_UNSUPPORTED', 'only a single-ciphertext vector has a bare SEAL form');
+      if (this.chunkCount !== 1)
+        throw new HeftyError('E_UNSUPPORTED', 'only a single-ciphertext vector has a bare SEAL form');
       return this.chunks[0].save('none');
     }
-    return encodeVector({ scheme: 'ckks', length: this.length, clean: this.clean, chunks: this.chunks.map((c) => c.save('none')) });
+    return encodeVector({
+      scheme: 'ckks',
+      length: this.length,
+      clean: this.clean,
+      chunks: this.chunks.map((c) => c.save('none')),
+    });
   }
 
   clone(): CKKSVector {
@@ -146,7 +155,8 @@ export class CKKSVector implements Disposable {
   /** Cyclic rotation over the ciphertext's slots (SEAL semantics): positive steps rotate left. */
   rotate(steps: number): CKKSVector {
     if (!Number.isSafeInteger(steps)) throw new HeftyError('E_INVALID_ARGUMENT', 'rotation steps must be an integer');
-    if (this.chunkCount !== 1) throw new HeftyError('E_UNSUPPORTED', 'rotation of a vector longer than one ciphertext is not supported');
+    if (this.chunkCount !== 1)
+      throw new HeftyError('E_UNSUPPORTED', 'rotation of a vector longer than one ciphertext is not supported');
     const full = this.length === this.session.slotCount;
     return this.#map((c) => ops.rotate(this.session, c, steps), full);
   }
@@ -188,10 +198,14 @@ export class CKKSVector implements Disposable {
     const s = this.session;
     const rows = Array.from(matrix as ArrayLike<ArrayLike<number>>, (row, i) => toFiniteArray(row, `matrix row ${i}`));
     if (rows.length === 0) throw new HeftyError('E_LENGTH_MISMATCH', 'matrix has no rows');
-    if (rows.length > s.slotCount) throw new HeftyError('E_LENGTH_MISMATCH', `at most ${s.slotCount} matrix rows are supported`);
+    if (rows.length > s.slotCount)
+      throw new HeftyError('E_LENGTH_MISMATCH', `at most ${s.slotCount} matrix rows are supported`);
     for (const [i, row] of rows.entries()) {
       if (row.length !== this.length) {
-        throw new HeftyError('E_LENGTH_MISMATCH', `matrix row ${i} has ${row.length} columns, the vector has ${this.length} elements`);
+        throw new HeftyError(
+          'E_LENGTH_MISMATCH',
+          `matrix row ${i} has ${row.length} columns, the vector has ${this.length} elements`,
+        );
       }
     }
     const source = this.clean ? this : this.#masked();
@@ -243,7 +257,10 @@ export class CKKSVector implements Disposable {
     }
     const values = toFiniteArray(operand, 'plain operand');
     if (values.length !== this.length) {
-      throw new HeftyError('E_LENGTH_MISMATCH', `plain operand has ${values.length} elements, the vector has ${this.length}`);
+      throw new HeftyError(
+        'E_LENGTH_MISMATCH',
+        `plain operand has ${values.length} elements, the vector has ${this.length}`,
+      );
     }
     return this.#slice(values, k);
   }
@@ -269,7 +286,10 @@ export class CKKSVector implements Disposable {
 
   /** Zeroes slots past `length` (costs one level). */
   #masked(): CKKSVector {
-    return this.#map((c, k) => ops.multiplyValues(this.session, c, new Float64Array(this.#chunkLength(k)).fill(1)), true);
+    return this.#map(
+      (c, k) => ops.multiplyValues(this.session, c, new Float64Array(this.#chunkLength(k)).fill(1)),
+      true,
+    );
   }
 
   #map(fn: (c: Ciphertext, k: number) => Ciphertext, clean: boolean): CKKSVector {

@@ -53,9 +53,13 @@ const DEFAULT_CKKS_BITS: Record<number, readonly number[]> = {
 
 function resolveSecurity(security: SecurityLevel | undefined, allowInsecure: boolean | undefined): SecurityLevel {
   const level = security ?? 128;
-  if (![128, 192, 256, 'none'].includes(level)) throw new HeftyError('E_INVALID_ARGUMENT', `unknown security level ${String(level)}`);
+  if (![128, 192, 256, 'none'].includes(level))
+    throw new HeftyError('E_INVALID_ARGUMENT', `unknown security level ${String(level)}`);
   if (level === 'none' && !allowInsecure) {
-    throw new HeftyError('E_INSECURE_PARAMS', "security: 'none' disables the 128-bit check; pass allowInsecure: true to do that deliberately");
+    throw new HeftyError(
+      'E_INSECURE_PARAMS',
+      "security: 'none' disables the 128-bit check; pass allowInsecure: true to do that deliberately",
+    );
   }
   return level;
 }
@@ -124,8 +128,13 @@ export class HeftyContext implements Disposable {
       for (const chunk of parts.chunks) {
         const c = this.session.ctx.load.ciphertext(chunk);
         chunks.push(c);
-        if (c.size !== 2) throw new HeftyError('E_BAD_SERIALIZATION', `expected a relinearized ciphertext (2 polynomials), got ${c.size}`);
-        if (c.chainIndex !== chunks[0].chainIndex) throw new HeftyError('E_BAD_SERIALIZATION', 'vector chunks are at different levels');
+        if (c.size !== 2)
+          throw new HeftyError(
+            'E_BAD_SERIALIZATION',
+            `expected a relinearized ciphertext (2 polynomials), got ${c.size}`,
+          );
+        if (c.chainIndex !== chunks[0].chainIndex)
+          throw new HeftyError('E_BAD_SERIALIZATION', 'vector chunks are at different levels');
       }
     } catch (e) {
       for (const c of chunks) c.dispose();
@@ -141,7 +150,11 @@ export class HeftyContext implements Disposable {
   }
 
   /** Evaluates a program (see program.ts) over named inputs; returns its outputs by name. */
-  async run(program: unknown, inputs: Readonly<Record<string, ProgramInput>>, hooks?: RunHooks): Promise<Record<string, CKKSVector>> {
+  async run(
+    program: unknown,
+    inputs: Readonly<Record<string, ProgramInput>>,
+    hooks?: RunHooks,
+  ): Promise<Record<string, CKKSVector>> {
     return runProgram(this.session, validateProgram(program), inputs, hooks);
   }
 
@@ -174,7 +187,8 @@ export class HeftyContext implements Disposable {
 
 /** Creates a client context; call keygen() before encrypting. */
 export async function createContext(options: ContextOptions): Promise<HeftyContext> {
-  if (options === null || typeof options !== 'object') throw new HeftyError('E_INVALID_ARGUMENT', 'createContext needs an options object');
+  if (options === null || typeof options !== 'object')
+    throw new HeftyError('E_INVALID_ARGUMENT', 'createContext needs an options object');
   const { scheme, polyModulusDegree: n } = options;
   if (scheme !== 'ckks' && scheme !== 'bfv') throw new HeftyError('E_INVALID_PARAMS', `scheme must be 'ckks' or 'bfv'`);
   const security = resolveSecurity(options.security, options.allowInsecure);
@@ -205,14 +219,19 @@ export async function createContext(options: ContextOptions): Promise<HeftyConte
  * Creates a public (evaluation-only) context from a key set: SEAL-format parameters plus public/relin/galois
  * keys, e.g. uploaded by a client. Secret keys are refused.
  */
-export async function loadContext(keySet: KeySetBundle | Uint8Array, options: LoadContextOptions = {}): Promise<HeftyContext> {
+export async function loadContext(
+  keySet: KeySetBundle | Uint8Array,
+  options: LoadContextOptions = {},
+): Promise<HeftyContext> {
   const bundle = keySet instanceof Uint8Array ? decodeKeySet(keySet) : keySet;
   if (bundle.secretKey) throw new HeftyError('E_SECRET_KEY_REFUSED', 'a public context must not be given a secret key');
   const security = resolveSecurity(options.security, options.allowInsecure);
   // Parameters are parsed by the default engine, then the engine that supports their scheme takes over.
   const probe = await loadBackend(options.backend);
   const params = probe.loadParams(bundle.params);
-  const backend = probe.capabilities.schemes.includes(params.scheme) ? probe : await loadBackend(options.backend, params.scheme);
+  const backend = probe.capabilities.schemes.includes(params.scheme)
+    ? probe
+    : await loadBackend(options.backend, params.scheme);
   const ctx = backend.createContext(params, security);
   const session = new Session(ctx, options.scale ?? defaultScale(params));
   try {

@@ -24,7 +24,13 @@ export type Step =
   | { out: string; op: 'negate' | 'square' | 'sum'; args: readonly [string]; reusable?: boolean }
   | { out: string; op: 'rotate'; args: readonly [string]; steps: number; reusable?: boolean }
   | { out: string; op: 'polyval'; args: readonly [string]; coeffs: readonly number[]; reusable?: boolean }
-  | { out: string; op: 'matvec'; args: readonly [string]; matrix: string | readonly (readonly number[])[]; reusable?: boolean };
+  | {
+      out: string;
+      op: 'matvec';
+      args: readonly [string];
+      matrix: string | readonly (readonly number[])[];
+      reusable?: boolean;
+    };
 
 export type StepOp = Step['op'];
 
@@ -120,7 +126,8 @@ export function validateProgram(input: unknown): Program {
     const out = checkName(raw.out, `${where}.out`);
     if (kinds.has(out)) bad(`${where}: "${out}" is already defined`);
     const op = raw.op;
-    if (typeof op !== 'string' || !(BINARY_OPS.has(op) || UNARY_OPS.has(op))) bad(`${where}: unknown op ${JSON.stringify(op)}`);
+    if (typeof op !== 'string' || !(BINARY_OPS.has(op) || UNARY_OPS.has(op)))
+      bad(`${where}: unknown op ${JSON.stringify(op)}`);
     if (!Array.isArray(raw.args)) bad(`${where}.args must be an array`);
     const arity = BINARY_OPS.has(op) ? 2 : 1;
     if (raw.args.length !== arity) bad(`${where}: ${op} takes ${arity} argument(s)`);
@@ -148,7 +155,8 @@ export function validateProgram(input: unknown): Program {
   });
 
   for (const name of outputs) {
-    if (typeof name !== 'string' || kinds.get(name) !== 'vector') bad(`output "${String(name)}" is not an encrypted value`);
+    if (typeof name !== 'string' || kinds.get(name) !== 'vector')
+      bad(`output "${String(name)}" is not an encrypted value`);
   }
   return input as unknown as Program;
 }

@@ -16,7 +16,11 @@ export interface RunHooks {
   onStep?: (op: Step['op'], milliseconds: number) => void;
 }
 
-function bindInputs(session: Session, program: Program, inputs: Readonly<Record<string, ProgramInput>>): Map<string, Value> {
+function bindInputs(
+  session: Session,
+  program: Program,
+  inputs: Readonly<Record<string, ProgramInput>>,
+): Map<string, Value> {
   if (inputs === null || typeof inputs !== 'object') throw new HeftyError('E_BAD_PROGRAM', 'inputs must be an object');
   const values = new Map<string, Value>();
   for (const [name, kind] of Object.entries(program.inputs)) {
@@ -24,12 +28,15 @@ function bindInputs(session: Session, program: Program, inputs: Readonly<Record<
     if (value === undefined) throw new HeftyError('E_BAD_PROGRAM', `input "${name}" is missing`);
     switch (kind) {
       case 'vector':
-        if (!(value instanceof CKKSVector)) throw new HeftyError('E_BAD_PROGRAM', `input "${name}" must be an encrypted vector`);
-        if (value.session !== session) throw new HeftyError('E_PARAMS_MISMATCH', `input "${name}" belongs to another context`);
+        if (!(value instanceof CKKSVector))
+          throw new HeftyError('E_BAD_PROGRAM', `input "${name}" must be an encrypted vector`);
+        if (value.session !== session)
+          throw new HeftyError('E_PARAMS_MISMATCH', `input "${name}" belongs to another context`);
         values.set(name, value);
         break;
       case 'scalar':
-        if (typeof value !== 'number' || !Number.isFinite(value)) throw new HeftyError('E_BAD_PROGRAM', `input "${name}" must be a finite number`);
+        if (typeof value !== 'number' || !Number.isFinite(value))
+          throw new HeftyError('E_BAD_PROGRAM', `input "${name}" must be a finite number`);
         values.set(name, value);
         break;
       case 'plain':
@@ -39,7 +46,13 @@ function bindInputs(session: Session, program: Program, inputs: Readonly<Record<
         values.set(name, toFiniteArray(value as ArrayLike<number>, `input "${name}"`));
         break;
       case 'matrix':
-        values.set(name, checkMatrix(Array.from(value as ArrayLike<ArrayLike<number>>, (r) => Array.from(r)), `input "${name}"`));
+        values.set(
+          name,
+          checkMatrix(
+            Array.from(value as ArrayLike<ArrayLike<number>>, (r) => Array.from(r)),
+            `input "${name}"`,
+          ),
+        );
         break;
     }
   }

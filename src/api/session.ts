@@ -32,7 +32,8 @@ export class Session {
     this.slotCount = ctx.slotCount;
     this.scale = scale;
     this.evaluator = ctx.createEvaluator();
-    for (const level of ctx.levels) this.#primeByLevel.set(level.chainIndex, Number(level.primes[level.primes.length - 1]));
+    for (const level of ctx.levels)
+      this.#primeByLevel.set(level.chainIndex, Number(level.primes[level.primes.length - 1]));
   }
 
   get ckksEncoder(): B.CkksEncoder {
@@ -56,25 +57,29 @@ export class Session {
   }
 
   get decryptor(): B.Decryptor {
-    if (!this.keys.secretKey) throw new HeftyError('E_MISSING_KEY', 'decryption needs the secret key, which this context does not hold');
+    if (!this.keys.secretKey)
+      throw new HeftyError('E_MISSING_KEY', 'decryption needs the secret key, which this context does not hold');
     this.#decryptor ??= this.ctx.createDecryptor(this.keys.secretKey);
     return this.#decryptor;
   }
 
   get relinKeys(): B.RelinKeys {
-    if (!this.keys.relinKeys) throw new HeftyError('E_MISSING_KEY', 'ciphertext multiplication needs relinearization keys');
+    if (!this.keys.relinKeys)
+      throw new HeftyError('E_MISSING_KEY', 'ciphertext multiplication needs relinearization keys');
     return this.keys.relinKeys;
   }
 
   get galoisKeys(): B.GaloisKeys {
-    if (!this.keys.galoisKeys) throw new HeftyError('E_MISSING_GALOIS_KEY', 'rotations need galois keys; none were generated or uploaded');
+    if (!this.keys.galoisKeys)
+      throw new HeftyError('E_MISSING_GALOIS_KEY', 'rotations need galois keys; none were generated or uploaded');
     return this.keys.galoisKeys;
   }
 
   /** The prime a rescale at this chain index divides by (the last prime of that level). */
   lastPrime(chainIndex: number): number {
     const prime = this.#primeByLevel.get(chainIndex);
-    if (prime === undefined) throw new HeftyError('E_PARAMS_MISMATCH', `chain index ${chainIndex} is not in this context`);
+    if (prime === undefined)
+      throw new HeftyError('E_PARAMS_MISMATCH', `chain index ${chainIndex} is not in this context`);
     return prime;
   }
 
@@ -99,7 +104,8 @@ export class Session {
   }
 
   dispose(): void {
-    for (const owned of [this.#ckksEncoder, this.#batchEncoder, this.#encryptor, this.#decryptor, this.evaluator]) owned?.dispose();
+    for (const owned of [this.#ckksEncoder, this.#batchEncoder, this.#encryptor, this.#decryptor, this.evaluator])
+      owned?.dispose();
     for (const key of Object.values(this.keys)) key?.dispose();
     this.ctx.dispose();
   }

@@ -23,7 +23,9 @@ async function importNative(): Promise<Backend> {
   try {
     mod = await import(modulePath);
   } catch (e) {
-    throw new HeftyError('E_BACKEND_UNAVAILABLE', `native backend module is missing: ${(e as Error).message}`, { cause: e });
+    throw new HeftyError('E_BACKEND_UNAVAILABLE', `native backend module is missing: ${(e as Error).message}`, {
+      cause: e,
+    });
   }
   if (typeof mod.createNativeBackend !== 'function') {
     throw new HeftyError('E_BACKEND_UNAVAILABLE', 'native backend module has no createNativeBackend()');

@@ -36,7 +36,8 @@ const MESSAGE_CODES: readonly (readonly [string, HeftyErrorCode])[] = [
 export type ExceptionReader = (e: unknown) => unknown;
 
 function readMessage(e: unknown, readException: ExceptionReader): string {
-  const WasmException = (globalThis as { WebAssembly?: { Exception?: new (...args: never[]) => object } }).WebAssembly?.Exception;
+  const WasmException = (globalThis as { WebAssembly?: { Exception?: new (...args: never[]) => object } }).WebAssembly
+    ?.Exception;
   if (WasmException !== undefined && e instanceof WasmException) {
     const read = readException(e);
     if (Array.isArray(read)) return read.filter((part) => typeof part === 'string').join(': ');

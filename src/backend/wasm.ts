@@ -32,7 +32,11 @@ class WasmRuntime {
     try {
       return fn();
     } catch (e) {
-      throw translateSealError(e, (x) => (this.seal as unknown as { getExceptionMessage(e: unknown): unknown }).getExceptionMessage(x), fallback);
+      throw translateSealError(
+        e,
+        (x) => (this.seal as unknown as { getExceptionMessage(e: unknown): unknown }).getExceptionMessage(x),
+        fallback,
+      );
     }
   }
 
@@ -95,7 +99,11 @@ class Owner<T extends S.ClassHandle> implements B.Owned {
   }
 }
 
-function savable(rt: WasmRuntime, raw: { saveToArray(mode: S.ComprModeType): unknown }, compression?: B.Compression): Uint8Array {
+function savable(
+  rt: WasmRuntime,
+  raw: { saveToArray(mode: S.ComprModeType): unknown },
+  compression?: B.Compression,
+): Uint8Array {
   return rt.bytes(rt.guard(() => raw.saveToArray(rt.compression(compression)), 'E_INTERNAL'));
 }
 
@@ -135,10 +143,14 @@ class WasmCiphertext extends Owner<S.Ciphertext> implements B.Ciphertext {
     return this.raw.isNttForm();
   }
   clone(): WasmCiphertext {
-    return new WasmCiphertext(this.#ctx, this.rt.guard(() => this.raw.clone()));
+    return new WasmCiphertext(
+      this.#ctx,
+      this.rt.guard(() => this.raw.clone()),
+    );
   }
   withScale(scale: number): WasmCiphertext {
-    if (!(scale > 0) || !Number.isFinite(scale)) throw new HeftyError('E_SCALE_OUT_OF_BOUNDS', `invalid scale ${scale}`);
+    if (!(scale > 0) || !Number.isFinite(scale))
+      throw new HeftyError('E_SCALE_OUT_OF_BOUNDS', `invalid scale ${scale}`);
     const copy = this.clone();
     copy.raw.setScale(scale);
     return copy;
@@ -189,7 +201,12 @@ class WasmGaloisKeys extends Owner<S.GaloisKeys> implements B.GaloisKeys {
   }
 }
 
-function unwrap<T extends S.ClassHandle>(ctx: WasmContext, value: unknown, type: abstract new (...a: never[]) => Owner<T>, what: string): T {
+function unwrap<T extends S.ClassHandle>(
+  ctx: WasmContext,
+  value: unknown,
+  type: abstract new (...a: never[]) => Owner<T>,
+  what: string,
+): T {
   if (!(value instanceof type)) throw new HeftyError('E_INVALID_ARGUMENT', `expected a ${what} from the wasm backend`);
   const owner = value as Owner<T>;
   if (owner.rt !== ctx.rt) throw new HeftyError('E_PARAMS_MISMATCH', `${what} belongs to another runtime`);
@@ -203,31 +220,53 @@ class WasmKeyGenerator extends Owner<S.KeyGenerator> implements B.KeyGenerator {
     this.#ctx = ctx;
   }
   secretKey(): B.SecretKey {
-    return new WasmSecretKey(this.rt, this.rt.guard(() => this.raw.secretKey()));
+    return new WasmSecretKey(
+      this.rt,
+      this.rt.guard(() => this.raw.secretKey()),
+    );
   }
   createPublicKey(): B.PublicKey {
-    return new WasmPublicKey(this.rt, this.rt.guard(() => this.raw.createPublicKey()));
+    return new WasmPublicKey(
+      this.rt,
+      this.rt.guard(() => this.raw.createPublicKey()),
+    );
   }
   createRelinKeys(): B.RelinKeys {
     this.#ctx.requireKeySwitching();
-    return new WasmRelinKeys(this.rt, this.rt.guard(() => this.raw.createRelinKeys()));
+    return new WasmRelinKeys(
+      this.rt,
+      this.rt.guard(() => this.raw.createRelinKeys()),
+    );
   }
   createGaloisKeys(spec: B.GaloisSpec): B.GaloisKeys {
     this.#ctx.requireKeySwitching();
     const steps = this.#steps(spec);
-    return new WasmGaloisKeys(this.rt, this.rt.guard(() => this.raw.createGaloisKeysWithSteps(steps)), this.#ctx.params.polyModulusDegree);
+    return new WasmGaloisKeys(
+      this.rt,
+      this.rt.guard(() => this.raw.createGaloisKeysWithSteps(steps)),
+      this.#ctx.params.polyModulusDegree,
+    );
   }
   createPublicKeySeeded(compression?: B.Compression): Uint8Array {
-    return this.#saveSerializable(this.rt.guard(() => this.raw.createPublicKeySerializable()), compression);
+    return this.#saveSerializable(
+      this.rt.guard(() => this.raw.createPublicKeySerializable()),
+      compression,
+    );
   }
   createRelinKeysSeeded(compression?: B.Compression): Uint8Array {
     this.#ctx.requireKeySwitching();
-    return this.#saveSerializable(this.rt.guard(() => this.raw.createRelinKeysSerializable()), compression);
+    return this.#saveSerializable(
+      this.rt.guard(() => this.raw.createRelinKeysSerializable()),
+      compression,
+    );
   }
   createGaloisKeysSeeded(spec: B.GaloisSpec, compression?: B.Compression): Uint8Array {
     this.#ctx.requireKeySwitching();
     const steps = this.#steps(spec);
-    return this.#saveSerializable(this.rt.guard(() => this.raw.createGaloisKeysSerializableWithSteps(steps)), compression);
+    return this.#saveSerializable(
+      this.rt.guard(() => this.raw.createGaloisKeysSerializableWithSteps(steps)),
+      compression,
+    );
   }
   #steps(spec: B.GaloisSpec): Int32Array {
     const n = this.#ctx.params.polyModulusDegree;
@@ -235,7 +274,10 @@ class WasmKeyGenerator extends Owner<S.KeyGenerator> implements B.KeyGenerator {
     for (const s of steps) galoisEltFromStep(s, n); // validates range with a clear error
     return Int32Array.from(steps);
   }
-  #saveSerializable(serializable: { saveToArray(m: S.ComprModeType): unknown; delete(): void }, compression?: B.Compression): Uint8Array {
+  #saveSerializable(
+    serializable: { saveToArray(m: S.ComprModeType): unknown; delete(): void },
+    compression?: B.Compression,
+  ): Uint8Array {
     try {
       return savable(this.rt, serializable, compression);
     } finally {
@@ -296,7 +338,8 @@ class WasmDecryptor extends Owner<S.Decryptor> implements B.Decryptor {
     return new WasmPlaintext(this.rt, out);
   }
   invariantNoiseBudget(cipher: B.Ciphertext): number {
-    if (this.#ctx.params.scheme !== 'bfv') throw new HeftyError('E_UNSUPPORTED', 'noise budget is defined for BFV only');
+    if (this.#ctx.params.scheme !== 'bfv')
+      throw new HeftyError('E_UNSUPPORTED', 'noise budget is defined for BFV only');
     const c = unwrap(this.#ctx, cipher, WasmCiphertext, 'ciphertext');
     return this.rt.guard(() => this.raw.invariantNoiseBudget(c));
   }
@@ -313,10 +356,15 @@ class WasmCkksEncoder extends Owner<S.CKKSEncoder> implements B.CkksEncoder {
   encode(values: Float64Array, scale: number, parmsId?: string): B.Plaintext {
     if (!(values instanceof Float64Array)) throw new HeftyError('E_INVALID_ARGUMENT', 'values must be a Float64Array');
     if (values.length > this.slotCount) {
-      throw new HeftyError('E_LENGTH_MISMATCH', `at most ${this.slotCount} values fit one plaintext, got ${values.length}`);
+      throw new HeftyError(
+        'E_LENGTH_MISMATCH',
+        `at most ${this.slotCount} values fit one plaintext, got ${values.length}`,
+      );
     }
-    for (const v of values) if (!Number.isFinite(v)) throw new HeftyError('E_NOT_FINITE', 'values must be finite numbers');
-    if (!(scale > 0) || !Number.isFinite(scale)) throw new HeftyError('E_SCALE_OUT_OF_BOUNDS', `invalid scale ${scale}`);
+    for (const v of values)
+      if (!Number.isFinite(v)) throw new HeftyError('E_NOT_FINITE', 'values must be finite numbers');
+    if (!(scale > 0) || !Number.isFinite(scale))
+      throw new HeftyError('E_SCALE_OUT_OF_BOUNDS', `invalid scale ${scale}`);
     const out = new this.rt.seal.Plaintext();
     try {
       this.rt.guard(() => this.raw.encode(values, scale, out));
@@ -348,14 +396,19 @@ class WasmBatchEncoder extends Owner<S.BatchEncoder> implements B.BatchEncoder {
     this.slotCount = raw.slotCount();
   }
   encode(values: BigInt64Array): B.Plaintext {
-    if (!(values instanceof BigInt64Array)) throw new HeftyError('E_INVALID_ARGUMENT', 'values must be a BigInt64Array');
+    if (!(values instanceof BigInt64Array))
+      throw new HeftyError('E_INVALID_ARGUMENT', 'values must be a BigInt64Array');
     if (values.length > this.slotCount) {
-      throw new HeftyError('E_LENGTH_MISMATCH', `at most ${this.slotCount} values fit one plaintext, got ${values.length}`);
+      throw new HeftyError(
+        'E_LENGTH_MISMATCH',
+        `at most ${this.slotCount} values fit one plaintext, got ${values.length}`,
+      );
     }
     const t = this.#ctx.params.plainModulus ?? 0n;
     const half = t / 2n;
     for (const v of values) {
-      if (v > half || v < -half) throw new HeftyError('E_VALUE_OUT_OF_RANGE', `value ${v} is outside (-t/2, t/2] for t = ${t}`);
+      if (v > half || v < -half)
+        throw new HeftyError('E_VALUE_OUT_OF_RANGE', `value ${v} is outside (-t/2, t/2] for t = ${t}`);
     }
     const out = new this.rt.seal.Plaintext();
     try {
@@ -483,7 +536,8 @@ class WasmEvaluator extends Owner<S.Evaluator> implements B.Evaluator {
     return this.#unary((out) => this.raw.rotateColumns(x, k, out));
   }
   complexConjugate(a: B.Ciphertext, keys: B.GaloisKeys): B.Ciphertext {
-    if (this.#ctx.params.scheme !== 'ckks') throw new HeftyError('E_UNSUPPORTED', 'complexConjugate is a CKKS operation');
+    if (this.#ctx.params.scheme !== 'ckks')
+      throw new HeftyError('E_UNSUPPORTED', 'complexConjugate is a CKKS operation');
     const x = this.#ct(a);
     const k = this.#galois(keys, this.#ctx.conjugationElt);
     return this.#unary((out) => this.raw.complexConjugate(x, k, out));
@@ -590,7 +644,10 @@ class WasmContext extends Owner<S.SEALContext> implements B.BackendContext {
 
   requireKeySwitching(): void {
     if (!this.raw.usingKeyswitching()) {
-      throw new HeftyError('E_UNSUPPORTED', 'these parameters have a single prime: no relinearization or rotation keys');
+      throw new HeftyError(
+        'E_UNSUPPORTED',
+        'these parameters have a single prime: no relinearization or rotation keys',
+      );
     }
   }
 
@@ -606,18 +663,23 @@ class WasmContext extends Owner<S.SEALContext> implements B.BackendContext {
 
   createKeyGenerator(secretKey?: B.SecretKey): B.KeyGenerator {
     const sk = secretKey === undefined ? undefined : unwrap(this, secretKey, WasmSecretKey, 'secret key');
-    const raw = this.rt.guard(() => (sk ? new this.rt.seal.KeyGenerator(this.raw, sk) : new this.rt.seal.KeyGenerator(this.raw)));
+    const raw = this.rt.guard(() =>
+      sk ? new this.rt.seal.KeyGenerator(this.raw, sk) : new this.rt.seal.KeyGenerator(this.raw),
+    );
     return new WasmKeyGenerator(this, raw);
   }
 
   createEncryptor(keys: { publicKey?: B.PublicKey; secretKey?: B.SecretKey }): B.Encryptor {
-    if (!keys.publicKey && !keys.secretKey) throw new HeftyError('E_MISSING_KEY', 'an encryptor needs a public or a secret key');
+    if (!keys.publicKey && !keys.secretKey)
+      throw new HeftyError('E_MISSING_KEY', 'an encryptor needs a public or a secret key');
     const sk = keys.secretKey && unwrap(this, keys.secretKey, WasmSecretKey, 'secret key');
     // node-seal's Encryptor always wants a valid public key; a secret-key-only encryptor derives one.
     const derived = keys.publicKey ? undefined : this.createKeyGenerator(keys.secretKey).createPublicKey();
     const pk = unwrap(this, keys.publicKey ?? derived, WasmPublicKey, 'public key');
     try {
-      const raw = this.rt.guard(() => (sk ? new this.rt.seal.Encryptor(this.raw, pk, sk) : new this.rt.seal.Encryptor(this.raw, pk)));
+      const raw = this.rt.guard(() =>
+        sk ? new this.rt.seal.Encryptor(this.raw, pk, sk) : new this.rt.seal.Encryptor(this.raw, pk),
+      );
       return new WasmEncryptor(this, raw, keys.publicKey !== undefined, sk !== undefined);
     } finally {
       derived?.dispose();
@@ -626,21 +688,33 @@ class WasmContext extends Owner<S.SEALContext> implements B.BackendContext {
 
   createDecryptor(secretKey: B.SecretKey): B.Decryptor {
     const sk = unwrap(this, secretKey, WasmSecretKey, 'secret key');
-    return new WasmDecryptor(this, this.rt.guard(() => new this.rt.seal.Decryptor(this.raw, sk)));
+    return new WasmDecryptor(
+      this,
+      this.rt.guard(() => new this.rt.seal.Decryptor(this.raw, sk)),
+    );
   }
 
   createEvaluator(): B.Evaluator {
-    return new WasmEvaluator(this, this.rt.guard(() => new this.rt.seal.Evaluator(this.raw)));
+    return new WasmEvaluator(
+      this,
+      this.rt.guard(() => new this.rt.seal.Evaluator(this.raw)),
+    );
   }
 
   createCkksEncoder(): B.CkksEncoder {
     if (this.params.scheme !== 'ckks') throw new HeftyError('E_UNSUPPORTED', 'the CKKS encoder needs CKKS parameters');
-    return new WasmCkksEncoder(this, this.rt.guard(() => new this.rt.seal.CKKSEncoder(this.raw)));
+    return new WasmCkksEncoder(
+      this,
+      this.rt.guard(() => new this.rt.seal.CKKSEncoder(this.raw)),
+    );
   }
 
   createBatchEncoder(): B.BatchEncoder {
     if (this.params.scheme !== 'bfv') throw new HeftyError('E_UNSUPPORTED', 'the batch encoder needs BFV parameters');
-    return new WasmBatchEncoder(this, this.rt.guard(() => new this.rt.seal.BatchEncoder(this.raw), 'E_INVALID_PARAMS'));
+    return new WasmBatchEncoder(
+      this,
+      this.rt.guard(() => new this.rt.seal.BatchEncoder(this.raw), 'E_INVALID_PARAMS'),
+    );
   }
 
   #loader(): B.ObjectLoader {
@@ -660,12 +734,37 @@ class WasmContext extends Owner<S.SEALContext> implements B.BackendContext {
     };
     const seal = this.rt.seal;
     return {
-      plaintext: (bytes) => new WasmPlaintext(this.rt, load(bytes, () => new seal.Plaintext())),
-      ciphertext: (bytes) => new WasmCiphertext(this, load(bytes, () => new seal.Ciphertext())),
-      secretKey: (bytes) => new WasmSecretKey(this.rt, load(bytes, () => new seal.SecretKey())),
-      publicKey: (bytes) => new WasmPublicKey(this.rt, load(bytes, () => new seal.PublicKey())),
-      relinKeys: (bytes) => new WasmRelinKeys(this.rt, load(bytes, () => new seal.RelinKeys())),
-      galoisKeys: (bytes) => new WasmGaloisKeys(this.rt, load(bytes, () => new seal.GaloisKeys()), this.params.polyModulusDegree),
+      plaintext: (bytes) =>
+        new WasmPlaintext(
+          this.rt,
+          load(bytes, () => new seal.Plaintext()),
+        ),
+      ciphertext: (bytes) =>
+        new WasmCiphertext(
+          this,
+          load(bytes, () => new seal.Ciphertext()),
+        ),
+      secretKey: (bytes) =>
+        new WasmSecretKey(
+          this.rt,
+          load(bytes, () => new seal.SecretKey()),
+        ),
+      publicKey: (bytes) =>
+        new WasmPublicKey(
+          this.rt,
+          load(bytes, () => new seal.PublicKey()),
+        ),
+      relinKeys: (bytes) =>
+        new WasmRelinKeys(
+          this.rt,
+          load(bytes, () => new seal.RelinKeys()),
+        ),
+      galoisKeys: (bytes) =>
+        new WasmGaloisKeys(
+          this.rt,
+          load(bytes, () => new seal.GaloisKeys()),
+          this.params.polyModulusDegree,
+        ),
     };
   }
 }
@@ -679,7 +778,8 @@ function asLoadError(e: unknown): unknown {
 }
 
 function checkLoadBytes(bytes: Uint8Array): void {
-  if (!(bytes instanceof Uint8Array)) throw new HeftyError('E_BAD_SERIALIZATION', 'serialized objects must be a Uint8Array');
+  if (!(bytes instanceof Uint8Array))
+    throw new HeftyError('E_BAD_SERIALIZATION', 'serialized objects must be a Uint8Array');
   if (bytes.length < 16) throw new HeftyError('E_BAD_SERIALIZATION', 'too short for a SEAL header');
   if (bytes.length > MAX_LOAD_BYTES) throw new HeftyError('E_BAD_SERIALIZATION', 'object larger than 1 GiB');
 }
@@ -710,13 +810,19 @@ class WasmBackend implements B.Backend {
     if (bitSizes.length === 0 || bitSizes.some((b) => !Number.isInteger(b) || b < 2 || b > 60)) {
       throw new HeftyError('E_INVALID_PARAMS', 'coefficient modulus bit sizes must be integers in [2, 60]');
     }
-    const vec = this.rt.guard(() => this.rt.seal.CoeffModulus.Create(polyModulusDegree, Int32Array.from(bitSizes)), 'E_INVALID_PARAMS');
+    const vec = this.rt.guard(
+      () => this.rt.seal.CoeffModulus.Create(polyModulusDegree, Int32Array.from(bitSizes)),
+      'E_INVALID_PARAMS',
+    );
     return this.#primes(vec);
   }
 
   coeffModulusBfvDefault(polyModulusDegree: number, security: Exclude<B.SecurityLevel, 'none'>): bigint[] {
     this.#checkDegree(polyModulusDegree);
-    const vec = this.rt.guard(() => this.rt.seal.CoeffModulus.BFVDefault(polyModulusDegree, this.#secLevel(security)), 'E_INVALID_PARAMS');
+    const vec = this.rt.guard(
+      () => this.rt.seal.CoeffModulus.BFVDefault(polyModulusDegree, this.#secLevel(security)),
+      'E_INVALID_PARAMS',
+    );
     return this.#primes(vec);
   }
 
@@ -745,7 +851,8 @@ class WasmBackend implements B.Backend {
   #rawParams(params: B.ParamsSpec): S.EncryptionParameters {
     const seal = this.rt.seal;
     const schemeValue = SCHEME_TYPES[params.scheme];
-    if (schemeValue === undefined) throw new HeftyError('E_INVALID_PARAMS', `unknown scheme "${String(params.scheme)}"`);
+    if (schemeValue === undefined)
+      throw new HeftyError('E_INVALID_PARAMS', `unknown scheme "${String(params.scheme)}"`);
     this.#checkDegree(params.polyModulusDegree);
     if (!Array.isArray(params.coeffModulus) || params.coeffModulus.length === 0 || params.coeffModulus.length > 64) {
       throw new HeftyError('E_INVALID_PARAMS', 'coeffModulus must list 1 to 64 primes');
@@ -789,10 +896,16 @@ class WasmBackend implements B.Backend {
           );
         }
       }
-      const raw = this.rt.guard(() => new this.rt.seal.SEALContext(parms, true, this.rt.securityLevel(security)), 'E_INVALID_PARAMS');
+      const raw = this.rt.guard(
+        () => new this.rt.seal.SEALContext(parms, true, this.rt.securityLevel(security)),
+        'E_INVALID_PARAMS',
+      );
       if (!raw.parametersSet()) {
         raw.delete();
-        throw new HeftyError('E_INVALID_PARAMS', 'SEAL rejected these parameters (primes must be distinct, NTT-friendly and ≤ 60 bits)');
+        throw new HeftyError(
+          'E_INVALID_PARAMS',
+          'SEAL rejected these parameters (primes must be distinct, NTT-friendly and ≤ 60 bits)',
+        );
       }
       return new WasmContext(this, raw, normalizeParams(params), security);
     } finally {
@@ -820,7 +933,8 @@ class WasmBackend implements B.Backend {
         throw asLoadError(e);
       }
       const scheme = parms.scheme().value;
-      if (scheme !== 1 && scheme !== 2) throw new HeftyError('E_UNSUPPORTED', `scheme ${scheme} is not supported (CKKS and BFV are)`);
+      if (scheme !== 1 && scheme !== 2)
+        throw new HeftyError('E_UNSUPPORTED', `scheme ${scheme} is not supported (CKKS and BFV are)`);
       const spec: B.ParamsSpec = {
         scheme: scheme === 2 ? 'ckks' : 'bfv',
         polyModulusDegree: parms.polyModulusDegree(),
@@ -883,4 +997,3 @@ export function createWasmBackend(): Promise<WasmBackendApi> {
   });
   return instance;
 }
-

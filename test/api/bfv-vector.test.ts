@@ -5,8 +5,8 @@ import { expectHeftyError } from '../helpers.ts';
 
 describe('BFVVector (N=4096, t: 20-bit batching prime)', () => {
   let ctx: HeftyContext;
-  const a = Array.from({ length: 300 }, (_, i) => (i * 37) % 101 - 50);
-  const b = Array.from({ length: 300 }, (_, i) => (i * 11) % 23 - 11);
+  const a = Array.from({ length: 300 }, (_, i) => ((i * 37) % 101) - 50);
+  const b = Array.from({ length: 300 }, (_, i) => ((i * 11) % 23) - 11);
   let va: BFVVector;
   let vb: BFVVector;
   const big = (values: number[]) => BigInt64Array.from(values.map(BigInt));

@@ -1,6 +1,13 @@
 /** High-level CKKS API: every vector op decrypted and compared with a float64 reference, on every backend. */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createContext, loadContext, decodeKeySet, encodeKeySet, type HeftyContext, CKKSVector } from '../../src/index.ts';
+import {
+  createContext,
+  loadContext,
+  decodeKeySet,
+  encodeKeySet,
+  type HeftyContext,
+  CKKSVector,
+} from '../../src/index.ts';
 import { backendsUnderTest, expectHeftyError, maxAbsError, randomVector } from '../helpers.ts';
 
 const backends = await backendsUnderTest();
@@ -16,7 +23,13 @@ describe.each(backends)('CKKSVector on %s (N=8192, scale 2^40)', (backend) => {
   let vy: CKKSVector;
 
   beforeAll(async () => {
-    ctx = await createContext({ scheme: 'ckks', polyModulusDegree: 8192, coeffModulusBits: [60, 40, 40, 60], scale: 2 ** 40, backend });
+    ctx = await createContext({
+      scheme: 'ckks',
+      polyModulusDegree: 8192,
+      coeffModulusBits: [60, 40, 40, 60],
+      scale: 2 ** 40,
+      backend,
+    });
     ctx.keygen({ galois: 'power-of-two' });
     vx = ctx.encrypt(x);
     vy = ctx.encrypt(y);
@@ -29,37 +42,127 @@ describe.each(backends)('CKKSVector on %s (N=8192, scale 2^40)', (backend) => {
   };
 
   it('add / sub / negate with vectors, plain vectors and scalars', () => {
-    expect(report('add', maxAbsError(vx.add(vy).decrypt(), x.map((v, i) => v + y[i])))).toBeLessThan(TIGHT);
-    expect(report('add plain', maxAbsError(vx.add(y).decrypt(), x.map((v, i) => v + y[i])))).toBeLessThan(TIGHT);
-    expect(maxAbsError(vx.add(3.5).decrypt(), x.map((v) => v + 3.5))).toBeLessThan(TIGHT);
-    expect(maxAbsError(vx.sub(vy).decrypt(), x.map((v, i) => v - y[i]))).toBeLessThan(TIGHT);
-    expect(maxAbsError(vx.sub(y).decrypt(), x.map((v, i) => v - y[i]))).toBeLessThan(TIGHT);
-    expect(maxAbsError(vx.negate().decrypt(), x.map((v) => -v))).toBeLessThan(TIGHT);
+    expect(
+      report(
+        'add',
+        maxAbsError(
+          vx.add(vy).decrypt(),
+          x.map((v, i) => v + y[i]),
+        ),
+      ),
+    ).toBeLessThan(TIGHT);
+    expect(
+      report(
+        'add plain',
+        maxAbsError(
+          vx.add(y).decrypt(),
+          x.map((v, i) => v + y[i]),
+        ),
+      ),
+    ).toBeLessThan(TIGHT);
+    expect(
+      maxAbsError(
+        vx.add(3.5).decrypt(),
+        x.map((v) => v + 3.5),
+      ),
+    ).toBeLessThan(TIGHT);
+    expect(
+      maxAbsError(
+        vx.sub(vy).decrypt(),
+        x.map((v, i) => v - y[i]),
+      ),
+    ).toBeLessThan(TIGHT);
+    expect(
+      maxAbsError(
+        vx.sub(y).decrypt(),
+        x.map((v, i) => v - y[i]),
+      ),
+    ).toBeLessThan(TIGHT);
+    expect(
+      maxAbsError(
+        vx.negate().decrypt(),
+        x.map((v) => -v),
+      ),
+    ).toBeLessThan(TIGHT);
   });
 
   it('mul / square with automatic relinearization and rescale', () => {
     const product = vx.mul(vy);
     expect(product.chainIndex).toBe(vx.chainIndex - 1);
-    expect(report('mul', maxAbsError(product.decrypt(), x.map((v, i) => v * y[i])))).toBeLessThan(TIGHT);
+    expect(
+      report(
+        'mul',
+        maxAbsError(
+          product.decrypt(),
+          x.map((v, i) => v * y[i]),
+        ),
+      ),
+    ).toBeLessThan(TIGHT);
     const plain = vx.mul(y);
     expect(plain.scale).toBe(vx.scale); // plain factors are encoded at the dropped prime: scale is kept exactly
-    expect(report('mul plain', maxAbsError(plain.decrypt(), x.map((v, i) => v * y[i])))).toBeLessThan(TIGHT);
-    expect(maxAbsError(vx.mul(-0.75).decrypt(), x.map((v) => v * -0.75))).toBeLessThan(TIGHT);
-    expect(report('square', maxAbsError(vx.square().decrypt(), x.map((v) => v * v)))).toBeLessThan(TIGHT);
+    expect(
+      report(
+        'mul plain',
+        maxAbsError(
+          plain.decrypt(),
+          x.map((v, i) => v * y[i]),
+        ),
+      ),
+    ).toBeLessThan(TIGHT);
+    expect(
+      maxAbsError(
+        vx.mul(-0.75).decrypt(),
+        x.map((v) => v * -0.75),
+      ),
+    ).toBeLessThan(TIGHT);
+    expect(
+      report(
+        'square',
+        maxAbsError(
+          vx.square().decrypt(),
+          x.map((v) => v * v),
+        ),
+      ),
+    ).toBeLessThan(TIGHT);
   });
 
   it('aligns levels and scales between operands automatically', () => {
     const squared = vx.square(); // one level down, scale drifted by the rescale
-    expect(maxAbsError(squared.add(vx).decrypt(), x.map((v) => v * v + v))).toBeLessThan(TIGHT);
-    expect(maxAbsError(vx.sub(squared).decrypt(), x.map((v) => v - v * v))).toBeLessThan(TIGHT);
-    expect(maxAbsError(squared.mul(vy).decrypt(), x.map((v, i) => v * v * y[i]))).toBeLessThan(1e-4);
+    expect(
+      maxAbsError(
+        squared.add(vx).decrypt(),
+        x.map((v) => v * v + v),
+      ),
+    ).toBeLessThan(TIGHT);
+    expect(
+      maxAbsError(
+        vx.sub(squared).decrypt(),
+        x.map((v) => v - v * v),
+      ),
+    ).toBeLessThan(TIGHT);
+    expect(
+      maxAbsError(
+        squared.mul(vy).decrypt(),
+        x.map((v, i) => v * v * y[i]),
+      ),
+    ).toBeLessThan(1e-4);
   });
 
   it('rotates over the slot ring', () => {
     const full = randomVector(4096, 5);
     const v = ctx.encrypt(full);
-    expect(maxAbsError(v.rotate(1).decrypt(), full.map((_, i) => full[(i + 1) % 4096]))).toBeLessThan(TIGHT);
-    expect(maxAbsError(v.rotate(-2).decrypt(), full.map((_, i) => full[(i - 2 + 4096) % 4096]))).toBeLessThan(TIGHT);
+    expect(
+      maxAbsError(
+        v.rotate(1).decrypt(),
+        full.map((_, i) => full[(i + 1) % 4096]),
+      ),
+    ).toBeLessThan(TIGHT);
+    expect(
+      maxAbsError(
+        v.rotate(-2).decrypt(),
+        full.map((_, i) => full[(i - 2 + 4096) % 4096]),
+      ),
+    ).toBeLessThan(TIGHT);
   });
 
   it('sum, dot, polyval and matvec', () => {
@@ -89,11 +192,26 @@ describe.each(backends)('CKKSVector on %s (N=8192, scale 2^40)', (backend) => {
     const other = randomVector(10_000, 8);
     const v = ctx.encrypt(long);
     expect(v.chunkCount).toBe(3);
-    expect(maxAbsError(v.add(other).decrypt(), long.map((a, i) => a + other[i]))).toBeLessThan(TIGHT);
-    expect(maxAbsError(v.mul(ctx.encrypt(other)).decrypt(), long.map((a, i) => a * other[i]))).toBeLessThan(TIGHT);
+    expect(
+      maxAbsError(
+        v.add(other).decrypt(),
+        long.map((a, i) => a + other[i]),
+      ),
+    ).toBeLessThan(TIGHT);
+    expect(
+      maxAbsError(
+        v.mul(ctx.encrypt(other)).decrypt(),
+        long.map((a, i) => a * other[i]),
+      ),
+    ).toBeLessThan(TIGHT);
     expect(maxAbsError(v.sum().decrypt(), [long.reduce((a, b) => a + b, 0)])).toBeLessThan(1e-4);
     const matrix = [other, long];
-    expect(maxAbsError(v.matvec(matrix).decrypt(), matrix.map((row) => row.reduce((a, m, i) => a + m * long[i], 0)))).toBeLessThan(1e-3);
+    expect(
+      maxAbsError(
+        v.matvec(matrix).decrypt(),
+        matrix.map((row) => row.reduce((a, m, i) => a + m * long[i], 0)),
+      ),
+    ).toBeLessThan(1e-3);
   });
 
   it('serializes, and computes in a public context that has no secret key', async () => {
@@ -103,9 +221,19 @@ describe.each(backends)('CKKSVector on %s (N=8192, scale 2^40)', (backend) => {
     const result = onServer.mul(y).add(1);
     expectHeftyError(() => result.decrypt(), 'E_MISSING_KEY');
     const back = ctx.loadVector(result.serialize()) as CKKSVector;
-    expect(maxAbsError(back.decrypt(), x.map((v, i) => v * y[i] + 1))).toBeLessThan(TIGHT);
+    expect(
+      maxAbsError(
+        back.decrypt(),
+        x.map((v, i) => v * y[i] + 1),
+      ),
+    ).toBeLessThan(TIGHT);
     // bare SEAL ciphertext form for node-seal clients
-    expect(maxAbsError((ctx.loadVector(result.serialize('seal')) as CKKSVector).decrypt(), x.map((v, i) => v * y[i] + 1))).toBeLessThan(TIGHT);
+    expect(
+      maxAbsError(
+        (ctx.loadVector(result.serialize('seal')) as CKKSVector).decrypt(),
+        x.map((v, i) => v * y[i] + 1),
+      ),
+    ).toBeLessThan(TIGHT);
     server.dispose();
   });
 

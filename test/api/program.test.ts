@@ -1,6 +1,12 @@
 /** Programs: validation errors, galois-step analysis and evaluation checked by decrypting. */
 import { beforeAll, describe, expect, it } from 'vitest';
-import { createContext, programGaloisSteps, validateProgram, type HeftyContext, type Program } from '../../src/index.ts';
+import {
+  createContext,
+  programGaloisSteps,
+  validateProgram,
+  type HeftyContext,
+  type Program,
+} from '../../src/index.ts';
 import { expectHeftyError, expectHeftyErrorAsync, maxAbsError } from '../helpers.ts';
 
 const scoring: Program = {
@@ -19,18 +25,62 @@ describe('program form', () => {
     expect(validateProgram(scoring)).toBe(scoring);
     expectHeftyError(() => validateProgram(null), 'E_BAD_PROGRAM');
     expectHeftyError(() => validateProgram({ inputs: {}, steps: [], outputs: [] }), 'E_BAD_PROGRAM');
-    expectHeftyError(() => validateProgram({ inputs: { x: 'vector' }, steps: [{ out: 'y', op: 'explode', args: ['x'] }], outputs: ['y'] }), 'E_BAD_PROGRAM');
-    expectHeftyError(() => validateProgram({ inputs: { x: 'vector' }, steps: [{ out: 'y', op: 'add', args: ['x', 'z'] }], outputs: ['y'] }), 'E_BAD_PROGRAM');
-    expectHeftyError(() => validateProgram({ inputs: { x: 'vector' }, steps: [{ out: 'x', op: 'negate', args: ['x'] }], outputs: ['x'] }), 'E_BAD_PROGRAM');
-    expectHeftyError(() => validateProgram({ inputs: { x: 'vector', w: 'plain' }, steps: [], outputs: ['w'] }), 'E_BAD_PROGRAM');
-    expectHeftyError(() => validateProgram({ inputs: { x: 'vector' }, steps: [{ out: 'y', op: 'polyval', args: ['x'], coeffs: [1, Number.NaN] }], outputs: ['y'] }), 'E_BAD_PROGRAM');
-    expectHeftyError(() => validateProgram({ inputs: { x: 'vector' }, steps: [{ out: 'y', op: 'matvec', args: ['x'], matrix: [[1, 2], [3]] }], outputs: ['y'] }), 'E_BAD_PROGRAM');
-    expectHeftyError(() => validateProgram({ inputs: { w: 'plain' }, steps: [{ out: 'y', op: 'negate', args: ['w'] }], outputs: ['y'] }), 'E_BAD_PROGRAM');
+    expectHeftyError(
+      () =>
+        validateProgram({ inputs: { x: 'vector' }, steps: [{ out: 'y', op: 'explode', args: ['x'] }], outputs: ['y'] }),
+      'E_BAD_PROGRAM',
+    );
+    expectHeftyError(
+      () =>
+        validateProgram({
+          inputs: { x: 'vector' },
+          steps: [{ out: 'y', op: 'add', args: ['x', 'z'] }],
+          outputs: ['y'],
+        }),
+      'E_BAD_PROGRAM',
+    );
+    expectHeftyError(
+      () =>
+        validateProgram({ inputs: { x: 'vector' }, steps: [{ out: 'x', op: 'negate', args: ['x'] }], outputs: ['x'] }),
+      'E_BAD_PROGRAM',
+    );
+    expectHeftyError(
+      () => validateProgram({ inputs: { x: 'vector', w: 'plain' }, steps: [], outputs: ['w'] }),
+      'E_BAD_PROGRAM',
+    );
+    expectHeftyError(
+      () =>
+        validateProgram({
+          inputs: { x: 'vector' },
+          steps: [{ out: 'y', op: 'polyval', args: ['x'], coeffs: [1, Number.NaN] }],
+          outputs: ['y'],
+        }),
+      'E_BAD_PROGRAM',
+    );
+    expectHeftyError(
+      () =>
+        validateProgram({
+          inputs: { x: 'vector' },
+          steps: [{ out: 'y', op: 'matvec', args: ['x'], matrix: [[1, 2], [3]] }],
+          outputs: ['y'],
+        }),
+      'E_BAD_PROGRAM',
+    );
+    expectHeftyError(
+      () =>
+        validateProgram({ inputs: { w: 'plain' }, steps: [{ out: 'y', op: 'negate', args: ['w'] }], outputs: ['y'] }),
+      'E_BAD_PROGRAM',
+    );
   });
 
   it('reports exactly the galois steps it needs', () => {
     expect(programGaloisSteps(scoring, 16)).toEqual([1, 2, 4, 8, 15]);
-    expect(programGaloisSteps({ inputs: { x: 'vector' }, steps: [{ out: 'y', op: 'negate', args: ['x'] }], outputs: ['y'] }, 16)).toEqual([]);
+    expect(
+      programGaloisSteps(
+        { inputs: { x: 'vector' }, steps: [{ out: 'y', op: 'negate', args: ['x'] }], outputs: ['y'] },
+        16,
+      ),
+    ).toEqual([]);
   });
 
   describe('evaluation', () => {
@@ -59,7 +109,13 @@ describe('program form', () => {
         ],
         outputs: ['z'],
       };
-      const out = await ctx.run(program, { x: ctx.encrypt([1, 2, 3]), m: [[1, 0, 1], [0, 2, 0]] });
+      const out = await ctx.run(program, {
+        x: ctx.encrypt([1, 2, 3]),
+        m: [
+          [1, 0, 1],
+          [0, 2, 0],
+        ],
+      });
       expect(maxAbsError(out.z.decrypt(), [5, 6])).toBeLessThan(1e-4);
     });
 

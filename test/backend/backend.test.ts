@@ -73,12 +73,42 @@ describe.each(backends)('%s backend: CKKS (N=8192, {60,40,40,60})', (name) => {
 
   it('add, sub, negate, add_plain, sub_plain', () => {
     const px = encoder.encode(Float64Array.from(y), SCALE);
-    expect(maxAbsError(decode(evaluator.add(cx, cy)), x.map((v, i) => v + y[i]))).toBeLessThan(1e-6);
-    expect(maxAbsError(decode(evaluator.sub(cx, cy)), x.map((v, i) => v - y[i]))).toBeLessThan(1e-6);
-    expect(maxAbsError(decode(evaluator.negate(cx)), x.map((v) => -v))).toBeLessThan(1e-6);
-    expect(maxAbsError(decode(evaluator.addPlain(cx, px)), x.map((v, i) => v + y[i]))).toBeLessThan(1e-6);
-    expect(maxAbsError(decode(evaluator.subPlain(cx, px)), x.map((v, i) => v - y[i]))).toBeLessThan(1e-6);
-    expect(maxAbsError(decode(evaluator.addMany([cx, cy, cx])), x.map((v, i) => 2 * v + y[i]))).toBeLessThan(1e-6);
+    expect(
+      maxAbsError(
+        decode(evaluator.add(cx, cy)),
+        x.map((v, i) => v + y[i]),
+      ),
+    ).toBeLessThan(1e-6);
+    expect(
+      maxAbsError(
+        decode(evaluator.sub(cx, cy)),
+        x.map((v, i) => v - y[i]),
+      ),
+    ).toBeLessThan(1e-6);
+    expect(
+      maxAbsError(
+        decode(evaluator.negate(cx)),
+        x.map((v) => -v),
+      ),
+    ).toBeLessThan(1e-6);
+    expect(
+      maxAbsError(
+        decode(evaluator.addPlain(cx, px)),
+        x.map((v, i) => v + y[i]),
+      ),
+    ).toBeLessThan(1e-6);
+    expect(
+      maxAbsError(
+        decode(evaluator.subPlain(cx, px)),
+        x.map((v, i) => v - y[i]),
+      ),
+    ).toBeLessThan(1e-6);
+    expect(
+      maxAbsError(
+        decode(evaluator.addMany([cx, cy, cx])),
+        x.map((v, i) => 2 * v + y[i]),
+      ),
+    ).toBeLessThan(1e-6);
   });
 
   it('multiply, square, relinearize, rescale, multiply_plain, multiply_many', () => {
@@ -89,12 +119,32 @@ describe.each(backends)('%s backend: CKKS (N=8192, {60,40,40,60})', (name) => {
     const rescaled = evaluator.rescaleToNext(relinearized);
     expect(rescaled.chainIndex).toBe(1);
     expect(rescaled.scale).toBeCloseTo((SCALE * SCALE) / Number(ctx.levels[1].primes[2]), -2);
-    expect(maxAbsError(decode(rescaled), x.map((v, i) => v * y[i]))).toBeLessThan(1e-5);
-    expect(maxAbsError(decode(evaluator.rescaleToNext(evaluator.relinearize(evaluator.square(cx), relin))), x.map((v) => v * v))).toBeLessThan(1e-5);
+    expect(
+      maxAbsError(
+        decode(rescaled),
+        x.map((v, i) => v * y[i]),
+      ),
+    ).toBeLessThan(1e-5);
+    expect(
+      maxAbsError(
+        decode(evaluator.rescaleToNext(evaluator.relinearize(evaluator.square(cx), relin))),
+        x.map((v) => v * v),
+      ),
+    ).toBeLessThan(1e-5);
     const plain = encoder.encode(Float64Array.from(y), SCALE);
-    expect(maxAbsError(decode(evaluator.rescaleToNext(evaluator.multiplyPlain(cx, plain))), x.map((v, i) => v * y[i]))).toBeLessThan(1e-5);
+    expect(
+      maxAbsError(
+        decode(evaluator.rescaleToNext(evaluator.multiplyPlain(cx, plain))),
+        x.map((v, i) => v * y[i]),
+      ),
+    ).toBeLessThan(1e-5);
     const many = evaluator.multiplyMany([cx, cy, cx], relin);
-    expect(maxAbsError(decode(many), x.map((v, i) => v * v * y[i]))).toBeLessThan(1e-4);
+    expect(
+      maxAbsError(
+        decode(many),
+        x.map((v, i) => v * v * y[i]),
+      ),
+    ).toBeLessThan(1e-4);
   });
 
   it('mod-switches ciphertexts and plaintexts', () => {
@@ -105,15 +155,30 @@ describe.each(backends)('%s backend: CKKS (N=8192, {60,40,40,60})', (name) => {
     expect(last.chainIndex).toBe(0);
     const plain = evaluator.modSwitchPlainToNext(encoder.encode(Float64Array.from(y), SCALE));
     expect(plain.parmsId).toBe(ctx.levels[2].parmsId);
-    expect(maxAbsError(decode(evaluator.addPlain(down, plain)), x.map((v, i) => v + y[i]))).toBeLessThan(1e-6);
+    expect(
+      maxAbsError(
+        decode(evaluator.addPlain(down, plain)),
+        x.map((v, i) => v + y[i]),
+      ),
+    ).toBeLessThan(1e-6);
     expectHeftyError(() => evaluator.modSwitchToNext(last), 'E_LEVEL_EXHAUSTED');
   });
 
   it('rotates and conjugates with galois keys', () => {
     const left = decode(evaluator.rotateVector(cx, 1, galois));
-    expect(maxAbsError(left, x.map((_, i) => x[(i + 1) % 4096]))).toBeLessThan(1e-6);
+    expect(
+      maxAbsError(
+        left,
+        x.map((_, i) => x[(i + 1) % 4096]),
+      ),
+    ).toBeLessThan(1e-6);
     const right = decode(evaluator.rotateVector(cx, -3, galois));
-    expect(maxAbsError(right, x.map((_, i) => x[(i - 3 + 4096) % 4096]))).toBeLessThan(1e-6);
+    expect(
+      maxAbsError(
+        right,
+        x.map((_, i) => x[(i - 3 + 4096) % 4096]),
+      ),
+    ).toBeLessThan(1e-6);
     expect(maxAbsError(decode(evaluator.complexConjugate(cx, galois)), x)).toBeLessThan(1e-6);
     expect(galois.hasKey(3)).toBe(true);
     expect(galois.hasKey(9)).toBe(false);
@@ -151,7 +216,10 @@ describe.each(backends)('%s backend: CKKS (N=8192, {60,40,40,60})', (name) => {
 
   it('refuses parameters above the 128-bit security limit', () => {
     const primes = backend.coeffModulusCreate(4096, [60, 60, 60]);
-    expectHeftyError(() => backend.createContext({ scheme: 'ckks', polyModulusDegree: 4096, coeffModulus: primes }, 128), 'E_INSECURE_PARAMS');
+    expectHeftyError(
+      () => backend.createContext({ scheme: 'ckks', polyModulusDegree: 4096, coeffModulus: primes }, 128),
+      'E_INSECURE_PARAMS',
+    );
     expect(backend.maxCoeffModulusBits(8192, 128)).toBe(218);
   });
 });
@@ -164,7 +232,15 @@ describe.each(backends)('%s backend: BFV (N=4096, default chain, 20-bit batching
       return;
     }
     const t = backend.plainModulusBatching(4096, 20);
-    const ctx = backend.createContext({ scheme: 'bfv', polyModulusDegree: 4096, coeffModulus: backend.coeffModulusBfvDefault(4096, 128), plainModulus: t }, 128);
+    const ctx = backend.createContext(
+      {
+        scheme: 'bfv',
+        polyModulusDegree: 4096,
+        coeffModulus: backend.coeffModulusBfvDefault(4096, 128),
+        plainModulus: t,
+      },
+      128,
+    );
     const keygen = ctx.createKeyGenerator();
     const sk = keygen.secretKey();
     const relin = keygen.createRelinKeys();

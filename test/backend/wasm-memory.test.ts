@@ -5,7 +5,10 @@ import { createWasmBackend } from '../../src/backend/wasm.ts';
 describe('wasm memory ownership', () => {
   it('10,000 encrypt/dispose cycles do not grow WASM memory', async () => {
     const backend = await createWasmBackend();
-    const ctx = backend.createContext({ scheme: 'ckks', polyModulusDegree: 1024, coeffModulus: backend.coeffModulusCreate(1024, [27]) }, 128);
+    const ctx = backend.createContext(
+      { scheme: 'ckks', polyModulusDegree: 1024, coeffModulus: backend.coeffModulusCreate(1024, [27]) },
+      128,
+    );
     const keygen = ctx.createKeyGenerator();
     const publicKey = keygen.createPublicKey();
     const encryptor = ctx.createEncryptor({ publicKey });
@@ -26,7 +29,10 @@ describe('wasm memory ownership', () => {
 
   it('the same loop without dispose does grow memory (the check can fail)', async () => {
     const backend = await createWasmBackend();
-    const ctx = backend.createContext({ scheme: 'ckks', polyModulusDegree: 1024, coeffModulus: backend.coeffModulusCreate(1024, [27]) }, 128);
+    const ctx = backend.createContext(
+      { scheme: 'ckks', polyModulusDegree: 1024, coeffModulus: backend.coeffModulusCreate(1024, [27]) },
+      128,
+    );
     const encryptor = ctx.createEncryptor({ publicKey: ctx.createKeyGenerator().createPublicKey() });
     const encoder = ctx.createCkksEncoder();
     const before = backend.memoryBytes() ?? 0;
