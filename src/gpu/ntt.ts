@@ -25,6 +25,8 @@ export interface GpuNttConfig {
   moduli: readonly bigint[];
   /** Force the 64-bit kernels even when every prime is below 2^31 (default: u32 when possible). */
   wordMode?: WordMode;
+  /** Cap on polynomials per device batch (default: as many as the buffer limits allow). */
+  maxBatchPolys?: number;
   /** Test-only: a deliberately broken kernel, to prove the tests catch wrong results. */
   mutation?: NttMutation;
 }
@@ -98,7 +100,7 @@ export class GpuNtt {
     const usage = gpu.flags.buffer;
     const bytesPerRow = this.n * wordBytes(this.wordMode);
     const maxRows = Math.min(MAX_DISPATCH_ROWS, Math.floor(device.limits.maxStorageBufferBindingSize / bytesPerRow));
-    this.maxPolysPerBatch = Math.floor(maxRows / this.moduli.length);
+    this.maxPolysPerBatch = Math.min(config.maxBatchPolys, Math.floor(maxRows / this.moduli.length));
     if (this.maxPolysPerBatch < 1) {
       throw new HeftyError('E_UNSUPPORTED', `N=${this.n} with ${this.moduli.length} primes exceeds GPU buffer limits`);
     }
@@ -156,7 +158,11 @@ export class GpuNtt {
     }
     for (const q of config.moduli) nttTables(config.n, q); // validates primes before any device work
     const pipelines = await buildPipelines(gpu, wordMode, config.n, config.mutation ?? 'none');
-    return new GpuNtt(gpu, { n: config.n, moduli: [...config.moduli], wordMode }, pipelines);
+    const maxBatchPolys = config.maxBatchPolys ?? Number.MAX_SAFE_INTEGER;
+    if (!Number.isInteger(maxBatchPolys) || maxBatchPolys < 1) {
+      throw new HeftyError('E_INVALID_ARGUMENT', 'maxBatchPolys must be a positive integer');
+    }
+    return new GpuNtt(gpu, { n: config.n, moduli: [...config.moduli], wordMode, maxBatchPolys }, pipelines);
   }
 
   /** A zeroed device batch of `polys` polynomials. */
@@ -283,41 +289,21 @@ export class GpuNtt {
   /** Runs recorded work and copies the batch back into `into` (or a new array). */
   async read(batch: GpuPolyBatch, into?: BigUint64Array): Promise<BigUint64Array> {
     this.check(batch);
-    const size = batch.buffer.size;
     const out = into ?? new BigUint64Array(batch.rows * this.n);
     if (out.length !== batch.rows * this.n) throw new HeftyError('E_LENGTH_MISMATCH', 'output array size differs');
-    const usage = this.gpu.flags.buffer;
+    const size = batch.buffer.size;
     // One reusable staging buffer; a read overlapping another gets its own.
     const busy = this.staging !== undefined && this.staging.mapState !== 'unmapped';
     if (!busy && (!this.staging || this.staging.size < size)) {
       this.staging?.destroy();
-      this.staging = this.gpu.device.createBuffer({ size, usage: usage.MAP_READ | usage.COPY_DST });
+      this.staging = this.createStaging(size);
     }
-    const staging =
-      busy || !this.staging
-        ? this.gpu.device.createBuffer({ size, usage: usage.MAP_READ | usage.COPY_DST })
-        : this.staging;
-    this.commandEncoder().copyBufferToBuffer(batch.buffer, 0, staging, 0, size);
-    this.flush();
+    const staging = busy || !this.staging ? this.createStaging(size) : this.staging;
     try {
-      await staging.mapAsync(this.gpu.flags.map.READ, 0, size);
-    } catch (error) {
-      throw new HeftyError('E_BACKEND_UNAVAILABLE', `GPU readback failed: ${(error as Error).message}`, {
-        cause: error,
-      });
+      await this.readVia(batch, out, staging);
+    } finally {
+      if (staging !== this.staging) staging.destroy();
     }
-    const words = new Uint32Array(staging.getMappedRange(0, size));
-    const outWords = new Uint32Array(out.buffer, out.byteOffset, out.length * 2);
-    if (this.wordMode === 'u64') {
-      outWords.set(words);
-    } else {
-      for (let i = 0; i < words.length; i++) {
-        outWords[2 * i] = words[i];
-        outWords[2 * i + 1] = 0;
-      }
-    }
-    staging.unmap();
-    if (staging !== this.staging) staging.destroy();
     return out;
   }
 
@@ -371,27 +357,69 @@ export class GpuNtt {
     this.timing?.querySet.destroy();
   }
 
+  /**
+   * Chunks alternate between two slots (device batch + staging buffer): chunk i+1 uploads and runs while chunk
+   * i is read back. Tail chunks get a batch of their own size.
+   */
   private async transformHost(data: BigUint64Array, record: (batch: GpuPolyBatch) => void): Promise<BigUint64Array> {
     const polys = this.polysOf(data);
     const polyWords = this.moduli.length * this.n;
     const chunkPolys = Math.min(polys, this.maxPolysPerBatch);
-    const batch = this.allocate(chunkPolys);
-    let tail: GpuPolyBatch | undefined;
+    const slots: Array<{ batch?: GpuPolyBatch; staging?: GPUBuffer; reading?: Promise<void> }> = [{}, {}];
     try {
-      for (let first = 0; first < polys; first += chunkPolys) {
+      for (let first = 0, index = 0; first < polys; first += chunkPolys, index++) {
         const count = Math.min(chunkPolys, polys - first);
-        if (count !== chunkPolys) tail = this.allocate(count);
-        const target = tail ?? batch;
+        const slot = slots[index % 2];
+        await slot.reading; // this slot's previous chunk is back on the host
+        if (slot.batch?.polys !== count) {
+          slot.batch?.destroy();
+          slot.batch = this.allocate(count);
+        }
+        slot.staging ??= this.createStaging(slot.batch.buffer.size);
         const view = data.subarray(first * polyWords, (first + count) * polyWords);
-        this.upload(view, target);
-        record(target);
-        await this.read(target, view);
+        this.upload(view, slot.batch);
+        record(slot.batch);
+        slot.reading = this.readVia(slot.batch, view, slot.staging);
       }
+      for (const slot of slots) await slot.reading;
     } finally {
-      batch.destroy();
-      tail?.destroy();
+      await Promise.allSettled(slots.map((slot) => slot.reading));
+      for (const slot of slots) {
+        slot.batch?.destroy();
+        slot.staging?.destroy();
+      }
     }
     return data;
+  }
+
+  /** Copies the batch into `staging` (at least as large), submits, and widens or copies into `out`. */
+  private async readVia(batch: GpuPolyBatch, out: BigUint64Array, staging: GPUBuffer): Promise<void> {
+    const size = batch.buffer.size;
+    this.commandEncoder().copyBufferToBuffer(batch.buffer, 0, staging, 0, size);
+    this.flush();
+    try {
+      await staging.mapAsync(this.gpu.flags.map.READ, 0, size);
+    } catch (error) {
+      throw new HeftyError('E_BACKEND_UNAVAILABLE', `GPU readback failed: ${(error as Error).message}`, {
+        cause: error,
+      });
+    }
+    const words = new Uint32Array(staging.getMappedRange(0, size));
+    const outWords = new Uint32Array(out.buffer, out.byteOffset, out.length * 2);
+    if (this.wordMode === 'u64') {
+      outWords.set(words);
+    } else {
+      for (let i = 0; i < words.length; i++) {
+        outWords[2 * i] = words[i];
+        outWords[2 * i + 1] = 0;
+      }
+    }
+    staging.unmap();
+  }
+
+  private createStaging(size: number): GPUBuffer {
+    const usage = this.gpu.flags.buffer;
+    return this.gpu.device.createBuffer({ size, usage: usage.MAP_READ | usage.COPY_DST });
   }
 
   private pointwise(op: PointwiseOp, a: GpuPolyBatch, b: GpuPolyBatch, out: GpuPolyBatch): void {

@@ -84,14 +84,26 @@ function expectEqual(actual: BigUint64Array, expected: BigUint64Array, what: str
   }
 }
 
-async function plan(n: number, moduli: readonly bigint[], wordMode?: WordMode, mutation?: NttMutation) {
-  const ntt = await createGpuNtt({ n, moduli, wordMode, mutation }, { mode: 'on', log: () => {} });
+async function plan(
+  n: number,
+  moduli: readonly bigint[],
+  wordMode?: WordMode,
+  mutation?: NttMutation,
+  maxBatchPolys?: number,
+) {
+  const ntt = await createGpuNtt({ n, moduli, wordMode, mutation, maxBatchPolys }, { mode: 'on', log: () => {} });
   if (!ntt) throw new Error('no plan');
   return ntt;
 }
 
-async function checkTransforms(n: number, moduli: readonly bigint[], polys: number, mutation?: NttMutation) {
-  const ntt = await plan(n, moduli, undefined, mutation);
+async function checkTransforms(
+  n: number,
+  moduli: readonly bigint[],
+  polys: number,
+  mutation?: NttMutation,
+  maxBatchPolys?: number,
+) {
+  const ntt = await plan(n, moduli, undefined, mutation, maxBatchPolys);
   try {
     const input = sampleBatch(n, moduli, polys, n + moduli.length);
     const expected = input.slice();
@@ -312,6 +324,10 @@ export const CHECKS: Record<string, () => Promise<void>> = {
   'SEAL spec NTT vectors (N=8, 16, 8192, 16384; u32 and u64 kernels)': checkSpecVectors,
   'N=4096, 3×30-bit primes, 4 polys (u32)': () => checkTransforms(4096, PRIMES_30, 4),
   'N=4096, 3×60-bit primes, 4 polys (u64)': () => checkTransforms(4096, PRIMES_60, 4),
+  'host transform in chunks: 5 polys through batches of 2 (u64 and u32)': async () => {
+    await checkTransforms(4096, PRIMES_60.slice(0, 2), 5, undefined, 2);
+    await checkTransforms(4096, PRIMES_30.slice(0, 2), 5, undefined, 2);
+  },
   'N=4096, one prime each of 32, 36, 40, 45, 50, 55, 59, 61 bits (u64)': () =>
     checkTransforms(4096, [32, 36, 40, 45, 50, 55, 59, 61].map(largestNttPrime), 1),
   'N=8192, 31/60/61-bit mix, 2 polys (u64)': () => checkTransforms(8192, [PRIMES_30[0], PRIMES_60[0], PRIME_61], 2),
