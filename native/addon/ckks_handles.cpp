@@ -1,0 +1,160 @@
+#include "ckks_handles.h"
+
+#include <cstring>
+
+#include "../rlwe/op_error.h"
+
+namespace hefty::addon {
+
+void KeySet::rebuild_views() {
+  views.parms_id = stored.parms_id;
+  views.keys.clear();
+  views.keys.resize(stored.keys.size());
+  for (std::size_t i = 0; i < stored.keys.size(); i++) {
+    for (const auto& part : stored.keys[i]) views.keys[i].entries.push_back(part.data.data());
+  }
+}
+
+Napi::Value wrap(Napi::Env env, Kind kind, std::shared_ptr<void> value) {
+  auto handle = std::make_unique<Handle>();
+  handle->kind = kind;
+  handle->value = std::move(value);
+  return Napi::External<Handle>::New(env, handle.release(), [](Napi::Env, Handle* h) { std::unique_ptr<Handle> owned(h); });
+}
+
+std::shared_ptr<void> unwrap_any(const Napi::Value& value, Kind kind) {
+  if (!value.IsExternal()) rlwe::fail("E_INVALID_ARGUMENT", "expected a native engine object");
+  Handle* h = value.As<Napi::External<Handle>>().Data();
+  if (h == nullptr || h->magic != Handle::kMagic || h->kind != kind) rlwe::fail("E_INVALID_ARGUMENT", "native object of the wrong kind");
+  if (!h->value) rlwe::fail("E_DISPOSED", "object was disposed");
+  return h->value;
+}
+
+Napi::Error coded_error(Napi::Env env, const char* code, const std::string& message) {
+  Napi::Error error = Napi::Error::New(env, message);
+  error.Set("code", Napi::String::New(env, code));
+  return error;
+}
+
+void throw_coded(Napi::Env env, const char* code, const std::string& message) {
+  coded_error(env, code, message).ThrowAsJavaScriptException();
+}
+
+Napi::Value guarded(const Napi::CallbackInfo& info, const std::function<Napi::Value()>& body) {
+  Napi::Env env = info.Env();
+  try {
+    return body();
+#ifdef NAPI_CPP_EXCEPTIONS
+  } catch (const Napi::Error& e) {
+    e.ThrowAsJavaScriptException();
+#endif
+  } catch (const rlwe::OpError& e) {
+    throw_coded(env, e.code(), e.what());
+  } catch (const std::bad_alloc&) {
+    throw_coded(env, "E_INTERNAL", "out of memory");
+  } catch (const std::exception& e) {
+    throw_coded(env, "E_INTERNAL", e.what());
+  } catch (...) {
+    throw_coded(env, "E_INTERNAL", "unknown native error");
+  }
+  return env.Undefined();
+}
+
+double arg_number(const Napi::CallbackInfo& info, std::size_t i) {
+  if (info.Length() <= i || !info[i].IsNumber()) rlwe::fail("E_INVALID_ARGUMENT", "expected a number argument");
+  return info[i].As<Napi::Number>().DoubleValue();
+}
+
+std::vector<std::uint64_t> arg_u64s(const Napi::CallbackInfo& info, std::size_t i) {
+  if (info.Length() <= i || !info[i].IsTypedArray()) rlwe::fail("E_INVALID_ARGUMENT", "expected a BigUint64Array");
+  Napi::TypedArray array = info[i].As<Napi::TypedArray>();
+  if (array.TypedArrayType() != napi_biguint64_array) rlwe::fail("E_INVALID_ARGUMENT", "expected a BigUint64Array");
+  Napi::TypedArrayOf<std::uint64_t> words = info[i].As<Napi::TypedArrayOf<std::uint64_t>>();
+  return std::vector<std::uint64_t>(words.Data(), words.Data() + words.ElementLength());
+}
+
+std::pair<const std::uint8_t*, std::size_t> arg_bytes(const Napi::CallbackInfo& info, std::size_t i) {
+  if (info.Length() <= i || !info[i].IsTypedArray()) rlwe::fail("E_BAD_SERIALIZATION", "expected a Uint8Array");
+  Napi::TypedArray array = info[i].As<Napi::TypedArray>();
+  if (array.TypedArrayType() != napi_uint8_array) rlwe::fail("E_BAD_SERIALIZATION", "expected a Uint8Array");
+  Napi::Uint8Array bytes = info[i].As<Napi::Uint8Array>();
+  return {bytes.Data(), bytes.ByteLength()};
+}
+
+ckks::ParmsId arg_parms_id(const Napi::CallbackInfo& info, std::size_t i) {
+  const std::vector<std::uint64_t> words = arg_u64s(info, i);
+  if (words.size() != 4) rlwe::fail("E_INVALID_ARGUMENT", "parms_id must have 4 words");
+  return {words[0], words[1], words[2], words[3]};
+}
+
+Napi::Value to_u64_array(Napi::Env env, const std::uint64_t* words, std::size_t count) {
+  auto out = Napi::TypedArrayOf<std::uint64_t>::New(env, count, napi_biguint64_array);
+  std::memcpy(out.Data(), words, count * sizeof(std::uint64_t));
+  return out;
+}
+
+Napi::Value to_bytes(Napi::Env env, const std::vector<std::uint8_t>& bytes) {
+  auto out = Napi::Uint8Array::New(env, bytes.size());
+  if (!bytes.empty()) std::memcpy(out.Data(), bytes.data(), bytes.size());
+  return out;
+}
+
+namespace {
+
+class PromiseWorker : public Napi::AsyncWorker {
+ public:
+  PromiseWorker(Napi::Env env, Kind kind, std::function<std::shared_ptr<void>()> work)
+      : Napi::AsyncWorker(env), kind_(kind), work_(std::move(work)), deferred_(Napi::Promise::Deferred::New(env)) {}
+
+  Napi::Promise promise() { return deferred_.Promise(); }
+
+  void Execute() override {
+    try {
+      result_ = work_();
+    } catch (const rlwe::OpError& e) {
+      code_ = e.code();
+      message_ = e.what();
+    } catch (const std::exception& e) {
+      code_ = "E_INTERNAL";
+      message_ = e.what();
+    } catch (...) {
+      code_ = "E_INTERNAL";
+      message_ = "unknown native error";
+    }
+  }
+
+  void OnOK() override {
+    Napi::Env env = Env();
+    if (code_ != nullptr) {
+      deferred_.Reject(coded_error(env, code_, message_).Value());
+    } else {
+      deferred_.Resolve(wrap(env, kind_, std::move(result_)));
+    }
+  }
+
+ private:
+  Kind kind_;
+  std::function<std::shared_ptr<void>()> work_;
+  Napi::Promise::Deferred deferred_;
+  std::shared_ptr<void> result_;
+  const char* code_ = nullptr;
+  std::string message_;
+};
+
+}  // namespace
+
+Napi::Value run_async(Napi::Env env, Kind kind, std::function<std::shared_ptr<void>()> work) {
+  auto* worker = new PromiseWorker(env, kind, std::move(work));  // owned by libuv; deletes itself when done
+  Napi::Promise promise = worker->promise();
+  worker->Queue();
+  return promise;
+}
+
+void register_ckks(Napi::Env env, Napi::Object exports) {
+  register_context_functions(env, exports);
+  register_object_functions(env, exports);
+  register_key_functions(env, exports);
+  register_evaluator_functions(env, exports);
+}
+
+}  // namespace hefty::addon

@@ -1,0 +1,15 @@
+// Addon entry point: registers every group of native functions on the module's exports.
+#include <napi.h>
+
+#include "ckks_handles.h"
+
+namespace {
+
+Napi::Object init(Napi::Env env, Napi::Object exports) {
+  hefty::addon::register_ckks(env, exports);
+  return exports;
+}
+
+}  // namespace
+
+NODE_API_MODULE(hefty, init)

@@ -1,0 +1,340 @@
+#include "serialization.h"
+
+#include <cmath>
+#include <cstring>
+#include <string>
+
+#include "../rlwe/op_error.h"
+
+namespace hefty::ckks {
+
+using rlwe::fail;
+
+namespace {
+
+constexpr std::size_t kHeaderSize = 16;
+
+[[noreturn]] void bad(const std::string& what) { fail("E_BAD_SERIALIZATION", what); }
+
+class Writer {
+ public:
+  void u8(std::uint8_t v) { out_.push_back(v); }
+  void u64(std::uint64_t v) {
+    for (int b = 0; b < 8; b++) out_.push_back(static_cast<std::uint8_t>(v >> (8 * b)));
+  }
+  void f64(double v) {
+    std::uint64_t w;
+    std::memcpy(&w, &v, 8);
+    u64(w);
+  }
+  void words(const std::uint64_t* w, std::size_t count) {
+    const std::size_t at = out_.size();
+    out_.resize(at + 8 * count);
+    std::memcpy(out_.data() + at, w, 8 * count);  // little-endian hosts only
+  }
+  void parms_id(const ParmsId& id) {
+    for (std::uint64_t w : id) u64(w);
+  }
+  // Starts an object: writes a header whose size is patched by end().
+  std::size_t begin() {
+    const std::size_t at = out_.size();
+    const std::uint8_t header[8] = {0x5E, 0xA1, 0x10, 4, 1, 0, 0, 0};
+    out_.insert(out_.end(), header, header + 8);
+    u64(0);
+    return at;
+  }
+  void end(std::size_t at) {
+    const std::uint64_t size = out_.size() - at;
+    for (int b = 0; b < 8; b++) out_[at + 8 + b] = static_cast<std::uint8_t>(size >> (8 * b));
+  }
+  void dyn_array(const std::uint64_t* w, std::size_t count) {
+    const std::size_t at = begin();
+    u64(count);
+    words(w, count);
+    end(at);
+  }
+  void reserve(std::size_t bytes) { out_.reserve(bytes); }
+  Bytes take() { return std::move(out_); }
+
+ private:
+  Bytes out_;
+};
+
+class Reader {
+ public:
+  Reader(const std::uint8_t* data, std::size_t size) : data_(data), size_(size) {}
+  std::size_t offset() const { return offset_; }
+  std::size_t remaining() const { return size_ - offset_; }
+  void need(std::size_t count) const {
+    if (count > remaining()) bad("truncated object");
+  }
+  std::uint8_t u8() {
+    need(1);
+    return data_[offset_++];
+  }
+  std::uint64_t u64() {
+    need(8);
+    std::uint64_t v = 0;
+    for (int b = 7; b >= 0; b--) v = (v << 8) | data_[offset_ + b];
+    offset_ += 8;
+    return v;
+  }
+  double f64() {
+    const std::uint64_t w = u64();
+    double v;
+    std::memcpy(&v, &w, 8);
+    return v;
+  }
+  ParmsId parms_id() {
+    ParmsId id;
+    for (auto& w : id) w = u64();
+    return id;
+  }
+  void words(std::uint64_t* out, std::size_t count) {
+    if (count > remaining() / 8) bad("truncated word array");
+    std::memcpy(out, data_ + offset_, 8 * count);
+    offset_ += 8 * count;
+  }
+  void bytes(std::uint8_t* out, std::size_t count) {
+    need(count);
+    std::memcpy(out, data_ + offset_, count);
+    offset_ += count;
+  }
+  // Reads a header; returns (object end offset, major version).
+  std::pair<std::size_t, int> header() {
+    const std::size_t start = offset_;
+    need(kHeaderSize);
+    if (data_[start] != 0x5E || data_[start + 1] != 0xA1 || data_[start + 2] != kHeaderSize) bad("invalid SEALHeader");
+    const int major = data_[start + 3];
+    const int minor = data_[start + 4];
+    if (!((major == 4 && minor == 1) || (major == 3 && minor >= 4))) bad("unsupported SEALHeader version");
+    if (data_[start + 5] != 0) bad("compressed objects must be decompressed before native loading");
+    offset_ += 8;
+    const std::uint64_t size = u64();
+    if (size < kHeaderSize || size > size_ - start) bad("invalid data size");
+    return {start + static_cast<std::size_t>(size), major};
+  }
+  void expect_end(std::size_t end) const {
+    if (offset_ != end) bad("invalid data size");
+  }
+
+ private:
+  const std::uint8_t* data_;
+  std::size_t size_;
+  std::size_t offset_ = 0;
+};
+
+void check_residues(const Context& ctx, const std::uint64_t* words, std::size_t polys, std::size_t rows) {
+  const std::size_t n = ctx.n();
+  for (std::size_t p = 0; p < polys; p++) {
+    for (std::size_t j = 0; j < rows; j++) {
+      const std::uint64_t q = ctx.primes()[j];
+      const std::uint64_t* row = words + (p * rows + j) * n;
+      for (std::size_t i = 0; i < n; i++) {
+        if (row[i] >= q) bad("a coefficient is not reduced modulo its prime");
+      }
+    }
+  }
+}
+
+void write_cipher_body(Writer& w, const ParmsId& id, bool ntt, std::size_t size, std::size_t n, std::size_t rows,
+                       double scale) {
+  w.parms_id(id);
+  w.u8(ntt ? 1 : 0);
+  w.u64(size);
+  w.u64(n);
+  w.u64(rows);
+  w.f64(scale);
+  w.u64(1);  // correction factor
+}
+
+void write_prng_info(Writer& w, const rlwe::Seed& seed) {
+  const std::size_t at = w.begin();
+  w.u8(1);  // Blake2xb
+  for (std::uint8_t b : seed) w.u8(b);
+  w.end(at);
+}
+
+std::size_t prime_count_of(const Context& ctx, const ParmsId& id, bool key_level_allowed, const char* what) {
+  const Level* level = ctx.chain().find(id);
+  if (level == nullptr) bad(std::string(what) + " is not valid for encryption parameters");
+  if (!key_level_allowed && level == &ctx.chain().key_level() && ctx.chain().has_key_switching()) {
+    bad(std::string(what) + " cannot be at the key level");
+  }
+  return level->prime_count;
+}
+
+CkksCipher read_cipher(const Context& ctx, Reader& r, bool key_level_allowed) {
+  const auto [end, major] = r.header();
+  CkksCipher ct;
+  ct.parms_id = r.parms_id();
+  ct.ntt_form = r.u8() != 0;
+  const std::uint64_t size = r.u64();
+  const std::uint64_t n = r.u64();
+  const std::uint64_t rows = r.u64();
+  ct.scale = r.f64();
+  if (major == 4 && r.u64() != 1) bad("correction factor must be 1");
+  const std::size_t expected_rows = prime_count_of(ctx, ct.parms_id, key_level_allowed, "ciphertext");
+  if (n != ctx.n() || rows != expected_rows) bad("ciphertext degree or prime count does not match its level");
+  if (size != 0 && (size < 2 || size > 16)) bad("ciphertext size must be 0 or 2..16");
+  if (!(ct.scale != 0) || !std::isfinite(ct.scale)) bad("ciphertext scale is invalid");
+  if (!ct.ntt_form) bad("CKKS ciphertexts must be in NTT form");
+  ct.size = static_cast<std::size_t>(size);
+  const std::size_t poly_words = ctx.n() * expected_rows;
+  const auto [array_end, array_major] = r.header();
+  (void)array_major;
+  const std::uint64_t count = r.u64();
+  if (count != ct.size * poly_words && !(ct.size == 2 && count == poly_words)) bad("ciphertext word count is invalid");
+  ct.data.resize(ct.size * poly_words);
+  r.words(ct.data.data(), static_cast<std::size_t>(count));
+  r.expect_end(array_end);
+  if (ct.size == 2 && count == poly_words) {
+    const auto [info_end, info_major] = r.header();
+    (void)info_major;
+    const std::uint8_t type = r.u8();
+    rlwe::Seed seed;
+    r.bytes(seed.data(), seed.size());
+    r.expect_end(info_end);
+    if (type != 1) bad("only Blake2xb-seeded objects are supported");
+    check_residues(ctx, ct.data.data(), 1, expected_rows);
+    auto stream = rlwe::blake2xb_stream(seed);
+    rlwe::sample_uniform(*stream, ctx.ring(), expected_rows, ct.data.data() + poly_words);
+  } else {
+    check_residues(ctx, ct.data.data(), ct.size, expected_rows);
+  }
+  r.expect_end(end);
+  return ct;
+}
+
+}  // namespace
+
+Bytes save_ciphertext(const CkksCipher& ct, std::size_t n) {
+  const std::size_t rows = ct.size == 0 ? 0 : ct.data.size() / (ct.size * n);
+  Writer w;
+  w.reserve(113 + 8 * ct.data.size());
+  const std::size_t at = w.begin();
+  write_cipher_body(w, ct.parms_id, ct.ntt_form, ct.size, n, rows, ct.scale);
+  w.dyn_array(ct.data.data(), ct.data.size());
+  w.end(at);
+  return w.take();
+}
+
+Bytes save_ciphertext_seeded(const ParmsId& parms_id, std::size_t n, std::size_t prime_count, double scale,
+                             const std::uint64_t* c0, const rlwe::Seed& seed) {
+  Writer w;
+  const std::size_t at = w.begin();
+  write_cipher_body(w, parms_id, true, 2, n, prime_count, scale);
+  w.dyn_array(c0, n * prime_count);
+  write_prng_info(w, seed);
+  w.end(at);
+  return w.take();
+}
+
+Bytes save_plaintext(const CkksPlain& pt) {
+  Writer w;
+  w.reserve(88 + 8 * pt.data.size());
+  const std::size_t at = w.begin();
+  w.parms_id(pt.parms_id);
+  w.u64(pt.data.size());
+  w.f64(pt.scale);
+  w.dyn_array(pt.data.data(), pt.data.size());
+  w.end(at);
+  return w.take();
+}
+
+namespace {
+
+Bytes save_keys(const KSwitchKeys& keys, const std::vector<std::vector<rlwe::Seed>>* seeds, std::size_t n) {
+  Writer w;
+  const std::size_t at = w.begin();
+  w.parms_id(keys.parms_id);
+  w.u64(keys.keys.size());
+  for (std::size_t i = 0; i < keys.keys.size(); i++) {
+    w.u64(keys.keys[i].size());
+    for (std::size_t j = 0; j < keys.keys[i].size(); j++) {
+      const CkksCipher& entry = keys.keys[i][j];
+      const std::size_t rows = entry.data.size() / (2 * n);
+      const std::size_t inner = w.begin();
+      write_cipher_body(w, entry.parms_id, true, 2, n, rows, 1.0);
+      if (seeds != nullptr) {
+        w.dyn_array(entry.data.data(), n * rows);
+        write_prng_info(w, (*seeds)[i][j]);
+      } else {
+        w.dyn_array(entry.data.data(), entry.data.size());
+      }
+      w.end(inner);
+    }
+  }
+  w.end(at);
+  return w.take();
+}
+
+}  // namespace
+
+Bytes save_kswitch_keys(const KSwitchKeys& keys, std::size_t n) { return save_keys(keys, nullptr, n); }
+
+Bytes save_kswitch_keys_seeded(const KSwitchKeys& keys, const std::vector<std::vector<rlwe::Seed>>& seeds, std::size_t n) {
+  return save_keys(keys, &seeds, n);
+}
+
+CkksCipher load_ciphertext(const Context& ctx, const std::uint8_t* bytes, std::size_t size, bool key_level_allowed) {
+  Reader r(bytes, size);
+  CkksCipher ct = read_cipher(ctx, r, key_level_allowed);
+  if (r.remaining() != 0) bad("trailing bytes after the object");
+  if (key_level_allowed && (ct.parms_id != ctx.chain().key_level().parms_id || ct.size != 2)) {
+    bad("public key must be a size-2 ciphertext at the key level");
+  }
+  return ct;
+}
+
+CkksPlain load_plaintext(const Context& ctx, const std::uint8_t* bytes, std::size_t size, bool secret_key) {
+  Reader r(bytes, size);
+  const auto [end, major] = r.header();
+  (void)major;
+  CkksPlain pt;
+  pt.parms_id = r.parms_id();
+  const std::uint64_t count = r.u64();
+  pt.scale = r.f64();
+  if (pt.parms_id == ParmsId{}) bad("CKKS plaintexts must be in NTT form");
+  const std::size_t rows = prime_count_of(ctx, pt.parms_id, secret_key, "plaintext");
+  if (secret_key && pt.parms_id != ctx.chain().key_level().parms_id) bad("secret key must be at the key level");
+  if (count != rows * ctx.n()) bad("plaintext coefficient count does not match its level");
+  const auto [array_end, array_major] = r.header();
+  (void)array_major;
+  if (r.u64() != count) bad("plaintext word count is invalid");
+  pt.data.resize(count);
+  r.words(pt.data.data(), count);
+  r.expect_end(array_end);
+  r.expect_end(end);
+  if (r.remaining() != 0) bad("trailing bytes after the object");
+  check_residues(ctx, pt.data.data(), 1, rows);
+  return pt;
+}
+
+KSwitchKeys load_kswitch_keys(const Context& ctx, const std::uint8_t* bytes, std::size_t size) {
+  Reader r(bytes, size);
+  const auto [end, major] = r.header();
+  (void)major;
+  KSwitchKeys keys;
+  keys.parms_id = r.parms_id();
+  if (keys.parms_id != ctx.chain().key_level().parms_id) bad("keys are not at the key level");
+  const std::uint64_t dim1 = r.u64();
+  // Every entry takes at least 8 bytes, which bounds dim1 by the input before allocating.
+  if (dim1 > r.remaining() / 8 || dim1 > 2 * ctx.n()) bad("key count is invalid");
+  const std::size_t decomposition = ctx.primes().size() > 1 ? ctx.primes().size() - 1 : 1;
+  keys.keys.resize(static_cast<std::size_t>(dim1));
+  for (auto& entry : keys.keys) {
+    const std::uint64_t dim2 = r.u64();
+    if (dim2 != 0 && dim2 != decomposition) bad("key-switching key has the wrong number of parts");
+    for (std::uint64_t j = 0; j < dim2; j++) {
+      CkksCipher part = read_cipher(ctx, r, true);
+      if (part.parms_id != keys.parms_id || part.size != 2) bad("key-switching key part is invalid");
+      entry.push_back(std::move(part));
+    }
+  }
+  r.expect_end(end);
+  if (r.remaining() != 0) bad("trailing bytes after the object");
+  return keys;
+}
+
+}  // namespace hefty::ckks

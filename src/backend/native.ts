@@ -1,0 +1,974 @@
+/**
+ * The native backend: hefty's C++ CKKS engine (native/rlwe, native/ckks) behind the Backend interface.
+ * Objects are opaque addon handles; `dispose()` frees their memory at once, and the addon's own finalizers free
+ * what callers forget. SEAL bytes cross the boundary uncompressed: zlib/zstd are applied here with node:zlib,
+ * and decompression is bounded by the largest legal object so compressed bombs fail fast.
+ *
+ * BFV is not implemented natively (capabilities.schemes = ['ckks']); load.ts routes BFV to the WASM backend.
+ * Heavy evaluator calls also have `...Async` variants that run on libuv worker threads.
+ */
+import { createRequire } from 'node:module';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { isMainThread } from 'node:worker_threads';
+import zlib from 'node:zlib';
+import { HeftyError, isHeftyErrorCode } from '../errors.ts';
+import { defaultGaloisSteps, galoisEltFromStep } from './galois.ts';
+import { parmsIdToHex, parmsIdFromHex } from './parms-id.ts';
+import type * as B from './types.ts';
+
+/** An opaque addon object. */
+type Handle = object & { readonly __native: unique symbol };
+
+interface LevelRecord {
+  parmsId: BigUint64Array;
+  primes: BigUint64Array;
+  chainIndex: number;
+  totalBits: number;
+}
+
+type LoadKind = 'ciphertext' | 'public-key' | 'plaintext' | 'secret-key' | 'keys';
+
+interface CkksAddon {
+  ckksCoeffModulusCreate(n: number, bits: number[]): BigUint64Array;
+  ckksContextCreate(n: number, primes: BigUint64Array): Handle;
+  ckksContextLevels(ctx: Handle): LevelRecord[];
+  ckksSetThreads(threads: number): number;
+  ckksGetThreads(): number;
+  ckksSetTestSeed(ctx: Handle, seed: Uint8Array | null): void;
+  ckksDispose(handle: Handle): void;
+  ckksEncode(ctx: Handle, values: Float64Array, scale: number, parmsId?: BigUint64Array): Handle;
+  ckksEncodeScalar(ctx: Handle, value: number, scale: number, parmsId?: BigUint64Array): Handle;
+  ckksDecode(ctx: Handle, plain: Handle): Float64Array;
+  ckksCipherInfo(ct: Handle): { parmsId: BigUint64Array; size: number; scale: number; isNttForm: boolean };
+  ckksPlainInfo(pt: Handle): { parmsId: BigUint64Array; scale: number };
+  ckksCipherCopy(ct: Handle, scale?: number): Handle;
+  ckksSave(ctx: Handle, object: Handle): Uint8Array;
+  ckksLoad(ctx: Handle, kind: LoadKind, bytes: Uint8Array): Handle;
+  ckksKeyIndices(keys: Handle): Uint32Array;
+  ckksKeygenSecret(ctx: Handle): Handle;
+  ckksKeygenPublic(ctx: Handle, sk: Handle, seeded: boolean): Handle | Uint8Array;
+  ckksKeygenRelin(ctx: Handle, sk: Handle, seeded: boolean): Handle | Uint8Array;
+  ckksKeygenGalois(ctx: Handle, sk: Handle, elts: Uint32Array, seeded: boolean): Handle | Uint8Array;
+  ckksEncrypt(ctx: Handle, pk: Handle, plain: Handle): Handle;
+  ckksEncryptSymmetric(ctx: Handle, sk: Handle, plain: Handle, seeded: boolean): Handle | Uint8Array;
+  ckksDecrypt(ctx: Handle, sk: Handle, ct: Handle): Handle;
+  ckksEval(op: string, ctx: Handle, ...operands: unknown[]): Handle;
+  ckksEvalAsync(op: string, ctx: Handle, ...operands: unknown[]): Promise<Handle>;
+}
+
+const HE_STANDARD_MAX_BITS: Record<number, readonly [number, number, number]> = {
+  1024: [27, 19, 14],
+  2048: [54, 37, 29],
+  4096: [109, 75, 58],
+  8192: [218, 152, 118],
+  16384: [438, 305, 237],
+  32768: [881, 611, 476],
+};
+
+/** Upper bound for any decompressed object (SEAL's own loaders are bounded far above this in practice). */
+const MAX_OBJECT_BYTES = 1 << 30;
+
+function addonPath(): string {
+  if (process.env.HEFTY_NATIVE_ADDON) return process.env.HEFTY_NATIVE_ADDON;
+  const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
+  return path.join(root, 'build', 'Release', 'hefty.node');
+}
+
+function loadAddon(): CkksAddon {
+  const require = createRequire(import.meta.url);
+  let addon: Partial<CkksAddon>;
+  try {
+    addon = require(addonPath()) as Partial<CkksAddon>;
+  } catch (e) {
+    throw new HeftyError('E_BACKEND_UNAVAILABLE', `native addon not built or not loadable: ${(e as Error).message}`, {
+      cause: e,
+    });
+  }
+  if (typeof addon.ckksContextCreate !== 'function') {
+    throw new HeftyError('E_BACKEND_UNAVAILABLE', 'native addon has no CKKS engine');
+  }
+  return addon as CkksAddon;
+}
+
+/** Runs an addon call, turning its coded errors into HeftyErrors. */
+function call<T>(fn: () => T): T {
+  try {
+    return fn();
+  } catch (e) {
+    throw translate(e);
+  }
+}
+
+function translate(e: unknown): unknown {
+  if (e instanceof HeftyError) return e;
+  const code = (e as { code?: unknown } | null)?.code;
+  const message = e instanceof Error ? e.message : String(e);
+  return new HeftyError(isHeftyErrorCode(code) ? code : 'E_INTERNAL', message, { cause: e });
+}
+
+async function callAsync<T>(fn: () => Promise<T>): Promise<T> {
+  try {
+    return await fn();
+  } catch (e) {
+    throw translate(e);
+  }
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// SEAL header compression (spec §1.2).
+
+const COMPRESSION_MODE = { none: 0, zlib: 1, zstd: 2 } as const;
+
+function compress(bytes: Uint8Array, compression: B.Compression = 'none'): Uint8Array {
+  const mode = COMPRESSION_MODE[compression];
+  if (mode === undefined) throw new HeftyError('E_INVALID_ARGUMENT', `unknown compression "${String(compression)}"`);
+  if (mode === 0) return bytes;
+  const body = bytes.subarray(16);
+  const packed = mode === 1 ? zlib.deflateSync(body) : zlib.zstdCompressSync(body);
+  const out = new Uint8Array(16 + packed.length);
+  out.set(bytes.subarray(0, 16));
+  out[5] = mode;
+  new DataView(out.buffer).setBigUint64(8, BigInt(out.length), true);
+  out.set(packed, 16);
+  return out;
+}
+
+/** Returns the uncompressed object (header rewritten to compr_mode 0); never inflates past `maxBytes`. */
+function decompress(bytes: Uint8Array, maxBytes: number): Uint8Array {
+  if (!(bytes instanceof Uint8Array))
+    throw new HeftyError('E_BAD_SERIALIZATION', 'serialized objects must be a Uint8Array');
+  if (bytes.length < 16) throw new HeftyError('E_BAD_SERIALIZATION', 'too short for a SEAL header');
+  if (bytes[0] !== 0x5e || bytes[1] !== 0xa1 || bytes[2] !== 0x10)
+    throw new HeftyError('E_BAD_SERIALIZATION', 'invalid SEALHeader');
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const size = view.getBigUint64(8, true);
+  if (size !== BigInt(bytes.length))
+    throw new HeftyError('E_BAD_SERIALIZATION', 'SEALHeader size does not match the data');
+  const mode = bytes[5];
+  if (mode === 0) return bytes;
+  if (mode !== 1 && mode !== 2) throw new HeftyError('E_BAD_SERIALIZATION', `unsupported compr_mode ${mode}`);
+  let body: Buffer;
+  try {
+    const options = { maxOutputLength: Math.max(1, Math.min(maxBytes, MAX_OBJECT_BYTES) - 16) };
+    body =
+      mode === 1 ? zlib.inflateSync(bytes.subarray(16), options) : zlib.zstdDecompressSync(bytes.subarray(16), options);
+  } catch (e) {
+    throw new HeftyError('E_BAD_SERIALIZATION', `cannot decompress: ${(e as Error).message}`, { cause: e });
+  }
+  const out = new Uint8Array(16 + body.length);
+  out.set(bytes.subarray(0, 16));
+  out[5] = 0;
+  new DataView(out.buffer).setBigUint64(8, BigInt(out.length), true);
+  out.set(body, 16);
+  return out;
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// Objects.
+
+abstract class NativeObject implements B.Owned {
+  #handle: Handle | null;
+  readonly ctx: NativeContext;
+
+  constructor(ctx: NativeContext, handle: Handle) {
+    this.ctx = ctx;
+    this.#handle = handle;
+  }
+
+  get handle(): Handle {
+    if (this.#handle === null) throw new HeftyError('E_DISPOSED', `${this.constructor.name} was disposed`);
+    return this.#handle;
+  }
+
+  get disposed(): boolean {
+    return this.#handle === null;
+  }
+
+  dispose(): void {
+    if (this.#handle === null) return;
+    this.ctx.addon.ckksDispose(this.#handle);
+    this.#handle = null;
+  }
+
+  [Symbol.dispose](): void {
+    this.dispose();
+  }
+
+  save(compression?: B.Compression): Uint8Array {
+    const bytes = call(() => this.ctx.addon.ckksSave(this.ctx.handle, this.handle));
+    return compress(bytes, compression);
+  }
+}
+
+class NativePlaintext extends NativeObject implements B.Plaintext {
+  readonly kind = 'plaintext';
+  readonly parmsId: string;
+  readonly scale: number;
+  constructor(ctx: NativeContext, handle: Handle) {
+    super(ctx, handle);
+    const info = call(() => ctx.addon.ckksPlainInfo(handle));
+    this.parmsId = parmsIdToHex(info.parmsId);
+    this.scale = info.scale;
+  }
+}
+
+export class NativeCiphertext extends NativeObject implements B.Ciphertext {
+  readonly kind = 'ciphertext';
+  readonly parmsId: string;
+  readonly size: number;
+  readonly scale: number;
+  readonly isNttForm: boolean;
+  constructor(ctx: NativeContext, handle: Handle) {
+    super(ctx, handle);
+    const info = call(() => ctx.addon.ckksCipherInfo(handle));
+    this.parmsId = parmsIdToHex(info.parmsId);
+    this.size = info.size;
+    this.scale = info.scale;
+    this.isNttForm = info.isNttForm;
+  }
+  get chainIndex(): number {
+    return this.ctx.chainIndexOf(this.parmsId);
+  }
+  clone(): NativeCiphertext {
+    return new NativeCiphertext(
+      this.ctx,
+      call(() => this.ctx.addon.ckksCipherCopy(this.handle)),
+    );
+  }
+  withScale(scale: number): NativeCiphertext {
+    if (!(scale > 0) || !Number.isFinite(scale))
+      throw new HeftyError('E_SCALE_OUT_OF_BOUNDS', `invalid scale ${scale}`);
+    return new NativeCiphertext(
+      this.ctx,
+      call(() => this.ctx.addon.ckksCipherCopy(this.handle, scale)),
+    );
+  }
+}
+
+class NativeSecretKey extends NativeObject implements B.SecretKey {
+  readonly kind = 'secret-key';
+}
+
+class NativePublicKey extends NativeObject implements B.PublicKey {
+  readonly kind = 'public-key';
+}
+
+class NativeRelinKeys extends NativeObject implements B.RelinKeys {
+  readonly kind = 'relin-keys';
+}
+
+class NativeGaloisKeys extends NativeObject implements B.GaloisKeys {
+  readonly kind = 'galois-keys';
+  readonly galoisElts: readonly number[];
+  constructor(ctx: NativeContext, handle: Handle) {
+    super(ctx, handle);
+    this.galoisElts = Object.freeze(
+      Array.from(
+        call(() => ctx.addon.ckksKeyIndices(handle)),
+        (i) => 2 * i + 1,
+      ),
+    );
+  }
+  hasKey(galoisElt: number): boolean {
+    return this.galoisElts.includes(galoisElt);
+  }
+}
+
+function own<T extends NativeObject>(
+  ctx: NativeContext,
+  value: unknown,
+  type: abstract new (...a: never[]) => T,
+  what: string,
+): Handle {
+  if (!(value instanceof type))
+    throw new HeftyError('E_INVALID_ARGUMENT', `expected a ${what} from the native backend`);
+  if (value.ctx !== ctx) throw new HeftyError('E_PARAMS_MISMATCH', `${what} belongs to another context`);
+  return value.handle;
+}
+
+class Helper implements B.Owned {
+  #disposed = false;
+  protected readonly ctx: NativeContext;
+  constructor(ctx: NativeContext) {
+    this.ctx = ctx;
+  }
+  get disposed(): boolean {
+    return this.#disposed;
+  }
+  protected check(): void {
+    if (this.#disposed) throw new HeftyError('E_DISPOSED', `${this.constructor.name} was disposed`);
+  }
+  dispose(): void {
+    this.#disposed = true;
+  }
+  [Symbol.dispose](): void {
+    this.dispose();
+  }
+}
+
+class NativeKeyGenerator extends Helper implements B.KeyGenerator {
+  readonly #sk: NativeSecretKey;
+  readonly #ownsSecret: boolean;
+  constructor(ctx: NativeContext, sk: NativeSecretKey, ownsSecret: boolean) {
+    super(ctx);
+    this.#sk = sk;
+    this.#ownsSecret = ownsSecret;
+  }
+  get #a(): CkksAddon {
+    this.check();
+    return this.ctx.addon;
+  }
+  secretKey(): B.SecretKey {
+    return this.ctx.load.secretKey(this.#sk.save());
+  }
+  createPublicKey(): B.PublicKey {
+    return new NativePublicKey(
+      this.ctx,
+      call(() => this.#a.ckksKeygenPublic(this.ctx.handle, this.#sk.handle, false)) as Handle,
+    );
+  }
+  createRelinKeys(): B.RelinKeys {
+    this.ctx.requireKeySwitching();
+    return new NativeRelinKeys(
+      this.ctx,
+      call(() => this.#a.ckksKeygenRelin(this.ctx.handle, this.#sk.handle, false)) as Handle,
+    );
+  }
+  createGaloisKeys(spec: B.GaloisSpec): B.GaloisKeys {
+    this.ctx.requireKeySwitching();
+    const elts = this.#elements(spec);
+    return new NativeGaloisKeys(
+      this.ctx,
+      call(() => this.#a.ckksKeygenGalois(this.ctx.handle, this.#sk.handle, elts, false)) as Handle,
+    );
+  }
+  createPublicKeySeeded(compression?: B.Compression): Uint8Array {
+    return compress(
+      call(() => this.#a.ckksKeygenPublic(this.ctx.handle, this.#sk.handle, true)) as Uint8Array,
+      compression,
+    );
+  }
+  createRelinKeysSeeded(compression?: B.Compression): Uint8Array {
+    this.ctx.requireKeySwitching();
+    return compress(
+      call(() => this.#a.ckksKeygenRelin(this.ctx.handle, this.#sk.handle, true)) as Uint8Array,
+      compression,
+    );
+  }
+  createGaloisKeysSeeded(spec: B.GaloisSpec, compression?: B.Compression): Uint8Array {
+    this.ctx.requireKeySwitching();
+    const elts = this.#elements(spec);
+    return compress(
+      call(() => this.#a.ckksKeygenGalois(this.ctx.handle, this.#sk.handle, elts, true)) as Uint8Array,
+      compression,
+    );
+  }
+  #elements(spec: B.GaloisSpec): Uint32Array {
+    const n = this.ctx.params.polyModulusDegree;
+    const steps = spec === 'power-of-two' ? [0, ...defaultGaloisSteps(n)] : [...spec];
+    return Uint32Array.from(steps, (s) => galoisEltFromStep(s, n));
+  }
+  override dispose(): void {
+    if (this.#ownsSecret) this.#sk.dispose();
+    super.dispose();
+  }
+}
+
+class NativeEncryptor extends Helper implements B.Encryptor {
+  readonly #pk?: NativePublicKey;
+  readonly #sk?: NativeSecretKey;
+  constructor(ctx: NativeContext, pk?: NativePublicKey, sk?: NativeSecretKey) {
+    super(ctx);
+    this.#pk = pk;
+    this.#sk = sk;
+  }
+  #plain(plain: B.Plaintext): Handle {
+    this.check();
+    return own(this.ctx, plain, NativePlaintext, 'plaintext');
+  }
+  encrypt(plain: B.Plaintext): B.Ciphertext {
+    const p = this.#plain(plain);
+    if (!this.#pk) throw new HeftyError('E_MISSING_KEY', 'public-key encryption needs a public key');
+    const pk = this.#pk.handle;
+    return new NativeCiphertext(
+      this.ctx,
+      call(() => this.ctx.addon.ckksEncrypt(this.ctx.handle, pk, p)),
+    );
+  }
+  encryptSymmetric(plain: B.Plaintext): B.Ciphertext {
+    const p = this.#plain(plain);
+    const sk = this.#secret();
+    return new NativeCiphertext(
+      this.ctx,
+      call(() => this.ctx.addon.ckksEncryptSymmetric(this.ctx.handle, sk, p, false)) as Handle,
+    );
+  }
+  encryptSymmetricSeeded(plain: B.Plaintext, compression?: B.Compression): Uint8Array {
+    const p = this.#plain(plain);
+    const sk = this.#secret();
+    return compress(
+      call(() => this.ctx.addon.ckksEncryptSymmetric(this.ctx.handle, sk, p, true)) as Uint8Array,
+      compression,
+    );
+  }
+  #secret(): Handle {
+    if (!this.#sk) throw new HeftyError('E_MISSING_KEY', 'symmetric encryption needs a secret key');
+    return this.#sk.handle;
+  }
+}
+
+class NativeDecryptor extends Helper implements B.Decryptor {
+  readonly #sk: NativeSecretKey;
+  constructor(ctx: NativeContext, sk: NativeSecretKey) {
+    super(ctx);
+    this.#sk = sk;
+  }
+  decrypt(cipher: B.Ciphertext): B.Plaintext {
+    this.check();
+    const c = own(this.ctx, cipher, NativeCiphertext, 'ciphertext');
+    return new NativePlaintext(
+      this.ctx,
+      call(() => this.ctx.addon.ckksDecrypt(this.ctx.handle, this.#sk.handle, c)),
+    );
+  }
+  invariantNoiseBudget(): number {
+    throw new HeftyError('E_UNSUPPORTED', 'noise budget is defined for BFV only');
+  }
+}
+
+class NativeCkksEncoder extends Helper implements B.CkksEncoder {
+  readonly slotCount: number;
+  constructor(ctx: NativeContext) {
+    super(ctx);
+    this.slotCount = ctx.slotCount;
+  }
+  #level(parmsId?: string): BigUint64Array | undefined {
+    if (parmsId === undefined) return undefined;
+    this.ctx.chainIndexOf(parmsId);
+    return parmsIdFromHex(parmsId);
+  }
+  encode(values: Float64Array, scale: number, parmsId?: string): B.Plaintext {
+    this.check();
+    if (!(values instanceof Float64Array)) throw new HeftyError('E_INVALID_ARGUMENT', 'values must be a Float64Array');
+    if (values.length > this.slotCount) {
+      throw new HeftyError(
+        'E_LENGTH_MISMATCH',
+        `at most ${this.slotCount} values fit one plaintext, got ${values.length}`,
+      );
+    }
+    for (const v of values)
+      if (!Number.isFinite(v)) throw new HeftyError('E_NOT_FINITE', 'values must be finite numbers');
+    if (!(scale > 0) || !Number.isFinite(scale))
+      throw new HeftyError('E_SCALE_OUT_OF_BOUNDS', `invalid scale ${scale}`);
+    const level = this.#level(parmsId);
+    return new NativePlaintext(
+      this.ctx,
+      call(() => this.ctx.addon.ckksEncode(this.ctx.handle, values, scale, level)),
+    );
+  }
+  encodeScalar(value: number, scale: number, parmsId?: string): B.Plaintext {
+    this.check();
+    if (!Number.isFinite(value)) throw new HeftyError('E_NOT_FINITE', 'value must be a finite number');
+    if (!(scale > 0) || !Number.isFinite(scale))
+      throw new HeftyError('E_SCALE_OUT_OF_BOUNDS', `invalid scale ${scale}`);
+    const level = this.#level(parmsId);
+    return new NativePlaintext(
+      this.ctx,
+      call(() => this.ctx.addon.ckksEncodeScalar(this.ctx.handle, value, scale, level)),
+    );
+  }
+  decode(plain: B.Plaintext): Float64Array {
+    this.check();
+    const p = own(this.ctx, plain, NativePlaintext, 'plaintext');
+    return call(() => this.ctx.addon.ckksDecode(this.ctx.handle, p));
+  }
+}
+
+export class NativeEvaluator extends Helper implements B.Evaluator {
+  #ct(value: B.Ciphertext): Handle {
+    return own(this.ctx, value, NativeCiphertext, 'ciphertext');
+  }
+  #pt(value: B.Plaintext): Handle {
+    return own(this.ctx, value, NativePlaintext, 'plaintext');
+  }
+  #galois(keys: B.GaloisKeys, elt: number): Handle {
+    const k = own(this.ctx, keys, NativeGaloisKeys, 'galois keys');
+    if (!(keys as NativeGaloisKeys).hasKey(elt))
+      throw new HeftyError('E_MISSING_GALOIS_KEY', `no galois key for element ${elt}`);
+    return k;
+  }
+  #relin(keys: B.RelinKeys): Handle {
+    return own(this.ctx, keys, NativeRelinKeys, 'relin keys');
+  }
+  #run(op: string, ...operands: unknown[]): NativeCiphertext {
+    this.check();
+    return new NativeCiphertext(
+      this.ctx,
+      call(() => this.ctx.addon.ckksEval(op, this.ctx.handle, ...operands)),
+    );
+  }
+  async #runAsync(op: string, ...operands: unknown[]): Promise<NativeCiphertext> {
+    this.check();
+    const handle = await callAsync(() => this.ctx.addon.ckksEvalAsync(op, this.ctx.handle, ...operands));
+    return new NativeCiphertext(this.ctx, handle);
+  }
+  #plainRun(op: string, ...operands: unknown[]): B.Plaintext {
+    this.check();
+    return new NativePlaintext(
+      this.ctx,
+      call(() => this.ctx.addon.ckksEval(op, this.ctx.handle, ...operands)),
+    );
+  }
+
+  negate(a: B.Ciphertext): B.Ciphertext {
+    return this.#run('negate', this.#ct(a));
+  }
+  add(a: B.Ciphertext, b: B.Ciphertext): B.Ciphertext {
+    return this.#run('add', this.#ct(a), this.#ct(b));
+  }
+  sub(a: B.Ciphertext, b: B.Ciphertext): B.Ciphertext {
+    return this.#run('sub', this.#ct(a), this.#ct(b));
+  }
+  addPlain(a: B.Ciphertext, p: B.Plaintext): B.Ciphertext {
+    return this.#run('addPlain', this.#ct(a), this.#pt(p));
+  }
+  subPlain(a: B.Ciphertext, p: B.Plaintext): B.Ciphertext {
+    return this.#run('subPlain', this.#ct(a), this.#pt(p));
+  }
+  multiply(a: B.Ciphertext, b: B.Ciphertext): B.Ciphertext {
+    return this.#run('multiply', this.#ct(a), this.#ct(b));
+  }
+  square(a: B.Ciphertext): B.Ciphertext {
+    return this.#run('square', this.#ct(a));
+  }
+  multiplyPlain(a: B.Ciphertext, p: B.Plaintext): B.Ciphertext {
+    return this.#run('multiplyPlain', this.#ct(a), this.#pt(p));
+  }
+  relinearize(a: B.Ciphertext, keys: B.RelinKeys): B.Ciphertext {
+    return this.#run('relinearize', this.#ct(a), this.#relin(keys));
+  }
+  rescaleToNext(a: B.Ciphertext): B.Ciphertext {
+    return this.#run('rescaleToNext', this.#ct(a));
+  }
+  modSwitchToNext(a: B.Ciphertext): B.Ciphertext {
+    return this.#run('modSwitchToNext', this.#ct(a));
+  }
+  modSwitchTo(a: B.Ciphertext, parmsId: string): B.Ciphertext {
+    this.ctx.chainIndexOf(parmsId);
+    return this.#run('modSwitchTo', this.#ct(a), parmsIdFromHex(parmsId));
+  }
+  modSwitchPlainToNext(p: B.Plaintext): B.Plaintext {
+    return this.#plainRun('plainModSwitchToNext', this.#pt(p));
+  }
+  modSwitchPlainTo(p: B.Plaintext, parmsId: string): B.Plaintext {
+    this.ctx.chainIndexOf(parmsId);
+    return this.#plainRun('plainModSwitchTo', this.#pt(p), parmsIdFromHex(parmsId));
+  }
+  rotateVector(a: B.Ciphertext, steps: number, keys: B.GaloisKeys): B.Ciphertext {
+    const k = this.#galois(keys, this.ctx.galoisElt(steps));
+    return this.#run('rotateVector', this.#ct(a), steps, k);
+  }
+  rotateRows(): B.Ciphertext {
+    throw new HeftyError('E_UNSUPPORTED', 'rotateRows is a BFV operation');
+  }
+  rotateColumns(): B.Ciphertext {
+    throw new HeftyError('E_UNSUPPORTED', 'rotateColumns is a BFV operation');
+  }
+  complexConjugate(a: B.Ciphertext, keys: B.GaloisKeys): B.Ciphertext {
+    const k = this.#galois(keys, this.ctx.conjugationElt);
+    return this.#run('complexConjugate', this.#ct(a), k);
+  }
+  applyGalois(a: B.Ciphertext, galoisElt: number, keys: B.GaloisKeys): B.Ciphertext {
+    const k = this.#galois(keys, galoisElt);
+    return this.#run('applyGalois', this.#ct(a), galoisElt, k);
+  }
+  addMany(list: readonly B.Ciphertext[]): B.Ciphertext {
+    if (list.length === 0) throw new HeftyError('E_INVALID_ARGUMENT', 'addMany needs at least one ciphertext');
+    let acc = list[0].clone();
+    for (const next of list.slice(1)) {
+      const sum = this.add(acc, next);
+      acc.dispose();
+      acc = sum;
+    }
+    return acc;
+  }
+  multiplyMany(list: readonly B.Ciphertext[], keys: B.RelinKeys): B.Ciphertext {
+    if (list.length === 0) throw new HeftyError('E_INVALID_ARGUMENT', 'multiplyMany needs at least one ciphertext');
+    // A balanced product tree keeps the multiplicative depth at ceil(log2(n)), as SEAL's multiply_many does.
+    let layer = list.map((c) => c.clone());
+    while (layer.length > 1) {
+      const next: B.Ciphertext[] = [];
+      for (let i = 0; i + 1 < layer.length; i += 2) {
+        const product = this.multiply(layer[i], layer[i + 1]);
+        next.push(this.relinearize(product, keys));
+        product.dispose();
+        layer[i].dispose();
+        layer[i + 1].dispose();
+      }
+      if (layer.length % 2 === 1) next.push(layer[layer.length - 1]);
+      layer = next;
+    }
+    return layer[0];
+  }
+
+  // Off-event-loop variants of the heavy operations (same checks, same results).
+  multiplyAsync(a: B.Ciphertext, b: B.Ciphertext): Promise<B.Ciphertext> {
+    return this.#runAsync('multiply', this.#ct(a), this.#ct(b));
+  }
+  squareAsync(a: B.Ciphertext): Promise<B.Ciphertext> {
+    return this.#runAsync('square', this.#ct(a));
+  }
+  multiplyPlainAsync(a: B.Ciphertext, p: B.Plaintext): Promise<B.Ciphertext> {
+    return this.#runAsync('multiplyPlain', this.#ct(a), this.#pt(p));
+  }
+  relinearizeAsync(a: B.Ciphertext, keys: B.RelinKeys): Promise<B.Ciphertext> {
+    return this.#runAsync('relinearize', this.#ct(a), this.#relin(keys));
+  }
+  rescaleToNextAsync(a: B.Ciphertext): Promise<B.Ciphertext> {
+    return this.#runAsync('rescaleToNext', this.#ct(a));
+  }
+  rotateVectorAsync(a: B.Ciphertext, steps: number, keys: B.GaloisKeys): Promise<B.Ciphertext> {
+    const k = this.#galois(keys, this.ctx.galoisElt(steps));
+    return this.#runAsync('rotateVector', this.#ct(a), steps, k);
+  }
+  complexConjugateAsync(a: B.Ciphertext, keys: B.GaloisKeys): Promise<B.Ciphertext> {
+    const k = this.#galois(keys, this.ctx.conjugationElt);
+    return this.#runAsync('complexConjugate', this.#ct(a), k);
+  }
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// Context and backend.
+
+export class NativeContext implements B.BackendContext {
+  readonly backend: NativeBackend;
+  readonly addon: CkksAddon;
+  readonly params: B.ParamsSpec;
+  readonly security: B.SecurityLevel;
+  readonly slotCount: number;
+  readonly levels: readonly B.LevelInfo[];
+  readonly keyParmsId: string;
+  readonly firstParmsId: string;
+  readonly conjugationElt: number;
+  readonly load: B.ObjectLoader;
+  readonly #chainIndex = new Map<string, number>();
+  readonly #keySwitching: boolean;
+  #handle: Handle | null;
+
+  constructor(backend: NativeBackend, handle: Handle, params: B.ParamsSpec, security: B.SecurityLevel) {
+    this.backend = backend;
+    this.addon = backend.addon;
+    this.#handle = handle;
+    this.params = params;
+    this.security = security;
+    const n = params.polyModulusDegree;
+    this.slotCount = n / 2;
+    this.conjugationElt = 2 * n - 1;
+    const records = call(() => this.addon.ckksContextLevels(handle));
+    this.levels = Object.freeze(
+      records.map((r) =>
+        Object.freeze({
+          parmsId: parmsIdToHex(r.parmsId),
+          chainIndex: r.chainIndex,
+          primes: Object.freeze(Array.from(r.primes)),
+        }),
+      ),
+    );
+    for (const level of this.levels) this.#chainIndex.set(level.parmsId, level.chainIndex);
+    this.keyParmsId = this.levels[0].parmsId;
+    this.#keySwitching = this.levels.length > 1;
+    this.firstParmsId = this.levels[this.#keySwitching ? 1 : 0].parmsId;
+    this.load = this.#loader();
+  }
+
+  get handle(): Handle {
+    if (this.#handle === null) throw new HeftyError('E_DISPOSED', 'context was disposed');
+    return this.#handle;
+  }
+  get disposed(): boolean {
+    return this.#handle === null;
+  }
+  dispose(): void {
+    if (this.#handle === null) return;
+    this.addon.ckksDispose(this.#handle);
+    this.#handle = null;
+  }
+  [Symbol.dispose](): void {
+    this.dispose();
+  }
+
+  chainIndexOf(parmsId: string): number {
+    const index = this.#chainIndex.get(parmsId);
+    if (index === undefined) throw new HeftyError('E_PARAMS_MISMATCH', `parms_id ${parmsId} is not in this context`);
+    return index;
+  }
+
+  galoisElt(steps: number): number {
+    return galoisEltFromStep(steps, this.params.polyModulusDegree);
+  }
+
+  /**
+   * Test-only: with a 64-byte seed every random draw of this context replays that seed's Blake2xb stream,
+   * like SEAL's fixed-seed PRNG factory (so key generation and symmetric encryption become reproducible).
+   * `null` restores OS randomness, the default. Never use outside tests.
+   */
+  setTestSeed(seed: Uint8Array | null): void {
+    call(() => this.addon.ckksSetTestSeed(this.handle, seed));
+  }
+
+  requireKeySwitching(): void {
+    if (!this.#keySwitching)
+      throw new HeftyError(
+        'E_UNSUPPORTED',
+        'these parameters have a single prime: no relinearization or rotation keys',
+      );
+  }
+
+  createKeyGenerator(secretKey?: B.SecretKey): B.KeyGenerator {
+    if (secretKey !== undefined) {
+      own(this, secretKey, NativeSecretKey, 'secret key');
+      return this.#keyGenerator(secretKey as NativeSecretKey, false);
+    }
+    const sk = new NativeSecretKey(
+      this,
+      call(() => this.addon.ckksKeygenSecret(this.handle)),
+    );
+    return this.#keyGenerator(sk, true);
+  }
+
+  #keyGenerator(sk: NativeSecretKey, owns: boolean): B.KeyGenerator {
+    return new NativeKeyGenerator(this, sk, owns);
+  }
+
+  createEncryptor(keys: { publicKey?: B.PublicKey; secretKey?: B.SecretKey }): B.Encryptor {
+    if (!keys.publicKey && !keys.secretKey)
+      throw new HeftyError('E_MISSING_KEY', 'an encryptor needs a public or a secret key');
+    if (keys.publicKey) own(this, keys.publicKey, NativePublicKey, 'public key');
+    if (keys.secretKey) own(this, keys.secretKey, NativeSecretKey, 'secret key');
+    return new NativeEncryptor(
+      this,
+      keys.publicKey as NativePublicKey | undefined,
+      keys.secretKey as NativeSecretKey | undefined,
+    );
+  }
+
+  createDecryptor(secretKey: B.SecretKey): B.Decryptor {
+    own(this, secretKey, NativeSecretKey, 'secret key');
+    return new NativeDecryptor(this, secretKey as NativeSecretKey);
+  }
+
+  createEvaluator(): NativeEvaluator {
+    return new NativeEvaluator(this);
+  }
+
+  createCkksEncoder(): B.CkksEncoder {
+    return new NativeCkksEncoder(this);
+  }
+
+  createBatchEncoder(): B.BatchEncoder {
+    throw new HeftyError('E_UNSUPPORTED', 'the native engine implements CKKS only; BFV runs on the wasm backend');
+  }
+
+  /** Largest legal size of an object kind for these parameters (bounds decompression). */
+  #maxBytes(kind: LoadKind): number {
+    const n = this.params.polyModulusDegree;
+    const k = this.params.coeffModulus.length;
+    const cipher = (polys: number): number => 113 + 81 + 8 * polys * n * k;
+    switch (kind) {
+      case 'ciphertext':
+        return cipher(16);
+      case 'public-key':
+        return cipher(2);
+      case 'plaintext':
+      case 'secret-key':
+        return 88 + 8 * n * k;
+      case 'keys':
+        return MAX_OBJECT_BYTES;
+    }
+  }
+
+  #loader(): B.ObjectLoader {
+    const load = (kind: LoadKind, bytes: Uint8Array): Handle => {
+      const plain = decompress(bytes, this.#maxBytes(kind));
+      return call(() => this.addon.ckksLoad(this.handle, kind, plain));
+    };
+    return {
+      plaintext: (bytes) => new NativePlaintext(this, load('plaintext', bytes)),
+      ciphertext: (bytes) => new NativeCiphertext(this, load('ciphertext', bytes)),
+      secretKey: (bytes) => new NativeSecretKey(this, load('secret-key', bytes)),
+      publicKey: (bytes) => new NativePublicKey(this, load('public-key', bytes)),
+      relinKeys: (bytes) => new NativeRelinKeys(this, load('keys', bytes)),
+      galoisKeys: (bytes) => new NativeGaloisKeys(this, load('keys', bytes)),
+    };
+  }
+}
+
+function checkDegree(n: number): void {
+  if (!Number.isInteger(n) || n < 1024 || n > 32768 || (n & (n - 1)) !== 0) {
+    throw new HeftyError('E_INVALID_PARAMS', `polyModulusDegree must be a power of two in [1024, 32768], got ${n}`);
+  }
+}
+
+function securityIndex(level: Exclude<B.SecurityLevel, 'none'>): number {
+  const index = ({ 128: 0, 192: 1, 256: 2 } as const)[level];
+  if (index === undefined) throw new HeftyError('E_INVALID_ARGUMENT', `unknown security level ${String(level)}`);
+  return index;
+}
+
+const SCHEME_BYTES = { bfv: 1, ckks: 2 } as const;
+
+export class NativeBackend implements B.Backend {
+  readonly name = 'native';
+  readonly capabilities: B.BackendCapabilities = { schemes: ['ckks'] };
+  readonly addon: CkksAddon;
+
+  constructor(addon: CkksAddon) {
+    this.addon = addon;
+  }
+
+  /** Intra-op threads (RNS limbs in parallel); 0 = all cores. Returns the count in effect. */
+  setThreads(threads: number): number {
+    return call(() => this.addon.ckksSetThreads(threads));
+  }
+
+  get threads(): number {
+    return this.addon.ckksGetThreads();
+  }
+
+  coeffModulusCreate(polyModulusDegree: number, bitSizes: readonly number[]): bigint[] {
+    checkDegree(polyModulusDegree);
+    if (
+      !Array.isArray(bitSizes) ||
+      bitSizes.length === 0 ||
+      bitSizes.some((b) => !Number.isInteger(b) || b < 2 || b > 60)
+    ) {
+      throw new HeftyError('E_INVALID_PARAMS', 'coefficient modulus bit sizes must be integers in [2, 60]');
+    }
+    return Array.from(call(() => this.addon.ckksCoeffModulusCreate(polyModulusDegree, [...bitSizes])));
+  }
+
+  coeffModulusBfvDefault(): bigint[] {
+    throw new HeftyError('E_UNSUPPORTED', 'BFV parameters come from the wasm backend');
+  }
+
+  plainModulusBatching(polyModulusDegree: number, bitSize: number): bigint {
+    return this.coeffModulusCreate(polyModulusDegree, [bitSize])[0];
+  }
+
+  maxCoeffModulusBits(polyModulusDegree: number, security: Exclude<B.SecurityLevel, 'none'>): number {
+    return HE_STANDARD_MAX_BITS[polyModulusDegree]?.[securityIndex(security)] ?? 0;
+  }
+
+  createContext(params: B.ParamsSpec, security: B.SecurityLevel): NativeContext {
+    if (params.scheme !== 'ckks') {
+      throw new HeftyError(
+        params.scheme === 'bfv' ? 'E_UNSUPPORTED' : 'E_INVALID_PARAMS',
+        `the native engine supports CKKS only, got "${String(params.scheme)}"`,
+      );
+    }
+    checkDegree(params.polyModulusDegree);
+    if (!Array.isArray(params.coeffModulus) || params.coeffModulus.length === 0 || params.coeffModulus.length > 64) {
+      throw new HeftyError('E_INVALID_PARAMS', 'coeffModulus must list 1 to 64 primes');
+    }
+    const primes = params.coeffModulus.map((q) => BigInt(q));
+    if (primes.some((q) => q < 2n || q >= 1n << 60n))
+      throw new HeftyError('E_INVALID_PARAMS', 'primes must be in [2, 2^60)');
+    if (security !== 'none') {
+      const bits = primes.reduce((product, q) => product * q, 1n).toString(2).length;
+      const max = this.maxCoeffModulusBits(params.polyModulusDegree, security);
+      if (bits > max) {
+        throw new HeftyError(
+          'E_INSECURE_PARAMS',
+          `coefficient modulus of ${bits} bits exceeds ${max} bits, the ${security}-bit security limit for N=${params.polyModulusDegree}`,
+        );
+      }
+    }
+    const handle = call(() => this.addon.ckksContextCreate(params.polyModulusDegree, BigUint64Array.from(primes)));
+    const normalized: B.ParamsSpec = Object.freeze({
+      scheme: 'ckks',
+      polyModulusDegree: params.polyModulusDegree,
+      coeffModulus: Object.freeze(primes),
+    });
+    return new NativeContext(this, handle, normalized, security);
+  }
+
+  saveParams(params: B.ParamsSpec, compression?: B.Compression): Uint8Array {
+    const scheme = SCHEME_BYTES[params.scheme];
+    if (scheme === undefined) throw new HeftyError('E_INVALID_PARAMS', `unknown scheme "${String(params.scheme)}"`);
+    const primes = params.coeffModulus.map((q) => BigInt(q));
+    const plain = params.scheme === 'bfv' ? BigInt(params.plainModulus ?? 0n) : 0n;
+    const size = 16 + 17 + 24 * (primes.length + 1);
+    const out = new Uint8Array(size);
+    const view = new DataView(out.buffer);
+    const header = (at: number, length: number): void => {
+      out.set([0x5e, 0xa1, 0x10, 4, 1, 0, 0, 0], at);
+      view.setBigUint64(at + 8, BigInt(length), true);
+    };
+    header(0, size);
+    out[16] = scheme;
+    view.setBigUint64(17, BigInt(params.polyModulusDegree), true);
+    view.setBigUint64(25, BigInt(primes.length), true);
+    [...primes, plain].forEach((q, i) => {
+      header(33 + 24 * i, 24);
+      view.setBigUint64(33 + 24 * i + 16, q, true);
+    });
+    return compress(out, compression);
+  }
+
+  loadParams(bytes: Uint8Array): B.ParamsSpec {
+    const data = decompress(bytes, 16 + 17 + 24 * 257);
+    const view = new DataView(data.buffer, data.byteOffset, data.byteLength);
+    const fail = (why: string): never => {
+      throw new HeftyError('E_BAD_SERIALIZATION', `invalid EncryptionParameters: ${why}`);
+    };
+    if (data.length < 33) fail('truncated');
+    const scheme = data[16];
+    const n = Number(view.getBigUint64(17, true));
+    const k = view.getBigUint64(25, true);
+    if (k > 256n) fail('too many primes');
+    if (n > 131072) fail('degree too large');
+    if (data.length !== 33 + 24 * (Number(k) + 1)) fail('size does not match the prime count');
+    const moduli: bigint[] = [];
+    for (let i = 0; i <= Number(k); i++) {
+      const at = 33 + 24 * i;
+      if (data[at] !== 0x5e || data[at + 1] !== 0xa1 || view.getBigUint64(at + 8, true) !== 24n)
+        fail('bad modulus object');
+      moduli.push(view.getBigUint64(at + 16, true));
+    }
+    if (scheme !== 1 && scheme !== 2)
+      throw new HeftyError('E_UNSUPPORTED', `scheme ${scheme} is not supported (CKKS and BFV are)`);
+    const coeffModulus = moduli.slice(0, Number(k));
+    return scheme === 2
+      ? { scheme: 'ckks', polyModulusDegree: n, coeffModulus }
+      : { scheme: 'bfv', polyModulusDegree: n, coeffModulus, plainModulus: moduli[Number(k)] };
+  }
+}
+
+let instance: Promise<NativeBackend> | undefined;
+
+function defaultThreads(): number {
+  const configured = process.env.HEFTY_NATIVE_THREADS;
+  if (configured !== undefined && configured !== '') {
+    const value = Number(configured);
+    if (!Number.isInteger(value) || value < 0)
+      throw new HeftyError('E_INVALID_ARGUMENT', 'HEFTY_NATIVE_THREADS must be a non-negative integer');
+    return value;
+  }
+  // Pool workers already run one job per core: inside them, one thread per operation.
+  return isMainThread ? os.availableParallelism() : 1;
+}
+
+/** Loads the addon once per process (or worker thread) and returns the backend. */
+export function createNativeBackend(): Promise<NativeBackend> {
+  instance ??= (async () => {
+    const backend = new NativeBackend(loadAddon());
+    backend.setThreads(defaultThreads());
+    return backend;
+  })();
+  instance.catch(() => {
+    instance = undefined;
+  });
+  return instance;
+}
