@@ -132,7 +132,8 @@ fn inv_global4(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_i
   data[j] = c[0]; data[j + 2u * h] = c[1]; data[j + h] = d[0]; data[j + 3u * h] = d[1];
 }
 
-// Forward stages m = P.m … N/2 (gap TILE/2 … 1) on one tile in workgroup memory.
+// Forward stages m = P.m … N/2 (gap TILE/2 … 1) on one tile in workgroup memory, two stages per barrier
+// (radix-4, as in fwd_global4) and a last single stage when log2(TILE) is odd.
 @compute @workgroup_size(WG)
 fn fwd_tile(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
   let row = wg.y; let prime = row % P.k; let q = prime_q(prime);
@@ -140,22 +141,42 @@ fn fwd_tile(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_inde
   let tw = prime * 4u * P.n;
   for (var i = lid; i < TILE; i += WG) { tile[i] = data[base + i]; }
   workgroupBarrier();
-  var log_gap = countTrailingZeros(TILE / 2u);
-  for (var m = P.m; m < P.n; m = m * 2u) {
-    let first_group = (wg.x * TILE) >> (log_gap + 1u);
-    for (var t = lid; t < TILE / 2u; t += WG) {
-      let g = t >> log_gap;
-      let j = (g << (log_gap + 1u)) + (t & ((1u << log_gap) - 1u));
-      let r = fwd_pair(tile[j], tile[j + (1u << log_gap)], tw, m + first_group + g, q);
-      tile[j] = r[0]; tile[j + (1u << log_gap)] = r[1];
+  var m = P.m;
+  var log_gap = countTrailingZeros(TILE) - 1u;
+  var left = countTrailingZeros(TILE);
+  while (left > 0u) {
+    if (left >= 2u) {
+      let log_half = log_gap - 1u; let h = 1u << log_half;
+      let first_group = (wg.x * TILE) >> (log_gap + 1u);
+      for (var t = lid; t < TILE / 4u; t += WG) {
+        let grp = t >> log_half;
+        let j = (grp << (log_half + 2u)) + (t & (h - 1u));
+        let g = first_group + grp;
+        let a = fwd_pair(tile[j], tile[j + 2u * h], tw, m + g, q);
+        let b = fwd_pair(tile[j + h], tile[j + 3u * h], tw, m + g, q);
+        let c = fwd_pair(a[0], b[0], tw, 2u * m + 2u * g, q);
+        let d = fwd_pair(a[1], b[1], tw, 2u * m + 2u * g + 1u, q);
+        tile[j] = c[0]; tile[j + h] = c[1]; tile[j + 2u * h] = d[0]; tile[j + 3u * h] = d[1];
+      }
+      m = m * 4u; left = left - 2u;
+      if (left > 0u) { log_gap = log_gap - 2u; }
+    } else {
+      let first_group = (wg.x * TILE) >> (log_gap + 1u);
+      for (var t = lid; t < TILE / 2u; t += WG) {
+        let g = t >> log_gap;
+        let j = (g << (log_gap + 1u)) + (t & ((1u << log_gap) - 1u));
+        let r = fwd_pair(tile[j], tile[j + (1u << log_gap)], tw, m + first_group + g, q);
+        tile[j] = r[0]; tile[j + (1u << log_gap)] = r[1];
+      }
+      m = m * 2u; left = left - 1u;
     }
     workgroupBarrier();
-    log_gap = log_gap - 1u;
   }
   for (var i = lid; i < TILE; i += WG) { data[base + i] = tile[i]; }
 }
 
-// Inverse stages m = N/2 … P.m_end (gap 1 … TILE/2) on one tile in workgroup memory.
+// Inverse stages m = N/2 … P.m_end (gap 1 … TILE/2) on one tile in workgroup memory, two stages per barrier
+// (as in inv_global4) and a last single stage when their count is odd.
 @compute @workgroup_size(WG)
 fn inv_tile(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
   let row = wg.y; let prime = row % P.k; let q = prime_q(prime);
@@ -163,18 +184,35 @@ fn inv_tile(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_inde
   let tw = prime * 4u * P.n;
   for (var i = lid; i < TILE; i += WG) { tile[i] = data[base + i]; }
   workgroupBarrier();
+  var m = P.n / 2u;
   var log_gap = 0u;
-  for (var m = P.n / 2u; m >= P.m_end; m = m / 2u) {
-    let first_group = (wg.x * TILE) >> (log_gap + 1u);
-    for (var t = lid; t < TILE / 2u; t += WG) {
-      let g = t >> log_gap;
-      let j = (g << (log_gap + 1u)) + (t & ((1u << log_gap) - 1u));
-      let r = inv_pair(tile[j], tile[j + (1u << log_gap)], tw, m, first_group + g, prime, q);
-      tile[j] = r[0]; tile[j + (1u << log_gap)] = r[1];
+  var left = countTrailingZeros(P.n / P.m_end);
+  while (left > 0u) {
+    if (left >= 2u) {
+      let h = 1u << log_gap;
+      let first_group = (wg.x * TILE) >> (log_gap + 2u); // groups of stage m/2 before this tile
+      for (var t = lid; t < TILE / 4u; t += WG) {
+        let grp = t >> log_gap;
+        let j = (grp << (log_gap + 2u)) + (t & (h - 1u));
+        let g = first_group + grp;
+        let a = inv_pair(tile[j], tile[j + h], tw, m, 2u * g, prime, q);
+        let b = inv_pair(tile[j + 2u * h], tile[j + 3u * h], tw, m, 2u * g + 1u, prime, q);
+        let c = inv_pair(a[0], b[0], tw, m / 2u, g, prime, q);
+        let d = inv_pair(a[1], b[1], tw, m / 2u, g, prime, q);
+        tile[j] = c[0]; tile[j + 2u * h] = c[1]; tile[j + h] = d[0]; tile[j + 3u * h] = d[1];
+      }
+      m = m / 4u; log_gap = log_gap + 2u; left = left - 2u;
+    } else {
+      let first_group = (wg.x * TILE) >> (log_gap + 1u);
+      for (var t = lid; t < TILE / 2u; t += WG) {
+        let g = t >> log_gap;
+        let j = (g << (log_gap + 1u)) + (t & ((1u << log_gap) - 1u));
+        let r = inv_pair(tile[j], tile[j + (1u << log_gap)], tw, m, first_group + g, prime, q);
+        tile[j] = r[0]; tile[j + (1u << log_gap)] = r[1];
+      }
+      m = m / 2u; log_gap = log_gap + 1u; left = left - 1u;
     }
     workgroupBarrier();
-    log_gap = log_gap + 1u;
-    if (m == 1u) { break; }
   }
   for (var i = lid; i < TILE; i += WG) { data[base + i] = tile[i]; }
 }
