@@ -805,9 +805,10 @@ export class NativeContext implements B.BackendContext {
   }
 }
 
+/** SEAL accepts any power of two in [2, 131072]; below 1024 only the 'none' security level can pass. */
 function checkDegree(n: number): void {
-  if (!Number.isInteger(n) || n < 1024 || n > 32768 || (n & (n - 1)) !== 0) {
-    throw new HeftyError('E_INVALID_PARAMS', `polyModulusDegree must be a power of two in [1024, 32768], got ${n}`);
+  if (!Number.isInteger(n) || n < 2 || n > 131072 || (n & (n - 1)) !== 0) {
+    throw new HeftyError('E_INVALID_PARAMS', `polyModulusDegree must be a power of two in [2, 131072], got ${n}`);
   }
 }
 
