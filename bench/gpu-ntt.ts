@@ -16,7 +16,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { acquireGpu, releaseGpu } from '../src/gpu/device.ts';
 import { GpuNtt } from '../src/gpu/ntt.ts';
-import { millerRabin } from '../src/gpu/primes.ts';
+import { millerRabin } from '../src/gpu/ntt-tables.ts';
 import { referenceForward } from '../src/gpu/reference-ntt.ts';
 import { gpuTestEnv } from '../test/gpu/gpu-env.ts';
 

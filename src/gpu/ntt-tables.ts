@@ -1,7 +1,8 @@
 /**
  * SEAL's negacyclic NTT tables (spec §5), computed with BigInt: the minimal primitive 2N-th root ψ, the forward
  * table R[brv(i)] = ψ^i and the inverse table Rinv[brv(i−1)+1] = ψ^(−i), plus the constants the GPU kernels need
- * (Shoup quotients for 32- and 64-bit words, Montgomery constants). Shared by the BigInt reference and the GPU plan.
+ * (Shoup quotients for 32- and 64-bit words, Montgomery constants), and a primality test. Shared by the BigInt
+ * reference, the GPU plan and the bench.
  */
 import { HeftyError } from '../errors.ts';
 
@@ -15,6 +16,30 @@ export function powMod(base: bigint, exp: bigint, q: bigint): bigint {
     e >>= 1n;
   }
   return result;
+}
+
+/** Deterministic Miller–Rabin for n < 3.3·10^24 (the first 13 primes as bases), enough for any RNS prime. */
+const BASES = [2n, 3n, 5n, 7n, 11n, 13n, 17n, 19n, 23n, 29n, 31n, 37n, 41n];
+
+export function millerRabin(n: bigint): boolean {
+  if (n < 2n) return false;
+  for (const p of BASES) if (n % p === 0n) return n === p;
+  let d = n - 1n;
+  let s = 0;
+  while ((d & 1n) === 0n) {
+    d >>= 1n;
+    s++;
+  }
+  outer: for (const a of BASES) {
+    let x = powMod(a, d, n);
+    if (x === 1n || x === n - 1n) continue;
+    for (let i = 1; i < s; i++) {
+      x = (x * x) % n;
+      if (x === n - 1n) continue outer;
+    }
+    return false;
+  }
+  return true;
 }
 
 export function invMod(a: bigint, q: bigint): bigint {
@@ -50,7 +75,8 @@ export function minimalPrimitiveRoot(n: number, q: bigint): bigint {
     throw new HeftyError('E_INVALID_PARAMS', `modulus ${q} is not 1 mod 2N (N=${n}); no negacyclic NTT`);
   }
   const cofactor = (q - 1n) / twoN;
-  for (let x = 2n; x < q; x++) {
+  // For a prime q half of all x give a primitive 2N-th root, so the search ends within a few tries.
+  for (let x = 2n; x < q && x < 10_000n; x++) {
     const root = powMod(x, cofactor, q);
     if (powMod(root, BigInt(n), q) !== q - 1n) continue;
     const rootSquared = (root * root) % q;
@@ -83,8 +109,8 @@ export function nttTables(n: number, q: bigint): NttTables {
   const cached = tableCache.get(key);
   if (cached) return cached;
   const logN = log2Exact(n);
-  if (q < 3n || q >= 1n << 62n || (q & 1n) === 0n) {
-    throw new HeftyError('E_INVALID_PARAMS', `modulus must be an odd prime below 2^62, got ${q}`);
+  if (q < 3n || q >= 1n << 62n || !millerRabin(q)) {
+    throw new HeftyError('E_INVALID_PARAMS', `modulus must be a prime below 2^62, got ${q}`);
   }
   const psi = minimalPrimitiveRoot(n, q);
   const psiInv = invMod(psi, q);

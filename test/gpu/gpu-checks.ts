@@ -14,7 +14,7 @@ import { HeftyError } from '../../src/errors.ts';
 import { acquireGpu, gpuAvailable, releaseGpu } from '../../src/gpu/device.ts';
 import { createGpuNtt } from '../../src/gpu/ntt.ts';
 import { createNttDispatcher, measureOffloadThreshold, shouldOffload, thresholdFrom } from '../../src/gpu/offload.ts';
-import { millerRabin } from '../../src/gpu/primes.ts';
+import { millerRabin } from '../../src/gpu/ntt-tables.ts';
 import { referenceForward, referenceInverse } from '../../src/gpu/reference-ntt.ts';
 import type { NttMutation } from '../../src/gpu/wgsl-kernels.ts';
 import type { WordMode } from '../../src/gpu/wgsl-arith.ts';

@@ -48,6 +48,14 @@ describe('BigInt reference NTT (the GPU oracle) against the SEAL spec vectors', 
       expect(Array.from(row, String)).toEqual(v.inverse_of_forward);
     });
   }
+  it('refuses moduli that are composite, not 1 mod 2N, or too large, without searching forever', () => {
+    const invalid = expect.objectContaining({ code: 'E_INVALID_PARAMS' });
+    expect(() => nttTables(4096, 8193n * 16385n)).toThrow(invalid); // composite, 1 mod 8192
+    expect(() => nttTables(4096, 1073741827n)).toThrow(invalid);
+    expect(() => nttTables(4096, (1n << 62n) + 1n)).toThrow(invalid);
+    expect(() => nttTables(3000, 12289n)).toThrow(expect.objectContaining({ code: 'E_INVALID_ARGUMENT' }));
+  });
+
   it('N=8192 and N=16384 ramps: SHA-256 of the forward transform', () => {
     for (const [name, v] of Object.entries(vectors) as Array<[string, Record<string, string>]>) {
       if (!v.forward_sha256_le_u64) continue;
