@@ -199,7 +199,7 @@ async function innerProductVsMac(n: number, primes: number, digits: number): Pro
   const outs = [gpuNtt.allocate(1), gpuNtt.allocate(1)];
   const time = async (record: () => void) => {
     let best = Infinity;
-    for (let rep = 0; rep < 3; rep++) {
+    for (let rep = 0; rep < 7; rep++) {
       const timed = gpuNtt.startKernelTiming();
       const start = performance.now();
       record();
