@@ -191,6 +191,9 @@ export async function createContext(options: ContextOptions): Promise<HeftyConte
     throw new HeftyError('E_INVALID_ARGUMENT', 'createContext needs an options object');
   const { scheme, polyModulusDegree: n } = options;
   if (scheme !== 'ckks' && scheme !== 'bfv') throw new HeftyError('E_INVALID_PARAMS', `scheme must be 'ckks' or 'bfv'`);
+  if (!Number.isInteger(n) || !(n in DEFAULT_CKKS_BITS)) {
+    throw new HeftyError('E_INVALID_PARAMS', `polyModulusDegree must be one of ${Object.keys(DEFAULT_CKKS_BITS).join(', ')}`);
+  }
   const security = resolveSecurity(options.security, options.allowInsecure);
   const backend = await loadBackend(options.backend, scheme);
   const bits = options.coeffModulusBits ?? (scheme === 'ckks' ? DEFAULT_CKKS_BITS[n] : undefined);
