@@ -37,6 +37,6 @@ describe('README', () => {
     const readme = readFileSync(join(root, 'README.md'), 'utf8');
     expect(readme).toContain('npm install && npm start');
     expect(readme).toContain('npm test');
-    expect(readFileSync(join(root, '.ci', 'run'), 'utf8')).toMatch(/npm ci\nnpm test/);
+    expect(readFileSync(join(root, '.ci', 'run'), 'utf8')).toMatch(/npm ci\nnpm test\n/);
   });
 });
