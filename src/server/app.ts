@@ -1,0 +1,133 @@
+/**
+ * buildApp(options) → the Fastify instance: security headers, request ids, auth, per-tenant rate limits, body
+ * parsing with limits enforced before parsing, routes, metrics, errors. Nothing listens until the caller does.
+ */
+import { randomUUID } from 'node:crypto';
+import Fastify, { type FastifyInstance } from 'fastify';
+import helmet from '@fastify/helmet';
+import multipart from '@fastify/multipart';
+import rateLimit from '@fastify/rate-limit';
+import swagger from '@fastify/swagger';
+import { HeftyError } from '../errors.ts';
+import { authPlugin } from './auth.ts';
+import { CiphertextCache } from './ciphertext-cache.ts';
+import { resolveOptions, type ServerOptions } from './config.ts';
+import { errorPlugin } from './error-handler.ts';
+import { InProcessExecutor, type Executor } from './executor.ts';
+import { KeyStore } from './keystore.ts';
+import { createServerMetrics } from './metrics.ts';
+import { evaluateRoutes } from './routes/evaluate.ts';
+import { keySetRoutes } from './routes/keysets.ts';
+import { operationsRoutes } from './routes/operations.ts';
+import type { Services } from './services.ts';
+
+export interface BuildOptions {
+  env?: NodeJS.ProcessEnv;
+  /** Replaces the in-process executor (e.g. with the worker pool). */
+  executor?: Executor;
+}
+
+export type HeftyApp = FastifyInstance & { services: Services };
+
+const REQUEST_ID = /^[A-Za-z0-9._-]{1,64}$/;
+
+export async function buildApp(options: Partial<ServerOptions> = {}, build: BuildOptions = {}): Promise<HeftyApp> {
+  const resolved = resolveOptions(options, build.env ?? {});
+  if (Object.keys(resolved.apiKeys).length === 0) {
+    throw new HeftyError('E_INVALID_ARGUMENT', 'buildApp needs at least one API key (startServer makes a dev key)');
+  }
+  const store = await KeyStore.open({
+    dataDir: resolved.dataDir,
+    tenantQuotaBytes: resolved.tenantQuotaBytes,
+    rotationGraceMs: resolved.rotationGraceMs,
+    defaultTtlMs: resolved.defaultKeySetTtlMs,
+    maxTtlMs: resolved.maxKeySetTtlMs,
+  });
+  const cache = new CiphertextCache({ maxBytes: resolved.cacheBytes, ttlMs: resolved.cacheTtlMs });
+  let metricsRef: ReturnType<typeof createServerMetrics> | undefined;
+  const executor =
+    build.executor ??
+    new InProcessExecutor({
+      backend: resolved.backend,
+      maxLoadedKeySets: resolved.maxLoadedKeySets,
+      maxQueue: resolved.maxQueue,
+      jobTimeoutMs: resolved.jobTimeoutMs,
+      onStep: (op, backend, ms) => metricsRef?.opDuration.observe({ op, backend }, ms / 1000),
+    });
+  const metrics = createServerMetrics({ executor: () => executor.stats(), cache: () => cache.stats() });
+  metricsRef = metrics;
+  const services: Services = { options: resolved, store, executor, cache, metrics };
+
+  const app = Fastify({
+    logger: { level: resolved.logLevel },
+    bodyLimit: resolved.maxKeySetBytes,
+    requestIdHeader: 'x-request-id',
+    genReqId: (req) => {
+      const given = req.headers['x-request-id'];
+      return typeof given === 'string' && REQUEST_ID.test(given) ? given : randomUUID();
+    },
+    return503OnClosing: true,
+  });
+
+  await app.register(errorPlugin, { retryAfterSeconds: resolved.retryAfterSeconds });
+  await app.register(helmet, { global: true });
+  const started = new WeakMap<object, number>();
+  app.addHook('onRequest', async (request, reply) => {
+    started.set(request, performance.now());
+    reply.header('x-request-id', request.id);
+    // Request bodies are never inflated here: compressed uploads would be a decompression-bomb vector.
+    const encoding = request.headers['content-encoding'];
+    if (encoding !== undefined && encoding !== 'identity') {
+      throw new HeftyError('E_UNSUPPORTED_MEDIA_TYPE', `Content-Encoding ${encoding} is not accepted`);
+    }
+  });
+  app.addHook('onResponse', async (request, reply) => {
+    const route = request.routeOptions.url ?? 'unmatched';
+    metrics.httpRequests.inc({ method: request.method, route, status: String(reply.statusCode) });
+    const since = started.get(request);
+    if (since !== undefined)
+      metrics.httpDuration.observe({ method: request.method, route }, (performance.now() - since) / 1000);
+  });
+  await app.register(authPlugin, { apiKeys: resolved.apiKeys });
+  await app.register(rateLimit, {
+    global: true,
+    max: resolved.rateLimitPerMinute,
+    timeWindow: 60_000,
+    keyGenerator: (request) => request.tenant || request.ip,
+    allowList: (request) => request.tenant === '',
+  });
+  app.addContentTypeParser('application/octet-stream', { parseAs: 'buffer' }, (_request, body, done) =>
+    done(null, body),
+  );
+  await app.register(multipart, {
+    limits: {
+      fileSize: resolved.maxKeySetBytes,
+      files: 8,
+      fields: 4,
+      fieldSize: resolved.maxEvalBodyBytes,
+      parts: 12,
+      headerPairs: 64,
+    },
+  });
+  await app.register(swagger, {
+    openapi: {
+      info: {
+        title: 'hefty',
+        version: '1',
+        description:
+          'Homomorphic-encryption compute service (SEAL-compatible CKKS). Authenticate with Authorization: Bearer <API key>.',
+      },
+      components: { securitySchemes: { apiKey: { type: 'http', scheme: 'bearer' } } },
+      security: [{ apiKey: [] }],
+    },
+  });
+  await app.register(operationsRoutes, { services });
+  await app.register(keySetRoutes, { services });
+  await app.register(evaluateRoutes, { services });
+
+  app.addHook('onClose', async () => {
+    await executor.close();
+    await store.close();
+  });
+  return Object.assign(app, { services }) as unknown as HeftyApp;
+}

@@ -1,0 +1,278 @@
+/**
+ * Durable key-set store on local disk. Blobs are content-addressed (SHA-256) and shared; each tenant has its own
+ * small JSON records pointing at blobs. Every file is written to a temp file, fsynced, atomically renamed and the
+ * directory fsynced, blob before record: after a crash a record always points at a complete blob, and leftovers
+ * (temp files, unreferenced blobs) are removed when the store opens.
+ *
+ *   dataDir/blobs/<sha256>            key-set envelope bytes
+ *   dataDir/tenants/<tenant>/<id>.json  { id, tenant, name, digest, size, createdAt, expiresAt, replacedBy? }
+ *   dataDir/tmp/                      in-flight writes
+ */
+import { createHash, randomBytes } from 'node:crypto';
+import { mkdir, open, readdir, readFile, rename, rm, stat, unlink } from 'node:fs/promises';
+import { join } from 'node:path';
+import { HeftyError } from '../errors.ts';
+
+export interface KeySetRecord {
+  readonly id: string;
+  readonly tenant: string;
+  readonly name: string;
+  readonly digest: string;
+  readonly size: number;
+  readonly createdAt: number;
+  readonly expiresAt: number;
+  /** Set when a newer key set took this one's name; it stays readable until expiresAt. */
+  readonly replacedBy?: string;
+  /** What the service learned when it checked the key set (parameters, keys present). */
+  readonly info?: Readonly<Record<string, unknown>>;
+}
+
+export interface KeyStoreOptions {
+  dataDir: string;
+  tenantQuotaBytes: number;
+  rotationGraceMs: number;
+  defaultTtlMs: number;
+  maxTtlMs: number;
+  /** Clock, for tests of expiry. */
+  now?: () => number;
+}
+
+const ID = /^ks_[0-9a-f]{32}$/;
+const DIGEST = /^[0-9a-f]{64}$/;
+const SWEEP_INTERVAL_MS = 60_000;
+
+function notFound(id: string): never {
+  throw new HeftyError('E_NOT_FOUND', `no key set ${id}`);
+}
+
+async function syncDir(dir: string): Promise<void> {
+  const handle = await open(dir, 'r');
+  try {
+    await handle.sync();
+  } finally {
+    await handle.close();
+  }
+}
+
+export class KeyStore {
+  readonly options: KeyStoreOptions;
+  private readonly records = new Map<string, Map<string, KeySetRecord>>();
+  private readonly pending = new Set<Promise<unknown>>();
+  private sweeper: NodeJS.Timeout | undefined;
+  private readonly now: () => number;
+
+  private constructor(options: KeyStoreOptions) {
+    this.options = options;
+    this.now = options.now ?? Date.now;
+  }
+
+  /** Opens (creating if needed) the store, removes crash leftovers and expired records. */
+  static async open(options: KeyStoreOptions): Promise<KeyStore> {
+    const store = new KeyStore(options);
+    await store.recover();
+    store.sweeper = setInterval(() => void store.sweep().catch(() => undefined), SWEEP_INTERVAL_MS);
+    store.sweeper.unref();
+    return store;
+  }
+
+  private dir(...parts: string[]): string {
+    return join(this.options.dataDir, ...parts);
+  }
+
+  private async recover(): Promise<void> {
+    await mkdir(this.dir('blobs'), { recursive: true, mode: 0o700 });
+    await mkdir(this.dir('tenants'), { recursive: true, mode: 0o700 });
+    await rm(this.dir('tmp'), { recursive: true, force: true });
+    await mkdir(this.dir('tmp'), { recursive: true, mode: 0o700 });
+    const blobSizes = new Map<string, number>();
+    for (const name of await readdir(this.dir('blobs'))) {
+      if (!DIGEST.test(name)) {
+        await unlink(this.dir('blobs', name));
+        continue;
+      }
+      blobSizes.set(name, (await stat(this.dir('blobs', name))).size);
+    }
+    for (const tenant of await readdir(this.dir('tenants'))) {
+      const map = new Map<string, KeySetRecord>();
+      for (const file of await readdir(this.dir('tenants', tenant))) {
+        const path = this.dir('tenants', tenant, file);
+        const record = await this.readRecord(path);
+        // A record is only trusted when its blob is complete; anything else is a crash leftover.
+        if (!record || record.tenant !== tenant || blobSizes.get(record.digest) !== record.size) {
+          await unlink(path);
+          continue;
+        }
+        map.set(record.id, record);
+      }
+      this.records.set(tenant, map);
+    }
+    const referenced = new Set([...this.allRecords()].map((r) => r.digest));
+    for (const digest of blobSizes.keys()) if (!referenced.has(digest)) await unlink(this.dir('blobs', digest));
+    await this.sweep();
+  }
+
+  private async readRecord(path: string): Promise<KeySetRecord | undefined> {
+    try {
+      const record = JSON.parse(await readFile(path, 'utf8')) as KeySetRecord;
+      if (!ID.test(record.id) || !DIGEST.test(record.digest) || !Number.isSafeInteger(record.size)) return undefined;
+      if (path !== this.dir('tenants', record.tenant, `${record.id}.json`)) return undefined;
+      return record;
+    } catch {
+      return undefined;
+    }
+  }
+
+  private *allRecords(): Iterable<KeySetRecord> {
+    for (const map of this.records.values()) yield* map.values();
+  }
+
+  /** Writes bytes durably to `path`: temp file, fsync, rename, fsync of the directory. */
+  private async writeAtomic(dir: string, file: string, bytes: Uint8Array | string): Promise<void> {
+    const temp = this.dir('tmp', `${file}.${randomBytes(6).toString('hex')}.tmp`);
+    const handle = await open(temp, 'wx', 0o600);
+    try {
+      await handle.writeFile(bytes);
+      await handle.sync();
+    } finally {
+      await handle.close();
+    }
+    await rename(temp, join(dir, file));
+    await syncDir(dir);
+  }
+
+  private track<T>(work: Promise<T>): Promise<T> {
+    this.pending.add(work);
+    const done = (): void => void this.pending.delete(work);
+    work.then(done, done);
+    return work;
+  }
+
+  private live(tenant: string): KeySetRecord[] {
+    const now = this.now();
+    return [...(this.records.get(tenant)?.values() ?? [])].filter((r) => r.expiresAt > now);
+  }
+
+  usedBytes(tenant: string): number {
+    return this.live(tenant).reduce((sum, r) => sum + r.size, 0);
+  }
+
+  /**
+   * Stores a key set for a tenant. Same bytes from the same tenant give the same id (idempotent). A name already
+   * held by another live key set is rotated: the old one gets `replacedBy` and expires after the grace period.
+   */
+  put(
+    tenant: string,
+    bytes: Uint8Array,
+    meta: { name?: string; ttlMs?: number; info?: Record<string, unknown> } = {},
+  ): Promise<KeySetRecord> {
+    return this.track(this.putNow(tenant, bytes, meta));
+  }
+
+  private async putNow(
+    tenant: string,
+    bytes: Uint8Array,
+    meta: { name?: string; ttlMs?: number; info?: Record<string, unknown> },
+  ): Promise<KeySetRecord> {
+    const digest = createHash('sha256').update(bytes).digest('hex');
+    const id = `ks_${createHash('sha256').update(`${tenant}\0${digest}`).digest('hex').slice(0, 32)}`;
+    const name = meta.name ?? id;
+    const ttl = Math.min(meta.ttlMs ?? this.options.defaultTtlMs, this.options.maxTtlMs);
+    const existing = this.records.get(tenant)?.get(id);
+    const now = this.now();
+    if (!existing || existing.expiresAt <= now) {
+      if (this.usedBytes(tenant) + bytes.length > this.options.tenantQuotaBytes) {
+        throw new HeftyError(
+          'E_QUOTA_EXCEEDED',
+          `storing ${bytes.length} bytes would exceed the tenant quota of ${this.options.tenantQuotaBytes} bytes`,
+        );
+      }
+    }
+    const blobPath = this.dir('blobs', digest);
+    const blobComplete = await stat(blobPath).then(
+      (s) => s.size === bytes.length,
+      () => false,
+    );
+    if (!blobComplete) await this.writeAtomic(this.dir('blobs'), digest, bytes);
+    const record: KeySetRecord = {
+      id,
+      tenant,
+      name,
+      digest,
+      size: bytes.length,
+      createdAt: now,
+      expiresAt: now + ttl,
+      ...(meta.info ? { info: meta.info } : {}),
+    };
+    await mkdir(this.dir('tenants', tenant), { recursive: true, mode: 0o700 });
+    await this.writeAtomic(this.dir('tenants', tenant), `${id}.json`, JSON.stringify(record));
+    let map = this.records.get(tenant);
+    if (!map) this.records.set(tenant, (map = new Map()));
+    map.set(id, record);
+    for (const old of this.live(tenant)) {
+      if (old.id === id || old.name !== name || old.replacedBy) continue;
+      const rotated: KeySetRecord = {
+        ...old,
+        replacedBy: id,
+        expiresAt: Math.min(old.expiresAt, now + this.options.rotationGraceMs),
+      };
+      await this.writeAtomic(this.dir('tenants', tenant), `${old.id}.json`, JSON.stringify(rotated));
+      map.set(old.id, rotated);
+    }
+    return record;
+  }
+
+  /** The record, or E_NOT_FOUND when absent, expired or another tenant's. */
+  get(tenant: string, id: string): KeySetRecord {
+    const record = this.records.get(tenant)?.get(id);
+    if (!record || record.expiresAt <= this.now()) notFound(id);
+    return record;
+  }
+
+  list(tenant: string): KeySetRecord[] {
+    return this.live(tenant).sort((a, b) => a.createdAt - b.createdAt);
+  }
+
+  /** Reads the key-set bytes and checks them against their digest. */
+  async read(tenant: string, id: string): Promise<Uint8Array> {
+    const record = this.get(tenant, id);
+    const bytes = await readFile(this.dir('blobs', record.digest));
+    if (createHash('sha256').update(bytes).digest('hex') !== record.digest) {
+      throw new HeftyError('E_INTERNAL', `stored key set ${id} failed its integrity check`);
+    }
+    return new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  }
+
+  delete(tenant: string, id: string): Promise<void> {
+    this.get(tenant, id);
+    return this.track(this.remove(tenant, id));
+  }
+
+  private async remove(tenant: string, id: string): Promise<void> {
+    const record = this.records.get(tenant)?.get(id);
+    if (!record) return;
+    this.records.get(tenant)?.delete(id);
+    await unlink(this.dir('tenants', tenant, `${id}.json`)).catch(() => undefined);
+    await syncDir(this.dir('tenants', tenant));
+    if (![...this.allRecords()].some((r) => r.digest === record.digest)) {
+      await unlink(this.dir('blobs', record.digest)).catch(() => undefined);
+    }
+  }
+
+  /** Removes expired records (and blobs nothing points at any more). */
+  async sweep(): Promise<void> {
+    const now = this.now();
+    for (const record of [...this.allRecords()]) {
+      if (record.expiresAt <= now) await this.remove(record.tenant, record.id);
+    }
+  }
+
+  /** Waits for in-flight writes; called on shutdown. */
+  async flush(): Promise<void> {
+    while (this.pending.size > 0) await Promise.allSettled([...this.pending]);
+  }
+
+  async close(): Promise<void> {
+    clearInterval(this.sweeper);
+    await this.flush();
+  }
+}

@@ -1,0 +1,122 @@
+/**
+ * Key sets: upload (HFKS envelope as application/octet-stream, or multipart with one SEAL object per part),
+ * list, read, delete. Uploads are parsed and checked (parameters ≥ 128-bit, keys load) before they are stored.
+ */
+import type { FastifyRequest } from 'fastify';
+import { HeftyError } from '../../errors.ts';
+import { decodeKeySet, encodeKeySet, type KeySetBundle } from '../../api/bundle.ts';
+import type { KeySetRecord } from '../keystore.ts';
+import { errorSchema, keySetParams, keySetQuery, keySetRecordSchema } from '../schemas.ts';
+import type { ServicePlugin, Services } from '../services.ts';
+
+const PART_NAMES = ['params', 'publicKey', 'relinKeys', 'galoisKeys', 'secretKey'] as const;
+type PartName = (typeof PART_NAMES)[number];
+
+export function presentRecord(record: KeySetRecord): Record<string, unknown> {
+  return {
+    id: record.id,
+    name: record.name,
+    size: record.size,
+    digest: record.digest,
+    createdAt: new Date(record.createdAt).toISOString(),
+    expiresAt: new Date(record.expiresAt).toISOString(),
+    ...(record.replacedBy ? { replacedBy: record.replacedBy } : {}),
+    ...(record.info ? { info: record.info } : {}),
+  };
+}
+
+/** Reads a multipart upload into a bundle, counting bytes against the key-set limit as parts stream in. */
+async function readMultipart(request: FastifyRequest, limit: number): Promise<KeySetBundle | Uint8Array> {
+  const sections: Partial<Record<PartName, Uint8Array>> = {};
+  let envelope: Uint8Array | undefined;
+  let total = 0;
+  for await (const part of request.parts()) {
+    if (part.type !== 'file') continue;
+    const bytes = new Uint8Array(await part.toBuffer());
+    total += bytes.length;
+    if (total > limit) throw new HeftyError('E_BODY_TOO_LARGE', `key set larger than ${limit} bytes`);
+    if (part.fieldname === 'keyset') envelope = bytes;
+    else if ((PART_NAMES as readonly string[]).includes(part.fieldname)) {
+      if (sections[part.fieldname as PartName])
+        throw new HeftyError('E_INVALID_ARGUMENT', `duplicate part ${part.fieldname}`);
+      sections[part.fieldname as PartName] = bytes;
+    } else throw new HeftyError('E_INVALID_ARGUMENT', `unknown part "${part.fieldname}"`);
+  }
+  if (envelope) return envelope;
+  if (!sections.params) throw new HeftyError('E_INVALID_ARGUMENT', 'multipart key set needs a "params" part');
+  return sections as KeySetBundle;
+}
+
+async function uploadedBundle(request: FastifyRequest, services: Services): Promise<KeySetBundle> {
+  const allowSecretKey = services.options.allowSecretKeys;
+  let bundle: KeySetBundle;
+  if (request.isMultipart()) {
+    const read = await readMultipart(request, services.options.maxKeySetBytes);
+    bundle = read instanceof Uint8Array ? decodeKeySet(read, { allowSecretKey }) : read;
+  } else {
+    if (!(request.body instanceof Uint8Array)) {
+      throw new HeftyError('E_UNSUPPORTED_MEDIA_TYPE', 'send the key set as application/octet-stream or multipart');
+    }
+    bundle = decodeKeySet(request.body, { allowSecretKey });
+  }
+  if (bundle.secretKey && !allowSecretKey) {
+    throw new HeftyError('E_SECRET_KEY_REFUSED', 'this service does not accept secret keys');
+  }
+  // Even where secret keys are allowed in uploads, they are never stored.
+  const { secretKey: _dropped, ...publicPart } = bundle;
+  return publicPart;
+}
+
+export const keySetRoutes: ServicePlugin = async (app, { services }) => {
+  const { store, executor, cache, options } = services;
+
+  app.post(
+    '/v1/keysets',
+    {
+      bodyLimit: options.maxKeySetBytes,
+      schema: {
+        summary: 'Upload evaluation keys (SEAL-format parameters, public/relin/galois keys; never a secret key)',
+        consumes: ['application/octet-stream', 'multipart/form-data'],
+        querystring: keySetQuery,
+        response: { 201: keySetRecordSchema, '4xx': errorSchema },
+      },
+    },
+    async (request, reply) => {
+      const query = request.query as { name?: string; ttlSeconds?: number };
+      const bundle = await uploadedBundle(request, services);
+      const bytes = encodeKeySet(bundle);
+      if (store.usedBytes(request.tenant) + bytes.length > options.tenantQuotaBytes) {
+        throw new HeftyError('E_QUOTA_EXCEEDED', 'the tenant storage quota would be exceeded');
+      }
+      const info = await executor.inspect(bytes);
+      const record = await store.put(request.tenant, bytes, {
+        name: query.name,
+        ttlMs: query.ttlSeconds === undefined ? undefined : query.ttlSeconds * 1000,
+        info: { ...info },
+      });
+      return reply.status(201).send(presentRecord(record));
+    },
+  );
+
+  app.get('/v1/keysets', { schema: { summary: "List this tenant's key sets" } }, async (request) => ({
+    keysets: store.list(request.tenant).map(presentRecord),
+  }));
+
+  app.get(
+    '/v1/keysets/:id',
+    { schema: { params: keySetParams, response: { 200: keySetRecordSchema, '4xx': errorSchema } } },
+    async (request) => presentRecord(store.get(request.tenant, (request.params as { id: string }).id)),
+  );
+
+  app.delete(
+    '/v1/keysets/:id',
+    { schema: { params: keySetParams, response: { '4xx': errorSchema } } },
+    async (request, reply) => {
+      const { id } = request.params as { id: string };
+      await store.delete(request.tenant, id);
+      executor.forget(`${request.tenant}/${id}`);
+      cache.dropKeySet(request.tenant, id);
+      return reply.status(204).send();
+    },
+  );
+};

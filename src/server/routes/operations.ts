@@ -1,0 +1,28 @@
+/** Liveness, readiness, Prometheus metrics and the OpenAPI document. */
+import type { ServicePlugin } from '../services.ts';
+
+export const operationsRoutes: ServicePlugin = async (app, { services }) => {
+  const { executor, options, metrics } = services;
+  let closing = false;
+  app.addHook('onClose', async () => {
+    closing = true;
+  });
+
+  app.get('/healthz', { schema: { summary: 'Liveness: the process is up' } }, async () => ({ status: 'ok' }));
+
+  app.get(
+    '/readyz',
+    { schema: { summary: 'Readiness: accepting work (503 while shutting down or saturated)' } },
+    async (_request, reply) => {
+      const stats = executor.stats();
+      const ready = !closing && stats.queued < options.maxQueue;
+      return reply.status(ready ? 200 : 503).send({ status: ready ? 'ready' : 'busy', ...stats });
+    },
+  );
+
+  app.get('/metrics', { schema: { summary: 'Prometheus metrics', hide: false } }, async (_request, reply) =>
+    reply.type(metrics.registry.contentType).send(await metrics.registry.metrics()),
+  );
+
+  app.get('/docs', { schema: { summary: 'OpenAPI 3 document for this service' } }, async () => app.swagger());
+};

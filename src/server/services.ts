@@ -1,0 +1,30 @@
+/** What the route plugins share: options, the key store, the executor, the ciphertext cache and metrics. */
+import type { FastifyPluginAsync } from 'fastify';
+import type { CiphertextCache } from './ciphertext-cache.ts';
+import type { ServerOptions } from './config.ts';
+import type { Executor } from './executor.ts';
+import type { KeyStore } from './keystore.ts';
+import type { ServerMetrics } from './metrics.ts';
+
+export interface Services {
+  readonly options: ServerOptions;
+  readonly store: KeyStore;
+  readonly executor: Executor;
+  readonly cache: CiphertextCache;
+  readonly metrics: ServerMetrics;
+}
+
+export type ServicePlugin = FastifyPluginAsync<{ services: Services }>;
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    /** Set by the auth plugin; every key set and ciphertext lookup is scoped by it. */
+    tenant: string;
+  }
+}
+
+/** Marks a plugin as not encapsulated, so its hooks apply to every route (what fastify-plugin does). */
+export function appWide<T>(plugin: T): T {
+  (plugin as Record<symbol, unknown>)[Symbol.for('skip-override')] = true;
+  return plugin;
+}
