@@ -1,0 +1,143 @@
+/**
+ * Native engine vs node-seal, per CKKS operation, from one run: median time of each op on each engine and
+ * the speed-up ratio (node-seal time / native time). The native engine is measured single-threaded and with
+ * 2 intra-op threads. Usage: `npm run bench -- native-ops` or `node bench/native-ops.ts [--quick]`.
+ */
+import { createWasmBackend } from '../src/backend/wasm.ts';
+import { createNativeBackend, type NativeBackend } from '../src/backend/native.ts';
+import type * as B from '../src/backend/types.ts';
+
+interface Row {
+  n: number;
+  op: string;
+  sealUs: number;
+  native1Us: number;
+  native2Us: number;
+}
+
+const CHAINS: Record<number, number[]> = {
+  8192: [60, 40, 40, 60],
+  16384: [60, 40, 40, 40, 40, 40, 40, 60],
+};
+
+function median(samples: number[]): number {
+  const s = [...samples].sort((a, b) => a - b);
+  return s[Math.floor(s.length / 2)];
+}
+
+/** Runs `fn` until `minMs` has passed (at least `minRuns` times) and returns the median in µs. */
+function time(fn: () => unknown, minRuns: number, minMs: number): number {
+  fn(); // warm-up
+  const samples: number[] = [];
+  const start = performance.now();
+  while (samples.length < minRuns || performance.now() - start < minMs) {
+    const t0 = performance.now();
+    const result = fn();
+    samples.push((performance.now() - t0) * 1000);
+    (result as { dispose?: () => void } | undefined)?.dispose?.();
+    if (samples.length >= 200) break;
+  }
+  return median(samples);
+}
+
+type OpTable = Record<string, () => unknown>;
+
+function operations(backend: B.Backend, n: number): { ops: OpTable; dispose: () => void } {
+  const params: B.ParamsSpec = {
+    scheme: 'ckks',
+    polyModulusDegree: n,
+    coeffModulus: backend.coeffModulusCreate(n, CHAINS[n]),
+  };
+  const ctx = backend.createContext(params, 128);
+  const gen = ctx.createKeyGenerator();
+  const sk = gen.secretKey();
+  const pk = gen.createPublicKey();
+  const rk = gen.createRelinKeys();
+  const gk = gen.createGaloisKeys([1]);
+  const encoder = ctx.createCkksEncoder();
+  const encryptor = ctx.createEncryptor({ publicKey: pk, secretKey: sk });
+  const decryptor = ctx.createDecryptor(sk);
+  const ev = ctx.createEvaluator();
+  const values = Float64Array.from({ length: n / 2 }, (_, i) => Math.sin(i));
+  const scale = 2 ** 40;
+  const plain = encoder.encode(values, scale);
+  const ct = encryptor.encrypt(plain);
+  const ct2 = encryptor.encrypt(plain);
+  const product = ev.multiply(ct, ct2);
+  const relin = ev.relinearize(product, rk);
+  const ops: OpTable = {
+    encode: () => encoder.encode(values, scale),
+    encrypt: () => encryptor.encrypt(plain),
+    decrypt: () => decryptor.decrypt(ct),
+    multiply: () => ev.multiply(ct, ct2),
+    relinearize: () => ev.relinearize(product, rk),
+    rescale: () => ev.rescaleToNext(relin),
+    rotate: () => ev.rotateVector(ct, 1, gk),
+    multiply_plain: () => ev.multiplyPlain(ct, plain),
+    add: () => ev.add(ct, ct2),
+    serialize: () => ct.save(),
+    keygen: () => {
+      const g = ctx.createKeyGenerator();
+      const keys = [g.secretKey(), g.createPublicKey(), g.createRelinKeys()];
+      for (const k of keys) k.dispose();
+      g.dispose();
+    },
+  };
+  const owned: B.Owned[] = [
+    gen,
+    sk,
+    pk,
+    rk,
+    gk,
+    encoder,
+    encryptor,
+    decryptor,
+    ev,
+    plain,
+    ct,
+    ct2,
+    product,
+    relin,
+    ctx,
+  ];
+  return { ops, dispose: () => owned.forEach((o) => o.dispose()) };
+}
+
+function measure(backend: B.Backend, n: number, quick: boolean): Record<string, number> {
+  const { ops, dispose } = operations(backend, n);
+  const out: Record<string, number> = {};
+  for (const [name, fn] of Object.entries(ops)) {
+    const heavy = name === 'keygen';
+    out[name] = time(fn, heavy ? 2 : 5, quick ? 100 : heavy ? 800 : 400);
+  }
+  dispose();
+  return out;
+}
+
+async function main(): Promise<void> {
+  const quick = process.argv.includes('--quick');
+  const seal = await createWasmBackend();
+  const native: NativeBackend = await createNativeBackend();
+  const rows: Row[] = [];
+  for (const n of [8192, 16384]) {
+    const sealTimes = measure(seal, n, quick);
+    native.setThreads(1);
+    const native1 = measure(native, n, quick);
+    native.setThreads(2);
+    const native2 = measure(native, n, quick);
+    for (const op of Object.keys(sealTimes)) {
+      rows.push({ n, op, sealUs: sealTimes[op], native1Us: native1[op], native2Us: native2[op] });
+    }
+  }
+  native.setThreads(0);
+  const fmt = (us: number): string => (us >= 1000 ? `${(us / 1000).toFixed(2)} ms` : `${us.toFixed(1)} µs`);
+  console.log('| N | op | node-seal | native 1 thread | ratio | native 2 threads | ratio |');
+  console.log('|---|---|---|---|---|---|---|');
+  for (const r of rows) {
+    console.log(
+      `| ${r.n} | ${r.op} | ${fmt(r.sealUs)} | ${fmt(r.native1Us)} | ${(r.sealUs / r.native1Us).toFixed(2)}× | ${fmt(r.native2Us)} | ${(r.sealUs / r.native2Us).toFixed(2)}× |`,
+    );
+  }
+}
+
+await main();
