@@ -100,6 +100,7 @@ function sendOutputs(request: FastifyRequest, reply: FastifyReply, outputs: Reco
 
 export const evaluateRoutes: ServicePlugin = async (app, { services }) => {
   const { store, executor, cache, options, metrics } = services;
+  const binaryInputs = new WeakMap<object, Map<string, Uint8Array>>();
 
   app.post(
     '/v1/keysets/:id/ciphertexts',
@@ -136,12 +137,18 @@ export const evaluateRoutes: ServicePlugin = async (app, { services }) => {
         body: evalBody,
         response: { 200: outputsSchema, '4xx': errorSchema, '5xx': errorSchema },
       },
+      // Multipart bodies are read before validation, so the JSON part is checked by the same schema.
+      preValidation: async (request) => {
+        if (!request.isMultipart()) return;
+        const { body, binary } = await readMultipartEval(request, options.maxEvalBodyBytes);
+        request.body = body;
+        binaryInputs.set(request, binary);
+      },
     },
     async (request, reply) => {
       const record = store.get(request.tenant, (request.params as { id: string }).id);
-      const { body, binary } = request.isMultipart()
-        ? await readMultipartEval(request, options.maxEvalBodyBytes)
-        : { body: request.body as EvalRequest, binary: undefined };
+      const body = request.body as EvalRequest;
+      const binary = binaryInputs.get(request);
       const program: Program = validateProgram(body.program);
       const inputs = resolveInputs(services, request.tenant, record, body.inputs, binary);
       const stop = metrics.evalDuration.startTimer({ kind: 'eval' });
