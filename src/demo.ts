@@ -8,7 +8,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createContext, programGaloisSteps, type Program } from './index.ts';
+import { createContext, programGaloisSteps, type CKKSVector, type Program } from './index.ts';
 import { HeftyClient } from './client/client.ts';
 
 export interface DemoOptions {
@@ -21,7 +21,7 @@ export interface DemoOptions {
 }
 
 /** Smooth activation: a cubic fit of the logistic function on [-4, 4]. */
-export const ACTIVATION = [0.5, 0.197, 0, -0.004] as const;
+export const ACTIVATION: readonly number[] = [0.5, 0.197, 0, -0.004];
 
 function seededRandom(seed: number): () => number {
   let state = seed >>> 0 || 1;
@@ -93,7 +93,7 @@ export async function runDemo(options: DemoOptions = {}): Promise<boolean> {
     const { scores } = await client.eval(keySet.id, program, { embedding: encrypted.serialize() });
     const elapsed = performance.now() - started;
     encrypted.dispose();
-    const result = ctx.loadVector(scores);
+    const result = ctx.loadVector(scores) as CKKSVector;
     const decrypted = Array.from(result.decrypt()).slice(0, classes);
     result.dispose();
     const expected = referenceScores(weights, embedding);
