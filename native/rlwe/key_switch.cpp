@@ -1,19 +1,13 @@
 #include "key_switch.h"
 
 #include <cstring>
+#include <vector>
 
 #include "op_error.h"
 #include "scratch.h"
 #include "thread_pool.h"
 
 namespace hefty::rlwe {
-
-namespace {
-
-// Products of values < 2^62 and key words < 2^61 stay below 2^123: 32 of them fit a 128-bit accumulator.
-constexpr std::size_t kLazyTerms = 32;
-
-}  // namespace
 
 void key_switch(const RingTools& ring, std::size_t L, const u64* target, const KSwitchKeyView& key, u64* c0, u64* c1,
                 bool replace_c1) {
@@ -30,50 +24,43 @@ void key_switch(const RingTools& ring, std::size_t L, const u64* target, const K
     ring.ntt_inverse(d, j);
   });
 
-  // Step 2: inner products with the key for each output modulus (L data primes, then P).
+  // Step 2: inner products with the key for each output modulus (L data primes, then P). Each task first
+  // brings every digit to its modulus in NTT form, then makes one pass with 128-bit register accumulators:
+  // products are below 2^120, so up to 256 of them (more than any level has) sum without overflow.
   ScratchBuffer products(2 * (L + 1) * n);
   parallel_for(L + 1, [&](std::size_t out) {
     const std::size_t prime = out < L ? out : special;
     const Mod& m = ring.mod(prime);
-    ScratchBuffer digit(n);
-    ScratchU128 acc0(n), acc1(n);
-    std::memset(acc0.data(), 0, n * sizeof(u128));
-    std::memset(acc1.data(), 0, n * sizeof(u128));
+    ScratchBuffer digit_rows(L * n);
+    std::vector<const u64*> x(L), key0(L), key1(L);
     for (std::size_t j = 0; j < L; j++) {
-      const u64* x;
       if (j == prime) {
-        x = target + j * n;
+        x[j] = target + j * n;
       } else {
         const u64* src = digits.data() + j * n;
-        u64* dst = digit.data();
+        u64* dst = digit_rows.data() + j * n;
         if (ring.mod(j).q > m.q) {
           for (std::size_t i = 0; i < n; i++) dst[i] = m.reduce(src[i]);
         } else {
           std::memcpy(dst, src, n * sizeof(u64));
         }
         ring.ntt_forward(dst, prime);
-        x = dst;
+        x[j] = dst;
       }
-      const u64* key0 = key.entries[j] + prime * n;
-      const u64* key1 = key.entries[j] + (k + prime) * n;
-      u128* a0 = acc0.data();
-      u128* a1 = acc1.data();
-      for (std::size_t i = 0; i < n; i++) {
-        a0[i] += static_cast<u128>(x[i]) * key0[i];
-        a1[i] += static_cast<u128>(x[i]) * key1[i];
-      }
-      if ((j + 1) % kLazyTerms == 0) {
-        for (std::size_t i = 0; i < n; i++) {
-          a0[i] = m.reduce(a0[i]);
-          a1[i] = m.reduce(a1[i]);
-        }
-      }
+      key0[j] = key.entries[j] + prime * n;
+      key1[j] = key.entries[j] + (k + prime) * n;
     }
     u64* p0 = products.data() + out * n;
     u64* p1 = products.data() + (L + 1 + out) * n;
     for (std::size_t i = 0; i < n; i++) {
-      p0[i] = m.reduce(acc0.data()[i]);
-      p1[i] = m.reduce(acc1.data()[i]);
+      u128 acc0 = 0, acc1 = 0;
+      for (std::size_t j = 0; j < L; j++) {
+        const u64 v = x[j][i];
+        acc0 += static_cast<u128>(v) * key0[j][i];
+        acc1 += static_cast<u128>(v) * key1[j][i];
+      }
+      p0[i] = m.reduce(acc0);
+      p1[i] = m.reduce(acc1);
     }
   });
 

@@ -71,58 +71,96 @@ NttEngine::NttEngine(std::size_t n, const std::vector<u64>& primes) : n_(n) {
 void NttEngine::forward(u64* a, std::size_t prime) const {
   const Table& t = tables_[prime];
   const u64 q = t.q, two_q = 2 * q;
+  const ShoupMul* roots = t.roots.data();
+  // Harvey butterfly: x, y in [0, 4q) -> x', y' in [0, 4q).
+  auto butterfly = [q, two_q](u64& x, u64& y, const ShoupMul& w) {
+    u64 u = x;
+    u -= (u >= two_q) ? two_q : 0;
+    const u64 v = w.lazy(y, q);
+    x = u + v;
+    y = u + two_q - v;
+  };
   std::size_t k = 1;
-  for (std::size_t m = 1, gap = n_ / 2; m < n_; m *= 2, gap /= 2) {
+  std::size_t m = 1, gap = n_ / 2;
+  for (; gap >= 4; m *= 2, gap /= 2) {
     for (std::size_t g = 0; g < m; g++) {
-      const ShoupMul w = t.roots[k++];
-      u64* x = a + 2 * g * gap;
-      u64* y = x + gap;
-      for (std::size_t j = 0; j < gap; j++) {
-        // Values stay in [0, 4q): x is brought to [0, 2q), w*y is in [0, 2q).
-        u64 u = x[j];
-        if (u >= two_q) u -= two_q;
-        const u64 v = w.lazy(y[j], q);
-        x[j] = u + v;
-        y[j] = u + two_q - v;
-      }
+      const ShoupMul w = roots[k++];
+      u64* __restrict x = a + 2 * g * gap;
+      u64* __restrict y = x + gap;
+      for (std::size_t j = 0; j < gap; j++) butterfly(x[j], y[j], w);
     }
   }
-  for (std::size_t j = 0; j < n_; j++) {
-    u64 v = a[j];
-    if (v >= two_q) v -= two_q;
-    if (v >= q) v -= q;
-    a[j] = v;
+  if (gap == 2) {
+    for (std::size_t g = 0; g < m; g++) {
+      const ShoupMul w = roots[k++];
+      u64* x = a + 4 * g;
+      butterfly(x[0], x[2], w);
+      butterfly(x[1], x[3], w);
+    }
+    m *= 2;
+    gap = 1;
+  }
+  // Last stage (gap 1) fused with the final reduction to [0, q).
+  for (std::size_t g = 0; g < m; g++) {
+    const ShoupMul w = roots[k++];
+    u64* x = a + 2 * g;
+    butterfly(x[0], x[1], w);
+    for (int i = 0; i < 2; i++) {
+      u64 v = x[i];
+      v -= (v >= two_q) ? two_q : 0;
+      v -= (v >= q) ? q : 0;
+      x[i] = v;
+    }
   }
 }
 
 void NttEngine::inverse(u64* a, std::size_t prime) const {
   const Table& t = tables_[prime];
   const u64 q = t.q, two_q = 2 * q;
+  const ShoupMul* roots = t.inv_roots.data();
+  // Gentleman-Sande butterfly on values in [0, 2q).
+  auto butterfly = [q, two_q](u64& x, u64& y, const ShoupMul& w) {
+    const u64 u = x;
+    const u64 v = y;
+    u64 s = u + v;
+    s -= (s >= two_q) ? two_q : 0;
+    x = s;
+    y = w.lazy(u + two_q - v, q);
+  };
   std::size_t k = 1;
-  std::size_t gap = 1;
-  for (std::size_t m = n_ / 2; m > 1; m /= 2, gap *= 2) {
+  std::size_t m = n_ / 2;
+  if (n_ >= 8) {
     for (std::size_t g = 0; g < m; g++) {
-      const ShoupMul w = t.inv_roots[k++];
-      u64* x = a + 2 * g * gap;
-      u64* y = x + gap;
-      for (std::size_t j = 0; j < gap; j++) {
-        // Values stay in [0, 2q).
-        const u64 u = x[j];
-        const u64 v = y[j];
-        u64 s = u + v;
-        if (s >= two_q) s -= two_q;
-        x[j] = s;
-        y[j] = w.lazy(u + two_q - v, q);
-      }
+      const ShoupMul w = roots[k++];
+      u64* x = a + 2 * g;
+      butterfly(x[0], x[1], w);
+    }
+    m /= 2;
+    for (std::size_t g = 0; g < m; g++) {
+      const ShoupMul w = roots[k++];
+      u64* x = a + 4 * g;
+      butterfly(x[0], x[2], w);
+      butterfly(x[1], x[3], w);
+    }
+    m /= 2;
+  }
+  std::size_t gap = n_ / (2 * m);
+  for (; m > 1; m /= 2, gap *= 2) {
+    for (std::size_t g = 0; g < m; g++) {
+      const ShoupMul w = roots[k++];
+      u64* __restrict x = a + 2 * g * gap;
+      u64* __restrict y = x + gap;
+      for (std::size_t j = 0; j < gap; j++) butterfly(x[j], y[j], w);
     }
   }
-  u64* x = a;
-  u64* y = a + gap;
+  u64* __restrict x = a;
+  u64* __restrict y = a + gap;
+  const ShoupMul inv_n = t.inv_n, inv_n_last = t.inv_n_last;
   for (std::size_t j = 0; j < gap; j++) {
     const u64 u = x[j];
     const u64 v = y[j];
-    x[j] = t.inv_n.apply(u + v, q);
-    y[j] = t.inv_n_last.apply(u + two_q - v, q);
+    x[j] = inv_n.apply(u + v, q);
+    y[j] = inv_n_last.apply(u + two_q - v, q);
   }
 }
 
