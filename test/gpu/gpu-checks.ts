@@ -6,9 +6,11 @@
  *   node test/gpu/gpu-checks.ts no-adapter   → checks the CPU fallback when no adapter exists
  * Every check compares against the BigInt reference (itself verified against the spec's SEAL vectors).
  */
+import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { readFileSync } from 'node:fs';
-import { resolve } from 'node:path';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { HeftyError } from '../../src/errors.ts';
 import { acquireGpu, gpuAvailable, releaseGpu } from '../../src/gpu/device.ts';
@@ -246,6 +248,56 @@ async function checkDeviceLoss() {
   expectEqual(data, expected, 'dispatcher after device loss');
 }
 
+/**
+ * The GPU against hefty's native NTT engine (native/rlwe, from build/libhefty_core.a) through a small C++ driver
+ * compiled here. Skipped, saying why, when the native engine is not built or the driver cannot be compiled.
+ */
+async function checkNative(): Promise<CheckOutcome> {
+  const library = fileURLToPath(new URL('../../build/libhefty_core.a', import.meta.url));
+  if (!existsSync(library)) return { skipped: 'native engine not built (no build/libhefty_core.a)' };
+  const folder = mkdtempSync(join(tmpdir(), 'hefty-ntt-driver-'));
+  try {
+    return await compareWithNative(library, join(folder, 'ntt-driver'));
+  } finally {
+    rmSync(folder, { recursive: true, force: true });
+  }
+}
+
+async function compareWithNative(library: string, driver: string): Promise<CheckOutcome> {
+  const source = fileURLToPath(new URL('./native/ntt-driver.cpp', import.meta.url));
+  const include = fileURLToPath(new URL('../../native', import.meta.url));
+  const build = spawnSync('g++', ['-std=c++17', '-O2', '-I', include, source, library, '-lpthread', '-o', driver], {
+    encoding: 'utf8',
+  });
+  if (build.status !== 0) {
+    const why = (build.stderr || String(build.error)).trim().split('\n').slice(-3).join(' | ');
+    return { skipped: `native NTT driver did not build: ${why}` };
+  }
+  const native = (n: number, moduli: readonly bigint[], direction: string, data: BigUint64Array) => {
+    const run = spawnSync(driver, [String(n), direction, ...moduli.map(String)], {
+      input: new Uint8Array(data.buffer, data.byteOffset, data.byteLength),
+      maxBuffer: data.byteLength + 1024,
+    });
+    if (run.status !== 0) throw new Error(`native driver failed: ${run.stderr.toString()}`);
+    return new BigUint64Array(run.stdout.buffer.slice(run.stdout.byteOffset, run.stdout.byteOffset + data.byteLength));
+  };
+  const cases: Array<[number, readonly bigint[], number]> = [
+    [4096, PRIMES_60, 2],
+    [4096, PRIMES_30, 2],
+    [65536, [PRIMES_30[0], PRIMES_60[0]], 1],
+  ];
+  for (const [n, moduli, polys] of cases) {
+    const ntt = await plan(n, moduli, 'u64');
+    const input = sampleBatch(n, moduli, polys, 51);
+    for (const direction of ['forward', 'inverse'] as const) {
+      const gpu = input.slice();
+      await (direction === 'forward' ? ntt.forwardHost(gpu) : ntt.inverseHost(gpu));
+      expectEqual(gpu, native(n, moduli, direction, input), `GPU vs native ${direction} N=${n}`);
+    }
+    ntt.destroy();
+  }
+}
+
 /** A deliberately broken kernel must be caught by the very checks above. */
 async function expectCaught(mutation: NttMutation, n: number, moduli: readonly bigint[]) {
   try {
@@ -257,7 +309,10 @@ async function expectCaught(mutation: NttMutation, n: number, moduli: readonly b
   throw new Error(`mutation ${mutation} was not detected`);
 }
 
-export const CHECKS: Record<string, () => Promise<void>> = {
+/** A check either passes (returns nothing), throws, or says why it could not run here. */
+type CheckOutcome = void | { skipped: string };
+
+export const CHECKS: Record<string, () => Promise<CheckOutcome>> = {
   'SEAL spec NTT vectors (N=8, 16, 8192, 16384; u32 and u64 kernels)': checkSpecVectors,
   'N=4096, 3×30-bit primes, 4 polys (u32)': () => checkTransforms(4096, PRIMES_30, 4),
   'N=4096, 3×60-bit primes, 4 polys (u64)': () => checkTransforms(4096, PRIMES_60, 4),
@@ -277,6 +332,7 @@ export const CHECKS: Record<string, () => Promise<void>> = {
   'pointwise on 30-bit primes through the forced u64 kernels': () => checkPointwise(4096, PRIMES_30, 'u64'),
   'key-switching inner product (u32)': () => checkInnerProduct(4096, PRIMES_30),
   'key-switching inner product (u64)': () => checkInnerProduct(4096, PRIMES_60),
+  'GPU equals the native engine NTT (N=4096, 65536; 30- and 60-bit primes)': checkNative,
   'bad input gives typed errors': checkBadInput,
   'offload policy decides from measured timings': checkOffloadPolicy,
   'NTT dispatcher: auto/on/off routes, identical results': checkDispatcher,
@@ -288,7 +344,7 @@ export const CHECKS: Record<string, () => Promise<void>> = {
 export interface CheckReport {
   adapter: string | null;
   reason?: string;
-  results: Record<string, { ok: boolean; error?: string; ms: number }>;
+  results: Record<string, { ok: boolean; skipped?: string; error?: string; ms: number }>;
 }
 
 async function runChecks(): Promise<CheckReport> {
@@ -298,8 +354,8 @@ async function runChecks(): Promise<CheckReport> {
   for (const [name, check] of Object.entries(CHECKS)) {
     const start = performance.now();
     try {
-      await check();
-      results[name] = { ok: true, ms: performance.now() - start };
+      const outcome = await check();
+      results[name] = { ok: true, ...(outcome ?? {}), ms: performance.now() - start };
     } catch (error) {
       results[name] = { ok: false, error: String((error as Error).stack ?? error), ms: performance.now() - start };
     }
