@@ -34,7 +34,7 @@ let ctx: HeftyContext;
 let keySet: Uint8Array;
 let keySetId: string;
 
-async function post(path: string, body: BodyInit | undefined, headers: Record<string, string> = {}, key = ALICE) {
+async function post(path: string, body: RequestInit['body'], headers: Record<string, string> = {}, key = ALICE) {
   const response = await fetch(`${base}${path}`, { method: 'POST', body, headers: { ...auth(key), ...headers } });
   const text = await response.text();
   let json: { code?: string } = {};
