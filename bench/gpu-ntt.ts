@@ -7,8 +7,9 @@
  *   node bench/gpu-ntt.ts --system   use the host's GPU drivers instead of the CPU Vulkan device (lavapipe)
  *
  * Kernel time comes from timestamp queries when the adapter has them, else from submit → onSubmittedWorkDone.
- * The CPU column is the native addon's NTT when it exposes one, else the BigInt reference timed on a few rows
- * and scaled linearly (marked "ref"). A last line compares the fused key-switching inner product with the same
+ * The CPU column is hefty's native NTT engine on one thread (built from build/libhefty_core.a by a small driver,
+ * transform time only, marked "native"), else the BigInt reference (marked "ref"); both timed on a sample of rows
+ * and scaled linearly. A last line compares the fused key-switching inner product with the same
  * sum built from mulAccumulate passes. Results also go to bench/results/gpu-ntt-<time>.json.
  */
 import { spawnSync } from 'node:child_process';
@@ -19,6 +20,7 @@ import { GpuNtt } from '../src/gpu/ntt.ts';
 import { millerRabin } from '../src/gpu/ntt-tables.ts';
 import { referenceForward } from '../src/gpu/reference-ntt.ts';
 import { gpuTestEnv } from '../test/gpu/gpu-env.ts';
+import { buildNativeNttDriver } from '../test/gpu/native/driver.ts';
 
 const args = new Set(process.argv.slice(2));
 const CHILD_FLAG = 'HEFTY_GPU_BENCH_CHILD';
@@ -70,12 +72,22 @@ function randomBatch(n: number, moduli: readonly bigint[], polys: number): BigUi
   return data;
 }
 
-/** CPU ms for the whole batch: the BigInt reference on `sampleRows` rows, scaled to all rows. */
-function cpuReferenceMs(n: number, moduli: readonly bigint[], polys: number, sampleRows: number): number {
-  const sample = randomBatch(n, moduli, 1).subarray(0, n * Math.min(sampleRows, moduli.length));
+/**
+ * CPU ms for a forward NTT of the whole batch: hefty's native engine (one thread, transform time only) when
+ * its driver builds, else the BigInt reference; either timed on up to `sampleRows` rows and scaled linearly.
+ */
+function cpuForwardMs(n: number, moduli: readonly bigint[], polys: number, sampleRows: number) {
+  const rows = Math.min(sampleRows, polys * moduli.length);
+  const samplePolys = Math.ceil(rows / moduli.length);
+  const sample = randomBatch(n, moduli, samplePolys);
+  const scale = (polys * moduli.length) / (samplePolys * moduli.length);
+  if (nativeDriver && !('skipped' in nativeDriver)) {
+    return { ms: nativeDriver.run(n, moduli, 'forward', sample).ms * scale, source: 'native' };
+  }
+  const refRows = sample.subarray(0, n * Math.min(2, moduli.length));
   const start = performance.now();
-  referenceForward(sample, n, moduli.slice(0, sample.length / n));
-  return ((performance.now() - start) / (sample.length / n)) * polys * moduli.length;
+  referenceForward(refRows, n, moduli.slice(0, refRows.length / n));
+  return { ms: ((performance.now() - start) / (refRows.length / n)) * polys * moduli.length, source: 'ref' };
 }
 
 async function measure(gpuNtt: GpuNtt, polys: number, repeats: number): Promise<Omit<Row, 'cpuMs' | 'cpuSource'>> {
@@ -168,15 +180,21 @@ const cpuDevice = gpu.isFallbackAdapter || /llvmpipe|lavapipe|swiftshader/i.test
 console.log(`device: ${gpu.adapterDescription} [${process.env[CHILD_FLAG]}]`);
 if (cpuDevice) console.log('NOTE: a CPU WebGPU device; these figures prove the pipeline, not GPU speed.');
 
+const nativeDriver = buildNativeNttDriver();
+console.log(
+  'skipped' in nativeDriver
+    ? `CPU column: BigInt reference (${nativeDriver.skipped})`
+    : 'CPU column: hefty native NTT engine, one thread, transform time only',
+);
 const rows: Row[] = [];
-const header = 'N       primes bits polys  upload   fwd-kern inv-kern readback gpu-total  cpu(fwd)   clock';
+const header = 'N       primes bits polys  upload   fwd-kern inv-kern readback gpu-total  cpu(fwd)  source clock';
 console.log(header);
 for (const config of matrix) {
   const gpuNtt = await GpuNtt.create(gpu, { n: config.n, moduli: nttPrimes(config.bits, config.primes) });
   for (const polys of config.polys) {
     const measured = await measure(gpuNtt, polys, repeats);
-    const cpuMs = cpuReferenceMs(config.n, gpuNtt.moduli, polys, 2);
-    const row: Row = { ...measured, cpuMs, cpuSource: 'ref' };
+    const cpu = cpuForwardMs(config.n, gpuNtt.moduli, polys, 256);
+    const row: Row = { ...measured, cpuMs: cpu.ms, cpuSource: cpu.source };
     rows.push(row);
     const ms = (v: number) => `${v.toFixed(1).padStart(8)} `;
     console.log(
@@ -232,4 +250,5 @@ writeFileSync(
   JSON.stringify({ device: gpu.adapterDescription, cpuDevice, full, rows, innerProduct: inner }, null, 2),
 );
 console.log(`results: ${file}`);
+if (!('skipped' in nativeDriver)) nativeDriver.dispose();
 await releaseGpu();

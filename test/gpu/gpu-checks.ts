@@ -6,11 +6,9 @@
  *   node test/gpu/gpu-checks.ts no-adapter   → checks the CPU fallback when no adapter exists
  * Every check compares against the BigInt reference (itself verified against the spec's SEAL vectors).
  */
-import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { HeftyError } from '../../src/errors.ts';
 import { acquireGpu, gpuAvailable, releaseGpu } from '../../src/gpu/device.ts';
@@ -20,6 +18,7 @@ import { referenceForward, referenceInverse } from '../../src/gpu/reference-ntt.
 import type { NttMutation } from '../../src/gpu/wgsl-kernels.ts';
 import type { WordMode } from '../../src/gpu/wgsl-arith.ts';
 import { PRIME_61, PRIMES_30, PRIMES_60, expectCode, expectEqual, largestNttPrime, sampleBatch } from './fixtures.ts';
+import { buildNativeNttDriver } from './native/driver.ts';
 
 interface NttVector {
   q: string;
@@ -248,53 +247,28 @@ async function checkDeviceLoss() {
   expectEqual(data, expected, 'dispatcher after device loss');
 }
 
-/**
- * The GPU against hefty's native NTT engine (native/rlwe, from build/libhefty_core.a) through a small C++ driver
- * compiled here. Skipped, saying why, when the native engine is not built or the driver cannot be compiled.
- */
+/** The GPU against hefty's native NTT engine; skipped, saying why, when the native driver cannot be built. */
 async function checkNative(): Promise<CheckOutcome> {
-  const library = fileURLToPath(new URL('../../build/libhefty_core.a', import.meta.url));
-  if (!existsSync(library)) return { skipped: 'native engine not built (no build/libhefty_core.a)' };
-  const folder = mkdtempSync(join(tmpdir(), 'hefty-ntt-driver-'));
+  const driver = buildNativeNttDriver();
+  if ('skipped' in driver) return driver;
   try {
-    return await compareWithNative(library, join(folder, 'ntt-driver'));
-  } finally {
-    rmSync(folder, { recursive: true, force: true });
-  }
-}
-
-async function compareWithNative(library: string, driver: string): Promise<CheckOutcome> {
-  const source = fileURLToPath(new URL('./native/ntt-driver.cpp', import.meta.url));
-  const include = fileURLToPath(new URL('../../native', import.meta.url));
-  const build = spawnSync('g++', ['-std=c++17', '-O2', '-I', include, source, library, '-lpthread', '-o', driver], {
-    encoding: 'utf8',
-  });
-  if (build.status !== 0) {
-    const why = (build.stderr || String(build.error)).trim().split('\n').slice(-3).join(' | ');
-    return { skipped: `native NTT driver did not build: ${why}` };
-  }
-  const native = (n: number, moduli: readonly bigint[], direction: string, data: BigUint64Array) => {
-    const run = spawnSync(driver, [String(n), direction, ...moduli.map(String)], {
-      input: new Uint8Array(data.buffer, data.byteOffset, data.byteLength),
-      maxBuffer: data.byteLength + 1024,
-    });
-    if (run.status !== 0) throw new Error(`native driver failed: ${run.stderr.toString()}`);
-    return new BigUint64Array(run.stdout.buffer.slice(run.stdout.byteOffset, run.stdout.byteOffset + data.byteLength));
-  };
-  const cases: Array<[number, readonly bigint[], number]> = [
-    [4096, PRIMES_60, 2],
-    [4096, PRIMES_30, 2],
-    [65536, [PRIMES_30[0], PRIMES_60[0]], 1],
-  ];
-  for (const [n, moduli, polys] of cases) {
-    const ntt = await plan(n, moduli, 'u64');
-    const input = sampleBatch(n, moduli, polys, 51);
-    for (const direction of ['forward', 'inverse'] as const) {
-      const gpu = input.slice();
-      await (direction === 'forward' ? ntt.forwardHost(gpu) : ntt.inverseHost(gpu));
-      expectEqual(gpu, native(n, moduli, direction, input), `GPU vs native ${direction} N=${n}`);
+    const cases: Array<[number, readonly bigint[], number]> = [
+      [4096, PRIMES_60, 2],
+      [4096, PRIMES_30, 2],
+      [65536, [PRIMES_30[0], PRIMES_60[0]], 1],
+    ];
+    for (const [n, moduli, polys] of cases) {
+      const ntt = await plan(n, moduli, 'u64');
+      const input = sampleBatch(n, moduli, polys, 51);
+      for (const direction of ['forward', 'inverse'] as const) {
+        const gpu = input.slice();
+        await (direction === 'forward' ? ntt.forwardHost(gpu) : ntt.inverseHost(gpu));
+        expectEqual(gpu, driver.run(n, moduli, direction, input).output, `GPU vs native ${direction} N=${n}`);
+      }
+      ntt.destroy();
     }
-    ntt.destroy();
+  } finally {
+    driver.dispose();
   }
 }
 

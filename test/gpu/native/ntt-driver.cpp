@@ -1,6 +1,8 @@
 // Runs hefty's native NTT engine (native/rlwe, linked from build/libhefty_core.a) over a batch for the GPU
 // cross-check in test/gpu: `ntt-driver N forward|inverse q0 q1 ...`, stdin and stdout are polys × K × N
-// little-endian u64 words, row r transformed with prime r mod K.
+// little-endian u64 words, row r transformed with prime r mod K. With HEFTY_NTT_DRIVER_TIME set, stderr gets
+// `ns=<time>` for the transforms alone (one thread, no I/O), for bench/gpu-ntt.ts.
+#include <chrono>
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
@@ -27,9 +29,15 @@ int main(int argc, char** argv) {
     return 2;
   }
   const hefty::rlwe::NttEngine engine(n, primes);
+  const auto start = std::chrono::steady_clock::now();
   for (std::size_t row = 0; row < data.size() / n; row++) {
     if (forward) engine.forward(data.data() + row * n, row % primes.size());
     else engine.inverse(data.data() + row * n, row % primes.size());
+  }
+  const auto elapsed = std::chrono::steady_clock::now() - start;
+  if (std::getenv("HEFTY_NTT_DRIVER_TIME")) {
+    std::fprintf(stderr, "ns=%lld\n",
+                 static_cast<long long>(std::chrono::duration_cast<std::chrono::nanoseconds>(elapsed).count()));
   }
   std::fwrite(data.data(), sizeof(hefty::rlwe::u64), data.size(), stdout);
   return 0;

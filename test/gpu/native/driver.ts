@@ -1,0 +1,55 @@
+/**
+ * Builds and runs test/gpu/native/ntt-driver.cpp: hefty's native NTT engine (native/rlwe, from
+ * build/libhefty_core.a) over a batch, for the GPU cross-check and the bench's CPU column.
+ */
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+export interface NativeNttDriver {
+  /** Transforms polys × K × N words (row r with prime r mod K); returns the result and the transform time. */
+  run(n: number, moduli: readonly bigint[], direction: 'forward' | 'inverse', data: BigUint64Array): NativeRun;
+  dispose(): void;
+}
+
+export interface NativeRun {
+  output: BigUint64Array;
+  /** Transform time inside the driver (one thread, no process start or I/O). */
+  ms: number;
+}
+
+/** The driver, or why it cannot be built here (native engine not built, no compiler, API changed). */
+export function buildNativeNttDriver(): NativeNttDriver | { skipped: string } {
+  const library = fileURLToPath(new URL('../../../build/libhefty_core.a', import.meta.url));
+  if (!existsSync(library)) return { skipped: 'native engine not built (no build/libhefty_core.a)' };
+  const folder = mkdtempSync(join(tmpdir(), 'hefty-ntt-driver-'));
+  const driver = join(folder, 'ntt-driver');
+  const source = fileURLToPath(new URL('./ntt-driver.cpp', import.meta.url));
+  const include = fileURLToPath(new URL('../../../native', import.meta.url));
+  const build = spawnSync('g++', ['-std=c++17', '-O2', '-I', include, source, library, '-lpthread', '-o', driver], {
+    encoding: 'utf8',
+  });
+  if (build.status !== 0) {
+    rmSync(folder, { recursive: true, force: true });
+    const why = (build.stderr || String(build.error)).trim().split('\n').slice(-3).join(' | ');
+    return { skipped: `native NTT driver did not build: ${why}` };
+  }
+  return {
+    run(n, moduli, direction, data) {
+      const result = spawnSync(driver, [String(n), direction, ...moduli.map(String)], {
+        input: new Uint8Array(data.buffer, data.byteOffset, data.byteLength),
+        maxBuffer: data.byteLength + 1024,
+        env: { ...process.env, HEFTY_NTT_DRIVER_TIME: '1' },
+      });
+      if (result.status !== 0) throw new Error(`native driver failed: ${result.stderr.toString()}`);
+      const bytes = result.stdout.buffer.slice(result.stdout.byteOffset, result.stdout.byteOffset + data.byteLength);
+      const ns = Number(/ns=(\d+)/.exec(result.stderr.toString())?.[1] ?? NaN);
+      return { output: new BigUint64Array(bytes), ms: ns / 1e6 };
+    },
+    dispose() {
+      rmSync(folder, { recursive: true, force: true });
+    },
+  };
+}
