@@ -4,6 +4,7 @@
 #include <cmath>
 #include <string>
 
+#include "../rlwe/modarith.h"
 #include "../rlwe/op_error.h"
 #include "complex_roots.h"
 #include "fft.h"
@@ -76,13 +77,17 @@ void EncoderCore::encode(const Complex* values, std::size_t count, double scale,
   const int max_bits = static_cast<int>(std::ceil(std::log2(std::max(max_coeff, 1.0)))) + 1;
   if (!std::isfinite(max_coeff) || max_bits >= total_bits) rlwe::fail("E_VALUE_OUT_OF_RANGE", "encoded values are too large");
 
+  std::vector<rlwe::Mod> mods;
+  for (std::size_t j = 0; j < count_primes; j++) mods.emplace_back(primes[j]);
   for (std::size_t i = 0; i < n_; i++) {
     const double rounded = std::round(a[i].re);
     const bool negative = std::signbit(rounded);
     const double magnitude = std::fabs(rounded);
+    const bool fits_word = magnitude < 18446744073709551616.0;
+    const std::uint64_t word = fits_word ? static_cast<std::uint64_t>(magnitude) : 0;
     for (std::size_t j = 0; j < count_primes; j++) {
       const std::uint64_t q = primes[j];
-      const std::uint64_t r = integral_double_mod(magnitude, q);
+      const std::uint64_t r = fits_word ? mods[j].reduce(word) : integral_double_mod(magnitude, q);
       out[j * n_ + i] = (negative && r != 0) ? q - r : r;
     }
   }
@@ -127,14 +132,13 @@ void EncoderCore::decode(const std::uint64_t* rows, const std::uint64_t* primes,
   const std::size_t L = count_primes;
   const double inv_scale = 1.0 / scale;
   std::vector<Complex> a(n_);
-  Words x(L + 1), term(L + 1);
+  Words x(L + 1);
   for (std::size_t i = 0; i < n_; i++) {
     std::fill(x.begin(), x.end(), 0);
     for (std::size_t j = 0; j < L; j++) {
       const std::uint64_t c = static_cast<std::uint64_t>(static_cast<u128>(rows[j * n_ + i]) * crt.inv_punctured[j] % primes[j]);
       // Each term is < Q_L and primes are < 2^60, so the sum of two stays below 2^(64L).
-      Words t = mul_word(crt.punctured[j], c);
-      add_in_place(x.data(), t.data(), L);
+      add_product_in_place(x.data(), crt.punctured[j].data(), L, c);
       if (greater_or_equal(x.data(), crt.modulus.data(), L)) sub_in_place(x.data(), crt.modulus.data(), L);
     }
     double value = 0;

@@ -45,6 +45,15 @@ std::uint64_t add_in_place(std::uint64_t* a, const std::uint64_t* b, std::size_t
   return carry;
 }
 
+void add_product_in_place(std::uint64_t* a, const std::uint64_t* b, std::size_t n, std::uint64_t c) {
+  std::uint64_t carry = 0;
+  for (std::size_t i = 0; i < n; i++) {
+    const u128 s = static_cast<u128>(b[i]) * c + a[i] + carry;
+    a[i] = static_cast<std::uint64_t>(s);
+    carry = static_cast<std::uint64_t>(s >> 64);
+  }
+}
+
 std::uint64_t mod_word(const std::uint64_t* a, std::size_t n, std::uint64_t q) {
   u128 r = 0;
   for (std::size_t i = n; i-- > 0;) r = ((r << 64) | a[i]) % q;

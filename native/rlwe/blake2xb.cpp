@@ -19,44 +19,57 @@ constexpr std::uint8_t kSigma[12][16] = {
     {0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15}, {14, 10, 4, 8, 9, 15, 13, 6, 1, 12, 0, 2, 11, 7, 5, 3}};
 
 std::uint64_t load64(const std::uint8_t* p) {
-  std::uint64_t v = 0;
-  for (int i = 7; i >= 0; i--) v = (v << 8) | p[i];
+  std::uint64_t v;
+  std::memcpy(&v, p, 8);  // little-endian hosts only (x86-64, arm64)
   return v;
 }
 
 std::uint64_t rotr(std::uint64_t x, int r) { return (x >> r) | (x << (64 - r)); }
 
+// One BLAKE2b G mixing step on fixed state indices (a macro keeps the indices compile-time constants, so the
+// whole state lives in registers).
+#define HEFTY_BLAKE2B_G(a, b, c, d, x, y) \
+  do {                                     \
+    a = a + b + (x);                       \
+    d = rotr(d ^ a, 32);                   \
+    c = c + d;                             \
+    b = rotr(b ^ c, 24);                   \
+    a = a + b + (y);                       \
+    d = rotr(d ^ a, 16);                   \
+    c = c + d;                             \
+    b = rotr(b ^ c, 63);                   \
+  } while (0)
+
 void compress(std::uint64_t h[8], const std::uint8_t block[128], std::uint64_t counter, bool last) {
-  std::uint64_t m[16], v[16];
+  std::uint64_t m[16];
   for (int i = 0; i < 16; i++) m[i] = load64(block + 8 * i);
-  for (int i = 0; i < 8; i++) {
-    v[i] = h[i];
-    v[i + 8] = kIv[i];
-  }
-  v[12] ^= counter;  // messages here are far below 2^64 bytes: the high counter word stays 0
-  if (last) v[14] = ~v[14];
-  auto g = [&](int a, int b, int c, int d, std::uint64_t x, std::uint64_t y) {
-    v[a] = v[a] + v[b] + x;
-    v[d] = rotr(v[d] ^ v[a], 32);
-    v[c] = v[c] + v[d];
-    v[b] = rotr(v[b] ^ v[c], 24);
-    v[a] = v[a] + v[b] + y;
-    v[d] = rotr(v[d] ^ v[a], 16);
-    v[c] = v[c] + v[d];
-    v[b] = rotr(v[b] ^ v[c], 63);
-  };
+  std::uint64_t v0 = h[0], v1 = h[1], v2 = h[2], v3 = h[3], v4 = h[4], v5 = h[5], v6 = h[6], v7 = h[7];
+  std::uint64_t v8 = kIv[0], v9 = kIv[1], v10 = kIv[2], v11 = kIv[3];
+  std::uint64_t v12 = kIv[4] ^ counter;  // messages here are far below 2^64 bytes: the high counter word stays 0
+  std::uint64_t v13 = kIv[5];
+  std::uint64_t v14 = last ? ~kIv[6] : kIv[6];
+  std::uint64_t v15 = kIv[7];
   for (const auto& s : kSigma) {
-    g(0, 4, 8, 12, m[s[0]], m[s[1]]);
-    g(1, 5, 9, 13, m[s[2]], m[s[3]]);
-    g(2, 6, 10, 14, m[s[4]], m[s[5]]);
-    g(3, 7, 11, 15, m[s[6]], m[s[7]]);
-    g(0, 5, 10, 15, m[s[8]], m[s[9]]);
-    g(1, 6, 11, 12, m[s[10]], m[s[11]]);
-    g(2, 7, 8, 13, m[s[12]], m[s[13]]);
-    g(3, 4, 9, 14, m[s[14]], m[s[15]]);
+    HEFTY_BLAKE2B_G(v0, v4, v8, v12, m[s[0]], m[s[1]]);
+    HEFTY_BLAKE2B_G(v1, v5, v9, v13, m[s[2]], m[s[3]]);
+    HEFTY_BLAKE2B_G(v2, v6, v10, v14, m[s[4]], m[s[5]]);
+    HEFTY_BLAKE2B_G(v3, v7, v11, v15, m[s[6]], m[s[7]]);
+    HEFTY_BLAKE2B_G(v0, v5, v10, v15, m[s[8]], m[s[9]]);
+    HEFTY_BLAKE2B_G(v1, v6, v11, v12, m[s[10]], m[s[11]]);
+    HEFTY_BLAKE2B_G(v2, v7, v8, v13, m[s[12]], m[s[13]]);
+    HEFTY_BLAKE2B_G(v3, v4, v9, v14, m[s[14]], m[s[15]]);
   }
-  for (int i = 0; i < 8; i++) h[i] ^= v[i] ^ v[i + 8];
+  h[0] ^= v0 ^ v8;
+  h[1] ^= v1 ^ v9;
+  h[2] ^= v2 ^ v10;
+  h[3] ^= v3 ^ v11;
+  h[4] ^= v4 ^ v12;
+  h[5] ^= v5 ^ v13;
+  h[6] ^= v6 ^ v14;
+  h[7] ^= v7 ^ v15;
 }
+
+#undef HEFTY_BLAKE2B_G
 
 }  // namespace
 

@@ -36,12 +36,12 @@ ZeroCipher encrypt_zero_symmetric(const RingTools& ring, std::size_t L, const st
 std::vector<ZeroCipher> generate_kswitch_key(const RingTools& ring, const std::vector<u64>& secret,
                                              const std::vector<u64>& target, RandomnessFactory& randomness) {
   const std::size_t k = ring.key_count();
-  std::vector<ZeroCipher> entries;
-  for (std::size_t j = 0; j + 1 < k; j++) {
-    ZeroCipher entry = encrypt_zero_symmetric(ring, k, secret, randomness);
-    add_key_switching_target(ring, j, target.data(), entry.data.data());
-    entries.push_back(std::move(entry));
-  }
+  std::vector<ZeroCipher> entries(k - 1);
+  // Entries are independent draws: generate them in parallel (each takes its own randomness stream).
+  parallel_for(k - 1, [&](std::size_t j) {
+    entries[j] = encrypt_zero_symmetric(ring, k, secret, randomness);
+    add_key_switching_target(ring, j, target.data(), entries[j].data.data());
+  });
   return entries;
 }
 

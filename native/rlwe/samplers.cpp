@@ -29,13 +29,26 @@ void sample_uniform(ByteStream& stream, const RingTools& ring, std::size_t L, st
   }
 }
 
+namespace {
+
+// Bit counts of all bytes (no reliance on a popcount instruction in portable builds).
+struct PopcountTable {
+  std::uint8_t bits[256];
+  constexpr PopcountTable() : bits() {
+    for (int i = 0; i < 256; i++) bits[i] = static_cast<std::uint8_t>((i & 1) + (i >> 1 & 1) + (i >> 2 & 1) + (i >> 3 & 1) + (i >> 4 & 1) + (i >> 5 & 1) + (i >> 6 & 1) + (i >> 7 & 1));
+  }
+};
+constexpr PopcountTable kPopcount;
+
+}  // namespace
+
 void sample_cbd(ByteStream& stream, std::size_t n, std::int64_t* out) {
   std::vector<std::uint8_t> bytes(6 * n);
   stream.read(bytes.data(), bytes.size());
   for (std::size_t i = 0; i < n; i++) {
     const std::uint8_t* b = bytes.data() + 6 * i;
-    const int plus = __builtin_popcount(b[0]) + __builtin_popcount(b[1]) + __builtin_popcount(b[2] & 0x1F);
-    const int minus = __builtin_popcount(b[3]) + __builtin_popcount(b[4]) + __builtin_popcount(b[5] & 0x1F);
+    const int plus = kPopcount.bits[b[0]] + kPopcount.bits[b[1]] + kPopcount.bits[b[2] & 0x1F];
+    const int minus = kPopcount.bits[b[3]] + kPopcount.bits[b[4]] + kPopcount.bits[b[5] & 0x1F];
     out[i] = plus - minus;
   }
 }
