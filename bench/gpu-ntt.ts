@@ -17,6 +17,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { acquireGpu, releaseGpu } from '../src/gpu/device.ts';
 import { GpuNtt } from '../src/gpu/ntt.ts';
+import { thresholdFrom } from '../src/gpu/offload.ts';
 import { millerRabin } from '../src/gpu/ntt-tables.ts';
 import { referenceForward } from '../src/gpu/reference-ntt.ts';
 import { gpuTestEnv } from '../test/gpu/gpu-env.ts';
@@ -204,6 +205,15 @@ for (const config of matrix) {
     );
   }
   gpuNtt.destroy();
+}
+
+// The offload decision these numbers imply (src/gpu/offload.ts): GPU from the smallest batch that wins for good.
+const groups = Map.groupBy(rows, (row) => `N=${row.n} ${row.primes}×${row.bits}-bit`);
+for (const [key, group] of groups) {
+  const minPolys = thresholdFrom(group.map((row) => ({ polys: row.polys, cpuMs: row.cpuMs, gpuMs: row.gpuTotalMs })));
+  console.log(
+    `offload ${key} vs ${group[0].cpuSource}: ${minPolys === null ? 'never (CPU wins)' : `from ${minPolys} polys`}`,
+  );
 }
 
 /** Fused key-switching inner product vs the same sum built from mulAccumulate passes (kernel time only). */
