@@ -209,7 +209,7 @@ class NativePlaintext extends NativeObject implements B.Plaintext {
   constructor(ctx: NativeContext, handle: Handle) {
     super(ctx, handle);
     const info = call(() => ctx.addon.ckksPlainInfo(handle));
-    this.parmsId = parmsIdToHex(info.parmsId);
+    this.parmsId = ctx.parmsIdHex(info.parmsId);
     this.scale = info.scale;
   }
 }
@@ -223,7 +223,7 @@ export class NativeCiphertext extends NativeObject implements B.Ciphertext {
   constructor(ctx: NativeContext, handle: Handle) {
     super(ctx, handle);
     const info = call(() => ctx.addon.ckksCipherInfo(handle));
-    this.parmsId = parmsIdToHex(info.parmsId);
+    this.parmsId = ctx.parmsIdHex(info.parmsId);
     this.size = info.size;
     this.scale = info.scale;
     this.isNttForm = info.isNttForm;
@@ -655,6 +655,7 @@ export class NativeContext implements B.BackendContext {
   readonly load: B.ObjectLoader;
   readonly #chainIndex = new Map<string, number>();
   readonly #keySwitching: boolean;
+  readonly #levelWords: { words: BigUint64Array; hex: string }[];
   #handle: Handle | null;
 
   constructor(backend: NativeBackend, handle: Handle, params: B.ParamsSpec, security: B.SecurityLevel) {
@@ -677,6 +678,7 @@ export class NativeContext implements B.BackendContext {
       ),
     );
     for (const level of this.levels) this.#chainIndex.set(level.parmsId, level.chainIndex);
+    this.#levelWords = records.map((r) => ({ words: r.parmsId, hex: parmsIdToHex(r.parmsId) }));
     this.keyParmsId = this.levels[0].parmsId;
     this.#keySwitching = this.levels.length > 1;
     this.firstParmsId = this.levels[this.#keySwitching ? 1 : 0].parmsId;
@@ -697,6 +699,21 @@ export class NativeContext implements B.BackendContext {
   }
   [Symbol.dispose](): void {
     this.dispose();
+  }
+
+  /** Hex form of a parms_id from the addon; a chain level's string is reused (no BigInt formatting per object). */
+  parmsIdHex(words: BigUint64Array): string {
+    for (const level of this.#levelWords) {
+      if (
+        level.words[0] === words[0] &&
+        level.words[1] === words[1] &&
+        level.words[2] === words[2] &&
+        level.words[3] === words[3]
+      ) {
+        return level.hex;
+      }
+    }
+    return parmsIdToHex(words);
   }
 
   chainIndexOf(parmsId: string): number {
