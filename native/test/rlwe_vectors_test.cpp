@@ -1,0 +1,97 @@
+// rlwe/ckks building blocks against values copied from ../shared/spec/seal-test-vectors.json (SEAL 4.1.2):
+// NTT outputs, the Blake2xb stream, Galois elements and permutations, CKKS encoder coefficients, parms_id.
+#include <cstdio>
+#include <cstring>
+#include <vector>
+
+#include "../ckks/context.h"
+#include "../ckks/encoder_core.h"
+#include "../rlwe/galois.h"
+#include "../rlwe/ntt_engine.h"
+#include "../rlwe/randomness.h"
+
+using namespace hefty;
+using rlwe::u64;
+
+namespace {
+
+int failures = 0;
+
+template <typename T>
+void expect_equal(const char* what, const std::vector<T>& got, const std::vector<T>& want) {
+  if (got != want) {
+    std::printf("FAIL %s\n", what);
+    failures++;
+  }
+}
+
+void ntt_vectors() {
+  rlwe::NttEngine small(8, {17});
+  std::vector<u64> a{1, 2, 3, 4, 5, 6, 7, 8};
+  small.forward(a.data(), 0);
+  expect_equal("NTT N=8 forward", a, {5, 0, 13, 8, 9, 11, 5, 8});
+  small.inverse(a.data(), 0);
+  expect_equal("NTT N=8 inverse", a, {1, 2, 3, 4, 5, 6, 7, 8});
+  rlwe::NttEngine sixteen(16, {1073741441});
+  std::vector<u64> b(16);
+  for (u64 i = 0; i < 16; i++) b[i] = i + 1;
+  sixteen.forward(b.data(), 0);
+  expect_equal("NTT N=16 forward", b,
+               {1035902290, 781682489, 79833870, 462276081, 467063078, 194704575, 605398946, 108897671, 111024150,
+                447301644, 238869168, 44367742, 255417289, 1050742338, 727802983, 904905789});
+}
+
+void prng_vectors() {
+  rlwe::Seed seed;
+  for (int i = 0; i < 64; i++) seed[i] = static_cast<std::uint8_t>(i);
+  auto stream = rlwe::blake2xb_stream(seed);
+  std::vector<std::uint8_t> bytes(4104);
+  stream->read(bytes.data(), bytes.size());
+  expect_equal("Blake2xb bytes 0..7", std::vector<std::uint8_t>(bytes.begin(), bytes.begin() + 8),
+               {0x17, 0xb9, 0x76, 0x7f, 0x63, 0x95, 0xa7, 0x7a});
+  expect_equal("Blake2xb bytes 4096..4103", std::vector<std::uint8_t>(bytes.begin() + 4096, bytes.end()),
+               {0x55, 0xe6, 0x0a, 0xa1, 0xba, 0x58, 0x50, 0x70});
+}
+
+void galois_vectors() {
+  expect_equal("galois elements N=8192",
+               std::vector<std::uint32_t>{rlwe::galois_elt_from_step(1, 8192), rlwe::galois_elt_from_step(-1, 8192),
+                                          rlwe::galois_elt_from_step(2, 8192), rlwe::galois_elt_from_step(-2, 8192),
+                                          rlwe::galois_elt_from_step(1000, 8192), rlwe::galois_elt_from_step(-1000, 8192),
+                                          rlwe::galois_elt_from_step(0, 8192)},
+               {3, 10923, 9, 3641, 6945, 10465, 16383});
+  rlwe::GaloisTables tables(16);
+  expect_equal("NTT permutation g=3", tables.ntt_permutation(3), {8, 9, 11, 10, 14, 15, 12, 13, 2, 3, 0, 1, 5, 4, 6, 7});
+  expect_equal("NTT permutation g=9", tables.ntt_permutation(9), {2, 3, 1, 0, 6, 7, 5, 4, 11, 10, 8, 9, 15, 14, 12, 13});
+}
+
+void encoder_vectors() {
+  ckks::EncoderCore encoder(8192);
+  const u64 primes[3] = {1152921504606748673ULL, 1099510890497ULL, 1099511480321ULL};
+  const ckks::Complex values[4] = {{1, 0}, {2, 0}, {3, 0}, {4, 0}};
+  std::vector<u64> rows(3 * 8192);
+  encoder.encode(values, 4, 1099511627776.0, primes, 3, 140, rows.data());
+  expect_equal("encoder [1,2,3,4] at 2^40, prime 0", std::vector<u64>(rows.begin(), rows.begin() + 8),
+               {2684354560, 2684291829, 2684103643, 2683790021, 2683350994, 2682786604, 2682096909, 2681281977});
+}
+
+void context_vectors() {
+  const auto primes = ckks::coeff_modulus_create(8192, {60, 40, 40, 60});
+  expect_equal("Create(8192, {60,40,40,60})", primes,
+               {0x0ffffffffffe8001ULL, 0x000000fffff4c001ULL, 0x000000fffffdc001ULL, 0x0fffffffffffc001ULL});
+  const ckks::ParmsId id = ckks::ckks_parms_id(8192, primes.data(), 4);
+  expect_equal("key-level parms_id", std::vector<u64>(id.begin(), id.end()),
+               {0xcfda86153fdda8e2ULL, 0xbab3261f59a402acULL, 0xae8fe2601f0b6e53ULL, 0xddc508ab0e037ff5ULL});
+}
+
+}  // namespace
+
+int main() {
+  ntt_vectors();
+  prng_vectors();
+  galois_vectors();
+  encoder_vectors();
+  context_vectors();
+  if (failures == 0) std::printf("rlwe_vectors_test: ok\n");
+  return failures == 0 ? 0 : 1;
+}
