@@ -101,6 +101,12 @@ function sendOutputs(request: FastifyRequest, reply: FastifyReply, outputs: Reco
 export const evaluateRoutes: ServicePlugin = async (app, { services }) => {
   const { store, executor, cache, options, metrics } = services;
   const binaryInputs = new WeakMap<object, Map<string, Uint8Array>>();
+  // Shed before the body is read or parsed: under overload a refusal must cost almost nothing.
+  const shedWhenFull = async (): Promise<void> => {
+    if (executor.stats().queued >= options.maxQueue) {
+      throw new HeftyError('E_OVERLOADED', `the evaluation queue is full (${options.maxQueue})`);
+    }
+  };
 
   app.post(
     '/v1/keysets/:id/ciphertexts',
@@ -129,6 +135,7 @@ export const evaluateRoutes: ServicePlugin = async (app, { services }) => {
     '/v1/keysets/:id/eval',
     {
       bodyLimit: options.maxEvalBodyBytes,
+      onRequest: shedWhenFull,
       schema: {
         summary: 'Run a program over encrypted operands; returns the encrypted outputs',
         consumes: ['application/json', 'multipart/form-data'],
@@ -167,6 +174,7 @@ export const evaluateRoutes: ServicePlugin = async (app, { services }) => {
     '/v1/keysets/:id/batch',
     {
       bodyLimit: options.maxEvalBodyBytes,
+      onRequest: shedWhenFull,
       schema: {
         summary: 'Run one program over many input sets; per-item results or errors, in order',
         params: keySetParams,
