@@ -1,7 +1,8 @@
 /**
  * Native engine vs node-seal, per CKKS operation, from one run: median time of each op on each engine and
  * the speed-up ratio (node-seal time / native time). The native engine is measured single-threaded and with
- * 2 intra-op threads. Usage: `npm run bench -- native-ops` or `node bench/native-ops.ts [--quick]`.
+ * 2 intra-op threads; the three are sampled round-robin so machine load affects them alike.
+ * Usage: `node bench/native-ops.ts [--quick]`.
  */
 import { createWasmBackend } from '../src/backend/wasm.ts';
 import { createNativeBackend, type NativeBackend } from '../src/backend/native.ts';
@@ -23,21 +24,6 @@ const CHAINS: Record<number, number[]> = {
 function median(samples: number[]): number {
   const s = [...samples].sort((a, b) => a - b);
   return s[Math.floor(s.length / 2)];
-}
-
-/** Runs `fn` until `minMs` has passed (at least `minRuns` times) and returns the median in µs. */
-function time(fn: () => unknown, minRuns: number, minMs: number): number {
-  fn(); // warm-up
-  const samples: number[] = [];
-  const start = performance.now();
-  while (samples.length < minRuns || performance.now() - start < minMs) {
-    const t0 = performance.now();
-    const result = fn();
-    samples.push((performance.now() - t0) * 1000);
-    (result as { dispose?: () => void } | undefined)?.dispose?.();
-    if (samples.length >= 200) break;
-  }
-  return median(samples);
 }
 
 type OpTable = Record<string, () => unknown>;
@@ -103,15 +89,35 @@ function operations(backend: B.Backend, n: number): { ops: OpTable; dispose: () 
   return { ops, dispose: () => owned.forEach((o) => o.dispose()) };
 }
 
-function measure(backend: B.Backend, n: number, quick: boolean): Record<string, number> {
-  const { ops, dispose } = operations(backend, n);
-  const out: Record<string, number> = {};
-  for (const [name, fn] of Object.entries(ops)) {
-    const heavy = name === 'keygen';
-    out[name] = time(fn, heavy ? 2 : 5, quick ? 100 : heavy ? 800 : 400);
+interface Engine {
+  label: 'seal' | 'native1' | 'native2';
+  ops: OpTable;
+  before: () => void;
+}
+
+/**
+ * Samples every engine round-robin (seal, native 1 thread, native 2 threads, seal, ...) so that load changes on
+ * a shared machine hit all three alike; each engine's time is the median of its samples.
+ */
+function measureOp(engines: Engine[], op: string, quick: boolean): Record<Engine['label'], number> {
+  const heavy = op === 'keygen';
+  const budgetMs = quick ? 300 : heavy ? 3000 : 1500;
+  const samples: Record<string, number[]> = { seal: [], native1: [], native2: [] };
+  for (const e of engines) {
+    e.before();
+    (e.ops[op]() as { dispose?: () => void } | undefined)?.dispose?.(); // warm-up
   }
-  dispose();
-  return out;
+  const start = performance.now();
+  while ((samples.seal.length < 5 || performance.now() - start < budgetMs) && samples.seal.length < 200) {
+    for (const e of engines) {
+      e.before();
+      const t0 = performance.now();
+      const result = e.ops[op]();
+      samples[e.label].push((performance.now() - t0) * 1000);
+      (result as { dispose?: () => void } | undefined)?.dispose?.();
+    }
+  }
+  return { seal: median(samples.seal), native1: median(samples.native1), native2: median(samples.native2) };
 }
 
 async function main(): Promise<void> {
@@ -120,14 +126,19 @@ async function main(): Promise<void> {
   const native: NativeBackend = await createNativeBackend();
   const rows: Row[] = [];
   for (const n of [8192, 16384]) {
-    const sealTimes = measure(seal, n, quick);
-    native.setThreads(1);
-    const native1 = measure(native, n, quick);
-    native.setThreads(2);
-    const native2 = measure(native, n, quick);
-    for (const op of Object.keys(sealTimes)) {
-      rows.push({ n, op, sealUs: sealTimes[op], native1Us: native1[op], native2Us: native2[op] });
+    const sealSide = operations(seal, n);
+    const nativeSide = operations(native, n);
+    const engines: Engine[] = [
+      { label: 'seal', ops: sealSide.ops, before: () => {} },
+      { label: 'native1', ops: nativeSide.ops, before: () => native.setThreads(1) },
+      { label: 'native2', ops: nativeSide.ops, before: () => native.setThreads(2) },
+    ];
+    for (const op of Object.keys(sealSide.ops)) {
+      const t = measureOp(engines, op, quick);
+      rows.push({ n, op, sealUs: t.seal, native1Us: t.native1, native2Us: t.native2 });
     }
+    sealSide.dispose();
+    nativeSide.dispose();
   }
   native.setThreads(0);
   const fmt = (us: number): string => (us >= 1000 ? `${(us / 1000).toFixed(2)} ms` : `${us.toFixed(1)} µs`);

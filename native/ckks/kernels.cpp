@@ -12,7 +12,7 @@ using rlwe::Mod;
 using rlwe::u128;
 
 // Below this many words per task, splitting across threads costs more than it saves.
-constexpr std::size_t kMinParallelWords = 1 << 14;
+constexpr std::size_t kMinParallelWords = 1 << 13;
 
 template <typename RowFn>
 void for_each_row(const RingTools& ring, std::size_t L, std::size_t polys, RowFn&& fn) {
@@ -75,13 +75,32 @@ void multiply_polys_by(const RingTools& ring, std::size_t L, std::size_t polys, 
 
 void tensor(const RingTools& ring, std::size_t L, const u64* a, std::size_t s1, const u64* b, std::size_t s2, u64* out) {
   const std::size_t n = ring.n();
+  if (s1 == 2 && s2 == 2) {
+    // The common case in one pass per row: (a0b0, a0b1 + a1b0, a1b1).
+    for_each_row(ring, L, 1, [&](std::size_t, std::size_t j) {
+      const Mod& mod = ring.mod(j);
+      const u64* a0 = a + j * n;
+      const u64* a1 = a + (L + j) * n;
+      const u64* b0 = b + j * n;
+      const u64* b1 = b + (L + j) * n;
+      u64* c0 = out + j * n;
+      u64* c1 = out + (L + j) * n;
+      u64* c2 = out + (2 * L + j) * n;
+      for (std::size_t i = 0; i < n; i++) {
+        c0[i] = mod.reduce(static_cast<u128>(a0[i]) * b0[i]);
+        c1[i] = mod.reduce(static_cast<u128>(a0[i]) * b1[i] + static_cast<u128>(a1[i]) * b0[i]);
+        c2[i] = mod.reduce(static_cast<u128>(a1[i]) * b1[i]);
+      }
+    });
+    return;
+  }
   const std::size_t out_size = s1 + s2 - 1;
   for_each_row(ring, L, out_size, [&](std::size_t k, std::size_t j) {
     const Mod& mod = ring.mod(j);
     u64* dst = out + (k * L + j) * n;
     const std::size_t first = k >= s2 ? k - s2 + 1 : 0;
     const std::size_t last = std::min(k, s1 - 1);
-    // At most 16 terms of < 2^122 each: the 128-bit sum cannot overflow.
+    // At most 16 terms of < 2^120 each: the 128-bit sum cannot overflow.
     for (std::size_t i = 0; i < n; i++) {
       u128 acc = 0;
       for (std::size_t x = first; x <= last; x++) {
