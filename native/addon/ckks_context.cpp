@@ -62,8 +62,8 @@ Napi::Value set_threads(const Napi::CallbackInfo& info) {
   return guarded(info, [&] {
     const double threads = arg_number(info, 0);
     if (!(threads >= 0 && threads <= 256)) rlwe::fail("E_INVALID_ARGUMENT", "threads must be in [0, 256]");
-    rlwe::ThreadPool::instance().set_threads(static_cast<std::size_t>(threads));
-    return Napi::Number::New(info.Env(), static_cast<double>(rlwe::ThreadPool::instance().threads()));
+    const std::size_t applied = rlwe::ThreadPool::instance().set_threads(static_cast<std::size_t>(threads));
+    return Napi::Number::New(info.Env(), static_cast<double>(applied));
   });
 }
 

@@ -3,6 +3,7 @@
 #include <cstring>
 
 #include "../rlwe/op_error.h"
+#include "../rlwe/thread_pool.h"
 
 namespace hefty::addon {
 
@@ -104,11 +105,17 @@ namespace {
 class PromiseWorker : public Napi::AsyncWorker {
  public:
   PromiseWorker(Napi::Env env, Kind kind, std::function<std::shared_ptr<void>()> work)
-      : Napi::AsyncWorker(env), kind_(kind), work_(std::move(work)), deferred_(Napi::Promise::Deferred::New(env)) {}
+      : Napi::AsyncWorker(env),
+        kind_(kind),
+        work_(std::move(work)),
+        deferred_(Napi::Promise::Deferred::New(env)),
+        threads_(rlwe::ThreadPool::instance().threads()) {}
 
   Napi::Promise promise() { return deferred_.Promise(); }
 
   void Execute() override {
+    // The libuv thread inherits the intra-op thread setting of the JS thread that queued the work.
+    rlwe::ThreadPool::set_thread_limit(threads_);
     try {
       result_ = work_();
     } catch (const rlwe::OpError& e) {
@@ -139,6 +146,7 @@ class PromiseWorker : public Napi::AsyncWorker {
   std::shared_ptr<void> result_;
   const char* code_ = nullptr;
   std::string message_;
+  std::size_t threads_;
 };
 
 }  // namespace

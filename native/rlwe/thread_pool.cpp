@@ -17,6 +17,14 @@ struct ThreadPool::Job {
   std::exception_ptr error;
 };
 
+namespace {
+thread_local std::size_t t_limit = 0;  // 0: use the process default
+}
+
+void ThreadPool::set_thread_limit(std::size_t threads) { t_limit = threads; }
+
+std::size_t ThreadPool::threads() const { return t_limit != 0 ? t_limit : threads_.load(); }
+
 ThreadPool& ThreadPool::instance() {
   static ThreadPool pool;
   return pool;
@@ -37,12 +45,14 @@ void ThreadPool::stop_workers() {
   stopping_ = false;
 }
 
-void ThreadPool::set_threads(std::size_t threads) {
+std::size_t ThreadPool::set_threads(std::size_t threads) {
   if (threads == 0) threads = std::max<std::size_t>(1, std::thread::hardware_concurrency());
+  t_limit = threads;
   std::lock_guard<std::mutex> guard(mutex_);
-  threads_ = threads;
-  // Workers are only ever added; each job admits at most threads_ - 1 of them.
+  if (threads > threads_) threads_ = threads;
+  // Workers are only ever added; each job admits at most (caller's setting - 1) of them.
   while (workers_.size() + 1 < threads) workers_.emplace_back([this] { worker_loop(); });
+  return threads;
 }
 
 void ThreadPool::run_share(Job& job) {
@@ -82,14 +92,15 @@ void ThreadPool::worker_loop() {
 
 void ThreadPool::parallel_for(std::size_t count, const std::function<void(std::size_t)>& fn) {
   if (count == 0) return;
-  if (count == 1 || threads_.load() <= 1) {
+  const std::size_t limit = threads();
+  if (count == 1 || limit <= 1) {
     for (std::size_t i = 0; i < count; i++) fn(i);
     return;
   }
   auto job = std::make_shared<Job>();
   job->fn = &fn;
   job->count = count;
-  job->max_helpers = std::min(threads_.load(), count) - 1;
+  job->max_helpers = std::min(limit, count) - 1;
   {
     std::lock_guard<std::mutex> lock(mutex_);
     queue_.push_back(job);

@@ -17,9 +17,15 @@ class ThreadPool {
  public:
   static ThreadPool& instance();
 
-  // Total parallelism including the calling thread; 1 runs everything inline. 0 means hardware cores.
-  void set_threads(std::size_t threads);
-  std::size_t threads() const { return threads_.load(); }
+  // Parallelism (including the calling thread) for parallel_for calls made from the calling thread; 1 runs
+  // everything inline, 0 means hardware cores. Each thread keeps its own setting (a JS worker thread can run
+  // single-threaded while the main thread splits work); threads that never set one use the process default,
+  // which is the largest setting made so far. Returns the setting in effect.
+  std::size_t set_threads(std::size_t threads);
+  // The setting in effect for the calling thread.
+  std::size_t threads() const;
+  // Applies `threads` to the calling thread only (used to carry a JS thread's setting onto a libuv worker).
+  static void set_thread_limit(std::size_t threads);
 
   // Runs fn(0..count-1), possibly in parallel, and returns when all calls finished. Exceptions propagate
   // (the first one thrown).

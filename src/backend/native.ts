@@ -846,7 +846,10 @@ export class NativeBackend implements B.Backend {
     this.addon = addon;
   }
 
-  /** Intra-op threads (RNS limbs in parallel); 0 = all cores. Returns the count in effect. */
+  /**
+   * Intra-op threads (RNS limbs in parallel) for calls made from this JS thread (and the async calls it
+   * queues); 0 = all cores. Each worker thread keeps its own setting. Returns the count in effect.
+   */
   setThreads(threads: number): number {
     return call(() => this.addon.ckksSetThreads(threads));
   }
