@@ -125,6 +125,15 @@ export async function buildApp(options: Partial<ServerOptions> = {}, build: Buil
   await app.register(keySetRoutes, { services });
   await app.register(evaluateRoutes, { services });
 
+  // While shutting down, responses to in-flight requests close their connection so that keep-alive sockets do
+  // not hold the process open until keepAliveTimeout.
+  let closing = false;
+  app.addHook('preClose', async () => {
+    closing = true;
+  });
+  app.addHook('onSend', async (_request, reply) => {
+    if (closing) reply.header('connection', 'close');
+  });
   app.addHook('onClose', async () => {
     await executor.close();
     await store.close();

@@ -2,7 +2,7 @@
  * The service process is SIGKILLed while key-set uploads are in flight; after a restart on the same data
  * directory every key set it reports is complete (it loads and evaluates correctly) and nothing is corrupt.
  */
-import { spawn } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { describe, expect, it } from 'vitest';
@@ -11,22 +11,60 @@ import { createContext, encodeKeySet } from '../../src/index.ts';
 import { randomVector } from '../helpers.ts';
 import { ALICE, decryptFirst, dotProgram, dotReference, tempDir, testApp } from './fixtures.ts';
 
+function startChild(dataDir: string): Promise<{ child: ChildProcess; url: string }> {
+  const child = spawn(process.execPath, [join(import.meta.dirname, 'serve-child.ts'), dataDir, ALICE], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  return new Promise((resolve) => {
+    let seen = '';
+    child.stdout.on('data', (chunk: Buffer) => {
+      seen += chunk.toString();
+      const line = seen.split('\n').find((l) => l.startsWith('http'));
+      if (line) resolve({ child, url: line.trim() });
+    });
+  });
+}
+
+describe('graceful shutdown', () => {
+  it('on SIGTERM finishes in-flight evaluations, refuses new connections and exits 0', async () => {
+    const dir = tempDir();
+    const ctx = await createContext({ scheme: 'ckks', polyModulusDegree: 4096 });
+    try {
+      const { child, url } = await startChild(dir.path);
+      const exited = new Promise<number | null>((resolve) => child.once('exit', resolve));
+      const client = new HeftyClient({ baseUrl: url, apiKey: ALICE, overloadRetries: 0 });
+      ctx.keygen({ galois: Array.from({ length: 11 }, (_, i) => 2 ** i) });
+      const { id } = await client.uploadKeySet(ctx.exportKeySet());
+      const x = randomVector(64, 51);
+      const w = randomVector(64, 52);
+      const v = ctx.encrypt(x);
+      const bytes = v.serialize();
+      v.dispose();
+      const inFlight = Array.from({ length: 4 }, () => client.eval(id, dotProgram, { x: bytes, w }));
+      await sleep(30);
+      child.kill('SIGTERM');
+      const results = await Promise.allSettled(inFlight);
+      const served = results.filter((r) => r.status === 'fulfilled');
+      expect(served.length).toBeGreaterThan(0);
+      for (const r of served) {
+        const [z] = decryptFirst(ctx, r.value.z, 1);
+        expect(Math.abs(z - dotReference(x, w))).toBeLessThan(1e-2);
+      }
+      expect(await exited).toBe(0);
+      await expect(fetch(`${url}/healthz`)).rejects.toThrow();
+    } finally {
+      ctx.dispose();
+      dir.remove();
+    }
+  });
+});
+
 describe('service restart after SIGKILL', () => {
   it('keeps uploads complete or absent', async () => {
     const dir = tempDir();
     const ctx = await createContext({ scheme: 'ckks', polyModulusDegree: 4096 });
     try {
-      const child = spawn(process.execPath, [join(import.meta.dirname, 'serve-child.ts'), dir.path, ALICE], {
-        stdio: ['ignore', 'pipe', 'inherit'],
-      });
-      const url = await new Promise<string>((resolve) => {
-        let seen = '';
-        child.stdout.on('data', (chunk: Buffer) => {
-          seen += chunk.toString();
-          const line = seen.split('\n').find((l) => l.startsWith('http'));
-          if (line) resolve(line.trim());
-        });
-      });
+      const { child, url } = await startChild(dir.path);
       const client = new HeftyClient({ baseUrl: url, apiKey: ALICE, timeoutMs: 20_000 });
       ctx.keygen({ galois: Array.from({ length: 11 }, (_, i) => 2 ** i) });
       const keySet = encodeKeySet(ctx.exportKeySet());
