@@ -44,7 +44,8 @@ export async function buildApp(options: Partial<ServerOptions> = {}, build: Buil
     maxTtlMs: resolved.maxKeySetTtlMs,
   });
   const cache = new CiphertextCache({ maxBytes: resolved.cacheBytes, ttlMs: resolved.cacheTtlMs });
-  let metricsRef: ReturnType<typeof createServerMetrics> | undefined;
+  // Gauges read executor stats at scrape time, so the metrics can exist before the executor.
+  const metrics = createServerMetrics({ executor: () => executor.stats(), cache: () => cache.stats() });
   const executor =
     build.executor ??
     new InProcessExecutor({
@@ -52,10 +53,8 @@ export async function buildApp(options: Partial<ServerOptions> = {}, build: Buil
       maxLoadedKeySets: resolved.maxLoadedKeySets,
       maxQueue: resolved.maxQueue,
       jobTimeoutMs: resolved.jobTimeoutMs,
-      onStep: (op, backend, ms) => metricsRef?.opDuration.observe({ op, backend }, ms / 1000),
+      onStep: (op, backend, ms) => metrics.opDuration.observe({ op, backend }, ms / 1000),
     });
-  const metrics = createServerMetrics({ executor: () => executor.stats(), cache: () => cache.stats() });
-  metricsRef = metrics;
   const services: Services = { options: resolved, store, executor, cache, metrics };
 
   const app = Fastify({

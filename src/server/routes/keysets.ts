@@ -63,8 +63,12 @@ async function uploadedBundle(request: FastifyRequest, services: Services): Prom
     throw new HeftyError('E_SECRET_KEY_REFUSED', 'this service does not accept secret keys');
   }
   // Even where secret keys are allowed in uploads, they are never stored.
-  const { secretKey: _dropped, ...publicPart } = bundle;
-  return publicPart;
+  return {
+    params: bundle.params,
+    ...(bundle.publicKey ? { publicKey: bundle.publicKey } : {}),
+    ...(bundle.relinKeys ? { relinKeys: bundle.relinKeys } : {}),
+    ...(bundle.galoisKeys ? { galoisKeys: bundle.galoisKeys } : {}),
+  };
 }
 
 export const keySetRoutes: ServicePlugin = async (app, { services }) => {
