@@ -129,6 +129,14 @@ describe('hostile key-set uploads', () => {
       Buffer.alloc(0),
     );
     expect(status).toBe(413);
+    // Chunked, with no length announced: cut off once the limit is crossed while streaming.
+    const chunk = Buffer.alloc(256 << 10);
+    const chunks = Array.from({ length: 6 }, () => `${chunk.length.toString(16)}\r\n${chunk.toString('latin1')}\r\n`);
+    const chunked = await rawRequest(
+      `POST /v1/keysets/${keySetId}/ciphertexts HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer ${ALICE}\r\nContent-Type: application/octet-stream\r\nTransfer-Encoding: chunked\r\n\r\n`,
+      Buffer.from(chunks.join('') + '0\r\n\r\n', 'latin1'),
+    );
+    expect(chunked).toBe(413);
     const big = await postBytes(`/v1/keysets/${keySetId}/ciphertexts`, new Uint8Array(MAX_CIPHERTEXT + 1));
     expect([big.status, big.code]).toEqual([413, 'E_BODY_TOO_LARGE']);
   });
