@@ -1,5 +1,6 @@
 #include "ntt_engine.h"
 
+#include "ntt_simd.h"
 #include "op_error.h"
 
 namespace hefty::rlwe {
@@ -82,6 +83,11 @@ void NttEngine::forward(u64* a, std::size_t prime) const {
   };
   std::size_t k = 1;
   std::size_t m = 1, gap = n_ / 2;
+  if (gap >= 8 && simd::available()) {
+    simd::forward_stages(a, n_, roots, q, m, gap, k);
+    simd::forward_tail(a, n_, roots, q, k);
+    return;
+  }
   for (; gap >= 4; m *= 2, gap /= 2) {
     for (std::size_t g = 0; g < m; g++) {
       const ShoupMul w = roots[k++];
@@ -129,6 +135,11 @@ void NttEngine::inverse(u64* a, std::size_t prime) const {
   };
   std::size_t k = 1;
   std::size_t m = n_ / 2;
+  if (n_ >= 32 && simd::available()) {
+    k = simd::inverse_head(a, n_, roots, q);
+    simd::inverse_stages(a, n_, roots, q, n_ / 16, 8, k, t.inv_n, t.inv_n_last);
+    return;
+  }
   if (n_ >= 8) {
     for (std::size_t g = 0; g < m; g++) {
       const ShoupMul w = roots[k++];
@@ -145,7 +156,13 @@ void NttEngine::inverse(u64* a, std::size_t prime) const {
     m /= 2;
   }
   std::size_t gap = n_ / (2 * m);
-  for (; m > 1; m /= 2, gap *= 2) {
+  const bool vector = simd::available();
+  for (;; m /= 2, gap *= 2) {
+    if (vector && gap >= 8) {
+      simd::inverse_stages(a, n_, roots, q, m, gap, k, t.inv_n, t.inv_n_last);
+      return;
+    }
+    if (m <= 1) break;
     for (std::size_t g = 0; g < m; g++) {
       const ShoupMul w = roots[k++];
       u64* __restrict x = a + 2 * g * gap;

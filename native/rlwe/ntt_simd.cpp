@@ -1,0 +1,208 @@
+#include "ntt_simd.h"
+
+#include <cstdlib>
+
+#if defined(__x86_64__) && defined(__GNUC__)
+// GCC's AVX-512 min/max intrinsics pass an undefined mask-source vector, which -Wmaybe-uninitialized reports.
+#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+#include <immintrin.h>
+#define HEFTY_SIMD_X86 1
+#define HEFTY_AVX512 __attribute__((target("avx512f,avx512dq")))
+#endif
+
+namespace hefty::rlwe::simd {
+
+#ifdef HEFTY_SIMD_X86
+
+namespace {
+
+// High 64 bits of the 128-bit products of unsigned 64-bit lanes, from four 32x32 -> 64 products.
+HEFTY_AVX512 inline __m512i mul_hi(__m512i a, __m512i b) {
+  const __m512i lo_mask = _mm512_set1_epi64(0xffffffff);
+  const __m512i a_hi = _mm512_srli_epi64(a, 32);
+  const __m512i b_hi = _mm512_srli_epi64(b, 32);
+  const __m512i ll = _mm512_mul_epu32(a, b);
+  const __m512i lh = _mm512_mul_epu32(a, b_hi);
+  const __m512i hl = _mm512_mul_epu32(a_hi, b);
+  const __m512i hh = _mm512_mul_epu32(a_hi, b_hi);
+  const __m512i mid = _mm512_add_epi64(_mm512_add_epi64(_mm512_srli_epi64(ll, 32), _mm512_and_si512(lh, lo_mask)),
+                                       _mm512_and_si512(hl, lo_mask));
+  return _mm512_add_epi64(_mm512_add_epi64(hh, _mm512_srli_epi64(lh, 32)),
+                          _mm512_add_epi64(_mm512_srli_epi64(hl, 32), _mm512_srli_epi64(mid, 32)));
+}
+
+// x * w mod q in [0, 2q) (Shoup), lane-wise.
+HEFTY_AVX512 inline __m512i shoup_lazy(__m512i x, __m512i w, __m512i w_shoup, __m512i q) {
+  const __m512i quotient = mul_hi(x, w_shoup);
+  return _mm512_sub_epi64(_mm512_mullo_epi64(x, w), _mm512_mullo_epi64(quotient, q));
+}
+
+// x - bound if x >= bound (unsigned): the wrapped difference is larger than x exactly when x < bound.
+HEFTY_AVX512 inline __m512i reduce_once(__m512i x, __m512i bound) { return _mm512_min_epu64(x, _mm512_sub_epi64(x, bound)); }
+
+struct TailStage {
+  __m512i x_idx, y_idx, back_idx, w_idx, ws_idx;
+  std::size_t roots_per_block;
+};
+
+// Lane maps for a 16-word block at gap 4, 2 and 1: where the x and y operands sit, how results go back, and
+// how the block's roots ({w, w_shoup} pairs) spread over the lanes.
+HEFTY_AVX512 void tail_stages(TailStage (&out)[3]) {
+  out[0] = {_mm512_setr_epi64(0, 1, 2, 3, 8, 9, 10, 11), _mm512_setr_epi64(4, 5, 6, 7, 12, 13, 14, 15),
+            _mm512_setr_epi64(0, 1, 2, 3, 8, 9, 10, 11), _mm512_setr_epi64(0, 0, 0, 0, 2, 2, 2, 2),
+            _mm512_setr_epi64(1, 1, 1, 1, 3, 3, 3, 3), 2};
+  out[1] = {_mm512_setr_epi64(0, 1, 4, 5, 8, 9, 12, 13), _mm512_setr_epi64(2, 3, 6, 7, 10, 11, 14, 15),
+            _mm512_setr_epi64(0, 1, 8, 9, 2, 3, 10, 11), _mm512_setr_epi64(0, 0, 2, 2, 4, 4, 6, 6),
+            _mm512_setr_epi64(1, 1, 3, 3, 5, 5, 7, 7), 4};
+  out[2] = {_mm512_setr_epi64(0, 2, 4, 6, 8, 10, 12, 14), _mm512_setr_epi64(1, 3, 5, 7, 9, 11, 13, 15),
+            _mm512_setr_epi64(0, 8, 1, 9, 2, 10, 3, 11), _mm512_setr_epi64(0, 2, 4, 6, 8, 10, 12, 14),
+            _mm512_setr_epi64(1, 3, 5, 7, 9, 11, 13, 15), 8};
+}
+
+// The roots of one block spread over the lanes.
+HEFTY_AVX512 inline void load_roots(const u64* r, const TailStage& st, __m512i& w, __m512i& ws) {
+  if (st.roots_per_block == 8) {
+    const __m512i r0 = _mm512_loadu_si512(r);
+    const __m512i r1 = _mm512_loadu_si512(r + 8);
+    w = _mm512_permutex2var_epi64(r0, st.w_idx, r1);
+    ws = _mm512_permutex2var_epi64(r0, st.ws_idx, r1);
+  } else {
+    const __m512i r0 = _mm512_maskz_loadu_epi64(st.roots_per_block == 4 ? 0xFF : 0x0F, r);
+    w = _mm512_permutexvar_epi64(st.w_idx, r0);
+    ws = _mm512_permutexvar_epi64(st.ws_idx, r0);
+  }
+}
+
+}  // namespace
+
+bool available() {
+  static const bool ok = std::getenv("HEFTY_NO_SIMD") == nullptr && __builtin_cpu_supports("avx512f") &&
+                         __builtin_cpu_supports("avx512dq");
+  return ok;
+}
+
+HEFTY_AVX512 void forward_stages(u64* a, std::size_t n, const ShoupMul* roots, u64 q, std::size_t& m, std::size_t& gap,
+                                 std::size_t& k) {
+  const __m512i vq = _mm512_set1_epi64(static_cast<long long>(q));
+  const __m512i two_q = _mm512_set1_epi64(static_cast<long long>(2 * q));
+  for (; gap >= 8; m *= 2, gap /= 2) {
+    for (std::size_t g = 0; g < m; g++) {
+      const ShoupMul w = roots[k++];
+      const __m512i vw = _mm512_set1_epi64(static_cast<long long>(w.w));
+      const __m512i vws = _mm512_set1_epi64(static_cast<long long>(w.w_shoup));
+      u64* x = a + 2 * g * gap;
+      u64* y = x + gap;
+      for (std::size_t j = 0; j < gap; j += 8) {
+        const __m512i u = reduce_once(_mm512_loadu_si512(x + j), two_q);
+        const __m512i v = shoup_lazy(_mm512_loadu_si512(y + j), vw, vws, vq);
+        _mm512_storeu_si512(x + j, _mm512_add_epi64(u, v));
+        _mm512_storeu_si512(y + j, _mm512_sub_epi64(_mm512_add_epi64(u, two_q), v));
+      }
+    }
+  }
+  (void)n;
+}
+
+// The last three forward stages (gaps 4, 2, 1) on blocks of 16 words: x and y lanes are gathered with
+// two-source permutes, transformed, and scattered back; the gap-1 stage ends with the reduction to [0, q).
+HEFTY_AVX512 void forward_tail(u64* a, std::size_t n, const ShoupMul* roots, u64 q, std::size_t k) {
+  const __m512i vq = _mm512_set1_epi64(static_cast<long long>(q));
+  const __m512i two_q = _mm512_set1_epi64(static_cast<long long>(2 * q));
+  const u64* root_words = reinterpret_cast<const u64*>(roots);  // {w, w_shoup} pairs
+  static_assert(sizeof(ShoupMul) == 2 * sizeof(u64), "ShoupMul must be two packed words");
+  TailStage stages[3];
+  tail_stages(stages);
+  for (int s = 0; s < 3; s++) {
+    const TailStage& st = stages[s];
+    // Output lanes 8..15 take the second halves: same pattern shifted by 4 in each source.
+    const __m512i back_hi = _mm512_add_epi64(st.back_idx, _mm512_set1_epi64(4));
+    for (std::size_t block = 0; block < n; block += 16, k += st.roots_per_block) {
+      __m512i w, ws;
+      load_roots(root_words + 2 * k, st, w, ws);
+      const __m512i v0 = _mm512_loadu_si512(a + block);
+      const __m512i v1 = _mm512_loadu_si512(a + block + 8);
+      const __m512i u = reduce_once(_mm512_permutex2var_epi64(v0, st.x_idx, v1), two_q);
+      const __m512i v = shoup_lazy(_mm512_permutex2var_epi64(v0, st.y_idx, v1), w, ws, vq);
+      __m512i x = _mm512_add_epi64(u, v);
+      __m512i y = _mm512_sub_epi64(_mm512_add_epi64(u, two_q), v);
+      if (s == 2) {
+        x = reduce_once(reduce_once(x, two_q), vq);
+        y = reduce_once(reduce_once(y, two_q), vq);
+      }
+      _mm512_storeu_si512(a + block, _mm512_permutex2var_epi64(x, st.back_idx, y));
+      _mm512_storeu_si512(a + block + 8, _mm512_permutex2var_epi64(x, back_hi, y));
+    }
+  }
+}
+
+HEFTY_AVX512 std::size_t inverse_head(u64* a, std::size_t n, const ShoupMul* roots, u64 q) {
+  const __m512i vq = _mm512_set1_epi64(static_cast<long long>(q));
+  const __m512i two_q = _mm512_set1_epi64(static_cast<long long>(2 * q));
+  const u64* root_words = reinterpret_cast<const u64*>(roots);
+  TailStage stages[3];
+  tail_stages(stages);
+  std::size_t k = 1;
+  for (int s = 2; s >= 0; s--) {  // gaps 1, 2, 4
+    const TailStage& st = stages[s];
+    const __m512i back_hi = _mm512_add_epi64(st.back_idx, _mm512_set1_epi64(4));
+    for (std::size_t block = 0; block < n; block += 16, k += st.roots_per_block) {
+      __m512i w, ws;
+      load_roots(root_words + 2 * k, st, w, ws);
+      const __m512i v0 = _mm512_loadu_si512(a + block);
+      const __m512i v1 = _mm512_loadu_si512(a + block + 8);
+      const __m512i u = _mm512_permutex2var_epi64(v0, st.x_idx, v1);
+      const __m512i v = _mm512_permutex2var_epi64(v0, st.y_idx, v1);
+      const __m512i x = reduce_once(_mm512_add_epi64(u, v), two_q);
+      const __m512i y = shoup_lazy(_mm512_sub_epi64(_mm512_add_epi64(u, two_q), v), w, ws, vq);
+      _mm512_storeu_si512(a + block, _mm512_permutex2var_epi64(x, st.back_idx, y));
+      _mm512_storeu_si512(a + block + 8, _mm512_permutex2var_epi64(x, back_hi, y));
+    }
+  }
+  return k;
+}
+
+HEFTY_AVX512 void inverse_stages(u64* a, std::size_t n, const ShoupMul* roots, u64 q, std::size_t m, std::size_t gap,
+                                 std::size_t k, const ShoupMul& inv_n, const ShoupMul& inv_n_last) {
+  const __m512i vq = _mm512_set1_epi64(static_cast<long long>(q));
+  const __m512i two_q = _mm512_set1_epi64(static_cast<long long>(2 * q));
+  for (; m > 1; m /= 2, gap *= 2) {
+    for (std::size_t g = 0; g < m; g++) {
+      const ShoupMul w = roots[k++];
+      const __m512i vw = _mm512_set1_epi64(static_cast<long long>(w.w));
+      const __m512i vws = _mm512_set1_epi64(static_cast<long long>(w.w_shoup));
+      u64* x = a + 2 * g * gap;
+      u64* y = x + gap;
+      for (std::size_t j = 0; j < gap; j += 8) {
+        const __m512i u = _mm512_loadu_si512(x + j);
+        const __m512i v = _mm512_loadu_si512(y + j);
+        _mm512_storeu_si512(x + j, reduce_once(_mm512_add_epi64(u, v), two_q));
+        _mm512_storeu_si512(y + j, shoup_lazy(_mm512_sub_epi64(_mm512_add_epi64(u, two_q), v), vw, vws, vq));
+      }
+    }
+  }
+  const __m512i n_w = _mm512_set1_epi64(static_cast<long long>(inv_n.w));
+  const __m512i n_ws = _mm512_set1_epi64(static_cast<long long>(inv_n.w_shoup));
+  const __m512i l_w = _mm512_set1_epi64(static_cast<long long>(inv_n_last.w));
+  const __m512i l_ws = _mm512_set1_epi64(static_cast<long long>(inv_n_last.w_shoup));
+  u64* x = a;
+  u64* y = a + n / 2;
+  for (std::size_t j = 0; j < n / 2; j += 8) {
+    const __m512i u = _mm512_loadu_si512(x + j);
+    const __m512i v = _mm512_loadu_si512(y + j);
+    _mm512_storeu_si512(x + j, reduce_once(shoup_lazy(_mm512_add_epi64(u, v), n_w, n_ws, vq), vq));
+    _mm512_storeu_si512(y + j, reduce_once(shoup_lazy(_mm512_sub_epi64(_mm512_add_epi64(u, two_q), v), l_w, l_ws, vq), vq));
+  }
+}
+
+#else
+
+bool available() { return false; }
+void forward_stages(u64*, std::size_t, const ShoupMul*, u64, std::size_t&, std::size_t&, std::size_t&) {}
+void forward_tail(u64*, std::size_t, const ShoupMul*, u64, std::size_t) {}
+std::size_t inverse_head(u64*, std::size_t, const ShoupMul*, u64) { return 1; }
+void inverse_stages(u64*, std::size_t, const ShoupMul*, u64, std::size_t, std::size_t, std::size_t, const ShoupMul&,
+                    const ShoupMul&) {}
+
+#endif
+
+}  // namespace hefty::rlwe::simd
