@@ -41,6 +41,23 @@ void ntt_vectors() {
                 447301644, 238869168, 44367742, 255417289, 1050742338, 727802983, 904905789});
 }
 
+// a[k] = k at N=8192 and 16384 (spec "ramp" vectors): first eight outputs, the last one, and the round trip.
+void ramp_vectors(std::size_t n, u64 q, const std::vector<u64>& first8, u64 last) {
+  rlwe::NttEngine engine(n, {q});
+  std::vector<u64> a(n);
+  for (std::size_t i = 0; i < n; i++) a[i] = i;
+  engine.forward(a.data(), 0);
+  expect_equal("NTT ramp first 8", std::vector<u64>(a.begin(), a.begin() + 8), first8);
+  expect_equal("NTT ramp last", std::vector<u64>{a.back()}, std::vector<u64>{last});
+  engine.inverse(a.data(), 0);
+  bool identity = true;
+  for (std::size_t i = 0; i < n; i++) identity = identity && a[i] == i;
+  if (!identity) {
+    std::printf("FAIL NTT ramp round trip\n");
+    failures++;
+  }
+}
+
 void prng_vectors() {
   rlwe::Seed seed;
   for (int i = 0; i < 64; i++) seed[i] = static_cast<std::uint8_t>(i);
@@ -88,6 +105,14 @@ void context_vectors() {
 
 int main() {
   ntt_vectors();
+  ramp_vectors(8192, 1152921504606748673ULL,
+               {206136465489261679ULL, 698585924084672760ULL, 858388548699146261ULL, 783618737222637353ULL,
+                424992127223350716ULL, 129295386487042455ULL, 400790109934263287ULL, 1024368903554582327ULL},
+               527315018103188617ULL);
+  ramp_vectors(16384, 1152921504606683137ULL,
+               {1027594242110605659ULL, 907370829004509702ULL, 686579590092364621ULL, 228746049484893618ULL,
+                941773454547157935ULL, 499382818746992580ULL, 1060104618257901165ULL, 181833829060542041ULL},
+               162330340090512771ULL);
   prng_vectors();
   galois_vectors();
   encoder_vectors();
