@@ -5,7 +5,7 @@
  *   phase 2 "overload": many more connections than queue slots → excess shed as 503 E_OVERLOADED (Retry-After),
  *            with zero dropped connections (no socket errors, resets or timeouts)
  * RSS of the service is sampled from /metrics throughout; "flat" = last sample within 10% (+16 MiB) of the
- * first sample after warm-up. Default ~30 s; `--soak` (or `--full`) runs the overload phase for 5 minutes.
+ * sample taken after the capacity phase; the drift over the second half is printed too. Default ~30 s; `--soak` (or `--full`) runs the overload phase for 5 minutes.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -154,13 +154,20 @@ async function main(): Promise<void> {
       void memory(url).then((m) => samples.push({ t: (Date.now() - started) / 1000, ...m }));
     }, 1000);
     await phase('warm-up', evalUrl, headers, body, 2, 3);
-    const baseline = await rss(url);
     const capacity = await phase('capacity', evalUrl, headers, body, 4, 12);
+    // Baseline once the service has run at full load: allocator arenas and caches have reached their size.
+    const baseline = await rss(url);
     const overload = await phase('overload', evalUrl, headers, body, 64, soak ? 300 : 15);
     clearInterval(sampler);
     const final = await rss(url);
     const peak = Math.max(...samples.map((s) => s.rss));
     const flat = final <= baseline * 1.1 + 16 * 2 ** 20;
+    // Drift over the second half of the run, in MiB per minute (a leak shows as a steady positive slope).
+    const half = samples.slice(Math.floor(samples.length / 2));
+    const drift =
+      half.length > 1
+        ? ((half[half.length - 1].rss - half[0].rss) / 2 ** 20 / (half[half.length - 1].t - half[0].t)) * 60
+        : 0;
     const healthy = (await fetch(`${url}/healthz`)).ok;
 
     const mib = (v: number) => (v / 2 ** 20).toFixed(1);
@@ -175,7 +182,7 @@ async function main(): Promise<void> {
       );
     }
     console.log(
-      `RSS: after warm-up ${mib(baseline)} MiB, end ${mib(final)} MiB, peak ${mib(peak)} MiB → ${flat ? 'flat' : 'GROWING'}; JS heap at end ${mib(samples.at(-1)?.heap ?? NaN)} MiB; healthy after: ${healthy}`,
+      `RSS: after the capacity phase ${mib(baseline)} MiB, end ${mib(final)} MiB, peak ${mib(peak)} MiB, drift over the second half ${drift.toFixed(2)} MiB/min → ${flat ? 'flat' : 'GROWING'}; JS heap at end ${mib(samples.at(-1)?.heap ?? NaN)} MiB; healthy after: ${healthy}`,
     );
     const dropped = overload.errors + overload.timeouts + overload.resets + capacity.errors + capacity.timeouts;
     console.log(`dropped connections: ${dropped}`);
@@ -186,7 +193,11 @@ async function main(): Promise<void> {
     );
     writeFileSync(
       out,
-      JSON.stringify({ url, soak, capacity, overload, rss: { baseline, final, peak, flat, samples } }, null, 2),
+      JSON.stringify(
+        { url, soak, capacity, overload, rss: { baseline, final, peak, flat, driftMiBPerMinute: drift, samples } },
+        null,
+        2,
+      ),
     );
     if (!flat || dropped > 0 || !healthy || overload.shed503 === 0) process.exitCode = 1;
   } finally {
