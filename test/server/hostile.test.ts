@@ -172,6 +172,14 @@ describe('hostile key-set uploads', () => {
     const bomb = gzipSync(Buffer.alloc(64 << 20));
     const gz = await post('/v1/keysets', bomb, { ...octet, 'content-encoding': 'gzip' });
     expect([gz.status, gz.code]).toEqual([415, 'E_UNSUPPORTED_MEDIA_TYPE']);
+    // A key set whose galois-key section is a SEAL header over a zstd stream inflating to 64 MiB.
+    const bundle = ctx.exportKeySet();
+    const header = Buffer.from(bundle.galoisKeys!.subarray(0, 16));
+    const sealBomb = Buffer.concat([header, zstdCompressSync(Buffer.alloc(64 << 20))]);
+    sealBomb[5] = 2;
+    sealBomb.writeBigUInt64LE(BigInt(sealBomb.length), 8);
+    const bombed = await postBytes('/v1/keysets', encodeKeySet({ ...bundle, galoisKeys: sealBomb }));
+    expect([bombed.status, bombed.code]).toEqual([400, 'E_BAD_SERIALIZATION']);
     const text = await post('/v1/keysets', 'hello', { 'content-type': 'text/plain' });
     expect(text.status).toBe(415);
   });
