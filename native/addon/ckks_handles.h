@@ -69,6 +69,7 @@ std::vector<std::uint64_t> arg_u64s(const Napi::CallbackInfo& info, std::size_t 
 std::pair<const std::uint8_t*, std::size_t> arg_bytes(const Napi::CallbackInfo& info, std::size_t i);
 ckks::ParmsId arg_parms_id(const Napi::CallbackInfo& info, std::size_t i);
 Napi::Value to_u64_array(Napi::Env env, const std::uint64_t* words, std::size_t count);
+// One copy into a fresh, transferable Uint8Array.
 Napi::Value to_bytes(Napi::Env env, const std::vector<std::uint8_t>& bytes);
 
 // Runs `work` on a libuv worker thread and settles a promise with the handle it returns.

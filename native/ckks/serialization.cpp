@@ -28,9 +28,8 @@ class Writer {
     u64(w);
   }
   void words(const std::uint64_t* w, std::size_t count) {
-    const std::size_t at = out_.size();
-    out_.resize(at + 8 * count);
-    std::memcpy(out_.data() + at, w, 8 * count);  // little-endian hosts only
+    const auto* bytes = reinterpret_cast<const std::uint8_t*>(w);  // little-endian hosts only
+    out_.insert(out_.end(), bytes, bytes + 8 * count);
   }
   void parms_id(const ParmsId& id) {
     for (std::uint64_t w : id) u64(w);
