@@ -37,7 +37,8 @@ export async function smallClient(galois: boolean = true): Promise<{ ctx: HeftyC
 }
 
 export function decryptFirst(ctx: HeftyContext, bytes: Uint8Array, count: number): number[] {
-  const v = ctx.loadVector(bytes) as CKKSVector;
+  // A plain Uint8Array copy: node-seal's embind layer refuses Buffer views.
+  const v = ctx.loadVector(new Uint8Array(bytes)) as CKKSVector;
   try {
     return Array.from(v.decrypt()).slice(0, count);
   } finally {
