@@ -5,6 +5,7 @@
  * long) and yields to the event loop between jobs so health checks and uploads stay responsive.
  */
 import { LRUCache } from 'lru-cache';
+import type { Registry } from 'prom-client';
 import { HeftyError } from '../errors.ts';
 import { loadContext, type HeftyContext } from '../api/context.ts';
 import type { CKKSVector } from '../api/ckks-vector.ts';
@@ -61,6 +62,8 @@ export interface Executor {
   stats(): ExecutorStats;
   /** Stops taking jobs and waits for queued ones. */
   close(): Promise<void>;
+  /** The executor's own metrics (e.g. the worker pool's), merged into GET /metrics. */
+  readonly metricsRegistry?: Registry;
 }
 
 export interface InProcessOptions {

@@ -30,18 +30,22 @@ export function createServerMetrics(sources: {
       },
     });
   };
-  gauge('hefty_pool_queue_depth', 'Evaluation jobs waiting to run', () => sources.executor().queued);
-  gauge('hefty_pool_active_jobs', 'Evaluation jobs running now', () => sources.executor().active);
-  gauge('hefty_pool_loaded_keysets', 'Key sets held deserialized in memory', () => sources.executor().loadedKeySets);
-  gauge('hefty_cache_hits', 'Ciphertext cache hits since start', () => sources.cache().hits);
-  gauge('hefty_cache_misses', 'Ciphertext cache misses since start', () => sources.cache().misses);
+  gauge('hefty_executor_queue_depth', 'Evaluation jobs waiting to run', () => sources.executor().queued);
+  gauge('hefty_executor_active_jobs', 'Evaluation jobs running now', () => sources.executor().active);
   gauge(
-    'hefty_cache_evictions',
-    'Ciphertext cache evictions (size or TTL) since start',
+    'hefty_executor_loaded_keysets',
+    'Key sets held deserialized in memory',
+    () => sources.executor().loadedKeySets,
+  );
+  gauge('hefty_upload_cache_hits', 'Uploaded-ciphertext cache hits since start', () => sources.cache().hits);
+  gauge('hefty_upload_cache_misses', 'Uploaded-ciphertext cache misses since start', () => sources.cache().misses);
+  gauge(
+    'hefty_upload_cache_evictions',
+    'Uploaded-ciphertext cache evictions (size or TTL) since start',
     () => sources.cache().evictions,
   );
-  gauge('hefty_cache_bytes', 'Bytes held by the ciphertext cache', () => sources.cache().bytes);
-  gauge('hefty_cache_entries', 'Ciphertexts held by the cache', () => sources.cache().entries);
+  gauge('hefty_upload_cache_bytes', 'Bytes held by the uploaded-ciphertext cache', () => sources.cache().bytes);
+  gauge('hefty_upload_cache_entries', 'Ciphertexts held by the cache', () => sources.cache().entries);
   return {
     registry,
     httpRequests: new Counter({

@@ -212,10 +212,10 @@ describe('operations', () => {
       /hefty_http_requests_total\{method="POST",route="\/v1\/keysets\/:id\/eval",status="200"\} [1-9]/,
     );
     expect(text).toMatch(/hefty_op_duration_seconds_count\{op="dot",backend="(native|wasm)"\} [1-9]/);
-    expect(text).toMatch(/hefty_pool_queue_depth 0/);
-    expect(text).toMatch(/hefty_cache_hits [1-9]/);
-    expect(text).toMatch(/hefty_cache_misses [1-9]/);
-    expect(text).toMatch(/hefty_cache_bytes [1-9]/);
+    expect(text).toMatch(/hefty_executor_queue_depth 0/);
+    expect(text).toMatch(/hefty_upload_cache_hits [1-9]/);
+    expect(text).toMatch(/hefty_upload_cache_misses [1-9]/);
+    expect(text).toMatch(/hefty_upload_cache_bytes [1-9]/);
   });
 
   it('serves health, readiness, an OpenAPI document, request ids and security headers', async () => {

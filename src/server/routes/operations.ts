@@ -1,4 +1,5 @@
 /** Liveness, readiness, Prometheus metrics and the OpenAPI document. */
+import { Registry } from 'prom-client';
 import type { ServicePlugin } from '../services.ts';
 
 export const operationsRoutes: ServicePlugin = async (app, { services }) => {
@@ -20,8 +21,12 @@ export const operationsRoutes: ServicePlugin = async (app, { services }) => {
     },
   );
 
-  app.get('/metrics', { schema: { summary: 'Prometheus metrics', hide: false } }, async (_request, reply) =>
-    reply.type(metrics.registry.contentType).send(await metrics.registry.metrics()),
+  // The executor may bring its own registry (the worker pool does); both are served as one exposition.
+  const registry = executor.metricsRegistry
+    ? Registry.merge([metrics.registry, executor.metricsRegistry])
+    : metrics.registry;
+  app.get('/metrics', { schema: { summary: 'Prometheus metrics' } }, async (_request, reply) =>
+    reply.type(registry.contentType).send(await registry.metrics()),
   );
 
   app.get('/docs', { schema: { summary: 'OpenAPI 3 document for this service' } }, async () => app.swagger());
