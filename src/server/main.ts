@@ -12,6 +12,7 @@ import type { FastifyInstance } from 'fastify';
 import { HeftyError } from '../errors.ts';
 import { buildApp } from './app.ts';
 import { isLoopback, resolveOptions, type ServerOptions } from './config.ts';
+import type { Executor } from './executor.ts';
 
 export const DEV_KEY_FILE = 'dev-api-key';
 
@@ -40,7 +41,11 @@ export interface RunningServer {
 
 export async function startServer(
   options: Partial<ServerOptions> = {},
-  { env = process.env, handleSignals = true }: { env?: NodeJS.ProcessEnv; handleSignals?: boolean } = {},
+  {
+    env = process.env,
+    handleSignals = true,
+    executor,
+  }: { env?: NodeJS.ProcessEnv; handleSignals?: boolean; executor?: Executor } = {},
 ): Promise<RunningServer> {
   const resolved = resolveOptions(options, env);
   let devKey: string | undefined;
@@ -54,7 +59,7 @@ export async function startServer(
     devKey = devApiKey(resolved.dataDir);
     resolved.apiKeys = { [devKey]: 'dev' };
   }
-  const app = await buildApp(resolved);
+  const app = await buildApp(resolved, { env: {}, executor });
   const url = await app.listen({ host: resolved.host, port: resolved.port });
   if (devKey) {
     app.log.warn(
