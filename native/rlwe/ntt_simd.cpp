@@ -194,9 +194,37 @@ HEFTY_AVX512 void inverse_stages(u64* a, std::size_t n, const ShoupMul* roots, u
   }
 }
 
+HEFTY_AVX512 void round_drop_prepare(const u64* last_shifted, u64* scratch, std::size_t n, const Mod& m, u64 half,
+                                     bool reduce) {
+  const __m512i vq = _mm512_set1_epi64(static_cast<long long>(m.q));
+  const __m512i vhalf = _mm512_set1_epi64(static_cast<long long>(half));
+  const __m512i ratio = _mm512_set1_epi64(static_cast<long long>(m.ratio_hi));
+  for (std::size_t j = 0; j < n; j += 8) {
+    __m512i x = _mm512_loadu_si512(last_shifted + j);
+    if (reduce) x = reduce_once(_mm512_sub_epi64(x, _mm512_mullo_epi64(mul_hi(x, ratio), vq)), vq);
+    // (x - half) mod q = x + q - half, reduced once.
+    _mm512_storeu_si512(scratch + j, reduce_once(_mm512_sub_epi64(_mm512_add_epi64(x, vq), vhalf), vq));
+  }
+}
+
+HEFTY_AVX512 void round_drop_finish(const u64* in, const u64* scratch, u64* out, std::size_t n, u64 q, const ShoupMul& inv,
+                                    bool accumulate) {
+  const __m512i vq = _mm512_set1_epi64(static_cast<long long>(q));
+  const __m512i w = _mm512_set1_epi64(static_cast<long long>(inv.w));
+  const __m512i ws = _mm512_set1_epi64(static_cast<long long>(inv.w_shoup));
+  for (std::size_t j = 0; j < n; j += 8) {
+    const __m512i d = _mm512_sub_epi64(_mm512_add_epi64(_mm512_loadu_si512(in + j), vq), _mm512_loadu_si512(scratch + j));
+    __m512i r = reduce_once(shoup_lazy(d, w, ws, vq), vq);
+    if (accumulate) r = reduce_once(_mm512_add_epi64(r, _mm512_loadu_si512(out + j)), vq);
+    _mm512_storeu_si512(out + j, r);
+  }
+}
+
 #else
 
 bool available() { return false; }
+void round_drop_prepare(const u64*, u64*, std::size_t, const Mod&, u64, bool) {}
+void round_drop_finish(const u64*, const u64*, u64*, std::size_t, u64, const ShoupMul&, bool) {}
 void forward_stages(u64*, std::size_t, const ShoupMul*, u64, std::size_t&, std::size_t&, std::size_t&) {}
 void forward_tail(u64*, std::size_t, const ShoupMul*, u64, std::size_t) {}
 std::size_t inverse_head(u64*, std::size_t, const ShoupMul*, u64) { return 1; }

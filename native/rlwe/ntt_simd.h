@@ -27,4 +27,11 @@ std::size_t inverse_head(u64* a, std::size_t n, const ShoupMul* roots, u64 q);
 void inverse_stages(u64* a, std::size_t n, const ShoupMul* roots, u64 q, std::size_t m, std::size_t gap, std::size_t k,
                     const ShoupMul& inv_n, const ShoupMul& inv_n_last);
 
+// Rounding-division row kernels (RingTools::round_drop_row), n a multiple of 8:
+// scratch[j] = ((x mod q) - half) mod q with x = last_shifted[j] (reduced by Barrett when `reduce`).
+void round_drop_prepare(const u64* last_shifted, u64* scratch, std::size_t n, const Mod& m, u64 half, bool reduce);
+// out[j] = (in[j] + q - scratch[j]) * inv mod q, or out[j] += that mod q when `accumulate`.
+void round_drop_finish(const u64* in, const u64* scratch, u64* out, std::size_t n, u64 q, const ShoupMul& inv,
+                       bool accumulate);
+
 }  // namespace hefty::rlwe::simd

@@ -1,6 +1,7 @@
 #include "ring_tools.h"
 
 #include "ntt_engine.h"
+#include "ntt_simd.h"
 
 namespace hefty::rlwe {
 
@@ -36,6 +37,12 @@ void RingTools::round_drop_row(std::size_t last, std::size_t i, const u64* last_
   const u64 q = m.q;
   const u64 half = half_last_[last][i];
   const u64 q_last = mods_[last].q;
+  if (n_ % 8 == 0 && simd::available()) {
+    simd::round_drop_prepare(last_shifted, scratch, n_, m, half, q_last > q);
+    ntt_forward(scratch, i);
+    simd::round_drop_finish(in, scratch, out, n_, q, inv_last_[last][i], accumulate);
+    return;
+  }
   for (std::size_t j = 0; j < n_; j++) {
     const u64 x = q_last > q ? m.reduce(last_shifted[j]) : last_shifted[j];
     scratch[j] = m.sub(x, half);
