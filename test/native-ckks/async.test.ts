@@ -54,6 +54,13 @@ describe.runIf(await nativeAvailable())('native async operations and threads', (
     backend.setThreads(0);
   });
 
+  it('saves into plain, transferable ArrayBuffers (the worker pool moves bytes by transfer)', () => {
+    const bytes = ct.save('none');
+    const moved = structuredClone(bytes, { transfer: [bytes.buffer] });
+    expect(bytes.length).toBe(0);
+    expect(ctx.load.ciphertext(moved).size).toBe(2);
+  });
+
   it('rejects with coded errors', async () => {
     const last = ev.modSwitchTo(ct, ctx.levels[ctx.levels.length - 1].parmsId);
     await expect(ev.rescaleToNextAsync(last)).rejects.toSatisfy(
