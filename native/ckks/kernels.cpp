@@ -69,7 +69,7 @@ void multiply_polys_by(const RingTools& ring, std::size_t L, std::size_t polys, 
     const Mod& mod = ring.mod(j);
     const std::size_t off = (p * L + j) * n;
     const u64* mr = m + j * n;
-    for (std::size_t i = 0; i < n; i++) out[off + i] = mod.reduce(static_cast<u128>(a[off + i]) * mr[i]);
+    for (std::size_t i = 0; i < n; i++) out[off + i] = mod.reduce_product(static_cast<u128>(a[off + i]) * mr[i]);
   });
 }
 
@@ -87,9 +87,9 @@ void tensor(const RingTools& ring, std::size_t L, const u64* a, std::size_t s1, 
       u64* c1 = out + (L + j) * n;
       u64* c2 = out + (2 * L + j) * n;
       for (std::size_t i = 0; i < n; i++) {
-        c0[i] = mod.reduce(static_cast<u128>(a0[i]) * b0[i]);
+        c0[i] = mod.reduce_product(static_cast<u128>(a0[i]) * b0[i]);
         c1[i] = mod.reduce(static_cast<u128>(a0[i]) * b1[i] + static_cast<u128>(a1[i]) * b0[i]);
-        c2[i] = mod.reduce(static_cast<u128>(a1[i]) * b1[i]);
+        c2[i] = mod.reduce_product(static_cast<u128>(a1[i]) * b1[i]);
       }
     });
     return;

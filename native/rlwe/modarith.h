@@ -15,9 +15,13 @@ struct Mod {
   u64 q = 0;
   u64 ratio_lo = 0;  // floor(2^128 / q), low word
   u64 ratio_hi = 0;  //                   high word
+  int bits = 0;      // bit length k of q
+  u64 mu = 0;        // floor(2^(2k) / q), for reduce_product
 
   Mod() = default;
   explicit Mod(u64 value) : q(value) {
+    bits = 64 - __builtin_clzll(value);
+    mu = static_cast<u64>((static_cast<u128>(1) << (2 * bits)) / value);
     // 2^128 / q via long division by words: (2^128 - 1) / q, corrected for q that divides 2^128 (never prime).
     const u128 all_ones = ~static_cast<u128>(0);
     const u128 ratio = all_ones / value;
@@ -40,6 +44,17 @@ struct Mod {
     return r >= q ? r - q : r;
   }
 
+  // x mod q for x < q^2 (a product of two residues): classic Barrett with one 64x64 multiply; the quotient
+  // estimate is at most 2 short, so two conditional subtractions finish.
+  u64 reduce_product(u128 x) const {
+    const u64 t = static_cast<u64>(x >> (bits - 1));
+    const u64 estimate = static_cast<u64>((static_cast<u128>(t) * mu) >> (bits + 1));
+    u64 r = static_cast<u64>(x) - estimate * q;
+    r -= (r >= q) ? q : 0;
+    r -= (r >= q) ? q : 0;
+    return r;
+  }
+
   // x mod q for a 64-bit x.
   u64 reduce(u64 x) const {
     const u64 quotient = mul_hi(x, ratio_hi);
@@ -47,7 +62,8 @@ struct Mod {
     return r >= q ? r - q : r;
   }
 
-  u64 mul(u64 a, u64 b) const { return reduce(static_cast<u128>(a) * b); }
+  // a * b mod q for residues a, b < q.
+  u64 mul(u64 a, u64 b) const { return reduce_product(static_cast<u128>(a) * b); }
   u64 add(u64 a, u64 b) const {
     const u64 s = a + b;
     return s >= q ? s - q : s;
