@@ -220,9 +220,61 @@ HEFTY_AVX512 void round_drop_finish(const u64* in, const u64* scratch, u64* out,
   }
 }
 
+namespace {
+
+// Lane-wise Mod::reduce_product(a * b) for residues a, b: Barrett with mu = floor(2^(2k) / q).
+struct ProductReducer {
+  __m512i q, mu;
+  __m128i shift_t_lo, shift_t_hi, shift_e_lo, shift_e_hi;
+
+  HEFTY_AVX512 explicit ProductReducer(const Mod& m)
+      : q(_mm512_set1_epi64(static_cast<long long>(m.q))),
+        mu(_mm512_set1_epi64(static_cast<long long>(m.mu))),
+        shift_t_lo(_mm_set_epi64x(0, m.bits - 1)),
+        shift_t_hi(_mm_set_epi64x(0, 65 - m.bits)),
+        shift_e_lo(_mm_set_epi64x(0, m.bits + 1)),
+        shift_e_hi(_mm_set_epi64x(0, 63 - m.bits)) {}
+
+  HEFTY_AVX512 __m512i operator()(__m512i a, __m512i b) const {
+    const __m512i lo = _mm512_mullo_epi64(a, b);
+    const __m512i hi = mul_hi(a, b);
+    const __m512i t = _mm512_or_si512(_mm512_srl_epi64(lo, shift_t_lo), _mm512_sll_epi64(hi, shift_t_hi));
+    const __m512i e_lo = _mm512_mullo_epi64(t, mu);
+    const __m512i e_hi = mul_hi(t, mu);
+    const __m512i estimate = _mm512_or_si512(_mm512_srl_epi64(e_lo, shift_e_lo), _mm512_sll_epi64(e_hi, shift_e_hi));
+    const __m512i r = _mm512_sub_epi64(lo, _mm512_mullo_epi64(estimate, q));
+    return reduce_once(reduce_once(r, q), q);
+  }
+};
+
+}  // namespace
+
+HEFTY_AVX512 void multiply_rows(const u64* a, const u64* b, u64* out, std::size_t n, const Mod& m) {
+  const ProductReducer reduce(m);
+  for (std::size_t i = 0; i < n; i += 8) {
+    _mm512_storeu_si512(out + i, reduce(_mm512_loadu_si512(a + i), _mm512_loadu_si512(b + i)));
+  }
+}
+
+HEFTY_AVX512 void tensor_rows(const u64* a0, const u64* a1, const u64* b0, const u64* b1, u64* c0, u64* c1, u64* c2,
+                              std::size_t n, const Mod& m) {
+  const ProductReducer reduce(m);
+  for (std::size_t i = 0; i < n; i += 8) {
+    const __m512i x0 = _mm512_loadu_si512(a0 + i);
+    const __m512i x1 = _mm512_loadu_si512(a1 + i);
+    const __m512i y0 = _mm512_loadu_si512(b0 + i);
+    const __m512i y1 = _mm512_loadu_si512(b1 + i);
+    _mm512_storeu_si512(c0 + i, reduce(x0, y0));
+    _mm512_storeu_si512(c1 + i, reduce_once(_mm512_add_epi64(reduce(x0, y1), reduce(x1, y0)), reduce.q));
+    _mm512_storeu_si512(c2 + i, reduce(x1, y1));
+  }
+}
+
 #else
 
 bool available() { return false; }
+void multiply_rows(const u64*, const u64*, u64*, std::size_t, const Mod&) {}
+void tensor_rows(const u64*, const u64*, const u64*, const u64*, u64*, u64*, u64*, std::size_t, const Mod&) {}
 void round_drop_prepare(const u64*, u64*, std::size_t, const Mod&, u64, bool) {}
 void round_drop_finish(const u64*, const u64*, u64*, std::size_t, u64, const ShoupMul&, bool) {}
 void forward_stages(u64*, std::size_t, const ShoupMul*, u64, std::size_t&, std::size_t&, std::size_t&) {}

@@ -34,4 +34,11 @@ void round_drop_prepare(const u64* last_shifted, u64* scratch, std::size_t n, co
 void round_drop_finish(const u64* in, const u64* scratch, u64* out, std::size_t n, u64 q, const ShoupMul& inv,
                        bool accumulate);
 
+// Element-wise products modulo m.q (n a multiple of 8, inputs canonical):
+// out = a ⊙ b.
+void multiply_rows(const u64* a, const u64* b, u64* out, std::size_t n, const Mod& m);
+// (c0, c1, c2) = (a0 b0, a0 b1 + a1 b0, a1 b1).
+void tensor_rows(const u64* a0, const u64* a1, const u64* b0, const u64* b1, u64* c0, u64* c1, u64* c2, std::size_t n,
+                 const Mod& m);
+
 }  // namespace hefty::rlwe::simd
