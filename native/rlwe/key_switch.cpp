@@ -3,6 +3,7 @@
 #include <cstring>
 #include <vector>
 
+#include "ntt_simd.h"
 #include "op_error.h"
 #include "scratch.h"
 #include "thread_pool.h"
@@ -52,6 +53,10 @@ void key_switch(const RingTools& ring, std::size_t L, const u64* target, const K
     }
     u64* p0 = products.data() + out * n;
     u64* p1 = products.data() + (L + 1 + out) * n;
+    if (n % 8 == 0 && simd::available()) {
+      simd::key_products(x.data(), key0.data(), key1.data(), L, p0, p1, n, m);
+      return;
+    }
     for (std::size_t i = 0; i < n; i++) {
       u128 acc0 = 0, acc1 = 0;
       for (std::size_t j = 0; j < L; j++) {

@@ -270,9 +270,27 @@ HEFTY_AVX512 void tensor_rows(const u64* a0, const u64* a1, const u64* b0, const
   }
 }
 
+HEFTY_AVX512 void key_products(const u64* const* x, const u64* const* key0, const u64* const* key1, std::size_t count,
+                               u64* out0, u64* out1, std::size_t n, const Mod& m) {
+  const ProductReducer reduce(m);
+  for (std::size_t i = 0; i < n; i += 8) {
+    __m512i acc0 = _mm512_setzero_si512();
+    __m512i acc1 = _mm512_setzero_si512();
+    for (std::size_t j = 0; j < count; j++) {
+      const __m512i v = _mm512_loadu_si512(x[j] + i);
+      acc0 = reduce_once(_mm512_add_epi64(acc0, reduce(v, _mm512_loadu_si512(key0[j] + i))), reduce.q);
+      acc1 = reduce_once(_mm512_add_epi64(acc1, reduce(v, _mm512_loadu_si512(key1[j] + i))), reduce.q);
+    }
+    _mm512_storeu_si512(out0 + i, acc0);
+    _mm512_storeu_si512(out1 + i, acc1);
+  }
+}
+
 #else
 
 bool available() { return false; }
+void key_products(const u64* const*, const u64* const*, const u64* const*, std::size_t, u64*, u64*, std::size_t,
+                  const Mod&) {}
 void multiply_rows(const u64*, const u64*, u64*, std::size_t, const Mod&) {}
 void tensor_rows(const u64*, const u64*, const u64*, const u64*, u64*, u64*, u64*, std::size_t, const Mod&) {}
 void round_drop_prepare(const u64*, u64*, std::size_t, const Mod&, u64, bool) {}
