@@ -94,9 +94,9 @@ Napi::Value to_u64_array(Napi::Env env, const std::uint64_t* words, std::size_t 
   return out;
 }
 
-Napi::Value to_bytes(Napi::Env env, const std::vector<std::uint8_t>& bytes) {
-  auto out = Napi::Uint8Array::New(env, bytes.size());
-  if (!bytes.empty()) std::memcpy(out.Data(), bytes.data(), bytes.size());
+Napi::Value to_bytes(Napi::Env env, const std::function<std::size_t(std::uint8_t*)>& write) {
+  auto out = Napi::Uint8Array::New(env, write(nullptr));
+  write(out.Data());
   return out;
 }
 

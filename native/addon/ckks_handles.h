@@ -69,8 +69,9 @@ std::vector<std::uint64_t> arg_u64s(const Napi::CallbackInfo& info, std::size_t 
 std::pair<const std::uint8_t*, std::size_t> arg_bytes(const Napi::CallbackInfo& info, std::size_t i);
 ckks::ParmsId arg_parms_id(const Napi::CallbackInfo& info, std::size_t i);
 Napi::Value to_u64_array(Napi::Env env, const std::uint64_t* words, std::size_t count);
-// One copy into a fresh, transferable Uint8Array.
-Napi::Value to_bytes(Napi::Env env, const std::vector<std::uint8_t>& bytes);
+// Serializes into a fresh, transferable Uint8Array of the exact size: `write(nullptr)` returns the size,
+// `write(buffer)` writes the bytes.
+Napi::Value to_bytes(Napi::Env env, const std::function<std::size_t(std::uint8_t*)>& write);
 
 // Runs `work` on a libuv worker thread and settles a promise with the handle it returns.
 Napi::Value run_async(Napi::Env env, Kind kind, std::function<std::shared_ptr<void>()> work);

@@ -45,7 +45,9 @@ GeneratedKeys generate_keys(const ckks::Context& ctx, const ckks::CkksPlain& sk,
 }
 
 Napi::Value finish_keys(Napi::Env env, const ckks::Context& ctx, GeneratedKeys&& keys, bool seeded) {
-  if (seeded) return to_bytes(env, ckks::save_kswitch_keys_seeded(keys.set.stored, keys.seeds, ctx.n()));
+  if (seeded) {
+    return to_bytes(env, [&](std::uint8_t* out) { return ckks::save_kswitch_keys_seeded(keys.set.stored, keys.seeds, ctx.n(), out); });
+  }
   return wrap(env, Kind::KeySwitch, std::make_shared<KeySet>(std::move(keys.set)));
 }
 
@@ -66,7 +68,9 @@ Napi::Value keygen_public(const Napi::CallbackInfo& info) {
     const ckks::Level& key = ctx.chain().key_level();
     rlwe::ZeroCipher zero = rlwe::encrypt_zero_symmetric(ctx.ring(), key.prime_count, sk->data, ctx.randomness());
     if (arg_flag(info, 2)) {
-      return to_bytes(info.Env(), ckks::save_ciphertext_seeded(key.parms_id, ctx.n(), key.prime_count, 1.0, zero.data.data(), zero.seed));
+      return to_bytes(info.Env(), [&](std::uint8_t* out) {
+        return ckks::save_ciphertext_seeded(key.parms_id, ctx.n(), key.prime_count, 1.0, zero.data.data(), zero.seed, out);
+      });
     }
     return wrap_value(info.Env(), Kind::PublicKey, ckks::CkksCipher{key.parms_id, 2, 1.0, true, std::move(zero.data)});
   });
@@ -138,7 +142,9 @@ Napi::Value encrypt_symmetric(const Napi::CallbackInfo& info) {
     rlwe::ZeroCipher zero = rlwe::encrypt_zero_symmetric(ctx.ring(), level.prime_count, sk->data, ctx.randomness());
     add_plain_rows(ctx, level.prime_count, *pt, zero.data.data());
     if (arg_flag(info, 3)) {
-      return to_bytes(info.Env(), ckks::save_ciphertext_seeded(pt->parms_id, ctx.n(), level.prime_count, pt->scale, zero.data.data(), zero.seed));
+      return to_bytes(info.Env(), [&](std::uint8_t* out) {
+        return ckks::save_ciphertext_seeded(pt->parms_id, ctx.n(), level.prime_count, pt->scale, zero.data.data(), zero.seed, out);
+      });
     }
     return wrap_value(info.Env(), Kind::Cipher, ckks::CkksCipher{pt->parms_id, 2, pt->scale, true, std::move(zero.data)});
   });

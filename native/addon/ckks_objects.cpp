@@ -137,15 +137,19 @@ Napi::Value save(const Napi::CallbackInfo& info) {
     const Kind kind = v.As<Napi::External<Handle>>().Data()->kind;
     switch (kind) {
       case Kind::Cipher:
-        return to_bytes(info.Env(), ckks::save_ciphertext(*unwrap_cipher(v), n));
-      case Kind::PublicKey:
-        return to_bytes(info.Env(), ckks::save_ciphertext(*unwrap<ckks::CkksCipher>(v, Kind::PublicKey), n));
+      case Kind::PublicKey: {
+        auto ct = unwrap<ckks::CkksCipher>(v, kind);
+        return to_bytes(info.Env(), [&](std::uint8_t* out) { return ckks::save_ciphertext(*ct, n, out); });
+      }
       case Kind::Plain:
-        return to_bytes(info.Env(), ckks::save_plaintext(*unwrap_plain(v)));
-      case Kind::SecretKey:
-        return to_bytes(info.Env(), ckks::save_plaintext(*unwrap<ckks::CkksPlain>(v, Kind::SecretKey)));
-      case Kind::KeySwitch:
-        return to_bytes(info.Env(), ckks::save_kswitch_keys(unwrap<KeySet>(v, Kind::KeySwitch)->stored, n));
+      case Kind::SecretKey: {
+        auto pt = unwrap<ckks::CkksPlain>(v, kind);
+        return to_bytes(info.Env(), [&](std::uint8_t* out) { return ckks::save_plaintext(*pt, out); });
+      }
+      case Kind::KeySwitch: {
+        auto keys = unwrap<KeySet>(v, Kind::KeySwitch);
+        return to_bytes(info.Env(), [&](std::uint8_t* out) { return ckks::save_kswitch_keys(keys->stored, n, out); });
+      }
       default:
         rlwe::fail("E_INVALID_ARGUMENT", "this object cannot be saved");
     }

@@ -16,11 +16,15 @@ constexpr std::size_t kHeaderSize = 16;
 
 [[noreturn]] void bad(const std::string& what) { fail("E_BAD_SERIALIZATION", what); }
 
+// Writes into a caller's buffer, or only counts bytes when the buffer is null (first pass: sizing).
 class Writer {
  public:
-  void u8(std::uint8_t v) { out_.push_back(v); }
+  explicit Writer(std::uint8_t* out) : out_(out) {}
+  void u8(std::uint8_t v) { put(&v, 1); }
   void u64(std::uint64_t v) {
-    for (int b = 0; b < 8; b++) out_.push_back(static_cast<std::uint8_t>(v >> (8 * b)));
+    std::uint8_t bytes[8];
+    for (int b = 0; b < 8; b++) bytes[b] = static_cast<std::uint8_t>(v >> (8 * b));
+    put(bytes, 8);
   }
   void f64(double v) {
     std::uint64_t w;
@@ -28,22 +32,22 @@ class Writer {
     u64(w);
   }
   void words(const std::uint64_t* w, std::size_t count) {
-    const auto* bytes = reinterpret_cast<const std::uint8_t*>(w);  // little-endian hosts only
-    out_.insert(out_.end(), bytes, bytes + 8 * count);
+    put(reinterpret_cast<const std::uint8_t*>(w), 8 * count);  // little-endian hosts only
   }
   void parms_id(const ParmsId& id) {
     for (std::uint64_t w : id) u64(w);
   }
   // Starts an object: writes a header whose size is patched by end().
   std::size_t begin() {
-    const std::size_t at = out_.size();
+    const std::size_t at = pos_;
     const std::uint8_t header[8] = {0x5E, 0xA1, 0x10, 4, 1, 0, 0, 0};
-    out_.insert(out_.end(), header, header + 8);
+    put(header, 8);
     u64(0);
     return at;
   }
   void end(std::size_t at) {
-    const std::uint64_t size = out_.size() - at;
+    const std::uint64_t size = pos_ - at;
+    if (out_ == nullptr) return;
     for (int b = 0; b < 8; b++) out_[at + 8 + b] = static_cast<std::uint8_t>(size >> (8 * b));
   }
   void dyn_array(const std::uint64_t* w, std::size_t count) {
@@ -52,11 +56,15 @@ class Writer {
     words(w, count);
     end(at);
   }
-  void reserve(std::size_t bytes) { out_.reserve(bytes); }
-  Bytes take() { return std::move(out_); }
+  std::size_t size() const { return pos_; }
 
  private:
-  Bytes out_;
+  void put(const std::uint8_t* data, std::size_t count) {
+    if (out_ != nullptr) std::memcpy(out_ + pos_, data, count);
+    pos_ += count;
+  }
+  std::uint8_t* out_;
+  std::size_t pos_ = 0;
 };
 
 class Reader {
@@ -207,44 +215,43 @@ CkksCipher read_cipher(const Context& ctx, Reader& r, bool key_level_allowed) {
 
 }  // namespace
 
-Bytes save_ciphertext(const CkksCipher& ct, std::size_t n) {
+std::size_t save_ciphertext(const CkksCipher& ct, std::size_t n, std::uint8_t* out) {
   const std::size_t rows = ct.size == 0 ? 0 : ct.data.size() / (ct.size * n);
-  Writer w;
-  w.reserve(113 + 8 * ct.data.size());
+  Writer w(out);
   const std::size_t at = w.begin();
   write_cipher_body(w, ct.parms_id, ct.ntt_form, ct.size, n, rows, ct.scale);
   w.dyn_array(ct.data.data(), ct.data.size());
   w.end(at);
-  return w.take();
+  return w.size();
 }
 
-Bytes save_ciphertext_seeded(const ParmsId& parms_id, std::size_t n, std::size_t prime_count, double scale,
-                             const std::uint64_t* c0, const rlwe::Seed& seed) {
-  Writer w;
+std::size_t save_ciphertext_seeded(const ParmsId& parms_id, std::size_t n, std::size_t prime_count, double scale,
+                                   const std::uint64_t* c0, const rlwe::Seed& seed, std::uint8_t* out) {
+  Writer w(out);
   const std::size_t at = w.begin();
   write_cipher_body(w, parms_id, true, 2, n, prime_count, scale);
   w.dyn_array(c0, n * prime_count);
   write_prng_info(w, seed);
   w.end(at);
-  return w.take();
+  return w.size();
 }
 
-Bytes save_plaintext(const CkksPlain& pt) {
-  Writer w;
-  w.reserve(88 + 8 * pt.data.size());
+std::size_t save_plaintext(const CkksPlain& pt, std::uint8_t* out) {
+  Writer w(out);
   const std::size_t at = w.begin();
   w.parms_id(pt.parms_id);
   w.u64(pt.data.size());
   w.f64(pt.scale);
   w.dyn_array(pt.data.data(), pt.data.size());
   w.end(at);
-  return w.take();
+  return w.size();
 }
 
 namespace {
 
-Bytes save_keys(const KSwitchKeys& keys, const std::vector<std::vector<rlwe::Seed>>* seeds, std::size_t n) {
-  Writer w;
+std::size_t save_keys(const KSwitchKeys& keys, const std::vector<std::vector<rlwe::Seed>>* seeds, std::size_t n,
+                      std::uint8_t* out) {
+  Writer w(out);
   const std::size_t at = w.begin();
   w.parms_id(keys.parms_id);
   w.u64(keys.keys.size());
@@ -265,15 +272,18 @@ Bytes save_keys(const KSwitchKeys& keys, const std::vector<std::vector<rlwe::See
     }
   }
   w.end(at);
-  return w.take();
+  return w.size();
 }
 
 }  // namespace
 
-Bytes save_kswitch_keys(const KSwitchKeys& keys, std::size_t n) { return save_keys(keys, nullptr, n); }
+std::size_t save_kswitch_keys(const KSwitchKeys& keys, std::size_t n, std::uint8_t* out) {
+  return save_keys(keys, nullptr, n, out);
+}
 
-Bytes save_kswitch_keys_seeded(const KSwitchKeys& keys, const std::vector<std::vector<rlwe::Seed>>& seeds, std::size_t n) {
-  return save_keys(keys, &seeds, n);
+std::size_t save_kswitch_keys_seeded(const KSwitchKeys& keys, const std::vector<std::vector<rlwe::Seed>>& seeds,
+                                     std::size_t n, std::uint8_t* out) {
+  return save_keys(keys, &seeds, n, out);
 }
 
 CkksCipher load_ciphertext(const Context& ctx, const std::uint8_t* bytes, std::size_t size, bool key_level_allowed) {

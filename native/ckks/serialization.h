@@ -12,8 +12,6 @@
 
 namespace hefty::ckks {
 
-using Bytes = std::vector<std::uint8_t>;
-
 // Key-switching keys as stored: keys[i] holds K-1 entries (2 polys × K rows each) or is empty.
 struct KSwitchKeys {
   ParmsId parms_id{};
@@ -26,14 +24,17 @@ struct SeededCipher {
   const rlwe::Seed* seed;
 };
 
-Bytes save_ciphertext(const CkksCipher& ct, std::size_t n);
+// Writers: each writes the object to `out` and returns its size; with out == nullptr they only return the
+// size, so callers can allocate the exact buffer first (one pass over the data, no intermediate copy).
+std::size_t save_ciphertext(const CkksCipher& ct, std::size_t n, std::uint8_t* out);
 // Seeded form: c0 only plus prng info (type 1, Blake2xb); size field says 2.
-Bytes save_ciphertext_seeded(const ParmsId& parms_id, std::size_t n, std::size_t prime_count, double scale,
-                             const std::uint64_t* c0, const rlwe::Seed& seed);
-Bytes save_plaintext(const CkksPlain& pt);
-Bytes save_kswitch_keys(const KSwitchKeys& keys, std::size_t n);
+std::size_t save_ciphertext_seeded(const ParmsId& parms_id, std::size_t n, std::size_t prime_count, double scale,
+                                   const std::uint64_t* c0, const rlwe::Seed& seed, std::uint8_t* out);
+std::size_t save_plaintext(const CkksPlain& pt, std::uint8_t* out);
+std::size_t save_kswitch_keys(const KSwitchKeys& keys, std::size_t n, std::uint8_t* out);
 // Seeded key set: seeds[i][j] for every entry.
-Bytes save_kswitch_keys_seeded(const KSwitchKeys& keys, const std::vector<std::vector<rlwe::Seed>>& seeds, std::size_t n);
+std::size_t save_kswitch_keys_seeded(const KSwitchKeys& keys, const std::vector<std::vector<rlwe::Seed>>& seeds,
+                                     std::size_t n, std::uint8_t* out);
 
 // `key_level_allowed` is true for public keys only.
 CkksCipher load_ciphertext(const Context& ctx, const std::uint8_t* bytes, std::size_t size, bool key_level_allowed);
