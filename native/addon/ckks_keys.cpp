@@ -44,6 +44,8 @@ GeneratedKeys generate_keys(const ckks::Context& ctx, const ckks::CkksPlain& sk,
   return out;
 }
 
+GeneratedKeys relin_keys(const ckks::Context& ctx, const ckks::CkksPlain& sk);
+
 Napi::Value finish_keys(Napi::Env env, const ckks::Context& ctx, GeneratedKeys&& keys, bool seeded) {
   if (seeded) {
     return to_bytes(env, [&](std::uint8_t* out) { return ckks::save_kswitch_keys_seeded(keys.set.stored, keys.seeds, ctx.n(), out); });
@@ -82,10 +84,37 @@ Napi::Value keygen_relin(const Napi::CallbackInfo& info) {
     auto sk = unwrap_secret(info[1]);
     const ckks::Context& ctx = *state->ctx;
     require_key_switching(ctx);
-    std::vector<std::pair<std::size_t, std::vector<u64>>> targets;
-    targets.emplace_back(0, rlwe::secret_squared(ctx.ring(), sk->data));
-    return finish_keys(info.Env(), ctx, generate_keys(ctx, *sk, 1, targets), arg_flag(info, 2));
+    return finish_keys(info.Env(), ctx, relin_keys(ctx, *sk), arg_flag(info, 2));
   });
+}
+
+std::vector<std::uint32_t> arg_galois_elements(const Napi::CallbackInfo& info, std::size_t i, const ckks::Context& ctx) {
+  if (info.Length() <= i || !info[i].IsTypedArray() || info[i].As<Napi::TypedArray>().TypedArrayType() != napi_uint32_array) {
+    rlwe::fail("E_INVALID_ARGUMENT", "galois elements must be a Uint32Array");
+  }
+  Napi::Uint32Array elts = info[i].As<Napi::Uint32Array>();
+  std::vector<std::uint32_t> out;
+  for (std::size_t j = 0; j < elts.ElementLength(); j++) {
+    ctx.galois().ntt_permutation(elts[j]);  // validates the element
+    out.push_back(elts[j]);
+  }
+  return out;
+}
+
+GeneratedKeys galois_keys(const ckks::Context& ctx, const ckks::CkksPlain& sk, const std::vector<std::uint32_t>& elts) {
+  std::vector<std::pair<std::size_t, std::vector<u64>>> targets;
+  for (const std::uint32_t g : elts) {
+    const std::size_t index = (g - 1) / 2;
+    const bool seen = std::any_of(targets.begin(), targets.end(), [&](const auto& t) { return t.first == index; });
+    if (!seen) targets.emplace_back(index, rlwe::secret_galois(ctx.ring(), ctx.galois(), sk.data, g));
+  }
+  return generate_keys(ctx, sk, ctx.n(), targets);
+}
+
+GeneratedKeys relin_keys(const ckks::Context& ctx, const ckks::CkksPlain& sk) {
+  std::vector<std::pair<std::size_t, std::vector<u64>>> targets;
+  targets.emplace_back(0, rlwe::secret_squared(ctx.ring(), sk.data));
+  return generate_keys(ctx, sk, 1, targets);
 }
 
 Napi::Value keygen_galois(const Napi::CallbackInfo& info) {
@@ -94,19 +123,32 @@ Napi::Value keygen_galois(const Napi::CallbackInfo& info) {
     auto sk = unwrap_secret(info[1]);
     const ckks::Context& ctx = *state->ctx;
     require_key_switching(ctx);
-    if (info.Length() < 3 || !info[2].IsTypedArray() || info[2].As<Napi::TypedArray>().TypedArrayType() != napi_uint32_array) {
-      rlwe::fail("E_INVALID_ARGUMENT", "galois elements must be a Uint32Array");
-    }
-    Napi::Uint32Array elts = info[2].As<Napi::Uint32Array>();
-    std::vector<std::pair<std::size_t, std::vector<u64>>> targets;
-    for (std::size_t i = 0; i < elts.ElementLength(); i++) {
-      const std::uint32_t g = elts[i];
-      ctx.galois().ntt_permutation(g);  // validates the element
-      const std::size_t index = (g - 1) / 2;
-      const bool seen = std::any_of(targets.begin(), targets.end(), [&](const auto& t) { return t.first == index; });
-      if (!seen) targets.emplace_back(index, rlwe::secret_galois(ctx.ring(), ctx.galois(), sk->data, g));
-    }
-    return finish_keys(info.Env(), ctx, generate_keys(ctx, *sk, ctx.n(), targets), arg_flag(info, 3));
+    const auto elts = arg_galois_elements(info, 2, ctx);
+    return finish_keys(info.Env(), ctx, galois_keys(ctx, *sk, elts), arg_flag(info, 3));
+  });
+}
+
+// Key generation off the event loop (full keys; seeded bytes are cheap to make synchronously).
+Napi::Value keygen_galois_async(const Napi::CallbackInfo& info) {
+  return guarded(info, [&] {
+    auto state = unwrap_context(info[0]);
+    auto sk = unwrap_secret(info[1]);
+    require_key_switching(*state->ctx);
+    const auto elts = arg_galois_elements(info, 2, *state->ctx);
+    return run_async(info.Env(), Kind::KeySwitch, [state, sk, elts]() -> std::shared_ptr<void> {
+      return std::make_shared<KeySet>(galois_keys(*state->ctx, *sk, elts).set);
+    });
+  });
+}
+
+Napi::Value keygen_relin_async(const Napi::CallbackInfo& info) {
+  return guarded(info, [&] {
+    auto state = unwrap_context(info[0]);
+    auto sk = unwrap_secret(info[1]);
+    require_key_switching(*state->ctx);
+    return run_async(info.Env(), Kind::KeySwitch, [state, sk]() -> std::shared_ptr<void> {
+      return std::make_shared<KeySet>(relin_keys(*state->ctx, *sk).set);
+    });
   });
 }
 
@@ -170,6 +212,8 @@ void register_key_functions(Napi::Env env, Napi::Object exports) {
   exports.Set("ckksKeygenPublic", Napi::Function::New(env, keygen_public));
   exports.Set("ckksKeygenRelin", Napi::Function::New(env, keygen_relin));
   exports.Set("ckksKeygenGalois", Napi::Function::New(env, keygen_galois));
+  exports.Set("ckksKeygenRelinAsync", Napi::Function::New(env, keygen_relin_async));
+  exports.Set("ckksKeygenGaloisAsync", Napi::Function::New(env, keygen_galois_async));
   exports.Set("ckksEncrypt", Napi::Function::New(env, encrypt));
   exports.Set("ckksEncryptSymmetric", Napi::Function::New(env, encrypt_symmetric));
   exports.Set("ckksDecrypt", Napi::Function::New(env, decrypt));

@@ -51,6 +51,8 @@ interface CkksAddon {
   ckksKeygenPublic(ctx: Handle, sk: Handle, seeded: boolean): Handle | Uint8Array;
   ckksKeygenRelin(ctx: Handle, sk: Handle, seeded: boolean): Handle | Uint8Array;
   ckksKeygenGalois(ctx: Handle, sk: Handle, elts: Uint32Array, seeded: boolean): Handle | Uint8Array;
+  ckksKeygenRelinAsync(ctx: Handle, sk: Handle): Promise<Handle>;
+  ckksKeygenGaloisAsync(ctx: Handle, sk: Handle, elts: Uint32Array): Promise<Handle>;
   ckksEncrypt(ctx: Handle, pk: Handle, plain: Handle): Handle;
   ckksEncryptSymmetric(ctx: Handle, sk: Handle, plain: Handle, seeded: boolean): Handle | Uint8Array;
   ckksDecrypt(ctx: Handle, sk: Handle, ct: Handle): Handle;
@@ -308,7 +310,7 @@ class Helper implements B.Owned {
   }
 }
 
-class NativeKeyGenerator extends Helper implements B.KeyGenerator {
+export class NativeKeyGenerator extends Helper implements B.KeyGenerator {
   readonly #sk: NativeSecretKey;
   readonly #ownsSecret: boolean;
   constructor(ctx: NativeContext, sk: NativeSecretKey, ownsSecret: boolean) {
@@ -364,6 +366,18 @@ class NativeKeyGenerator extends Helper implements B.KeyGenerator {
       call(() => this.#a.ckksKeygenGalois(this.ctx.handle, this.#sk.handle, elts, true)) as Uint8Array,
       compression,
     );
+  }
+  /** Off-event-loop variants (key generation takes seconds for many galois elements at large N). */
+  async createRelinKeysAsync(): Promise<B.RelinKeys> {
+    this.ctx.requireKeySwitching();
+    const handle = await callAsync(() => this.#a.ckksKeygenRelinAsync(this.ctx.handle, this.#sk.handle));
+    return new NativeRelinKeys(this.ctx, handle);
+  }
+  async createGaloisKeysAsync(spec: B.GaloisSpec): Promise<B.GaloisKeys> {
+    this.ctx.requireKeySwitching();
+    const elts = this.#elements(spec);
+    const handle = await callAsync(() => this.#a.ckksKeygenGaloisAsync(this.ctx.handle, this.#sk.handle, elts));
+    return new NativeGaloisKeys(this.ctx, handle);
   }
   #elements(spec: B.GaloisSpec): Uint32Array {
     const n = this.ctx.params.polyModulusDegree;

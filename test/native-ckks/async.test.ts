@@ -5,7 +5,12 @@
  */
 import { Worker } from 'node:worker_threads';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { createNativeBackend, type NativeBackend, type NativeEvaluator } from '../../src/backend/native.ts';
+import {
+  createNativeBackend,
+  type NativeBackend,
+  type NativeEvaluator,
+  type NativeKeyGenerator,
+} from '../../src/backend/native.ts';
 import type * as B from '../../src/backend/types.ts';
 import { HeftyError } from '../../src/errors.ts';
 import { nativeAvailable } from './native-available.ts';
@@ -59,6 +64,21 @@ describe.runIf(await nativeAvailable())('native async operations and threads', (
     const moved = structuredClone(bytes, { transfer: [bytes.buffer] });
     expect(bytes.length).toBe(0);
     expect(ctx.load.ciphertext(moved).size).toBe(2);
+  });
+
+  it('generates relin and galois keys off the event loop', async () => {
+    const gen = ctx.createKeyGenerator() as NativeKeyGenerator;
+    const [relinKeys, galoisKeys] = await Promise.all([gen.createRelinKeysAsync(), gen.createGaloisKeysAsync([1, -1])]);
+    expect(galoisKeys.galoisElts).toEqual([3, ctx.galoisElt(-1)].sort((a, b) => a - b));
+    const decryptor = ctx.createDecryptor(gen.secretKey());
+    const encoder = ctx.createCkksEncoder();
+    const x = ctx
+      .createEncryptor({ secretKey: gen.secretKey() })
+      .encryptSymmetric(encoder.encode(Float64Array.from([1, 2, 3]), 2 ** 40));
+    const squared = encoder.decode(decryptor.decrypt(ev.rescaleToNext(ev.relinearize(ev.multiply(x, x), relinKeys))));
+    expect(Array.from(squared.slice(0, 3), Math.round)).toEqual([1, 4, 9]);
+    const rotated = encoder.decode(decryptor.decrypt(ev.rotateVector(x, 1, galoisKeys)));
+    expect(Array.from(rotated.slice(0, 2), Math.round)).toEqual([2, 3]);
   });
 
   it('rejects with coded errors', async () => {
