@@ -61,7 +61,7 @@ describe.runIf(await nativeAvailable())('native async operations and threads', (
 
   it('saves into plain, transferable ArrayBuffers (the worker pool moves bytes by transfer)', () => {
     const bytes = ct.save('none');
-    const moved = structuredClone(bytes, { transfer: [bytes.buffer] });
+    const moved = structuredClone(bytes, { transfer: [bytes.buffer as ArrayBuffer] });
     expect(bytes.length).toBe(0);
     expect(ctx.load.ciphertext(moved).size).toBe(2);
   });
