@@ -242,8 +242,7 @@ CkksCipher Evaluator::apply_galois(const CkksCipher& a, std::uint32_t galois_elt
   const Level& level = level_of(a);
   if (galois.parms_id != chain_.key_level().parms_id) fail("E_PARAMS_MISMATCH", "Galois keys are not valid for encryption parameters");
   if (a.size != 2) fail("E_INVALID_ARGUMENT", "encrypted size must be 2");
-  const std::vector<std::uint32_t>& table = galois_.ntt_permutation(galois_elt);  // validates the element
-  (void)table;
+  galois_.ntt_permutation(galois_elt);  // validates the element (odd, below 2N)
   const std::size_t index = (galois_elt - 1) / 2;
   if (!galois.has(index)) fail("E_MISSING_GALOIS_KEY", "Galois key not present");
   const std::size_t L = level.prime_count;
