@@ -245,6 +245,23 @@ struct ProductReducer {
     const __m512i r = _mm512_sub_epi64(lo, _mm512_mullo_epi64(estimate, q));
     return reduce_once(reduce_once(r, q), q);
   }
+
+  // (a1 b1 + a2 b2) mod q: the 128-bit sum (< 2q^2) is reduced once. The same Barrett estimate is then at
+  // most 3 short, so the remainder is below 4q.
+  HEFTY_AVX512 __m512i sum_of_two(__m512i a1, __m512i b1, __m512i a2, __m512i b2) const {
+    const __m512i lo1 = _mm512_mullo_epi64(a1, b1);
+    const __m512i lo2 = _mm512_mullo_epi64(a2, b2);
+    const __m512i lo = _mm512_add_epi64(lo1, lo2);
+    const __mmask8 carry = _mm512_cmplt_epu64_mask(lo, lo1);
+    const __m512i hi_sum = _mm512_add_epi64(mul_hi(a1, b1), mul_hi(a2, b2));
+    const __m512i hi = _mm512_mask_add_epi64(hi_sum, carry, hi_sum, _mm512_set1_epi64(1));
+    const __m512i t = _mm512_or_si512(_mm512_srl_epi64(lo, shift_t_lo), _mm512_sll_epi64(hi, shift_t_hi));
+    const __m512i e_lo = _mm512_mullo_epi64(t, mu);
+    const __m512i e_hi = mul_hi(t, mu);
+    const __m512i estimate = _mm512_or_si512(_mm512_srl_epi64(e_lo, shift_e_lo), _mm512_sll_epi64(e_hi, shift_e_hi));
+    const __m512i r = _mm512_sub_epi64(lo, _mm512_mullo_epi64(estimate, q));
+    return reduce_once(reduce_once(r, _mm512_add_epi64(q, q)), q);
+  }
 };
 
 }  // namespace
@@ -276,7 +293,16 @@ HEFTY_AVX512 void key_products(const u64* const* x, const u64* const* key0, cons
   for (std::size_t i = 0; i < n; i += 8) {
     __m512i acc0 = _mm512_setzero_si512();
     __m512i acc1 = _mm512_setzero_si512();
-    for (std::size_t j = 0; j < count; j++) {
+    std::size_t j = 0;
+    for (; j + 1 < count; j += 2) {
+      const __m512i v1 = _mm512_loadu_si512(x[j] + i);
+      const __m512i v2 = _mm512_loadu_si512(x[j + 1] + i);
+      const __m512i p0 = reduce.sum_of_two(v1, _mm512_loadu_si512(key0[j] + i), v2, _mm512_loadu_si512(key0[j + 1] + i));
+      const __m512i p1 = reduce.sum_of_two(v1, _mm512_loadu_si512(key1[j] + i), v2, _mm512_loadu_si512(key1[j + 1] + i));
+      acc0 = reduce_once(_mm512_add_epi64(acc0, p0), reduce.q);
+      acc1 = reduce_once(_mm512_add_epi64(acc1, p1), reduce.q);
+    }
+    if (j < count) {
       const __m512i v = _mm512_loadu_si512(x[j] + i);
       acc0 = reduce_once(_mm512_add_epi64(acc0, reduce(v, _mm512_loadu_si512(key0[j] + i))), reduce.q);
       acc1 = reduce_once(_mm512_add_epi64(acc1, reduce(v, _mm512_loadu_si512(key1[j] + i))), reduce.q);
