@@ -15,6 +15,7 @@ void key_switch(const RingTools& ring, std::size_t L, const u64* target, const K
   const std::size_t n = ring.n();
   const std::size_t k = ring.key_count();
   const std::size_t special = k - 1;
+  const bool vector = n % 8 == 0 && simd::available();
   if (L == 0 || L > special || key.entries.size() < L) fail("E_PARAMS_MISMATCH", "key-switching key does not fit this level");
 
   // Step 1: every decomposition digit in coefficient form.
@@ -40,7 +41,9 @@ void key_switch(const RingTools& ring, std::size_t L, const u64* target, const K
       } else {
         const u64* src = digits.data() + j * n;
         u64* dst = digit_rows.data() + j * n;
-        if (ring.mod(j).q > m.q) {
+        if (ring.mod(j).q > m.q && vector) {
+          simd::reduce_row(src, dst, n, m);
+        } else if (ring.mod(j).q > m.q) {
           for (std::size_t i = 0; i < n; i++) dst[i] = m.reduce(src[i]);
         } else {
           std::memcpy(dst, src, n * sizeof(u64));

@@ -2,6 +2,7 @@
 // passes). The arithmetic is the scalar Harvey/Shoup arithmetic lane by lane, so results are identical.
 #pragma once
 #include <cstddef>
+#include <cstdint>
 
 #include "modarith.h"
 
@@ -45,5 +46,10 @@ void tensor_rows(const u64* a0, const u64* a1, const u64* b0, const u64* b1, u64
 // k = 0, 1 (all inputs canonical, n a multiple of 8).
 void key_products(const u64* const* x, const u64* const* key0, const u64* const* key1, std::size_t count, u64* out0,
                   u64* out1, std::size_t n, const Mod& m);
+
+// dst[i] = x mod q for a 64-bit Barrett (n a multiple of 8).
+void reduce_row(const u64* src, u64* dst, std::size_t n, const Mod& m);
+// dst[i] = src[table[i]] (n a multiple of 8).
+void permute_row(const u64* src, const std::uint32_t* table, u64* dst, std::size_t n);
 
 }  // namespace hefty::rlwe::simd
