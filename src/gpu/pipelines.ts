@@ -61,7 +61,7 @@ async function compilePipelines(gpu: GpuHandle, mode: WordMode, n: number, mutat
     ],
   });
   const nttModule = device.createShaderModule({ code: nttShader(mode, n, mutation) });
-  const pointwiseModule = device.createShaderModule({ code: pointwiseShader(mode) });
+  const pointwiseModule = device.createShaderModule({ code: pointwiseShader(mode, mutation) });
   const make = (layout: GPUBindGroupLayout, module: GPUShaderModule, entryPoint: string) =>
     device.createComputePipelineAsync({
       layout: device.createPipelineLayout({ bindGroupLayouts: [layout] }),

@@ -24,6 +24,14 @@ export function tileSize(n: number, mode: WordMode): number {
 export type NttMutation = 'none' | 'forward-butterfly' | 'drop-carry';
 const DROPPABLE_CARRY = 'c1 = c1 + select(0u, 1u, s1 < p10.x);';
 
+/** The word arithmetic, with the carry bug injected for 'drop-carry' (it breaks every 64-bit product). */
+function arithmetic(mode: WordMode, mutation: NttMutation): string {
+  const source = wgslArithmetic(mode);
+  if (mutation !== 'drop-carry') return source;
+  if (mode !== 'u64' || !source.includes(DROPPABLE_CARRY)) throw new Error('drop-carry needs the u64 kernels');
+  return source.replace(DROPPABLE_CARRY, '');
+}
+
 const COMMON = /* wgsl */ `
 struct Params { n: u32, k: u32, m: u32, m_end: u32 }
 @group(0) @binding(0) var<uniform> P: Params;
@@ -39,13 +47,8 @@ fn prime_q(prime: u32) -> W { return consts[prime * 8u]; }
 export function nttShader(mode: WordMode, n: number, mutation: NttMutation = 'none'): string {
   const tile = tileSize(n, mode);
   const forwardSub = mutation === 'forward-butterfly' ? 'add_mod(x, y, q)' : 'sub_mod(x, y, q)';
-  let arithmetic = wgslArithmetic(mode);
-  if (mutation === 'drop-carry') {
-    if (mode !== 'u64' || !arithmetic.includes(DROPPABLE_CARRY)) throw new Error('drop-carry needs the u64 kernels');
-    arithmetic = arithmetic.replace(DROPPABLE_CARRY, '');
-  }
   return (
-    arithmetic +
+    arithmetic(mode, mutation) +
     COMMON +
     /* wgsl */ `
 @group(0) @binding(2) var<storage, read> twiddles: array<W>;
@@ -223,9 +226,9 @@ fn inv_tile(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_inde
 export type PointwiseOp = 'add' | 'sub' | 'mul' | 'mac';
 
 /** Elementwise ops over rows × N; `out` is written (mac reads it too), a and b are only read. */
-export function pointwiseShader(mode: WordMode): string {
+export function pointwiseShader(mode: WordMode, mutation: NttMutation = 'none'): string {
   return (
-    wgslArithmetic(mode) +
+    arithmetic(mode, mutation) +
     COMMON +
     /* wgsl */ `
 @group(0) @binding(2) var<storage, read> a: array<W>;

@@ -12,13 +12,13 @@ import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { HeftyError } from '../../src/errors.ts';
 import { acquireGpu, gpuAvailable, releaseGpu } from '../../src/gpu/device.ts';
-import { createGpuNtt } from '../../src/gpu/ntt.ts';
+import { createGpuNtt, type GpuPolyBatch } from '../../src/gpu/ntt.ts';
 import { createNttDispatcher, measureOffloadThreshold, shouldOffload, thresholdFrom } from '../../src/gpu/offload.ts';
 import { referenceForward, referenceInverse } from '../../src/gpu/reference-ntt.ts';
 import type { NttMutation } from '../../src/gpu/wgsl-kernels.ts';
 import type { WordMode } from '../../src/gpu/wgsl-arith.ts';
 import { PRIME_61, PRIMES_30, PRIMES_60, expectCode, expectEqual, largestNttPrime, sampleBatch } from './fixtures.ts';
-import { buildNativeNttDriver } from './native/driver.ts';
+import { buildNativeNttDriver, type NativeNttDriver } from './native/driver.ts';
 
 interface NttVector {
   q: string;
@@ -247,40 +247,92 @@ async function checkDeviceLoss() {
   expectEqual(data, expected, 'dispatcher after device loss');
 }
 
-/** The GPU against hefty's native NTT engine; skipped, saying why, when the native driver cannot be built. */
-async function checkNative(): Promise<CheckOutcome> {
-  const driver = buildNativeNttDriver();
+/** The native driver, built once per run: hefty's own NTT engine and Mod arithmetic (native/rlwe). */
+let nativeDriver: NativeNttDriver | { skipped: string } | undefined;
+function native(): NativeNttDriver | { skipped: string } {
+  nativeDriver ??= buildNativeNttDriver();
+  return nativeDriver;
+}
+
+/**
+ * GPU forward, inverse, add, sub, mul and mac over a batch (edge rows of 0 and q−1 included) against hefty's
+ * native engine on the same words. Skipped, saying why, when the native driver cannot be built.
+ */
+async function checkAgainstNative(
+  n: number,
+  moduli: readonly bigint[],
+  polys: number,
+  mutation?: NttMutation,
+): Promise<CheckOutcome> {
+  const driver = native();
   if ('skipped' in driver) return driver;
+  const ntt = await plan(n, moduli, undefined, mutation);
+  const k = moduli.length;
+  const reduced = (data: BigUint64Array) => data.map((x, i) => x % moduli[Math.floor(i / n) % k]);
+  const a = sampleBatch(n, moduli, polys, n + 7 * k);
+  const b = reduced(sampleBatch(n, moduli, polys, n + 7 * k + 1).reverse());
+  const c = sampleBatch(n, moduli, polys, n + 7 * k + 2);
+  const what = (op: string) => `GPU vs native ${op} N=${n} ${k}×${ntt.wordMode} ${polys} polys`;
+  const batches: GpuPolyBatch[] = [];
   try {
-    const cases: Array<[number, readonly bigint[], number]> = [
-      [4096, PRIMES_60, 2],
-      [4096, PRIMES_30, 2],
-      [65536, [PRIMES_30[0], PRIMES_60[0]], 1],
-    ];
-    for (const [n, moduli, polys] of cases) {
-      const ntt = await plan(n, moduli, 'u64');
-      const input = sampleBatch(n, moduli, polys, 51);
-      for (const direction of ['forward', 'inverse'] as const) {
-        const gpu = input.slice();
-        await (direction === 'forward' ? ntt.forwardHost(gpu) : ntt.inverseHost(gpu));
-        expectEqual(gpu, driver.run(n, moduli, direction, input).output, `GPU vs native ${direction} N=${n}`);
-      }
-      ntt.destroy();
+    expectEqual(await ntt.forwardHost(a.slice()), driver.run(n, moduli, 'forward', a).output, what('forward'));
+    expectEqual(await ntt.inverseHost(a.slice()), driver.run(n, moduli, 'inverse', a).output, what('inverse'));
+    const [da, db, dc, out] = [ntt.upload(a), ntt.upload(b), ntt.upload(c), ntt.allocate(polys)];
+    batches.push(da, db, dc, out);
+    for (const op of ['add', 'sub', 'mul'] as const) {
+      ntt[op](da, db, out);
+      expectEqual(await ntt.read(out), driver.run(n, moduli, op, a, b).output, what(op));
     }
+    ntt.mulAccumulate(dc, da, db);
+    expectEqual(await ntt.read(dc), driver.run(n, moduli, 'mac', c, a, b).output, what('mac'));
   } finally {
-    driver.dispose();
+    for (const batch of batches) batch.destroy();
+    ntt.destroy();
   }
 }
 
-/** A deliberately broken kernel must be caught by the very checks above. */
+/**
+ * A deliberately broken kernel must be caught by the very checks above: the BigInt transform check and the
+ * native cross-check (transforms and pointwise ops) must both fail on it.
+ */
 async function expectCaught(mutation: NttMutation, n: number, moduli: readonly bigint[]) {
-  try {
-    await checkTransforms(n, moduli, 1, mutation);
-  } catch (error) {
-    if (String(error).includes('differ')) return;
-    throw error;
+  const caught = async (check: () => Promise<unknown>) => {
+    try {
+      await check();
+    } catch (error) {
+      if (String(error).includes('differ')) return true;
+      throw error;
+    }
+    return false;
+  };
+  if (!(await caught(() => checkTransforms(n, moduli, 1, mutation)))) {
+    throw new Error(`mutation ${mutation} was not detected by the BigInt transform check`);
   }
-  throw new Error(`mutation ${mutation} was not detected`);
+  if ('skipped' in native()) return;
+  if (!(await caught(() => checkAgainstNative(n, moduli, 2, mutation)))) {
+    throw new Error(`mutation ${mutation} was not detected by the native cross-check`);
+  }
+}
+
+/** drop-carry breaks the 64-bit product everywhere: the pointwise product alone must show it too. */
+async function expectPointwiseCaught() {
+  const n = 4096;
+  const moduli = PRIMES_60;
+  const ntt = await plan(n, moduli, undefined, 'drop-carry');
+  const a = sampleBatch(n, moduli, 2, 61);
+  const b = sampleBatch(n, moduli, 2, 62);
+  const expected = a.map((x, i) => (x * b[i]) % moduli[Math.floor(i / n) % moduli.length]);
+  const [da, db, out] = [ntt.upload(a), ntt.upload(b), ntt.allocate(2)];
+  ntt.mul(da, db, out);
+  const actual = await ntt.read(out);
+  for (const batch of [da, db, out]) batch.destroy();
+  ntt.destroy();
+  try {
+    expectEqual(actual, expected, 'mutated pointwise mul');
+  } catch {
+    return;
+  }
+  throw new Error('mutation drop-carry in the pointwise product was not detected');
 }
 
 /** A check either passes (returns nothing), throws, or says why it could not run here. */
@@ -306,12 +358,24 @@ export const CHECKS: Record<string, () => Promise<CheckOutcome>> = {
   'pointwise on 30-bit primes through the forced u64 kernels': () => checkPointwise(4096, PRIMES_30, 'u64'),
   'key-switching inner product (u32)': () => checkInnerProduct(4096, PRIMES_30),
   'key-switching inner product (u64)': () => checkInnerProduct(4096, PRIMES_60),
-  'GPU equals the native engine NTT (N=4096, 65536; 30- and 60-bit primes)': checkNative,
+  'native engine: N=4096, 3×30-bit (u32), 4 polys: NTT, INTT, add/sub/mul/mac': () =>
+    checkAgainstNative(4096, PRIMES_30, 4),
+  'native engine: N=4096, 3×60-bit (u64), 4 polys: NTT, INTT, add/sub/mul/mac': () =>
+    checkAgainstNative(4096, PRIMES_60, 4),
+  'native engine: N=8192, 31/60/61-bit mix, 2 polys': () =>
+    checkAgainstNative(8192, [PRIMES_30[0], PRIMES_60[0], PRIME_61], 2),
+  'native engine: N=16384, 2×30-bit (u32), 2 polys': () => checkAgainstNative(16384, PRIMES_30.slice(0, 2), 2),
+  'native engine: N=16384, 2×60-bit (u64), 2 polys': () => checkAgainstNative(16384, PRIMES_60.slice(0, 2), 2),
+  'native engine: N=32768, 2×30-bit (u32), 2 polys': () => checkAgainstNative(32768, PRIMES_30.slice(0, 2), 2),
+  'native engine: N=32768, 2×60-bit (u64), 2 polys': () => checkAgainstNative(32768, PRIMES_60.slice(0, 2), 2),
+  'native engine: N=65536, 2×30-bit (u32), 2 polys': () => checkAgainstNative(65536, PRIMES_30.slice(0, 2), 2),
+  'native engine: N=65536, 2×60-bit (u64), 2 polys': () => checkAgainstNative(65536, PRIMES_60.slice(0, 2), 2),
   'bad input gives typed errors': checkBadInput,
   'offload policy decides from measured timings': checkOffloadPolicy,
   'NTT dispatcher: auto/on/off routes, identical results': checkDispatcher,
   'mutation: wrong forward butterfly is caught (u32)': () => expectCaught('forward-butterfly', 4096, PRIMES_30),
   'mutation: dropped carry in 64-bit multiply is caught (u64)': () => expectCaught('drop-carry', 4096, PRIMES_60),
+  'mutation: dropped carry is caught in the pointwise product (u64)': expectPointwiseCaught,
   'device loss: typed errors, dispatcher falls back to the CPU': checkDeviceLoss,
 };
 
@@ -355,6 +419,7 @@ async function runNoAdapter(): Promise<Record<string, unknown>> {
 if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
   const command = process.argv[2];
   const report = command === 'no-adapter' ? await runNoAdapter() : await runChecks();
+  if (nativeDriver && !('skipped' in nativeDriver)) nativeDriver.dispose();
   await releaseGpu();
   process.stdout.write(`\n@@RESULT ${JSON.stringify(report)}\n`);
 }

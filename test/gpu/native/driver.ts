@@ -1,6 +1,6 @@
 /**
- * Builds and runs test/gpu/native/ntt-driver.cpp: hefty's native NTT engine (native/rlwe, from
- * build/libhefty_core.a) over a batch, for the GPU cross-check and the bench's CPU column.
+ * Builds and runs test/gpu/native/ntt-driver.cpp: hefty's native NTT engine and modular arithmetic (native/rlwe,
+ * from build/libhefty_core.a) over a batch, for the GPU cross-check and the bench's CPU column.
  */
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
@@ -8,9 +8,14 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
+export type NativeOp = 'forward' | 'inverse' | 'add' | 'sub' | 'mul' | 'mac';
+
 export interface NativeNttDriver {
-  /** Transforms polys × K × N words (row r with prime r mod K); returns the result and the transform time. */
-  run(n: number, moduli: readonly bigint[], direction: 'forward' | 'inverse', data: BigUint64Array): NativeRun;
+  /**
+   * Runs `op` on polys × K × N words (row r with prime r mod K): the transforms take one operand, add/sub/mul
+   * two (a, b), mac three (acc, a, b → acc + a·b). Returns the result and the computation time.
+   */
+  run(n: number, moduli: readonly bigint[], op: NativeOp, ...operands: BigUint64Array[]): NativeRun;
   dispose(): void;
 }
 
@@ -37,9 +42,11 @@ export function buildNativeNttDriver(): NativeNttDriver | { skipped: string } {
     return { skipped: `native NTT driver did not build: ${why}` };
   }
   return {
-    run(n, moduli, direction, data) {
-      const result = spawnSync(driver, [String(n), direction, ...moduli.map(String)], {
-        input: new Uint8Array(data.buffer, data.byteOffset, data.byteLength),
+    run(n, moduli, op, ...operands) {
+      const data = operands[0];
+      const input = Buffer.concat(operands.map((o) => new Uint8Array(o.buffer, o.byteOffset, o.byteLength)));
+      const result = spawnSync(driver, [String(n), op, ...moduli.map(String)], {
+        input,
         maxBuffer: data.byteLength + 1024,
         env: { ...process.env, HEFTY_NTT_DRIVER_TIME: '1' },
       });
