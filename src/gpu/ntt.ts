@@ -217,38 +217,66 @@ export class GpuNtt {
   }
 
   /**
-   * Key-switching inner product: out poly c = Σ_j digits poly j ⊙ keys poly (j·C + c) for c < C = out.polys,
-   * keys holding D·C polys (digit-major, like SEAL's key-switching keys: one 2-poly ciphertext per digit).
+   * Key-switching inner product: out poly c = Σ_j digits poly j ⊙ keys poly (j·C + c) for c < C, keys holding
+   * D·C polys (digit-major, like SEAL's key-switching keys: one 2-poly ciphertext per digit). With `batches` > 1
+   * the same keys serve that many inputs: digits holds batches·D polys and out batches·C, input-major.
    */
-  innerProduct(digits: GpuPolyBatch, keys: GpuPolyBatch, out: GpuPolyBatch): void {
+  innerProduct(digits: GpuPolyBatch, keys: GpuPolyBatch, out: GpuPolyBatch, batches = 1): void {
     for (const batch of [digits, keys, out]) this.check(batch);
-    if (keys.polys !== digits.polys * out.polys) {
-      throw new HeftyError('E_LENGTH_MISMATCH', 'keys must hold digits × outputs polynomials');
+    const outputs = out.polys / batches;
+    const digitCount = digits.polys / batches;
+    if (!Number.isInteger(outputs) || !Number.isInteger(digitCount) || keys.polys !== digitCount * outputs) {
+      throw new HeftyError('E_LENGTH_MISMATCH', 'keys must hold digits × outputs polynomials (per batch)');
     }
     if (out === digits || out === keys) {
       throw new HeftyError('E_INVALID_ARGUMENT', 'the output batch must differ from the inputs (no aliasing)');
     }
-    const usage = this.gpu.flags.buffer;
-    const shape = this.createFilled(
-      new Uint32Array([this.n, this.moduli.length, digits.polys, out.polys]),
-      usage.UNIFORM,
-    );
-    this.transient.push(shape);
+    const shape = new Uint32Array([this.n, this.moduli.length, digitCount, outputs]);
+    this.compute(this.pipelines.innerProduct, this.pipelines.innerProductLayout, shape, [digits, keys, out], out.rows);
+  }
+
+  /** Records a device-side copy of a whole batch into another of the same shape. */
+  copy(from: GpuPolyBatch, into: GpuPolyBatch): void {
+    for (const batch of [from, into]) this.check(batch);
+    if (from.polys !== into.polys) throw new HeftyError('E_LENGTH_MISMATCH', 'copy needs batches of the same size');
+    this.commandEncoder().copyBufferToBuffer(from.buffer, 0, into.buffer, 0, from.buffer.size);
+  }
+
+  /**
+   * Records one dispatch of an extra kernel built on this plan's layout (see wgsl-key-switch.ts): binding 0 a
+   * uniform with `shape`, 1 the per-prime constants, then `extra` storage buffers, then the batches in order.
+   * One workgroup row per `rows`, ⌈N / WORKGROUP_SIZE⌉ workgroups across.
+   */
+  compute(
+    pipeline: GPUComputePipeline,
+    layout: GPUBindGroupLayout,
+    shape: Uint32Array,
+    batches: readonly GpuPolyBatch[],
+    rows: number,
+    extra: readonly GPUBuffer[] = [],
+  ): void {
+    for (const batch of batches) this.check(batch);
+    const uniform = this.createFilled(shape, this.gpu.flags.buffer.UNIFORM);
+    this.transient.push(uniform);
+    const buffers = [...extra, ...batches.map((batch) => batch.buffer)];
     const bindGroup = this.gpu.device.createBindGroup({
-      layout: this.pipelines.innerProductLayout,
+      layout,
       entries: [
-        { binding: 0, resource: { buffer: shape } },
+        { binding: 0, resource: { buffer: uniform } },
         { binding: 1, resource: { buffer: this.consts } },
-        { binding: 2, resource: { buffer: digits.buffer } },
-        { binding: 3, resource: { buffer: keys.buffer } },
-        { binding: 4, resource: { buffer: out.buffer } },
+        ...buffers.map((buffer, i) => ({ binding: 2 + i, resource: { buffer } })),
       ],
     });
     const pass = this.beginPass();
-    pass.setPipeline(this.pipelines.innerProduct);
+    pass.setPipeline(pipeline);
     pass.setBindGroup(0, bindGroup);
-    pass.dispatchWorkgroups(Math.ceil(this.n / WORKGROUP_SIZE), out.rows);
+    pass.dispatchWorkgroups(Math.ceil(this.n / WORKGROUP_SIZE), rows);
     pass.end();
+  }
+
+  /** A device buffer holding `words` (host values encoded in this plan's word mode), for extra kernels. */
+  constantBuffer(values: BigUint64Array): GPUBuffer {
+    return this.createFilled(this.encodeWords(values), this.gpu.flags.buffer.STORAGE);
   }
 
   /** Submits recorded commands without waiting. */

@@ -32,6 +32,11 @@ function arithmetic(mode: WordMode, mutation: NttMutation): string {
   return source.replace(DROPPABLE_CARRY, '');
 }
 
+/** Arithmetic plus the uniform and per-prime constant bindings every kernel module starts with. */
+export function kernelPrelude(mode: WordMode, mutation: NttMutation = 'none'): string {
+  return arithmetic(mode, mutation) + COMMON;
+}
+
 const COMMON = /* wgsl */ `
 struct Params { n: u32, k: u32, m: u32, m_end: u32 }
 @group(0) @binding(0) var<uniform> P: Params;
@@ -264,16 +269,17 @@ fn pw_mac(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_index)
   out[i] = add_mod(out[i], product(i, prime, q), q);
 }
 
-// Key-switching inner product: out poly c = Σ_j a poly j ⊙ b poly (j·C + c), with D = P.m digits and
-// C = P.m_end outputs. One Montgomery reduction per term, one more at the end (not two per term as in mac).
+// Key-switching inner product: out poly (input·C + c) = Σ_j a poly (input·D + j) ⊙ b poly (j·C + c), with
+// D = P.m digits and C = P.m_end outputs per input (the keys b are shared by every input). One Montgomery
+// reduction per term, one more at the end (not two per term as in mac).
 @compute @workgroup_size(WG)
 fn inner_product(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
   let col = wg.x * WG + lid; if (col >= P.n) { return; }
-  let prime = wg.y % P.k; let c = wg.y / P.k;
+  let prime = wg.y % P.k; let c = (wg.y / P.k) % P.m_end; let input = wg.y / (P.k * P.m_end);
   let q = prime_q(prime); let qneg = consts[prime * 8u + 1u];
   var acc = w_zero();
   for (var j = 0u; j < P.m; j = j + 1u) {
-    let ai = (j * P.k + prime) * P.n + col;
+    let ai = ((input * P.m + j) * P.k + prime) * P.n + col;
     let bi = ((j * P.m_end + c) * P.k + prime) * P.n + col;
     acc = add_mod(acc, redc(a[ai], b[bi], q, qneg), q);
   }

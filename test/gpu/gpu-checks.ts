@@ -18,6 +18,7 @@ import { referenceForward, referenceInverse } from '../../src/gpu/reference-ntt.
 import type { NttMutation } from '../../src/gpu/wgsl-kernels.ts';
 import type { WordMode } from '../../src/gpu/wgsl-arith.ts';
 import { PRIME_61, PRIMES_30, PRIMES_60, expectCode, expectEqual, largestNttPrime, sampleBatch } from './fixtures.ts';
+import { checkBatchKeySwitch, checkBatchRouting } from './batch-checks.ts';
 import { buildNativeNttDriver, type NativeNttDriver } from './native/driver.ts';
 
 interface NttVector {
@@ -376,6 +377,11 @@ export const CHECKS: Record<string, () => Promise<CheckOutcome>> = {
   'mutation: wrong forward butterfly is caught (u32)': () => expectCaught('forward-butterfly', 4096, PRIMES_30),
   'mutation: dropped carry in 64-bit multiply is caught (u64)': () => expectCaught('drop-carry', 4096, PRIMES_60),
   'mutation: dropped carry is caught in the pointwise product (u64)': expectPointwiseCaught,
+  'batched relinearize + rotate on the GPU = CPU bytes (N=8192, 60/40-bit, u64 kernels)': () =>
+    checkBatchKeySwitch(8192, [60, 40, 40, 60], 40),
+  'batched relinearize + rotate on the GPU = CPU bytes (N=4096, 30-bit, u32 kernels)': () =>
+    checkBatchKeySwitch(4096, [30, 30, 30], 25),
+  'batch evaluator: off stays on the CPU, auto routes by its own measurement': checkBatchRouting,
   'device loss: typed errors, dispatcher falls back to the CPU': checkDeviceLoss,
 };
 
