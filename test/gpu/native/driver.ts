@@ -25,22 +25,42 @@ export interface NativeRun {
   ms: number;
 }
 
-/** The driver, or why it cannot be built here (native engine not built, no compiler, API changed). */
-export function buildNativeNttDriver(): NativeNttDriver | { skipped: string } {
+/**
+ * Compiles the driver into `output` (libstdc++ and libgcc linked statically, so a prebuilt copy also runs on a
+ * machine without a compiler, see scripts/gpu-device-bundle.sh). Returns null, or why it did not build.
+ */
+export function compileNativeNttDriver(output: string): string | null {
   const library = fileURLToPath(new URL('../../../build/libhefty_core.a', import.meta.url));
-  if (!existsSync(library)) return { skipped: 'native engine not built (no build/libhefty_core.a)' };
-  const folder = mkdtempSync(join(tmpdir(), 'hefty-ntt-driver-'));
-  const driver = join(folder, 'ntt-driver');
+  if (!existsSync(library)) return 'native engine not built (no build/libhefty_core.a)';
   const source = fileURLToPath(new URL('./ntt-driver.cpp', import.meta.url));
   const include = fileURLToPath(new URL('../../../native', import.meta.url));
-  const build = spawnSync('g++', ['-std=c++17', '-O2', '-I', include, source, library, '-lpthread', '-o', driver], {
-    encoding: 'utf8',
-  });
-  if (build.status !== 0) {
-    rmSync(folder, { recursive: true, force: true });
-    const why = (build.stderr || String(build.error)).trim().split('\n').slice(-3).join(' | ');
-    return { skipped: `native NTT driver did not build: ${why}` };
+  const flags = ['-std=c++17', '-O2', '-I', include, source, library, '-lpthread', '-static-libstdc++', '-static-libgcc'];
+  const build = spawnSync('g++', [...flags, '-o', output], { encoding: 'utf8' });
+  if (build.status === 0) return null;
+  return `native NTT driver did not build: ${(build.stderr || String(build.error)).trim().split('\n').slice(-3).join(' | ')}`;
+}
+
+/**
+ * The driver (HEFTY_NTT_DRIVER names a prebuilt one), or why it cannot be built here (native engine not built,
+ * no compiler, API changed).
+ */
+export function buildNativeNttDriver(): NativeNttDriver | { skipped: string } {
+  const prebuilt = process.env.HEFTY_NTT_DRIVER;
+  if (prebuilt) {
+    return existsSync(prebuilt) ? driverAt(prebuilt, () => {}) : { skipped: `HEFTY_NTT_DRIVER ${prebuilt} is missing` };
   }
+  const folder = mkdtempSync(join(tmpdir(), 'hefty-ntt-driver-'));
+  const driver = join(folder, 'ntt-driver');
+  const failure = compileNativeNttDriver(driver);
+  const remove = () => rmSync(folder, { recursive: true, force: true });
+  if (failure) {
+    remove();
+    return { skipped: failure };
+  }
+  return driverAt(driver, remove);
+}
+
+function driverAt(driver: string, dispose: () => void): NativeNttDriver {
   return {
     run(n, moduli, op, ...operands) {
       const data = operands[0];
@@ -55,8 +75,6 @@ export function buildNativeNttDriver(): NativeNttDriver | { skipped: string } {
       const ns = Number(/ns=(\d+)/.exec(result.stderr.toString())?.[1] ?? NaN);
       return { output: new BigUint64Array(bytes), ms: ns / 1e6 };
     },
-    dispose() {
-      rmSync(folder, { recursive: true, force: true });
-    },
+    dispose,
   };
 }
