@@ -185,6 +185,14 @@ console.log(
     : 'CPU column: hefty native NTT engine, one thread, transform time only',
 );
 const rows: Row[] = [];
+const stamp = new Date().toISOString().replace(/[:.]/g, '-');
+const file = stringArg('out') ?? fileURLToPath(new URL(`./results/gpu-ntt-${stamp}.json`, import.meta.url));
+mkdirSync(dirname(file), { recursive: true });
+/** Written after every row, so a run cut short (a device time limit) still leaves its figures. */
+function save(extra: Record<string, unknown> = {}): void {
+  const summary = { device: gpu.adapterDescription, deviceKind, cpuDevice, bandwidthGBs, full, rows, ...extra };
+  writeFileSync(file, JSON.stringify(summary, null, 2));
+}
 const header =
   'N       primes bits polys  upload   fwd-kern inv-kern readback gpu-total  floor    kern/floor cpu(fwd) speedup source clock';
 console.log(header);
@@ -195,6 +203,7 @@ for (const config of matrix) {
     const cpu = cpuForwardMs(config.n, gpuNtt.moduli, polys, 256);
     const row: Row = { ...measured, cpuMs: cpu.ms, cpuSource: cpu.source, speedup: cpu.ms / measured.gpuTotalMs };
     rows.push(row);
+    save();
     const ms = (v: number, digits = 1) => `${v.toFixed(digits).padStart(8)} `;
     console.log(
       `${String(row.n).padEnd(8)}${String(row.primes).padEnd(7)}${String(row.bits).padEnd(5)}${String(polys).padEnd(6)}` +
@@ -251,17 +260,7 @@ console.log(
     `fused ${inner.fusedMs.toFixed(1)} ms vs ${2 * inner.digits} mulAccumulate passes ${inner.macMs.toFixed(1)} ms`,
 );
 
-const stamp = new Date().toISOString().replace(/[:.]/g, '-');
-const file = stringArg('out') ?? fileURLToPath(new URL(`./results/gpu-ntt-${stamp}.json`, import.meta.url));
-mkdirSync(dirname(file), { recursive: true });
-writeFileSync(
-  file,
-  JSON.stringify(
-    { device: gpu.adapterDescription, deviceKind, cpuDevice, bandwidthGBs, full, rows, innerProduct: inner },
-    null,
-    2,
-  ),
-);
+save({ innerProduct: inner });
 console.log(`results: ${file}`);
 if (!('skipped' in nativeDriver)) nativeDriver.dispose();
 await releaseGpu();

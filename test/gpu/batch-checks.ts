@@ -3,7 +3,7 @@
  * evaluator: the same ciphertexts relinearized / rotated with HEFTY_GPU=on and off must give identical bytes.
  * Run inside the gpu-checks child (see gpu-checks.ts).
  */
-import { loadBackend } from '../../src/backend/load.ts';
+import { createNativeBackend } from '../../src/backend/native.ts';
 import type * as B from '../../src/backend/types.ts';
 import { createBatchEvaluator } from '../../src/gpu/batch-evaluator.ts';
 import { expectCode } from './fixtures.ts';
@@ -22,7 +22,7 @@ interface Fixture {
 }
 
 async function fixture(n: number, bits: number[], scaleBits: number): Promise<Fixture> {
-  const backend = await loadBackend('native');
+  const backend = await createNativeBackend(); // not load.ts: the device check runs without node-seal installed
   const ctx = backend.createContext(
     { scheme: 'ckks', polyModulusDegree: n, coeffModulus: backend.coeffModulusCreate(n, bits) },
     128,
@@ -153,6 +153,31 @@ export async function checkBatchRouting(): Promise<void> {
     if (auto.lastPath !== expected) throw new Error(`auto took ${auto.lastPath}, its measurement says ${expected}`);
   } finally {
     off.destroy();
+    auto.destroy();
+    f.dispose();
+  }
+}
+
+/** With no adapter: auto relinearizes on the CPU (same bytes), on is E_BACKEND_UNAVAILABLE. */
+export async function batchWithoutAdapter(): Promise<Record<string, unknown>> {
+  const f = await fixture(4096, [30, 30, 30], 25);
+  const auto = await createBatchEvaluator(f.ctx, { mode: 'auto', log: () => {} });
+  try {
+    const products = f.products(2).slice(0, 2);
+    const viaAuto = await auto.relinearizeMany(products, f.relin);
+    expectSameBytes(
+      viaAuto,
+      products.map((c) => f.evaluator.relinearize(c, f.relin)),
+      'auto without adapter',
+    );
+    let batchOnCode: string | undefined;
+    try {
+      await createBatchEvaluator(f.ctx, { mode: 'on', log: () => {} });
+    } catch (error) {
+      batchOnCode = (error as { code?: string }).code;
+    }
+    return { batchDevice: auto.device, batchPath: auto.lastPath, batchOnCode };
+  } finally {
     auto.destroy();
     f.dispose();
   }

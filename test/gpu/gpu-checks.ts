@@ -18,7 +18,7 @@ import { referenceForward, referenceInverse } from '../../src/gpu/reference-ntt.
 import type { NttMutation } from '../../src/gpu/wgsl-kernels.ts';
 import type { WordMode } from '../../src/gpu/wgsl-arith.ts';
 import { PRIME_61, PRIMES_30, PRIMES_60, expectCode, expectEqual, largestNttPrime, sampleBatch } from './fixtures.ts';
-import { checkBatchKeySwitch, checkBatchRouting } from './batch-checks.ts';
+import { batchWithoutAdapter, checkBatchKeySwitch, checkBatchRouting } from './batch-checks.ts';
 import { buildNativeNttDriver, type NativeNttDriver } from './native/driver.ts';
 
 interface NttVector {
@@ -417,9 +417,10 @@ async function runNoAdapter(): Promise<Record<string, unknown>> {
   } catch (error) {
     onCode = (error as HeftyError).code;
   }
+  const batch = await batchWithoutAdapter();
   await releaseGpu();
   const off = await acquireGpu({ mode: 'off' });
-  return { available, autoIsNull: auto === null, onCode, offReason: off.ok ? null : off.reason };
+  return { available, autoIsNull: auto === null, onCode, offReason: off.ok ? null : off.reason, ...batch };
 }
 
 if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
