@@ -170,6 +170,16 @@ async function checkBadInput() {
   const data = sampleBatch(n, PRIMES_60.slice(0, 2), 1, 5);
   data[n + 17] = PRIMES_60[1]; // equal to its prime: not reduced
   await expectCode('E_VALUE_OUT_OF_RANGE', () => ntt.forwardHost(data));
+  // The device checks uploads; the report clears the flag, so clean data reads back fine afterwards.
+  const clean = sampleBatch(n, PRIMES_60.slice(0, 2), 1, 6);
+  expectEqual(await ntt.read(ntt.upload(clean)), clean, 'round trip after a refused upload');
+  const small = await plan(n, PRIMES_30.slice(0, 1));
+  for (const bad of [PRIMES_30[0], 1n << 32n, (1n << 64n) - 1n]) {
+    const words = sampleBatch(n, PRIMES_30.slice(0, 1), 1, 7);
+    words[n - 3] = bad;
+    await expectCode('E_VALUE_OUT_OF_RANGE', async () => small.read(small.upload(words)));
+  }
+  small.destroy();
   await expectCode('E_LENGTH_MISMATCH', () => ntt.forwardHost(new BigUint64Array(n)));
   const batch = ntt.allocate(1);
   await expectCode('E_INVALID_ARGUMENT', () => ntt.mulAccumulate(batch, batch, batch));
