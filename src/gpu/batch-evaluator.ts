@@ -14,6 +14,7 @@ import { HeftyError } from '../errors.ts';
 import type { BackendContext, Ciphertext, Evaluator, GaloisKeys, RelinKeys } from '../backend/types.ts';
 import { acquireGpu, gpuModeFromEnv, type GpuHandle, type GpuMode, type GpuOptions } from './device.ts';
 import { GpuKeySwitch } from './key-switch.ts';
+import type { KeySwitchMutation } from './wgsl-key-switch.ts';
 import type { GpuPolyBatch } from './ntt.ts';
 import { bitReverse, log2Exact } from './ntt-tables.ts';
 import { thresholdFrom, type BatchTiming, type OffloadThreshold } from './offload.ts';
@@ -24,6 +25,8 @@ export type KeySwitchOp = 'relinearize' | 'galois';
 export interface BatchEvaluatorOptions extends GpuOptions {
   /** Largest batch the auto calibration times (powers of two up to it; default 8). */
   calibrationMax?: number;
+  /** Test-only: a deliberately broken key-switching kernel, to prove the tests catch wrong results. */
+  mutation?: KeySwitchMutation;
 }
 
 export interface BatchEvaluator {
@@ -52,7 +55,7 @@ export async function createBatchEvaluator(
     throw new HeftyError('E_BACKEND_UNAVAILABLE', `HEFTY_GPU=on but ${reason}`);
   }
   const gpu = acquisition?.ok ? acquisition.gpu : null;
-  return new KeySwitchBatcher(ctx, gpu, mode, options.calibrationMax ?? 8);
+  return new KeySwitchBatcher(ctx, gpu, mode, options.calibrationMax ?? 8, options.mutation ?? 'none');
 }
 
 type GpuJob = (list: readonly Ciphertext[]) => Promise<Ciphertext[]>;
@@ -70,12 +73,20 @@ class KeySwitchBatcher implements BatchEvaluator {
   private readonly gpu: GpuHandle | null;
   private readonly mode: GpuMode;
   private readonly calibrationMax: number;
+  private readonly mutation: KeySwitchMutation;
 
-  constructor(ctx: BackendContext, gpu: GpuHandle | null, mode: GpuMode, calibrationMax: number) {
+  constructor(
+    ctx: BackendContext,
+    gpu: GpuHandle | null,
+    mode: GpuMode,
+    calibrationMax: number,
+    mutation: KeySwitchMutation,
+  ) {
     this.ctx = ctx;
     this.gpu = gpu;
     this.mode = mode;
     this.calibrationMax = calibrationMax;
+    this.mutation = mutation;
     this.evaluator = ctx.createEvaluator();
   }
 
@@ -209,6 +220,7 @@ class KeySwitchBatcher implements BatchEvaluator {
         this.ctx.params.polyModulusDegree,
         this.levelPrimes(parmsId),
         special,
+        this.mutation,
       );
       this.plans.set(parmsId, plan);
       plan.catch(() => this.plans.delete(parmsId));

@@ -11,27 +11,27 @@ import type { GpuHandle } from './device.ts';
 import { GpuNtt, type GpuPolyBatch } from './ntt.ts';
 import { invMod } from './ntt-tables.ts';
 import type { WordMode } from './wgsl-arith.ts';
-import { keySwitchShader, type KeySwitchKernel } from './wgsl-key-switch.ts';
+import { keySwitchShader, type KeySwitchKernel, type KeySwitchMutation } from './wgsl-key-switch.ts';
 
 interface KeySwitchPipelines {
   layouts: Record<KeySwitchKernel, GPUBindGroupLayout>;
   kernels: Record<KeySwitchKernel, GPUComputePipeline>;
 }
 
-const pipelineCache = new WeakMap<GPUDevice, Map<WordMode, Promise<KeySwitchPipelines>>>();
+const pipelineCache = new WeakMap<GPUDevice, Map<string, Promise<KeySwitchPipelines>>>();
 
-function keySwitchPipelines(gpu: GpuHandle, mode: WordMode): Promise<KeySwitchPipelines> {
+function keySwitchPipelines(gpu: GpuHandle, mode: WordMode, mutation: KeySwitchMutation): Promise<KeySwitchPipelines> {
   let perDevice = pipelineCache.get(gpu.device);
   if (!perDevice) pipelineCache.set(gpu.device, (perDevice = new Map()));
-  let pipelines = perDevice.get(mode);
+  let pipelines = perDevice.get(`${mode}:${mutation}`);
   if (!pipelines) {
-    pipelines = compile(gpu, mode);
-    perDevice.set(mode, pipelines);
+    pipelines = compile(gpu, mode, mutation);
+    perDevice.set(`${mode}:${mutation}`, pipelines);
   }
   return pipelines;
 }
 
-async function compile(gpu: GpuHandle, mode: WordMode): Promise<KeySwitchPipelines> {
+async function compile(gpu: GpuHandle, mode: WordMode, mutation: KeySwitchMutation): Promise<KeySwitchPipelines> {
   const device = gpu.device;
   const visibility = gpu.flags.shader.COMPUTE;
   const entry = (binding: number, type: GPUBufferBindingType) => ({ binding, visibility, buffer: { type } });
@@ -51,7 +51,10 @@ async function compile(gpu: GpuHandle, mode: WordMode): Promise<KeySwitchPipelin
     names.map((name) =>
       device.createComputePipelineAsync({
         layout: device.createPipelineLayout({ bindGroupLayouts: [layouts[name]] }),
-        compute: { module: device.createShaderModule({ code: keySwitchShader(mode, name) }), entryPoint: 'main' },
+        compute: {
+          module: device.createShaderModule({ code: keySwitchShader(mode, name, mutation) }),
+          entryPoint: 'main',
+        },
       }),
     ),
   );
@@ -90,11 +93,12 @@ export class GpuKeySwitch {
     n: number,
     levelPrimes: readonly bigint[],
     special: bigint,
+    mutation: KeySwitchMutation = 'none',
   ): Promise<GpuKeySwitch> {
     if (levelPrimes.length < 1) throw new HeftyError('E_INVALID_ARGUMENT', 'a level has at least one prime');
     const ntt = await GpuNtt.create(gpu, { n, moduli: [...levelPrimes, special] });
     try {
-      return new GpuKeySwitch(ntt, await keySwitchPipelines(gpu, ntt.wordMode));
+      return new GpuKeySwitch(ntt, await keySwitchPipelines(gpu, ntt.wordMode, mutation));
     } catch (error) {
       ntt.destroy();
       throw error;

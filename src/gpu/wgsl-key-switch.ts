@@ -10,6 +10,12 @@ import { kernelPrelude } from './wgsl-kernels.ts';
 import type { WordMode } from './wgsl-arith.ts';
 
 export type KeySwitchKernel = 'expand' | 'delta' | 'combine';
+/**
+ * Test-only: 'floor-division' drops the ⌊P/2⌋ shift, so the division by P floors instead of rounding. Results
+ * still decrypt (the error grows by at most 1 per coefficient) but differ from SEAL's bytes: the tests must
+ * catch it.
+ */
+export type KeySwitchMutation = 'none' | 'floor-division';
 
 function prelude(mode: WordMode): string {
   const one = mode === 'u32' ? '1u' : 'vec2<u32>(1u, 0u)';
@@ -68,6 +74,12 @@ fn main(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_index) l
 `,
 };
 
-export function keySwitchShader(mode: WordMode, kernel: KeySwitchKernel): string {
-  return prelude(mode) + BODIES[kernel];
+export function keySwitchShader(mode: WordMode, kernel: KeySwitchKernel, mutation: KeySwitchMutation = 'none'): string {
+  const body = BODIES[kernel];
+  if (mutation === 'none' || kernel !== 'delta') return prelude(mode) + body;
+  const floored = body
+    .replace('add_mod(v[base + P.m * P.n], ks[2u * P.m], prime_q(P.m))', 'v[base + P.m * P.n]')
+    .replace('sub_mod(reduce_to(shifted, i), ks[2u * i], prime_q(i))', 'reduce_to(shifted, i)');
+  if (floored === body) throw new Error('floor-division mutation no longer applies');
+  return prelude(mode) + floored;
 }

@@ -182,3 +182,31 @@ export async function batchWithoutAdapter(): Promise<Record<string, unknown>> {
     f.dispose();
   }
 }
+
+/**
+ * A key-switching kernel that floors instead of rounding (mutation 'floor-division') still decrypts correctly,
+ * so only the byte comparison used above can catch it; it must.
+ */
+export async function expectKeySwitchMutationCaught(): Promise<void> {
+  const f = await fixture(8192, [60, 40, 40, 60], 40);
+  const broken = await createBatchEvaluator(f.ctx, { mode: 'on', mutation: 'floor-division', log: () => {} });
+  try {
+    const products = f.products(2).slice(0, 2);
+    const gpu = await broken.relinearizeMany(products, f.relin);
+    gpu.forEach((c, j) => expectClose(f.decrypt(c), (i) => slotValue(j, i) ** 2, 'floored key switch'));
+    try {
+      expectSameBytes(
+        gpu,
+        products.map((c) => f.evaluator.relinearize(c, f.relin)),
+        'floored key switch',
+      );
+    } catch (error) {
+      if (String(error).includes('bytes differ')) return;
+      throw error;
+    }
+    throw new Error('mutation floor-division was not detected by the byte comparison');
+  } finally {
+    broken.destroy();
+    f.dispose();
+  }
+}

@@ -18,7 +18,12 @@ import { referenceForward, referenceInverse } from '../../src/gpu/reference-ntt.
 import type { NttMutation } from '../../src/gpu/wgsl-kernels.ts';
 import type { WordMode } from '../../src/gpu/wgsl-arith.ts';
 import { PRIME_61, PRIMES_30, PRIMES_60, expectCode, expectEqual, largestNttPrime, sampleBatch } from './fixtures.ts';
-import { batchWithoutAdapter, checkBatchKeySwitch, checkBatchRouting } from './batch-checks.ts';
+import {
+  batchWithoutAdapter,
+  checkBatchKeySwitch,
+  checkBatchRouting,
+  expectKeySwitchMutationCaught,
+} from './batch-checks.ts';
 import { buildNativeNttDriver, type NativeNttDriver } from './native/driver.ts';
 
 interface NttVector {
@@ -392,6 +397,8 @@ export const CHECKS: Record<string, () => Promise<CheckOutcome>> = {
   'batched relinearize + rotate on the GPU = CPU bytes (N=4096, 30-bit, u32 kernels)': () =>
     checkBatchKeySwitch(4096, [30, 30, 30], 25),
   'batch evaluator: off stays on the CPU, auto routes by its own measurement': checkBatchRouting,
+  'mutation: key switching that floors instead of rounding decrypts but is caught by the bytes':
+    expectKeySwitchMutationCaught,
   'device loss: typed errors, dispatcher falls back to the CPU': checkDeviceLoss,
 };
 
