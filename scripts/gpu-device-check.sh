@@ -31,6 +31,24 @@ fi
 [[ -f "$BUNDLE/ntt-driver" ]] && export HEFTY_NTT_DRIVER="$BUNDLE/ntt-driver"
 export HEFTY_GPU_BACKEND="${HEFTY_GPU_BACKEND:-vulkan}"
 
+# Dawn loads the Vulkan loader (libvulkan.so.1) at run time: use the bundled one when the image has none.
+if ! ldconfig -p 2>/dev/null | grep -q 'libvulkan.so.1 ' && [[ -f "$BUNDLE/vulkan/libvulkan.so.1" ]]; then
+  export LD_LIBRARY_PATH="$BUNDLE/vulkan${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"
+fi
+# NVIDIA's Vulkan driver lives in libGLX_nvidia.so.0; when the container has it but no ICD manifest, write one.
+icds="$(ls /usr/share/vulkan/icd.d/*.json /etc/vulkan/icd.d/*.json 2>/dev/null || true)"
+if [[ -z "$icds" && -z "${VK_DRIVER_FILES:-}" ]]; then
+  glx="$(ldconfig -p 2>/dev/null | awk '/libGLX_nvidia.so.0/ {print $NF; exit}')"
+  if [[ -n "$glx" ]]; then
+    icd="$(mktemp -d)/nvidia_icd.json"
+    printf '{"file_format_version":"1.0.0","ICD":{"library_path":"%s","api_version":"1.3.0"}}\n' "$glx" >"$icd"
+    export VK_DRIVER_FILES="$icd"
+    icds="$icd (written)"
+  fi
+fi
+if [[ -n "${VK_DRIVER_FILES:-}" ]]; then icds="VK_DRIVER_FILES=$VK_DRIVER_FILES"; fi
+echo "Vulkan ICDs: ${icds:-none found (Dawn will see no Vulkan adapter)}"
+
 GPU_NAME="$(nvidia-smi --query-gpu=name,memory.total,driver_version --format=csv,noheader 2>/dev/null | head -1)"
 case "$GPU_NAME" in
   *H200*) DEFAULT_BW=4800 ;;
