@@ -199,9 +199,14 @@ class KeySwitchBatcher implements BatchEvaluator {
     const plan = await this.plan(list[0].parmsId);
     const key = this.keyBatch(plan, keys, index, list[0].parmsId);
     await plan.run(targets, pairs, key, galoisElt !== null);
-    return ciphers.map((cipher, i) =>
-      this.ctx.load.ciphertext(writeCipher(cipher, 2, pairs.subarray(2 * i * poly, 2 * (i + 1) * poly))),
-    );
+    return ciphers.map((cipher, i) => {
+      const words = pairs.subarray(2 * i * poly, 2 * (i + 1) * poly);
+      // As the CPU evaluator: a result whose c1 is all zero would reveal its plaintext.
+      if (words.subarray(poly).every((w) => w === 0n)) {
+        throw new HeftyError('E_TRANSPARENT_RESULT', 'result ciphertext is transparent');
+      }
+      return this.ctx.load.ciphertext(writeCipher(cipher, 2, words));
+    });
   }
 
   private levelPrimes(parmsId: string): readonly bigint[] {

@@ -6,6 +6,7 @@
 import { createNativeBackend } from '../../src/backend/native.ts';
 import type * as B from '../../src/backend/types.ts';
 import { createBatchEvaluator } from '../../src/gpu/batch-evaluator.ts';
+import { readCipher, writeCipher } from '../../src/gpu/seal-words.ts';
 import { expectCode } from './fixtures.ts';
 
 interface Fixture {
@@ -126,6 +127,14 @@ export async function checkBatchKeySwitch(n: number, bits: number[], scaleBits: 
       fresh.map((c) => f.evaluator.complexConjugate(c, f.galois)),
       'conjugate',
     );
+    // c1 = c2 = 0 relinearizes to a transparent ciphertext: refused on both paths.
+    const product = readCipher(products[0].save('none')).cipher;
+    const zeroed = product.words.slice();
+    zeroed.fill(0n, zeroed.length / 3);
+    const transparent = [f.ctx.load.ciphertext(writeCipher(product, 3, zeroed))];
+    await expectCode('E_TRANSPARENT_RESULT', () => f.evaluator.relinearize(transparent[0], f.relin));
+    await expectCode('E_TRANSPARENT_RESULT', () => batch.relinearizeMany(transparent, f.relin));
+
     // Step 2 has no key of its own: the CPU evaluator decides, with its own error.
     await expectCode('E_MISSING_GALOIS_KEY', () => batch.rotateMany(fresh, 2, f.galois));
   } finally {
