@@ -137,7 +137,9 @@ class KeySwitchBatcher implements BatchEvaluator {
   ): Promise<Ciphertext[]> {
     if (list.length === 0) return [];
     const parmsId = list[0].parmsId;
-    if (!this.gpu || this.gpu.lost || list.some((c) => c.parmsId !== parmsId)) return this.onCpu(list, cpu);
+    // A lost device sends auto back to the CPU; on keeps asking the GPU and gets E_BACKEND_UNAVAILABLE.
+    const usable = this.gpu && (this.mode === 'on' || !this.gpu.lost);
+    if (!usable || list.some((c) => c.parmsId !== parmsId)) return this.onCpu(list, cpu);
     if (this.mode === 'auto') {
       const key = `${op}:${parmsId}`;
       let threshold = this.thresholds.get(key);
@@ -181,6 +183,7 @@ class KeySwitchBatcher implements BatchEvaluator {
     index: number,
     galoisElt: number | null,
   ): Promise<Ciphertext[]> {
+    if (this.gpu?.lost) throw new HeftyError('E_BACKEND_UNAVAILABLE', 'the GPU device was lost or released');
     const ciphers = list.map((c) => readCipher(c.save('none')).cipher);
     const { n, primes: l } = ciphers[0];
     const poly = l * n;

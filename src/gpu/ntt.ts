@@ -86,7 +86,8 @@ export class GpuNtt {
     this.pipelines = pipelines;
     const device = gpu.device;
     const usage = gpu.flags.buffer;
-    const bytesPerRow = this.n * wordBytes(this.wordMode);
+    // Host-width (u64) rows: u32 plans bind their upload and readback buffers at that width too.
+    const bytesPerRow = this.n * 8;
     const maxRows = Math.min(MAX_DISPATCH_ROWS, Math.floor(device.limits.maxStorageBufferBindingSize / bytesPerRow));
     this.maxPolysPerBatch = Math.min(config.maxBatchPolys, Math.floor(maxRows / this.moduli.length));
     if (this.maxPolysPerBatch < 1) {

@@ -219,3 +219,26 @@ export async function expectKeySwitchMutationCaught(): Promise<void> {
     f.dispose();
   }
 }
+
+/**
+ * Batch evaluators made while the device is up; the returned check runs after it is gone: auto falls back to
+ * the CPU (same bytes), on reports E_BACKEND_UNAVAILABLE.
+ */
+export async function prepareBatchDeviceLoss(): Promise<() => Promise<void>> {
+  const f = await fixture(4096, [30, 30, 30], 25);
+  const auto = await createBatchEvaluator(f.ctx, { mode: 'auto', calibrationMax: 1, log: () => {} });
+  const on = await createBatchEvaluator(f.ctx, { mode: 'on', log: () => {} });
+  return async () => {
+    try {
+      const products = f.products(2).slice(0, 2);
+      const cpu = products.map((c) => f.evaluator.relinearize(c, f.relin));
+      expectSameBytes(await auto.relinearizeMany(products, f.relin), cpu, 'auto after device loss');
+      if (auto.lastPath !== 'cpu') throw new Error('auto must use the CPU once the device is gone');
+      await expectCode('E_BACKEND_UNAVAILABLE', () => on.relinearizeMany(products, f.relin));
+    } finally {
+      auto.destroy();
+      on.destroy();
+      f.dispose();
+    }
+  };
+}

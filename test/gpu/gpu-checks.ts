@@ -23,6 +23,7 @@ import {
   checkBatchKeySwitch,
   checkBatchRouting,
   expectKeySwitchMutationCaught,
+  prepareBatchDeviceLoss,
 } from './batch-checks.ts';
 import { buildNativeNttDriver, type NativeNttDriver } from './native/driver.ts';
 
@@ -253,6 +254,7 @@ async function checkDeviceLoss() {
   const dispatcher = await createNttDispatcher({ n, moduli }, cpu, { mode: 'auto', batchSizes: [1], repeats: 1 });
   const ntt = await plan(n, moduli);
   const batch = ntt.allocate(1);
+  const checkBatchEvaluators = await prepareBatchDeviceLoss();
   await releaseGpu();
   await expectCode('E_BACKEND_UNAVAILABLE', () => ntt.forward(batch));
   await expectCode('E_BACKEND_UNAVAILABLE', () => ntt.allocate(1));
@@ -261,6 +263,7 @@ async function checkDeviceLoss() {
   referenceForward(expected, n, moduli);
   if ((await dispatcher.forward(data)) !== 'cpu') throw new Error('a lost device must route to the CPU');
   expectEqual(data, expected, 'dispatcher after device loss');
+  await checkBatchEvaluators();
 }
 
 /** The native driver, built once per run: hefty's own NTT engine and Mod arithmetic (native/rlwe). */
@@ -399,7 +402,7 @@ export const CHECKS: Record<string, () => Promise<CheckOutcome>> = {
   'batch evaluator: off stays on the CPU, auto routes by its own measurement': checkBatchRouting,
   'mutation: key switching that floors instead of rounding decrypts but is caught by the bytes':
     expectKeySwitchMutationCaught,
-  'device loss: typed errors, dispatcher falls back to the CPU': checkDeviceLoss,
+  'device loss: typed errors, dispatcher and batch evaluator fall back to the CPU (auto)': checkDeviceLoss,
 };
 
 export interface CheckReport {
