@@ -106,7 +106,7 @@ for (const config of configs) {
   // What HEFTY_GPU=auto would decide for relinearize at this size (calibration on the caller's batch).
   const auto = await createBatchEvaluator(ctx, {
     mode: 'auto',
-    calibrationMax: Math.max(...config.batches),
+    calibrationMax: Math.min(16, Math.max(...config.batches)),
     log: () => {},
   });
   for (const c of await auto.relinearizeMany(squares, relin)) c.dispose();

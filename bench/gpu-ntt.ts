@@ -127,7 +127,9 @@ async function measure(
       await gpuNtt.read(batch, chunk);
       readback += performance.now() - t;
     }
-    if (rep > 0) runs.push([upload, forward, inverse, readback]); // run 0 warms up
+    // Whole chunks ran; scale to the batch asked for (the last chunk may be only partly needed).
+    const scale = polys / (Math.ceil(polys / chunkPolys) * chunkPolys);
+    if (rep > 0) runs.push([upload * scale, forward * scale, inverse * scale, readback * scale]); // run 0 warms up
   }
   batch.destroy();
   const median = (i: number) => runs.map((r) => r[i]).sort((a, b) => a - b)[Math.floor(runs.length / 2)];
