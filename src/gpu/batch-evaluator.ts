@@ -25,6 +25,8 @@ export type KeySwitchOp = 'relinearize' | 'galois';
 export interface BatchEvaluatorOptions extends GpuOptions {
   /** Largest batch the auto calibration times (powers of two up to it; default 8). */
   calibrationMax?: number;
+  /** Most ciphertexts per device pass, a cap on GPU memory (default: what the device's buffer limits allow). */
+  maxBatch?: number;
   /** Test-only: a deliberately broken key-switching kernel, to prove the tests catch wrong results. */
   mutation?: KeySwitchMutation;
 }
@@ -55,7 +57,7 @@ export async function createBatchEvaluator(
     throw new HeftyError('E_BACKEND_UNAVAILABLE', `HEFTY_GPU=on but ${reason}`);
   }
   const gpu = acquisition?.ok ? acquisition.gpu : null;
-  return new KeySwitchBatcher(ctx, gpu, mode, options.calibrationMax ?? 8, options.mutation ?? 'none');
+  return new KeySwitchBatcher(ctx, gpu, mode, options);
 }
 
 type GpuJob = (list: readonly Ciphertext[]) => Promise<Ciphertext[]>;
@@ -73,20 +75,14 @@ class KeySwitchBatcher implements BatchEvaluator {
   private readonly gpu: GpuHandle | null;
   private readonly mode: GpuMode;
   private readonly calibrationMax: number;
-  private readonly mutation: KeySwitchMutation;
+  private readonly planOptions: { maxTargets?: number; mutation?: KeySwitchMutation };
 
-  constructor(
-    ctx: BackendContext,
-    gpu: GpuHandle | null,
-    mode: GpuMode,
-    calibrationMax: number,
-    mutation: KeySwitchMutation,
-  ) {
+  constructor(ctx: BackendContext, gpu: GpuHandle | null, mode: GpuMode, options: BatchEvaluatorOptions) {
     this.ctx = ctx;
     this.gpu = gpu;
     this.mode = mode;
-    this.calibrationMax = calibrationMax;
-    this.mutation = mutation;
+    this.calibrationMax = options.calibrationMax ?? 8;
+    this.planOptions = { maxTargets: options.maxBatch, mutation: options.mutation };
     this.evaluator = ctx.createEvaluator();
   }
 
@@ -228,7 +224,7 @@ class KeySwitchBatcher implements BatchEvaluator {
         this.ctx.params.polyModulusDegree,
         this.levelPrimes(parmsId),
         special,
-        this.mutation,
+        this.planOptions,
       );
       this.plans.set(parmsId, plan);
       plan.catch(() => this.plans.delete(parmsId));

@@ -71,9 +71,11 @@ export class GpuKeySwitch {
   readonly level: number;
   private readonly pipelines: KeySwitchPipelines;
   private readonly constants: GPUBuffer;
+  private readonly targetCap: number;
 
-  private constructor(ntt: GpuNtt, pipelines: KeySwitchPipelines) {
+  private constructor(ntt: GpuNtt, pipelines: KeySwitchPipelines, targetCap: number) {
     this.ntt = ntt;
+    this.targetCap = targetCap;
     this.level = ntt.moduli.length - 1;
     this.pipelines = pipelines;
     const special = ntt.moduli[this.level];
@@ -87,18 +89,24 @@ export class GpuKeySwitch {
     this.constants = ntt.constantBuffer(words);
   }
 
-  /** A plan for targets at a level with `levelPrimes` (L of them) and the key level's special prime. */
+  /**
+   * A plan for targets at a level with `levelPrimes` (L of them) and the key level's special prime.
+   * `maxTargets` caps the targets per device pass (default: what the buffer limits allow).
+   */
   static async create(
     gpu: GpuHandle,
     n: number,
     levelPrimes: readonly bigint[],
     special: bigint,
-    mutation: KeySwitchMutation = 'none',
+    options: { maxTargets?: number; mutation?: KeySwitchMutation } = {},
   ): Promise<GpuKeySwitch> {
     if (levelPrimes.length < 1) throw new HeftyError('E_INVALID_ARGUMENT', 'a level has at least one prime');
+    const cap = options.maxTargets ?? Number.MAX_SAFE_INTEGER;
+    if (!Number.isInteger(cap) || cap < 1) throw new HeftyError('E_INVALID_ARGUMENT', 'maxTargets must be ≥ 1');
     const ntt = await GpuNtt.create(gpu, { n, moduli: [...levelPrimes, special] });
     try {
-      return new GpuKeySwitch(ntt, await keySwitchPipelines(gpu, ntt.wordMode, mutation));
+      const pipelines = await keySwitchPipelines(gpu, ntt.wordMode, options.mutation ?? 'none');
+      return new GpuKeySwitch(ntt, pipelines, cap);
     } catch (error) {
       ntt.destroy();
       throw error;
@@ -107,7 +115,7 @@ export class GpuKeySwitch {
 
   /** Most targets one device pass takes (their L expanded digits must fit one batch). */
   get maxTargets(): number {
-    return Math.max(1, Math.floor(this.ntt.maxPolysPerBatch / Math.max(2, this.level)));
+    return Math.min(this.targetCap, Math.max(1, Math.floor(this.ntt.maxPolysPerBatch / Math.max(2, this.level))));
   }
 
   /**

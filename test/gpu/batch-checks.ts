@@ -104,6 +104,15 @@ export async function checkBatchKeySwitch(n: number, bits: number[], scaleBits: 
         `relinearize N=${n} level ${level[0].chainIndex}`,
       );
     }
+    // Three ciphertexts through passes of at most two (maxBatch): the same bytes again.
+    const chunked = await createBatchEvaluator(f.ctx, { mode: 'on', maxBatch: 2, log: () => {} });
+    const inChunks = await chunked.relinearizeMany(products.slice(0, 3), f.relin);
+    chunked.destroy();
+    expectSameBytes(
+      inChunks,
+      products.slice(0, 3).map((c) => f.evaluator.relinearize(c, f.relin)),
+      'in chunks of 2',
+    );
     const squares = await batch.relinearizeMany(products.slice(0, 3), f.relin);
     squares.forEach((c, j) => expectClose(f.decrypt(c), (i) => slotValue(j, i) ** 2, 'GPU relinearized square'));
 
