@@ -4,7 +4,8 @@
  *
  *   node test/gpu/gpu-checks.ts run          → runs every check, prints one JSON line of results
  *   node test/gpu/gpu-checks.ts no-adapter   → checks the CPU fallback when no adapter exists
- * Every check compares against the BigInt reference (itself verified against the spec's SEAL vectors).
+ * Oracles: the BigInt reference (itself verified against the spec's SEAL vectors), hefty's native NTT engine
+ * (transform-checks.ts) and the native CKKS evaluator's bytes (batch-checks.ts).
  */
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
@@ -12,10 +13,9 @@ import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { HeftyError } from '../../src/errors.ts';
 import { acquireGpu, gpuAvailable, releaseGpu } from '../../src/gpu/device.ts';
-import { createGpuNtt, type GpuPolyBatch } from '../../src/gpu/ntt.ts';
+import { createGpuNtt } from '../../src/gpu/ntt.ts';
 import { createNttDispatcher, measureOffloadThreshold, shouldOffload, thresholdFrom } from '../../src/gpu/offload.ts';
 import { referenceForward, referenceInverse } from '../../src/gpu/reference-ntt.ts';
-import type { NttMutation } from '../../src/gpu/wgsl-kernels.ts';
 import type { WordMode } from '../../src/gpu/wgsl-arith.ts';
 import { PRIME_61, PRIMES_30, PRIMES_60, expectCode, expectEqual, largestNttPrime, sampleBatch } from './fixtures.ts';
 import {
@@ -25,7 +25,15 @@ import {
   expectKeySwitchMutationCaught,
   prepareBatchDeviceLoss,
 } from './batch-checks.ts';
-import { buildNativeNttDriver, type NativeNttDriver } from './native/driver.ts';
+import {
+  checkAgainstNative,
+  checkTransforms,
+  disposeNativeDriver,
+  expectCaught,
+  expectPointwiseCaught,
+  plan,
+  type CheckOutcome,
+} from './transform-checks.ts';
 
 interface NttVector {
   q: string;
@@ -38,41 +46,6 @@ const VECTORS = JSON.parse(readFileSync(new URL('./seal-ntt-vectors.json', impor
   string,
   NttVector
 >;
-
-async function plan(
-  n: number,
-  moduli: readonly bigint[],
-  wordMode?: WordMode,
-  mutation?: NttMutation,
-  maxBatchPolys?: number,
-) {
-  const ntt = await createGpuNtt({ n, moduli, wordMode, mutation, maxBatchPolys }, { mode: 'on', log: () => {} });
-  if (!ntt) throw new Error('no plan');
-  return ntt;
-}
-
-async function checkTransforms(
-  n: number,
-  moduli: readonly bigint[],
-  polys: number,
-  mutation?: NttMutation,
-  maxBatchPolys?: number,
-) {
-  const ntt = await plan(n, moduli, undefined, mutation, maxBatchPolys);
-  try {
-    const input = sampleBatch(n, moduli, polys, n + moduli.length);
-    const expected = input.slice();
-    referenceForward(expected, n, moduli);
-    const actual = await ntt.forwardHost(input.slice());
-    expectEqual(actual, expected, `forward N=${n} ${ntt.wordMode}`);
-    const expectedInverse = input.slice();
-    referenceInverse(expectedInverse, n, moduli);
-    expectEqual(await ntt.inverseHost(input.slice()), expectedInverse, `inverse N=${n} ${ntt.wordMode}`);
-    expectEqual(await ntt.inverseHost(actual), input, `inverse∘forward N=${n} ${ntt.wordMode}`);
-  } finally {
-    ntt.destroy();
-  }
-}
 
 /** NTT-domain ops, a device-resident sequence, against BigInt on the same values. */
 async function checkPointwise(n: number, moduli: readonly bigint[], wordMode?: WordMode) {
@@ -266,97 +239,7 @@ async function checkDeviceLoss() {
   await checkBatchEvaluators();
 }
 
-/** The native driver, built once per run: hefty's own NTT engine and Mod arithmetic (native/rlwe). */
-let nativeDriver: NativeNttDriver | { skipped: string } | undefined;
-function native(): NativeNttDriver | { skipped: string } {
-  nativeDriver ??= buildNativeNttDriver();
-  return nativeDriver;
-}
-
-/**
- * GPU forward, inverse, add, sub, mul and mac over a batch (edge rows of 0 and q−1 included) against hefty's
- * native engine on the same words. Skipped, saying why, when the native driver cannot be built.
- */
-async function checkAgainstNative(
-  n: number,
-  moduli: readonly bigint[],
-  polys: number,
-  mutation?: NttMutation,
-): Promise<CheckOutcome> {
-  const driver = native();
-  if ('skipped' in driver) return driver;
-  const ntt = await plan(n, moduli, undefined, mutation);
-  const k = moduli.length;
-  const reduced = (data: BigUint64Array) => data.map((x, i) => x % moduli[Math.floor(i / n) % k]);
-  const a = sampleBatch(n, moduli, polys, n + 7 * k);
-  const b = reduced(sampleBatch(n, moduli, polys, n + 7 * k + 1).reverse());
-  const c = sampleBatch(n, moduli, polys, n + 7 * k + 2);
-  const what = (op: string) => `GPU vs native ${op} N=${n} ${k}×${ntt.wordMode} ${polys} polys`;
-  const batches: GpuPolyBatch[] = [];
-  try {
-    expectEqual(await ntt.forwardHost(a.slice()), driver.run(n, moduli, 'forward', a).output, what('forward'));
-    expectEqual(await ntt.inverseHost(a.slice()), driver.run(n, moduli, 'inverse', a).output, what('inverse'));
-    const [da, db, dc, out] = [ntt.upload(a), ntt.upload(b), ntt.upload(c), ntt.allocate(polys)];
-    batches.push(da, db, dc, out);
-    for (const op of ['add', 'sub', 'mul'] as const) {
-      ntt[op](da, db, out);
-      expectEqual(await ntt.read(out), driver.run(n, moduli, op, a, b).output, what(op));
-    }
-    ntt.mulAccumulate(dc, da, db);
-    expectEqual(await ntt.read(dc), driver.run(n, moduli, 'mac', c, a, b).output, what('mac'));
-  } finally {
-    for (const batch of batches) batch.destroy();
-    ntt.destroy();
-  }
-}
-
-/**
- * A deliberately broken kernel must be caught by the very checks above: the BigInt transform check and the
- * native cross-check (transforms and pointwise ops) must both fail on it.
- */
-async function expectCaught(mutation: NttMutation, n: number, moduli: readonly bigint[]) {
-  const caught = async (check: () => Promise<unknown>) => {
-    try {
-      await check();
-    } catch (error) {
-      if (String(error).includes('differ')) return true;
-      throw error;
-    }
-    return false;
-  };
-  if (!(await caught(() => checkTransforms(n, moduli, 1, mutation)))) {
-    throw new Error(`mutation ${mutation} was not detected by the BigInt transform check`);
-  }
-  if ('skipped' in native()) return;
-  if (!(await caught(() => checkAgainstNative(n, moduli, 2, mutation)))) {
-    throw new Error(`mutation ${mutation} was not detected by the native cross-check`);
-  }
-}
-
-/** drop-carry breaks the 64-bit product everywhere: the pointwise product alone must show it too. */
-async function expectPointwiseCaught() {
-  const n = 4096;
-  const moduli = PRIMES_60;
-  const ntt = await plan(n, moduli, undefined, 'drop-carry');
-  const a = sampleBatch(n, moduli, 2, 61);
-  const b = sampleBatch(n, moduli, 2, 62);
-  const expected = a.map((x, i) => (x * b[i]) % moduli[Math.floor(i / n) % moduli.length]);
-  const [da, db, out] = [ntt.upload(a), ntt.upload(b), ntt.allocate(2)];
-  ntt.mul(da, db, out);
-  const actual = await ntt.read(out);
-  for (const batch of [da, db, out]) batch.destroy();
-  ntt.destroy();
-  try {
-    expectEqual(actual, expected, 'mutated pointwise mul');
-  } catch {
-    return;
-  }
-  throw new Error('mutation drop-carry in the pointwise product was not detected');
-}
-
-/** A check either passes (returns nothing), throws, or says why it could not run here. */
-type CheckOutcome = void | { skipped: string };
-
+/** Every check; each either passes (returns nothing), throws, or says why it could not run here. */
 export const CHECKS: Record<string, () => Promise<CheckOutcome>> = {
   'SEAL spec NTT vectors (N=8, 16, 8192, 16384; u32 and u64 kernels)': checkSpecVectors,
   'N=4096, 3×30-bit primes, 4 polys (u32)': () => checkTransforms(4096, PRIMES_30, 4),
@@ -446,7 +329,7 @@ async function runNoAdapter(): Promise<Record<string, unknown>> {
 if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
   const command = process.argv[2];
   const report = command === 'no-adapter' ? await runNoAdapter() : await runChecks();
-  if (nativeDriver && !('skipped' in nativeDriver)) nativeDriver.dispose();
+  disposeNativeDriver();
   await releaseGpu();
   process.stdout.write(`\n@@RESULT ${JSON.stringify(report)}\n`);
 }
