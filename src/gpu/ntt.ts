@@ -26,6 +26,7 @@ export interface GpuNttConfig {
 }
 
 const PARAM_STRIDE = 256; // minUniformBufferOffsetAlignment
+const MAX_DISPATCH_ROWS = 65535; // maxComputeWorkgroupsPerDimension
 const FLAG_BYTES = 16;
 const NO_BAD_INPUT = 0xffffffff;
 
@@ -33,7 +34,6 @@ const NO_BAD_INPUT = 0xffffffff;
 function stagingBytes(out: BigUint64Array): number {
   return out.byteLength + FLAG_BYTES;
 }
-const MAX_DISPATCH_ROWS = 65535; // maxComputeWorkgroupsPerDimension
 
 /** One device-resident batch of polys × K rows of N coefficients. */
 export class GpuPolyBatch {
@@ -348,7 +348,10 @@ export class GpuNtt {
     return out;
   }
 
-  /** In-place forward NTT of a host array of any number of polynomials, chunked to the device limits. */
+  /**
+   * In-place forward NTT of a host array of any number of polynomials, chunked to the device limits. A value not
+   * reduced modulo its prime gives E_VALUE_OUT_OF_RANGE; chunks before the one holding it may already be written.
+   */
   forwardHost(data: BigUint64Array): Promise<BigUint64Array> {
     return this.transformHost(data, (batch) => this.forward(batch));
   }
@@ -440,9 +443,8 @@ export class GpuNtt {
    */
   private async readVia(batch: GpuPolyBatch, out: BigUint64Array, staging: GPUBuffer): Promise<void> {
     const bytes = out.byteLength;
-    const encoder = this.commandEncoder();
     if (this.wordMode === 'u64') {
-      encoder.copyBufferToBuffer(batch.buffer, 0, staging, 0, bytes);
+      this.commandEncoder().copyBufferToBuffer(batch.buffer, 0, staging, 0, bytes);
     } else {
       const usage = this.gpu.flags.buffer;
       const wide = this.gpu.device.createBuffer({ size: bytes, usage: usage.STORAGE | usage.COPY_SRC });
@@ -462,8 +464,9 @@ export class GpuNtt {
       });
     }
     const bad = new Uint32Array(staging.getMappedRange(bytes, FLAG_BYTES))[0];
-    if (bad === NO_BAD_INPUT)
+    if (bad === NO_BAD_INPUT) {
       new Uint32Array(out.buffer, out.byteOffset, bytes / 4).set(new Uint32Array(staging.getMappedRange(0, bytes)));
+    }
     staging.unmap();
     if (bad !== NO_BAD_INPUT) {
       this.gpu.device.queue.writeBuffer(this.inputFlag, 0, new Uint32Array([NO_BAD_INPUT]));
