@@ -111,11 +111,8 @@ class KeySwitchBatcher implements BatchEvaluator {
 
   destroy(): void {
     for (const batch of this.uploaded.splice(0)) batch.destroy();
-    for (const plan of this.plans.values())
-      void plan.then(
-        (p) => p.destroy(),
-        () => {},
-      );
+    // A plan that failed to build has nothing to free.
+    for (const plan of this.plans.values()) void plan.then((p) => p.destroy()).catch(() => {});
     this.plans.clear();
     this.evaluator.dispose();
   }
