@@ -264,6 +264,7 @@ export const CHECKS: Record<string, () => Promise<CheckOutcome>> = {
     checkAgainstNative(4096, PRIMES_30, 4),
   'native engine: N=4096, 3×60-bit (u64), 4 polys: NTT, INTT, add/sub/mul/mac': () =>
     checkAgainstNative(4096, PRIMES_60, 4),
+  'native engine: N=8192, 3×30-bit (u32), 2 polys': () => checkAgainstNative(8192, PRIMES_30, 2),
   'native engine: N=8192, 31/60/61-bit mix, 2 polys': () =>
     checkAgainstNative(8192, [PRIMES_30[0], PRIMES_60[0], PRIME_61], 2),
   'native engine: N=16384, 2×30-bit (u32), 2 polys': () => checkAgainstNative(16384, PRIMES_30.slice(0, 2), 2),
