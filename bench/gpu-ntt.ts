@@ -5,36 +5,34 @@
  *   node bench/gpu-ntt.ts --full     N ∈ {2^13, 2^15, 2^16} × {8, 16, 32} primes × 30/60-bit × {64 … 512} polys
  *   node bench/gpu-ntt.ts --n=8192,65536 --primes=8 --bits=60 --polys=64,128   a chosen matrix
  *   node bench/gpu-ntt.ts --system   use the host's GPU drivers instead of the CPU Vulkan device (lavapipe)
+ *   --bandwidth=GB/s                 device memory bandwidth for the floor (default 3000, an H100; H200: 4800;
+ *                                    or HEFTY_GPU_BANDWIDTH_GBS)
+ *   --out=file.json                  where the JSON goes (default bench/results/gpu-ntt-<time>.json)
  *
  * Kernel time comes from timestamp queries when the adapter has them, else from submit → onSubmittedWorkDone.
+ * The floor is the time to read and write every coefficient once at the device bandwidth (the data alone, tables
+ * not counted); `kern/floor` is the forward kernel time over it. `speedup` is the end-to-end GPU time (upload +
+ * forward kernels + readback) against the CPU column, i.e. over one CPU core.
  * The CPU column is hefty's native NTT engine on one thread (built from build/libhefty_core.a by a small driver,
  * transform time only, marked "native"), else the BigInt reference (marked "ref"); both timed on a sample of rows
  * and scaled linearly. A last line compares the fused key-switching inner product with the same
  * sum built from mulAccumulate passes. Results also go to bench/results/gpu-ntt-<time>.json.
  */
-import { spawnSync } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
+import { dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { acquireGpu, releaseGpu } from '../src/gpu/device.ts';
 import { GpuNtt } from '../src/gpu/ntt.ts';
 import { thresholdFrom } from '../src/gpu/offload.ts';
 import { millerRabin } from '../src/gpu/ntt-tables.ts';
 import { referenceForward } from '../src/gpu/reference-ntt.ts';
-import { gpuTestEnv } from '../test/gpu/gpu-env.ts';
+import { wordBytes } from '../src/gpu/wgsl-arith.ts';
 import { buildNativeNttDriver } from '../test/gpu/native/driver.ts';
+import { inGpuChild, listArg, stringArg } from './gpu-child.ts';
 
+const deviceKind = inGpuChild(import.meta.url);
 const args = new Set(process.argv.slice(2));
-const CHILD_FLAG = 'HEFTY_GPU_BENCH_CHILD';
-
-// Dawn needs LD_LIBRARY_PATH before it loads: re-run this script in a child with the device's environment.
-if (!process.env[CHILD_FLAG]) {
-  const setup = args.has('--system') ? { env: { ...process.env }, device: 'system' } : gpuTestEnv();
-  const child = spawnSync(process.execPath, [fileURLToPath(import.meta.url), ...process.argv.slice(2)], {
-    stdio: 'inherit',
-    env: { ...setup.env, [CHILD_FLAG]: setup.device },
-  });
-  process.exit(child.status ?? 1);
-}
+const bandwidthGBs = Number(stringArg('bandwidth') ?? process.env.HEFTY_GPU_BANDWIDTH_GBS ?? 3000);
 
 interface Row {
   n: number;
@@ -46,7 +44,11 @@ interface Row {
   inverseKernelMs: number;
   readbackMs: number;
   gpuTotalMs: number;
+  /** Forward: bytes read + written once at `bandwidthGBs`. */
+  floorMs: number;
   cpuMs: number;
+  /** CPU ms / end-to-end GPU ms. */
+  speedup: number;
   cpuSource: string;
   kernelClock: 'timestamp' | 'wall';
 }
@@ -91,7 +93,11 @@ function cpuForwardMs(n: number, moduli: readonly bigint[], polys: number, sampl
   return { ms: ((performance.now() - start) / (refRows.length / n)) * polys * moduli.length, source: 'ref' };
 }
 
-async function measure(gpuNtt: GpuNtt, polys: number, repeats: number): Promise<Omit<Row, 'cpuMs' | 'cpuSource'>> {
+async function measure(
+  gpuNtt: GpuNtt,
+  polys: number,
+  repeats: number,
+): Promise<Omit<Row, 'cpuMs' | 'cpuSource' | 'speedup'>> {
   const chunkPolys = Math.min(polys, gpuNtt.maxPolysPerBatch);
   const chunk = randomBatch(gpuNtt.n, gpuNtt.moduli, chunkPolys);
   const batch = gpuNtt.allocate(chunkPolys);
@@ -121,7 +127,9 @@ async function measure(gpuNtt: GpuNtt, polys: number, repeats: number): Promise<
       await gpuNtt.read(batch, chunk);
       readback += performance.now() - t;
     }
-    if (rep > 0) runs.push([upload, forward, inverse, readback]); // run 0 warms up
+    // Whole chunks ran; scale to the batch asked for (the last chunk may be only partly needed).
+    const scale = polys / (Math.ceil(polys / chunkPolys) * chunkPolys);
+    if (rep > 0) runs.push([upload * scale, forward * scale, inverse * scale, readback * scale]); // run 0 warms up
   }
   batch.destroy();
   const median = (i: number) => runs.map((r) => r[i]).sort((a, b) => a - b)[Math.floor(runs.length / 2)];
@@ -136,21 +144,12 @@ async function measure(gpuNtt: GpuNtt, polys: number, repeats: number): Promise<
     inverseKernelMs,
     readbackMs,
     gpuTotalMs: uploadMs + forwardKernelMs + readbackMs,
+    floorMs: (2 * polys * gpuNtt.moduli.length * gpuNtt.n * wordBytes(gpuNtt.wordMode)) / (bandwidthGBs * 1e6),
     kernelClock: clock,
   };
 }
 
 const full = args.has('--full');
-/** `--name=1,2,3` → [1, 2, 3], or undefined when absent. */
-function listArg(name: string): number[] | undefined {
-  const arg = process.argv.find((a) => a.startsWith(`--${name}=`));
-  return arg
-    ? arg
-        .slice(name.length + 3)
-        .split(',')
-        .map(Number)
-    : undefined;
-}
 const custom = ['n', 'primes', 'bits', 'polys'].some((name) => listArg(name));
 const matrix: Array<{ n: number; primes: number; bits: number; polys: number[] }> = custom
   ? (listArg('n') ?? [8192]).flatMap((n) =>
@@ -178,7 +177,7 @@ if (!acquisition.ok) {
 }
 const gpu = acquisition.gpu;
 const cpuDevice = gpu.isFallbackAdapter || /llvmpipe|lavapipe|swiftshader/i.test(gpu.adapterDescription);
-console.log(`device: ${gpu.adapterDescription} [${process.env[CHILD_FLAG]}]`);
+console.log(`device: ${gpu.adapterDescription} [${deviceKind}]; bandwidth floor at ${bandwidthGBs} GB/s`);
 if (cpuDevice) console.log('NOTE: a CPU WebGPU device; these figures prove the pipeline, not GPU speed.');
 
 const nativeDriver = buildNativeNttDriver();
@@ -188,20 +187,31 @@ console.log(
     : 'CPU column: hefty native NTT engine, one thread, transform time only',
 );
 const rows: Row[] = [];
-const header = 'N       primes bits polys  upload   fwd-kern inv-kern readback gpu-total  cpu(fwd)  source clock';
+const stamp = new Date().toISOString().replace(/[:.]/g, '-');
+const file = stringArg('out') ?? fileURLToPath(new URL(`./results/gpu-ntt-${stamp}.json`, import.meta.url));
+mkdirSync(dirname(file), { recursive: true });
+/** Written after every row, so a run cut short (a device time limit) still leaves its figures. */
+function save(extra: Record<string, unknown> = {}): void {
+  const summary = { device: gpu.adapterDescription, deviceKind, cpuDevice, bandwidthGBs, full, rows, ...extra };
+  writeFileSync(file, JSON.stringify(summary, null, 2));
+}
+const header =
+  'N       primes bits polys  upload   fwd-kern inv-kern readback gpu-total  floor    kern/floor cpu(fwd) speedup source clock';
 console.log(header);
 for (const config of matrix) {
   const gpuNtt = await GpuNtt.create(gpu, { n: config.n, moduli: nttPrimes(config.bits, config.primes) });
   for (const polys of config.polys) {
     const measured = await measure(gpuNtt, polys, repeats);
     const cpu = cpuForwardMs(config.n, gpuNtt.moduli, polys, 256);
-    const row: Row = { ...measured, cpuMs: cpu.ms, cpuSource: cpu.source };
+    const row: Row = { ...measured, cpuMs: cpu.ms, cpuSource: cpu.source, speedup: cpu.ms / measured.gpuTotalMs };
     rows.push(row);
-    const ms = (v: number) => `${v.toFixed(1).padStart(8)} `;
+    save();
+    const ms = (v: number, digits = 1) => `${v.toFixed(digits).padStart(8)} `;
     console.log(
       `${String(row.n).padEnd(8)}${String(row.primes).padEnd(7)}${String(row.bits).padEnd(5)}${String(polys).padEnd(6)}` +
         `${ms(row.uploadMs)}${ms(row.forwardKernelMs)}${ms(row.inverseKernelMs)}${ms(row.readbackMs)}` +
-        `${ms(row.gpuTotalMs)} ${ms(row.cpuMs)}${row.cpuSource} ${row.kernelClock}`,
+        `${ms(row.gpuTotalMs)} ${ms(row.floorMs, 3)}${ms(row.forwardKernelMs / row.floorMs)}  ${ms(row.cpuMs)}` +
+        `${ms(row.speedup, 2)}${row.cpuSource} ${row.kernelClock}`,
     );
   }
   gpuNtt.destroy();
@@ -252,13 +262,7 @@ console.log(
     `fused ${inner.fusedMs.toFixed(1)} ms vs ${2 * inner.digits} mulAccumulate passes ${inner.macMs.toFixed(1)} ms`,
 );
 
-const resultsDir = fileURLToPath(new URL('./results/', import.meta.url));
-mkdirSync(resultsDir, { recursive: true });
-const file = `${resultsDir}gpu-ntt-${new Date().toISOString().replace(/[:.]/g, '-')}.json`;
-writeFileSync(
-  file,
-  JSON.stringify({ device: gpu.adapterDescription, cpuDevice, full, rows, innerProduct: inner }, null, 2),
-);
+save({ innerProduct: inner });
 console.log(`results: ${file}`);
 if (!('skipped' in nativeDriver)) nativeDriver.dispose();
 await releaseGpu();

@@ -8,7 +8,7 @@ import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { benchBackendOps, writeResults } from './backend-ops.ts';
 
-const SUITES = ['backend-ops', 'native-ntt', 'native-ops', 'pool', 'server-load', 'gpu-ntt'] as const;
+const SUITES = ['backend-ops', 'native-ntt', 'native-ops', 'pool', 'server-load', 'gpu-ntt', 'gpu-key-switch'] as const;
 
 const args = process.argv.slice(2);
 const only = args

@@ -12,7 +12,13 @@ ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 VK="$ROOT/.vk-cpu"
 ROOTFS="$VK/root"
 ICD="$VK/lvp_icd.json"
-MIRROR="${HEFTY_DEBIAN_MIRROR:-http://deb.debian.org/debian}"
+# The Debian mirror this machine already uses (deb822 or one-line sources), unless HEFTY_DEBIAN_MIRROR says.
+system_mirror() {
+  { grep -h '^URIs:' /etc/apt/sources.list.d/*.sources 2>/dev/null | awk '{print $2}'
+    grep -h '^deb ' /etc/apt/sources.list 2>/dev/null | awk '{print $2}'; } | grep -m1 '/debian/*$' || true
+}
+MIRROR="${HEFTY_DEBIAN_MIRROR:-$(system_mirror)}"
+MIRROR="${MIRROR:-http://deb.debian.org/debian}"
 ARCH="$(dpkg --print-architecture 2>/dev/null || echo amd64)"
 case "$ARCH" in
   amd64) TRIPLET=x86_64-linux-gnu ;;

@@ -25,3 +25,4 @@ export { encodeKeySet, decodeKeySet, isKeySetEnvelope, type KeySetBundle } from 
 export { isSealObject } from './api/vector-wire.ts';
 export { loadBackend, availableBackends, type BackendChoice } from './backend/load.ts';
 export type * as backend from './backend/types.ts';
+export { createBatchEvaluator, releaseGpu, type BatchEvaluator, type BatchEvaluatorOptions } from './gpu/index.ts';

@@ -27,6 +27,13 @@ export interface GpuNttConfig {
 
 const PARAM_STRIDE = 256; // minUniformBufferOffsetAlignment
 const MAX_DISPATCH_ROWS = 65535; // maxComputeWorkgroupsPerDimension
+const FLAG_BYTES = 16;
+const NO_BAD_INPUT = 0xffffffff;
+
+/** Staging bytes for reading into `out`: its u64 words, then the input flag. */
+function stagingBytes(out: BigUint64Array): number {
+  return out.byteLength + FLAG_BYTES;
+}
 
 /** One device-resident batch of polys × K rows of N coefficients. */
 export class GpuPolyBatch {
@@ -64,7 +71,8 @@ export class GpuNtt {
   private readonly twiddles: GPUBuffer;
   private readonly params: GPUBuffer;
   private readonly paramSlots: Map<string, number>;
-  private readonly qWords: Uint32Array; // (lo, hi) per prime, for input validation
+  /** Smallest index of an unreduced uploaded word since the last report (NO_BAD_INPUT when none). */
+  private readonly inputFlag: GPUBuffer;
   private encoder: GPUCommandEncoder | undefined;
   private readonly transient: GPUBuffer[] = [];
   private staging: GPUBuffer | undefined;
@@ -78,7 +86,8 @@ export class GpuNtt {
     this.pipelines = pipelines;
     const device = gpu.device;
     const usage = gpu.flags.buffer;
-    const bytesPerRow = this.n * wordBytes(this.wordMode);
+    // Host-width (u64) rows: u32 plans bind their upload and readback buffers at that width too.
+    const bytesPerRow = this.n * 8;
     const maxRows = Math.min(MAX_DISPATCH_ROWS, Math.floor(device.limits.maxStorageBufferBindingSize / bytesPerRow));
     this.maxPolysPerBatch = Math.min(config.maxBatchPolys, Math.floor(maxRows / this.moduli.length));
     if (this.maxPolysPerBatch < 1) {
@@ -112,7 +121,7 @@ export class GpuNtt {
     });
     this.consts = this.createFilled(this.encodeWords(constWords), usage.STORAGE);
     this.twiddles = this.createFilled(this.encodeWords(twiddleWords), usage.STORAGE);
-    this.qWords = new Uint32Array(BigUint64Array.from(this.moduli).buffer);
+    this.inputFlag = this.createFilled(new Uint32Array([NO_BAD_INPUT, 0, 0, 0]), usage.STORAGE | usage.COPY_SRC);
 
     // One uniform slot per distinct (m, m_end) dispatch, addressed by dynamic offset.
     const slots: Array<[number, number]> = [[0, 0]];
@@ -159,15 +168,30 @@ export class GpuNtt {
     return new GpuPolyBatch(this, polys, buffer);
   }
 
-  /** Copies host data (polys × K × N, every value below its prime) into a new or given device batch. */
+  /**
+   * Copies host data (polys × K × N, every value below its prime) into a new or given device batch. The device
+   * checks that every value is reduced; one that is not makes the next read() fail with E_VALUE_OUT_OF_RANGE.
+   */
   upload(data: BigUint64Array, into?: GpuPolyBatch): GpuPolyBatch {
     const polys = this.polysOf(data);
     const batch = into ?? this.allocate(polys);
     this.check(batch);
     if (batch.polys !== polys) throw new HeftyError('E_LENGTH_MISMATCH', 'host data and batch sizes differ');
     this.flush(); // earlier recorded work on this batch must run before the write lands
-    const packed = this.packChecked(data);
-    this.gpu.device.queue.writeBuffer(batch.buffer, 0, packed.buffer, packed.byteOffset, packed.byteLength);
+    const queue = this.gpu.device.queue;
+    const shape = new Uint32Array([this.n, this.moduli.length, 0, 0]);
+    const { io, ioLayout, narrowLayout } = this.pipelines;
+    if (this.wordMode === 'u64') {
+      queue.writeBuffer(batch.buffer, 0, data.buffer, data.byteOffset, data.byteLength);
+      this.dispatch(io.check as GPUComputePipeline, ioLayout, shape, [batch.buffer, this.inputFlag], batch.rows);
+    } else {
+      const usage = this.gpu.flags.buffer;
+      const words = this.gpu.device.createBuffer({ size: data.byteLength, usage: usage.STORAGE | usage.COPY_DST });
+      this.transient.push(words);
+      queue.writeBuffer(words, 0, data.buffer, data.byteOffset, data.byteLength);
+      const buffers = [words, this.inputFlag, batch.buffer];
+      this.dispatch(io.narrow as GPUComputePipeline, narrowLayout, shape, buffers, batch.rows);
+    }
     return batch;
   }
 
@@ -217,37 +241,74 @@ export class GpuNtt {
   }
 
   /**
-   * Key-switching inner product: out poly c = Σ_j digits poly j ⊙ keys poly (j·C + c) for c < C = out.polys,
-   * keys holding D·C polys (digit-major, like SEAL's key-switching keys: one 2-poly ciphertext per digit).
+   * Key-switching inner product: out poly c = Σ_j digits poly j ⊙ keys poly (j·C + c) for c < C, keys holding
+   * D·C polys (digit-major, like SEAL's key-switching keys: one 2-poly ciphertext per digit). With `batches` > 1
+   * the same keys serve that many inputs: digits holds batches·D polys and out batches·C, input-major.
    */
-  innerProduct(digits: GpuPolyBatch, keys: GpuPolyBatch, out: GpuPolyBatch): void {
+  innerProduct(digits: GpuPolyBatch, keys: GpuPolyBatch, out: GpuPolyBatch, batches = 1): void {
     for (const batch of [digits, keys, out]) this.check(batch);
-    if (keys.polys !== digits.polys * out.polys) {
-      throw new HeftyError('E_LENGTH_MISMATCH', 'keys must hold digits × outputs polynomials');
+    const outputs = out.polys / batches;
+    const digitCount = digits.polys / batches;
+    if (!Number.isInteger(outputs) || !Number.isInteger(digitCount) || keys.polys !== digitCount * outputs) {
+      throw new HeftyError('E_LENGTH_MISMATCH', 'keys must hold digits × outputs polynomials (per batch)');
     }
     if (out === digits || out === keys) {
       throw new HeftyError('E_INVALID_ARGUMENT', 'the output batch must differ from the inputs (no aliasing)');
     }
-    const usage = this.gpu.flags.buffer;
-    const shape = this.createFilled(
-      new Uint32Array([this.n, this.moduli.length, digits.polys, out.polys]),
-      usage.UNIFORM,
-    );
-    this.transient.push(shape);
+    const shape = new Uint32Array([this.n, this.moduli.length, digitCount, outputs]);
+    this.compute(this.pipelines.innerProduct, this.pipelines.innerProductLayout, shape, [digits, keys, out], out.rows);
+  }
+
+  /** Records a device-side copy of a whole batch into another of the same shape. */
+  copy(from: GpuPolyBatch, into: GpuPolyBatch): void {
+    for (const batch of [from, into]) this.check(batch);
+    if (from.polys !== into.polys) throw new HeftyError('E_LENGTH_MISMATCH', 'copy needs batches of the same size');
+    this.commandEncoder().copyBufferToBuffer(from.buffer, 0, into.buffer, 0, from.buffer.size);
+  }
+
+  /**
+   * Records one dispatch of an extra kernel built on this plan's layout (see wgsl-key-switch.ts): binding 0 a
+   * uniform with `shape`, 1 the per-prime constants, then `extra` storage buffers, then the batches in order.
+   * One workgroup row per `rows`, ⌈N / WORKGROUP_SIZE⌉ workgroups across.
+   */
+  compute(
+    pipeline: GPUComputePipeline,
+    layout: GPUBindGroupLayout,
+    shape: Uint32Array,
+    batches: readonly GpuPolyBatch[],
+    rows: number,
+    extra: readonly GPUBuffer[] = [],
+  ): void {
+    for (const batch of batches) this.check(batch);
+    this.dispatch(pipeline, layout, shape, [...extra, ...batches.map((batch) => batch.buffer)], rows);
+  }
+
+  /** A device buffer holding `words` (host values encoded in this plan's word mode), for extra kernels. */
+  constantBuffer(values: BigUint64Array): GPUBuffer {
+    return this.createFilled(this.encodeWords(values), this.gpu.flags.buffer.STORAGE);
+  }
+
+  private dispatch(
+    pipeline: GPUComputePipeline,
+    layout: GPUBindGroupLayout,
+    shape: Uint32Array,
+    buffers: readonly GPUBuffer[],
+    rows: number,
+  ): void {
+    const uniform = this.createFilled(shape, this.gpu.flags.buffer.UNIFORM);
+    this.transient.push(uniform);
     const bindGroup = this.gpu.device.createBindGroup({
-      layout: this.pipelines.innerProductLayout,
+      layout,
       entries: [
-        { binding: 0, resource: { buffer: shape } },
+        { binding: 0, resource: { buffer: uniform } },
         { binding: 1, resource: { buffer: this.consts } },
-        { binding: 2, resource: { buffer: digits.buffer } },
-        { binding: 3, resource: { buffer: keys.buffer } },
-        { binding: 4, resource: { buffer: out.buffer } },
+        ...buffers.map((buffer, i) => ({ binding: 2 + i, resource: { buffer } })),
       ],
     });
     const pass = this.beginPass();
-    pass.setPipeline(this.pipelines.innerProduct);
+    pass.setPipeline(pipeline);
     pass.setBindGroup(0, bindGroup);
-    pass.dispatchWorkgroups(Math.ceil(this.n / WORKGROUP_SIZE), out.rows);
+    pass.dispatchWorkgroups(Math.ceil(this.n / WORKGROUP_SIZE), rows);
     pass.end();
   }
 
@@ -271,7 +332,7 @@ export class GpuNtt {
     this.check(batch);
     const out = into ?? new BigUint64Array(batch.rows * this.n);
     if (out.length !== batch.rows * this.n) throw new HeftyError('E_LENGTH_MISMATCH', 'output array size differs');
-    const size = batch.buffer.size;
+    const size = stagingBytes(out);
     // One reusable staging buffer; a read overlapping another gets its own.
     const busy = this.staging !== undefined && this.staging.mapState !== 'unmapped';
     if (!busy && (!this.staging || this.staging.size < size)) {
@@ -287,7 +348,10 @@ export class GpuNtt {
     return out;
   }
 
-  /** In-place forward NTT of a host array of any number of polynomials, chunked to the device limits. */
+  /**
+   * In-place forward NTT of a host array of any number of polynomials, chunked to the device limits. A value not
+   * reduced modulo its prime gives E_VALUE_OUT_OF_RANGE; chunks before the one holding it may already be written.
+   */
   forwardHost(data: BigUint64Array): Promise<BigUint64Array> {
     return this.transformHost(data, (batch) => this.forward(batch));
   }
@@ -331,7 +395,8 @@ export class GpuNtt {
 
   destroy(): void {
     this.encoder = undefined;
-    for (const buffer of [this.consts, this.twiddles, this.params, this.staging, ...this.transient.splice(0)]) {
+    const owned = [this.consts, this.twiddles, this.params, this.inputFlag, this.staging, ...this.transient.splice(0)];
+    for (const buffer of owned) {
       buffer?.destroy();
     }
     this.timing?.querySet.destroy();
@@ -355,7 +420,7 @@ export class GpuNtt {
           slot.batch?.destroy();
           slot.batch = this.allocate(count);
         }
-        slot.staging ??= this.createStaging(slot.batch.buffer.size);
+        slot.staging ??= this.createStaging(stagingBytes(data.subarray(0, count * polyWords)));
         const view = data.subarray(first * polyWords, (first + count) * polyWords);
         this.upload(view, slot.batch);
         record(slot.batch);
@@ -372,29 +437,44 @@ export class GpuNtt {
     return data;
   }
 
-  /** Copies the batch into `staging` (at least as large), submits, and widens or copies into `out`. */
+  /**
+   * Copies the batch as u64 words (widened on the device for u32 plans) and the input flag into `staging`,
+   * submits, and copies the words into `out` unless an uploaded value was not reduced.
+   */
   private async readVia(batch: GpuPolyBatch, out: BigUint64Array, staging: GPUBuffer): Promise<void> {
-    const size = batch.buffer.size;
-    this.commandEncoder().copyBufferToBuffer(batch.buffer, 0, staging, 0, size);
+    const bytes = out.byteLength;
+    if (this.wordMode === 'u64') {
+      this.commandEncoder().copyBufferToBuffer(batch.buffer, 0, staging, 0, bytes);
+    } else {
+      const usage = this.gpu.flags.buffer;
+      const wide = this.gpu.device.createBuffer({ size: bytes, usage: usage.STORAGE | usage.COPY_SRC });
+      this.transient.push(wide);
+      const shape = new Uint32Array([this.n, this.moduli.length, 0, 0]);
+      const widen = this.pipelines.io.widen as GPUComputePipeline;
+      this.dispatch(widen, this.pipelines.ioLayout, shape, [batch.buffer, wide], batch.rows);
+      this.commandEncoder().copyBufferToBuffer(wide, 0, staging, 0, bytes);
+    }
+    this.commandEncoder().copyBufferToBuffer(this.inputFlag, 0, staging, bytes, FLAG_BYTES);
     this.flush();
     try {
-      await staging.mapAsync(this.gpu.flags.map.READ, 0, size);
+      await staging.mapAsync(this.gpu.flags.map.READ, 0, bytes + FLAG_BYTES);
     } catch (error) {
       throw new HeftyError('E_BACKEND_UNAVAILABLE', `GPU readback failed: ${(error as Error).message}`, {
         cause: error,
       });
     }
-    const words = new Uint32Array(staging.getMappedRange(0, size));
-    const outWords = new Uint32Array(out.buffer, out.byteOffset, out.length * 2);
-    if (this.wordMode === 'u64') {
-      outWords.set(words);
-    } else {
-      for (let i = 0; i < words.length; i++) {
-        outWords[2 * i] = words[i];
-        outWords[2 * i + 1] = 0;
-      }
+    const bad = new Uint32Array(staging.getMappedRange(bytes, FLAG_BYTES))[0];
+    if (bad === NO_BAD_INPUT) {
+      new Uint32Array(out.buffer, out.byteOffset, bytes / 4).set(new Uint32Array(staging.getMappedRange(0, bytes)));
     }
     staging.unmap();
+    if (bad !== NO_BAD_INPUT) {
+      this.gpu.device.queue.writeBuffer(this.inputFlag, 0, new Uint32Array([NO_BAD_INPUT]));
+      throw new HeftyError(
+        'E_VALUE_OUT_OF_RANGE',
+        `an uploaded coefficient (index ${bad}) is not reduced modulo its prime`,
+      );
+    }
   }
 
   private createStaging(size: number): GPUBuffer {
@@ -487,34 +567,6 @@ export class GpuNtt {
       throw new HeftyError('E_LENGTH_MISMATCH', `data must be a BigUint64Array of polys × ${polyWords} values`);
     }
     return data.length / polyWords;
-  }
-
-  /** Device words for host values, refusing any value not below its row's prime (a wrong result otherwise). */
-  private packChecked(data: BigUint64Array): Uint32Array {
-    const words = new Uint32Array(data.buffer, data.byteOffset, data.length * 2);
-    const k = this.moduli.length;
-    const rows = data.length / this.n;
-    const packed = this.wordMode === 'u32' ? new Uint32Array(data.length) : words;
-    let bad = -1;
-    for (let r = 0; r < rows && bad < 0; r++) {
-      const prime = r % k;
-      const qLo = this.qWords[2 * prime];
-      const qHi = this.qWords[2 * prime + 1];
-      const end = (r + 1) * this.n;
-      for (let i = r * this.n; i < end; i++) {
-        const lo = words[2 * i];
-        const hi = words[2 * i + 1];
-        if (hi > qHi || (hi === qHi && lo >= qLo)) {
-          bad = i;
-          break;
-        }
-        if (packed !== words) packed[i] = lo;
-      }
-    }
-    if (bad >= 0) {
-      throw new HeftyError('E_VALUE_OUT_OF_RANGE', `coefficient ${bad} is not reduced modulo its prime`);
-    }
-    return packed;
   }
 
   private encodeWords(values: BigUint64Array): Uint32Array {

@@ -5,6 +5,7 @@
 import type { GpuHandle } from './device.ts';
 import type { WordMode } from './wgsl-arith.ts';
 import { nttShader, pointwiseShader, tileSize, type NttMutation, type PointwiseOp } from './wgsl-kernels.ts';
+import { ioKernels, ioShader, type IoKernel } from './wgsl-io.ts';
 
 export interface Pipelines {
   nttLayout: GPUBindGroupLayout;
@@ -18,6 +19,12 @@ export interface Pipelines {
   invGlobal4: GPUComputePipeline;
   invTile: GPUComputePipeline;
   pointwise: Record<PointwiseOp, GPUComputePipeline>;
+  /** Host-edge kernels (wgsl-io.ts): check for u64 plans, narrow/widen for u32 plans. */
+  io: Partial<Record<IoKernel, GPUComputePipeline>>;
+  /** check and widen: input, output (or flag). */
+  ioLayout: GPUBindGroupLayout;
+  /** narrow: input, flag, output. */
+  narrowLayout: GPUBindGroupLayout;
 }
 
 const pipelineCache = new WeakMap<GPUDevice, Map<string, Promise<Pipelines>>>();
@@ -60,8 +67,21 @@ async function compilePipelines(gpu: GpuHandle, mode: WordMode, n: number, mutat
       storage(4, 'storage'),
     ],
   });
+  const plainUniform = { binding: 0, visibility: compute, buffer: { type: 'uniform' as const } };
+  const ioLayout = device.createBindGroupLayout({
+    entries: [plainUniform, storage(1, 'read-only-storage'), storage(2, 'read-only-storage'), storage(3, 'storage')],
+  });
+  const narrowLayout = device.createBindGroupLayout({
+    entries: [
+      plainUniform,
+      storage(1, 'read-only-storage'),
+      storage(2, 'read-only-storage'),
+      storage(3, 'storage'),
+      storage(4, 'storage'),
+    ],
+  });
   const nttModule = device.createShaderModule({ code: nttShader(mode, n, mutation) });
-  const pointwiseModule = device.createShaderModule({ code: pointwiseShader(mode) });
+  const pointwiseModule = device.createShaderModule({ code: pointwiseShader(mode, mutation) });
   const make = (layout: GPUBindGroupLayout, module: GPUShaderModule, entryPoint: string) =>
     device.createComputePipelineAsync({
       layout: device.createPipelineLayout({ bindGroupLayouts: [layout] }),
@@ -81,6 +101,14 @@ async function compilePipelines(gpu: GpuHandle, mode: WordMode, n: number, mutat
     make(innerProductLayout, pointwiseModule, 'inner_product'),
   ]);
   const [fwdGlobal, fwdGlobal4, fwdTile, invGlobal, invGlobal4, invTile, add, sub, mul, mac, innerProduct] = all;
+  const io: Pipelines['io'] = {};
+  for (const kernel of ioKernels(mode)) {
+    io[kernel] = await make(
+      kernel === 'narrow' ? narrowLayout : ioLayout,
+      device.createShaderModule({ code: ioShader(mode, kernel) }),
+      'main',
+    );
+  }
   return {
     nttLayout,
     pointwiseLayout,
@@ -93,5 +121,8 @@ async function compilePipelines(gpu: GpuHandle, mode: WordMode, n: number, mutat
     invGlobal4,
     invTile,
     pointwise: { add, sub, mul, mac },
+    io,
+    ioLayout,
+    narrowLayout,
   };
 }

@@ -24,6 +24,19 @@ export function tileSize(n: number, mode: WordMode): number {
 export type NttMutation = 'none' | 'forward-butterfly' | 'drop-carry';
 const DROPPABLE_CARRY = 'c1 = c1 + select(0u, 1u, s1 < p10.x);';
 
+/** The word arithmetic, with the carry bug injected for 'drop-carry' (it breaks every 64-bit product). */
+function arithmetic(mode: WordMode, mutation: NttMutation): string {
+  const source = wgslArithmetic(mode);
+  if (mutation !== 'drop-carry') return source;
+  if (mode !== 'u64' || !source.includes(DROPPABLE_CARRY)) throw new Error('drop-carry needs the u64 kernels');
+  return source.replace(DROPPABLE_CARRY, '');
+}
+
+/** Arithmetic plus the uniform and per-prime constant bindings every kernel module starts with. */
+export function kernelPrelude(mode: WordMode, mutation: NttMutation = 'none'): string {
+  return arithmetic(mode, mutation) + COMMON;
+}
+
 const COMMON = /* wgsl */ `
 struct Params { n: u32, k: u32, m: u32, m_end: u32 }
 @group(0) @binding(0) var<uniform> P: Params;
@@ -39,13 +52,8 @@ fn prime_q(prime: u32) -> W { return consts[prime * 8u]; }
 export function nttShader(mode: WordMode, n: number, mutation: NttMutation = 'none'): string {
   const tile = tileSize(n, mode);
   const forwardSub = mutation === 'forward-butterfly' ? 'add_mod(x, y, q)' : 'sub_mod(x, y, q)';
-  let arithmetic = wgslArithmetic(mode);
-  if (mutation === 'drop-carry') {
-    if (mode !== 'u64' || !arithmetic.includes(DROPPABLE_CARRY)) throw new Error('drop-carry needs the u64 kernels');
-    arithmetic = arithmetic.replace(DROPPABLE_CARRY, '');
-  }
   return (
-    arithmetic +
+    arithmetic(mode, mutation) +
     COMMON +
     /* wgsl */ `
 @group(0) @binding(2) var<storage, read> twiddles: array<W>;
@@ -223,9 +231,9 @@ fn inv_tile(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_inde
 export type PointwiseOp = 'add' | 'sub' | 'mul' | 'mac';
 
 /** Elementwise ops over rows × N; `out` is written (mac reads it too), a and b are only read. */
-export function pointwiseShader(mode: WordMode): string {
+export function pointwiseShader(mode: WordMode, mutation: NttMutation = 'none'): string {
   return (
-    wgslArithmetic(mode) +
+    arithmetic(mode, mutation) +
     COMMON +
     /* wgsl */ `
 @group(0) @binding(2) var<storage, read> a: array<W>;
@@ -261,16 +269,17 @@ fn pw_mac(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_index)
   out[i] = add_mod(out[i], product(i, prime, q), q);
 }
 
-// Key-switching inner product: out poly c = Σ_j a poly j ⊙ b poly (j·C + c), with D = P.m digits and
-// C = P.m_end outputs. One Montgomery reduction per term, one more at the end (not two per term as in mac).
+// Key-switching inner product: out poly (input·C + c) = Σ_j a poly (input·D + j) ⊙ b poly (j·C + c), with
+// D = P.m digits and C = P.m_end outputs per input (the keys b are shared by every input). One Montgomery
+// reduction per term, one more at the end (not two per term as in mac).
 @compute @workgroup_size(WG)
 fn inner_product(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
   let col = wg.x * WG + lid; if (col >= P.n) { return; }
-  let prime = wg.y % P.k; let c = wg.y / P.k;
+  let prime = wg.y % P.k; let c = (wg.y / P.k) % P.m_end; let input = wg.y / (P.k * P.m_end);
   let q = prime_q(prime); let qneg = consts[prime * 8u + 1u];
   var acc = w_zero();
   for (var j = 0u; j < P.m; j = j + 1u) {
-    let ai = (j * P.k + prime) * P.n + col;
+    let ai = ((input * P.m + j) * P.k + prime) * P.n + col;
     let bi = ((j * P.m_end + c) * P.k + prime) * P.n + col;
     acc = add_mod(acc, redc(a[ai], b[bi], q, qneg), q);
   }

@@ -4,7 +4,8 @@
  *
  *   node test/gpu/gpu-checks.ts run          → runs every check, prints one JSON line of results
  *   node test/gpu/gpu-checks.ts no-adapter   → checks the CPU fallback when no adapter exists
- * Every check compares against the BigInt reference (itself verified against the spec's SEAL vectors).
+ * Oracles: the BigInt reference (itself verified against the spec's SEAL vectors), hefty's native NTT engine
+ * (transform-checks.ts) and the native CKKS evaluator's bytes (batch-checks.ts).
  */
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
@@ -15,10 +16,24 @@ import { acquireGpu, gpuAvailable, releaseGpu } from '../../src/gpu/device.ts';
 import { createGpuNtt } from '../../src/gpu/ntt.ts';
 import { createNttDispatcher, measureOffloadThreshold, shouldOffload, thresholdFrom } from '../../src/gpu/offload.ts';
 import { referenceForward, referenceInverse } from '../../src/gpu/reference-ntt.ts';
-import type { NttMutation } from '../../src/gpu/wgsl-kernels.ts';
 import type { WordMode } from '../../src/gpu/wgsl-arith.ts';
 import { PRIME_61, PRIMES_30, PRIMES_60, expectCode, expectEqual, largestNttPrime, sampleBatch } from './fixtures.ts';
-import { buildNativeNttDriver } from './native/driver.ts';
+import {
+  batchWithoutAdapter,
+  checkBatchKeySwitch,
+  checkBatchRouting,
+  expectKeySwitchMutationCaught,
+  prepareBatchDeviceLoss,
+} from './batch-checks.ts';
+import {
+  checkAgainstNative,
+  checkTransforms,
+  disposeNativeDriver,
+  expectCaught,
+  expectPointwiseCaught,
+  plan,
+  type CheckOutcome,
+} from './transform-checks.ts';
 
 interface NttVector {
   q: string;
@@ -31,41 +46,6 @@ const VECTORS = JSON.parse(readFileSync(new URL('./seal-ntt-vectors.json', impor
   string,
   NttVector
 >;
-
-async function plan(
-  n: number,
-  moduli: readonly bigint[],
-  wordMode?: WordMode,
-  mutation?: NttMutation,
-  maxBatchPolys?: number,
-) {
-  const ntt = await createGpuNtt({ n, moduli, wordMode, mutation, maxBatchPolys }, { mode: 'on', log: () => {} });
-  if (!ntt) throw new Error('no plan');
-  return ntt;
-}
-
-async function checkTransforms(
-  n: number,
-  moduli: readonly bigint[],
-  polys: number,
-  mutation?: NttMutation,
-  maxBatchPolys?: number,
-) {
-  const ntt = await plan(n, moduli, undefined, mutation, maxBatchPolys);
-  try {
-    const input = sampleBatch(n, moduli, polys, n + moduli.length);
-    const expected = input.slice();
-    referenceForward(expected, n, moduli);
-    const actual = await ntt.forwardHost(input.slice());
-    expectEqual(actual, expected, `forward N=${n} ${ntt.wordMode}`);
-    const expectedInverse = input.slice();
-    referenceInverse(expectedInverse, n, moduli);
-    expectEqual(await ntt.inverseHost(input.slice()), expectedInverse, `inverse N=${n} ${ntt.wordMode}`);
-    expectEqual(await ntt.inverseHost(actual), input, `inverse∘forward N=${n} ${ntt.wordMode}`);
-  } finally {
-    ntt.destroy();
-  }
-}
 
 /** NTT-domain ops, a device-resident sequence, against BigInt on the same values. */
 async function checkPointwise(n: number, moduli: readonly bigint[], wordMode?: WordMode) {
@@ -169,6 +149,16 @@ async function checkBadInput() {
   const data = sampleBatch(n, PRIMES_60.slice(0, 2), 1, 5);
   data[n + 17] = PRIMES_60[1]; // equal to its prime: not reduced
   await expectCode('E_VALUE_OUT_OF_RANGE', () => ntt.forwardHost(data));
+  // The device checks uploads; the report clears the flag, so clean data reads back fine afterwards.
+  const clean = sampleBatch(n, PRIMES_60.slice(0, 2), 1, 6);
+  expectEqual(await ntt.read(ntt.upload(clean)), clean, 'round trip after a refused upload');
+  const small = await plan(n, PRIMES_30.slice(0, 1));
+  for (const bad of [PRIMES_30[0], 1n << 32n, (1n << 64n) - 1n]) {
+    const words = sampleBatch(n, PRIMES_30.slice(0, 1), 1, 7);
+    words[n - 3] = bad;
+    await expectCode('E_VALUE_OUT_OF_RANGE', async () => small.read(small.upload(words)));
+  }
+  small.destroy();
   await expectCode('E_LENGTH_MISMATCH', () => ntt.forwardHost(new BigUint64Array(n)));
   const batch = ntt.allocate(1);
   await expectCode('E_INVALID_ARGUMENT', () => ntt.mulAccumulate(batch, batch, batch));
@@ -237,6 +227,7 @@ async function checkDeviceLoss() {
   const dispatcher = await createNttDispatcher({ n, moduli }, cpu, { mode: 'auto', batchSizes: [1], repeats: 1 });
   const ntt = await plan(n, moduli);
   const batch = ntt.allocate(1);
+  const checkBatchEvaluators = await prepareBatchDeviceLoss();
   await releaseGpu();
   await expectCode('E_BACKEND_UNAVAILABLE', () => ntt.forward(batch));
   await expectCode('E_BACKEND_UNAVAILABLE', () => ntt.allocate(1));
@@ -245,47 +236,10 @@ async function checkDeviceLoss() {
   referenceForward(expected, n, moduli);
   if ((await dispatcher.forward(data)) !== 'cpu') throw new Error('a lost device must route to the CPU');
   expectEqual(data, expected, 'dispatcher after device loss');
+  await checkBatchEvaluators();
 }
 
-/** The GPU against hefty's native NTT engine; skipped, saying why, when the native driver cannot be built. */
-async function checkNative(): Promise<CheckOutcome> {
-  const driver = buildNativeNttDriver();
-  if ('skipped' in driver) return driver;
-  try {
-    const cases: Array<[number, readonly bigint[], number]> = [
-      [4096, PRIMES_60, 2],
-      [4096, PRIMES_30, 2],
-      [65536, [PRIMES_30[0], PRIMES_60[0]], 1],
-    ];
-    for (const [n, moduli, polys] of cases) {
-      const ntt = await plan(n, moduli, 'u64');
-      const input = sampleBatch(n, moduli, polys, 51);
-      for (const direction of ['forward', 'inverse'] as const) {
-        const gpu = input.slice();
-        await (direction === 'forward' ? ntt.forwardHost(gpu) : ntt.inverseHost(gpu));
-        expectEqual(gpu, driver.run(n, moduli, direction, input).output, `GPU vs native ${direction} N=${n}`);
-      }
-      ntt.destroy();
-    }
-  } finally {
-    driver.dispose();
-  }
-}
-
-/** A deliberately broken kernel must be caught by the very checks above. */
-async function expectCaught(mutation: NttMutation, n: number, moduli: readonly bigint[]) {
-  try {
-    await checkTransforms(n, moduli, 1, mutation);
-  } catch (error) {
-    if (String(error).includes('differ')) return;
-    throw error;
-  }
-  throw new Error(`mutation ${mutation} was not detected`);
-}
-
-/** A check either passes (returns nothing), throws, or says why it could not run here. */
-type CheckOutcome = void | { skipped: string };
-
+/** Every check; each either passes (returns nothing), throws, or says why it could not run here. */
 export const CHECKS: Record<string, () => Promise<CheckOutcome>> = {
   'SEAL spec NTT vectors (N=8, 16, 8192, 16384; u32 and u64 kernels)': checkSpecVectors,
   'N=4096, 3×30-bit primes, 4 polys (u32)': () => checkTransforms(4096, PRIMES_30, 4),
@@ -306,13 +260,33 @@ export const CHECKS: Record<string, () => Promise<CheckOutcome>> = {
   'pointwise on 30-bit primes through the forced u64 kernels': () => checkPointwise(4096, PRIMES_30, 'u64'),
   'key-switching inner product (u32)': () => checkInnerProduct(4096, PRIMES_30),
   'key-switching inner product (u64)': () => checkInnerProduct(4096, PRIMES_60),
-  'GPU equals the native engine NTT (N=4096, 65536; 30- and 60-bit primes)': checkNative,
+  'native engine: N=4096, 3×30-bit (u32), 4 polys: NTT, INTT, add/sub/mul/mac': () =>
+    checkAgainstNative(4096, PRIMES_30, 4),
+  'native engine: N=4096, 3×60-bit (u64), 4 polys: NTT, INTT, add/sub/mul/mac': () =>
+    checkAgainstNative(4096, PRIMES_60, 4),
+  'native engine: N=8192, 3×30-bit (u32), 2 polys': () => checkAgainstNative(8192, PRIMES_30, 2),
+  'native engine: N=8192, 31/60/61-bit mix, 2 polys': () =>
+    checkAgainstNative(8192, [PRIMES_30[0], PRIMES_60[0], PRIME_61], 2),
+  'native engine: N=16384, 2×30-bit (u32), 2 polys': () => checkAgainstNative(16384, PRIMES_30.slice(0, 2), 2),
+  'native engine: N=16384, 2×60-bit (u64), 2 polys': () => checkAgainstNative(16384, PRIMES_60.slice(0, 2), 2),
+  'native engine: N=32768, 2×30-bit (u32), 2 polys': () => checkAgainstNative(32768, PRIMES_30.slice(0, 2), 2),
+  'native engine: N=32768, 2×60-bit (u64), 2 polys': () => checkAgainstNative(32768, PRIMES_60.slice(0, 2), 2),
+  'native engine: N=65536, 2×30-bit (u32), 2 polys': () => checkAgainstNative(65536, PRIMES_30.slice(0, 2), 2),
+  'native engine: N=65536, 2×60-bit (u64), 2 polys': () => checkAgainstNative(65536, PRIMES_60.slice(0, 2), 2),
   'bad input gives typed errors': checkBadInput,
   'offload policy decides from measured timings': checkOffloadPolicy,
   'NTT dispatcher: auto/on/off routes, identical results': checkDispatcher,
   'mutation: wrong forward butterfly is caught (u32)': () => expectCaught('forward-butterfly', 4096, PRIMES_30),
   'mutation: dropped carry in 64-bit multiply is caught (u64)': () => expectCaught('drop-carry', 4096, PRIMES_60),
-  'device loss: typed errors, dispatcher falls back to the CPU': checkDeviceLoss,
+  'mutation: dropped carry is caught in the pointwise product (u64)': expectPointwiseCaught,
+  'batched relinearize + rotate on the GPU = CPU bytes (N=8192, 60/40-bit, u64 kernels)': () =>
+    checkBatchKeySwitch(8192, [60, 40, 40, 60], 40),
+  'batched relinearize + rotate on the GPU = CPU bytes (N=4096, 30-bit, u32 kernels)': () =>
+    checkBatchKeySwitch(4096, [30, 30, 30], 25),
+  'batch evaluator: off stays on the CPU, auto routes by its own measurement': checkBatchRouting,
+  'mutation: key switching that floors instead of rounding decrypts but is caught by the bytes':
+    expectKeySwitchMutationCaught,
+  'device loss: typed errors, dispatcher and batch evaluator fall back to the CPU (auto)': checkDeviceLoss,
 };
 
 export interface CheckReport {
@@ -347,14 +321,16 @@ async function runNoAdapter(): Promise<Record<string, unknown>> {
   } catch (error) {
     onCode = (error as HeftyError).code;
   }
+  const batch = await batchWithoutAdapter();
   await releaseGpu();
   const off = await acquireGpu({ mode: 'off' });
-  return { available, autoIsNull: auto === null, onCode, offReason: off.ok ? null : off.reason };
+  return { available, autoIsNull: auto === null, onCode, offReason: off.ok ? null : off.reason, ...batch };
 }
 
 if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
   const command = process.argv[2];
   const report = command === 'no-adapter' ? await runNoAdapter() : await runChecks();
+  disposeNativeDriver();
   await releaseGpu();
   process.stdout.write(`\n@@RESULT ${JSON.stringify(report)}\n`);
 }

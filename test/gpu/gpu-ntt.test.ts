@@ -1,7 +1,8 @@
 /**
  * GPU NTT / INTT / pointwise ops bit-exact against the BigInt SEAL reference, on a CPU WebGPU device (lavapipe)
  * unless HEFTY_GPU_TEST_DEVICE=system. The checks run in one child process (Dawn needs LD_LIBRARY_PATH before it
- * loads); each becomes its own test here. With no adapter at all the suite reports "skipped: no adapter".
+ * loads); each becomes its own test here. With no adapter at all the suite reports "skipped: no adapter", or fails
+ * when HEFTY_REQUIRE_WEBGPU=1 (CI, where scripts/provision-cpu-webgpu.sh must give it lavapipe).
  */
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
@@ -19,12 +20,19 @@ const device = `${setup.device}${setup.note ? `; ${setup.note}` : ''}`;
 
 describe(`GPU NTT on ${report.adapter ?? 'no adapter'} (${device})`, () => {
   if (report.adapter === null) {
-    it.skip(`skipped: no adapter (${report.reason})`, () => {});
+    // CI sets HEFTY_REQUIRE_WEBGPU=1: there lavapipe must provision, so a missing adapter is a failure.
+    if (process.env.HEFTY_REQUIRE_WEBGPU === '1') {
+      it('a WebGPU adapter is required (HEFTY_REQUIRE_WEBGPU=1)', () => {
+        expect.fail(`no adapter: ${report.reason}`);
+      });
+    } else {
+      it.skip(`skipped: no adapter (${report.reason})`, () => {});
+    }
     return;
   }
   for (const name of Object.keys(CHECKS)) {
     const skipped = report.results[name]?.skipped;
-    if (skipped) {
+    if (skipped && process.env.HEFTY_REQUIRE_NATIVE !== '1') {
       it.skip(`${name} — skipped: ${skipped}`, () => {});
       continue;
     }
@@ -32,6 +40,7 @@ describe(`GPU NTT on ${report.adapter ?? 'no adapter'} (${device})`, () => {
       const result = report.results[name];
       expect(result, `check "${name}" did not report`).toBeDefined();
       expect(result.ok, result.error).toBe(true);
+      expect(result.skipped, 'HEFTY_REQUIRE_NATIVE=1: the native cross-checks must run').toBeUndefined();
     });
   }
 });
@@ -72,7 +81,7 @@ describe('BigInt reference NTT (the GPU oracle) against the SEAL spec vectors', 
 });
 
 describe('GPU fallback without an adapter', () => {
-  it('auto gives null (CPU path), on is E_BACKEND_UNAVAILABLE, off never loads Dawn', () => {
+  it('auto gives null (CPU path), on is E_BACKEND_UNAVAILABLE, off never loads Dawn; batch evaluator too', () => {
     const env: NodeJS.ProcessEnv = {
       ...process.env,
       VK_DRIVER_FILES: '/nonexistent/icd.json',
@@ -85,6 +94,9 @@ describe('GPU fallback without an adapter', () => {
       autoIsNull: true,
       onCode: 'E_BACKEND_UNAVAILABLE',
       offReason: 'GPU disabled (HEFTY_GPU=off)',
+      batchDevice: null,
+      batchPath: 'cpu',
+      batchOnCode: 'E_BACKEND_UNAVAILABLE',
     });
   });
 
