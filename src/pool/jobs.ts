@@ -1,0 +1,119 @@
+/**
+ * The job protocol between the pool (main thread) and its workers. One job evaluates one batch item (or
+ * inspects a key set). Ciphertext bytes travel as transferred ArrayBuffers; key sets and cached operands travel
+ * as views of SharedArrayBuffers, so a job never copies them and a worker reads them only on a cache miss.
+ */
+import type { Program } from '../api/program.ts';
+import type { HeftyErrorCode } from '../errors.ts';
+
+export type OutputFormat = 'hefty' | 'seal';
+
+/** A key set as a job sees it: its content hash and its envelope bytes (shared, read only on first use). */
+export interface KeySetWire {
+  readonly id: string;
+  readonly bytes: Uint8Array;
+}
+
+export type JobInput =
+  /** One-off ciphertext bytes, transferred with the job. */
+  | { readonly kind: 'bytes'; readonly bytes: Uint8Array }
+  /** A cached operand: `hash` keys the worker's loaded copy; `bytes` (shared) are read only on a miss. */
+  | { readonly kind: 'cached'; readonly hash: string; readonly bytes: Uint8Array }
+  | { readonly kind: 'value'; readonly value: number | ArrayLike<number> | readonly (readonly number[])[] };
+
+/** Only honoured by pools created with `testHooks: true`: lets tests crash or stall a worker mid-job. */
+export interface TestHook {
+  /** Exit the worker thread with this code while the job runs. */
+  readonly exit?: number;
+  /** Block the worker thread (like a long native call) for this long before evaluating. */
+  readonly stallMs?: number;
+}
+
+export interface EvalJob {
+  readonly type: 'eval';
+  readonly keySet: KeySetWire;
+  readonly program: Program;
+  readonly inputs: Readonly<Record<string, JobInput>>;
+  readonly format: OutputFormat;
+  /** Step outputs the program marks reusable: returned with their content hash so the pool can cache them. */
+  readonly reusable: readonly string[];
+  /** Key-set ids removed from the pool since recently: workers holding them loaded drop them. */
+  readonly drop: readonly string[];
+  readonly test?: TestHook;
+}
+
+export interface InspectJob {
+  readonly type: 'inspect';
+  readonly keySet: KeySetWire;
+  readonly drop: readonly string[];
+}
+
+export type Job = EvalJob | InspectJob;
+
+export interface KeySetInfo {
+  scheme: string;
+  polyModulusDegree: number;
+  slotCount: number;
+  coeffModulusBits: number[];
+  hasRelinKeys: boolean;
+  galoisElements: number;
+  backend: string;
+}
+
+export interface WireError {
+  readonly code: HeftyErrorCode;
+  readonly message: string;
+}
+
+export interface EvalDone {
+  readonly ok: true;
+  readonly backend: string;
+  /** Outputs and reusable values by name (reusable values that are not outputs are dropped by the pool). */
+  readonly values: Record<string, Uint8Array>;
+  /** Content ids of the reusable values, by name. */
+  readonly hashes: Record<string, string>;
+  /** [op, milliseconds] per program step, for metrics. */
+  readonly steps: readonly (readonly [string, number])[];
+  /** Cached operands found loaded in the worker / loaded from bytes. */
+  readonly operandHits: number;
+  readonly operandLoads: number;
+}
+
+export interface EvalFailed {
+  readonly ok: false;
+  readonly backend: string;
+  readonly error: WireError;
+}
+
+export type EvalResult = EvalDone | EvalFailed;
+
+export type InspectResult = { readonly ok: true; readonly info: KeySetInfo } | EvalFailed;
+
+/** Data every worker starts with (piscina workerData). */
+export interface WorkerConfig {
+  readonly backend: 'native' | 'wasm' | 'auto';
+  /** Native intra-op threads per worker. */
+  readonly threads: number;
+  readonly maxLoadedKeySets: number;
+  /** Bytes of loaded operands each worker keeps (sized by their serialized length). */
+  readonly operandCacheBytes: number;
+  readonly testHooks: boolean;
+}
+
+/** Bytes that can be transferred without detaching the caller's buffer: a fresh, exact-size copy. */
+export function transferableCopy(bytes: Uint8Array): Uint8Array {
+  return bytes.slice();
+}
+
+/** The ArrayBuffers among `views` that can be transferred (whole, non-shared buffers), each once. */
+export function transferList(views: Iterable<Uint8Array | ArrayLike<number>>): ArrayBuffer[] {
+  const list = new Set<ArrayBuffer>();
+  for (const view of views) {
+    if (!ArrayBuffer.isView(view)) continue;
+    const buffer = view.buffer;
+    if (buffer instanceof ArrayBuffer && view.byteOffset === 0 && view.byteLength === buffer.byteLength) {
+      list.add(buffer);
+    }
+  }
+  return [...list];
+}

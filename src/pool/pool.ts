@@ -1,0 +1,375 @@
+/**
+ * createPool(): batch jobs on a piscina worker pool.
+ *
+ *   const pool = await createPool({ workers: 2, cacheBytes: 512 << 20 });
+ *   const keySet = await pool.addKeySet(publicContextBytes, { relin, galois });   // evaluation keys only
+ *   const results = await pool.runBatch(keySet, program, inputs, { signal, onProgress });
+ *
+ * Each item of a batch is one job on one worker; results come back in input order, each the item's outputs or
+ * its HeftyError. Key sets are registered once (by content hash) and loaded at most once per worker; cached
+ * operands (`pool.cache`, or results of steps marked `reusable`) stay loaded in the workers that used them.
+ */
+import os from 'node:os';
+import { fileURLToPath } from 'node:url';
+import { Piscina } from 'piscina';
+import { encodeKeySet, isKeySetEnvelope, type KeySetBundle } from '../api/bundle.ts';
+import { validateProgram, type Program } from '../api/program.ts';
+import type { BackendChoice } from '../backend/load.ts';
+import { HeftyError } from '../errors.ts';
+import { CiphertextCache, sha256, sharedCopy } from './cache.ts';
+import { Dispatcher, type DispatcherStats } from './dispatcher.ts';
+import {
+  transferableCopy,
+  transferList,
+  type EvalJob,
+  type EvalResult,
+  type InspectResult,
+  type Job,
+  type JobInput,
+  type KeySetInfo,
+  type KeySetWire,
+  type OutputFormat,
+  type TestHook,
+  type WorkerConfig,
+} from './jobs.ts';
+import { createPoolMetrics, type PoolMetrics } from './metrics.ts';
+
+export interface PoolOptions {
+  /** Worker threads (default: the number of cores). */
+  workers?: number;
+  /** Native intra-op threads per worker (default: HEFTY_NATIVE_THREADS, else cores / workers, at least 1). */
+  threadsPerWorker?: number;
+  backend?: BackendChoice;
+  /** Batches allowed to wait beyond the running one(s); past it runBatch fails at once with E_OVERLOADED. */
+  maxQueue?: number;
+  /** Default deadline of a batch (queue wait included); none by default. */
+  jobTimeoutMs?: number;
+  /** Ciphertext cache size in bytes and entry lifetime. */
+  cacheBytes?: number;
+  cacheTtlMs?: number;
+  /** Loaded operands each worker keeps, in serialized bytes (default: cacheBytes / workers). */
+  workerCacheBytes?: number;
+  /** Key sets each worker keeps loaded. */
+  maxLoadedKeySets?: number;
+  /** Tests only: lets batch items carry hooks that crash or stall their worker. */
+  testHooks?: boolean;
+}
+
+/** A batch item's input: ciphertext bytes or a cache reference for encrypted inputs, numbers otherwise. */
+export type PoolInput =
+  | Uint8Array
+  | { readonly cached: string; readonly scope?: string }
+  | number
+  | ArrayLike<number>
+  | readonly (readonly number[])[];
+
+export interface BatchOptions {
+  signal?: AbortSignal;
+  onProgress?: (done: number, total: number) => void;
+  /** Deadline for the batch from the call (queue wait included); unfinished items fail with E_TIMEOUT. */
+  timeoutMs?: number;
+  /** 'seal' returns single-ciphertext outputs as bare SEAL bytes (for node-seal peers). */
+  format?: OutputFormat;
+  /** Tests only (needs a pool created with testHooks). */
+  testHook?: (index: number) => TestHook | undefined;
+}
+
+export interface ItemOutputs {
+  readonly outputs: Record<string, Uint8Array>;
+  /** Cache ids of the values of steps marked reusable, by step name. */
+  readonly cached: Record<string, string>;
+}
+
+export type BatchItemResult = ItemOutputs | HeftyError;
+
+export interface KeySetHandle {
+  readonly id: string;
+  readonly info: KeySetInfo;
+}
+
+export interface PoolStats extends DispatcherStats {
+  workers: number;
+  keySets: number;
+}
+
+interface KeySetEntry {
+  readonly wire: KeySetWire;
+  readonly info: Promise<KeySetInfo>;
+  refs: number;
+}
+
+const WORKER_FILE = fileURLToPath(new URL('./worker.ts', import.meta.url));
+/** Removed key-set ids that jobs keep announcing so that every worker drops them. */
+const DROP_HISTORY = 64;
+
+function positive(value: number | undefined, fallback: number, what: string, allowZero = false): number {
+  const v = value ?? fallback;
+  if (!(Number.isSafeInteger(v) && (v > 0 || (allowZero && v === 0))) && v !== Infinity)
+    throw new HeftyError(
+      'E_INVALID_ARGUMENT',
+      `pool option ${what} must be a ${allowZero ? 'non-negative' : 'positive'} integer`,
+    );
+  return v;
+}
+
+function defaultThreads(workers: number): number {
+  const env = process.env.HEFTY_NATIVE_THREADS;
+  if (env !== undefined && env !== '' && Number.isSafeInteger(Number(env))) return Number(env);
+  return Math.max(1, Math.floor(os.availableParallelism() / workers));
+}
+
+export class Pool {
+  readonly cache: CiphertextCache;
+  readonly metrics: PoolMetrics;
+  readonly workers: number;
+  private readonly piscina: Piscina<Job, unknown>;
+  private readonly dispatcher: Dispatcher;
+  private readonly keySets = new Map<string, KeySetEntry>();
+  private readonly dropped: string[] = [];
+  private readonly testHooks: boolean;
+  private readonly jobTimeoutMs: number | undefined;
+
+  constructor(options: PoolOptions = {}) {
+    const workers = positive(options.workers, os.availableParallelism(), 'workers');
+    const cacheBytes = positive(options.cacheBytes, 256 << 20, 'cacheBytes');
+    const config: WorkerConfig = {
+      backend: options.backend ?? 'auto',
+      threads: positive(options.threadsPerWorker, defaultThreads(workers), 'threadsPerWorker', true),
+      maxLoadedKeySets: positive(options.maxLoadedKeySets, 8, 'maxLoadedKeySets'),
+      operandCacheBytes: positive(
+        options.workerCacheBytes,
+        Math.max(1, Math.floor(cacheBytes / workers)),
+        'workerCacheBytes',
+      ),
+      testHooks: options.testHooks === true,
+    };
+    if (!['native', 'wasm', 'auto'].includes(config.backend))
+      throw new HeftyError('E_INVALID_ARGUMENT', 'pool option backend must be native, wasm or auto');
+    this.workers = workers;
+    this.testHooks = config.testHooks;
+    this.jobTimeoutMs =
+      options.jobTimeoutMs === undefined ? undefined : positive(options.jobTimeoutMs, 0, 'jobTimeoutMs');
+    this.cache = new CiphertextCache({
+      maxBytes: cacheBytes,
+      ttlMs: positive(options.cacheTtlMs, 3600_000, 'cacheTtlMs'),
+    });
+    this.dispatcher = new Dispatcher({
+      concurrency: workers,
+      maxQueue: positive(options.maxQueue, 1024, 'maxQueue', true),
+    });
+    this.piscina = new Piscina({
+      filename: WORKER_FILE,
+      minThreads: workers,
+      maxThreads: workers,
+      idleTimeout: Infinity,
+      concurrentTasksPerWorker: 1,
+      workerData: config,
+    });
+    // A worker failing outside a job (nothing to fail) is replaced by piscina; there is no one to tell.
+    this.piscina.on('error', () => undefined);
+    this.metrics = createPoolMetrics({
+      queue: () => this.dispatcher.stats(),
+      workers: () => this.piscina.threads.length,
+      cache: () => this.cache.stats(),
+    });
+  }
+
+  /**
+   * Registers a key set (an HFKS envelope, or a bundle, optionally with relin/galois keys beside it); a worker
+   * loads and checks it at once. The same content registered twice is one key set (counted references).
+   */
+  async addKeySet(
+    keySet: Uint8Array | KeySetBundle,
+    extra: { relin?: Uint8Array; galois?: Uint8Array } = {},
+  ): Promise<KeySetHandle> {
+    let envelope: Uint8Array;
+    if (keySet instanceof Uint8Array && isKeySetEnvelope(keySet) && !extra.relin && !extra.galois) envelope = keySet;
+    else {
+      const bundle: KeySetBundle = keySet instanceof Uint8Array ? { params: keySet } : keySet;
+      envelope = encodeKeySet({
+        ...bundle,
+        ...(extra.relin ? { relinKeys: extra.relin } : {}),
+        ...(extra.galois ? { galoisKeys: extra.galois } : {}),
+      });
+    }
+    const id = `ks_${sha256(envelope)}`;
+    let entry = this.keySets.get(id);
+    if (entry) entry.refs++;
+    else {
+      const wire: KeySetWire = { id, bytes: sharedCopy(envelope) };
+      const index = this.dropped.indexOf(id);
+      if (index >= 0) this.dropped.splice(index, 1);
+      entry = { wire, info: this.inspect(wire), refs: 1 };
+      this.keySets.set(id, entry);
+      entry.info.catch(() => this.release(id));
+    }
+    return { id, info: await entry.info };
+  }
+
+  /** Drops one reference to a key set; at zero it is forgotten and workers unload it. */
+  removeKeySet(keySet: KeySetHandle | string): void {
+    const id = typeof keySet === 'string' ? keySet : keySet.id;
+    const entry = this.keySets.get(id);
+    if (entry && --entry.refs <= 0) this.release(id);
+  }
+
+  private release(id: string): void {
+    this.keySets.delete(id);
+    this.dropped.push(id);
+    if (this.dropped.length > DROP_HISTORY) this.dropped.shift();
+  }
+
+  private async inspect(wire: KeySetWire): Promise<KeySetInfo> {
+    const [outcome] = await this.dispatcher.submit({
+      size: 1,
+      runItem: async (_index, signal) => {
+        const result = (await this.runJob(
+          { type: 'inspect', keySet: wire, drop: this.dropped },
+          [],
+          signal,
+        )) as InspectResult;
+        if (!result.ok) throw new HeftyError(result.error.code, result.error.message);
+        return result.info;
+      },
+    });
+    if (outcome instanceof HeftyError) throw outcome;
+    return outcome;
+  }
+
+  private async runJob(job: Job, transfer: ArrayBuffer[], signal: AbortSignal): Promise<unknown> {
+    try {
+      return await this.piscina.run(job, { transferList: transfer, signal });
+    } catch (e) {
+      if (signal.aborted) throw signal.reason;
+      this.metrics.workersLost.inc();
+      throw new HeftyError('E_WORKER_LOST', `the worker running this item was lost: ${(e as Error).message}`, {
+        cause: e,
+      });
+    }
+  }
+
+  private jobInputs(program: Program, item: Readonly<Record<string, PoolInput>>): Record<string, JobInput> {
+    if (item === null || typeof item !== 'object')
+      throw new HeftyError('E_BAD_PROGRAM', 'each batch item is an object of inputs');
+    const inputs: Record<string, JobInput> = {};
+    for (const [name, kind] of Object.entries(program.inputs)) {
+      const value = item[name];
+      if (value === undefined) continue; // the worker reports the missing input
+      if (value instanceof Uint8Array) {
+        const shared = value.buffer instanceof SharedArrayBuffer;
+        inputs[name] = { kind: 'bytes', bytes: shared ? value : transferableCopy(value) };
+      } else if (typeof value === 'object' && value !== null && 'cached' in value) {
+        const entry = this.cache.get(value.cached, value.scope);
+        if (!entry)
+          throw new HeftyError('E_NOT_FOUND', `no cached ciphertext ${value.cached} (expired or never cached)`);
+        inputs[name] = { kind: 'cached', hash: entry.hash, bytes: entry.bytes };
+      } else if (kind === 'plain' && typeof value === 'object' && value !== null && 'length' in value) {
+        // Plain vectors travel as transferred Float64Arrays, not as cloned arrays of numbers.
+        inputs[name] = { kind: 'value', value: Float64Array.from(value as ArrayLike<number>) };
+      } else inputs[name] = { kind: 'value', value: value as number };
+    }
+    return inputs;
+  }
+
+  private finish(result: EvalResult, program: Program, reusable: readonly string[]): ItemOutputs {
+    if (!result.ok) throw new HeftyError(result.error.code, result.error.message);
+    for (const [op, ms] of result.steps) this.metrics.opDuration.observe({ op, backend: result.backend }, ms / 1000);
+    if (result.operandHits) this.metrics.operandLoads.inc({ result: 'hit' }, result.operandHits);
+    if (result.operandLoads) this.metrics.operandLoads.inc({ result: 'miss' }, result.operandLoads);
+    const cached: Record<string, string> = {};
+    for (const name of reusable) {
+      cached[name] = this.cache.put(result.values[name], { hash: result.hashes[name] });
+    }
+    const outputs: Record<string, Uint8Array> = {};
+    for (const name of program.outputs) outputs[name] = result.values[name];
+    return { outputs, cached };
+  }
+
+  /** Runs `program` once per item; resolves with per-item outputs or HeftyErrors, in input order. */
+  async runBatch(
+    keySet: KeySetHandle | string,
+    program: Program | unknown,
+    inputs: readonly Readonly<Record<string, PoolInput>>[],
+    options: BatchOptions = {},
+  ): Promise<BatchItemResult[]> {
+    const checked = validateProgram(program);
+    const id = typeof keySet === 'string' ? keySet : keySet?.id;
+    const entry = this.keySets.get(id);
+    if (!entry) throw new HeftyError('E_NOT_FOUND', `key set ${String(id)} is not registered with this pool`);
+    if (!Array.isArray(inputs)) throw new HeftyError('E_INVALID_ARGUMENT', 'batch inputs must be an array of items');
+    const format = options.format ?? 'hefty';
+    if (format !== 'hefty' && format !== 'seal')
+      throw new HeftyError('E_INVALID_ARGUMENT', 'format must be hefty or seal');
+    const reusable = checked.steps.filter((s) => s.reusable).map((s) => s.out);
+    const timeoutMs = options.timeoutMs ?? this.jobTimeoutMs;
+    const stopTimer = this.metrics.batchDuration.startTimer();
+    try {
+      return await this.dispatcher.submit<ItemOutputs>({
+        size: inputs.length,
+        signal: options.signal,
+        timeoutMs,
+        onProgress: options.onProgress,
+        runItem: async (index, signal) => {
+          const started = performance.now();
+          let backend = 'none';
+          let outcome = 'error';
+          try {
+            const jobInputs = this.jobInputs(checked, inputs[index]);
+            const job: EvalJob = {
+              type: 'eval',
+              keySet: entry.wire,
+              program: checked,
+              inputs: jobInputs,
+              format,
+              reusable,
+              drop: this.dropped,
+              ...(this.testHooks && options.testHook ? { test: options.testHook(index) } : {}),
+            };
+            const transfer = transferList(
+              Object.values(jobInputs).flatMap((i) =>
+                i.kind === 'value' ? (typeof i.value === 'number' ? [] : [i.value as ArrayLike<number>]) : [i.bytes],
+              ),
+            );
+            const result = (await this.runJob(job, transfer, signal)) as EvalResult;
+            backend = result.backend;
+            const done = this.finish(result, checked, reusable);
+            outcome = 'ok';
+            return done;
+          } finally {
+            this.metrics.jobDuration.observe({ backend, outcome }, (performance.now() - started) / 1000);
+          }
+        },
+      });
+    } finally {
+      stopTimer();
+    }
+  }
+
+  /** One evaluation (a batch of one); throws the item's HeftyError. */
+  async run(
+    keySet: KeySetHandle | string,
+    program: Program | unknown,
+    inputs: Readonly<Record<string, PoolInput>>,
+    options: Omit<BatchOptions, 'onProgress'> = {},
+  ): Promise<ItemOutputs> {
+    const [result] = await this.runBatch(keySet, program, [inputs], options);
+    if (result instanceof HeftyError) throw result;
+    return result;
+  }
+
+  stats(): PoolStats {
+    return { ...this.dispatcher.stats(), workers: this.piscina.threads.length, keySets: this.keySets.size };
+  }
+
+  /** Refuses new batches, lets accepted ones finish, then stops the workers. */
+  async close(): Promise<void> {
+    await this.dispatcher.drain();
+    await this.piscina.destroy();
+    this.cache.clear();
+    this.keySets.clear();
+  }
+}
+
+export async function createPool(options: PoolOptions = {}): Promise<Pool> {
+  return new Pool(options);
+}

@@ -1,0 +1,175 @@
+/**
+ * A pool worker (piscina runs this file in a worker thread; Node strips the types). Each worker has its own
+ * backend instance with its own intra-op thread count, keeps key sets loaded by content hash, and keeps
+ * cached operands loaded too, so repeated jobs skip deserialization. A job never throws for bad data: item
+ * errors come back as { ok: false, error } so only a lost worker fails a job.
+ */
+import { workerData } from 'node:worker_threads';
+import { LRUCache } from 'lru-cache';
+import { move, transferableSymbol, valueSymbol } from 'piscina';
+import { loadContext, type HeftyContext } from '../api/context.ts';
+import type { CKKSVector } from '../api/ckks-vector.ts';
+import type { ProgramInput } from '../api/run.ts';
+import { loadBackend } from '../backend/load.ts';
+import { HeftyError } from '../errors.ts';
+import { sha256 } from './cache.ts';
+import type { EvalJob, EvalResult, InspectJob, InspectResult, Job, KeySetWire, WorkerConfig } from './jobs.ts';
+import { transferList } from './jobs.ts';
+
+const config = workerData as WorkerConfig;
+
+// A backend that fails to load fails every job with its error (E_BACKEND_UNAVAILABLE), not the worker.
+const ready = loadBackend(config.backend).then((backend) => {
+  if ('setThreads' in backend && typeof backend.setThreads === 'function') backend.setThreads(config.threads);
+  return backend;
+});
+ready.catch(() => undefined);
+
+/** Operands evicted while a job may still use them are disposed after it. */
+const retired: CKKSVector[] = [];
+
+const operandSizes = new Map<string, number>();
+const operands = new LRUCache<string, CKKSVector>({
+  maxSize: config.operandCacheBytes,
+  sizeCalculation: (_vector, key) => operandSizes.get(key) ?? 1,
+  dispose: (vector, key) => {
+    operandSizes.delete(key);
+    retired.push(vector);
+  },
+});
+
+const contexts = new LRUCache<string, HeftyContext>({
+  max: config.maxLoadedKeySets,
+  dispose: (ctx, id) => {
+    // Operands belong to the context: they go first.
+    for (const key of [...operands.keys()]) if (key.startsWith(`${id}/`)) operands.delete(key);
+    disposeRetired();
+    ctx.dispose();
+  },
+});
+
+function disposeRetired(): void {
+  for (const vector of retired.splice(0)) vector.dispose();
+}
+
+async function context(keySet: KeySetWire): Promise<HeftyContext> {
+  const loaded = contexts.get(keySet.id);
+  if (loaded) return loaded;
+  // A private copy: the shared bytes stay untouched, and engines get an ordinary buffer.
+  const ctx = await loadContext(keySet.bytes.slice(), { backend: config.backend, security: 128 });
+  contexts.set(keySet.id, ctx);
+  return ctx;
+}
+
+function drop(ids: readonly string[]): void {
+  for (const id of ids) contexts.delete(id);
+}
+
+function asWireError(e: unknown): { code: HeftyError['code']; message: string } {
+  if (e instanceof HeftyError) return e.toJSON();
+  return { code: 'E_INTERNAL', message: e instanceof Error ? e.message : String(e) };
+}
+
+function runTestHook(job: EvalJob): void {
+  if (!config.testHooks || !job.test) return;
+  if (job.test.stallMs !== undefined) Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, job.test.stallMs);
+  if (job.test.exit !== undefined) process.exit(job.test.exit);
+}
+
+function cacheOperand(key: string, vector: CKKSVector, size: number): void {
+  if (size > config.operandCacheBytes) return;
+  operandSizes.set(key, size);
+  operands.set(key, vector);
+}
+
+async function evaluate(job: EvalJob): Promise<EvalResult> {
+  runTestHook(job);
+  const ctx = await context(job.keySet);
+  const owned: CKKSVector[] = [];
+  let outputs: Record<string, CKKSVector> = {};
+  let operandHits = 0;
+  let operandLoads = 0;
+  try {
+    const inputs: Record<string, ProgramInput> = {};
+    for (const [name, kind] of Object.entries(job.program.inputs)) {
+      const input = job.inputs[name];
+      if (input === undefined) throw new HeftyError('E_BAD_PROGRAM', `input "${name}" is missing`);
+      if (kind === 'vector' && input.kind === 'value')
+        throw new HeftyError('E_BAD_PROGRAM', `input "${name}" needs a ciphertext`);
+      if (kind !== 'vector' && input.kind !== 'value')
+        throw new HeftyError('E_BAD_PROGRAM', `input "${name}" is ${kind}, not a ciphertext`);
+      if (input.kind === 'value') {
+        inputs[name] = input.value as ProgramInput;
+      } else if (input.kind === 'bytes') {
+        const vector = ctx.loadVector(input.bytes) as CKKSVector;
+        owned.push(vector);
+        inputs[name] = vector;
+      } else {
+        const key = `${job.keySet.id}/${input.hash}`;
+        let vector = operands.get(key);
+        if (vector) operandHits++;
+        else {
+          operandLoads++;
+          vector = ctx.loadVector(input.bytes.slice()) as CKKSVector;
+          cacheOperand(key, vector, input.bytes.byteLength);
+          if (!operands.has(key)) owned.push(vector);
+        }
+        inputs[name] = vector;
+      }
+    }
+    const steps: [string, number][] = [];
+    const program = { ...job.program, outputs: [...new Set([...job.program.outputs, ...job.reusable])] };
+    outputs = await ctx.run(program, inputs, { onStep: (op, ms) => steps.push([op, ms]) });
+    const values: Record<string, Uint8Array> = {};
+    const hashes: Record<string, string> = {};
+    for (const [name, vector] of Object.entries(outputs)) {
+      const seal = job.format === 'seal' && vector.chunkCount === 1;
+      values[name] = vector.serialize(seal ? 'seal' : 'hefty');
+    }
+    for (const name of job.reusable) {
+      hashes[name] = sha256(values[name]);
+      const key = `${job.keySet.id}/${hashes[name]}`;
+      if (!operands.has(key)) {
+        cacheOperand(key, outputs[name], values[name].byteLength);
+        if (operands.has(key)) delete outputs[name]; // the cache owns it now
+      }
+    }
+    return { ok: true, backend: ctx.backend.name, values, hashes, steps, operandHits, operandLoads };
+  } finally {
+    for (const v of owned) v.dispose();
+    for (const v of Object.values(outputs)) v.dispose();
+    disposeRetired();
+  }
+}
+
+async function inspect(job: InspectJob): Promise<InspectResult> {
+  const ctx = await context(job.keySet);
+  const keys = ctx.session.keys;
+  return {
+    ok: true,
+    info: {
+      scheme: ctx.scheme,
+      polyModulusDegree: ctx.params.polyModulusDegree,
+      slotCount: ctx.slotCount,
+      coeffModulusBits: ctx.params.coeffModulus.map((q) => q.toString(2).length),
+      hasRelinKeys: keys.relinKeys !== undefined,
+      galoisElements: keys.galoisKeys?.galoisElts.length ?? 0,
+      backend: ctx.backend.name,
+    },
+  };
+}
+
+export default async function run(job: Job): Promise<unknown> {
+  let backend = 'none';
+  try {
+    backend = (await ready).name;
+    drop(job.drop);
+    if (job.type === 'inspect') return await inspect(job);
+    const result = await evaluate(job);
+    if (!result.ok) return result;
+    // Result bytes move back to the main thread without a copy.
+    return move({ [transferableSymbol]: transferList(Object.values(result.values)), [valueSymbol]: result });
+  } catch (e) {
+    return { ok: false, backend, error: asWireError(e) } satisfies InspectResult;
+  }
+}
