@@ -51,6 +51,8 @@ export interface PoolOptions {
   workerCacheBytes?: number;
   /** Key sets each worker keeps loaded. */
   maxLoadedKeySets?: number;
+  /** Called for every program step a worker ran (besides the pool's own metrics). */
+  onStep?: (op: string, backend: string, milliseconds: number) => void;
   /** Tests only: lets batch items carry hooks that crash or stall their worker. */
   testHooks?: boolean;
 }
@@ -128,6 +130,7 @@ export class Pool {
   private readonly dropped: string[] = [];
   private readonly testHooks: boolean;
   private readonly jobTimeoutMs: number | undefined;
+  private readonly onStep: PoolOptions['onStep'];
 
   constructor(options: PoolOptions = {}) {
     const workers = positive(options.workers, os.availableParallelism(), 'workers');
@@ -146,6 +149,7 @@ export class Pool {
     if (!['native', 'wasm', 'auto'].includes(config.backend))
       throw new HeftyError('E_INVALID_ARGUMENT', 'pool option backend must be native, wasm or auto');
     this.workers = workers;
+    this.onStep = options.onStep;
     this.testHooks = config.testHooks;
     this.jobTimeoutMs =
       options.jobTimeoutMs === undefined ? undefined : positive(options.jobTimeoutMs, 0, 'jobTimeoutMs');
@@ -273,7 +277,10 @@ export class Pool {
 
   private finish(result: EvalResult, program: Program, reusable: readonly string[]): ItemOutputs {
     if (!result.ok) throw new HeftyError(result.error.code, result.error.message);
-    for (const [op, ms] of result.steps) this.metrics.opDuration.observe({ op, backend: result.backend }, ms / 1000);
+    for (const [op, ms] of result.steps) {
+      this.metrics.opDuration.observe({ op, backend: result.backend }, ms / 1000);
+      this.onStep?.(op, result.backend, ms);
+    }
     if (result.operandHits) this.metrics.operandLoads.inc({ result: 'hit' }, result.operandHits);
     if (result.operandLoads) this.metrics.operandLoads.inc({ result: 'miss' }, result.operandLoads);
     const cached: Record<string, string> = {};

@@ -52,11 +52,15 @@ function disposeRetired(): void {
   for (const vector of retired.splice(0)) vector.dispose();
 }
 
+/** Engines get ordinary buffers: shared bytes (key sets, cached operands) are copied, never read in place. */
+function ownBytes(bytes: Uint8Array): Uint8Array {
+  return bytes.buffer instanceof SharedArrayBuffer ? bytes.slice() : bytes;
+}
+
 async function context(keySet: KeySetWire): Promise<HeftyContext> {
   const loaded = contexts.get(keySet.id);
   if (loaded) return loaded;
-  // A private copy: the shared bytes stay untouched, and engines get an ordinary buffer.
-  const ctx = await loadContext(keySet.bytes.slice(), { backend: config.backend, security: 128 });
+  const ctx = await loadContext(ownBytes(keySet.bytes), { backend: config.backend, security: 128 });
   contexts.set(keySet.id, ctx);
   return ctx;
 }
@@ -101,7 +105,7 @@ async function evaluate(job: EvalJob): Promise<EvalResult> {
       if (input.kind === 'value') {
         inputs[name] = input.value as ProgramInput;
       } else if (input.kind === 'bytes') {
-        const vector = ctx.loadVector(input.bytes) as CKKSVector;
+        const vector = ctx.loadVector(ownBytes(input.bytes)) as CKKSVector;
         owned.push(vector);
         inputs[name] = vector;
       } else {
@@ -110,7 +114,7 @@ async function evaluate(job: EvalJob): Promise<EvalResult> {
         if (vector) operandHits++;
         else {
           operandLoads++;
-          vector = ctx.loadVector(input.bytes.slice()) as CKKSVector;
+          vector = ctx.loadVector(ownBytes(input.bytes)) as CKKSVector;
           cacheOperand(key, vector, input.bytes.byteLength);
           if (!operands.has(key)) owned.push(vector);
         }
