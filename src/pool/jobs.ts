@@ -27,6 +27,8 @@ export interface TestHook {
   readonly exit?: number;
   /** Block the worker thread (like a long native call) for this long before evaluating. */
   readonly stallMs?: number;
+  /** Run a full garbage collection in the worker first (for memory measurements). */
+  readonly gc?: boolean;
 }
 
 export interface EvalJob {
@@ -74,10 +76,12 @@ export interface EvalDone {
   readonly hashes: Record<string, string>;
   /** [op, milliseconds] per program step, for metrics. */
   readonly steps: readonly (readonly [string, number])[];
-  /** Cached operands found loaded in the worker / loaded from bytes. */
-  readonly operandHits: number;
-  readonly operandLoads: number;
+  /** How each encrypted input was obtained and how long that took: [source, milliseconds]. */
+  readonly inputs: readonly (readonly [InputSource, number])[];
 }
+
+/** cache-hit: a cached operand already loaded in the worker; deserialized: loaded from bytes. */
+export type InputSource = 'cache-hit' | 'deserialized';
 
 export interface EvalFailed {
   readonly ok: false;

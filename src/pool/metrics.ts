@@ -11,7 +11,7 @@ export interface PoolMetrics {
   readonly jobDuration: Histogram<'backend' | 'outcome'>;
   readonly opDuration: Histogram<'op' | 'backend'>;
   readonly batchDuration: Histogram;
-  readonly operandLoads: Counter<'result'>;
+  readonly inputLoad: Histogram<'source' | 'backend'>;
   readonly workersLost: Counter;
 }
 
@@ -62,10 +62,11 @@ export function createPoolMetrics(sources: {
       buckets: [0.005, 0.025, 0.1, 0.5, 1, 5, 15, 60, 300],
       registers: [registry],
     }),
-    operandLoads: new Counter({
-      name: 'hefty_pool_operand_loads_total',
-      help: 'Cached operands found loaded in a worker (hit) or deserialized (miss)',
-      labelNames: ['result'],
+    inputLoad: new Histogram({
+      name: 'hefty_pool_input_load_seconds',
+      help: 'Getting an encrypted input ready on a worker: cache-hit (already loaded) or deserialized (from bytes)',
+      labelNames: ['source', 'backend'],
+      buckets: [0.00001, 0.00005, 0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.05],
       registers: [registry],
     }),
     workersLost: new Counter({

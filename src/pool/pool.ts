@@ -281,8 +281,8 @@ export class Pool {
       this.metrics.opDuration.observe({ op, backend: result.backend }, ms / 1000);
       this.onStep?.(op, result.backend, ms);
     }
-    if (result.operandHits) this.metrics.operandLoads.inc({ result: 'hit' }, result.operandHits);
-    if (result.operandLoads) this.metrics.operandLoads.inc({ result: 'miss' }, result.operandLoads);
+    for (const [source, ms] of result.inputs)
+      this.metrics.inputLoad.observe({ source, backend: result.backend }, ms / 1000);
     const cached: Record<string, string> = {};
     for (const name of reusable) {
       cached[name] = this.cache.put(result.values[name], { hash: result.hashes[name] });

@@ -4,6 +4,8 @@
  * cached operands loaded too, so repeated jobs skip deserialization. A job never throws for bad data: item
  * errors come back as { ok: false, error } so only a lost worker fails a job.
  */
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
 import { workerData } from 'node:worker_threads';
 import { LRUCache } from 'lru-cache';
 import { move, transferableSymbol, valueSymbol } from 'piscina';
@@ -13,7 +15,16 @@ import type { ProgramInput } from '../api/run.ts';
 import { loadBackend } from '../backend/load.ts';
 import { HeftyError } from '../errors.ts';
 import { sha256 } from './cache.ts';
-import type { EvalJob, EvalResult, InspectJob, InspectResult, Job, KeySetWire, WorkerConfig } from './jobs.ts';
+import type {
+  EvalJob,
+  EvalResult,
+  InputSource,
+  InspectJob,
+  InspectResult,
+  Job,
+  KeySetWire,
+  WorkerConfig,
+} from './jobs.ts';
 import { transferList } from './jobs.ts';
 
 const config = workerData as WorkerConfig;
@@ -74,8 +85,17 @@ function asWireError(e: unknown): { code: HeftyError['code']; message: string } 
   return { code: 'E_INTERNAL', message: e instanceof Error ? e.message : String(e) };
 }
 
+/** Full GC for test pools (memory measurements); absent elsewhere. */
+const collectGarbage = config.testHooks ? exposeGc() : undefined;
+
+function exposeGc(): () => void {
+  setFlagsFromString('--expose-gc');
+  return runInNewContext('gc') as () => void;
+}
+
 function runTestHook(job: EvalJob): void {
   if (!config.testHooks || !job.test) return;
+  if (job.test.gc) collectGarbage?.();
   if (job.test.stallMs !== undefined) Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, job.test.stallMs);
   if (job.test.exit !== undefined) process.exit(job.test.exit);
 }
@@ -91,8 +111,7 @@ async function evaluate(job: EvalJob): Promise<EvalResult> {
   const ctx = await context(job.keySet);
   const owned: CKKSVector[] = [];
   let outputs: Record<string, CKKSVector> = {};
-  let operandHits = 0;
-  let operandLoads = 0;
+  const loads: [InputSource, number][] = [];
   try {
     const inputs: Record<string, ProgramInput> = {};
     for (const [name, kind] of Object.entries(job.program.inputs)) {
@@ -104,22 +123,26 @@ async function evaluate(job: EvalJob): Promise<EvalResult> {
         throw new HeftyError('E_BAD_PROGRAM', `input "${name}" is ${kind}, not a ciphertext`);
       if (input.kind === 'value') {
         inputs[name] = input.value as ProgramInput;
-      } else if (input.kind === 'bytes') {
+        continue;
+      }
+      const started = performance.now();
+      let source: InputSource = 'deserialized';
+      if (input.kind === 'bytes') {
         const vector = ctx.loadVector(ownBytes(input.bytes)) as CKKSVector;
         owned.push(vector);
         inputs[name] = vector;
       } else {
         const key = `${job.keySet.id}/${input.hash}`;
         let vector = operands.get(key);
-        if (vector) operandHits++;
+        if (vector) source = 'cache-hit';
         else {
-          operandLoads++;
           vector = ctx.loadVector(ownBytes(input.bytes)) as CKKSVector;
           cacheOperand(key, vector, input.bytes.byteLength);
           if (!operands.has(key)) owned.push(vector);
         }
         inputs[name] = vector;
       }
+      loads.push([source, performance.now() - started]);
     }
     const steps: [string, number][] = [];
     const program = { ...job.program, outputs: [...new Set([...job.program.outputs, ...job.reusable])] };
@@ -138,7 +161,7 @@ async function evaluate(job: EvalJob): Promise<EvalResult> {
         if (operands.has(key)) delete outputs[name]; // the cache owns it now
       }
     }
-    return { ok: true, backend: ctx.backend.name, values, hashes, steps, operandHits, operandLoads };
+    return { ok: true, backend: ctx.backend.name, values, hashes, steps, inputs: loads };
   } finally {
     for (const v of owned) v.dispose();
     for (const v of Object.values(outputs)) v.dispose();

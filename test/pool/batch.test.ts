@@ -189,7 +189,10 @@ describe('pool batches', () => {
 });
 
 async function operandLoads(): Promise<{ hit: number; miss: number }> {
-  const metric = await pool.metrics.operandLoads.get();
-  const read = (result: string): number => metric.values.find((v) => v.labels.result === result)?.value ?? 0;
-  return { hit: read('hit'), miss: read('miss') };
+  const metric = await pool.metrics.inputLoad.get();
+  const count = (source: string): number =>
+    metric.values
+      .filter((v) => v.metricName === 'hefty_pool_input_load_seconds_count' && v.labels.source === source)
+      .reduce((sum, v) => sum + v.value, 0);
+  return { hit: count('cache-hit'), miss: count('deserialized') };
 }

@@ -46,7 +46,7 @@ it('runs a program over a directory of ciphertexts and writes one file per outpu
   const written = readdirSync(join(dir, 'out')).sort();
   expect(written).toEqual(['errors.json', ...xs.map((_, i) => `item${i}.z.ct`)]);
   xs.forEach((x, i) =>
-    expect(decrypt(c.ctx, readFileSync(join(dir, 'out', `item${i}.z.ct`)))[0]).toBeCloseTo(dot(x, w), 3),
+    expect(decrypt(c.ctx, readFileSync(join(dir, 'out', `item${i}.z.ct`)))[0]).toBeCloseTo(dot(x, w), 2),
   );
   expect(JSON.parse(readFileSync(join(dir, 'out', 'errors.json'), 'utf8'))).toEqual({
     broken: { code: 'E_BAD_SERIALIZATION', message: expect.any(String) },
