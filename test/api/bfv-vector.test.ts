@@ -14,8 +14,9 @@ describe('BFVVector (N=4096, t: 20-bit batching prime)', () => {
   beforeAll(async () => {
     ctx = await createContext({ scheme: 'bfv', polyModulusDegree: 4096 });
     ctx.keygen({ galois: 'power-of-two' });
-    va = ctx.encrypt(a);
-    vb = ctx.encrypt(b);
+    // number[] picks encrypt's CKKS overload at the type level; in a BFV context it returns a BFVVector.
+    va = ctx.encrypt(a) as unknown as BFVVector;
+    vb = ctx.encrypt(b) as unknown as BFVVector;
   });
   afterAll(() => ctx.dispose());
 
