@@ -30,6 +30,15 @@ export interface CacheOptions {
 
 const MAX_ID_LENGTH = 256;
 
+export function isCacheEntry(value: unknown): value is CacheEntry {
+  return (
+    typeof value === 'object' &&
+    value !== null &&
+    (value as CacheEntry).bytes instanceof Uint8Array &&
+    typeof (value as CacheEntry).hash === 'string'
+  );
+}
+
 export function sha256(bytes: Uint8Array): string {
   return createHash('sha256').update(bytes).digest('hex');
 }

@@ -16,7 +16,7 @@ import { encodeKeySet, isKeySetEnvelope, type KeySetBundle } from '../api/bundle
 import { validateProgram, type Program } from '../api/program.ts';
 import type { BackendChoice } from '../backend/load.ts';
 import { HeftyError } from '../errors.ts';
-import { CiphertextCache, sha256, sharedCopy } from './cache.ts';
+import { CiphertextCache, isCacheEntry, sha256, sharedCopy, type CacheEntry } from './cache.ts';
 import { Dispatcher, type DispatcherStats } from './dispatcher.ts';
 import {
   transferableCopy,
@@ -57,10 +57,14 @@ export interface PoolOptions {
   testHooks?: boolean;
 }
 
-/** A batch item's input: ciphertext bytes or a cache reference for encrypted inputs, numbers otherwise. */
+/**
+ * A batch item's input: for encrypted inputs ciphertext bytes, a reference into `pool.cache`, or an entry of any
+ * CiphertextCache (workers keep cached operands loaded by content hash); numbers otherwise.
+ */
 export type PoolInput =
   | Uint8Array
   | { readonly cached: string; readonly scope?: string }
+  | CacheEntry
   | number
   | ArrayLike<number>
   | readonly (readonly number[])[];
@@ -262,6 +266,8 @@ export class Pool {
       if (value instanceof Uint8Array) {
         const shared = value.buffer instanceof SharedArrayBuffer;
         inputs[name] = { kind: 'bytes', bytes: shared ? value : transferableCopy(value) };
+      } else if (isCacheEntry(value)) {
+        inputs[name] = { kind: 'cached', hash: value.hash, bytes: value.bytes };
       } else if (typeof value === 'object' && value !== null && 'cached' in value) {
         const entry = this.cache.get(value.cached, value.scope);
         if (!entry)

@@ -61,7 +61,8 @@ describe('service on the worker pool', () => {
       payload: Buffer.from(encrypted(x), 'base64'),
     });
     expect(upload.statusCode).toBe(201);
-    for (const input of [{ ciphertext: upload.json().id }, { bytes: encrypted(x) }]) {
+    const byId = { ciphertext: upload.json().id };
+    for (const input of [byId, byId, byId, byId, { bytes: encrypted(x) }]) {
       const response = await app.inject({
         method: 'POST',
         url: `/v1/keysets/${keySetId}/eval`,
@@ -72,6 +73,14 @@ describe('service on the worker pool', () => {
       const [z] = decryptFirst(ctx, Buffer.from(response.json().outputs.z, 'base64'), 1);
       expect(Math.abs(z - dotReference(x, w))).toBeLessThan(1e-2);
     }
+    // The uploaded operand is deserialized at most once per worker; later evaluations find it loaded.
+    const text = (await app.inject({ url: '/metrics' })).body;
+    const count = (source: string): number =>
+      [...text.matchAll(new RegExp(`hefty_pool_input_load_seconds_count\\{source="${source}"[^}]*\\} (\\d+)`, 'g'))]
+        .map((m) => Number(m[1]))
+        .reduce((a, b) => a + b, 0);
+    expect(count('cache-hit')).toBeGreaterThanOrEqual(2);
+    expect(count('deserialized')).toBeLessThanOrEqual(3);
   });
 
   it('runs a batch on workers with per-item errors isolated', async () => {
@@ -115,9 +124,37 @@ describe('service on the worker pool', () => {
 it("keeps the in-process executor selectable with executor: 'inline'", async () => {
   const inline = tempDir();
   const other = await testApp(inline.path, { executor: 'inline' });
+  const { ctx: client, keySet } = await smallClient();
   try {
     expect(other.services.executor).toBeInstanceOf(InProcessExecutor);
+    const id = (
+      await other.inject({
+        method: 'POST',
+        url: '/v1/keysets',
+        headers: { ...auth(), ...octet },
+        payload: Buffer.from(keySet),
+      })
+    ).json().id;
+    const x = randomVector(8, 31);
+    const v = client.encrypt(x);
+    const upload = await other.inject({
+      method: 'POST',
+      url: `/v1/keysets/${id}/ciphertexts`,
+      headers: { ...auth(), ...octet },
+      payload: Buffer.from(v.serialize()),
+    });
+    v.dispose();
+    const response = await other.inject({
+      method: 'POST',
+      url: `/v1/keysets/${id}/eval`,
+      headers: auth(),
+      payload: { program: dotProgram, inputs: { x: { ciphertext: upload.json().id }, w: x } },
+    });
+    expect(response.statusCode).toBe(200);
+    const [z] = decryptFirst(client, Buffer.from(response.json().outputs.z, 'base64'), 1);
+    expect(Math.abs(z - dotReference(x, x))).toBeLessThan(1e-2);
   } finally {
+    client.dispose();
     await other.close();
     inline.remove();
   }
