@@ -37,7 +37,7 @@ export interface EvalJob {
   readonly program: Program;
   readonly inputs: Readonly<Record<string, JobInput>>;
   readonly format: OutputFormat;
-  /** Step outputs the program marks reusable: returned with their content hash so the pool can cache them. */
+  /** Steps the program marks reusable: returned with their content hash so the pool can cache them. */
   readonly reusable: readonly string[];
   /** Key-set ids removed from the pool since recently: workers holding them loaded drop them. */
   readonly drop: readonly string[];
@@ -70,10 +70,10 @@ export interface WireError {
 export interface EvalDone {
   readonly ok: true;
   readonly backend: string;
-  /** Outputs and reusable values by name (reusable values that are not outputs are dropped by the pool). */
+  /** The program's outputs by name, in the job's format. */
   readonly values: Record<string, Uint8Array>;
-  /** Content ids of the reusable values, by name. */
-  readonly hashes: Record<string, string>;
+  /** Values of the steps marked reusable (hefty envelopes) with their SHA-256, for the pool's cache. */
+  readonly reusable: Record<string, { readonly bytes: Uint8Array; readonly hash: string }>;
   /** [op, milliseconds] per program step, for metrics. */
   readonly steps: readonly (readonly [string, number])[];
   /** How each encrypted input was obtained and how long that took: [source, milliseconds]. */

@@ -214,15 +214,19 @@ export class Pool {
     return { id, info: await entry.info };
   }
 
-  /** Drops one reference to a key set; at zero it is forgotten and workers unload it. */
-  removeKeySet(keySet: KeySetHandle | string): void {
+  /**
+   * Drops one reference to a key set; at zero it is forgotten and workers unload it (or, with unload: false,
+   * keep it among their least recently used key sets, for a caller that will register it again soon).
+   */
+  removeKeySet(keySet: KeySetHandle | string, options: { unload?: boolean } = {}): void {
     const id = typeof keySet === 'string' ? keySet : keySet.id;
     const entry = this.keySets.get(id);
-    if (entry && --entry.refs <= 0) this.release(id);
+    if (entry && --entry.refs <= 0) this.release(id, options.unload !== false);
   }
 
-  private release(id: string): void {
+  private release(id: string, unload = true): void {
     this.keySets.delete(id);
+    if (!unload) return;
     this.dropped.push(id);
     if (this.dropped.length > DROP_HISTORY) this.dropped.shift();
   }
@@ -281,7 +285,7 @@ export class Pool {
     return inputs;
   }
 
-  private finish(result: EvalResult, program: Program, reusable: readonly string[]): ItemOutputs {
+  private finish(result: EvalResult): ItemOutputs {
     if (!result.ok) throw new HeftyError(result.error.code, result.error.message);
     for (const [op, ms] of result.steps) {
       this.metrics.opDuration.observe({ op, backend: result.backend }, ms / 1000);
@@ -290,12 +294,9 @@ export class Pool {
     for (const [source, ms] of result.inputs)
       this.metrics.inputLoad.observe({ source, backend: result.backend }, ms / 1000);
     const cached: Record<string, string> = {};
-    for (const name of reusable) {
-      cached[name] = this.cache.put(result.values[name], { hash: result.hashes[name] });
-    }
-    const outputs: Record<string, Uint8Array> = {};
-    for (const name of program.outputs) outputs[name] = result.values[name];
-    return { outputs, cached };
+    for (const [name, { bytes, hash }] of Object.entries(result.reusable))
+      cached[name] = this.cache.put(bytes, { hash });
+    return { outputs: result.values, cached };
   }
 
   /** Runs `program` once per item; resolves with per-item outputs or HeftyErrors, in input order. */
@@ -345,7 +346,7 @@ export class Pool {
             );
             const result = (await this.runJob(job, transfer, signal)) as EvalResult;
             backend = result.backend;
-            const done = this.finish(result, checked, reusable);
+            const done = this.finish(result);
             outcome = 'ok';
             return done;
           } finally {

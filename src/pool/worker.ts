@@ -148,20 +148,23 @@ async function evaluate(job: EvalJob): Promise<EvalResult> {
     const program = { ...job.program, outputs: [...new Set([...job.program.outputs, ...job.reusable])] };
     outputs = await ctx.run(program, inputs, { onStep: (op, ms) => steps.push([op, ms]) });
     const values: Record<string, Uint8Array> = {};
-    const hashes: Record<string, string> = {};
-    for (const [name, vector] of Object.entries(outputs)) {
-      const seal = job.format === 'seal' && vector.chunkCount === 1;
-      values[name] = vector.serialize(seal ? 'seal' : 'hefty');
+    for (const name of job.program.outputs) {
+      const seal = job.format === 'seal' && outputs[name].chunkCount === 1;
+      values[name] = outputs[name].serialize(seal ? 'seal' : 'hefty');
     }
+    // Reusable values are cached as hefty envelopes (they keep the vector length), whatever the output format.
+    const reusable: Record<string, { bytes: Uint8Array; hash: string }> = {};
     for (const name of job.reusable) {
-      hashes[name] = sha256(values[name]);
-      const key = `${job.keySet.id}/${hashes[name]}`;
+      const bytes = job.format === 'hefty' && values[name] ? values[name] : outputs[name].serialize('hefty');
+      const hash = sha256(bytes);
+      reusable[name] = { bytes, hash };
+      const key = `${job.keySet.id}/${hash}`;
       if (!operands.has(key)) {
-        cacheOperand(key, outputs[name], values[name].byteLength);
+        cacheOperand(key, outputs[name], bytes.byteLength);
         if (operands.has(key)) delete outputs[name]; // the cache owns it now
       }
     }
-    return { ok: true, backend: ctx.backend.name, values, hashes, steps, inputs: loads };
+    return { ok: true, backend: ctx.backend.name, values, reusable, steps, inputs: loads };
   } finally {
     for (const v of owned) v.dispose();
     for (const v of Object.values(outputs)) v.dispose();
@@ -195,7 +198,8 @@ export default async function run(job: Job): Promise<unknown> {
     const result = await evaluate(job);
     if (!result.ok) return result;
     // Result bytes move back to the main thread without a copy.
-    return move({ [transferableSymbol]: transferList(Object.values(result.values)), [valueSymbol]: result });
+    const buffers = [...Object.values(result.values), ...Object.values(result.reusable).map((r) => r.bytes)];
+    return move({ [transferableSymbol]: transferList(buffers), [valueSymbol]: result });
   } catch (e) {
     return { ok: false, backend, error: asWireError(e) } satisfies InspectResult;
   }

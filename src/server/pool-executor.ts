@@ -65,7 +65,8 @@ export class PoolExecutor implements Executor {
   async inspect(bytes: Uint8Array): Promise<KeySetInfo> {
     decodeKeySet(bytes); // structure and secret-key refusal before a worker sees it
     const handle = await this.pool.addKeySet(bytes);
-    this.pool.removeKeySet(handle);
+    // An upload is usually followed by evaluations: the worker that checked it keeps it loaded.
+    this.pool.removeKeySet(handle, { unload: false });
     return handle.info;
   }
 

@@ -120,6 +120,13 @@ describe('pool batches', () => {
         .map((v) => Math.round(v * 1e4) / 1e4),
     ).toEqual(x.map((v) => 2 * v));
 
+    // Reusable values are cached as hefty envelopes even when outputs are asked for as bare SEAL bytes.
+    const [asSeal] = await pool.runBatch(keySet, doubled, [{ x: encryptBytes(c.ctx, x), w }], { format: 'seal' });
+    expect(outputsOf(asSeal).outputs.z[0]).toBe(0x5e);
+    expect(pool.cache.get(outputsOf(asSeal).cached.twice)?.bytes.subarray(0, 4)).toEqual(
+      new Uint8Array([0x48, 0x46, 0x56, 0x31]), // "HFV1"
+    );
+
     const uploaded = pool.cache.put(encryptBytes(c.ctx, x), { id: 'my-operand' });
     expect(uploaded).toBe('my-operand');
     const before = await operandLoads();
