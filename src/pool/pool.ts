@@ -12,7 +12,7 @@
 import os from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { Piscina } from 'piscina';
-import { encodeKeySet, isKeySetEnvelope, type KeySetBundle } from '../api/bundle.ts';
+import { decodeKeySet, encodeKeySet, isKeySetEnvelope, type KeySetBundle } from '../api/bundle.ts';
 import { validateProgram, type Program } from '../api/program.ts';
 import type { BackendChoice } from '../backend/load.ts';
 import { HeftyError } from '../errors.ts';
@@ -108,13 +108,11 @@ const WORKER_FILE = fileURLToPath(new URL('./worker.ts', import.meta.url));
 /** Removed key-set ids that jobs keep announcing so that every worker drops them. */
 const DROP_HISTORY = 64;
 
-function positive(value: number | undefined, fallback: number, what: string, allowZero = false): number {
+/** An integer option of at least `min` (Infinity only where `unbounded`), or its default. */
+function integerOption(value: number | undefined, fallback: number, what: string, min = 1, unbounded = false): number {
   const v = value ?? fallback;
-  if (!(Number.isSafeInteger(v) && (v > 0 || (allowZero && v === 0))) && v !== Infinity)
-    throw new HeftyError(
-      'E_INVALID_ARGUMENT',
-      `pool option ${what} must be a ${allowZero ? 'non-negative' : 'positive'} integer`,
-    );
+  if (!((Number.isSafeInteger(v) && v >= min) || (unbounded && v === Infinity)))
+    throw new HeftyError('E_INVALID_ARGUMENT', `pool option ${what} must be an integer ≥ ${min}`);
   return v;
 }
 
@@ -137,13 +135,13 @@ export class Pool {
   private readonly onStep: PoolOptions['onStep'];
 
   constructor(options: PoolOptions = {}) {
-    const workers = positive(options.workers, os.availableParallelism(), 'workers');
-    const cacheBytes = positive(options.cacheBytes, 256 << 20, 'cacheBytes');
+    const workers = integerOption(options.workers, os.availableParallelism(), 'workers');
+    const cacheBytes = integerOption(options.cacheBytes, 256 << 20, 'cacheBytes');
     const config: WorkerConfig = {
       backend: options.backend ?? 'auto',
-      threads: positive(options.threadsPerWorker, defaultThreads(workers), 'threadsPerWorker', true),
-      maxLoadedKeySets: positive(options.maxLoadedKeySets, 8, 'maxLoadedKeySets'),
-      operandCacheBytes: positive(
+      threads: integerOption(options.threadsPerWorker, defaultThreads(workers), 'threadsPerWorker', 0),
+      maxLoadedKeySets: integerOption(options.maxLoadedKeySets, 8, 'maxLoadedKeySets'),
+      operandCacheBytes: integerOption(
         options.workerCacheBytes,
         Math.max(1, Math.floor(cacheBytes / workers)),
         'workerCacheBytes',
@@ -156,14 +154,14 @@ export class Pool {
     this.onStep = options.onStep;
     this.testHooks = config.testHooks;
     this.jobTimeoutMs =
-      options.jobTimeoutMs === undefined ? undefined : positive(options.jobTimeoutMs, 0, 'jobTimeoutMs');
+      options.jobTimeoutMs === undefined ? undefined : integerOption(options.jobTimeoutMs, 0, 'jobTimeoutMs', 1, true);
     this.cache = new CiphertextCache({
       maxBytes: cacheBytes,
-      ttlMs: positive(options.cacheTtlMs, 3600_000, 'cacheTtlMs'),
+      ttlMs: integerOption(options.cacheTtlMs, 3600_000, 'cacheTtlMs'),
     });
     this.dispatcher = new Dispatcher({
       concurrency: workers,
-      maxQueue: positive(options.maxQueue, 1024, 'maxQueue', true),
+      maxQueue: integerOption(options.maxQueue, 1024, 'maxQueue', 0, true),
     });
     this.piscina = new Piscina({
       filename: WORKER_FILE,
@@ -190,10 +188,12 @@ export class Pool {
     keySet: Uint8Array | KeySetBundle,
     extra: { relin?: Uint8Array; galois?: Uint8Array } = {},
   ): Promise<KeySetHandle> {
+    const isEnvelope = keySet instanceof Uint8Array && isKeySetEnvelope(keySet);
     let envelope: Uint8Array;
-    if (keySet instanceof Uint8Array && isKeySetEnvelope(keySet) && !extra.relin && !extra.galois) envelope = keySet;
+    if (isEnvelope && !extra.relin && !extra.galois) envelope = keySet;
     else {
-      const bundle: KeySetBundle = keySet instanceof Uint8Array ? { params: keySet } : keySet;
+      // Bare bytes are SEAL-format parameters; an envelope with extra keys is opened and extended.
+      const bundle = keySet instanceof Uint8Array ? (isEnvelope ? decodeKeySet(keySet) : { params: keySet }) : keySet;
       envelope = encodeKeySet({
         ...bundle,
         ...(extra.relin ? { relinKeys: extra.relin } : {}),

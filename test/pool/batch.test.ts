@@ -5,7 +5,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createPool, type Pool } from '../../src/pool/pool.ts';
-import type { Program } from '../../src/index.ts';
+import { encodeKeySet, type Program } from '../../src/index.ts';
 import { expectHeftyErrorAsync, randomVector } from '../helpers.ts';
 import {
   MATRIX,
@@ -158,6 +158,11 @@ describe('pool batches', () => {
     const { params, publicKey, relinKeys, galoisKeys } = c.ctx.exportKeySet();
     const split = await pool.addKeySet({ params, publicKey }, { relin: relinKeys, galois: galoisKeys });
     expect(split.id).toBe(a.id);
+    const extended = await pool.addKeySet(encodeKeySet({ params, publicKey, relinKeys }), { galois: galoisKeys });
+    expect(extended.id).toBe(a.id);
+    for (const bad of [{ workers: 0 }, { maxQueue: -1 }, { cacheBytes: 1.5 }, { workers: Infinity }]) {
+      await expectHeftyErrorAsync(createPool(bad), 'E_INVALID_ARGUMENT');
+    }
   });
 
   it('exposes queue, worker, job, per-op and cache metrics', async () => {
