@@ -3,7 +3,6 @@
  * inspects a key set). Ciphertext bytes travel as transferred ArrayBuffers; key sets and cached operands travel
  * as views of SharedArrayBuffers, so a job never copies them and a worker reads them only on a cache miss.
  */
-import type { Program } from '../api/program.ts';
 import type { HeftyErrorCode } from '../errors.ts';
 
 export type OutputFormat = 'hefty' | 'seal';
@@ -31,10 +30,19 @@ export interface TestHook {
   readonly gc?: boolean;
 }
 
+/**
+ * A validated program as JSON in shared memory, keyed by its hash: programs can hold large matrices, and a
+ * worker parses each one once instead of receiving a structured clone with every item.
+ */
+export interface ProgramWire {
+  readonly id: string;
+  readonly json: Uint8Array;
+}
+
 export interface EvalJob {
   readonly type: 'eval';
   readonly keySet: KeySetWire;
-  readonly program: Program;
+  readonly program: ProgramWire;
   readonly inputs: Readonly<Record<string, JobInput>>;
   readonly format: OutputFormat;
   /** Steps the program marks reusable: returned with their content hash so the pool can cache them. */

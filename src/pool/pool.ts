@@ -29,6 +29,7 @@ import {
   type KeySetInfo,
   type KeySetWire,
   type OutputFormat,
+  type ProgramWire,
   type TestHook,
   type WorkerConfig,
 } from './jobs.ts';
@@ -315,6 +316,8 @@ export class Pool {
     if (format !== 'hefty' && format !== 'seal')
       throw new HeftyError('E_INVALID_ARGUMENT', 'format must be hefty or seal');
     const reusable = checked.steps.filter((s) => s.reusable).map((s) => s.out);
+    const json = new TextEncoder().encode(JSON.stringify(checked));
+    const programWire: ProgramWire = { id: sha256(json), json: sharedCopy(json) };
     const timeoutMs = options.timeoutMs ?? this.jobTimeoutMs;
     const stopTimer = this.metrics.batchDuration.startTimer();
     try {
@@ -332,7 +335,7 @@ export class Pool {
             const job: EvalJob = {
               type: 'eval',
               keySet: entry.wire,
-              program: checked,
+              program: programWire,
               inputs: jobInputs,
               format,
               reusable,

@@ -11,6 +11,7 @@ import { LRUCache } from 'lru-cache';
 import { move, transferableSymbol, valueSymbol } from 'piscina';
 import { loadContext, type HeftyContext } from '../api/context.ts';
 import type { CKKSVector } from '../api/ckks-vector.ts';
+import type { Program } from '../api/program.ts';
 import type { ProgramInput } from '../api/run.ts';
 import { loadBackend } from '../backend/load.ts';
 import { HeftyError } from '../errors.ts';
@@ -23,6 +24,7 @@ import type {
   InspectResult,
   Job,
   KeySetWire,
+  ProgramWire,
   WorkerConfig,
 } from './jobs.ts';
 import { transferList } from './jobs.ts';
@@ -106,15 +108,27 @@ function cacheOperand(key: string, vector: CKKSVector, size: number): void {
   operands.set(key, vector);
 }
 
+const programs = new LRUCache<string, Program>({ max: 32 });
+
+function program(wire: ProgramWire): Program {
+  let parsed = programs.get(wire.id);
+  if (!parsed) {
+    parsed = JSON.parse(new TextDecoder().decode(ownBytes(wire.json))) as Program;
+    programs.set(wire.id, parsed);
+  }
+  return parsed;
+}
+
 async function evaluate(job: EvalJob): Promise<EvalResult> {
   runTestHook(job);
   const ctx = await context(job.keySet);
+  const checked = program(job.program);
   const owned: CKKSVector[] = [];
   let outputs: Record<string, CKKSVector> = {};
   const loads: [InputSource, number][] = [];
   try {
     const inputs: Record<string, ProgramInput> = {};
-    for (const [name, kind] of Object.entries(job.program.inputs)) {
+    for (const [name, kind] of Object.entries(checked.inputs)) {
       const input = job.inputs[name];
       if (input === undefined) throw new HeftyError('E_BAD_PROGRAM', `input "${name}" is missing`);
       if (kind === 'vector' && input.kind === 'value')
@@ -145,10 +159,10 @@ async function evaluate(job: EvalJob): Promise<EvalResult> {
       loads.push([source, performance.now() - started]);
     }
     const steps: [string, number][] = [];
-    const program = { ...job.program, outputs: [...new Set([...job.program.outputs, ...job.reusable])] };
-    outputs = await ctx.run(program, inputs, { onStep: (op, ms) => steps.push([op, ms]) });
+    const withReusable = { ...checked, outputs: [...new Set([...checked.outputs, ...job.reusable])] };
+    outputs = await ctx.run(withReusable, inputs, { onStep: (op, ms) => steps.push([op, ms]) });
     const values: Record<string, Uint8Array> = {};
-    for (const name of job.program.outputs) {
+    for (const name of checked.outputs) {
       const seal = job.format === 'seal' && outputs[name].chunkCount === 1;
       values[name] = outputs[name].serialize(seal ? 'seal' : 'hefty');
     }
