@@ -3,7 +3,8 @@
  *  1. throughput: the same dot-product batch (N=8192) on a 1-worker and a 2-worker pool (one intra-op thread per
  *     worker), alternated over rounds so machine load affects both alike; median items/s and the ratio
  *     (target: 2 workers ≥ 1.8× one). Beside it, the machine's own 1-vs-2-thread scaling on plain JS arithmetic,
- *     measured in the same rounds: on a shared machine it bounds what any pool can show.
+ *     measured in the same rounds: on a shared machine it bounds what any pool can show. The main thread's
+ *     event-loop utilization shows how much of the work is the pool's own dispatching.
  *  2. repeated operand: one ciphertext sent as one-off bytes (transferred and deserialized by every job) vs as a
  *     cached operand (deserialized once per worker, then found loaded): mean time to get the input ready on
  *     the worker (target: cache hit ≥ 10× faster than the cold load), and end-to-end items/s of both.
@@ -85,8 +86,13 @@ const keySets = await Promise.all(pools.map((p) => p.addKeySet(keySetBytes)));
 for (const [i, pool] of pools.entries()) await timed(pool, keySets[i], items.slice(0, 8)); // keys loaded everywhere
 const rates: number[][] = [[], []];
 const machine: number[][] = [[], []];
+const mainBusy: number[] = [];
 for (let round = 0; round < ROUNDS; round++) {
-  for (const [i, pool] of pools.entries()) rates[i].push(await timed(pool, keySets[i], items));
+  for (const [i, pool] of pools.entries()) {
+    const before = performance.eventLoopUtilization();
+    rates[i].push(await timed(pool, keySets[i], items));
+    if (i === 1) mainBusy.push(performance.eventLoopUtilization(before).utilization);
+  }
   for (const [i, threads] of [1, 2].entries()) machine[i].push(await machineRate(threads));
 }
 const [one, two] = rates.map(median);
@@ -111,6 +117,7 @@ const rows = [
   ['throughput, 1 worker', `${one.toFixed(0)} items/s`, ''],
   ['throughput, 2 workers', `${two.toFixed(0)} items/s`, `${(two / one).toFixed(2)}× (target ≥ 1.8×)`],
   ['machine now: 2 threads vs 1, plain JS', '', `${machineScaling.toFixed(2)}× (2.00× on 2 idle cores)`],
+  ['main thread busy during 2-worker batches', `${(median(mainBusy) * 100).toFixed(1)}%`, ''],
   ['input ready: cold load (deserialize)', `${coldUs.toFixed(1)} µs`, ''],
   ['input ready: cache hit', `${hitUs.toFixed(2)} µs`, `${(coldUs / hitUs).toFixed(0)}× faster (target ≥ 10×)`],
   ['end to end: one-off bytes', `${coldRate.toFixed(0)} items/s`, ''],
@@ -137,6 +144,7 @@ writeFileSync(
       itemsPerSecond: { oneWorker: rates[0], twoWorkers: rates[1] },
       workerSpeedup: two / one,
       machineScaling,
+      mainThreadBusy: median(mainBusy),
       inputReadyUs: { coldLoad: coldUs, cacheHit: hitUs },
       cacheSpeedup: coldUs / hitUs,
       endToEndItemsPerSecond: { oneOffBytes: coldRate, cachedOperand: hitRate },
