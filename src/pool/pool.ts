@@ -105,6 +105,9 @@ interface KeySetEntry {
   refs: number;
 }
 
+/** What each handle addKeySet returned refers to. */
+const handles = new WeakMap<KeySetHandle, KeySetWire>();
+
 const WORKER_FILE = fileURLToPath(new URL('./worker.ts', import.meta.url));
 /** Removed key-set ids that jobs keep announcing so that every worker drops them. */
 const DROP_HISTORY = 64;
@@ -212,7 +215,9 @@ export class Pool {
       this.keySets.set(id, entry);
       entry.info.catch(() => this.release(id));
     }
-    return { id, info: await entry.info };
+    const handle: KeySetHandle = { id, info: await entry.info };
+    handles.set(handle, entry.wire);
+    return handle;
   }
 
   /**
@@ -309,8 +314,9 @@ export class Pool {
   ): Promise<BatchItemResult[]> {
     const checked = validateProgram(program);
     const id = typeof keySet === 'string' ? keySet : keySet?.id;
-    const entry = this.keySets.get(id);
-    if (!entry) throw new HeftyError('E_NOT_FOUND', `key set ${String(id)} is not registered with this pool`);
+    // A handle stays usable after removeKeySet (a batch racing a removal still runs); a bare id must be registered.
+    const wire = (typeof keySet === 'object' && keySet !== null && handles.get(keySet)) || this.keySets.get(id)?.wire;
+    if (!wire) throw new HeftyError('E_NOT_FOUND', `key set ${String(id)} is not registered with this pool`);
     if (!Array.isArray(inputs)) throw new HeftyError('E_INVALID_ARGUMENT', 'batch inputs must be an array of items');
     const format = options.format ?? 'hefty';
     if (format !== 'hefty' && format !== 'seal')
@@ -334,7 +340,7 @@ export class Pool {
             const jobInputs = this.jobInputs(checked, inputs[index]);
             const job: EvalJob = {
               type: 'eval',
-              keySet: entry.wire,
+              keySet: wire,
               program: programWire,
               inputs: jobInputs,
               format,

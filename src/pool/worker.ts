@@ -207,7 +207,7 @@ export default async function run(job: Job): Promise<unknown> {
   let backend = 'none';
   try {
     backend = (await ready).name;
-    drop(job.drop);
+    drop(job.drop.filter((id) => id !== job.keySet.id)); // a job never unloads its own key set
     if (job.type === 'inspect') return await inspect(job);
     const result = await evaluate(job);
     if (!result.ok) return result;

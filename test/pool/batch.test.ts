@@ -165,6 +165,22 @@ describe('pool batches', () => {
     }
   });
 
+  it('counts key-set references: a removed id stops resolving, a handle keeps working', async () => {
+    const { params, publicKey, galoisKeys } = c.ctx.exportKeySet();
+    const bytes = encodeKeySet({ params, publicKey, galoisKeys }); // no relin keys: a key set of its own
+    const first = await pool.addKeySet(bytes);
+    const second = await pool.addKeySet(bytes);
+    const registered = pool.stats().keySets;
+    const item = { x: encryptBytes(c.ctx, [1, 2]), w: [3, 4] };
+    pool.removeKeySet(first);
+    expect(codeOf((await pool.runBatch(first.id, dotProgram, [item]))[0])).toBe('ok');
+    pool.removeKeySet(second);
+    expect(pool.stats().keySets).toBe(registered - 1);
+    await expectHeftyErrorAsync(pool.runBatch(first.id, dotProgram, [item]), 'E_NOT_FOUND');
+    const [late] = await pool.runBatch(second, dotProgram, [item]);
+    expect(decrypt(c.ctx, outputsOf(late).outputs.z)[0]).toBeCloseTo(11, 4);
+  });
+
   it('exposes queue, worker, job, per-op and cache metrics', async () => {
     const text = await pool.metrics.registry.metrics();
     for (const name of [
