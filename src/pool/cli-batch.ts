@@ -123,6 +123,7 @@ export async function runBatchCommand(argv: string[]): Promise<void> {
     const started = performance.now();
     const results = await pool.runBatch(keySet, program, inputs, {
       format,
+      transferInputs: true, // the file contents were read for this batch alone
       ...(args.timeout ? { timeoutMs: Number(args.timeout) } : {}),
       onProgress: (done) => bar?.update(done),
     });

@@ -77,6 +77,11 @@ export interface BatchOptions {
   timeoutMs?: number;
   /** 'seal' returns single-ciphertext outputs as bare SEAL bytes (for node-seal peers). */
   format?: OutputFormat;
+  /**
+   * Hand ciphertext inputs' buffers to the workers instead of copying them: they are detached (empty) after
+   * the call. Only byte arrays that fill their whole buffer and occur once in the batch move; others are copied.
+   */
+  transferInputs?: boolean;
   /** Tests only (needs a pool created with testHooks). */
   testHook?: (index: number) => TestHook | undefined;
 }
@@ -124,6 +129,21 @@ function defaultThreads(workers: number): number {
   const env = process.env.HEFTY_NATIVE_THREADS;
   if (env !== undefined && env !== '' && Number.isSafeInteger(Number(env))) return Number(env);
   return Math.max(1, Math.floor(os.availableParallelism() / workers));
+}
+
+/** Ciphertext inputs whose buffers can move to a worker: whole, unshared buffers used by one input only. */
+function movableInputs(items: readonly Readonly<Record<string, PoolInput>>[]): Set<Uint8Array> {
+  const seen = new Map<ArrayBufferLike, Uint8Array | null>();
+  for (const item of items) {
+    if (item === null || typeof item !== 'object') continue;
+    for (const value of Object.values(item)) {
+      if (!(value instanceof Uint8Array)) continue;
+      const whole =
+        value.buffer instanceof ArrayBuffer && value.byteOffset === 0 && value.byteLength === value.buffer.byteLength;
+      seen.set(value.buffer, whole && !seen.has(value.buffer) ? value : null);
+    }
+  }
+  return new Set([...seen.values()].filter((v): v is Uint8Array => v !== null));
 }
 
 export class Pool {
@@ -266,7 +286,11 @@ export class Pool {
     }
   }
 
-  private jobInputs(program: Program, item: Readonly<Record<string, PoolInput>>): Record<string, JobInput> {
+  private jobInputs(
+    program: Program,
+    item: Readonly<Record<string, PoolInput>>,
+    movable: ReadonlySet<Uint8Array>,
+  ): Record<string, JobInput> {
     if (item === null || typeof item !== 'object')
       throw new HeftyError('E_BAD_PROGRAM', 'each batch item is an object of inputs');
     const inputs: Record<string, JobInput> = {};
@@ -275,7 +299,7 @@ export class Pool {
       if (value === undefined) continue; // the worker reports the missing input
       if (value instanceof Uint8Array) {
         const shared = value.buffer instanceof SharedArrayBuffer;
-        inputs[name] = { kind: 'bytes', bytes: shared ? value : transferableCopy(value) };
+        inputs[name] = { kind: 'bytes', bytes: shared || movable.has(value) ? value : transferableCopy(value) };
       } else if (isCacheEntry(value)) {
         inputs[name] = { kind: 'cached', hash: value.hash, bytes: value.bytes };
       } else if (typeof value === 'object' && value !== null && 'cached' in value) {
@@ -325,6 +349,7 @@ export class Pool {
     const json = new TextEncoder().encode(JSON.stringify(checked));
     const programWire: ProgramWire = { id: sha256(json), json: sharedCopy(json) };
     const timeoutMs = options.timeoutMs ?? this.jobTimeoutMs;
+    const movable = options.transferInputs ? movableInputs(inputs) : new Set<Uint8Array>();
     const stopTimer = this.metrics.batchDuration.startTimer();
     try {
       return await this.dispatcher.submit<ItemOutputs>({
@@ -337,7 +362,7 @@ export class Pool {
           let backend = 'none';
           let outcome = 'error';
           try {
-            const jobInputs = this.jobInputs(checked, inputs[index]);
+            const jobInputs = this.jobInputs(checked, inputs[index], movable);
             const job: EvalJob = {
               type: 'eval',
               keySet: wire,

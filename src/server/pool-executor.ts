@@ -87,9 +87,11 @@ export class PoolExecutor implements Executor {
     format: OutputFormat,
   ): Promise<Record<string, Uint8Array>> {
     const handle = await this.keySet(keySet);
+    // Inline ciphertexts were decoded for this request alone: their buffers move to the worker.
     const result = await this.pool.run(handle, program, inputs as Record<string, PoolInput>, {
       format,
       timeoutMs: this.jobTimeoutMs,
+      transferInputs: true,
     });
     return result.outputs;
   }
@@ -104,6 +106,7 @@ export class PoolExecutor implements Executor {
     const results = await this.pool.runBatch(handle, program, items as Record<string, PoolInput>[], {
       format,
       timeoutMs: this.jobTimeoutMs,
+      transferInputs: true,
     });
     return results.map((r) => (r instanceof HeftyError ? { error: r.toJSON() } : { outputs: r.outputs }));
   }

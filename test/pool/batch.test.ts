@@ -65,6 +65,22 @@ describe('pool batches', () => {
     expect(encrypted[0].byteLength).toBeGreaterThan(0);
   });
 
+  it('moves input buffers to the workers with transferInputs, copying what cannot move', async () => {
+    const keySet = await pool.addKeySet(c.keySet);
+    const x = [1, 2, 3];
+    const own = [encryptBytes(c.ctx, x), encryptBytes(c.ctx, x)];
+    const twice = encryptBytes(c.ctx, x);
+    const inner = encryptBytes(c.ctx, x);
+    const view = new Uint8Array(inner.length + 8);
+    view.set(inner, 8);
+    const items = [...own, twice, twice, view.subarray(8)].map((bytes) => ({ x: bytes, w: [1, 1, 1] }));
+    const results = await pool.runBatch(keySet, dotProgram, items, { transferInputs: true });
+    for (const r of results) expect(decrypt(c.ctx, outputsOf(r).outputs.z)[0]).toBeCloseTo(6, 4);
+    expect(own.map((b) => b.byteLength)).toEqual([0, 0]); // moved, not copied
+    expect(twice.byteLength).toBe(inner.length); // used twice: copied
+    expect(view.byteLength).toBe(inner.length + 8); // a view into a larger buffer: copied
+  });
+
   it('isolates item errors: bad items fail with their own code, the others succeed', async () => {
     const keySet = await pool.addKeySet(c.keySet);
     const other = await client(4096);
