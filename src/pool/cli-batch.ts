@@ -36,12 +36,36 @@ interface Item {
   readonly files: Record<string, string>;
 }
 
-function readJson(path: string, what: string): unknown {
+/** File and argument problems become E_INVALID_ARGUMENT with the path, not a stack trace. */
+function attempt<T>(what: string, work: () => T): T {
   try {
-    return JSON.parse(readFileSync(path, 'utf8'));
+    return work();
   } catch (e) {
-    throw new HeftyError('E_INVALID_ARGUMENT', `${what} ${path}: ${(e as Error).message}`);
+    if (e instanceof HeftyError) throw e;
+    throw new HeftyError('E_INVALID_ARGUMENT', `${what}: ${(e as Error).message}`);
   }
+}
+
+function readJson(path: string, what: string): unknown {
+  return attempt(`${what} ${path}`, () => JSON.parse(readFileSync(path, 'utf8')));
+}
+
+function readBytes(path: string): Uint8Array {
+  return attempt(`cannot read ${path}`, () => new Uint8Array(readFileSync(path)));
+}
+
+function choice<T extends string>(value: string, allowed: readonly T[], what: string): T {
+  if (!allowed.includes(value as T))
+    throw new HeftyError('E_INVALID_ARGUMENT', `${what} must be ${allowed.join(', ')}`);
+  return value as T;
+}
+
+function count(value: string | undefined, what: string): number | undefined {
+  if (value === undefined) return undefined;
+  const n = Number(value);
+  if (!Number.isSafeInteger(n) || n <= 0)
+    throw new HeftyError('E_INVALID_ARGUMENT', `${what} must be a positive integer`);
+  return n;
 }
 
 /** Items from the --inputs paths, sorted by name within each directory. */
@@ -73,22 +97,24 @@ export function collectItems(paths: readonly string[], vectorInputs: readonly st
 }
 
 export async function runBatchCommand(argv: string[]): Promise<void> {
-  const { values: args } = parseArgs({
-    args: argv,
-    options: {
-      keyset: { type: 'string' },
-      program: { type: 'string' },
-      inputs: { type: 'string', multiple: true },
-      values: { type: 'string' },
-      out: { type: 'string' },
-      workers: { type: 'string' },
-      backend: { type: 'string', default: 'auto' },
-      format: { type: 'string', default: 'hefty' },
-      timeout: { type: 'string' },
-      'no-progress': { type: 'boolean', default: false },
-      help: { type: 'boolean', short: 'h', default: false },
-    },
-  });
+  const { values: args } = attempt('hefty batch', () =>
+    parseArgs({
+      args: argv,
+      options: {
+        keyset: { type: 'string' },
+        program: { type: 'string' },
+        inputs: { type: 'string', multiple: true },
+        values: { type: 'string' },
+        out: { type: 'string' },
+        workers: { type: 'string' },
+        backend: { type: 'string', default: 'auto' },
+        format: { type: 'string', default: 'hefty' },
+        timeout: { type: 'string' },
+        'no-progress': { type: 'boolean', default: false },
+        help: { type: 'boolean', short: 'h', default: false },
+      },
+    }),
+  );
   if (args.help) return void console.log(HELP);
   if (!args.keyset || !args.program || !args.inputs?.length || !args.out) {
     throw new HeftyError('E_INVALID_ARGUMENT', `--keyset, --program, --inputs and --out are required\n\n${HELP}`);
@@ -98,10 +124,18 @@ export async function runBatchCommand(argv: string[]): Promise<void> {
   if (shared === null || typeof shared !== 'object' || Array.isArray(shared))
     throw new HeftyError('E_INVALID_ARGUMENT', '--values must hold a JSON object of input name → value');
   const vectorInputs = Object.keys(program.inputs).filter((name) => program.inputs[name] === 'vector');
-  const items = collectItems(args.inputs, vectorInputs);
-  const backend = args.backend as 'native' | 'wasm' | 'auto';
-  const format = args.format as 'hefty' | 'seal';
-  const pool = await createPool({ backend, ...(args.workers ? { workers: Number(args.workers) } : {}) });
+  const items = attempt('--inputs', () => collectItems(args.inputs as string[], vectorInputs));
+  const backend = choice(args.backend, ['native', 'wasm', 'auto'], '--backend');
+  const format = choice(args.format, ['hefty', 'seal'], '--format');
+  const workers = count(args.workers, '--workers');
+  const timeoutMs = count(args.timeout, '--timeout');
+  const keySetBytes = readBytes(args.keyset);
+  const inputs = items.map((item) => {
+    const inputsOfItem: Record<string, PoolInput> = { ...(shared as Record<string, PoolInput>) };
+    for (const name of vectorInputs) if (item.files[name]) inputsOfItem[name] = readBytes(item.files[name]);
+    return inputsOfItem;
+  });
+  const pool = await createPool({ backend, ...(workers ? { workers } : {}) });
   const bar =
     args['no-progress'] || items.length < 2
       ? undefined
@@ -110,21 +144,13 @@ export async function runBatchCommand(argv: string[]): Promise<void> {
           Presets.shades_classic,
         );
   try {
-    const keySet = await pool.addKeySet(readFileSync(args.keyset));
-    const inputs = items.map((item) => {
-      const inputsOfItem: Record<string, PoolInput> = { ...(shared as Record<string, PoolInput>) };
-      for (const name of vectorInputs) {
-        const file = item.files[name];
-        if (file) inputsOfItem[name] = new Uint8Array(readFileSync(file));
-      }
-      return inputsOfItem;
-    });
+    const keySet = await pool.addKeySet(keySetBytes);
     bar?.start(items.length, 0);
     const started = performance.now();
     const results = await pool.runBatch(keySet, program, inputs, {
       format,
       transferInputs: true, // the file contents were read for this batch alone
-      ...(args.timeout ? { timeoutMs: Number(args.timeout) } : {}),
+      ...(timeoutMs ? { timeoutMs } : {}),
       onProgress: (done) => bar?.update(done),
     });
     bar?.stop();
