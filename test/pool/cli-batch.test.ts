@@ -52,3 +52,14 @@ it('runs a program over a directory of ciphertexts and writes one file per outpu
     broken: { code: 'E_BAD_SERIALIZATION', message: expect.any(String) },
   });
 });
+
+it('reports bad arguments and unreadable files as E_INVALID_ARGUMENT', () => {
+  for (const args of [
+    ['--bogus'],
+    ['--keyset', join(dir, 'missing'), '--program', 'p', '--inputs', dir, '--out', dir],
+  ]) {
+    const run = spawnSync(process.execPath, [CLI, 'batch', ...args], { encoding: 'utf8' });
+    expect(run.status).toBe(1);
+    expect(run.stderr).toMatch(/^hefty: E_INVALID_ARGUMENT: /);
+  }
+});
