@@ -28,6 +28,8 @@ export interface TestHook {
   readonly stallMs?: number;
   /** Run a full garbage collection in the worker first (for memory measurements). */
   readonly gc?: boolean;
+  /** Make every worker started from now on fail while starting. */
+  readonly breakStartup?: boolean;
 }
 
 /**
@@ -110,6 +112,8 @@ export interface WorkerConfig {
   /** Bytes of loaded operands each worker keeps (sized by their serialized length). */
   readonly operandCacheBytes: number;
   readonly testHooks: boolean;
+  /** Test pools only: flags shared by all workers (0: breakStartup). */
+  readonly testFlags?: Int32Array;
 }
 
 /** Bytes that can be transferred without detaching the caller's buffer: a fresh, exact-size copy. */

@@ -157,6 +157,8 @@ export class Pool {
   private readonly testHooks: boolean;
   private readonly jobTimeoutMs: number | undefined;
   private readonly onStep: PoolOptions['onStep'];
+  private readonly dead = new AbortController();
+  private closing = false;
 
   constructor(options: PoolOptions = {}) {
     const workers = integerOption(options.workers, os.availableParallelism(), 'workers');
@@ -171,6 +173,7 @@ export class Pool {
         'workerCacheBytes',
       ),
       testHooks: options.testHooks === true,
+      ...(options.testHooks ? { testFlags: new Int32Array(new SharedArrayBuffer(4)) } : {}),
     };
     if (!['native', 'wasm', 'auto'].includes(config.backend))
       throw new HeftyError('E_INVALID_ARGUMENT', 'pool option backend must be native, wasm or auto');
@@ -197,6 +200,8 @@ export class Pool {
     });
     // A worker failing outside a job (nothing to fail) is replaced by piscina; there is no one to tell.
     this.piscina.on('error', () => undefined);
+    // Replacements are added synchronously after a removal: if none is there a moment later, none will come.
+    this.piscina.on('workerDestroy', () => setImmediate(() => this.checkAlive()));
     this.metrics = createPoolMetrics({
       queue: () => this.dispatcher.stats(),
       workers: () => this.piscina.threads.length,
@@ -275,10 +280,15 @@ export class Pool {
   }
 
   private async runJob(job: Job, transfer: ArrayBuffer[], signal: AbortSignal): Promise<unknown> {
+    if (this.dead.signal.aborted) throw this.dead.signal.reason;
     try {
-      return await this.piscina.run(job, { transferList: transfer, signal });
+      return await this.piscina.run(job, {
+        transferList: transfer,
+        signal: AbortSignal.any([signal, this.dead.signal]),
+      });
     } catch (e) {
       if (signal.aborted) throw signal.reason;
+      if (this.dead.signal.aborted) throw this.dead.signal.reason;
       this.metrics.workersLost.inc();
       throw new HeftyError('E_WORKER_LOST', `the worker running this item was lost: ${(e as Error).message}`, {
         cause: e,
@@ -410,8 +420,18 @@ export class Pool {
   }
 
   /** Refuses new batches, lets accepted ones finish, then stops the workers. */
+  /**
+   * piscina stops replacing workers once one fails while starting; with none left its queue would wait forever.
+   * Then every waiting and future job fails with E_WORKER_LOST instead.
+   */
+  private checkAlive(): void {
+    if (this.closing || this.dead.signal.aborted || this.piscina.threads.length > 0) return;
+    this.dead.abort(new HeftyError('E_WORKER_LOST', 'no pool worker is left and none could be started'));
+  }
+
   async close(): Promise<void> {
     await this.dispatcher.drain();
+    this.closing = true;
     await this.piscina.destroy();
     this.cache.clear();
     this.keySets.clear();

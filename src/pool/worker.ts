@@ -30,6 +30,8 @@ import type {
 import { transferList } from './jobs.ts';
 
 const config = workerData as WorkerConfig;
+if (config.testHooks && config.testFlags && Atomics.load(config.testFlags, 0) === 1)
+  throw new Error('test hook: this worker refuses to start');
 
 // A backend that fails to load fails every job with its error (E_BACKEND_UNAVAILABLE), not the worker.
 const ready = loadBackend(config.backend).then((backend) => {
@@ -98,6 +100,7 @@ function exposeGc(): () => void {
 function runTestHook(job: EvalJob): void {
   if (!config.testHooks || !job.test) return;
   if (job.test.gc) collectGarbage?.();
+  if (job.test.breakStartup && config.testFlags) Atomics.store(config.testFlags, 0, 1);
   if (job.test.stallMs !== undefined) Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, job.test.stallMs);
   if (job.test.exit !== undefined) process.exit(job.test.exit);
 }

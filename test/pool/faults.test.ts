@@ -109,6 +109,23 @@ describe('pool backpressure and failures', () => {
     }
   });
 
+  it('fails jobs with E_WORKER_LOST, never hangs, when no replacement worker can start', async () => {
+    const { pool, keySet } = await testPool(1);
+    try {
+      const results = await pool.runBatch(keySet, dotProgram, items(3), {
+        testHook: (i) => (i === 0 ? { breakStartup: true, exit: 1 } : undefined),
+      });
+      expect(results.map(codeOf)).toEqual(['E_WORKER_LOST', 'E_WORKER_LOST', 'E_WORKER_LOST']);
+      expect(pool.stats().workers).toBe(0);
+      expect((await pool.runBatch(keySet, dotProgram, items(2))).map(codeOf)).toEqual([
+        'E_WORKER_LOST',
+        'E_WORKER_LOST',
+      ]);
+    } finally {
+      await pool.close();
+    }
+  });
+
   it('ignores test hooks unless the pool was created for tests', async () => {
     const pool = await createPool({ workers: 1 });
     try {
