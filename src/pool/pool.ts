@@ -16,16 +16,13 @@ import { decodeKeySet, encodeKeySet, isKeySetEnvelope, type KeySetBundle } from 
 import { validateProgram, type Program } from '../api/program.ts';
 import type { BackendChoice } from '../backend/load.ts';
 import { HeftyError } from '../errors.ts';
-import { CiphertextCache, isCacheEntry, sha256, sharedCopy, type CacheEntry } from './cache.ts';
+import { CiphertextCache, sha256, sharedCopy } from './cache.ts';
 import { Dispatcher, type DispatcherStats } from './dispatcher.ts';
 import {
-  transferableCopy,
-  transferList,
   type EvalJob,
   type EvalResult,
   type InspectResult,
   type Job,
-  type JobInput,
   type KeySetInfo,
   type KeySetWire,
   type OutputFormat,
@@ -33,7 +30,10 @@ import {
   type TestHook,
   type WorkerConfig,
 } from './jobs.ts';
+import { inputTransferList, jobInputs, movableInputs, type PoolInput } from './inputs.ts';
 import { createPoolMetrics, type PoolMetrics } from './metrics.ts';
+
+export type { PoolInput } from './inputs.ts';
 
 export interface PoolOptions {
   /** Worker threads (default: the number of cores). */
@@ -57,18 +57,6 @@ export interface PoolOptions {
   /** Tests only: lets batch items carry hooks that crash or stall their worker. */
   testHooks?: boolean;
 }
-
-/**
- * A batch item's input: for encrypted inputs ciphertext bytes, a reference into `pool.cache`, or an entry of any
- * CiphertextCache (workers keep cached operands loaded by content hash); numbers otherwise.
- */
-export type PoolInput =
-  | Uint8Array
-  | { readonly cached: string; readonly scope?: string }
-  | CacheEntry
-  | number
-  | ArrayLike<number>
-  | readonly (readonly number[])[];
 
 export interface BatchOptions {
   signal?: AbortSignal;
@@ -129,21 +117,6 @@ function defaultThreads(workers: number): number {
   const env = process.env.HEFTY_NATIVE_THREADS;
   if (env !== undefined && env !== '' && Number.isSafeInteger(Number(env))) return Number(env);
   return Math.max(1, Math.floor(os.availableParallelism() / workers));
-}
-
-/** Ciphertext inputs whose buffers can move to a worker: whole, unshared buffers used by one input only. */
-function movableInputs(items: readonly Readonly<Record<string, PoolInput>>[]): Set<Uint8Array> {
-  const seen = new Map<ArrayBufferLike, Uint8Array | null>();
-  for (const item of items) {
-    if (item === null || typeof item !== 'object') continue;
-    for (const value of Object.values(item)) {
-      if (!(value instanceof Uint8Array)) continue;
-      const whole =
-        value.buffer instanceof ArrayBuffer && value.byteOffset === 0 && value.byteLength === value.buffer.byteLength;
-      seen.set(value.buffer, whole && !seen.has(value.buffer) ? value : null);
-    }
-  }
-  return new Set([...seen.values()].filter((v): v is Uint8Array => v !== null));
 }
 
 export class Pool {
@@ -296,35 +269,6 @@ export class Pool {
     }
   }
 
-  private jobInputs(
-    program: Program,
-    item: Readonly<Record<string, PoolInput>>,
-    movable: ReadonlySet<Uint8Array>,
-  ): Record<string, JobInput> {
-    if (item === null || typeof item !== 'object')
-      throw new HeftyError('E_BAD_PROGRAM', 'each batch item is an object of inputs');
-    const inputs: Record<string, JobInput> = {};
-    for (const [name, kind] of Object.entries(program.inputs)) {
-      const value = item[name];
-      if (value === undefined) continue; // the worker reports the missing input
-      if (value instanceof Uint8Array) {
-        const shared = value.buffer instanceof SharedArrayBuffer;
-        inputs[name] = { kind: 'bytes', bytes: shared || movable.has(value) ? value : transferableCopy(value) };
-      } else if (isCacheEntry(value)) {
-        inputs[name] = { kind: 'cached', hash: value.hash, bytes: value.bytes };
-      } else if (typeof value === 'object' && value !== null && 'cached' in value) {
-        const entry = this.cache.get(value.cached, value.scope);
-        if (!entry)
-          throw new HeftyError('E_NOT_FOUND', `no cached ciphertext ${value.cached} (expired or never cached)`);
-        inputs[name] = { kind: 'cached', hash: entry.hash, bytes: entry.bytes };
-      } else if (kind === 'plain' && typeof value === 'object' && value !== null && 'length' in value) {
-        // Plain vectors travel as transferred Float64Arrays, not as cloned arrays of numbers.
-        inputs[name] = { kind: 'value', value: Float64Array.from(value as ArrayLike<number>) };
-      } else inputs[name] = { kind: 'value', value: value as number };
-    }
-    return inputs;
-  }
-
   private finish(result: EvalResult): ItemOutputs {
     if (!result.ok) throw new HeftyError(result.error.code, result.error.message);
     for (const [op, ms] of result.steps) {
@@ -372,22 +316,18 @@ export class Pool {
           let backend = 'none';
           let outcome = 'error';
           try {
-            const jobInputs = this.jobInputs(checked, inputs[index], movable);
+            const prepared = jobInputs(checked, inputs[index], this.cache, movable);
             const job: EvalJob = {
               type: 'eval',
               keySet: wire,
               program: programWire,
-              inputs: jobInputs,
+              inputs: prepared,
               format,
               reusable,
               drop: this.dropped,
               ...(this.testHooks && options.testHook ? { test: options.testHook(index) } : {}),
             };
-            const transfer = transferList(
-              Object.values(jobInputs).flatMap((i) =>
-                i.kind === 'value' ? (typeof i.value === 'number' ? [] : [i.value as ArrayLike<number>]) : [i.bytes],
-              ),
-            );
+            const transfer = inputTransferList(prepared);
             const result = (await this.runJob(job, transfer, signal)) as EvalResult;
             backend = result.backend;
             const done = this.finish(result);
