@@ -160,6 +160,42 @@ describe('pool batches', () => {
     expect(after.hit - before.hit).toBeGreaterThanOrEqual(40 - 2 * pool.workers);
   });
 
+  it('bounds the operands a worker keeps loaded; an operand evicted mid-job stays valid until the job ends', async () => {
+    const x = [1, 2, 3];
+    const y = [10, 20, 30];
+    const [bx, by] = [encryptBytes(c.ctx, x), encryptBytes(c.ctx, y)];
+    const small = await createPool({ workers: 1, workerCacheBytes: bx.byteLength + 1 });
+    try {
+      const keySet = await small.addKeySet(c.keySet);
+      const [ix, iy] = [small.cache.put(bx), small.cache.put(by)];
+      const sum: Program = {
+        inputs: { x: 'vector', y: 'vector' },
+        steps: [{ out: 'z', op: 'add', args: ['x', 'y'] }],
+        outputs: ['z'],
+      };
+      const results = await small.runBatch(
+        keySet,
+        sum,
+        Array.from({ length: 6 }, () => ({ x: { cached: ix }, y: { cached: iy } })),
+      );
+      for (const r of results) {
+        expect(
+          decrypt(c.ctx, outputsOf(r).outputs.z)
+            .slice(0, 3)
+            .map((v) => Math.round(v * 1e3) / 1e3),
+        ).toEqual([11, 22, 33]);
+      }
+      // Only one of the two fits: each item loads x (evicting y) then y (evicting x).
+      const metric = await small.metrics.inputLoad.get();
+      const hits = metric.values.find(
+        (v) => v.metricName === 'hefty_pool_input_load_seconds_count' && v.labels.source === 'cache-hit',
+      );
+      expect(hits?.value ?? 0).toBe(0);
+    } finally {
+      await small.close();
+    }
+  });
+
   it('registers key sets by content, refuses bad ones, and checks key-set ids', async () => {
     const a = await pool.addKeySet(c.keySet);
     const b = await pool.addKeySet(new Uint8Array(c.keySet));
