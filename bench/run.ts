@@ -1,6 +1,6 @@
 /**
  * `npm run bench`: the backend-op suite in this process, then every other suite in bench/ as its own child
- * process (so each measures a clean process). `--only=backend-ops,pool` picks suites; `--full` passes through
+ * process (so each measures a clean process). `--only=backend-ops,batch` picks suites; `--full` passes through
  * for longer runs. Results land in bench/results/.
  */
 import { spawnSync } from 'node:child_process';
@@ -8,7 +8,15 @@ import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { benchBackendOps, writeResults } from './backend-ops.ts';
 
-const SUITES = ['backend-ops', 'native-ntt', 'native-ops', 'pool', 'server-load', 'gpu-ntt', 'gpu-key-switch'] as const;
+const SUITES = [
+  'backend-ops',
+  'native-ntt',
+  'native-ops',
+  'batch',
+  'server-load',
+  'gpu-ntt',
+  'gpu-key-switch',
+] as const;
 
 const args = process.argv.slice(2);
 const only = args

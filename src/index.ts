@@ -26,3 +26,14 @@ export { isSealObject } from './api/vector-wire.ts';
 export { loadBackend, availableBackends, type BackendChoice } from './backend/load.ts';
 export type * as backend from './backend/types.ts';
 export { createBatchEvaluator, releaseGpu, type BatchEvaluator, type BatchEvaluatorOptions } from './gpu/index.ts';
+export {
+  createPool,
+  Pool,
+  type PoolOptions,
+  type PoolInput,
+  type BatchOptions,
+  type BatchItemResult,
+  type ItemOutputs,
+  type KeySetHandle,
+} from './pool/pool.ts';
+export { CiphertextCache, type CacheStats } from './pool/cache.ts';

@@ -9,12 +9,13 @@ import multipart from '@fastify/multipart';
 import rateLimit from '@fastify/rate-limit';
 import swagger from '@fastify/swagger';
 import { HeftyError } from '../errors.ts';
+import { CiphertextCache } from '../pool/cache.ts';
 import { authPlugin } from './auth.ts';
-import { CiphertextCache } from './ciphertext-cache.ts';
 import { resolveOptions, type ServerOptions } from './config.ts';
 import { errorPlugin } from './error-handler.ts';
 import { InProcessExecutor, type Executor } from './executor.ts';
 import { KeyStore } from './keystore.ts';
+import { PoolExecutor } from './pool-executor.ts';
 import { createServerMetrics } from './metrics.ts';
 import { evaluateRoutes } from './routes/evaluate.ts';
 import { keySetRoutes } from './routes/keysets.ts';
@@ -23,7 +24,7 @@ import type { Services } from './services.ts';
 
 export interface BuildOptions {
   env?: NodeJS.ProcessEnv;
-  /** Replaces the in-process executor (e.g. with the worker pool). */
+  /** Replaces the executor that options.executor names. */
   executor?: Executor;
 }
 
@@ -46,15 +47,18 @@ export async function buildApp(options: Partial<ServerOptions> = {}, build: Buil
   const cache = new CiphertextCache({ maxBytes: resolved.cacheBytes, ttlMs: resolved.cacheTtlMs });
   // Gauges read executor stats at scrape time, so the metrics can exist before the executor.
   const metrics = createServerMetrics({ executor: () => executor.stats(), cache: () => cache.stats() });
-  const executor =
+  const executorOptions = {
+    backend: resolved.backend,
+    maxLoadedKeySets: resolved.maxLoadedKeySets,
+    maxQueue: resolved.maxQueue,
+    jobTimeoutMs: resolved.jobTimeoutMs,
+    onStep: (op: string, backend: string, ms: number) => metrics.opDuration.observe({ op, backend }, ms / 1000),
+  };
+  const executor: Executor =
     build.executor ??
-    new InProcessExecutor({
-      backend: resolved.backend,
-      maxLoadedKeySets: resolved.maxLoadedKeySets,
-      maxQueue: resolved.maxQueue,
-      jobTimeoutMs: resolved.jobTimeoutMs,
-      onStep: (op, backend, ms) => metrics.opDuration.observe({ op, backend }, ms / 1000),
-    });
+    (resolved.executor === 'pool'
+      ? await PoolExecutor.create({ ...executorOptions, workers: resolved.workers })
+      : new InProcessExecutor(executorOptions));
   const services: Services = { options: resolved, store, executor, cache, metrics };
 
   const app = Fastify({

@@ -32,6 +32,10 @@ export interface ServerOptions {
   maxLoadedKeySets: number;
   /** Evaluations queued beyond the running ones before E_OVERLOADED. */
   maxQueue: number;
+  /** Where evaluations run: 'pool' (worker threads, src/pool) or 'inline' (one at a time on the event loop). */
+  executor: 'pool' | 'inline';
+  /** Pool worker threads; 0 = one per core. */
+  workers: number;
   /** Seconds sent in Retry-After with 503. */
   retryAfterSeconds: number;
   jobTimeoutMs: number;
@@ -59,6 +63,8 @@ export const DEFAULT_OPTIONS: ServerOptions = {
   cacheTtlMs: 3600_000,
   maxLoadedKeySets: 8,
   maxQueue: 64,
+  executor: 'pool',
+  workers: 0,
   retryAfterSeconds: 1,
   jobTimeoutMs: 60_000,
   rateLimitPerMinute: 6000,
@@ -96,6 +102,8 @@ function envOverrides(env: NodeJS.ProcessEnv): Partial<ServerOptions> {
   num('HEFTY_TENANT_QUOTA_BYTES', 'tenantQuotaBytes');
   num('HEFTY_CACHE_BYTES', 'cacheBytes');
   num('HEFTY_MAX_QUEUE', 'maxQueue');
+  if (env.HEFTY_EXECUTOR) out.executor = env.HEFTY_EXECUTOR;
+  num('HEFTY_WORKERS', 'workers');
   num('HEFTY_RATE_LIMIT', 'rateLimitPerMinute');
   num('HEFTY_JOB_TIMEOUT_MS', 'jobTimeoutMs');
   if (env.HEFTY_LOG_LEVEL) out.logLevel = env.HEFTY_LOG_LEVEL;
@@ -145,6 +153,8 @@ export function resolveOptions(
     if (typeof v !== 'number' || !Number.isSafeInteger(v) || v <= 0) invalid(`${key} must be a positive integer`);
   }
   if (!Number.isSafeInteger(merged.maxQueue) || merged.maxQueue < 0) invalid('maxQueue must be ≥ 0');
+  if (merged.executor !== 'pool' && merged.executor !== 'inline') invalid('executor must be pool or inline');
+  if (!Number.isSafeInteger(merged.workers) || merged.workers < 0) invalid('workers must be ≥ 0 (0 = one per core)');
   return merged;
 }
 

@@ -12,9 +12,13 @@ import type { CKKSVector } from '../api/ckks-vector.ts';
 import type { Program } from '../api/program.ts';
 import type { ProgramInput } from '../api/run.ts';
 import type { BackendChoice } from '../backend/load.ts';
+import { isCacheEntry, type CacheEntry } from '../pool/cache.ts';
 
-/** A program input as it arrives over the wire: ciphertext bytes for 'vector' inputs, numbers otherwise. */
-export type WireInput = Uint8Array | number | readonly number[] | readonly (readonly number[])[];
+/**
+ * A program input as it arrives over the wire: ciphertext bytes (or an uploaded ciphertext's cache entry) for
+ * 'vector' inputs, numbers otherwise.
+ */
+export type WireInput = Uint8Array | CacheEntry | number | readonly number[] | readonly (readonly number[])[];
 
 export interface KeySetRef {
   /** Unique per stored key set (tenant-scoped id). */
@@ -185,7 +189,8 @@ export class InProcessExecutor implements Executor {
     try {
       const inputs: Record<string, ProgramInput> = {};
       for (const [name, kind] of Object.entries(program.inputs)) {
-        const value = wire[name];
+        // Cached bytes live in shared memory; engines get a private copy.
+        const value = isCacheEntry(wire[name]) ? wire[name].bytes.slice() : wire[name];
         if (kind === 'vector') {
           if (!(value instanceof Uint8Array))
             throw new HeftyError('E_BAD_PROGRAM', `input "${name}" needs a ciphertext`);

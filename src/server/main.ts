@@ -1,5 +1,5 @@
 /**
- * `hefty serve` / `npm start`: the embedded default service (key store under ./data, in-process evaluation, no
+ * `hefty serve` / `npm start`: the embedded default service (key store under ./data, evaluation on a worker pool, no
  * external server). Without configured API keys it runs in dev mode: it refuses to bind anything but loopback,
  * and uses a random dev key kept in <dataDir>/dev-api-key (mode 0600, printed at start) so that nothing is
  * ever served without authentication. SIGINT/SIGTERM shut down gracefully: stop accepting, finish queued

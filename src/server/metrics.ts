@@ -3,7 +3,7 @@
  * cache state. Gauges read their value at scrape time, so nothing has to push updates.
  */
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
-import type { CacheStats } from './ciphertext-cache.ts';
+import type { CacheStats } from '../pool/cache.ts';
 import type { ExecutorStats } from './executor.ts';
 
 export interface ServerMetrics {

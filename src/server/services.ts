@@ -1,6 +1,6 @@
 /** What the route plugins share: options, the key store, the executor, the ciphertext cache and metrics. */
 import type { FastifyPluginAsync } from 'fastify';
-import type { CiphertextCache } from './ciphertext-cache.ts';
+import type { CiphertextCache } from '../pool/cache.ts';
 import type { ServerOptions } from './config.ts';
 import type { Executor } from './executor.ts';
 import type { KeyStore } from './keystore.ts';
@@ -15,6 +15,11 @@ export interface Services {
 }
 
 export type ServicePlugin = FastifyPluginAsync<{ services: Services }>;
+
+/** Uploaded ciphertexts are cached per tenant and key set: another tenant's or key set's id is not found. */
+export function cacheScope(tenant: string, keySetId: string): string {
+  return `${tenant}/${keySetId}`;
+}
 
 declare module 'fastify' {
   interface FastifyRequest {

@@ -5,19 +5,26 @@
  */
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { HeftyError } from '../../errors.ts';
+import type { CacheEntry } from '../../pool/cache.ts';
 import { validateProgram, type Program } from '../../api/program.ts';
 import { decodeVector } from '../../api/vector-wire.ts';
 import type { Scheme } from '../../backend/types.ts';
 import type { KeySetRef, OutputFormat, WireInput } from '../executor.ts';
 import type { KeySetRecord } from '../keystore.ts';
 import { batchBody, errorSchema, evalBody, keySetParams, outputsSchema } from '../schemas.ts';
-import type { ServicePlugin, Services } from '../services.ts';
+import { cacheScope, type ServicePlugin, type Services } from '../services.ts';
 
 type JsonInput = { ciphertext: string } | { bytes: string } | number | number[] | number[][];
 interface EvalRequest {
   program: unknown;
   inputs: Record<string, JsonInput>;
   format?: OutputFormat;
+}
+
+function cachedCiphertext(services: Services, tenant: string, keySetId: string, id: string): CacheEntry {
+  const entry = services.cache.get(id, cacheScope(tenant, keySetId));
+  if (!entry) throw new HeftyError('E_NOT_FOUND', `no ciphertext ${id} for this key set (expired or never uploaded)`);
+  return entry;
 }
 
 function keySetRef(services: Services, tenant: string, record: KeySetRecord): KeySetRef {
@@ -41,12 +48,16 @@ function resolveInputs(
   const resolved: Record<string, WireInput> = {};
   for (const [name, value] of Object.entries(inputs)) {
     if (typeof value === 'object' && value !== null && !Array.isArray(value)) {
-      const bytes =
-        'ciphertext' in value
-          ? services.cache.get(tenant, record.id, value.ciphertext)
-          : new Uint8Array(Buffer.from(value.bytes, 'base64'));
-      checkCiphertext(record, bytes);
-      resolved[name] = bytes;
+      if ('ciphertext' in value) {
+        // Cache entries go to the executor as they are: pool workers keep them loaded by content hash.
+        const entry = cachedCiphertext(services, tenant, record.id, value.ciphertext);
+        checkCiphertext(record, entry.bytes);
+        resolved[name] = entry;
+      } else {
+        const bytes = new Uint8Array(Buffer.from(value.bytes, 'base64'));
+        checkCiphertext(record, bytes);
+        resolved[name] = bytes;
+      }
     } else resolved[name] = value;
   }
   for (const [name, bytes] of binary) {
@@ -126,7 +137,7 @@ export const evaluateRoutes: ServicePlugin = async (app, { services }) => {
       }
       const bytes = new Uint8Array(request.body);
       checkCiphertext(record, bytes);
-      const id = cache.put(request.tenant, record.id, bytes);
+      const id = cache.put(bytes, { scope: cacheScope(request.tenant, record.id) });
       return reply.status(201).send({ id, size: bytes.length, ttlSeconds: Math.floor(options.cacheTtlMs / 1000) });
     },
   );

@@ -7,7 +7,7 @@ import { HeftyError } from '../../errors.ts';
 import { decodeKeySet, encodeKeySet, type KeySetBundle } from '../../api/bundle.ts';
 import type { KeySetRecord } from '../keystore.ts';
 import { errorSchema, keySetParams, keySetQuery, keySetRecordSchema } from '../schemas.ts';
-import type { ServicePlugin, Services } from '../services.ts';
+import { cacheScope, type ServicePlugin, type Services } from '../services.ts';
 
 const PART_NAMES = ['params', 'publicKey', 'relinKeys', 'galoisKeys', 'secretKey'] as const;
 type PartName = (typeof PART_NAMES)[number];
@@ -119,7 +119,7 @@ export const keySetRoutes: ServicePlugin = async (app, { services }) => {
       const { id } = request.params as { id: string };
       await store.delete(request.tenant, id);
       executor.forget(`${request.tenant}/${id}`);
-      cache.dropKeySet(request.tenant, id);
+      cache.dropScope(cacheScope(request.tenant, id));
       return reply.status(204).send();
     },
   );

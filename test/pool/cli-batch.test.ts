@@ -1,0 +1,65 @@
+/** `hefty batch` end to end: files in, pool, files out; outputs decrypt to the reference, bad items are listed. */
+import { spawnSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import { client, decrypt, dot, dotProgram, encryptBytes, type Client } from './fixtures.ts';
+
+const CLI = fileURLToPath(new URL('../../src/cli.ts', import.meta.url));
+let c: Client;
+let dir: string;
+
+beforeAll(async () => {
+  c = await client(4096);
+  dir = mkdtempSync(join(tmpdir(), 'hefty-cli-batch-'));
+});
+afterAll(() => {
+  c?.ctx.dispose();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+it('runs a program over a directory of ciphertexts and writes one file per output', () => {
+  const w = [0.5, 2, -1];
+  const xs = Array.from({ length: 6 }, (_, i) => [i, 1, 2 * i]);
+  mkdirSync(join(dir, 'in'));
+  xs.forEach((x, i) => writeFileSync(join(dir, 'in', `item${i}.ct`), encryptBytes(c.ctx, x)));
+  writeFileSync(join(dir, 'in', 'broken.ct'), new Uint8Array(100).fill(1));
+  writeFileSync(join(dir, 'keyset.hfks'), c.keySet);
+  writeFileSync(join(dir, 'program.json'), JSON.stringify(dotProgram));
+  writeFileSync(join(dir, 'values.json'), JSON.stringify({ w }));
+
+  const run = spawnSync(
+    process.execPath,
+    [
+      CLI,
+      'batch',
+      ...['--keyset', join(dir, 'keyset.hfks'), '--program', join(dir, 'program.json')],
+      ...['--values', join(dir, 'values.json'), '--inputs', join(dir, 'in'), '--out', join(dir, 'out')],
+      ...['--workers', '2', '--no-progress'],
+    ],
+    { encoding: 'utf8' },
+  );
+  expect(run.stdout).toContain('6/7 items done');
+  expect(run.status).toBe(1);
+  const written = readdirSync(join(dir, 'out')).sort();
+  expect(written).toEqual(['errors.json', ...xs.map((_, i) => `item${i}.z.ct`)]);
+  xs.forEach((x, i) =>
+    expect(decrypt(c.ctx, readFileSync(join(dir, 'out', `item${i}.z.ct`)))[0]).toBeCloseTo(dot(x, w), 2),
+  );
+  expect(JSON.parse(readFileSync(join(dir, 'out', 'errors.json'), 'utf8'))).toEqual({
+    broken: { code: 'E_BAD_SERIALIZATION', message: expect.any(String) },
+  });
+});
+
+it('reports bad arguments and unreadable files as E_INVALID_ARGUMENT', () => {
+  for (const args of [
+    ['--bogus'],
+    ['--keyset', join(dir, 'missing'), '--program', 'p', '--inputs', dir, '--out', dir],
+  ]) {
+    const run = spawnSync(process.execPath, [CLI, 'batch', ...args], { encoding: 'utf8' });
+    expect(run.status).toBe(1);
+    expect(run.stderr).toMatch(/^hefty: E_INVALID_ARGUMENT: /);
+  }
+});
