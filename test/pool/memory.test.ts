@@ -31,13 +31,13 @@ afterAll(async () => {
 });
 
 async function settled(): Promise<{ rss: number; heap: number }> {
-  // Items carrying the gc hook reach both workers (the pool hands items to idle workers in turn).
+  // One gc item per worker, stalled so that all are busy at once: every worker collects.
   await pool.runBatch(
     keySet,
     dotProgram,
-    Array.from({ length: 8 }, () => ({ x, w })),
+    Array.from({ length: pool.workers }, () => ({ x, w })),
     {
-      testHook: () => ({ gc: true }),
+      testHook: () => ({ gc: true, stallMs: 100 }),
     },
   );
   for (let i = 0; i < 3; i++) {
@@ -60,7 +60,7 @@ async function run(items: number): Promise<void> {
 }
 
 it('returns to its starting memory after 2,000 items', async () => {
-  await run(600); // warm-up: key sets loaded, worker heaps and engine pools at their working size
+  await run(1000); // warm-up: key sets loaded, worker heaps and engine pools at their working size
   const start = await settled();
   await run(2000);
   const end = await settled();
