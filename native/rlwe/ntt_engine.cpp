@@ -1,5 +1,6 @@
 #include "ntt_engine.h"
 
+#include "ntt_ifma.h"
 #include "ntt_simd.h"
 #include "op_error.h"
 
@@ -65,12 +66,27 @@ NttEngine::NttEngine(std::size_t n, const std::vector<u64>& primes) : n_(n) {
     const u64 n_inv = m.inv(m.reduce(static_cast<u64>(n)));
     t.inv_n = ShoupMul(n_inv, q);
     t.inv_n_last = ShoupMul(m.mul(rinv[n - 1], n_inv), q);
+    t.ifma = q < ifma::kPrimeBound && n >= 32 && ifma::available();
+    if (t.ifma) {
+      t.roots52.resize(n);
+      t.inv_roots52.resize(n);
+      for (std::size_t i = 0; i < n; i++) {
+        t.roots52[i] = ifma::shoup52(r[i], q);
+        t.inv_roots52[i] = ifma::shoup52(rinv[i], q);
+      }
+      t.inv_n52 = ifma::shoup52(t.inv_n.w, q);
+      t.inv_n_last52 = ifma::shoup52(t.inv_n_last.w, q);
+    }
     tables_.push_back(std::move(t));
   }
 }
 
 void NttEngine::forward(u64* a, std::size_t prime) const {
   const Table& t = tables_[prime];
+  if (t.ifma) {
+    ifma::forward(a, n_, t.roots52.data(), t.q);
+    return;
+  }
   const u64 q = t.q, two_q = 2 * q;
   const ShoupMul* roots = t.roots.data();
   // Harvey butterfly: x, y in [0, 4q) -> x', y' in [0, 4q).
@@ -122,6 +138,10 @@ void NttEngine::forward(u64* a, std::size_t prime) const {
 
 void NttEngine::inverse(u64* a, std::size_t prime) const {
   const Table& t = tables_[prime];
+  if (t.ifma) {
+    ifma::inverse(a, n_, t.inv_roots52.data(), t.q, t.inv_n52, t.inv_n_last52);
+    return;
+  }
   const u64 q = t.q, two_q = 2 * q;
   const ShoupMul* roots = t.inv_roots.data();
   // Gentleman-Sande butterfly on values in [0, 2q).
