@@ -2,6 +2,7 @@
 
 #include <cstdlib>
 
+#include "ifma_products.h"
 #include "ntt_lanes.h"
 
 namespace hefty::rlwe::simd {
@@ -225,6 +226,7 @@ struct ProductReducer {
 }  // namespace
 
 HEFTY_AVX512 void multiply_rows(const u64* a, const u64* b, u64* out, std::size_t n, const Mod& m) {
+  if (ifma::products_fit(m.q)) return ifma::multiply_rows(a, b, out, n, m);
   const ProductReducer reduce(m);
   for (std::size_t i = 0; i < n; i += 8) {
     _mm512_storeu_si512(out + i, reduce(_mm512_loadu_si512(a + i), _mm512_loadu_si512(b + i)));
@@ -233,6 +235,7 @@ HEFTY_AVX512 void multiply_rows(const u64* a, const u64* b, u64* out, std::size_
 
 HEFTY_AVX512 void tensor_rows(const u64* a0, const u64* a1, const u64* b0, const u64* b1, u64* c0, u64* c1, u64* c2,
                               std::size_t n, const Mod& m) {
+  if (ifma::products_fit(m.q, 2)) return ifma::tensor_rows(a0, a1, b0, b1, c0, c1, c2, n, m);
   const ProductReducer reduce(m);
   for (std::size_t i = 0; i < n; i += 8) {
     const __m512i x0 = _mm512_loadu_si512(a0 + i);
@@ -247,6 +250,7 @@ HEFTY_AVX512 void tensor_rows(const u64* a0, const u64* a1, const u64* b0, const
 
 HEFTY_AVX512 void key_products(const u64* const* x, const u64* const* key0, const u64* const* key1, std::size_t count,
                                u64* out0, u64* out1, std::size_t n, const Mod& m) {
+  if (ifma::products_fit(m.q, count)) return ifma::key_products(x, key0, key1, count, out0, out1, n, m);
   const ProductReducer reduce(m);
   for (std::size_t i = 0; i < n; i += 8) {
     __m512i acc0 = _mm512_setzero_si512();
