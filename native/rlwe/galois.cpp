@@ -4,6 +4,7 @@
 
 #include "ntt_simd.h"
 #include "op_error.h"
+#include "thread_pool.h"
 
 namespace hefty::rlwe {
 
@@ -57,7 +58,7 @@ const std::vector<std::uint32_t>& GaloisTables::ntt_permutation(std::uint32_t ga
 void GaloisTables::apply_ntt(std::uint32_t galois_elt, const std::uint64_t* in, std::size_t rows, std::uint64_t* out) const {
   const std::vector<std::uint32_t>& table = ntt_permutation(galois_elt);
   const bool vector = n_ % 8 == 0 && simd::available();
-  for (std::size_t r = 0; r < rows; r++) {
+  parallel_for(rows, [&](std::size_t r) {
     const std::uint64_t* src = in + r * n_;
     std::uint64_t* dst = out + r * n_;
     if (vector) {
@@ -65,7 +66,7 @@ void GaloisTables::apply_ntt(std::uint32_t galois_elt, const std::uint64_t* in, 
     } else {
       for (std::size_t i = 0; i < n_; i++) dst[i] = src[table[i]];
     }
-  }
+  });
 }
 
 }  // namespace hefty::rlwe

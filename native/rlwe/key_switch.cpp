@@ -3,6 +3,7 @@
 #include <cstring>
 #include <vector>
 
+#include "ifma_products.h"
 #include "ntt_simd.h"
 #include "op_error.h"
 #include "scratch.h"
@@ -29,8 +30,19 @@ void key_switch(const RingTools& ring, std::size_t L, const u64* target, const K
   // Step 2: inner products with the key for each output modulus (L data primes, then P). Each task first
   // brings every digit to its modulus in NTT form, then makes one pass with 128-bit register accumulators:
   // products are below 2^120, so up to 256 of them (more than any level has) sum without overflow.
+  // Tasks run longest first so that threads finish together: P needs one more NTT than the others, and primes
+  // above the IFMA bound take the slower 64-bit NTT.
+  std::vector<std::size_t> order;
+  order.reserve(L + 1);
+  order.push_back(L);
+  for (int fast = 0; fast < 2; fast++) {
+    for (std::size_t i = 0; i < L; i++) {
+      if (ifma::products_fit(ring.mod(i).q) == (fast == 1)) order.push_back(i);
+    }
+  }
   ScratchBuffer products(2 * (L + 1) * n);
-  parallel_for(L + 1, [&](std::size_t out) {
+  parallel_for(L + 1, [&](std::size_t task) {
+    const std::size_t out = order[task];
     const std::size_t prime = out < L ? out : special;
     const Mod& m = ring.mod(prime);
     ScratchBuffer digit_rows(L * n);
