@@ -267,6 +267,11 @@ HEFTY_AVX512 void key_products(const u64* const* x, const u64* const* key0, cons
     __m512i acc1 = _mm512_setzero_si512();
     std::size_t j = 0;
     for (; j + 1 < count; j += 2) {
+      // Prefetch the key rows (see ifma_products.cpp).
+      for (std::size_t t = j; t < j + 2; t++) {
+        _mm_prefetch(reinterpret_cast<const char*>(key0[t] + i + 128), _MM_HINT_T0);
+        _mm_prefetch(reinterpret_cast<const char*>(key1[t] + i + 128), _MM_HINT_T0);
+      }
       const __m512i v1 = _mm512_loadu_si512(x[j] + i);
       const __m512i v2 = _mm512_loadu_si512(x[j + 1] + i);
       const __m512i p0 = reduce.sum_of_two(v1, _mm512_loadu_si512(key0[j] + i), v2, _mm512_loadu_si512(key0[j + 1] + i));
