@@ -97,13 +97,12 @@ void NttEngine::forward(u64* a, std::size_t prime) const {
     x = u + v;
     y = u + two_q - v;
   };
-  std::size_t k = 1;
-  std::size_t m = 1, gap = n_ / 2;
-  if (gap >= 8 && simd::available()) {
-    simd::forward_stages(a, n_, roots, q, m, gap, k);
-    simd::forward_tail(a, n_, roots, q, k);
+  if (n_ >= 16 && simd::available()) {
+    simd::forward(a, n_, roots, q);
     return;
   }
+  std::size_t k = 1;
+  std::size_t m = 1, gap = n_ / 2;
   for (; gap >= 4; m *= 2, gap /= 2) {
     for (std::size_t g = 0; g < m; g++) {
       const ShoupMul w = roots[k++];
@@ -153,13 +152,12 @@ void NttEngine::inverse(u64* a, std::size_t prime) const {
     x = s;
     y = w.lazy(u + two_q - v, q);
   };
-  std::size_t k = 1;
-  std::size_t m = n_ / 2;
   if (n_ >= 32 && simd::available()) {
-    k = simd::inverse_head(a, n_, roots, q);
-    simd::inverse_stages(a, n_, roots, q, n_ / 16, 8, k, t.inv_n, t.inv_n_last);
+    simd::inverse(a, n_, roots, q, t.inv_n, t.inv_n_last);
     return;
   }
+  std::size_t k = 1;
+  std::size_t m = n_ / 2;
   if (n_ >= 8) {
     for (std::size_t g = 0; g < m; g++) {
       const ShoupMul w = roots[k++];
@@ -176,12 +174,7 @@ void NttEngine::inverse(u64* a, std::size_t prime) const {
     m /= 2;
   }
   std::size_t gap = n_ / (2 * m);
-  const bool vector = simd::available();
   for (;; m /= 2, gap *= 2) {
-    if (vector && gap >= 8) {
-      simd::inverse_stages(a, n_, roots, q, m, gap, k, t.inv_n, t.inv_n_last);
-      return;
-    }
     if (m <= 1) break;
     for (std::size_t g = 0; g < m; g++) {
       const ShoupMul w = roots[k++];

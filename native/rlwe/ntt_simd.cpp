@@ -5,6 +5,22 @@
 #include "ifma_products.h"
 #include "ntt_lanes.h"
 
+#ifdef HEFTY_SIMD_X86
+// The NTT schedule's templates compile for AVX-512 F+DQ in this file (only they: the region closes at once).
+#if defined(__clang__)
+#pragma clang attribute push(__attribute__((target("avx512f,avx512dq"))), apply_to = function)
+#else
+#pragma GCC push_options
+#pragma GCC target("avx512f,avx512dq")
+#endif
+#include "ntt_schedule.h"
+#if defined(__clang__)
+#pragma clang attribute pop
+#else
+#pragma GCC pop_options
+#endif
+#endif
+
 namespace hefty::rlwe::simd {
 
 #ifdef HEFTY_SIMD_X86
@@ -50,117 +66,21 @@ bool available() {
   return ok;
 }
 
-HEFTY_AVX512 void forward_stages(u64* a, std::size_t n, const ShoupMul* roots, u64 q, std::size_t& m, std::size_t& gap,
-                                 std::size_t& k) {
-  const __m512i vq = _mm512_set1_epi64(static_cast<long long>(q));
-  const __m512i two_q = _mm512_set1_epi64(static_cast<long long>(2 * q));
-  for (; gap >= 8; m *= 2, gap /= 2) {
-    for (std::size_t g = 0; g < m; g++) {
-      const ShoupMul w = roots[k++];
-      const __m512i vw = _mm512_set1_epi64(static_cast<long long>(w.w));
-      const __m512i vws = _mm512_set1_epi64(static_cast<long long>(w.w_shoup));
-      u64* x = a + 2 * g * gap;
-      u64* y = x + gap;
-      for (std::size_t j = 0; j < gap; j += 8) {
-        const __m512i u = reduce_once(_mm512_loadu_si512(x + j), two_q);
-        const __m512i v = shoup_lazy(_mm512_loadu_si512(y + j), vw, vws, vq);
-        _mm512_storeu_si512(x + j, _mm512_add_epi64(u, v));
-        _mm512_storeu_si512(y + j, _mm512_sub_epi64(_mm512_add_epi64(u, two_q), v));
-      }
-    }
-  }
-  (void)n;
+namespace {
+// The 64-bit Shoup multiplication as the schedule's policy.
+struct Mul64 {
+  __m512i q;
+  HEFTY_AVX512 __m512i operator()(__m512i x, __m512i w, __m512i w_shoup) const { return shoup_lazy(x, w, w_shoup, q); }
+};
+}  // namespace
+
+HEFTY_AVX512 void forward(u64* a, std::size_t n, const ShoupMul* roots, u64 q) {
+  forward_ntt(a, n, roots, q, Mul64{broadcast(q)});
 }
 
-// The last three forward stages (gaps 4, 2, 1) on blocks of 16 words: x and y lanes are gathered with
-// two-source permutes, transformed, and scattered back; the gap-1 stage ends with the reduction to [0, q).
-HEFTY_AVX512 void forward_tail(u64* a, std::size_t n, const ShoupMul* roots, u64 q, std::size_t k) {
-  const __m512i vq = _mm512_set1_epi64(static_cast<long long>(q));
-  const __m512i two_q = _mm512_set1_epi64(static_cast<long long>(2 * q));
-  const u64* root_words = reinterpret_cast<const u64*>(roots);  // {w, w_shoup} pairs
-  static_assert(sizeof(ShoupMul) == 2 * sizeof(u64), "ShoupMul must be two packed words");
-  TailStage stages[3];
-  tail_stages(stages);
-  for (int s = 0; s < 3; s++) {
-    const TailStage& st = stages[s];
-    // Output lanes 8..15 take the second halves: same pattern shifted by 4 in each source.
-    const __m512i back_hi = _mm512_add_epi64(st.back_idx, _mm512_set1_epi64(4));
-    for (std::size_t block = 0; block < n; block += 16, k += st.roots_per_block) {
-      __m512i w, ws;
-      load_roots(root_words + 2 * k, st, w, ws);
-      const __m512i v0 = _mm512_loadu_si512(a + block);
-      const __m512i v1 = _mm512_loadu_si512(a + block + 8);
-      const __m512i u = reduce_once(_mm512_permutex2var_epi64(v0, st.x_idx, v1), two_q);
-      const __m512i v = shoup_lazy(_mm512_permutex2var_epi64(v0, st.y_idx, v1), w, ws, vq);
-      __m512i x = _mm512_add_epi64(u, v);
-      __m512i y = _mm512_sub_epi64(_mm512_add_epi64(u, two_q), v);
-      if (s == 2) {
-        x = reduce_once(reduce_once(x, two_q), vq);
-        y = reduce_once(reduce_once(y, two_q), vq);
-      }
-      _mm512_storeu_si512(a + block, _mm512_permutex2var_epi64(x, st.back_idx, y));
-      _mm512_storeu_si512(a + block + 8, _mm512_permutex2var_epi64(x, back_hi, y));
-    }
-  }
-}
-
-HEFTY_AVX512 std::size_t inverse_head(u64* a, std::size_t n, const ShoupMul* roots, u64 q) {
-  const __m512i vq = _mm512_set1_epi64(static_cast<long long>(q));
-  const __m512i two_q = _mm512_set1_epi64(static_cast<long long>(2 * q));
-  const u64* root_words = reinterpret_cast<const u64*>(roots);
-  TailStage stages[3];
-  tail_stages(stages);
-  std::size_t k = 1;
-  for (int s = 2; s >= 0; s--) {  // gaps 1, 2, 4
-    const TailStage& st = stages[s];
-    const __m512i back_hi = _mm512_add_epi64(st.back_idx, _mm512_set1_epi64(4));
-    for (std::size_t block = 0; block < n; block += 16, k += st.roots_per_block) {
-      __m512i w, ws;
-      load_roots(root_words + 2 * k, st, w, ws);
-      const __m512i v0 = _mm512_loadu_si512(a + block);
-      const __m512i v1 = _mm512_loadu_si512(a + block + 8);
-      const __m512i u = _mm512_permutex2var_epi64(v0, st.x_idx, v1);
-      const __m512i v = _mm512_permutex2var_epi64(v0, st.y_idx, v1);
-      const __m512i x = reduce_once(_mm512_add_epi64(u, v), two_q);
-      const __m512i y = shoup_lazy(_mm512_sub_epi64(_mm512_add_epi64(u, two_q), v), w, ws, vq);
-      _mm512_storeu_si512(a + block, _mm512_permutex2var_epi64(x, st.back_idx, y));
-      _mm512_storeu_si512(a + block + 8, _mm512_permutex2var_epi64(x, back_hi, y));
-    }
-  }
-  return k;
-}
-
-HEFTY_AVX512 void inverse_stages(u64* a, std::size_t n, const ShoupMul* roots, u64 q, std::size_t m, std::size_t gap,
-                                 std::size_t k, const ShoupMul& inv_n, const ShoupMul& inv_n_last) {
-  const __m512i vq = _mm512_set1_epi64(static_cast<long long>(q));
-  const __m512i two_q = _mm512_set1_epi64(static_cast<long long>(2 * q));
-  for (; m > 1; m /= 2, gap *= 2) {
-    for (std::size_t g = 0; g < m; g++) {
-      const ShoupMul w = roots[k++];
-      const __m512i vw = _mm512_set1_epi64(static_cast<long long>(w.w));
-      const __m512i vws = _mm512_set1_epi64(static_cast<long long>(w.w_shoup));
-      u64* x = a + 2 * g * gap;
-      u64* y = x + gap;
-      for (std::size_t j = 0; j < gap; j += 8) {
-        const __m512i u = _mm512_loadu_si512(x + j);
-        const __m512i v = _mm512_loadu_si512(y + j);
-        _mm512_storeu_si512(x + j, reduce_once(_mm512_add_epi64(u, v), two_q));
-        _mm512_storeu_si512(y + j, shoup_lazy(_mm512_sub_epi64(_mm512_add_epi64(u, two_q), v), vw, vws, vq));
-      }
-    }
-  }
-  const __m512i n_w = _mm512_set1_epi64(static_cast<long long>(inv_n.w));
-  const __m512i n_ws = _mm512_set1_epi64(static_cast<long long>(inv_n.w_shoup));
-  const __m512i l_w = _mm512_set1_epi64(static_cast<long long>(inv_n_last.w));
-  const __m512i l_ws = _mm512_set1_epi64(static_cast<long long>(inv_n_last.w_shoup));
-  u64* x = a;
-  u64* y = a + n / 2;
-  for (std::size_t j = 0; j < n / 2; j += 8) {
-    const __m512i u = _mm512_loadu_si512(x + j);
-    const __m512i v = _mm512_loadu_si512(y + j);
-    _mm512_storeu_si512(x + j, reduce_once(shoup_lazy(_mm512_add_epi64(u, v), n_w, n_ws, vq), vq));
-    _mm512_storeu_si512(y + j, reduce_once(shoup_lazy(_mm512_sub_epi64(_mm512_add_epi64(u, two_q), v), l_w, l_ws, vq), vq));
-  }
+HEFTY_AVX512 void inverse(u64* a, std::size_t n, const ShoupMul* inv_roots, u64 q, const ShoupMul& inv_n,
+                          const ShoupMul& inv_n_last) {
+  inverse_ntt(a, n, inv_roots, q, inv_n, inv_n_last, Mul64{broadcast(q)});
 }
 
 HEFTY_AVX512 void round_drop_prepare(const u64* last_shifted, u64* scratch, std::size_t n, const Mod& m, u64 half,
@@ -316,11 +236,8 @@ void multiply_rows(const u64*, const u64*, u64*, std::size_t, const Mod&) {}
 void tensor_rows(const u64*, const u64*, const u64*, const u64*, u64*, u64*, u64*, std::size_t, const Mod&) {}
 void round_drop_prepare(const u64*, u64*, std::size_t, const Mod&, u64, bool) {}
 void round_drop_finish(const u64*, const u64*, u64*, std::size_t, u64, const ShoupMul&, bool) {}
-void forward_stages(u64*, std::size_t, const ShoupMul*, u64, std::size_t&, std::size_t&, std::size_t&) {}
-void forward_tail(u64*, std::size_t, const ShoupMul*, u64, std::size_t) {}
-std::size_t inverse_head(u64*, std::size_t, const ShoupMul*, u64) { return 1; }
-void inverse_stages(u64*, std::size_t, const ShoupMul*, u64, std::size_t, std::size_t, std::size_t, const ShoupMul&,
-                    const ShoupMul&) {}
+void forward(u64*, std::size_t, const ShoupMul*, u64) {}
+void inverse(u64*, std::size_t, const ShoupMul*, u64, const ShoupMul&, const ShoupMul&) {}
 
 #endif
 
