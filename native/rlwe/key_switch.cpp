@@ -70,28 +70,30 @@ void key_switch(const RingTools& ring, std::size_t L, const u64* target, const K
     u64* p1 = products.data() + (L + 1 + out) * n;
     if (n % 8 == 0 && simd::available()) {
       simd::key_products(x.data(), key0.data(), key1.data(), L, p0, p1, n, m);
-      return;
-    }
-    for (std::size_t i = 0; i < n; i++) {
-      u128 acc0 = 0, acc1 = 0;
-      for (std::size_t j = 0; j < L; j++) {
-        const u64 v = x[j][i];
-        acc0 += static_cast<u128>(v) * key0[j][i];
-        acc1 += static_cast<u128>(v) * key1[j][i];
+    } else {
+      for (std::size_t i = 0; i < n; i++) {
+        u128 acc0 = 0, acc1 = 0;
+        for (std::size_t j = 0; j < L; j++) {
+          const u64 v = x[j][i];
+          acc0 += static_cast<u128>(v) * key0[j][i];
+          acc1 += static_cast<u128>(v) * key1[j][i];
+        }
+        p0[i] = m.reduce(acc0);
+        p1[i] = m.reduce(acc1);
       }
-      p0[i] = m.reduce(acc0);
-      p1[i] = m.reduce(acc1);
+    }
+    // The P rows go back to coefficient form here, in the same task (it runs first, so the others cover it).
+    if (out == L) {
+      for (u64* last : {p0, p1}) {
+        ring.ntt_inverse(last, special);
+        ring.shift_by_half(last, special);
+      }
     }
   });
 
   // Step 3: divide by P with rounding and add to (c0, c1).
-  u64* last0 = products.data() + L * n;
-  u64* last1 = products.data() + (2 * L + 1) * n;
-  parallel_for(2, [&](std::size_t poly) {
-    u64* last = poly == 0 ? last0 : last1;
-    ring.ntt_inverse(last, special);
-    ring.shift_by_half(last, special);
-  });
+  const u64* last0 = products.data() + L * n;
+  const u64* last1 = products.data() + (2 * L + 1) * n;
   parallel_for(2 * L, [&](std::size_t task) {
     const std::size_t poly = task / L;
     const std::size_t i = task % L;
