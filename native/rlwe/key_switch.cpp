@@ -11,17 +11,22 @@
 
 namespace hefty::rlwe {
 
-void key_switch(const RingTools& ring, std::size_t L, const u64* target, const KSwitchKeyView& key, u64* c0, u64* c1,
-                bool replace_c1) {
+namespace {
+
+void switch_keys(const RingTools& ring, std::size_t L, const u64* target, const TargetRowMaker* make_row,
+                 const KSwitchKeyView& key, u64* c0, u64* c1, bool replace_c1) {
   const std::size_t n = ring.n();
   const std::size_t k = ring.key_count();
   const std::size_t special = k - 1;
   const bool vector = n % 8 == 0 && simd::available();
   if (L == 0 || L > special || key.entries.size() < L) fail("E_PARAMS_MISMATCH", "key-switching key does not fit this level");
 
-  // Step 1: every decomposition digit in coefficient form.
+  // Step 1: every decomposition digit in coefficient form (the target rows made first when a maker is given).
+  ScratchBuffer made(make_row != nullptr ? L * n : 0);
+  if (make_row != nullptr) target = made.data();
   ScratchBuffer digits(L * n);
   parallel_for(L, [&](std::size_t j) {
+    if (make_row != nullptr) (*make_row)(j, made.data() + j * n);
     u64* d = digits.data() + j * n;
     std::memcpy(d, target + j * n, n * sizeof(u64));
     ring.ntt_inverse(d, j);
@@ -103,6 +108,18 @@ void key_switch(const RingTools& ring, std::size_t L, const u64* target, const K
     u64* out = (poly == 0 ? c0 : c1) + i * n;
     ring.round_drop_row(special, i, last, acc, out, !(poly == 1 && replace_c1), scratch.data());
   });
+}
+
+}  // namespace
+
+void key_switch(const RingTools& ring, std::size_t L, const u64* target, const KSwitchKeyView& key, u64* c0, u64* c1,
+                bool replace_c1) {
+  switch_keys(ring, L, target, nullptr, key, c0, c1, replace_c1);
+}
+
+void key_switch(const RingTools& ring, std::size_t L, const TargetRowMaker& make_row, const KSwitchKeyView& key, u64* c0,
+                u64* c1, bool replace_c1) {
+  switch_keys(ring, L, nullptr, &make_row, key, c0, c1, replace_c1);
 }
 
 }  // namespace hefty::rlwe
