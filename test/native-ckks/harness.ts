@@ -78,7 +78,7 @@ function makeKeyBytes(ctx: B.BackendContext, steps: readonly number[]): KeyBytes
 
 /** A loaded key set saved again: the full form, which a seeded object expands to. */
 function fullKeyBytes(keys: Keys): KeyBytes {
-  return { sk: keys.sk.save(), pk: keys.pk.save(), rk: keys.rk.save('zstd'), gk: keys.gk.save('zlib') };
+  return { sk: keys.sk.save(), pk: keys.pk.save('none'), rk: keys.rk.save('none'), gk: keys.gk.save('none') };
 }
 
 function loadKeys(ctx: B.BackendContext, bytes: KeyBytes): Keys {
