@@ -1,5 +1,7 @@
 #include "ntt_ifma.h"
 
+#include <cstdlib>
+
 #include "ntt_lanes.h"
 #include "ntt_simd.h"
 
@@ -52,7 +54,8 @@ struct Mul52 {
 }  // namespace
 
 bool available() {
-  static const bool ok = simd::available() && __builtin_cpu_supports("avx512ifma");
+  static const bool ok =
+      simd::available() && std::getenv("HEFTY_NO_IFMA") == nullptr && __builtin_cpu_supports("avx512ifma");
   return ok;
 }
 

@@ -11,7 +11,8 @@ namespace hefty::rlwe::ifma {
 // Primes below this bound can use these passes.
 constexpr u64 kPrimeBound = u64{1} << 50;
 
-// True when simd::available() and the CPU has AVX-512 IFMA.
+// True when simd::available(), the CPU has AVX-512 IFMA and HEFTY_NO_IFMA is not set (tests set it to check the
+// 64-bit kernels on small primes too).
 bool available();
 
 // A root for these passes: w with Shoup's quotient floor(w * 2^52 / q).
