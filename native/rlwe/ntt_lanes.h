@@ -5,8 +5,10 @@
 #include "modarith.h"
 
 #if defined(__x86_64__) && defined(__GNUC__)
+#ifndef __clang__
 // GCC's AVX-512 min/max intrinsics pass an undefined mask-source vector, which -Wmaybe-uninitialized reports.
 #pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+#endif
 #include <immintrin.h>
 #define HEFTY_SIMD_X86 1
 #define HEFTY_AVX512 __attribute__((target("avx512f,avx512dq")))
