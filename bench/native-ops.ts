@@ -5,6 +5,7 @@
  * target show it next to the ratio (✓ met, ✗ missed).
  * Usage: `node bench/native-ops.ts [--quick]`.
  */
+import os from 'node:os';
 import { createWasmBackend } from '../src/backend/wasm.ts';
 import { createNativeBackend, type NativeBackend } from '../src/backend/native.ts';
 import type * as B from '../src/backend/types.ts';
@@ -131,6 +132,7 @@ function measureOp(engines: Engine[], op: string, quick: boolean): Record<Engine
 }
 
 async function main(): Promise<void> {
+  const loadBefore = os.loadavg()[0];
   const quick = process.argv.includes('--quick');
   const seal = await createWasmBackend();
   const native: NativeBackend = await createNativeBackend();
@@ -154,6 +156,10 @@ async function main(): Promise<void> {
   const fmt = (us: number): string => (us >= 1000 ? `${(us / 1000).toFixed(2)} ms` : `${us.toFixed(1)} µs`);
   const ratio = (seal: number, native: number, target: number | undefined): string =>
     `${(seal / native).toFixed(2)}×${target === undefined ? '' : seal / native >= target ? ` (≥${target} ✓)` : ` (≥${target} ✗)`}`;
+  // The 2-thread column needs a second idle core: say how busy the machine was.
+  console.log(
+    `${os.availableParallelism()} cores; 1-minute load average ${loadBefore.toFixed(1)} at start, ${os.loadavg()[0].toFixed(1)} at end\n`,
+  );
   console.log('| N | op | node-seal | native 1 thread | ratio | native 2 threads | ratio |');
   console.log('|---|---|---|---|---|---|---|');
   for (const r of rows) {
