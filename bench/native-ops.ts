@@ -108,24 +108,27 @@ interface Engine {
 
 /**
  * Samples every engine round-robin (seal, native 1 thread, native 2 threads, seal, ...) so that load changes on
- * a shared machine hit all three alike; each engine's time is the median of its samples.
+ * a shared machine hit all three alike. Each sample runs the op once untimed first, so every engine is timed
+ * right after its own op (not after another engine's, which would leave its caches colder or warmer than the
+ * others'); each engine's time is the median of its samples.
  */
 function measureOp(engines: Engine[], op: string, quick: boolean): Record<Engine['label'], number> {
   const heavy = op === 'keygen';
   const budgetMs = quick ? 300 : heavy ? 3000 : 1500;
   const samples: Record<string, number[]> = { seal: [], native1: [], native2: [] };
-  for (const e of engines) {
-    e.before();
-    (e.ops[op]() as { dispose?: () => void } | undefined)?.dispose?.(); // warm-up
-  }
+  const run = (e: Engine): number => {
+    const t0 = performance.now();
+    const result = e.ops[op]();
+    const us = (performance.now() - t0) * 1000;
+    (result as { dispose?: () => void } | undefined)?.dispose?.();
+    return us;
+  };
   const start = performance.now();
   while ((samples.seal.length < 5 || performance.now() - start < budgetMs) && samples.seal.length < 200) {
     for (const e of engines) {
       e.before();
-      const t0 = performance.now();
-      const result = e.ops[op]();
-      samples[e.label].push((performance.now() - t0) * 1000);
-      (result as { dispose?: () => void } | undefined)?.dispose?.();
+      run(e);
+      samples[e.label].push(run(e));
     }
   }
   return { seal: median(samples.seal), native1: median(samples.native1), native2: median(samples.native2) };
