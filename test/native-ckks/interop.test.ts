@@ -147,19 +147,22 @@ describe.runIf(await nativeAvailable())('native ⇄ node-seal CKKS interop', () 
           const error = maxError(decode(reader, reader.ctx.load.ciphertext(bytes)), x);
           expect(error, `${maker.name} → ${reader.name}`).toBeLessThan(n === 4096 ? 1e-3 : 1e-5);
         }
-        // Full key objects move too: the reader rotates with the maker's unseeded galois keys, bit-exactly.
+        // Full key objects move too: the reader rotates with the maker's unseeded galois keys, bit-exactly (the
+        // key-switching noise tail reaches ~1e-3 at N=4096, so the maker's own rotation is the reference).
         const fullKeys = reader.ctx.load.galoisKeys(maker.gk.save());
-        const rotatedThere = reader.evaluator.rotateVector(
-          moveCiphertext(maker.encryptor.encrypt(plain), reader),
-          1,
-          fullKeys,
+        const fresh = maker.encryptor.encrypt(plain);
+        const rotatedThere = moveCiphertext(
+          reader.evaluator.rotateVector(moveCiphertext(fresh, reader), 1, fullKeys),
+          maker,
         );
+        const rotatedHere = maker.evaluator.rotateVector(fresh, 1, maker.gk);
+        expect(sameBytes(rotatedThere.save(), rotatedHere.save())).toBe(true);
         expect(
           maxError(
-            decode(maker, moveCiphertext(rotatedThere, maker)),
+            decode(maker, rotatedThere),
             x.map((_, i) => x[(i + 1) % x.length]),
           ),
-        ).toBeLessThan(1e-3);
+        ).toBeLessThan(1e-2);
         expect(reader.ctx.load.relinKeys(maker.rk.save()).save().length).toBe(maker.rk.save().length);
         // The reader's own encryption under the maker's public key decrypts at the maker.
         const back = reader.encryptor.encrypt(reader.encoder.encode(Float64Array.from(y), s.scale));
