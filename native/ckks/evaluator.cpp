@@ -242,16 +242,20 @@ CkksCipher Evaluator::apply_galois(const CkksCipher& a, std::uint32_t galois_elt
   const Level& level = level_of(a);
   if (galois.parms_id != chain_.key_level().parms_id) fail("E_PARAMS_MISMATCH", "Galois keys are not valid for encryption parameters");
   if (a.size != 2) fail("E_INVALID_ARGUMENT", "encrypted size must be 2");
-  galois_.ntt_permutation(galois_elt);  // validates the element (odd, below 2N)
+  const std::vector<std::uint32_t>& table = galois_.ntt_permutation(galois_elt);  // validates: odd, below 2N
   const std::size_t index = (galois_elt - 1) / 2;
   if (!galois.has(index)) fail("E_MISSING_GALOIS_KEY", "Galois key not present");
   const std::size_t L = level.prime_count;
   const std::size_t poly_words = L * ring_.n();
   CkksCipher out{a.parms_id, 2, a.scale, true, std::vector<u64>(2 * poly_words)};
-  std::vector<u64> target(poly_words);
-  galois_.apply_ntt(galois_elt, a.data.data(), L, out.data.data());
-  galois_.apply_ntt(galois_elt, a.data.data() + poly_words, L, target.data());
-  rlwe::key_switch(ring_, L, target.data(), galois.keys[index], out.data.data(), out.data.data() + poly_words, true);
+  const std::size_t n = ring_.n();
+  // Row j of both permuted polynomials, made inside the key switch's first parallel phase: c0 goes straight to
+  // the output, c1 is the key-switching target.
+  const rlwe::TargetRowMaker permuted_c1 = [&](std::size_t j, u64* dst) {
+    galois_.permute_row(table, a.data.data() + j * n, out.data.data() + j * n);
+    galois_.permute_row(table, a.data.data() + poly_words + j * n, dst);
+  };
+  rlwe::key_switch(ring_, L, permuted_c1, galois.keys[index], out.data.data(), out.data.data() + poly_words, true);
   check_not_transparent(out, level);
   return out;
 }

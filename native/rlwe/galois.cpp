@@ -4,6 +4,7 @@
 
 #include "ntt_simd.h"
 #include "op_error.h"
+#include "thread_pool.h"
 
 namespace hefty::rlwe {
 
@@ -56,15 +57,14 @@ const std::vector<std::uint32_t>& GaloisTables::ntt_permutation(std::uint32_t ga
 
 void GaloisTables::apply_ntt(std::uint32_t galois_elt, const std::uint64_t* in, std::size_t rows, std::uint64_t* out) const {
   const std::vector<std::uint32_t>& table = ntt_permutation(galois_elt);
-  const bool vector = n_ % 8 == 0 && simd::available();
-  for (std::size_t r = 0; r < rows; r++) {
-    const std::uint64_t* src = in + r * n_;
-    std::uint64_t* dst = out + r * n_;
-    if (vector) {
-      simd::permute_row(src, table.data(), dst, n_);
-    } else {
-      for (std::size_t i = 0; i < n_; i++) dst[i] = src[table[i]];
-    }
+  parallel_for(rows, [&](std::size_t r) { permute_row(table, in + r * n_, out + r * n_); });
+}
+
+void GaloisTables::permute_row(const std::vector<std::uint32_t>& table, const std::uint64_t* in, std::uint64_t* out) const {
+  if (n_ % 8 == 0 && simd::available()) {
+    simd::permute_row(in, table.data(), out, n_);
+  } else {
+    for (std::size_t i = 0; i < n_; i++) out[i] = in[table[i]];
   }
 }
 

@@ -18,8 +18,10 @@ class GaloisTables {
   explicit GaloisTables(std::size_t n);
   // Throws E_INVALID_ARGUMENT unless g is odd and < 2N.
   const std::vector<std::uint32_t>& ntt_permutation(std::uint32_t galois_elt) const;
-  // Applies the permutation to `rows` rows of N words each (out and in must not alias).
+  // Applies the permutation to `rows` rows of N words each (out and in must not alias), rows in parallel.
   void apply_ntt(std::uint32_t galois_elt, const std::uint64_t* in, std::size_t rows, std::uint64_t* out) const;
+  // One row: out[i] = in[table[i]] for a table from ntt_permutation.
+  void permute_row(const std::vector<std::uint32_t>& table, const std::uint64_t* in, std::uint64_t* out) const;
   std::size_t n() const { return n_; }
 
  private:

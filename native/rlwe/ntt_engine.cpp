@@ -1,5 +1,6 @@
 #include "ntt_engine.h"
 
+#include "ntt_ifma.h"
 #include "ntt_simd.h"
 #include "op_error.h"
 
@@ -65,12 +66,27 @@ NttEngine::NttEngine(std::size_t n, const std::vector<u64>& primes) : n_(n) {
     const u64 n_inv = m.inv(m.reduce(static_cast<u64>(n)));
     t.inv_n = ShoupMul(n_inv, q);
     t.inv_n_last = ShoupMul(m.mul(rinv[n - 1], n_inv), q);
+    t.ifma = q < ifma::kPrimeBound && n >= 32 && ifma::available();
+    if (t.ifma) {
+      t.roots52.resize(n);
+      t.inv_roots52.resize(n);
+      for (std::size_t i = 0; i < n; i++) {
+        t.roots52[i] = ifma::shoup52(r[i], q);
+        t.inv_roots52[i] = ifma::shoup52(rinv[i], q);
+      }
+      t.inv_n52 = ifma::shoup52(t.inv_n.w, q);
+      t.inv_n_last52 = ifma::shoup52(t.inv_n_last.w, q);
+    }
     tables_.push_back(std::move(t));
   }
 }
 
 void NttEngine::forward(u64* a, std::size_t prime) const {
   const Table& t = tables_[prime];
+  if (t.ifma) {
+    ifma::forward(a, n_, t.roots52.data(), t.q);
+    return;
+  }
   const u64 q = t.q, two_q = 2 * q;
   const ShoupMul* roots = t.roots.data();
   // Harvey butterfly: x, y in [0, 4q) -> x', y' in [0, 4q).
@@ -81,13 +97,12 @@ void NttEngine::forward(u64* a, std::size_t prime) const {
     x = u + v;
     y = u + two_q - v;
   };
-  std::size_t k = 1;
-  std::size_t m = 1, gap = n_ / 2;
-  if (gap >= 8 && simd::available()) {
-    simd::forward_stages(a, n_, roots, q, m, gap, k);
-    simd::forward_tail(a, n_, roots, q, k);
+  if (n_ >= 16 && simd::available()) {
+    simd::forward(a, n_, roots, q);
     return;
   }
+  std::size_t k = 1;
+  std::size_t m = 1, gap = n_ / 2;
   for (; gap >= 4; m *= 2, gap /= 2) {
     for (std::size_t g = 0; g < m; g++) {
       const ShoupMul w = roots[k++];
@@ -122,6 +137,10 @@ void NttEngine::forward(u64* a, std::size_t prime) const {
 
 void NttEngine::inverse(u64* a, std::size_t prime) const {
   const Table& t = tables_[prime];
+  if (t.ifma) {
+    ifma::inverse(a, n_, t.inv_roots52.data(), t.q, t.inv_n52, t.inv_n_last52);
+    return;
+  }
   const u64 q = t.q, two_q = 2 * q;
   const ShoupMul* roots = t.inv_roots.data();
   // Gentleman-Sande butterfly on values in [0, 2q).
@@ -133,13 +152,12 @@ void NttEngine::inverse(u64* a, std::size_t prime) const {
     x = s;
     y = w.lazy(u + two_q - v, q);
   };
-  std::size_t k = 1;
-  std::size_t m = n_ / 2;
   if (n_ >= 32 && simd::available()) {
-    k = simd::inverse_head(a, n_, roots, q);
-    simd::inverse_stages(a, n_, roots, q, n_ / 16, 8, k, t.inv_n, t.inv_n_last);
+    simd::inverse(a, n_, roots, q, t.inv_n, t.inv_n_last);
     return;
   }
+  std::size_t k = 1;
+  std::size_t m = n_ / 2;
   if (n_ >= 8) {
     for (std::size_t g = 0; g < m; g++) {
       const ShoupMul w = roots[k++];
@@ -156,12 +174,7 @@ void NttEngine::inverse(u64* a, std::size_t prime) const {
     m /= 2;
   }
   std::size_t gap = n_ / (2 * m);
-  const bool vector = simd::available();
   for (;; m /= 2, gap *= 2) {
-    if (vector && gap >= 8) {
-      simd::inverse_stages(a, n_, roots, q, m, gap, k, t.inv_n, t.inv_n_last);
-      return;
-    }
     if (m <= 1) break;
     for (std::size_t g = 0; g < m; g++) {
       const ShoupMul w = roots[k++];

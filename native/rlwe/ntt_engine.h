@@ -21,6 +21,10 @@ class NttEngine {
     std::vector<ShoupMul> inv_roots;  // Rinv[k]
     ShoupMul inv_n;
     ShoupMul inv_n_last;  // Rinv[N-1] * N^-1
+    // The same with 52-bit Shoup quotients, for the IFMA passes (primes below 2^50 on CPUs that have them).
+    bool ifma = false;
+    std::vector<ShoupMul> roots52, inv_roots52;
+    ShoupMul inv_n52, inv_n_last52;
   };
   std::size_t n_;
   std::vector<Table> tables_;

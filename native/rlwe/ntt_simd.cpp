@@ -2,12 +2,23 @@
 
 #include <cstdlib>
 
-#if defined(__x86_64__) && defined(__GNUC__)
-// GCC's AVX-512 min/max intrinsics pass an undefined mask-source vector, which -Wmaybe-uninitialized reports.
-#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
-#include <immintrin.h>
-#define HEFTY_SIMD_X86 1
-#define HEFTY_AVX512 __attribute__((target("avx512f,avx512dq")))
+#include "ifma_products.h"
+#include "ntt_lanes.h"
+
+#ifdef HEFTY_SIMD_X86
+// The NTT schedule's templates compile for AVX-512 F+DQ in this file (only they: the region closes at once).
+#if defined(__clang__)
+#pragma clang attribute push(__attribute__((target("avx512f,avx512dq"))), apply_to = function)
+#else
+#pragma GCC push_options
+#pragma GCC target("avx512f,avx512dq")
+#endif
+#include "ntt_schedule.h"
+#if defined(__clang__)
+#pragma clang attribute pop
+#else
+#pragma GCC pop_options
+#endif
 #endif
 
 namespace hefty::rlwe::simd {
@@ -31,46 +42,20 @@ HEFTY_AVX512 inline __m512i mul_hi(__m512i a, __m512i b) {
                           _mm512_add_epi64(_mm512_srli_epi64(hl, 32), _mm512_srli_epi64(mid, 32)));
 }
 
-// x * w mod q in [0, 2q) (Shoup), lane-wise.
+// x * w mod q in [0, 2q) (Shoup), lane-wise. The quotient floor(x * w_shoup / 2^64) is estimated from the
+// three high 32x32 partial products only: the dropped low terms carry at most 2 into the high word, so the
+// remainder x * w - estimate * q lies in [0, 4q) and one conditional subtraction of 2q brings it to [0, 2q).
+// That is five operations fewer than the exact high product; needs 4q < 2^64.
 HEFTY_AVX512 inline __m512i shoup_lazy(__m512i x, __m512i w, __m512i w_shoup, __m512i q) {
-  const __m512i quotient = mul_hi(x, w_shoup);
-  return _mm512_sub_epi64(_mm512_mullo_epi64(x, w), _mm512_mullo_epi64(quotient, q));
-}
-
-// x - bound if x >= bound (unsigned): the wrapped difference is larger than x exactly when x < bound.
-HEFTY_AVX512 inline __m512i reduce_once(__m512i x, __m512i bound) { return _mm512_min_epu64(x, _mm512_sub_epi64(x, bound)); }
-
-struct TailStage {
-  __m512i x_idx, y_idx, back_idx, w_idx, ws_idx;
-  std::size_t roots_per_block;
-};
-
-// Lane maps for a 16-word block at gap 4, 2 and 1: where the x and y operands sit, how results go back, and
-// how the block's roots ({w, w_shoup} pairs) spread over the lanes.
-HEFTY_AVX512 void tail_stages(TailStage (&out)[3]) {
-  out[0] = {_mm512_setr_epi64(0, 1, 2, 3, 8, 9, 10, 11), _mm512_setr_epi64(4, 5, 6, 7, 12, 13, 14, 15),
-            _mm512_setr_epi64(0, 1, 2, 3, 8, 9, 10, 11), _mm512_setr_epi64(0, 0, 0, 0, 2, 2, 2, 2),
-            _mm512_setr_epi64(1, 1, 1, 1, 3, 3, 3, 3), 2};
-  out[1] = {_mm512_setr_epi64(0, 1, 4, 5, 8, 9, 12, 13), _mm512_setr_epi64(2, 3, 6, 7, 10, 11, 14, 15),
-            _mm512_setr_epi64(0, 1, 8, 9, 2, 3, 10, 11), _mm512_setr_epi64(0, 0, 2, 2, 4, 4, 6, 6),
-            _mm512_setr_epi64(1, 1, 3, 3, 5, 5, 7, 7), 4};
-  out[2] = {_mm512_setr_epi64(0, 2, 4, 6, 8, 10, 12, 14), _mm512_setr_epi64(1, 3, 5, 7, 9, 11, 13, 15),
-            _mm512_setr_epi64(0, 8, 1, 9, 2, 10, 3, 11), _mm512_setr_epi64(0, 2, 4, 6, 8, 10, 12, 14),
-            _mm512_setr_epi64(1, 3, 5, 7, 9, 11, 13, 15), 8};
-}
-
-// The roots of one block spread over the lanes.
-HEFTY_AVX512 inline void load_roots(const u64* r, const TailStage& st, __m512i& w, __m512i& ws) {
-  if (st.roots_per_block == 8) {
-    const __m512i r0 = _mm512_loadu_si512(r);
-    const __m512i r1 = _mm512_loadu_si512(r + 8);
-    w = _mm512_permutex2var_epi64(r0, st.w_idx, r1);
-    ws = _mm512_permutex2var_epi64(r0, st.ws_idx, r1);
-  } else {
-    const __m512i r0 = _mm512_maskz_loadu_epi64(st.roots_per_block == 4 ? 0xFF : 0x0F, r);
-    w = _mm512_permutexvar_epi64(st.w_idx, r0);
-    ws = _mm512_permutexvar_epi64(st.ws_idx, r0);
-  }
+  const __m512i x_hi = _mm512_srli_epi64(x, 32);
+  const __m512i ws_hi = _mm512_srli_epi64(w_shoup, 32);
+  const __m512i lh = _mm512_mul_epu32(x, ws_hi);
+  const __m512i hl = _mm512_mul_epu32(x_hi, w_shoup);
+  const __m512i hh = _mm512_mul_epu32(x_hi, ws_hi);
+  const __m512i estimate =
+      _mm512_add_epi64(hh, _mm512_add_epi64(_mm512_srli_epi64(lh, 32), _mm512_srli_epi64(hl, 32)));
+  const __m512i r = _mm512_sub_epi64(_mm512_mullo_epi64(x, w), _mm512_mullo_epi64(estimate, q));
+  return reduce_once(r, _mm512_add_epi64(q, q));
 }
 
 }  // namespace
@@ -81,117 +66,21 @@ bool available() {
   return ok;
 }
 
-HEFTY_AVX512 void forward_stages(u64* a, std::size_t n, const ShoupMul* roots, u64 q, std::size_t& m, std::size_t& gap,
-                                 std::size_t& k) {
-  const __m512i vq = _mm512_set1_epi64(static_cast<long long>(q));
-  const __m512i two_q = _mm512_set1_epi64(static_cast<long long>(2 * q));
-  for (; gap >= 8; m *= 2, gap /= 2) {
-    for (std::size_t g = 0; g < m; g++) {
-      const ShoupMul w = roots[k++];
-      const __m512i vw = _mm512_set1_epi64(static_cast<long long>(w.w));
-      const __m512i vws = _mm512_set1_epi64(static_cast<long long>(w.w_shoup));
-      u64* x = a + 2 * g * gap;
-      u64* y = x + gap;
-      for (std::size_t j = 0; j < gap; j += 8) {
-        const __m512i u = reduce_once(_mm512_loadu_si512(x + j), two_q);
-        const __m512i v = shoup_lazy(_mm512_loadu_si512(y + j), vw, vws, vq);
-        _mm512_storeu_si512(x + j, _mm512_add_epi64(u, v));
-        _mm512_storeu_si512(y + j, _mm512_sub_epi64(_mm512_add_epi64(u, two_q), v));
-      }
-    }
-  }
-  (void)n;
+namespace {
+// The 64-bit Shoup multiplication as the schedule's policy.
+struct Mul64 {
+  __m512i q;
+  HEFTY_AVX512 __m512i operator()(__m512i x, __m512i w, __m512i w_shoup) const { return shoup_lazy(x, w, w_shoup, q); }
+};
+}  // namespace
+
+HEFTY_AVX512 void forward(u64* a, std::size_t n, const ShoupMul* roots, u64 q) {
+  forward_ntt(a, n, roots, q, Mul64{broadcast(q)});
 }
 
-// The last three forward stages (gaps 4, 2, 1) on blocks of 16 words: x and y lanes are gathered with
-// two-source permutes, transformed, and scattered back; the gap-1 stage ends with the reduction to [0, q).
-HEFTY_AVX512 void forward_tail(u64* a, std::size_t n, const ShoupMul* roots, u64 q, std::size_t k) {
-  const __m512i vq = _mm512_set1_epi64(static_cast<long long>(q));
-  const __m512i two_q = _mm512_set1_epi64(static_cast<long long>(2 * q));
-  const u64* root_words = reinterpret_cast<const u64*>(roots);  // {w, w_shoup} pairs
-  static_assert(sizeof(ShoupMul) == 2 * sizeof(u64), "ShoupMul must be two packed words");
-  TailStage stages[3];
-  tail_stages(stages);
-  for (int s = 0; s < 3; s++) {
-    const TailStage& st = stages[s];
-    // Output lanes 8..15 take the second halves: same pattern shifted by 4 in each source.
-    const __m512i back_hi = _mm512_add_epi64(st.back_idx, _mm512_set1_epi64(4));
-    for (std::size_t block = 0; block < n; block += 16, k += st.roots_per_block) {
-      __m512i w, ws;
-      load_roots(root_words + 2 * k, st, w, ws);
-      const __m512i v0 = _mm512_loadu_si512(a + block);
-      const __m512i v1 = _mm512_loadu_si512(a + block + 8);
-      const __m512i u = reduce_once(_mm512_permutex2var_epi64(v0, st.x_idx, v1), two_q);
-      const __m512i v = shoup_lazy(_mm512_permutex2var_epi64(v0, st.y_idx, v1), w, ws, vq);
-      __m512i x = _mm512_add_epi64(u, v);
-      __m512i y = _mm512_sub_epi64(_mm512_add_epi64(u, two_q), v);
-      if (s == 2) {
-        x = reduce_once(reduce_once(x, two_q), vq);
-        y = reduce_once(reduce_once(y, two_q), vq);
-      }
-      _mm512_storeu_si512(a + block, _mm512_permutex2var_epi64(x, st.back_idx, y));
-      _mm512_storeu_si512(a + block + 8, _mm512_permutex2var_epi64(x, back_hi, y));
-    }
-  }
-}
-
-HEFTY_AVX512 std::size_t inverse_head(u64* a, std::size_t n, const ShoupMul* roots, u64 q) {
-  const __m512i vq = _mm512_set1_epi64(static_cast<long long>(q));
-  const __m512i two_q = _mm512_set1_epi64(static_cast<long long>(2 * q));
-  const u64* root_words = reinterpret_cast<const u64*>(roots);
-  TailStage stages[3];
-  tail_stages(stages);
-  std::size_t k = 1;
-  for (int s = 2; s >= 0; s--) {  // gaps 1, 2, 4
-    const TailStage& st = stages[s];
-    const __m512i back_hi = _mm512_add_epi64(st.back_idx, _mm512_set1_epi64(4));
-    for (std::size_t block = 0; block < n; block += 16, k += st.roots_per_block) {
-      __m512i w, ws;
-      load_roots(root_words + 2 * k, st, w, ws);
-      const __m512i v0 = _mm512_loadu_si512(a + block);
-      const __m512i v1 = _mm512_loadu_si512(a + block + 8);
-      const __m512i u = _mm512_permutex2var_epi64(v0, st.x_idx, v1);
-      const __m512i v = _mm512_permutex2var_epi64(v0, st.y_idx, v1);
-      const __m512i x = reduce_once(_mm512_add_epi64(u, v), two_q);
-      const __m512i y = shoup_lazy(_mm512_sub_epi64(_mm512_add_epi64(u, two_q), v), w, ws, vq);
-      _mm512_storeu_si512(a + block, _mm512_permutex2var_epi64(x, st.back_idx, y));
-      _mm512_storeu_si512(a + block + 8, _mm512_permutex2var_epi64(x, back_hi, y));
-    }
-  }
-  return k;
-}
-
-HEFTY_AVX512 void inverse_stages(u64* a, std::size_t n, const ShoupMul* roots, u64 q, std::size_t m, std::size_t gap,
-                                 std::size_t k, const ShoupMul& inv_n, const ShoupMul& inv_n_last) {
-  const __m512i vq = _mm512_set1_epi64(static_cast<long long>(q));
-  const __m512i two_q = _mm512_set1_epi64(static_cast<long long>(2 * q));
-  for (; m > 1; m /= 2, gap *= 2) {
-    for (std::size_t g = 0; g < m; g++) {
-      const ShoupMul w = roots[k++];
-      const __m512i vw = _mm512_set1_epi64(static_cast<long long>(w.w));
-      const __m512i vws = _mm512_set1_epi64(static_cast<long long>(w.w_shoup));
-      u64* x = a + 2 * g * gap;
-      u64* y = x + gap;
-      for (std::size_t j = 0; j < gap; j += 8) {
-        const __m512i u = _mm512_loadu_si512(x + j);
-        const __m512i v = _mm512_loadu_si512(y + j);
-        _mm512_storeu_si512(x + j, reduce_once(_mm512_add_epi64(u, v), two_q));
-        _mm512_storeu_si512(y + j, shoup_lazy(_mm512_sub_epi64(_mm512_add_epi64(u, two_q), v), vw, vws, vq));
-      }
-    }
-  }
-  const __m512i n_w = _mm512_set1_epi64(static_cast<long long>(inv_n.w));
-  const __m512i n_ws = _mm512_set1_epi64(static_cast<long long>(inv_n.w_shoup));
-  const __m512i l_w = _mm512_set1_epi64(static_cast<long long>(inv_n_last.w));
-  const __m512i l_ws = _mm512_set1_epi64(static_cast<long long>(inv_n_last.w_shoup));
-  u64* x = a;
-  u64* y = a + n / 2;
-  for (std::size_t j = 0; j < n / 2; j += 8) {
-    const __m512i u = _mm512_loadu_si512(x + j);
-    const __m512i v = _mm512_loadu_si512(y + j);
-    _mm512_storeu_si512(x + j, reduce_once(shoup_lazy(_mm512_add_epi64(u, v), n_w, n_ws, vq), vq));
-    _mm512_storeu_si512(y + j, reduce_once(shoup_lazy(_mm512_sub_epi64(_mm512_add_epi64(u, two_q), v), l_w, l_ws, vq), vq));
-  }
+HEFTY_AVX512 void inverse(u64* a, std::size_t n, const ShoupMul* inv_roots, u64 q, const ShoupMul& inv_n,
+                          const ShoupMul& inv_n_last) {
+  inverse_ntt(a, n, inv_roots, q, inv_n, inv_n_last, Mul64{broadcast(q)});
 }
 
 HEFTY_AVX512 void round_drop_prepare(const u64* last_shifted, u64* scratch, std::size_t n, const Mod& m, u64 half,
@@ -267,6 +156,7 @@ struct ProductReducer {
 }  // namespace
 
 HEFTY_AVX512 void multiply_rows(const u64* a, const u64* b, u64* out, std::size_t n, const Mod& m) {
+  if (ifma::products_fit(m.q)) return ifma::multiply_rows(a, b, out, n, m);
   const ProductReducer reduce(m);
   for (std::size_t i = 0; i < n; i += 8) {
     _mm512_storeu_si512(out + i, reduce(_mm512_loadu_si512(a + i), _mm512_loadu_si512(b + i)));
@@ -275,6 +165,7 @@ HEFTY_AVX512 void multiply_rows(const u64* a, const u64* b, u64* out, std::size_
 
 HEFTY_AVX512 void tensor_rows(const u64* a0, const u64* a1, const u64* b0, const u64* b1, u64* c0, u64* c1, u64* c2,
                               std::size_t n, const Mod& m) {
+  if (ifma::products_fit(m.q, 2)) return ifma::tensor_rows(a0, a1, b0, b1, c0, c1, c2, n, m);
   const ProductReducer reduce(m);
   for (std::size_t i = 0; i < n; i += 8) {
     const __m512i x0 = _mm512_loadu_si512(a0 + i);
@@ -289,12 +180,18 @@ HEFTY_AVX512 void tensor_rows(const u64* a0, const u64* a1, const u64* b0, const
 
 HEFTY_AVX512 void key_products(const u64* const* x, const u64* const* key0, const u64* const* key1, std::size_t count,
                                u64* out0, u64* out1, std::size_t n, const Mod& m) {
+  if (ifma::products_fit(m.q, count)) return ifma::key_products(x, key0, key1, count, out0, out1, n, m);
   const ProductReducer reduce(m);
   for (std::size_t i = 0; i < n; i += 8) {
     __m512i acc0 = _mm512_setzero_si512();
     __m512i acc1 = _mm512_setzero_si512();
     std::size_t j = 0;
     for (; j + 1 < count; j += 2) {
+      // Prefetch the key rows (see ifma_products.cpp).
+      for (std::size_t t = j; t < j + 2; t++) {
+        _mm_prefetch(reinterpret_cast<const char*>(key0[t] + i + 128), _MM_HINT_T0);
+        _mm_prefetch(reinterpret_cast<const char*>(key1[t] + i + 128), _MM_HINT_T0);
+      }
       const __m512i v1 = _mm512_loadu_si512(x[j] + i);
       const __m512i v2 = _mm512_loadu_si512(x[j + 1] + i);
       const __m512i p0 = reduce.sum_of_two(v1, _mm512_loadu_si512(key0[j] + i), v2, _mm512_loadu_si512(key0[j + 1] + i));
@@ -339,11 +236,8 @@ void multiply_rows(const u64*, const u64*, u64*, std::size_t, const Mod&) {}
 void tensor_rows(const u64*, const u64*, const u64*, const u64*, u64*, u64*, u64*, std::size_t, const Mod&) {}
 void round_drop_prepare(const u64*, u64*, std::size_t, const Mod&, u64, bool) {}
 void round_drop_finish(const u64*, const u64*, u64*, std::size_t, u64, const ShoupMul&, bool) {}
-void forward_stages(u64*, std::size_t, const ShoupMul*, u64, std::size_t&, std::size_t&, std::size_t&) {}
-void forward_tail(u64*, std::size_t, const ShoupMul*, u64, std::size_t) {}
-std::size_t inverse_head(u64*, std::size_t, const ShoupMul*, u64) { return 1; }
-void inverse_stages(u64*, std::size_t, const ShoupMul*, u64, std::size_t, std::size_t, std::size_t, const ShoupMul&,
-                    const ShoupMul&) {}
+void forward(u64*, std::size_t, const ShoupMul*, u64) {}
+void inverse(u64*, std::size_t, const ShoupMul*, u64, const ShoupMul&, const ShoupMul&) {}
 
 #endif
 

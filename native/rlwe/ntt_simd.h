@@ -11,22 +11,12 @@ namespace hefty::rlwe::simd {
 // True when the CPU has AVX-512 F+DQ and HEFTY_NO_SIMD is not set.
 bool available();
 
-// Forward stages while gap >= 8, starting at (m = 1, gap = n/2, k = 1); values in [0, 4q) throughout.
-// Returns through m/gap/k the state where the scalar passes continue.
-void forward_stages(u64* a, std::size_t n, const ShoupMul* roots, u64 q, std::size_t& m, std::size_t& gap,
-                    std::size_t& k);
+// The whole forward NTT (roots as NttEngine orders them, 64-bit Shoup quotients), canonical output; n >= 16.
+void forward(u64* a, std::size_t n, const ShoupMul* roots, u64 q);
 
-// The last three forward stages (gaps 4, 2, 1; k is the next root index) with the final reduction to
-// [0, q). Requires n >= 16.
-void forward_tail(u64* a, std::size_t n, const ShoupMul* roots, u64 q, std::size_t k);
-
-// The first three inverse stages (gaps 1, 2, 4) from k = 1; returns the next root index. Requires n >= 16.
-std::size_t inverse_head(u64* a, std::size_t n, const ShoupMul* roots, u64 q);
-
-// Inverse stages for gap in [8, n/2) continuing from (m, gap, k), values in [0, 2q); then the final stage
-// with the N^-1 factors, canonical output. Requires gap >= 8 on entry.
-void inverse_stages(u64* a, std::size_t n, const ShoupMul* roots, u64 q, std::size_t m, std::size_t gap, std::size_t k,
-                    const ShoupMul& inv_n, const ShoupMul& inv_n_last);
+// The whole inverse NTT with the N^-1 factors, canonical output; n >= 32.
+void inverse(u64* a, std::size_t n, const ShoupMul* inv_roots, u64 q, const ShoupMul& inv_n,
+             const ShoupMul& inv_n_last);
 
 // Rounding-division row kernels (RingTools::round_drop_row), n a multiple of 8:
 // scratch[j] = ((x mod q) - half) mod q with x = last_shifted[j] (reduced by Barrett when `reduce`).

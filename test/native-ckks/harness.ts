@@ -33,6 +33,9 @@ export interface Setup {
   readonly nativeWithSealKeys: Engine;
   /** node-seal holding the native engine's keys (loaded from native seeded output). */
   readonly sealWithNativeKeys: Engine;
+  /** The same two, holding the other engine's keys in their full (unseeded) form. */
+  readonly nativeWithSealFullKeys: Engine;
+  readonly sealWithNativeFullKeys: Engine;
 }
 
 /** SEAL-example style chains: 60-bit (40-bit at N=4096) outer primes, scale-sized middle primes. */
@@ -73,6 +76,11 @@ function makeKeyBytes(ctx: B.BackendContext, steps: readonly number[]): KeyBytes
   };
 }
 
+/** A loaded key set saved again: the full form, which a seeded object expands to. */
+function fullKeyBytes(keys: Keys): KeyBytes {
+  return { sk: keys.sk.save(), pk: keys.pk.save('none'), rk: keys.rk.save('none'), gk: keys.gk.save('none') };
+}
+
 function loadKeys(ctx: B.BackendContext, bytes: KeyBytes): Keys {
   return {
     sk: ctx.load.secretKey(bytes.sk),
@@ -95,13 +103,25 @@ export async function makeSetup(n: number, steps: readonly number[]): Promise<Se
   const nativeCtx = native.createContext(params, 128);
   const fromSeal = makeKeyBytes(sealCtx, steps);
   const fromNative = makeKeyBytes(nativeCtx, steps);
+  const sealKeys = loadKeys(sealCtx, fromSeal);
+  const nativeKeys = loadKeys(nativeCtx, fromNative);
   return {
     n,
     scale,
-    seal: engine('node-seal', sealCtx, loadKeys(sealCtx, fromSeal)),
-    native: engine('native', nativeCtx, loadKeys(nativeCtx, fromNative)),
+    seal: engine('node-seal', sealCtx, sealKeys),
+    native: engine('native', nativeCtx, nativeKeys),
     nativeWithSealKeys: engine('native (node-seal keys)', nativeCtx, loadKeys(nativeCtx, fromSeal)),
     sealWithNativeKeys: engine('node-seal (native keys)', sealCtx, loadKeys(sealCtx, fromNative)),
+    nativeWithSealFullKeys: engine(
+      'native (node-seal full keys)',
+      nativeCtx,
+      loadKeys(nativeCtx, fullKeyBytes(sealKeys)),
+    ),
+    sealWithNativeFullKeys: engine(
+      'node-seal (native full keys)',
+      sealCtx,
+      loadKeys(sealCtx, fullKeyBytes(nativeKeys)),
+    ),
   };
 }
 

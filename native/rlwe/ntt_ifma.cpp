@@ -1,0 +1,79 @@
+#include "ntt_ifma.h"
+
+#include <cstdlib>
+
+#include "ntt_lanes.h"
+#include "ntt_simd.h"
+
+#ifdef HEFTY_SIMD_X86
+// The NTT schedule's templates compile for AVX-512 F+DQ+IFMA in this file (only they: the region closes at once).
+#if defined(__clang__)
+#pragma clang attribute push(__attribute__((target("avx512f,avx512dq,avx512ifma"))), apply_to = function)
+#else
+#pragma GCC push_options
+#pragma GCC target("avx512f,avx512dq,avx512ifma")
+#endif
+#include "ntt_schedule.h"
+#if defined(__clang__)
+#pragma clang attribute pop
+#else
+#pragma GCC pop_options
+#endif
+#endif
+
+namespace hefty::rlwe::ifma {
+
+ShoupMul shoup52(u64 w, u64 q) {
+  ShoupMul r;
+  r.w = w;
+  r.w_shoup = static_cast<u64>((static_cast<u128>(w) << 52) / q);
+  return r;
+}
+
+#ifdef HEFTY_SIMD_X86
+
+#define HEFTY_IFMA __attribute__((target("avx512f,avx512dq,avx512ifma")))
+
+namespace {
+
+// Shoup multiplication by w for x < 2^52: quotient = high half of x * w_shoup, then x * w - quotient * q
+// from the low halves modulo 2^52 (adding quotient * (2^52 - q)), which is the true value, in [0, 2q).
+struct Mul52 {
+  __m512i neg_q, mask;
+  HEFTY_IFMA explicit Mul52(u64 q)
+      : neg_q(_mm512_set1_epi64(static_cast<long long>((u64{1} << 52) - q))),
+        mask(_mm512_set1_epi64(static_cast<long long>((u64{1} << 52) - 1))) {}
+  HEFTY_IFMA __m512i operator()(__m512i x, __m512i w, __m512i w_shoup) const {
+    const __m512i zero = _mm512_setzero_si512();
+    const __m512i quotient = _mm512_madd52hi_epu64(zero, x, w_shoup);
+    const __m512i r = _mm512_madd52lo_epu64(_mm512_madd52lo_epu64(zero, x, w), quotient, neg_q);
+    return _mm512_and_si512(r, mask);
+  }
+};
+
+}  // namespace
+
+bool available() {
+  static const bool ok =
+      simd::available() && std::getenv("HEFTY_NO_IFMA") == nullptr && __builtin_cpu_supports("avx512ifma");
+  return ok;
+}
+
+HEFTY_IFMA void forward(u64* a, std::size_t n, const ShoupMul* roots, u64 q) {
+  simd::forward_ntt(a, n, roots, q, Mul52(q));
+}
+
+HEFTY_IFMA void inverse(u64* a, std::size_t n, const ShoupMul* inv_roots, u64 q, const ShoupMul& inv_n,
+                        const ShoupMul& inv_n_last) {
+  simd::inverse_ntt(a, n, inv_roots, q, inv_n, inv_n_last, Mul52(q));
+}
+
+#else
+
+bool available() { return false; }
+void forward(u64*, std::size_t, const ShoupMul*, u64) {}
+void inverse(u64*, std::size_t, const ShoupMul*, u64, const ShoupMul&, const ShoupMul&) {}
+
+#endif
+
+}  // namespace hefty::rlwe::ifma

@@ -1,0 +1,89 @@
+// The element-wise product kernels (AVX-512, and IFMA for primes below 2^50) against plain 128-bit
+// arithmetic, on random residues and on q - 1 everywhere (the largest sums), for primes on both sides of
+// the IFMA bound and for key-switching sums of 1 to 16 terms (16: past what the IFMA sums take).
+#include <cstdio>
+#include <random>
+#include <vector>
+
+#include "../rlwe/modarith.h"
+#include "../rlwe/ntt_simd.h"
+
+using namespace hefty;
+using rlwe::u128;
+using rlwe::u64;
+
+namespace {
+
+int failures = 0;
+
+void expect(bool ok, const char* what, u64 q, std::size_t terms) {
+  if (ok) return;
+  std::printf("FAIL %s q=%llu terms=%zu\n", what, static_cast<unsigned long long>(q), terms);
+  failures++;
+}
+
+std::vector<u64> residues(std::mt19937_64& rng, std::size_t n, u64 q, bool extreme) {
+  std::vector<u64> v(n);
+  for (auto& x : v) x = extreme ? q - 1 : rng() % q;
+  return v;
+}
+
+void check(u64 q, bool extreme) {
+  const std::size_t n = 64;
+  const rlwe::Mod m(q);
+  std::mt19937_64 rng(q);
+  const auto a0 = residues(rng, n, q, extreme), a1 = residues(rng, n, q, extreme);
+  const auto b0 = residues(rng, n, q, extreme), b1 = residues(rng, n, q, extreme);
+  std::vector<u64> out(n), c0(n), c1(n), c2(n);
+  rlwe::simd::multiply_rows(a0.data(), b0.data(), out.data(), n, m);
+  rlwe::simd::tensor_rows(a0.data(), a1.data(), b0.data(), b1.data(), c0.data(), c1.data(), c2.data(), n, m);
+  bool products = true, tensor = true;
+  for (std::size_t i = 0; i < n; i++) {
+    const auto mod = [q](u128 x) { return static_cast<u64>(x % q); };
+    products = products && out[i] == mod(static_cast<u128>(a0[i]) * b0[i]);
+    tensor = tensor && c0[i] == mod(static_cast<u128>(a0[i]) * b0[i]) &&
+             c1[i] == mod(static_cast<u128>(a0[i]) * b1[i] + static_cast<u128>(a1[i]) * b0[i]) &&
+             c2[i] == mod(static_cast<u128>(a1[i]) * b1[i]);
+  }
+  expect(products, "multiply_rows", q, 1);
+  expect(tensor, "tensor_rows", q, 2);
+
+  for (std::size_t terms = 1; terms <= 16; terms++) {
+    std::vector<std::vector<u64>> x, k0, k1;
+    std::vector<const u64*> px, pk0, pk1;
+    for (std::size_t j = 0; j < terms; j++) {
+      x.push_back(residues(rng, n, q, extreme));
+      k0.push_back(residues(rng, n, q, extreme));
+      k1.push_back(residues(rng, n, q, extreme));
+    }
+    for (std::size_t j = 0; j < terms; j++) px.push_back(x[j].data()), pk0.push_back(k0[j].data()), pk1.push_back(k1[j].data());
+    std::vector<u64> o0(n), o1(n);
+    rlwe::simd::key_products(px.data(), pk0.data(), pk1.data(), terms, o0.data(), o1.data(), n, m);
+    bool ok = true;
+    for (std::size_t i = 0; i < n; i++) {
+      u64 s0 = 0, s1 = 0;
+      for (std::size_t j = 0; j < terms; j++) {
+        s0 = m.add(s0, static_cast<u64>(static_cast<u128>(x[j][i]) * k0[j][i] % q));
+        s1 = m.add(s1, static_cast<u64>(static_cast<u128>(x[j][i]) * k1[j][i] % q));
+      }
+      ok = ok && o0[i] == s0 && o1[i] == s1;
+    }
+    expect(ok, "key_products", q, terms);
+  }
+}
+
+}  // namespace
+
+int main() {
+  if (!rlwe::simd::available()) {
+    std::printf("product_kernels_test: no AVX-512 here, nothing to check\n");
+    return 0;
+  }
+  // 40-bit, just below 2^50 (largest IFMA prime), just above 2^50, 60-bit: all primes 1 mod 2^15.
+  for (u64 q : {1099510054913ULL, 1125899904679937ULL, 1125899908022273ULL, 1152921504606748673ULL}) {
+    check(q, false);
+    check(q, true);
+  }
+  if (failures == 0) std::printf("product_kernels_test: ok\n");
+  return failures == 0 ? 0 : 1;
+}
