@@ -3,6 +3,7 @@
  * inspects a key set). Ciphertext bytes travel as transferred ArrayBuffers; key sets and cached operands travel
  * as views of SharedArrayBuffers, so a job never copies them and a worker reads them only on a cache miss.
  */
+import type { KeySetInfo } from '../api/keyset-info.ts';
 import type { HeftyErrorCode } from '../errors.ts';
 
 export type OutputFormat = 'hefty' | 'seal';
@@ -62,15 +63,7 @@ export interface InspectJob {
 
 export type Job = EvalJob | InspectJob;
 
-export interface KeySetInfo {
-  scheme: string;
-  polyModulusDegree: number;
-  slotCount: number;
-  coeffModulusBits: number[];
-  hasRelinKeys: boolean;
-  galoisElements: number;
-  backend: string;
-}
+export type { KeySetInfo } from '../api/keyset-info.ts';
 
 export interface WireError {
   readonly code: HeftyErrorCode;

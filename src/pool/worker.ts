@@ -11,6 +11,7 @@ import { LRUCache } from 'lru-cache';
 import { move, transferableSymbol, valueSymbol } from 'piscina';
 import { loadContext, type HeftyContext } from '../api/context.ts';
 import type { CKKSVector } from '../api/ckks-vector.ts';
+import { describeKeySet } from '../api/keyset-info.ts';
 import type { Program } from '../api/program.ts';
 import type { ProgramInput } from '../api/run.ts';
 import { loadBackend } from '../backend/load.ts';
@@ -191,19 +192,7 @@ async function evaluate(job: EvalJob): Promise<EvalResult> {
 
 async function inspect(job: InspectJob): Promise<InspectResult> {
   const ctx = await context(job.keySet);
-  const keys = ctx.session.keys;
-  return {
-    ok: true,
-    info: {
-      scheme: ctx.scheme,
-      polyModulusDegree: ctx.params.polyModulusDegree,
-      slotCount: ctx.slotCount,
-      coeffModulusBits: ctx.params.coeffModulus.map((q) => q.toString(2).length),
-      hasRelinKeys: keys.relinKeys !== undefined,
-      galoisElements: keys.galoisKeys?.galoisElts.length ?? 0,
-      backend: ctx.backend.name,
-    },
-  };
+  return { ok: true, info: describeKeySet(ctx) };
 }
 
 export default async function run(job: Job): Promise<unknown> {

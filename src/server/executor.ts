@@ -9,6 +9,7 @@ import type { Registry } from 'prom-client';
 import { HeftyError } from '../errors.ts';
 import { loadContext, type HeftyContext } from '../api/context.ts';
 import type { CKKSVector } from '../api/ckks-vector.ts';
+import { describeKeySet, type KeySetInfo } from '../api/keyset-info.ts';
 import type { Program } from '../api/program.ts';
 import type { ProgramInput } from '../api/run.ts';
 import type { BackendChoice } from '../backend/load.ts';
@@ -27,15 +28,7 @@ export interface KeySetRef {
   readonly read: () => Promise<Uint8Array>;
 }
 
-export interface KeySetInfo {
-  scheme: string;
-  polyModulusDegree: number;
-  slotCount: number;
-  coeffModulusBits: number[];
-  hasRelinKeys: boolean;
-  galoisElements: number;
-  backend: string;
-}
+export type { KeySetInfo } from '../api/keyset-info.ts';
 
 export type OutputFormat = 'hefty' | 'seal';
 export type ItemResult = { outputs: Record<string, Uint8Array> } | { error: { code: string; message: string } };
@@ -107,16 +100,7 @@ export class InProcessExecutor implements Executor {
   async inspect(bytes: Uint8Array): Promise<KeySetInfo> {
     const ctx = await loadContext(bytes, { backend: this.options.backend, security: 128 });
     try {
-      const keys = ctx.session.keys;
-      return {
-        scheme: ctx.scheme,
-        polyModulusDegree: ctx.params.polyModulusDegree,
-        slotCount: ctx.slotCount,
-        coeffModulusBits: ctx.params.coeffModulus.map((q) => q.toString(2).length),
-        hasRelinKeys: keys.relinKeys !== undefined,
-        galoisElements: keys.galoisKeys?.galoisElts.length ?? 0,
-        backend: ctx.backend.name,
-      };
+      return describeKeySet(ctx);
     } finally {
       ctx.dispose();
     }
