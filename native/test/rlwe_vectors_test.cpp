@@ -9,6 +9,8 @@
 #include "../rlwe/galois.h"
 #include "../rlwe/ntt_engine.h"
 #include "../rlwe/randomness.h"
+#include "../seal/params.h"
+#include "../seal/primes.h"
 
 using namespace hefty;
 using rlwe::u64;
@@ -93,10 +95,10 @@ void encoder_vectors() {
 }
 
 void context_vectors() {
-  const auto primes = ckks::coeff_modulus_create(8192, {60, 40, 40, 60});
+  const auto primes = seal::coeff_modulus_create(8192, {60, 40, 40, 60});
   expect_equal("Create(8192, {60,40,40,60})", primes,
                {0x0ffffffffffe8001ULL, 0x000000fffff4c001ULL, 0x000000fffffdc001ULL, 0x0fffffffffffc001ULL});
-  const ckks::ParmsId id = ckks::ckks_parms_id(8192, primes.data(), 4);
+  const ckks::ParmsId id = seal::parms_id({seal::Scheme::Ckks, 8192, primes, 0}, 4);
   expect_equal("key-level parms_id", std::vector<u64>(id.begin(), id.end()),
                {0xcfda86153fdda8e2ULL, 0xbab3261f59a402acULL, 0xae8fe2601f0b6e53ULL, 0xddc508ab0e037ff5ULL});
 }
