@@ -74,6 +74,8 @@ CkksCipher read_cipher(const Context& ctx, Reader& r, bool key_level_allowed) {
   (void)array_major;
   const std::uint64_t count = r.u64();
   if (count != ct.size * poly_words && !(ct.size == 2 && count == poly_words)) bad("ciphertext word count is invalid");
+  // The words must be present before the polynomials are allocated (a short input cannot force a big allocation).
+  if (count > r.remaining() / 8) bad("truncated word array");
   ct.data.resize(ct.size * poly_words);
   r.words(ct.data.data(), static_cast<std::size_t>(count));
   r.expect_end(array_end);
@@ -193,6 +195,7 @@ CkksPlain load_plaintext(const Context& ctx, const std::uint8_t* bytes, std::siz
   const auto [array_end, array_major] = r.header();
   (void)array_major;
   if (r.u64() != count) bad("plaintext word count is invalid");
+  if (count > r.remaining() / 8) bad("truncated word array");
   pt.data.resize(count);
   r.words(pt.data.data(), count);
   r.expect_end(array_end);

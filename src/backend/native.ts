@@ -829,9 +829,26 @@ export class NativeContext implements B.BackendContext {
     }
   }
 
+  /**
+   * Bound on the decompressed size of a compressed input. Key sets have no useful structural bound (up to 2N
+   * galois entries), but their key material is uniform residues: a word modulo a b-bit prime carries about b
+   * bits, so no compressor shrinks it more than 64/(b-1) times. Only the table of empty galois entries (8 bytes
+   * each) and the ~200 bytes of headers per key compress further. A key set inflating past that is a bomb.
+   */
+  #maxInflated(kind: LoadKind, compressedBytes: number): number {
+    const structural = this.#maxBytes(kind);
+    if (kind !== 'keys') return structural;
+    const n = this.params.polyModulusDegree;
+    const primes = this.params.coeffModulus.map((q) => BigInt(q));
+    const minBits = Math.min(...primes.map((q) => q.toString(2).length));
+    const ratio = Math.ceil(64 / Math.max(1, minBits - 1));
+    const headerShare = 1 + 200 / (8 * n * primes.length); // headers per key, relative to its smallest payload
+    return Math.min(structural, 4096 + 16 * n + Math.ceil(ratio * headerShare * compressedBytes));
+  }
+
   #loader(): B.ObjectLoader {
     const load = (kind: LoadKind, bytes: Uint8Array): Handle => {
-      const plain = decompress(bytes, this.#maxBytes(kind));
+      const plain = decompress(bytes, this.#maxInflated(kind, bytes.length));
       return call(() => this.addon.ckksLoad(this.handle, kind, plain));
     };
     return {
