@@ -99,8 +99,10 @@ CkksCipher read_cipher(const Context& ctx, Reader& r, bool key_level_allowed) {
 
 }  // namespace
 
-std::size_t save_ciphertext(const CkksCipher& ct, std::size_t n, std::uint8_t* out) {
-  const std::size_t rows = ct.size == 0 ? 0 : ct.data.size() / (ct.size * n);
+std::size_t save_ciphertext(const CkksCipher& ct, const Context& ctx, std::uint8_t* out) {
+  const std::size_t n = ctx.n();
+  const Level* level = ctx.chain().find(ct.parms_id);
+  const std::size_t rows = level != nullptr ? level->prime_count : ct.size == 0 ? 0 : ct.data.size() / (ct.size * n);
   Writer w(out);
   const std::size_t at = w.begin();
   write_cipher_body(w, ct.parms_id, ct.ntt_form, ct.size, n, rows, ct.scale);

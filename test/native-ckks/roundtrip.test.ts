@@ -101,6 +101,31 @@ describe.runIf(await nativeAvailable())('byte-exact round trips of node-seal obj
     });
   });
 
+  it("an empty (size 0) ciphertext keeps its level's prime count when re-saved", async () => {
+    const params: B.ParamsSpec = {
+      scheme: 'ckks',
+      polyModulusDegree: 4096,
+      coeffModulus: seal.coeffModulusCreate(4096, [40, 29, 40]),
+    };
+    const sealCtx = seal.createContext(params, 128);
+    const nativeCtx = native.createContext(params, 128);
+    const gen = sealCtx.createKeyGenerator();
+    const full = sealCtx
+      .createEncryptor({ secretKey: gen.secretKey() })
+      .encryptSymmetric(sealCtx.createCkksEncoder().encode(Float64Array.of(1), 2 ** 29))
+      .save();
+    // Header + ciphertext fields with size 0, then an empty word array (spec §1.6).
+    const empty = full.slice(0, 113);
+    const view = new DataView(empty.buffer);
+    view.setBigUint64(8, 113n, true);
+    view.setBigUint64(16 + 33, 0n, true);
+    view.setBigUint64(89 + 8, 24n, true);
+    view.setBigUint64(105, 0n, true);
+    const expected = sealCtx.load.ciphertext(empty).save('none');
+    expect(sameBytes(expected, empty)).toBe(true);
+    expect(sameBytes(nativeCtx.load.ciphertext(empty).save('none'), expected)).toBe(true);
+  });
+
   it.each(COMPRESSIONS)('EncryptionParameters (CKKS and BFV, N=1024..32768), compression %s', (compression) => {
     for (const n of [1024, 2048, 4096, 8192, 16384, 32768]) {
       const all: B.ParamsSpec[] = [
