@@ -40,6 +40,12 @@ const seeded = {
 };
 /** The seeded target's first byte picks its loader: 0 ciphertext, 1 public key, 2 key set. */
 const selected = (loader: number, bytes: Uint8Array): Uint8Array => Uint8Array.of(loader, ...bytes);
+/** A seeded ciphertext of `primes` rows re-labelled as SHAKE256-seeded (prng type byte after the c0 array). */
+const shake256 = (bytes: Uint8Array, primes: number): Uint8Array => {
+  const out = bytes.slice();
+  out[89 + 24 + 8 * n * primes + 16] = 2;
+  return out;
+};
 
 const corpora: Record<string, Record<string, Uint8Array>> = {
   fuzz_params: {
@@ -72,6 +78,8 @@ const corpora: Record<string, Record<string, Uint8Array>> = {
   },
   fuzz_seeded: {
     ciphertext: selected(0, seeded.ciphertext),
+    ciphertextShake256: selected(0, shake256(seeded.ciphertext, 2)),
+    publicKeyShake256: selected(1, shake256(seeded.publicKey, 3)),
     publicKey: selected(1, seeded.publicKey),
     relinKeys: selected(2, seeded.relinKeys),
     galoisKeys: selected(2, seeded.galoisKeys),

@@ -86,9 +86,9 @@ CkksCipher read_cipher(const Context& ctx, Reader& r, bool key_level_allowed) {
     rlwe::Seed seed;
     r.bytes(seed.data(), seed.size());
     r.expect_end(info_end);
-    if (type != 1) bad("only Blake2xb-seeded objects are supported");
+    if (type != 1 && type != 2) bad("unknown prng type in a seeded object");
     check_residues(ctx, ct.data.data(), 1, expected_rows);
-    auto stream = rlwe::blake2xb_stream(seed);
+    auto stream = type == 1 ? rlwe::blake2xb_stream(seed) : rlwe::shake256_stream(seed);
     rlwe::sample_uniform(*stream, ctx.ring(), expected_rows, ct.data.data() + poly_words);
   } else {
     check_residues(ctx, ct.data.data(), ct.size, expected_rows);

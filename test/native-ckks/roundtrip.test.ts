@@ -126,6 +126,39 @@ describe.runIf(await nativeAvailable())('byte-exact round trips of node-seal obj
     expect(sameBytes(nativeCtx.load.ciphertext(empty).save('none'), expected)).toBe(true);
   });
 
+  it('SHAKE256-seeded (prng_type 2) ciphertexts and public keys expand as in node-seal', () => {
+    const n = 4096;
+    const params: B.ParamsSpec = {
+      scheme: 'ckks',
+      polyModulusDegree: n,
+      coeffModulus: seal.coeffModulusCreate(n, [40, 29, 40]),
+    };
+    const sealCtx = seal.createContext(params, 128);
+    const nativeCtx = native.createContext(params, 128);
+    const gen = sealCtx.createKeyGenerator();
+    const plain = sealCtx.createCkksEncoder().encode(Float64Array.of(1, 2), 2 ** 29);
+    // node-seal writes Blake2xb seeds; the prng type byte sits after the c0 array (spec §1.6, §1.9).
+    const shake = (bytes: Uint8Array, primes: number): Uint8Array => {
+      const out = bytes.slice();
+      const at = 89 + 24 + 8 * n * primes + 16;
+      expect(out[at]).toBe(1);
+      out[at] = 2;
+      return out;
+    };
+    const objects: [keyof B.ObjectLoader, Uint8Array][] = [
+      ['ciphertext', shake(sealCtx.createEncryptor({ secretKey: gen.secretKey() }).encryptSymmetricSeeded(plain), 2)],
+      ['publicKey', shake(gen.createPublicKeySeeded(), 3)],
+    ];
+    for (const [kind, bytes] of objects) {
+      const expected = sealCtx.load[kind](bytes).save('none');
+      expect([kind, sameBytes(nativeCtx.load[kind](bytes).save('none'), expected)]).toEqual([kind, true]);
+      // ...and the expansion really differs from the Blake2xb one.
+      const blake = bytes.slice();
+      blake[89 + 24 + 8 * n * (kind === 'ciphertext' ? 2 : 3) + 16] = 1;
+      expect(sameBytes(nativeCtx.load[kind](blake).save('none'), expected)).toBe(false);
+    }
+  });
+
   it.each(COMPRESSIONS)('EncryptionParameters (CKKS and BFV, N=1024..32768), compression %s', (compression) => {
     for (const n of [1024, 2048, 4096, 8192, 16384, 32768]) {
       const all: B.ParamsSpec[] = [
