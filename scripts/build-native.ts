@@ -15,13 +15,24 @@ if (process.env.HEFTY_SKIP_NATIVE_BUILD === '1') {
 }
 
 const cmakeJs = fileURLToPath(new URL('../node_modules/cmake-js/bin/cmake-js', import.meta.url));
-const args = [cmakeJs, 'compile', '--config', 'Release', '--parallel', String(Math.min(availableParallelism(), 4)), '--log-level', 'warn'];
+const args = [
+  cmakeJs,
+  'compile',
+  '--config',
+  'Release',
+  '--parallel',
+  String(Math.min(availableParallelism(), 4)),
+  '--log-level',
+  'warn',
+];
 if (process.env.HEFTY_NATIVE_ARCH === '1') args.push('--CDHEFTY_NATIVE_ARCH=ON');
 
 const started = Date.now();
 const run = spawnSync(process.execPath, args, { cwd: root, stdio: ['ignore', 'pipe', 'pipe'], encoding: 'utf8' });
 if (run.status === 0) {
-  console.log(`hefty: native engine built in ${((Date.now() - started) / 1000).toFixed(0)} s (build/Release/hefty.node)`);
+  console.log(
+    `hefty: native engine built in ${((Date.now() - started) / 1000).toFixed(0)} s (build/Release/hefty.node)`,
+  );
 } else {
   const tail = `${run.stdout ?? ''}\n${run.stderr ?? ''}`.trim().split('\n').slice(-15).join('\n');
   console.warn(

@@ -192,7 +192,10 @@ export async function createContext(options: ContextOptions): Promise<HeftyConte
   const { scheme, polyModulusDegree: n } = options;
   if (scheme !== 'ckks' && scheme !== 'bfv') throw new HeftyError('E_INVALID_PARAMS', `scheme must be 'ckks' or 'bfv'`);
   if (!Number.isInteger(n) || !(n in DEFAULT_CKKS_BITS)) {
-    throw new HeftyError('E_INVALID_PARAMS', `polyModulusDegree must be one of ${Object.keys(DEFAULT_CKKS_BITS).join(', ')}`);
+    throw new HeftyError(
+      'E_INVALID_PARAMS',
+      `polyModulusDegree must be one of ${Object.keys(DEFAULT_CKKS_BITS).join(', ')}`,
+    );
   }
   const security = resolveSecurity(options.security, options.allowInsecure);
   const backend = await loadBackend(options.backend, scheme);
