@@ -1,8 +1,9 @@
 /**
  * The native engine's negacyclic NTT (native/rlwe, SEAL's tables and Harvey butterflies), forward and inverse,
  * per prime of the CKKS example chains at N = 8192 and 16384: median µs per transform over batches of calls on
- * one N-word row. node-seal exposes no NTT, so there is no ratio; the issue-3 target is ≤ 80 µs per forward
- * NTT at N = 8192. `HEFTY_NO_SIMD=1` measures the portable (non-AVX-512) path.
+ * one N-word row, N-API call and the addon's input check (every word < q) included, so the kernel alone is a
+ * little faster. node-seal exposes no NTT, so there is no ratio; the issue-3 target is ≤ 80 µs per forward NTT
+ * at N = 8192. `HEFTY_NO_SIMD=1` measures the portable (non-AVX-512) path.
  * Usage: `node bench/native-ntt.ts [--full]`.
  */
 import { mkdirSync, writeFileSync } from 'node:fs';

@@ -2,7 +2,8 @@
  * The native engine's negacyclic NTT (spec §5, SEAL's tables and butterflies) on caller-owned words, for
  * benchmarks and checks against the spec vectors: one table set per (N, primes), transforms in place.
  */
-import { HeftyError, isHeftyErrorCode } from '../errors.ts';
+import { HeftyError } from '../errors.ts';
+import { call } from './native-call.ts';
 
 type Handle = object;
 
@@ -20,16 +21,6 @@ export interface NttTables {
   readonly rootPowers: BigUint64Array;
   readonly invRootPowers: BigUint64Array;
   readonly nInv: bigint;
-}
-
-function coded<T>(fn: () => T): T {
-  try {
-    return fn();
-  } catch (e) {
-    if (e instanceof HeftyError) throw e;
-    const code = (e as { code?: unknown } | null)?.code;
-    throw new HeftyError(isHeftyErrorCode(code) ? code : 'E_INTERNAL', (e as Error).message, { cause: e });
-  }
 }
 
 export class NativeNtt {
@@ -50,16 +41,16 @@ export class NativeNtt {
 
   /** In place: N canonical residues modulo prime `prime` (an index into the primes) → NTT (bit-reversed order). */
   forward(prime: number, words: BigUint64Array): void {
-    coded(() => this.#addon.nttForward(this.#h, prime, words));
+    call(() => this.#addon.nttForward(this.#h, prime, words));
   }
 
   /** In place: the exact inverse of forward(), back to natural coefficient order. */
   inverse(prime: number, words: BigUint64Array): void {
-    coded(() => this.#addon.nttInverse(this.#h, prime, words));
+    call(() => this.#addon.nttInverse(this.#h, prime, words));
   }
 
   tables(prime: number): NttTables {
-    const t = coded(() => this.#addon.nttTables(this.#h, prime));
+    const t = call(() => this.#addon.nttTables(this.#h, prime));
     return { ...t, psi: t.rootPowers[this.polyModulusDegree / 2] };
   }
 

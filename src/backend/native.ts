@@ -15,8 +15,9 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { isMainThread } from 'node:worker_threads';
 import zlib from 'node:zlib';
-import { HeftyError, isHeftyErrorCode } from '../errors.ts';
+import { HeftyError } from '../errors.ts';
 import { defaultGaloisSteps, galoisEltFromStep } from './galois.ts';
+import { call, callAsync } from './native-call.ts';
 import { NativeNtt } from './native-ntt.ts';
 import { parmsIdToHex, parmsIdFromHex } from './parms-id.ts';
 import type * as B from './types.ts';
@@ -101,30 +102,6 @@ function loadAddon(): CkksAddon {
     throw new HeftyError('E_BACKEND_UNAVAILABLE', 'native addon has no CKKS engine');
   }
   return addon as CkksAddon;
-}
-
-/** Runs an addon call, turning its coded errors into HeftyErrors. */
-function call<T>(fn: () => T): T {
-  try {
-    return fn();
-  } catch (e) {
-    throw translate(e);
-  }
-}
-
-function translate(e: unknown): unknown {
-  if (e instanceof HeftyError) return e;
-  const code = (e as { code?: unknown } | null)?.code;
-  const message = e instanceof Error ? e.message : String(e);
-  return new HeftyError(isHeftyErrorCode(code) ? code : 'E_INTERNAL', message, { cause: e });
-}
-
-async function callAsync<T>(fn: () => Promise<T>): Promise<T> {
-  try {
-    return await fn();
-  } catch (e) {
-    throw translate(e);
-  }
 }
 
 // ---------------------------------------------------------------------------------------------------------
