@@ -5,6 +5,7 @@
 # or oversized allocation; the input is kept under $FUZZ_DIR/artifacts/<target>/.
 #   scripts/fuzz-smoke.sh                      # every target
 #   FUZZ_SECONDS=3600 scripts/fuzz-smoke.sh fuzz_kswitch_keys   # a longer campaign on one target
+# Inputs of past findings (native/test/fuzz/regressions/<target>/) run first, under the same sanitizers.
 # Installs clang from Debian when it is missing and we are root (CI runs on a clean root machine).
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
@@ -54,14 +55,18 @@ if [ "$#" -gt 0 ]; then
 else
   for source in native/test/fuzz/fuzz_*.cpp; do targets+=("$(basename "$source" .cpp)"); done
 fi
+stale=()
 for target in "${targets[@]}"; do
-  source="native/test/fuzz/$target.cpp"
   binary="$dir/bin/$target"
-  if [ ! -f "$binary" ] || [ "$source" -nt "$binary" ] || [ -n "$(find "${objects[@]}" native/test/fuzz -newer "$binary" -print -quit)" ]; then
-    echo "fuzz: linking $target"
-    "$cxx" "${flags[@]}" -fsanitize=fuzzer "$source" "${objects[@]}" -pthread -o "$binary"
+  if [ ! -f "$binary" ] || [ -n "$(find "${objects[@]}" native/test/fuzz -newer "$binary" -print -quit)" ]; then
+    stale+=("$target")
   fi
 done
+if [ "${#stale[@]}" -gt 0 ]; then
+  echo "fuzz: linking ${stale[*]}"
+  printf '%s\n' "${stale[@]}" | xargs -P "$jobs" -I{} "$cxx" "${flags[@]}" -fsanitize=fuzzer "native/test/fuzz/{}.cpp" \
+    "${objects[@]}" -pthread -o "$dir/bin/{}"
+fi
 
 "$node" scripts/fuzz-corpus.ts "$dir/corpus" >/dev/null
 
@@ -70,7 +75,8 @@ run_one() {
   mkdir -p "$dir/work/$target" "$dir/artifacts/$target"
   if "$dir/bin/$target" -max_total_time="$seconds" -timeout=10 -rss_limit_mb=2048 -malloc_limit_mb=256 \
     -print_final_stats=1 -artifact_prefix="$dir/artifacts/$target/" \
-    "$dir/work/$target" "$dir/corpus/$target" >"$dir/$target.log" 2>&1; then
+    "$dir/work/$target" "$dir/corpus/$target" $(ls -d "native/test/fuzz/regressions/$target" 2>/dev/null) \
+    >"$dir/$target.log" 2>&1; then
     echo "fuzz: $target ok ($(grep -m1 -o 'stat::number_of_executed_units: *[0-9]*' "$dir/$target.log" | grep -o '[0-9]*$') runs in ${seconds} s)"
   else
     echo "fuzz: $target FAILED; log $dir/$target.log, inputs in $dir/artifacts/$target/" >&2

@@ -62,20 +62,35 @@ const std::vector<DefaultRow>& bfv_default_table() {
     {128, 2048, {0x3fffffff000001ULL}},
     {128, 4096, {0xffffee001ULL, 0xffffc4001ULL, 0x1ffffe0001ULL}},
     {128, 8192, {0x7fffffd8001ULL, 0x7fffffc8001ULL, 0xfffffffc001ULL, 0xffffff6c001ULL, 0xfffffebc001ULL}},
-    {128, 16384, {0xfffffffd8001ULL, 0xfffffffa0001ULL, 0xfffffff00001ULL, 0x1fffffff68001ULL, 0x1fffffff50001ULL, 0x1ffffffee8001ULL, 0x1ffffffea0001ULL, 0x1ffffffe88001ULL, 0x1ffffffe48001ULL}},
-    {128, 32768, {0x7fffffffe90001ULL, 0x7fffffffbf0001ULL, 0x7fffffffbd0001ULL, 0x7fffffffba0001ULL, 0x7fffffffaa0001ULL, 0x7fffffffa50001ULL, 0x7fffffff9f0001ULL, 0x7fffffff7e0001ULL, 0x7fffffff770001ULL, 0x7fffffff380001ULL, 0x7fffffff330001ULL, 0x7fffffff2d0001ULL, 0x7fffffff170001ULL, 0x7fffffff150001ULL, 0x7ffffffef00001ULL, 0xfffffffff70001ULL}},
+    {128, 16384, {
+      0xfffffffd8001ULL, 0xfffffffa0001ULL, 0xfffffff00001ULL, 0x1fffffff68001ULL,
+      0x1fffffff50001ULL, 0x1ffffffee8001ULL, 0x1ffffffea0001ULL, 0x1ffffffe88001ULL,
+      0x1ffffffe48001ULL}},
+    {128, 32768, {
+      0x7fffffffe90001ULL, 0x7fffffffbf0001ULL, 0x7fffffffbd0001ULL, 0x7fffffffba0001ULL,
+      0x7fffffffaa0001ULL, 0x7fffffffa50001ULL, 0x7fffffff9f0001ULL, 0x7fffffff7e0001ULL,
+      0x7fffffff770001ULL, 0x7fffffff380001ULL, 0x7fffffff330001ULL, 0x7fffffff2d0001ULL,
+      0x7fffffff170001ULL, 0x7fffffff150001ULL, 0x7ffffffef00001ULL, 0xfffffffff70001ULL}},
     {192, 1024, {0x7f001ULL}},
     {192, 2048, {0x1ffffc0001ULL}},
     {192, 4096, {0x1ffc001ULL, 0x1fce001ULL, 0x1fc0001ULL}},
     {192, 8192, {0x3ffffac001ULL, 0x3ffff54001ULL, 0x3ffff48001ULL, 0x3ffff28001ULL}},
-    {192, 16384, {0x3ffffffdf0001ULL, 0x3ffffffd48001ULL, 0x3ffffffd20001ULL, 0x3ffffffd18001ULL, 0x3ffffffcd0001ULL, 0x3ffffffc70001ULL}},
-    {192, 32768, {0x3fffffffd60001ULL, 0x3fffffffca0001ULL, 0x3fffffff6d0001ULL, 0x3fffffff5d0001ULL, 0x3fffffff550001ULL, 0x7fffffffe90001ULL, 0x7fffffffbf0001ULL, 0x7fffffffbd0001ULL, 0x7fffffffba0001ULL, 0x7fffffffaa0001ULL, 0x7fffffffa50001ULL}},
+    {192, 16384, {
+      0x3ffffffdf0001ULL, 0x3ffffffd48001ULL, 0x3ffffffd20001ULL, 0x3ffffffd18001ULL,
+      0x3ffffffcd0001ULL, 0x3ffffffc70001ULL}},
+    {192, 32768, {
+      0x3fffffffd60001ULL, 0x3fffffffca0001ULL, 0x3fffffff6d0001ULL, 0x3fffffff5d0001ULL,
+      0x3fffffff550001ULL, 0x7fffffffe90001ULL, 0x7fffffffbf0001ULL, 0x7fffffffbd0001ULL,
+      0x7fffffffba0001ULL, 0x7fffffffaa0001ULL, 0x7fffffffa50001ULL}},
     {256, 1024, {0x3001ULL}},
     {256, 2048, {0x1ffc0001ULL}},
     {256, 4096, {0x3ffffffff040001ULL}},
     {256, 8192, {0x7ffffec001ULL, 0x7ffffb0001ULL, 0xfffffdc001ULL}},
     {256, 16384, {0x7ffffffc8001ULL, 0x7ffffff00001ULL, 0x7fffffe70001ULL, 0xfffffffd8001ULL, 0xfffffffa0001ULL}},
-    {256, 32768, {0xffffffff00001ULL, 0x1fffffffe30001ULL, 0x1fffffffd80001ULL, 0x1fffffffd10001ULL, 0x1fffffffc50001ULL, 0x1fffffffbf0001ULL, 0x1fffffffb90001ULL, 0x1fffffffb60001ULL, 0x1fffffffa50001ULL}},
+    {256, 32768, {
+      0xffffffff00001ULL, 0x1fffffffe30001ULL, 0x1fffffffd80001ULL, 0x1fffffffd10001ULL,
+      0x1fffffffc50001ULL, 0x1fffffffbf0001ULL, 0x1fffffffb90001ULL, 0x1fffffffb60001ULL,
+      0x1fffffffa50001ULL}},
   };
   return table;
 }

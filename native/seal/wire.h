@@ -101,11 +101,13 @@ class Reader {
   }
   void words(std::uint64_t* out, std::size_t count) {
     if (count > remaining() / 8) bad("truncated word array");
+    if (count == 0) return;  // `out` may be null then, and memcpy takes no null pointer even for 0 bytes
     std::memcpy(out, data_ + offset_, 8 * count);
     offset_ += 8 * count;
   }
   void bytes(std::uint8_t* out, std::size_t count) {
     need(count);
+    if (count == 0) return;
     std::memcpy(out, data_ + offset_, count);
     offset_ += count;
   }

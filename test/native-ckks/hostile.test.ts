@@ -3,6 +3,8 @@
  * and compression bombs must all end in HeftyError E_BAD_SERIALIZATION (or E_PARAMS_MISMATCH), never a crash
  * or a huge allocation.
  */
+import { readdirSync, readFileSync } from 'node:fs';
+import path from 'node:path';
 import zlib from 'node:zlib';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { createNativeBackend } from '../../src/backend/native.ts';
@@ -291,5 +293,38 @@ describe.runIf(await nativeAvailable())('every native loader rejects each kind o
     }
     expect(load(withHeader(zlib.deflateSync(Buffer.alloc(64 << 20)), 1))).toBe('E_BAD_SERIALIZATION');
     expect(load(withHeader(zlib.zstdCompressSync(Buffer.alloc(64 << 20)), 2))).toBe('E_BAD_SERIALIZATION');
+  });
+});
+
+/**
+ * Inputs of past fuzzer findings (native/test/fuzz/regressions/<target>/, also replayed under the sanitizers by
+ * scripts/fuzz-smoke.sh) through the JS loaders, in the fuzz targets' context: each loads or throws a HeftyError.
+ */
+describe.runIf(await nativeAvailable())('fuzzer findings stay fixed', () => {
+  const dir = new URL('../../native/test/fuzz/regressions/', import.meta.url);
+  const findings = readdirSync(dir, { recursive: true, withFileTypes: true })
+    .filter((e) => e.isFile())
+    .map((e) => ({ target: path.basename(e.parentPath), file: path.join(e.parentPath, e.name) }));
+
+  it.each(findings)('$target: $file', async ({ target, file }) => {
+    const backend = await createNativeBackend();
+    const ctx = backend.createContext(
+      { scheme: 'ckks', polyModulusDegree: 64, coeffModulus: backend.coeffModulusCreate(64, [40, 30, 40]) },
+      'none',
+    );
+    const bytes = new Uint8Array(readFileSync(file));
+    const seededKinds: (keyof B.ObjectLoader)[] = ['ciphertext', 'publicKey', 'relinKeys'];
+    const loaders: Record<string, () => unknown> = {
+      fuzz_params: () => backend.loadParams(bytes),
+      fuzz_plaintext: () => ctx.load.plaintext(bytes),
+      fuzz_secret_key: () => ctx.load.secretKey(bytes),
+      fuzz_ciphertext: () => ctx.load.ciphertext(bytes),
+      fuzz_public_key: () => ctx.load.publicKey(bytes),
+      fuzz_kswitch_keys: () => ctx.load.relinKeys(bytes),
+      fuzz_seeded: () => ctx.load[seededKinds[bytes[0] % 3]](bytes.subarray(1)),
+    };
+    expect(loaders[target], `a loader for ${target}`).toBeDefined();
+    const code = codeOf(loaders[target]);
+    expect(['no error', 'E_BAD_SERIALIZATION']).toContain(code);
   });
 });
