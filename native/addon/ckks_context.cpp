@@ -4,6 +4,7 @@
 
 #include "../rlwe/op_error.h"
 #include "../rlwe/thread_pool.h"
+#include "../seal/primes.h"
 #include "ckks_handles.h"
 
 namespace hefty::addon {
@@ -23,7 +24,7 @@ Napi::Value coeff_modulus_create(const Napi::CallbackInfo& info) {
       bits.push_back(v.As<Napi::Number>().Int32Value());
     }
     if (!(n >= 2 && n <= 131072)) rlwe::fail("E_INVALID_PARAMS", "poly_modulus_degree out of range");
-    const auto primes = ckks::coeff_modulus_create(static_cast<std::size_t>(n), bits);
+    const auto primes = seal::coeff_modulus_create(static_cast<std::size_t>(n), bits);
     return to_u64_array(info.Env(), primes.data(), primes.size());
   });
 }

@@ -17,7 +17,7 @@
 
 namespace hefty::addon {
 
-enum class Kind : std::uint32_t { Context = 1, Cipher, Plain, SecretKey, PublicKey, KeySwitch };
+enum class Kind : std::uint32_t { Context = 1, Cipher, Plain, SecretKey, PublicKey, KeySwitch, Ntt };
 
 // Key-switching keys plus the views the evaluator reads (pointing into `stored`).
 struct KeySet {

@@ -139,7 +139,7 @@ Napi::Value save(const Napi::CallbackInfo& info) {
       case Kind::Cipher:
       case Kind::PublicKey: {
         auto ct = unwrap<ckks::CkksCipher>(v, kind);
-        return to_bytes(info.Env(), [&](std::uint8_t* out) { return ckks::save_ciphertext(*ct, n, out); });
+        return to_bytes(info.Env(), [&](std::uint8_t* out) { return ckks::save_ciphertext(*ct, *state->ctx, out); });
       }
       case Kind::Plain:
       case Kind::SecretKey: {

@@ -2,11 +2,14 @@
 #include <napi.h>
 
 #include "ckks_handles.h"
+#include "seal_functions.h"
 
 namespace {
 
 Napi::Object init(Napi::Env env, Napi::Object exports) {
   hefty::addon::register_ckks(env, exports);
+  hefty::addon::register_params_functions(env, exports);
+  hefty::addon::register_ntt_functions(env, exports);
   return exports;
 }
 

@@ -42,13 +42,4 @@ class Context {
   std::shared_ptr<rlwe::RandomnessFactory> randomness_;
 };
 
-// SEAL's parms_id for CKKS: BLAKE2b-256 of the words [2, N, q_0..q_{L-1}, 0].
-ParmsId ckks_parms_id(std::size_t n, const std::uint64_t* primes, std::size_t count);
-
-// Deterministic Miller-Rabin for 64-bit values.
-bool is_prime(std::uint64_t value);
-
-// SEAL's CoeffModulus::Create (spec §3.2). Throws E_INVALID_PARAMS when primes run out.
-std::vector<std::uint64_t> coeff_modulus_create(std::size_t n, const std::vector<int>& bit_sizes);
-
 }  // namespace hefty::ckks

@@ -1,135 +1,17 @@
 #include "serialization.h"
 
 #include <cmath>
-#include <cstring>
 #include <string>
 
-#include "../rlwe/op_error.h"
+#include "../seal/wire.h"
 
 namespace hefty::ckks {
 
-using rlwe::fail;
-
 namespace {
 
-constexpr std::size_t kHeaderSize = 16;
-
-[[noreturn]] void bad(const std::string& what) { fail("E_BAD_SERIALIZATION", what); }
-
-// Writes into a caller's buffer, or only counts bytes when the buffer is null (first pass: sizing).
-class Writer {
- public:
-  explicit Writer(std::uint8_t* out) : out_(out) {}
-  void u8(std::uint8_t v) { put(&v, 1); }
-  void u64(std::uint64_t v) {
-    std::uint8_t bytes[8];
-    for (int b = 0; b < 8; b++) bytes[b] = static_cast<std::uint8_t>(v >> (8 * b));
-    put(bytes, 8);
-  }
-  void f64(double v) {
-    std::uint64_t w;
-    std::memcpy(&w, &v, 8);
-    u64(w);
-  }
-  void words(const std::uint64_t* w, std::size_t count) {
-    put(reinterpret_cast<const std::uint8_t*>(w), 8 * count);  // little-endian hosts only
-  }
-  void parms_id(const ParmsId& id) {
-    for (std::uint64_t w : id) u64(w);
-  }
-  // Starts an object: writes a header whose size is patched by end().
-  std::size_t begin() {
-    const std::size_t at = pos_;
-    const std::uint8_t header[8] = {0x5E, 0xA1, 0x10, 4, 1, 0, 0, 0};
-    put(header, 8);
-    u64(0);
-    return at;
-  }
-  void end(std::size_t at) {
-    const std::uint64_t size = pos_ - at;
-    if (out_ == nullptr) return;
-    for (int b = 0; b < 8; b++) out_[at + 8 + b] = static_cast<std::uint8_t>(size >> (8 * b));
-  }
-  void dyn_array(const std::uint64_t* w, std::size_t count) {
-    const std::size_t at = begin();
-    u64(count);
-    words(w, count);
-    end(at);
-  }
-  std::size_t size() const { return pos_; }
-
- private:
-  void put(const std::uint8_t* data, std::size_t count) {
-    if (out_ != nullptr) std::memcpy(out_ + pos_, data, count);
-    pos_ += count;
-  }
-  std::uint8_t* out_;
-  std::size_t pos_ = 0;
-};
-
-class Reader {
- public:
-  Reader(const std::uint8_t* data, std::size_t size) : data_(data), size_(size) {}
-  std::size_t offset() const { return offset_; }
-  std::size_t remaining() const { return size_ - offset_; }
-  void need(std::size_t count) const {
-    if (count > remaining()) bad("truncated object");
-  }
-  std::uint8_t u8() {
-    need(1);
-    return data_[offset_++];
-  }
-  std::uint64_t u64() {
-    need(8);
-    std::uint64_t v = 0;
-    for (int b = 7; b >= 0; b--) v = (v << 8) | data_[offset_ + b];
-    offset_ += 8;
-    return v;
-  }
-  double f64() {
-    const std::uint64_t w = u64();
-    double v;
-    std::memcpy(&v, &w, 8);
-    return v;
-  }
-  ParmsId parms_id() {
-    ParmsId id;
-    for (auto& w : id) w = u64();
-    return id;
-  }
-  void words(std::uint64_t* out, std::size_t count) {
-    if (count > remaining() / 8) bad("truncated word array");
-    std::memcpy(out, data_ + offset_, 8 * count);
-    offset_ += 8 * count;
-  }
-  void bytes(std::uint8_t* out, std::size_t count) {
-    need(count);
-    std::memcpy(out, data_ + offset_, count);
-    offset_ += count;
-  }
-  // Reads a header; returns (object end offset, major version).
-  std::pair<std::size_t, int> header() {
-    const std::size_t start = offset_;
-    need(kHeaderSize);
-    if (data_[start] != 0x5E || data_[start + 1] != 0xA1 || data_[start + 2] != kHeaderSize) bad("invalid SEALHeader");
-    const int major = data_[start + 3];
-    const int minor = data_[start + 4];
-    if (!((major == 4 && minor == 1) || (major == 3 && minor >= 4))) bad("unsupported SEALHeader version");
-    if (data_[start + 5] != 0) bad("compressed objects must be decompressed before native loading");
-    offset_ += 8;
-    const std::uint64_t size = u64();
-    if (size < kHeaderSize || size > size_ - start) bad("invalid data size");
-    return {start + static_cast<std::size_t>(size), major};
-  }
-  void expect_end(std::size_t end) const {
-    if (offset_ != end) bad("invalid data size");
-  }
-
- private:
-  const std::uint8_t* data_;
-  std::size_t size_;
-  std::size_t offset_ = 0;
-};
+using seal::bad;
+using seal::Reader;
+using seal::Writer;
 
 void check_residues(const Context& ctx, const std::uint64_t* words, std::size_t polys, std::size_t rows) {
   const std::size_t n = ctx.n();
@@ -192,6 +74,8 @@ CkksCipher read_cipher(const Context& ctx, Reader& r, bool key_level_allowed) {
   (void)array_major;
   const std::uint64_t count = r.u64();
   if (count != ct.size * poly_words && !(ct.size == 2 && count == poly_words)) bad("ciphertext word count is invalid");
+  // The words must be present before the polynomials are allocated (a short input cannot force a big allocation).
+  if (count > r.remaining() / 8) bad("truncated word array");
   ct.data.resize(ct.size * poly_words);
   r.words(ct.data.data(), static_cast<std::size_t>(count));
   r.expect_end(array_end);
@@ -202,9 +86,9 @@ CkksCipher read_cipher(const Context& ctx, Reader& r, bool key_level_allowed) {
     rlwe::Seed seed;
     r.bytes(seed.data(), seed.size());
     r.expect_end(info_end);
-    if (type != 1) bad("only Blake2xb-seeded objects are supported");
+    if (type != 1 && type != 2) bad("unknown prng type in a seeded object");
     check_residues(ctx, ct.data.data(), 1, expected_rows);
-    auto stream = rlwe::blake2xb_stream(seed);
+    auto stream = type == 1 ? rlwe::blake2xb_stream(seed) : rlwe::shake256_stream(seed);
     rlwe::sample_uniform(*stream, ctx.ring(), expected_rows, ct.data.data() + poly_words);
   } else {
     check_residues(ctx, ct.data.data(), ct.size, expected_rows);
@@ -215,8 +99,10 @@ CkksCipher read_cipher(const Context& ctx, Reader& r, bool key_level_allowed) {
 
 }  // namespace
 
-std::size_t save_ciphertext(const CkksCipher& ct, std::size_t n, std::uint8_t* out) {
-  const std::size_t rows = ct.size == 0 ? 0 : ct.data.size() / (ct.size * n);
+std::size_t save_ciphertext(const CkksCipher& ct, const Context& ctx, std::uint8_t* out) {
+  const std::size_t n = ctx.n();
+  const Level* level = ctx.chain().find(ct.parms_id);
+  const std::size_t rows = level != nullptr ? level->prime_count : ct.size == 0 ? 0 : ct.data.size() / (ct.size * n);
   Writer w(out);
   const std::size_t at = w.begin();
   write_cipher_body(w, ct.parms_id, ct.ntt_form, ct.size, n, rows, ct.scale);
@@ -311,6 +197,7 @@ CkksPlain load_plaintext(const Context& ctx, const std::uint8_t* bytes, std::siz
   const auto [array_end, array_major] = r.header();
   (void)array_major;
   if (r.u64() != count) bad("plaintext word count is invalid");
+  if (count > r.remaining() / 8) bad("truncated word array");
   pt.data.resize(count);
   r.words(pt.data.data(), count);
   r.expect_end(array_end);

@@ -26,7 +26,8 @@ struct SeededCipher {
 
 // Writers: each writes the object to `out` and returns its size; with out == nullptr they only return the
 // size, so callers can allocate the exact buffer first (one pass over the data, no intermediate copy).
-std::size_t save_ciphertext(const CkksCipher& ct, std::size_t n, std::uint8_t* out);
+// The prime count written is that of the object's level in `ctx` (also for size 0, as SEAL does).
+std::size_t save_ciphertext(const CkksCipher& ct, const Context& ctx, std::uint8_t* out);
 // Seeded form: c0 only plus prng info (type 1, Blake2xb); size field says 2.
 std::size_t save_ciphertext_seeded(const ParmsId& parms_id, std::size_t n, std::size_t prime_count, double scale,
                                    const std::uint64_t* c0, const rlwe::Seed& seed, std::uint8_t* out);

@@ -14,6 +14,13 @@ class NttEngine {
   void forward(u64* a, std::size_t prime) const;
   void inverse(u64* a, std::size_t prime) const;
 
+  std::size_t n() const { return n_; }
+  std::size_t prime_count() const { return tables_.size(); }
+  // The tables of spec §5 for one prime: R[i] and Rinv[i] (i < N; psi = R[N/2]) and N^-1 mod q.
+  u64 root_power(std::size_t prime, std::size_t i) const { return tables_[prime].roots[i].w; }
+  u64 inv_root_power(std::size_t prime, std::size_t i) const { return tables_[prime].inv_roots[i].w; }
+  u64 inv_n(std::size_t prime) const { return tables_[prime].inv_n.w; }
+
  private:
   struct Table {
     u64 q;

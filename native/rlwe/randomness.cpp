@@ -5,14 +5,18 @@
 
 #include "blake2xb.h"
 #include "op_error.h"
+#include "shake256.h"
 
 namespace hefty::rlwe {
 
 namespace {
 
-class Blake2xbStream : public ByteStream {
+using BlockFunction = void (*)(const std::uint8_t* seed64, std::uint64_t counter, std::uint8_t* out4096);
+
+// The stream F(S, 0) || F(S, 1) || ... of a 4096-byte block function (spec §1.10).
+class BlockStream : public ByteStream {
  public:
-  explicit Blake2xbStream(const Seed& seed) : seed_(seed) {}
+  BlockStream(const Seed& seed, BlockFunction block) : seed_(seed), block_function_(block) {}
   void read(std::uint8_t* out, std::size_t count) override {
     while (count > 0) {
       if (used_ == kBlock) refill();
@@ -27,10 +31,11 @@ class Blake2xbStream : public ByteStream {
  private:
   static constexpr std::size_t kBlock = 4096;
   void refill() {
-    blake2xb_block(seed_.data(), counter_++, block_);
+    block_function_(seed_.data(), counter_++, block_);
     used_ = 0;
   }
   Seed seed_;
+  BlockFunction block_function_;
   std::uint64_t counter_ = 0;
   std::uint8_t block_[kBlock];
   std::size_t used_ = kBlock;
@@ -63,7 +68,13 @@ class FixedSeedFactory : public RandomnessFactory {
 
 }  // namespace
 
-std::unique_ptr<ByteStream> blake2xb_stream(const Seed& seed) { return std::make_unique<Blake2xbStream>(seed); }
+std::unique_ptr<ByteStream> blake2xb_stream(const Seed& seed) {
+  return std::make_unique<BlockStream>(seed, blake2xb_block);
+}
+
+std::unique_ptr<ByteStream> shake256_stream(const Seed& seed) {
+  return std::make_unique<BlockStream>(seed, shake256_block);
+}
 
 std::shared_ptr<RandomnessFactory> os_randomness() { return std::make_shared<OsFactory>(); }
 

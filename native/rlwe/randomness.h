@@ -22,6 +22,8 @@ class ByteStream {
 
 // Makes the Blake2xb stream of a seed (the PRNG every seeded SEAL object names with type 1).
 std::unique_ptr<ByteStream> blake2xb_stream(const Seed& seed);
+// The SHAKE256 stream of a seed (prng_type 2; SEAL reads both kinds of seeded objects).
+std::unique_ptr<ByteStream> shake256_stream(const Seed& seed);
 
 class RandomnessFactory {
  public:

@@ -4,7 +4,9 @@
  * what callers forget. SEAL bytes cross the boundary uncompressed: zlib/zstd are applied here with node:zlib,
  * and decompression is bounded by the largest legal object so compressed bombs fail fast.
  *
- * BFV is not implemented natively (capabilities.schemes = ['ckks']); load.ts routes BFV to the WASM backend.
+ * Parameters of every scheme (EncryptionParameters, parms_ids, prime search, BFVDefault, PlainModulus.Batching,
+ * the security table) are native; BFV evaluation is not (capabilities.schemes = ['ckks']), so load.ts routes BFV
+ * contexts to the WASM backend.
  * Heavy evaluator calls also have `...Async` variants that run on libuv worker threads.
  */
 import { createRequire } from 'node:module';
@@ -13,8 +15,10 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { isMainThread } from 'node:worker_threads';
 import zlib from 'node:zlib';
-import { HeftyError, isHeftyErrorCode } from '../errors.ts';
+import { HeftyError } from '../errors.ts';
 import { defaultGaloisSteps, galoisEltFromStep } from './galois.ts';
+import { call, callAsync } from './native-call.ts';
+import { NativeNtt } from './native-ntt.ts';
 import { parmsIdToHex, parmsIdFromHex } from './parms-id.ts';
 import type * as B from './types.ts';
 
@@ -58,16 +62,22 @@ interface CkksAddon {
   ckksDecrypt(ctx: Handle, sk: Handle, ct: Handle): Handle;
   ckksEval(op: string, ctx: Handle, ...operands: unknown[]): Handle;
   ckksEvalAsync(op: string, ctx: Handle, ...operands: unknown[]): Promise<Handle>;
+  sealParamsSave(scheme: number, n: number, primes: BigUint64Array, plain: bigint): Uint8Array;
+  sealParamsLoad(bytes: Uint8Array): {
+    scheme: number;
+    polyModulusDegree: number;
+    coeffModulus: BigUint64Array;
+    plainModulus: bigint;
+  };
+  sealChainParmsIds(scheme: number, n: number, primes: BigUint64Array, plain: bigint): BigUint64Array[];
+  sealMaxBitCount(n: number, security: number): number;
+  sealBfvDefault(n: number, security: number): BigUint64Array;
+  sealPlainModulusBatching(n: number, bits: number): bigint;
+  nttCreate(n: number, primes: BigUint64Array): Handle;
+  nttForward(ntt: Handle, prime: number, words: BigUint64Array): void;
+  nttInverse(ntt: Handle, prime: number, words: BigUint64Array): void;
+  nttTables(ntt: Handle, prime: number): { rootPowers: BigUint64Array; invRootPowers: BigUint64Array; nInv: bigint };
 }
-
-const HE_STANDARD_MAX_BITS: Record<number, readonly [number, number, number]> = {
-  1024: [27, 19, 14],
-  2048: [54, 37, 29],
-  4096: [109, 75, 58],
-  8192: [218, 152, 118],
-  16384: [438, 305, 237],
-  32768: [881, 611, 476],
-};
 
 /** Upper bound for any decompressed object (SEAL's own loaders are bounded far above this in practice). */
 const MAX_OBJECT_BYTES = 1 << 30;
@@ -92,30 +102,6 @@ function loadAddon(): CkksAddon {
     throw new HeftyError('E_BACKEND_UNAVAILABLE', 'native addon has no CKKS engine');
   }
   return addon as CkksAddon;
-}
-
-/** Runs an addon call, turning its coded errors into HeftyErrors. */
-function call<T>(fn: () => T): T {
-  try {
-    return fn();
-  } catch (e) {
-    throw translate(e);
-  }
-}
-
-function translate(e: unknown): unknown {
-  if (e instanceof HeftyError) return e;
-  const code = (e as { code?: unknown } | null)?.code;
-  const message = e instanceof Error ? e.message : String(e);
-  return new HeftyError(isHeftyErrorCode(code) ? code : 'E_INTERNAL', message, { cause: e });
-}
-
-async function callAsync<T>(fn: () => Promise<T>): Promise<T> {
-  try {
-    return await fn();
-  } catch (e) {
-    throw translate(e);
-  }
 }
 
 // ---------------------------------------------------------------------------------------------------------
@@ -820,9 +806,26 @@ export class NativeContext implements B.BackendContext {
     }
   }
 
+  /**
+   * Bound on the decompressed size of a compressed input. Key sets have no useful structural bound (up to 2N
+   * galois entries), but their key material is uniform residues: a word modulo a b-bit prime carries about b
+   * bits, so no compressor shrinks it more than 64/(b-1) times. Only the table of empty galois entries (8 bytes
+   * each) and the ~200 bytes of headers per key compress further. A key set inflating past that is a bomb.
+   */
+  #maxInflated(kind: LoadKind, compressedBytes: number): number {
+    const structural = this.#maxBytes(kind);
+    if (kind !== 'keys') return structural;
+    const n = this.params.polyModulusDegree;
+    const primes = this.params.coeffModulus.map((q) => BigInt(q));
+    const minBits = Math.min(...primes.map((q) => q.toString(2).length));
+    const ratio = Math.ceil(64 / Math.max(1, minBits - 1));
+    const headerShare = 1 + 200 / (8 * n * primes.length); // headers per key, relative to its smallest payload
+    return Math.min(structural, 4096 + 16 * n + Math.ceil(ratio * headerShare * compressedBytes));
+  }
+
   #loader(): B.ObjectLoader {
     const load = (kind: LoadKind, bytes: Uint8Array): Handle => {
-      const plain = decompress(bytes, this.#maxBytes(kind));
+      const plain = decompress(bytes, this.#maxInflated(kind, bytes.length));
       return call(() => this.addon.ckksLoad(this.handle, kind, plain));
     };
     return {
@@ -843,13 +846,16 @@ function checkDegree(n: number): void {
   }
 }
 
-function securityIndex(level: Exclude<B.SecurityLevel, 'none'>): number {
-  const index = ({ 128: 0, 192: 1, 256: 2 } as const)[level];
-  if (index === undefined) throw new HeftyError('E_INVALID_ARGUMENT', `unknown security level ${String(level)}`);
-  return index;
+function securityBits(level: Exclude<B.SecurityLevel, 'none'>): number {
+  if (level !== 128 && level !== 192 && level !== 256)
+    throw new HeftyError('E_INVALID_ARGUMENT', `unknown security level ${String(level)}`);
+  return level;
 }
 
 const SCHEME_BYTES = { bfv: 1, ckks: 2 } as const;
+
+/** Largest serialized EncryptionParameters: 256 primes (SEAL's reader limit). */
+const MAX_PARAMS_BYTES = 16 + 17 + 24 * 257;
 
 export class NativeBackend implements B.Backend {
   readonly name = 'native';
@@ -884,16 +890,35 @@ export class NativeBackend implements B.Backend {
     return Array.from(call(() => this.addon.ckksCoeffModulusCreate(polyModulusDegree, [...bitSizes])));
   }
 
-  coeffModulusBfvDefault(): bigint[] {
-    throw new HeftyError('E_UNSUPPORTED', 'BFV parameters come from the wasm backend');
+  coeffModulusBfvDefault(polyModulusDegree: number, security: Exclude<B.SecurityLevel, 'none'>): bigint[] {
+    checkDegree(polyModulusDegree);
+    return Array.from(call(() => this.addon.sealBfvDefault(polyModulusDegree, securityBits(security))));
   }
 
   plainModulusBatching(polyModulusDegree: number, bitSize: number): bigint {
-    return this.coeffModulusCreate(polyModulusDegree, [bitSize])[0];
+    checkDegree(polyModulusDegree);
+    if (!Number.isInteger(bitSize) || bitSize < 2 || bitSize > 60)
+      throw new HeftyError('E_INVALID_PARAMS', 'plain modulus bit size must be an integer in [2, 60]');
+    return call(() => this.addon.sealPlainModulusBatching(polyModulusDegree, bitSize));
   }
 
   maxCoeffModulusBits(polyModulusDegree: number, security: Exclude<B.SecurityLevel, 'none'>): number {
-    return HE_STANDARD_MAX_BITS[polyModulusDegree]?.[securityIndex(security)] ?? 0;
+    return call(() => this.addon.sealMaxBitCount(polyModulusDegree, securityBits(security)));
+  }
+
+  /** SEAL's parms_ids of the modulus chain of these parameters (any scheme), key level first, as hex. */
+  chainParmsIds(params: B.ParamsSpec): string[] {
+    return call(() => this.addon.sealChainParmsIds(...paramsTuple(params))).map((words) => parmsIdToHex(words));
+  }
+
+  /** The ring NTT (spec §5) for N and these primes, on caller-owned words. */
+  createNtt(polyModulusDegree: number, primes: readonly bigint[]): NativeNtt {
+    checkDegree(polyModulusDegree);
+    return new NativeNtt(
+      this.addon,
+      call(() => this.addon.nttCreate(polyModulusDegree, BigUint64Array.from(primes, BigInt))),
+      polyModulusDegree,
+    );
   }
 
   createContext(params: B.ParamsSpec, security: B.SecurityLevel): NativeContext {
@@ -930,55 +955,45 @@ export class NativeBackend implements B.Backend {
   }
 
   saveParams(params: B.ParamsSpec, compression?: B.Compression): Uint8Array {
-    const scheme = SCHEME_BYTES[params.scheme];
-    if (scheme === undefined) throw new HeftyError('E_INVALID_PARAMS', `unknown scheme "${String(params.scheme)}"`);
-    const primes = params.coeffModulus.map((q) => BigInt(q));
-    const plain = params.scheme === 'bfv' ? BigInt(params.plainModulus ?? 0n) : 0n;
-    const size = 16 + 17 + 24 * (primes.length + 1);
-    const out = new Uint8Array(size);
-    const view = new DataView(out.buffer);
-    const header = (at: number, length: number): void => {
-      out.set([0x5e, 0xa1, 0x10, 4, 1, 0, 0, 0], at);
-      view.setBigUint64(at + 8, BigInt(length), true);
-    };
-    header(0, size);
-    out[16] = scheme;
-    view.setBigUint64(17, BigInt(params.polyModulusDegree), true);
-    view.setBigUint64(25, BigInt(primes.length), true);
-    [...primes, plain].forEach((q, i) => {
-      header(33 + 24 * i, 24);
-      view.setBigUint64(33 + 24 * i + 16, q, true);
-    });
-    return compress(out, compression);
+    return compress(
+      call(() => this.addon.sealParamsSave(...paramsTuple(params))),
+      compression,
+    );
   }
 
   loadParams(bytes: Uint8Array): B.ParamsSpec {
-    const data = decompress(bytes, 16 + 17 + 24 * 257);
-    const view = new DataView(data.buffer, data.byteOffset, data.byteLength);
-    const fail = (why: string): never => {
-      throw new HeftyError('E_BAD_SERIALIZATION', `invalid EncryptionParameters: ${why}`);
-    };
-    if (data.length < 33) fail('truncated');
-    const scheme = data[16];
-    const n = Number(view.getBigUint64(17, true));
-    const k = view.getBigUint64(25, true);
-    if (k > 256n) fail('too many primes');
-    if (n > 131072) fail('degree too large');
-    if (data.length !== 33 + 24 * (Number(k) + 1)) fail('size does not match the prime count');
-    const moduli: bigint[] = [];
-    for (let i = 0; i <= Number(k); i++) {
-      const at = 33 + 24 * i;
-      if (data[at] !== 0x5e || data[at + 1] !== 0xa1 || view.getBigUint64(at + 8, true) !== 24n)
-        fail('bad modulus object');
-      moduli.push(view.getBigUint64(at + 16, true));
-    }
-    if (scheme !== 1 && scheme !== 2)
-      throw new HeftyError('E_UNSUPPORTED', `scheme ${scheme} is not supported (CKKS and BFV are)`);
-    const coeffModulus = moduli.slice(0, Number(k));
-    return scheme === 2
-      ? { scheme: 'ckks', polyModulusDegree: n, coeffModulus }
-      : { scheme: 'bfv', polyModulusDegree: n, coeffModulus, plainModulus: moduli[Number(k)] };
+    const data = decompress(bytes, MAX_PARAMS_BYTES);
+    const parms = call(() => this.addon.sealParamsLoad(data));
+    if (parms.scheme !== 1 && parms.scheme !== 2)
+      throw new HeftyError('E_UNSUPPORTED', `scheme ${parms.scheme} is not supported (CKKS and BFV are)`);
+    const base = { polyModulusDegree: parms.polyModulusDegree, coeffModulus: Array.from(parms.coeffModulus) };
+    return parms.scheme === 2
+      ? { scheme: 'ckks', ...base }
+      : { scheme: 'bfv', ...base, plainModulus: parms.plainModulus };
   }
+}
+
+/** (scheme byte, N, primes, plain modulus) as the addon takes them; shapes checked, values left to contexts. */
+function paramsTuple(params: B.ParamsSpec): [number, number, BigUint64Array, bigint] {
+  const scheme = SCHEME_BYTES[params.scheme];
+  if (scheme === undefined) throw new HeftyError('E_INVALID_PARAMS', `unknown scheme "${String(params.scheme)}"`);
+  if (!Array.isArray(params.coeffModulus) || params.coeffModulus.length > 256)
+    throw new HeftyError('E_INVALID_PARAMS', 'coeffModulus must list at most 256 primes');
+  if (params.scheme === 'bfv' && params.plainModulus === undefined)
+    throw new HeftyError('E_INVALID_PARAMS', 'BFV needs a plainModulus');
+  const word = (value: bigint | number | undefined): bigint => {
+    let v: bigint;
+    try {
+      v = BigInt(value ?? 0n);
+    } catch (e) {
+      throw new HeftyError('E_INVALID_PARAMS', `invalid modulus ${String(value)}`, { cause: e });
+    }
+    if (v < 0n || v >= 1n << 64n) throw new HeftyError('E_INVALID_PARAMS', `modulus ${v} is out of range`);
+    return v;
+  };
+  const primes = BigUint64Array.from(params.coeffModulus, word);
+  const plain = params.scheme === 'bfv' ? word(params.plainModulus) : 0n;
+  return [scheme, params.polyModulusDegree, primes, plain];
 }
 
 let instance: Promise<NativeBackend> | undefined;
