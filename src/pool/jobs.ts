@@ -4,6 +4,7 @@
  * as views of SharedArrayBuffers, so a job never copies them and a worker reads them only on a cache miss.
  */
 import type { HeftyErrorCode } from '../errors.ts';
+import type { GpuMode } from '../gpu/device.ts';
 
 export type OutputFormat = 'hefty' | 'seal';
 
@@ -111,6 +112,8 @@ export interface WorkerConfig {
   readonly maxLoadedKeySets: number;
   /** Bytes of loaded operands each worker keeps (sized by their serialized length). */
   readonly operandCacheBytes: number;
+  /** Whether loaded key sets key-switch on the worker's own GPU device. */
+  readonly gpu: GpuMode;
   readonly testHooks: boolean;
   /** Test pools only: flags shared by all workers (0: breakStartup). */
   readonly testFlags?: Int32Array;
