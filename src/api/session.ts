@@ -114,8 +114,15 @@ export class Session {
     return this.#keySwitcher;
   }
 
+  /** Replaces the key switcher (e.g. a batch evaluator made with your own options); the old one is disposed. */
+  useKeySwitcher(switcher: KeySwitcher): void {
+    const previous = this.#keySwitcher;
+    this.#keySwitcher = Promise.resolve(switcher);
+    void previous?.then((k) => k.dispose()).catch(() => {});
+  }
+
   async #chooseKeySwitcher(): Promise<KeySwitcher> {
-    const mode = this.#gpu ?? gpuModeFromEnv(process.env.HEFTY_GPU ?? 'off');
+    const mode = gpuModeFromEnv(this.#gpu ?? process.env.HEFTY_GPU ?? 'off');
     if (mode === 'off') return new CpuKeySwitcher(this.evaluator);
     const { createBatchEvaluator } = await import('../gpu/batch-evaluator.ts');
     const batch = await createBatchEvaluator(this.ctx, { mode });

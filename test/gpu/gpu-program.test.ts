@@ -42,6 +42,12 @@ describe(`programs with GPU key switching on ${report.adapter ?? 'no adapter'} (
     expect(stats.largestRequest).toBe(3);
   });
 
+  it('mutation: a key-switching kernel that floors instead of rounding changes the outputs of rotations', () => {
+    // Products are rescaled right after relinearizing, which divides a ±1 error away (batch-checks.ts catches the
+    // same mutation on bare relinearizations); rotation results keep it.
+    expect(detail('mutation')).toEqual({ differing: ['rotated', 'total', 'inner', 'rows'] });
+  });
+
   it('a pool worker with HEFTY_GPU=on gives the same bytes', () => {
     detail('pool');
   });

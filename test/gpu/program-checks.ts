@@ -12,8 +12,10 @@ import { fileURLToPath } from 'node:url';
 import { createContext, loadContext, type HeftyContext } from '../../src/api/context.ts';
 import type { CKKSVector } from '../../src/api/ckks-vector.ts';
 import type { Program } from '../../src/api/program.ts';
-import type { KeySwitchStats } from '../../src/api/key-switching.ts';
+import { BatchKeySwitcher, type KeySwitchStats } from '../../src/api/key-switching.ts';
+import { createBatchEvaluator } from '../../src/gpu/batch-evaluator.ts';
 import type { GpuMode } from '../../src/gpu/device.ts';
+import type { KeySwitchMutation } from '../../src/gpu/wgsl-key-switch.ts';
 import { acquireGpu, releaseGpu } from '../../src/gpu/device.ts';
 import { createPool } from '../../src/pool/pool.ts';
 import { HeftyError } from '../../src/errors.ts';
@@ -82,8 +84,12 @@ async function fixture(): Promise<Fixture> {
 }
 
 /** Runs the program in a public context with this GPU mode: output bytes and the key switcher's counters. */
-async function runIn(f: Fixture, gpu: GpuMode) {
+async function runIn(f: Fixture, gpu: GpuMode, mutation?: KeySwitchMutation) {
   const ctx = await loadContext(f.keySet, { backend: 'native', gpu });
+  if (mutation) {
+    const batch = await createBatchEvaluator(ctx.session.ctx, { mode: 'on', mutation, log: () => {} });
+    ctx.session.useKeySwitcher(new BatchKeySwitcher(batch));
+  }
   const loaded = Object.entries(f.inputs).map(([name, b]) => [name, ctx.loadVector(b) as CKKSVector] as const);
   try {
     const outputs = await ctx.run(PROGRAM, { ...Object.fromEntries(loaded), m: f.matrix });
@@ -173,6 +179,15 @@ async function runChecks(): Promise<ProgramCheckReport> {
       const gpu = await runIn(f, 'on');
       sameBytes(gpu.bytes, cpu.bytes, 'HEFTY_GPU=on');
       return { device: gpu.device, stats: gpu.stats };
+    });
+    results.mutation = await check(async () => {
+      const broken = await runIn(f, 'off', 'floor-division');
+      const differing = PROGRAM.outputs.filter((name) => {
+        const [x, y] = [broken.bytes[name], cpu.bytes[name]];
+        return x.length !== y.length || x.some((byte, i) => byte !== y[i]);
+      });
+      if (broken.stats.gpuRequests !== broken.stats.requests) throw new Error('the broken kernel was not used');
+      return { differing };
     });
     results.pool = await check(async () => {
       process.env.HEFTY_GPU = 'on'; // the pool's default comes from the environment
