@@ -146,7 +146,9 @@ export async function runPlan<T>(
   while (!step.done) {
     let results: Ciphertext[];
     try {
-      results = await serve(step.value);
+      // A synchronous server (the CPU) is not awaited: no event-loop turn per request.
+      const served = serve(step.value);
+      results = served instanceof Promise ? await served : served;
     } catch (e) {
       step = plan.throw(e);
       continue;
