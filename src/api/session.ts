@@ -37,6 +37,8 @@ export class Session {
   readonly #primeByLevel = new Map<number, number>();
   readonly #gpu: GpuMode | undefined;
   #keySwitcher?: Promise<KeySwitcher>;
+  /** The chosen key switcher once it is ready, disposed with the session (before the context). */
+  #switcher?: KeySwitcher;
   #disposed = false;
 
   /** `gpu`: whether async operations may batch key switching on a GPU (default: HEFTY_GPU, unset = off). */
@@ -110,15 +112,25 @@ export class Session {
    * never loads the GPU code.
    */
   keySwitcher(): Promise<KeySwitcher> {
-    this.#keySwitcher ??= this.#chooseKeySwitcher();
+    this.#keySwitcher ??= this.#chooseKeySwitcher().then((switcher) => {
+      if (this.#disposed) {
+        switcher.dispose();
+        throw new HeftyError('E_DISPOSED', 'this context was disposed');
+      }
+      this.#switcher = switcher;
+      return switcher;
+    });
     return this.#keySwitcher;
   }
 
-  /** Replaces the key switcher (e.g. a batch evaluator made with your own options); the old one is disposed. */
+  /**
+   * Replaces the key switcher (e.g. a batch evaluator made with your own options) and disposes the old one; call
+   * it before async operations start, not while they run.
+   */
   useKeySwitcher(switcher: KeySwitcher): void {
-    const previous = this.#keySwitcher;
+    this.#switcher?.dispose();
+    this.#switcher = switcher;
     this.#keySwitcher = Promise.resolve(switcher);
-    void previous?.then((k) => k.dispose()).catch(() => {});
   }
 
   async #chooseKeySwitcher(): Promise<KeySwitcher> {
@@ -126,12 +138,9 @@ export class Session {
     if (mode === 'off') return new CpuKeySwitcher(this.evaluator);
     const { createBatchEvaluator } = await import('../gpu/batch-evaluator.ts');
     const batch = await createBatchEvaluator(this.ctx, { mode });
-    if (this.#disposed || batch.device === null) {
-      batch.destroy();
-      if (this.#disposed) throw new HeftyError('E_DISPOSED', 'this context was disposed');
-      return new CpuKeySwitcher(this.evaluator);
-    }
-    return new BatchKeySwitcher(batch);
+    if (batch.device !== null) return new BatchKeySwitcher(batch);
+    batch.destroy();
+    return new CpuKeySwitcher(this.evaluator);
   }
 
   /** Runs a vector operation's plan with this session's key switcher. */
@@ -161,8 +170,8 @@ export class Session {
 
   dispose(): void {
     this.#disposed = true;
-    // A GPU batch evaluator frees its device buffers; one still being chosen is freed when it arrives.
-    void this.#keySwitcher?.then((k) => k.dispose()).catch(() => {});
+    // A GPU batch evaluator frees its device buffers (one still being chosen is freed when it arrives).
+    this.#switcher?.dispose();
     for (const owned of [this.#ckksEncoder, this.#batchEncoder, this.#encryptor, this.#decryptor, this.evaluator])
       owned?.dispose();
     for (const key of Object.values(this.keys)) key?.dispose();
