@@ -183,6 +183,7 @@ export function* rotateMany(s: Session, list: readonly Ciphertext[], steps: numb
   const keys = s.galoisKeys;
   const has = (step: number) => keys.hasKey(s.ctx.galoisElt(step));
   if (has(normalized)) return yield* keySwitch({ op: 'rotate', list, steps: normalized });
+  // Without a key for this exact step, compose it from power-of-two rotations when those keys exist.
   const parts: number[] = [];
   for (let bit = 1; bit < s.slotCount; bit *= 2) if (normalized & bit) parts.push(bit);
   if (!parts.every(has)) {

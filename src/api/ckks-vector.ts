@@ -20,8 +20,11 @@ export function toFiniteArray(values: ArrayLike<number>, what = 'values'): Float
   return out;
 }
 
-/** Matrix rows whose rotations go out as one key-switching request. */
-const MATVEC_ROW_GROUP = 64;
+/**
+ * Most ciphertexts (chunks, or matrix rows) in one key-switching request: large enough for a GPU batch, small
+ * enough that a step's temporaries stay bounded however long the vector is.
+ */
+const REQUEST_GROUP = 64;
 
 function nextPowerOfTwo(n: number): number {
   let p = 1;
@@ -173,15 +176,20 @@ export class CKKSVector implements Disposable {
   *#mulPlan(other: CkksOperand): Plan<CKKSVector> {
     if (other instanceof CKKSVector) {
       this.#checkPeer(other);
-      const pairs = this.chunks.map((c, k) => [c, other.chunks[k]] as const);
-      return this.#vector(yield* ops.multiplyMany(this.session, pairs), this.clean || other.clean);
+      const chunks = yield* this.#grouped((group, first) =>
+        ops.multiplyMany(
+          this.session,
+          group.map((c, j) => [c, other.chunks[first + j]] as const),
+        ),
+      );
+      return this.#vector(chunks, this.clean || other.clean);
     }
     // Plain factors are zero past `length`, so the product is clean.
     return this.#map((c, k) => ops.multiplyValues(this.session, c, this.#plainChunk(other, k)), true);
   }
 
   *#squarePlan(): Plan<CKKSVector> {
-    return this.#vector(yield* ops.squareMany(this.session, this.chunks), this.clean);
+    return this.#vector(yield* this.#grouped((group) => ops.squareMany(this.session, group)), this.clean);
   }
 
   *#rotatePlan(steps: number): Plan<CKKSVector> {
@@ -255,8 +263,11 @@ export class CKKSVector implements Disposable {
   *#polyvalPlan(coeffs: ArrayLike<number>): Plan<CKKSVector> {
     const c = toFiniteArray(coeffs, 'polynomial coefficients');
     if (c.length === 0) throw new HeftyError('E_INVALID_ARGUMENT', 'polyval needs at least one coefficient');
-    const lengths = this.chunks.map((_, k) => this.#chunkLength(k));
-    return this.#vector(yield* evaluatePolynomial(this.session, this.chunks, c, lengths), true);
+    const chunks = yield* this.#grouped((group, first) => {
+      const lengths = group.map((_, j) => this.#chunkLength(first + j));
+      return evaluatePolynomial(this.session, group, c, lengths);
+    });
+    return this.#vector(chunks, true);
   }
 
   *#matvecPlan(matrix: ArrayLike<ArrayLike<number>>): Plan<CKKSVector> {
@@ -277,8 +288,8 @@ export class CKKSVector implements Disposable {
     const parts: Ciphertext[] = [];
     try {
       // Rows go in groups, so one key-switching request rotates a whole group while memory stays bounded.
-      for (let first = 0; first < rows.length; first += MATVEC_ROW_GROUP) {
-        const group = rows.slice(first, first + MATVEC_ROW_GROUP);
+      for (let first = 0; first < rows.length; first += REQUEST_GROUP) {
+        const group = rows.slice(first, first + REQUEST_GROUP);
         // Row-times-vector over all chunks, rescaled once, then summed into every slot and kept at slot i.
         const rowDots = ops.mapAll(group, (row) => {
           const products = ops.mapAll(source.chunks, (c, k) => ops.multiplyValuesNoRescale(s, c, this.#slice(row, k)));
@@ -368,6 +379,20 @@ export class CKKSVector implements Disposable {
       (c, k) => ops.multiplyValues(this.session, c, new Float64Array(this.#chunkLength(k)).fill(1)),
       true,
     );
+  }
+
+  /** A plan over the chunks in groups of REQUEST_GROUP (`first`: the group's first chunk index), concatenated. */
+  *#grouped(plan: (group: readonly Ciphertext[], first: number) => Plan<Ciphertext[]>): Plan<Ciphertext[]> {
+    const out: Ciphertext[] = [];
+    try {
+      for (let first = 0; first < this.chunkCount; first += REQUEST_GROUP) {
+        out.push(...(yield* plan(this.chunks.slice(first, first + REQUEST_GROUP), first)));
+      }
+    } catch (e) {
+      ops.disposeAll(out);
+      throw e;
+    }
+    return out;
   }
 
   #map(fn: (c: Ciphertext, k: number) => Ciphertext, clean: boolean): CKKSVector {

@@ -65,6 +65,27 @@ describe('async vector operations (key switching through the session)', () => {
     result.dispose();
   });
 
+  it('a vector of more than 64 chunks key-switches in requests of at most 64', async () => {
+    const small = await createContext({ scheme: 'ckks', polyModulusDegree: 4096, backend: 'native', gpu: 'off' });
+    small.keygen();
+    const values = randomVector(65 * 2048, 31);
+    const v = small.encrypt(values);
+    const squared = await v.squareAsync();
+    expect(squared.chunkCount).toBe(65);
+    expect(
+      maxAbsError(
+        squared.decrypt(),
+        Array.from(values, (a) => a * a),
+      ),
+    ).toBeLessThan(1e-3);
+    expect((await small.session.keySwitcher()).stats).toMatchObject({
+      requests: 2,
+      ciphertexts: 65,
+      largestRequest: 64,
+    });
+    small.dispose();
+  });
+
   it('a failing key-switching request surfaces its typed error, sync and async', async () => {
     const noRelin = await createContext({ scheme: 'ckks', polyModulusDegree: 8192, backend: 'native' });
     noRelin.keygen({ relin: false });
