@@ -45,7 +45,9 @@ describe(`programs with GPU key switching on ${report.adapter ?? 'no adapter'} (
   it('mutation: a key-switching kernel that floors instead of rounding changes the outputs of rotations', () => {
     // Products are rescaled right after relinearizing, which divides a ±1 error away (batch-checks.ts catches the
     // same mutation on bare relinearizations); rotation results keep it.
-    expect(detail('mutation')).toEqual({ differing: ['rotated', 'total', 'inner', 'rows'] });
+    // (A ±1 crossing a rounding boundary of the rescale, ~1e-9 per coefficient, may rarely show in a product too.)
+    const { differing } = detail('mutation') as { differing: string[] };
+    expect(differing).toEqual(expect.arrayContaining(['rotated', 'total', 'inner', 'rows']));
   });
 
   it('a pool worker with HEFTY_GPU=on gives the same bytes', () => {
