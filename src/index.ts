@@ -26,6 +26,8 @@ export { isSealObject } from './api/vector-wire.ts';
 export { loadBackend, availableBackends, type BackendChoice } from './backend/load.ts';
 export type * as backend from './backend/types.ts';
 export { createBatchEvaluator, releaseGpu, type BatchEvaluator, type BatchEvaluatorOptions } from './gpu/index.ts';
+export { BatchKeySwitcher, CpuKeySwitcher } from './api/key-switching.ts';
+export type { KeySwitcher, KeySwitchRequest, KeySwitchStats } from './api/key-switching.ts';
 export {
   createPool,
   Pool,

@@ -1,10 +1,12 @@
 /**
  * Ciphertext-level CKKS helpers with hefty's automatic policy: relinearize after every product, rescale
  * after every multiplication, and align levels and scales before combining two operands.
- * Every function returns new ciphertexts and leaves its inputs alone.
+ * Every function returns new ciphertexts and leaves its inputs alone. Those that key-switch are plans
+ * (key-switching.ts) over a list of ciphertexts, so that one request covers all of them.
  */
 import { HeftyError } from '../errors.ts';
 import type { Ciphertext, Plaintext } from '../backend/types.ts';
+import { keySwitch, type Plan } from './key-switching.ts';
 import type { Session } from './session.ts';
 
 /**
@@ -19,6 +21,31 @@ function consume<T>(temp: Ciphertext, fn: (c: Ciphertext) => T): T {
     return fn(temp);
   } finally {
     temp.dispose();
+  }
+}
+
+export function disposeAll(list: readonly Ciphertext[]): void {
+  for (const c of list) c.dispose();
+}
+
+/** Maps a list to new ciphertexts; those already made are disposed when one fails. */
+export function mapAll<T>(list: readonly T[], fn: (item: T, index: number) => Ciphertext): Ciphertext[] {
+  const out: Ciphertext[] = [];
+  try {
+    list.forEach((item, i) => out.push(fn(item, i)));
+  } catch (e) {
+    disposeAll(out);
+    throw e;
+  }
+  return out;
+}
+
+/** Runs `fn` on temporaries and disposes them afterwards, also when `fn` (a plan) fails. */
+export function* consumePlan<T>(temps: Ciphertext[], fn: (list: Ciphertext[]) => Plan<T>): Plan<T> {
+  try {
+    return yield* fn(temps);
+  } finally {
+    disposeAll(temps);
   }
 }
 
@@ -51,10 +78,20 @@ function requireLevel(c: Ciphertext, what: string): void {
   }
 }
 
-/** Relinearizes (when size > 2) and rescales a fresh product. */
-function finishProduct(s: Session, product: Ciphertext): Ciphertext {
-  const relin = product.size > 2 ? consume(product, (p) => s.evaluator.relinearize(p, s.relinKeys)) : product;
-  return consume(relin, (r) => s.evaluator.rescaleToNext(r));
+/** Relinearizes (when size > 2, in one request) and rescales fresh products; consumes them. */
+function* finishProducts(s: Session, products: Ciphertext[]): Plan<Ciphertext[]> {
+  const relinearized = yield* consumePlan(products, function* (list): Plan<Ciphertext[]> {
+    const large = list.filter((p) => p.size > 2);
+    if (large.length === list.length) return yield* keySwitch({ op: 'relinearize', list });
+    const done = large.length > 0 ? yield* keySwitch({ op: 'relinearize', list: large }) : [];
+    let next = 0;
+    return list.map((p) => (p.size > 2 ? done[next++] : p.clone()));
+  });
+  try {
+    return mapAll(relinearized, (r) => s.evaluator.rescaleToNext(r));
+  } finally {
+    disposeAll(relinearized);
+  }
 }
 
 export function add(s: Session, a: Ciphertext, b: Ciphertext): Ciphertext {
@@ -77,22 +114,36 @@ export function sub(s: Session, a: Ciphertext, b: Ciphertext): Ciphertext {
   }
 }
 
-export function multiply(s: Session, a: Ciphertext, b: Ciphertext): Ciphertext {
-  if (a === b) return square(s, a);
+/** The unrelinearized product (a square when a and b are the same ciphertext). */
+function product(s: Session, a: Ciphertext, b: Ciphertext): Ciphertext {
+  if (a === b) {
+    requireLevel(a, 'squaring');
+    return s.evaluator.square(a);
+  }
   requireLevel(a, 'multiplication');
   requireLevel(b, 'multiplication');
   const [x, y] = align(s, a, b);
   try {
-    return finishProduct(s, s.evaluator.multiply(x, y));
+    return s.evaluator.multiply(x, y);
   } finally {
     x.dispose();
     y.dispose();
   }
 }
 
-export function square(s: Session, a: Ciphertext): Ciphertext {
-  requireLevel(a, 'squaring');
-  return finishProduct(s, s.evaluator.square(a));
+/** a·b for each pair, relinearized together and rescaled. */
+export function* multiplyMany(s: Session, pairs: readonly (readonly [Ciphertext, Ciphertext])[]): Plan<Ciphertext[]> {
+  return yield* finishProducts(
+    s,
+    mapAll(pairs, ([a, b]) => product(s, a, b)),
+  );
+}
+
+export function squareMany(s: Session, list: readonly Ciphertext[]): Plan<Ciphertext[]> {
+  return multiplyMany(
+    s,
+    list.map((c) => [c, c] as const),
+  );
 }
 
 /** Encodes values at the ciphertext's level and scale, ready to add. */
@@ -125,12 +176,13 @@ export function multiplyValuesNoRescale(s: Session, c: Ciphertext, values: Float
   }
 }
 
-export function rotate(s: Session, c: Ciphertext, steps: number): Ciphertext {
+/** Rotates every ciphertext by `steps`; a step without its own key is composed from power-of-two rotations. */
+export function* rotateMany(s: Session, list: readonly Ciphertext[], steps: number): Plan<Ciphertext[]> {
   const normalized = ((steps % s.slotCount) + s.slotCount) % s.slotCount;
-  if (normalized === 0) return c.clone();
+  if (normalized === 0) return mapAll(list, (c) => c.clone());
   const keys = s.galoisKeys;
   const has = (step: number) => keys.hasKey(s.ctx.galoisElt(step));
-  if (has(normalized)) return s.evaluator.rotateVector(c, normalized, keys);
+  if (has(normalized)) return yield* keySwitch({ op: 'rotate', list, steps: normalized });
   // Without a key for this exact step, compose it from power-of-two rotations when those keys exist.
   const parts: number[] = [];
   for (let bit = 1; bit < s.slotCount; bit *= 2) if (normalized & bit) parts.push(bit);
@@ -140,23 +192,28 @@ export function rotate(s: Session, c: Ciphertext, steps: number): Ciphertext {
       `no galois key for a rotation by ${normalized}; add it to keygen({ galois })`,
     );
   }
-  let acc = c.clone();
-  for (const step of parts) acc = consume(acc, (a) => s.evaluator.rotateVector(a, step, keys));
+  let acc = yield* keySwitch({ op: 'rotate', list, steps: parts[0] });
+  for (const step of parts.slice(1)) {
+    acc = yield* consumePlan(acc, (current) => keySwitch({ op: 'rotate', list: current, steps: step }));
+  }
   return acc;
 }
 
 /**
- * Rotate-and-add over a window of `width` slots (a power of two): slot 0 ends up holding the sum of slots
- * 0..width-1; with width = slotCount every slot holds the total.
+ * Rotate-and-add over a window of `width` slots (a power of two), for each ciphertext: slot 0 ends up holding
+ * the sum of slots 0..width-1; with width = slotCount every slot holds the total.
  */
-export function rotateSum(s: Session, c: Ciphertext, width: number): Ciphertext {
-  let acc = c.clone();
+export function* rotateSumMany(s: Session, list: readonly Ciphertext[], width: number): Plan<Ciphertext[]> {
+  let acc = mapAll(list, (c) => c.clone());
   for (let step = 1; step < width; step *= 2) {
-    const rotated = rotate(s, acc, step);
-    const next = s.evaluator.add(acc, rotated);
-    rotated.dispose();
-    acc.dispose();
-    acc = next;
+    acc = yield* consumePlan(acc, function* (current): Plan<Ciphertext[]> {
+      const rotated = yield* rotateMany(s, current, step);
+      try {
+        return mapAll(current, (c, i) => s.evaluator.add(c, rotated[i]));
+      } finally {
+        disposeAll(rotated);
+      }
+    });
   }
   return acc;
 }

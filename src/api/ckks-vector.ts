@@ -2,10 +2,13 @@
  * CKKSVector: an encrypted vector of reals of any length. It is stored as ceil(length / slotCount)
  * ciphertexts ("chunks"); slots past `length` are kept at zero whenever an operation allows it (`clean`), so
  * sums and dot products need no masking. Operations return new vectors and never modify their operands.
+ * Operations that key-switch (mul, square, rotate, sum, dot, polyval, matvec) have async variants that let the
+ * session batch the key switching of all chunks (or matrix rows) of a step, on the GPU where one pays.
  */
 import { HeftyError } from '../errors.ts';
 import type { Ciphertext } from '../backend/types.ts';
 import * as ops from './ckks-ops.ts';
+import type { Plan } from './key-switching.ts';
 import type { Session } from './session.ts';
 import { encodeVector } from './vector-wire.ts';
 
@@ -16,6 +19,12 @@ export function toFiniteArray(values: ArrayLike<number>, what = 'values'): Float
   for (const v of out) if (!Number.isFinite(v)) throw new HeftyError('E_NOT_FINITE', `${what} must be finite numbers`);
   return out;
 }
+
+/**
+ * Most ciphertexts (chunks, or matrix rows) in one key-switching request: large enough for a GPU batch, small
+ * enough that a step's temporaries stay bounded however long the vector is.
+ */
+const REQUEST_GROUP = 64;
 
 function nextPowerOfTwo(n: number): number {
   let p = 1;
@@ -136,12 +145,11 @@ export class CKKSVector implements Disposable {
   }
 
   mul(other: CkksOperand): CKKSVector {
-    if (other instanceof CKKSVector) {
-      this.#checkPeer(other);
-      return this.#map((c, k) => ops.multiply(this.session, c, other.chunks[k]), this.clean || other.clean);
-    }
-    // Plain factors are zero past `length`, so the product is clean.
-    return this.#map((c, k) => ops.multiplyValues(this.session, c, this.#plainChunk(other, k)), true);
+    return this.session.runSync(this.#mulPlan(other));
+  }
+
+  mulAsync(other: CkksOperand): Promise<CKKSVector> {
+    return this.session.run(this.#mulPlan(other));
   }
 
   negate(): CKKSVector {
@@ -149,52 +157,120 @@ export class CKKSVector implements Disposable {
   }
 
   square(): CKKSVector {
-    return this.#map((c) => ops.square(this.session, c), this.clean);
+    return this.session.runSync(this.#squarePlan());
+  }
+
+  squareAsync(): Promise<CKKSVector> {
+    return this.session.run(this.#squarePlan());
   }
 
   /** Cyclic rotation over the ciphertext's slots (SEAL semantics): positive steps rotate left. */
   rotate(steps: number): CKKSVector {
+    return this.session.runSync(this.#rotatePlan(steps));
+  }
+
+  rotateAsync(steps: number): Promise<CKKSVector> {
+    return this.session.run(this.#rotatePlan(steps));
+  }
+
+  *#mulPlan(other: CkksOperand): Plan<CKKSVector> {
+    if (other instanceof CKKSVector) {
+      this.#checkPeer(other);
+      const chunks = yield* this.#grouped((group, first) =>
+        ops.multiplyMany(
+          this.session,
+          group.map((c, j) => [c, other.chunks[first + j]] as const),
+        ),
+      );
+      return this.#vector(chunks, this.clean || other.clean);
+    }
+    // Plain factors are zero past `length`, so the product is clean.
+    return this.#map((c, k) => ops.multiplyValues(this.session, c, this.#plainChunk(other, k)), true);
+  }
+
+  *#squarePlan(): Plan<CKKSVector> {
+    return this.#vector(yield* this.#grouped((group) => ops.squareMany(this.session, group)), this.clean);
+  }
+
+  *#rotatePlan(steps: number): Plan<CKKSVector> {
     if (!Number.isSafeInteger(steps)) throw new HeftyError('E_INVALID_ARGUMENT', 'rotation steps must be an integer');
     if (this.chunkCount !== 1)
       throw new HeftyError('E_UNSUPPORTED', 'rotation of a vector longer than one ciphertext is not supported');
     const full = this.length === this.session.slotCount;
-    return this.#map((c) => ops.rotate(this.session, c, steps), full);
+    return this.#vector(yield* ops.rotateMany(this.session, this.chunks, steps), full);
   }
 
   // ---- reductions and linear algebra ----
 
   /** Sum of all elements, in slot 0 of a length-1 vector. */
   sum(): CKKSVector {
+    return this.session.runSync(this.#sumPlan());
+  }
+
+  sumAsync(): Promise<CKKSVector> {
+    return this.session.run(this.#sumPlan());
+  }
+
+  dot(other: CKKSVector | ArrayLike<number>): CKKSVector {
+    return this.session.runSync(this.#dotPlan(other));
+  }
+
+  dotAsync(other: CKKSVector | ArrayLike<number>): Promise<CKKSVector> {
+    return this.session.run(this.#dotPlan(other));
+  }
+
+  /** Evaluates c0 + c1·x + c2·x² + … element-wise, with multiplicative depth about log2(degree) + 1. */
+  polyval(coeffs: ArrayLike<number>): CKKSVector {
+    return this.session.runSync(this.#polyvalPlan(coeffs));
+  }
+
+  polyvalAsync(coeffs: ArrayLike<number>): Promise<CKKSVector> {
+    return this.session.run(this.#polyvalPlan(coeffs));
+  }
+
+  /** Plain matrix (rows × length) times this encrypted vector; the result has one element per row. */
+  matvec(matrix: ArrayLike<ArrayLike<number>>): CKKSVector {
+    return this.session.runSync(this.#matvecPlan(matrix));
+  }
+
+  matvecAsync(matrix: ArrayLike<ArrayLike<number>>): Promise<CKKSVector> {
+    return this.session.run(this.#matvecPlan(matrix));
+  }
+
+  *#sumPlan(): Plan<CKKSVector> {
     const s = this.session;
     const source = this.clean ? this : this.#masked();
     try {
       const total = ops.addAll(s, source.chunks);
       const width = nextPowerOfTwo(Math.min(this.length, s.slotCount));
-      return new CKKSVector(s, [ops.consume(total, (t) => ops.rotateSum(s, t, width))], 1, false);
+      const [sum] = yield* ops.consumePlan([total], (t) => ops.rotateSumMany(s, t, width));
+      return new CKKSVector(s, [sum], 1, false);
     } finally {
       if (source !== this) source.dispose();
     }
   }
 
-  dot(other: CKKSVector | ArrayLike<number>): CKKSVector {
+  *#dotPlan(other: CKKSVector | ArrayLike<number>): Plan<CKKSVector> {
     if (typeof other === 'number') throw new HeftyError('E_INVALID_ARGUMENT', 'dot needs a vector');
-    const product = this.mul(other);
+    const product = yield* this.#mulPlan(other);
     try {
-      return product.sum();
+      return yield* product.#sumPlan();
     } finally {
       product.dispose();
     }
   }
 
-  /** Evaluates c0 + c1·x + c2·x² + … element-wise, with multiplicative depth about log2(degree) + 1. */
-  polyval(coeffs: ArrayLike<number>): CKKSVector {
+  *#polyvalPlan(coeffs: ArrayLike<number>): Plan<CKKSVector> {
     const c = toFiniteArray(coeffs, 'polynomial coefficients');
     if (c.length === 0) throw new HeftyError('E_INVALID_ARGUMENT', 'polyval needs at least one coefficient');
-    return this.#map((chunk, k) => evaluatePolynomial(this.session, chunk, c, this.#chunkLength(k)), true);
+    const chunks = yield* this.#grouped((group, first) => {
+      const lengths = group.map((_, j) => this.#chunkLength(first + j));
+      return evaluatePolynomial(this.session, group, c, lengths);
+    });
+    return this.#vector(chunks, true);
   }
 
-  /** Plain matrix (rows × length) times this encrypted vector; the result has one element per row. */
-  matvec(matrix: ArrayLike<ArrayLike<number>>): CKKSVector {
+  *#matvecPlan(matrix: ArrayLike<ArrayLike<number>>): Plan<CKKSVector> {
     const s = this.session;
     const rows = Array.from(matrix as ArrayLike<ArrayLike<number>>, (row, i) => toFiniteArray(row, `matrix row ${i}`));
     if (rows.length === 0) throw new HeftyError('E_LENGTH_MISMATCH', 'matrix has no rows');
@@ -211,20 +287,33 @@ export class CKKSVector implements Disposable {
     const source = this.clean ? this : this.#masked();
     const parts: Ciphertext[] = [];
     try {
-      for (const [i, row] of rows.entries()) {
+      // Rows go in groups, so one key-switching request rotates a whole group while memory stays bounded.
+      for (let first = 0; first < rows.length; first += REQUEST_GROUP) {
+        const group = rows.slice(first, first + REQUEST_GROUP);
         // Row-times-vector over all chunks, rescaled once, then summed into every slot and kept at slot i.
-        const products = source.chunks.map((c, k) => ops.multiplyValuesNoRescale(s, c, this.#slice(row, k)));
-        const rowDot = ops.consume(ops.addAll(s, products), (p) => s.evaluator.rescaleToNext(p));
-        for (const p of products) p.dispose();
-        const everywhere = ops.consume(rowDot, (d) => ops.rotateSum(s, d, s.slotCount));
-        const unit = new Float64Array(i + 1);
-        unit[i] = 1;
-        parts.push(ops.consume(everywhere, (e) => ops.multiplyValuesNoRescale(s, e, unit)));
+        const rowDots = ops.mapAll(group, (row) => {
+          const products = ops.mapAll(source.chunks, (c, k) => ops.multiplyValuesNoRescale(s, c, this.#slice(row, k)));
+          try {
+            return ops.consume(ops.addAll(s, products), (p) => s.evaluator.rescaleToNext(p));
+          } finally {
+            ops.disposeAll(products);
+          }
+        });
+        const everywhere = yield* ops.consumePlan(rowDots, (d) => ops.rotateSumMany(s, d, s.slotCount));
+        try {
+          everywhere.forEach((e, j) => {
+            const unit = new Float64Array(first + j + 1);
+            unit[first + j] = 1;
+            parts.push(ops.multiplyValuesNoRescale(s, e, unit));
+          });
+        } finally {
+          ops.disposeAll(everywhere);
+        }
       }
       const combined = ops.addAll(s, parts);
       return new CKKSVector(s, [ops.consume(combined, (c) => s.evaluator.rescaleToNext(c))], rows.length, true);
     } finally {
-      for (const p of parts) p.dispose();
+      ops.disposeAll(parts);
       if (source !== this) source.dispose();
     }
   }
@@ -292,58 +381,100 @@ export class CKKSVector implements Disposable {
     );
   }
 
-  #map(fn: (c: Ciphertext, k: number) => Ciphertext, clean: boolean): CKKSVector {
+  /** A plan over the chunks in groups of REQUEST_GROUP (`first`: the group's first chunk index), concatenated. */
+  *#grouped(plan: (group: readonly Ciphertext[], first: number) => Plan<Ciphertext[]>): Plan<Ciphertext[]> {
     const out: Ciphertext[] = [];
     try {
-      this.chunks.forEach((c, k) => out.push(fn(c, k)));
+      for (let first = 0; first < this.chunkCount; first += REQUEST_GROUP) {
+        out.push(...(yield* plan(this.chunks.slice(first, first + REQUEST_GROUP), first)));
+      }
     } catch (e) {
-      for (const c of out) c.dispose();
+      ops.disposeAll(out);
       throw e;
     }
-    return new CKKSVector(this.session, out, this.length, clean);
+    return out;
+  }
+
+  #map(fn: (c: Ciphertext, k: number) => Ciphertext, clean: boolean): CKKSVector {
+    return this.#vector(ops.mapAll(this.chunks, fn), clean);
+  }
+
+  /** A vector of this one's length over new chunks. */
+  #vector(chunks: Ciphertext[], clean: boolean): CKKSVector {
+    return new CKKSVector(this.session, chunks, this.length, clean);
   }
 }
 
-/** c·x^k for k ≥ 1, written as (c·x^r)·x^h with h the largest power of two below k, to save a level. */
-function evaluatePolynomial(s: Session, x: Ciphertext, coeffs: Float64Array, chunkLength: number): Ciphertext {
-  const powers = new Map<number, Ciphertext>([[1, x.clone()]]);
-  const power = (m: number): Ciphertext => {
+/**
+ * The polynomial on every chunk at once, so each power's key switching is one request. c·x^k for k ≥ 1 is
+ * written as (c·x^r)·x^h with h the largest power of two below k, to save a level.
+ */
+function* evaluatePolynomial(
+  s: Session,
+  xs: readonly Ciphertext[],
+  coeffs: Float64Array,
+  lengths: readonly number[],
+): Plan<Ciphertext[]> {
+  const powers = new Map<number, Ciphertext[]>([[1, ops.mapAll(xs, (x) => x.clone())]]);
+  function* power(m: number): Plan<Ciphertext[]> {
     const known = powers.get(m);
     if (known) return known;
     let h = 1;
     while (h * 2 <= m) h *= 2;
-    const result = h === m ? ops.square(s, power(m / 2)) : ops.multiply(s, power(h), power(m - h));
+    const result =
+      h === m
+        ? yield* ops.squareMany(s, yield* power(m / 2))
+        : yield* multiplyPowers(yield* power(h), yield* power(m - h));
     powers.set(m, result);
     return result;
-  };
-  const broadcast = (value: number) => new Float64Array(chunkLength).fill(value);
-  const terms: Ciphertext[] = [];
+  }
+  const multiplyPowers = (a: readonly Ciphertext[], b: readonly Ciphertext[]) =>
+    ops.multiplyMany(
+      s,
+      a.map((c, k) => [c, b[k]] as const),
+    );
+  const broadcast = (value: number, k: number) => new Float64Array(lengths[k]).fill(value);
+  const scaledBy = (list: readonly Ciphertext[], value: number) =>
+    ops.mapAll(list, (c, k) => ops.multiplyValues(s, c, broadcast(value, k)));
+  const terms: Ciphertext[][] = [];
   try {
     for (let k = 1; k < coeffs.length; k++) {
       if (coeffs[k] === 0) continue;
       if (k === 1) {
-        terms.push(ops.multiplyValues(s, x, broadcast(coeffs[1])));
+        terms.push(scaledBy(xs, coeffs[1]));
         continue;
       }
       let h = 1;
       while (h * 2 < k) h *= 2;
-      const scaled = ops.multiplyValues(s, power(k - h), broadcast(coeffs[k]));
-      terms.push(ops.consume(scaled, (t) => ops.multiply(s, t, power(h))));
+      const scaled = scaledBy(yield* power(k - h), coeffs[k]);
+      const high = yield* ops.consumePlan(scaled, function* (t): Plan<Ciphertext[]> {
+        return yield* multiplyPowers(t, yield* power(h));
+      });
+      terms.push(high);
     }
     // A constant-only polynomial still yields an encrypted result: 0·x + c0.
-    if (terms.length === 0) terms.push(ops.multiplyValues(s, x, broadcast(0)));
-    const sum = ops.addAll(s, terms);
-    if (coeffs[0] === 0) return sum;
-    return ops.consume(sum, (t) => {
-      const plain = ops.encodeForAdd(s, t, broadcast(coeffs[0]));
-      try {
-        return s.evaluator.addPlain(t, plain);
-      } finally {
-        plain.dispose();
-      }
-    });
+    if (terms.length === 0) terms.push(scaledBy(xs, 0));
+    const sums = ops.mapAll(xs, (_, k) =>
+      ops.addAll(
+        s,
+        terms.map((t) => t[k]),
+      ),
+    );
+    if (coeffs[0] === 0) return sums;
+    try {
+      return ops.mapAll(sums, (t, k) => {
+        const plain = ops.encodeForAdd(s, t, broadcast(coeffs[0], k));
+        try {
+          return s.evaluator.addPlain(t, plain);
+        } finally {
+          plain.dispose();
+        }
+      });
+    } finally {
+      ops.disposeAll(sums);
+    }
   } finally {
-    for (const t of terms) t.dispose();
-    for (const p of powers.values()) p.dispose();
+    for (const t of terms) ops.disposeAll(t);
+    for (const p of powers.values()) ops.disposeAll(p);
   }
 }

@@ -5,6 +5,7 @@
 import { HeftyError } from '../errors.ts';
 import { loadBackend, type BackendChoice } from '../backend/load.ts';
 import type { Backend, GaloisSpec, ParamsSpec, Scheme, SecurityLevel } from '../backend/types.ts';
+import type { GpuMode } from '../gpu/device.ts';
 import { decodeKeySet, type KeySetBundle } from './bundle.ts';
 import { BFVVector, type IntegerValues } from './bfv-vector.ts';
 import { CKKSVector } from './ckks-vector.ts';
@@ -26,12 +27,16 @@ export interface ContextOptions {
   security?: SecurityLevel;
   allowInsecure?: boolean;
   backend?: BackendChoice;
+  /** Batched key switching of programs on a GPU: auto | on | off (default: HEFTY_GPU, unset = off). */
+  gpu?: GpuMode;
 }
 
 export interface LoadContextOptions {
   security?: SecurityLevel;
   allowInsecure?: boolean;
   backend?: BackendChoice;
+  /** As ContextOptions.gpu. */
+  gpu?: GpuMode;
   /** CKKS scale for values this context encrypts (it rarely does). */
   scale?: number;
 }
@@ -218,7 +223,7 @@ export async function createContext(options: ContextOptions): Promise<HeftyConte
     ctx.dispose();
     throw new HeftyError('E_SCALE_OUT_OF_BOUNDS', `scale ${scale} does not fit the coefficient modulus`);
   }
-  return new HeftyContext(backend, new Session(ctx, scale));
+  return new HeftyContext(backend, new Session(ctx, scale, { gpu: options.gpu }));
 }
 
 /**
@@ -239,7 +244,7 @@ export async function loadContext(
     ? probe
     : await loadBackend(options.backend, params.scheme);
   const ctx = backend.createContext(params, security);
-  const session = new Session(ctx, options.scale ?? defaultScale(params));
+  const session = new Session(ctx, options.scale ?? defaultScale(params), { gpu: options.gpu });
   try {
     session.setKeys({
       publicKey: bundle.publicKey && ctx.load.publicKey(bundle.publicKey),

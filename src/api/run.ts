@@ -69,7 +69,8 @@ function resolve(values: Map<string, Value>, operand: Operand): CkksOperand {
   return typeof operand.const === 'number' ? operand.const : Float64Array.from(operand.const);
 }
 
-function evaluateStep(step: Step, values: Map<string, Value>): CKKSVector {
+/** Key-switching steps go through the async variants, so the session may batch them on the GPU. */
+async function evaluateStep(step: Step, values: Map<string, Value>): Promise<CKKSVector> {
   const x = resolve(values, step.args[0]) as CKKSVector;
   switch (step.op) {
     case 'add':
@@ -77,25 +78,25 @@ function evaluateStep(step: Step, values: Map<string, Value>): CKKSVector {
     case 'sub':
       return x.sub(resolve(values, step.args[1]));
     case 'mul':
-      return x.mul(resolve(values, step.args[1]));
+      return x.mulAsync(resolve(values, step.args[1]));
     case 'dot': {
       const y = resolve(values, step.args[1]);
       if (typeof y === 'number') throw new HeftyError('E_BAD_PROGRAM', 'dot needs a vector operand');
-      return x.dot(y);
+      return x.dotAsync(y);
     }
     case 'negate':
       return x.negate();
     case 'square':
-      return x.square();
+      return x.squareAsync();
     case 'sum':
-      return x.sum();
+      return x.sumAsync();
     case 'rotate':
-      return x.rotate(step.steps);
+      return x.rotateAsync(step.steps);
     case 'polyval':
-      return x.polyval(step.coeffs);
+      return x.polyvalAsync(step.coeffs);
     case 'matvec': {
       const matrix = typeof step.matrix === 'string' ? values.get(step.matrix) : step.matrix;
-      return x.matvec(matrix as readonly (readonly number[])[]);
+      return x.matvecAsync(matrix as readonly (readonly number[])[]);
     }
   }
 }
@@ -113,7 +114,7 @@ export async function runProgram(
   try {
     for (const step of program.steps) {
       const started = performance.now();
-      const result = evaluateStep(step, values);
+      const result = await evaluateStep(step, values);
       produced.push(result);
       values.set(step.out, result);
       hooks.onStep?.(step.op, performance.now() - started);

@@ -1,9 +1,19 @@
 /**
  * A Session is what vectors compute with: one backend context and the role objects built on it (evaluator,
- * encoder, keys). HeftyContext owns it; vectors hold a reference, never a copy.
+ * encoder, keys, key switcher). HeftyContext owns it; vectors hold a reference, never a copy.
  */
 import { HeftyError } from '../errors.ts';
 import type * as B from '../backend/types.ts';
+import { gpuModeFromEnv, type GpuMode } from '../gpu/device.ts';
+import {
+  BatchKeySwitcher,
+  CpuKeySwitcher,
+  runPlan,
+  runPlanSync,
+  serveOnCpu,
+  type KeySwitcher,
+  type Plan,
+} from './key-switching.ts';
 
 export interface SessionKeys {
   secretKey?: B.SecretKey;
@@ -25,12 +35,19 @@ export class Session {
   #encryptor?: B.Encryptor;
   #decryptor?: B.Decryptor;
   readonly #primeByLevel = new Map<number, number>();
+  readonly #gpu: GpuMode | undefined;
+  #keySwitcher?: Promise<KeySwitcher>;
+  /** The chosen key switcher once it is ready, disposed with the session (before the context). */
+  #switcher?: KeySwitcher;
+  #disposed = false;
 
-  constructor(ctx: B.BackendContext, scale: number) {
+  /** `gpu`: whether async operations may batch key switching on a GPU (default: HEFTY_GPU, unset = off). */
+  constructor(ctx: B.BackendContext, scale: number, options: { gpu?: GpuMode } = {}) {
     this.ctx = ctx;
     this.scheme = ctx.params.scheme;
     this.slotCount = ctx.slotCount;
     this.scale = scale;
+    this.#gpu = options.gpu;
     this.evaluator = ctx.createEvaluator();
     for (const level of ctx.levels)
       this.#primeByLevel.set(level.chainIndex, Number(level.primes[level.primes.length - 1]));
@@ -89,6 +106,54 @@ export class Session {
     return level.parmsId;
   }
 
+  /**
+   * How async operations key-switch, chosen on first use: the CPU evaluator, or a batch evaluator on the GPU
+   * device when the GPU mode is auto or on and a device exists (on without one: E_BACKEND_UNAVAILABLE). Off
+   * never loads the GPU code.
+   */
+  keySwitcher(): Promise<KeySwitcher> {
+    this.#keySwitcher ??= this.#chooseKeySwitcher().then((switcher) => {
+      if (this.#disposed) {
+        switcher.dispose();
+        throw new HeftyError('E_DISPOSED', 'this context was disposed');
+      }
+      this.#switcher = switcher;
+      return switcher;
+    });
+    return this.#keySwitcher;
+  }
+
+  /**
+   * Replaces the key switcher (e.g. a batch evaluator made with your own options) and disposes the old one; call
+   * it before async operations start, not while they run.
+   */
+  useKeySwitcher(switcher: KeySwitcher): void {
+    this.#switcher?.dispose();
+    this.#switcher = switcher;
+    this.#keySwitcher = Promise.resolve(switcher);
+  }
+
+  async #chooseKeySwitcher(): Promise<KeySwitcher> {
+    const mode = gpuModeFromEnv(this.#gpu ?? process.env.HEFTY_GPU ?? 'off');
+    if (mode === 'off') return new CpuKeySwitcher(this.evaluator);
+    const { createBatchEvaluator } = await import('../gpu/batch-evaluator.ts');
+    const batch = await createBatchEvaluator(this.ctx, { mode });
+    if (batch.device !== null) return new BatchKeySwitcher(batch);
+    batch.destroy();
+    return new CpuKeySwitcher(this.evaluator);
+  }
+
+  /** Runs a vector operation's plan with this session's key switcher. */
+  async run<T>(plan: Plan<T>): Promise<T> {
+    const switcher = await this.keySwitcher();
+    return runPlan(plan, (request) => switcher.serve(request, this));
+  }
+
+  /** Runs a plan synchronously on the CPU evaluator (the synchronous vector API). */
+  runSync<T>(plan: Plan<T>): T {
+    return runPlanSync(plan, (request) => serveOnCpu(this.evaluator, request, this));
+  }
+
   /** Replaces keys; new keys invalidate cached encryptor/decryptor. */
   setKeys(keys: SessionKeys): void {
     for (const name of ['secretKey', 'publicKey', 'relinKeys', 'galoisKeys'] as const) {
@@ -104,6 +169,9 @@ export class Session {
   }
 
   dispose(): void {
+    this.#disposed = true;
+    // A GPU batch evaluator frees its device buffers (one still being chosen is freed when it arrives).
+    this.#switcher?.dispose();
     for (const owned of [this.#ckksEncoder, this.#batchEncoder, this.#encryptor, this.#decryptor, this.evaluator])
       owned?.dispose();
     for (const key of Object.values(this.keys)) key?.dispose();

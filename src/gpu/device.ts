@@ -3,7 +3,8 @@
  * GPU: the result says why no device is available and hefty stays on the CPU path.
  *
  * Settings (options win over env):
- *  - HEFTY_GPU = auto | on | off (default auto). `off` never loads Dawn.
+ *  - HEFTY_GPU = auto | on | off (default auto here; hefty's programs and pool read unset as off). `off`
+ *    never loads Dawn.
  *  - HEFTY_GPU_BACKEND: Dawn backend (vulkan, opengl, opengles, metal, d3d12, null).
  *  - HEFTY_GPU_ADAPTER: adapter name substring, passed to Dawn as `adapter=`.
  * Dawn's instance object must stay referenced while the device lives (when GC frees it, later calls crash);

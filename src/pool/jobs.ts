@@ -5,6 +5,7 @@
  */
 import type { KeySetInfo } from '../api/keyset-info.ts';
 import type { HeftyErrorCode } from '../errors.ts';
+import type { GpuMode } from '../gpu/device.ts';
 
 export type OutputFormat = 'hefty' | 'seal';
 
@@ -104,6 +105,8 @@ export interface WorkerConfig {
   readonly maxLoadedKeySets: number;
   /** Bytes of loaded operands each worker keeps (sized by their serialized length). */
   readonly operandCacheBytes: number;
+  /** Whether loaded key sets key-switch on the worker's own GPU device. */
+  readonly gpu: GpuMode;
   readonly testHooks: boolean;
   /** Test pools only: flags shared by all workers (0: breakStartup). */
   readonly testFlags?: Int32Array;

@@ -15,6 +15,7 @@ import { Piscina } from 'piscina';
 import { decodeKeySet, encodeKeySet, isKeySetEnvelope, type KeySetBundle } from '../api/bundle.ts';
 import { validateProgram, type Program } from '../api/program.ts';
 import type { BackendChoice } from '../backend/load.ts';
+import { gpuModeFromEnv, type GpuMode } from '../gpu/device.ts';
 import { HeftyError } from '../errors.ts';
 import { CiphertextCache, sha256, sharedCopy } from './cache.ts';
 import { Dispatcher, type DispatcherStats } from './dispatcher.ts';
@@ -54,6 +55,11 @@ export interface PoolOptions {
   maxLoadedKeySets?: number;
   /** Called for every program step a worker ran (besides the pool's own metrics). */
   onStep?: (op: string, backend: string, milliseconds: number) => void;
+  /**
+   * Batched key switching on a GPU, per worker and loaded key set: auto | on | off (default: HEFTY_GPU,
+   * unset = off). A worker without a device stays on the CPU (auto) or fails its jobs with E_BACKEND_UNAVAILABLE (on).
+   */
+  gpu?: GpuMode;
   /** Tests only: lets batch items carry hooks that crash or stall their worker. */
   testHooks?: boolean;
 }
@@ -145,6 +151,7 @@ export class Pool {
         Math.max(1, Math.floor(cacheBytes / workers)),
         'workerCacheBytes',
       ),
+      gpu: gpuModeFromEnv(options.gpu ?? process.env.HEFTY_GPU ?? 'off'),
       testHooks: options.testHooks === true,
       ...(options.testHooks ? { testFlags: new Int32Array(new SharedArrayBuffer(4)) } : {}),
     };

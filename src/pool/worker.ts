@@ -76,7 +76,8 @@ function ownBytes(bytes: Uint8Array): Uint8Array {
 async function context(keySet: KeySetWire): Promise<HeftyContext> {
   const loaded = contexts.get(keySet.id);
   if (loaded) return loaded;
-  const ctx = await loadContext(ownBytes(keySet.bytes), { backend: config.backend, security: 128 });
+  // Its session owns the key set's GPU batch evaluator (config.gpu), freed with it when the key set goes.
+  const ctx = await loadContext(ownBytes(keySet.bytes), { backend: config.backend, security: 128, gpu: config.gpu });
   contexts.set(keySet.id, ctx);
   return ctx;
 }

@@ -38,12 +38,17 @@ export function gpuTestEnv(): GpuTestEnv {
 
 /** Runs test/gpu/gpu-checks.ts in a child with `env` and returns its result object. */
 export function runGpuChecks(command: 'run' | 'no-adapter', env: NodeJS.ProcessEnv): unknown {
-  const script = fileURLToPath(new URL('./gpu-checks.ts', import.meta.url));
-  const child = spawnSync(process.execPath, [script, command], { encoding: 'utf8', env, timeout: 240_000 });
+  return runChildChecks('gpu-checks.ts', command, env);
+}
+
+/** Runs a check script of test/gpu/ in a child with `env`; it prints its result as one `@@RESULT` JSON line. */
+export function runChildChecks(script: string, command: 'run' | 'no-adapter', env: NodeJS.ProcessEnv): unknown {
+  const path = fileURLToPath(new URL(`./${script}`, import.meta.url));
+  const child = spawnSync(process.execPath, [path, command], { encoding: 'utf8', env, timeout: 240_000 });
   const line = child.stdout.split('\n').find((l) => l.startsWith('@@RESULT '));
   if (!line) {
     throw new Error(
-      `gpu-checks ${command} exited ${child.status ?? child.signal} without a result:\n${child.stderr.slice(-4000)}`,
+      `${script} ${command} exited ${child.status ?? child.signal} without a result:\n${child.stderr.slice(-4000)}`,
     );
   }
   return JSON.parse(line.slice('@@RESULT '.length));
