@@ -16,6 +16,7 @@ const SUITES = [
   'server-load',
   'gpu-ntt',
   'gpu-key-switch',
+  'gpu-program',
 ] as const;
 
 const args = process.argv.slice(2);
