@@ -123,13 +123,20 @@ void RnsBase::decompose(const std::int64_t* values, std::size_t count, u64* resi
 }
 
 void RnsBase::decompose(const double* values, std::size_t count, u64* residues) const {
-  for (std::size_t i = 0; i < size(); i++) {
-    const Mod& mod = mods_[i];
-    u64* row = residues + i * count;
-    for (std::size_t k = 0; k < count; k++) {
-      const double magnitude = std::fabs(values[k]);
-      const u64 r = magnitude < kTwo64 ? mod.reduce(static_cast<u64>(magnitude)) : reduce_large_double(magnitude, mod);
-      row[k] = std::signbit(values[k]) ? mod.neg(r) : r;
+  for (std::size_t k = 0; k < count; k++) {
+    const double magnitude = std::fabs(values[k]);
+    const bool negative = std::signbit(values[k]);
+    if (magnitude < kTwo64) {
+      const auto word = static_cast<u64>(magnitude);
+      for (std::size_t i = 0; i < size(); i++) {
+        const u64 r = mods_[i].reduce(word);
+        residues[i * count + k] = negative ? mods_[i].neg(r) : r;
+      }
+    } else {
+      for (std::size_t i = 0; i < size(); i++) {
+        const u64 r = reduce_large_double(magnitude, mods_[i]);
+        residues[i * count + k] = negative ? mods_[i].neg(r) : r;
+      }
     }
   }
 }
