@@ -73,6 +73,16 @@ void validate(const std::vector<u64>& moduli) {
 
 }  // namespace
 
+void reduce_signed(const Mod& mod, const std::int64_t* values, std::size_t count, u64* out) {
+  for (std::size_t k = 0; k < count; k++) {
+    const std::int64_t x = values[k];
+    // Two's complement negation gives |x| for INT64_MIN too.
+    const u64 magnitude = x < 0 ? ~static_cast<u64>(x) + 1 : static_cast<u64>(x);
+    const u64 r = mod.reduce(magnitude);
+    out[k] = x < 0 ? mod.neg(r) : r;
+  }
+}
+
 RnsBase::RnsBase(std::vector<u64> moduli) : moduli_(std::move(moduli)) {
   validate(moduli_);
   const std::size_t L = moduli_.size();
@@ -109,17 +119,7 @@ void RnsBase::decompose(const u64* values, std::size_t count, u64* residues) con
 }
 
 void RnsBase::decompose(const std::int64_t* values, std::size_t count, u64* residues) const {
-  for (std::size_t i = 0; i < size(); i++) {
-    const Mod& mod = mods_[i];
-    u64* row = residues + i * count;
-    for (std::size_t k = 0; k < count; k++) {
-      const std::int64_t x = values[k];
-      // Two's complement negation gives |x| for INT64_MIN too.
-      const u64 magnitude = x < 0 ? ~static_cast<u64>(x) + 1 : static_cast<u64>(x);
-      const u64 r = mod.reduce(magnitude);
-      row[k] = x < 0 ? mod.neg(r) : r;
-    }
-  }
+  for (std::size_t i = 0; i < size(); i++) reduce_signed(mods_[i], values, count, residues + i * count);
 }
 
 void RnsBase::decompose(const double* values, std::size_t count, u64* residues) const {

@@ -14,6 +14,10 @@ namespace hefty::ring {
 
 using u64 = std::uint64_t;
 
+// out[k] = values[k] mod q for signed 64-bit values: a negative x maps to q - (|x| mod q). The one-modulus step
+// of RnsBase::decompose, for callers that hold a Mod per row rather than a base.
+void reduce_signed(const rlwe::Mod& mod, const std::int64_t* values, std::size_t count, u64* out);
+
 class RnsBase {
  public:
   static constexpr int kMaxModulusBits = 61;
