@@ -2,7 +2,6 @@
 #include <cmath>
 #include <cstring>
 
-#include "../ckks/multiword.h"
 #include "../rlwe/op_error.h"
 #include "../rlwe/thread_pool.h"
 #include "ckks_handles.h"
@@ -61,14 +60,12 @@ Napi::Value encode_scalar(const Napi::CallbackInfo& info) {
       rlwe::fail("E_VALUE_OUT_OF_RANGE", "encoded value is too large");
     }
     const double rounded = std::round(scaled);
-    const bool negative = std::signbit(rounded);
     const std::size_t n = ctx.n();
     ckks::CkksPlain pt{level.parms_id, scale, std::vector<u64>(level.prime_count * n)};
+    std::vector<u64> residues(level.prime_count);
+    ctx.encoder().rns_base(ctx.primes().data(), level.prime_count).decompose(&rounded, 1, residues.data());
     for (std::size_t j = 0; j < level.prime_count; j++) {
-      const u64 q = ctx.primes()[j];
-      const u64 r = ckks::integral_double_mod(std::fabs(rounded), q);
-      const u64 word = (negative && r != 0) ? q - r : r;
-      std::fill(pt.data.begin() + j * n, pt.data.begin() + (j + 1) * n, word);
+      std::fill(pt.data.begin() + j * n, pt.data.begin() + (j + 1) * n, residues[j]);
     }
     return wrap_value(info.Env(), Kind::Plain, std::move(pt));
   });

@@ -1,5 +1,6 @@
 #include "context.h"
 
+#include "../ring/multiword.h"
 #include "../rlwe/op_error.h"
 #include "../seal/params.h"
 #include "../seal/primes.h"
@@ -7,12 +8,6 @@
 namespace hefty::ckks {
 
 using rlwe::fail;
-
-namespace {
-
-int bit_count(std::uint64_t v) { return v == 0 ? 0 : 64 - __builtin_clzll(v); }
-
-}  // namespace
 
 Context::Context(std::size_t n, std::vector<std::uint64_t> primes) : n_(n), primes_(std::move(primes)) {
   if (n < 2 || n > 131072 || (n & (n - 1)) != 0) fail("E_INVALID_PARAMS", "poly_modulus_degree must be a power of two in [2, 131072]");
@@ -37,13 +32,10 @@ Context::Context(std::size_t n, std::vector<std::uint64_t> primes) : n_(n), prim
     Level level;
     level.parms_id = seal::parms_id(parms, count);
     level.prime_count = count;
-    int bits = 0;
     // Bit count of the product: exact via a running multiword product.
-    Words product{1};
-    for (std::size_t j = 0; j < count; j++) product = mul_word(product, primes_[j]);
-    while (product.size() > 1 && product.back() == 0) product.pop_back();
-    bits = static_cast<int>(64 * (product.size() - 1)) + bit_count(product.back());
-    level.total_bits = bits;
+    ring::Words product{1};
+    for (std::size_t j = 0; j < count; j++) product = ring::mul_word(product, primes_[j]);
+    level.total_bits = ring::bit_length(product.data(), product.size());
     level.chain_index = count - 1;
     level.last_prime = static_cast<double>(primes_[count - 1]);
     levels.push_back(level);

@@ -4,7 +4,6 @@
 #include <cmath>
 #include <string>
 
-#include "../rlwe/modarith.h"
 #include "../rlwe/op_error.h"
 #include "complex_roots.h"
 #include "fft.h"
@@ -12,8 +11,6 @@
 namespace hefty::ckks {
 
 namespace {
-
-using u128 = unsigned __int128;
 
 std::size_t reverse_bits(std::size_t x, int bits) {
   std::size_t r = 0;
@@ -25,17 +22,6 @@ int log2_exact(std::size_t n) {
   int b = 0;
   while ((std::size_t{1} << b) < n) b++;
   return b;
-}
-
-std::uint64_t pow_mod(std::uint64_t base, std::uint64_t exp, std::uint64_t q) {
-  u128 r = 1 % q;
-  u128 b = base % q;
-  while (exp > 0) {
-    if (exp & 1) r = r * b % q;
-    b = b * b % q;
-    exp >>= 1;
-  }
-  return static_cast<std::uint64_t>(r);
 }
 
 // SEAL's bound checks truncate log2 toward zero.
@@ -77,85 +63,27 @@ void EncoderCore::encode(const Complex* values, std::size_t count, double scale,
   const int max_bits = static_cast<int>(std::ceil(std::log2(std::max(max_coeff, 1.0)))) + 1;
   if (!std::isfinite(max_coeff) || max_bits >= total_bits) rlwe::fail("E_VALUE_OUT_OF_RANGE", "encoded values are too large");
 
-  std::vector<rlwe::Mod> mods;
-  for (std::size_t j = 0; j < count_primes; j++) mods.emplace_back(primes[j]);
-  for (std::size_t i = 0; i < n_; i++) {
-    const double rounded = std::round(a[i].re);
-    const bool negative = std::signbit(rounded);
-    const double magnitude = std::fabs(rounded);
-    const bool fits_word = magnitude < 18446744073709551616.0;
-    const std::uint64_t word = fits_word ? static_cast<std::uint64_t>(magnitude) : 0;
-    for (std::size_t j = 0; j < count_primes; j++) {
-      const std::uint64_t q = primes[j];
-      const std::uint64_t r = fits_word ? mods[j].reduce(word) : integral_double_mod(magnitude, q);
-      out[j * n_ + i] = (negative && r != 0) ? q - r : r;
-    }
-  }
+  std::vector<double> rounded(n_);
+  for (std::size_t i = 0; i < n_; i++) rounded[i] = std::round(a[i].re);
+  rns_base(primes, count_primes).decompose(rounded.data(), n_, out);
 }
 
-const EncoderCore::CrtLevel& EncoderCore::crt_level(const std::uint64_t* primes, std::size_t count_primes) const {
+const ring::RnsBase& EncoderCore::rns_base(const std::uint64_t* primes, std::size_t count_primes) const {
   std::vector<std::uint64_t> key(primes, primes + count_primes);
-  std::lock_guard<std::mutex> lock(crt_mutex_);
-  auto found = crt_levels_.find(key);
-  if (found != crt_levels_.end()) return found->second;
-  CrtLevel level;
-  const std::size_t L = count_primes;
-  level.modulus = Words{1};
-  for (std::size_t j = 0; j < L; j++) level.modulus = mul_word(level.modulus, primes[j]);
-  level.modulus.resize(L);
-  level.half = level.modulus;
-  {
-    Words one_padded(L, 0);
-    one_padded[0] = 1;
-    add_in_place(level.half.data(), one_padded.data(), L);  // Q_L is odd and < 2^(64L): no carry out
-    for (std::size_t w = 0; w < L; w++) {
-      level.half[w] = (level.half[w] >> 1) | (w + 1 < L ? level.half[w + 1] << 63 : 0);
-    }
-  }
-  for (std::size_t j = 0; j < L; j++) {
-    Words p{1};
-    for (std::size_t i = 0; i < L; i++) {
-      if (i != j) p = mul_word(p, primes[i]);
-    }
-    p.resize(L, 0);
-    const std::uint64_t p_mod = mod_word(p.data(), L, primes[j]);
-    level.inv_punctured.push_back(pow_mod(p_mod, primes[j] - 2, primes[j]));
-    level.punctured.push_back(std::move(p));
-  }
-  return crt_levels_.emplace(std::move(key), std::move(level)).first->second;
+  std::lock_guard<std::mutex> lock(bases_mutex_);
+  auto found = bases_.find(key);
+  if (found != bases_.end()) return found->second;
+  ring::RnsBase base(key);
+  return bases_.emplace(std::move(key), std::move(base)).first->second;
 }
 
 void EncoderCore::decode(const std::uint64_t* rows, const std::uint64_t* primes, std::size_t count_primes, double scale,
                          Complex* out) const {
   if (!(scale > 0) || !std::isfinite(scale)) rlwe::fail("E_SCALE_OUT_OF_BOUNDS", "scale out of bounds");
-  const CrtLevel& crt = crt_level(primes, count_primes);
-  const std::size_t L = count_primes;
-  const double inv_scale = 1.0 / scale;
+  std::vector<double> values(n_);
+  rns_base(primes, count_primes).compose_centered(rows, n_, 1.0 / scale, values.data());
   std::vector<Complex> a(n_);
-  Words x(L + 1);
-  for (std::size_t i = 0; i < n_; i++) {
-    std::fill(x.begin(), x.end(), 0);
-    for (std::size_t j = 0; j < L; j++) {
-      const std::uint64_t c = static_cast<std::uint64_t>(static_cast<u128>(rows[j * n_ + i]) * crt.inv_punctured[j] % primes[j]);
-      // Each term is < Q_L and primes are < 2^60, so the sum of two stays below 2^(64L).
-      add_product_in_place(x.data(), crt.punctured[j].data(), L, c);
-      if (greater_or_equal(x.data(), crt.modulus.data(), L)) sub_in_place(x.data(), crt.modulus.data(), L);
-    }
-    double value = 0;
-    double factor = inv_scale;
-    if (greater_or_equal(x.data(), crt.half.data(), L)) {
-      for (std::size_t t = 0; t < L; t++, factor *= 18446744073709551616.0) {
-        if (x[t] > crt.modulus[t]) {
-          value += static_cast<double>(x[t] - crt.modulus[t]) * factor;
-        } else {
-          value -= static_cast<double>(crt.modulus[t] - x[t]) * factor;
-        }
-      }
-    } else {
-      for (std::size_t t = 0; t < L; t++, factor *= 18446744073709551616.0) value += static_cast<double>(x[t]) * factor;
-    }
-    a[i] = {value, 0.0};
-  }
+  for (std::size_t i = 0; i < n_; i++) a[i] = {values[i], 0.0};
   fft_forward(a.data(), n_, decode_roots_.data());
   for (std::size_t j = 0; j < n_ / 2; j++) out[j] = a[slot_index_[j]];
 }

@@ -1,5 +1,5 @@
 // The floating-point half of SEAL's CKKSEncoder (spec §6): slot layout, complex transforms, rounding and
-// CRT composition. It works on coefficient-form RNS rows; the NTT around it is done by the caller.
+// RNS conversion. It works on coefficient-form RNS rows; the NTT around it is done by the caller.
 #pragma once
 #include <cstddef>
 #include <cstdint>
@@ -7,8 +7,8 @@
 #include <mutex>
 #include <vector>
 
+#include "../ring/rns_base.h"
 #include "complex_math.h"
-#include "multiword.h"
 
 namespace hefty::ckks {
 
@@ -28,21 +28,16 @@ class EncoderCore {
   void decode(const std::uint64_t* rows, const std::uint64_t* primes, std::size_t count_primes, double scale,
               Complex* out) const;
 
- private:
-  struct CrtLevel {
-    Words modulus;              // Q_L, L words
-    Words half;                 // (Q_L + 1) >> 1
-    std::vector<Words> punctured;  // Q_L / q_j, L words each
-    std::vector<std::uint64_t> inv_punctured;  // (Q_L / q_j)^-1 mod q_j
-  };
-  const CrtLevel& crt_level(const std::uint64_t* primes, std::size_t count_primes) const;
+ // The RNS base of one level's primes, built on first use and kept for the encoder's lifetime.
+  const ring::RnsBase& rns_base(const std::uint64_t* primes, std::size_t count_primes) const;
 
+ private:
   std::size_t n_;
   std::vector<std::size_t> slot_index_;  // idx[] of spec §6.1, length N
   std::vector<Complex> decode_roots_;    // F
   std::vector<Complex> encode_roots_;    // G
-  mutable std::mutex crt_mutex_;
-  mutable std::map<std::vector<std::uint64_t>, CrtLevel> crt_levels_;
+  mutable std::mutex bases_mutex_;
+  mutable std::map<std::vector<std::uint64_t>, ring::RnsBase> bases_;
 };
 
 }  // namespace hefty::ckks

@@ -3,22 +3,14 @@
 #include <cstring>
 #include <vector>
 
+#include "../ring/rns_base.h"
 #include "scratch.h"
 #include "thread_pool.h"
 
 namespace hefty::rlwe {
 
 void small_to_rows(const RingTools& ring, std::size_t L, const std::int64_t* values, u64* rows) {
-  const std::size_t n = ring.n();
-  for (std::size_t j = 0; j < L; j++) {
-    const u64 q = ring.mod(j).q;
-    u64* row = rows + j * n;
-    for (std::size_t i = 0; i < n; i++) {
-      const std::int64_t v = values[i];
-      row[i] = v >= 0 ? static_cast<u64>(v) % q : q - (static_cast<u64>(-v) % q);
-      if (row[i] == q) row[i] = 0;
-    }
-  }
+  for (std::size_t j = 0; j < L; j++) hefty::ring::reduce_signed(ring.mod(j), values, ring.n(), rows + j * ring.n());
 }
 
 void small_to_ntt_rows(const RingTools& ring, std::size_t L, const std::int64_t* values, u64* rows) {

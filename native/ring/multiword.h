@@ -1,10 +1,10 @@
-// Little-endian multiword unsigned integers, just enough for CRT composition in the decoder.
+// Little-endian multiword unsigned integers: the ring layer's big integers (CRT products and composed values).
 #pragma once
 #include <cstddef>
 #include <cstdint>
 #include <vector>
 
-namespace hefty::ckks {
+namespace hefty::ring {
 
 using Words = std::vector<std::uint64_t>;
 
@@ -18,9 +18,7 @@ void sub_in_place(std::uint64_t* a, const std::uint64_t* b, std::size_t n);
 std::uint64_t add_in_place(std::uint64_t* a, const std::uint64_t* b, std::size_t n);
 // a += b * c in place for n-word a and b (the carry out of the top word is dropped).
 void add_product_in_place(std::uint64_t* a, const std::uint64_t* b, std::size_t n, std::uint64_t c);
-// a mod q for a multiword a.
-std::uint64_t mod_word(const std::uint64_t* a, std::size_t n, std::uint64_t q);
-// |x| mod q for an integer-valued double x of any magnitude.
-std::uint64_t integral_double_mod(double abs_x, std::uint64_t q);
+// Bit length of an n-word value (0 for zero).
+int bit_length(const std::uint64_t* a, std::size_t n);
 
-}  // namespace hefty::ckks
+}  // namespace hefty::ring

@@ -1,8 +1,6 @@
 #include "multiword.h"
 
-#include <cmath>
-
-namespace hefty::ckks {
+namespace hefty::ring {
 
 using u128 = unsigned __int128;
 
@@ -54,27 +52,11 @@ void add_product_in_place(std::uint64_t* a, const std::uint64_t* b, std::size_t 
   }
 }
 
-std::uint64_t mod_word(const std::uint64_t* a, std::size_t n, std::uint64_t q) {
-  u128 r = 0;
-  for (std::size_t i = n; i-- > 0;) r = ((r << 64) | a[i]) % q;
-  return static_cast<std::uint64_t>(r);
-}
-
-std::uint64_t integral_double_mod(double abs_x, std::uint64_t q) {
-  if (abs_x < 18446744073709551616.0) return static_cast<std::uint64_t>(abs_x) % q;
-  // abs_x = mantissa * 2^shift exactly, with a 53-bit integer mantissa.
-  int exponent = 0;
-  const double fraction = std::frexp(abs_x, &exponent);
-  const auto mantissa = static_cast<std::uint64_t>(std::ldexp(fraction, 53));
-  unsigned shift = static_cast<unsigned>(exponent - 53);
-  u128 result = mantissa % q;
-  u128 base = 2;
-  while (shift > 0) {
-    if (shift & 1) result = result * base % q;
-    base = base * base % q;
-    shift >>= 1;
+int bit_length(const std::uint64_t* a, std::size_t n) {
+  for (std::size_t i = n; i-- > 0;) {
+    if (a[i] != 0) return static_cast<int>(64 * i) + 64 - __builtin_clzll(a[i]);
   }
-  return static_cast<std::uint64_t>(result);
+  return 0;
 }
 
-}  // namespace hefty::ckks
+}  // namespace hefty::ring
