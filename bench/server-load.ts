@@ -5,7 +5,7 @@
  *   phase 2 "overload": many more connections than queue slots → excess shed as 503 E_OVERLOADED (Retry-After),
  *            with zero dropped connections (no socket errors, resets or timeouts)
  * RSS of the service is sampled from /metrics every second; "flat" = the last sample within 10% (+16 MiB) of
- * the sample a third into the overload phase; the drift (MiB/min) over the rest is printed too. Default ~30 s; `--soak` (or `--full`) runs the overload phase for 5 minutes.
+ * the sample a third into the overload phase; the drift (MiB/min) over the rest is printed too. Default ~30 s; `--soak` (or `--full`) runs the overload phase for 5 minutes, `--soak --soak-minutes=N` for N.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -155,7 +155,8 @@ async function main(): Promise<void> {
     }, 1000);
     await phase('warm-up', evalUrl, headers, body, 2, 3);
     const capacity = await phase('capacity', evalUrl, headers, body, 4, 12);
-    const overloadSeconds = soak ? 300 : 20;
+    const minutes = Number(process.argv.find((a) => a.startsWith('--soak-minutes='))?.split('=')[1] ?? 5);
+    const overloadSeconds = soak ? Math.max(1, minutes) * 60 : 20;
     const overloadStart = (Date.now() - started) / 1000;
     const overload = await phase('overload', evalUrl, headers, body, 64, overloadSeconds);
     clearInterval(sampler);
