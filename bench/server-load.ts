@@ -32,7 +32,7 @@ async function serveChild(): Promise<void> {
       maxQueue: MAX_QUEUE,
       rateLimitPerMinute: 10_000_000,
     },
-    { env: { HEFTY_BACKEND: process.env.HEFTY_BACKEND } },
+    { env: { HEFTY_BACKEND: process.env.HEFTY_BACKEND, HEFTY_EXECUTOR: process.env.HEFTY_EXECUTOR } },
   );
   process.stdout.write(`${server.url}\n`);
 }
