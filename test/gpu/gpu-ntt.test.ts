@@ -13,23 +13,14 @@ import { gpuModeFromEnv } from '../../src/gpu/device.ts';
 import { shouldOffload, thresholdFrom } from '../../src/gpu/offload.ts';
 import { CHECKS, type CheckReport } from './gpu-checks.ts';
 import { gpuTestEnv, runGpuChecks } from './gpu-env.ts';
+import { requireAdapter } from './require-adapter.ts';
 
 const setup = gpuTestEnv();
 const report = runGpuChecks('run', setup.env) as CheckReport;
 const device = `${setup.device}${setup.note ? `; ${setup.note}` : ''}`;
 
 describe(`GPU NTT on ${report.adapter ?? 'no adapter'} (${device})`, () => {
-  if (report.adapter === null) {
-    // CI sets HEFTY_REQUIRE_WEBGPU=1: there lavapipe must provision, so a missing adapter is a failure.
-    if (process.env.HEFTY_REQUIRE_WEBGPU === '1') {
-      it('a WebGPU adapter is required (HEFTY_REQUIRE_WEBGPU=1)', () => {
-        expect.fail(`no adapter: ${report.reason}`);
-      });
-    } else {
-      it.skip(`skipped: no adapter (${report.reason})`, () => {});
-    }
-    return;
-  }
+  if (!requireAdapter(report)) return;
   for (const name of Object.keys(CHECKS)) {
     const skipped = report.results[name]?.skipped;
     if (skipped && process.env.HEFTY_REQUIRE_NATIVE !== '1') {

@@ -6,6 +6,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { gpuTestEnv, runChildChecks } from './gpu-env.ts';
+import { requireAdapter } from './require-adapter.ts';
 import type { ProgramCheckReport } from './program-checks.ts';
 
 const setup = gpuTestEnv();
@@ -19,16 +20,7 @@ function detail(name: string): Record<string, unknown> {
 }
 
 describe(`programs with GPU key switching on ${report.adapter ?? 'no adapter'} (${setup.device})`, () => {
-  if (report.adapter === null) {
-    if (process.env.HEFTY_REQUIRE_WEBGPU === '1') {
-      it('a WebGPU adapter is required (HEFTY_REQUIRE_WEBGPU=1)', () => {
-        expect.fail(`no adapter: ${report.reason}`);
-      });
-    } else {
-      it.skip(`skipped: no adapter (${report.reason})`, () => {});
-    }
-    return;
-  }
+  if (!requireAdapter(report)) return;
 
   it('gpu off: outputs decrypt to the reference, no device, batched requests (3 chunks at once)', () => {
     expect(detail('cpu')).toMatchObject({ gpuRequests: 0, largestRequest: 3 });
