@@ -53,3 +53,15 @@ export function runChildChecks(script: string, command: 'run' | 'no-adapter', en
   }
   return JSON.parse(line.slice('@@RESULT '.length));
 }
+
+/** An environment in which Dawn finds no Vulkan driver at all: the "no adapter" case on any machine. */
+export function noAdapterEnv(): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = {
+    ...process.env,
+    VK_DRIVER_FILES: '/nonexistent/icd.json',
+    VK_ICD_FILENAMES: '/nonexistent/icd.json',
+    HEFTY_GPU_BACKEND: 'vulkan',
+  };
+  delete env.LD_LIBRARY_PATH;
+  return env;
+}

@@ -12,7 +12,7 @@ import { referenceForwardRow, referenceInverseRow } from '../../src/gpu/referenc
 import { gpuModeFromEnv } from '../../src/gpu/device.ts';
 import { shouldOffload, thresholdFrom } from '../../src/gpu/offload.ts';
 import { CHECKS, type CheckReport } from './gpu-checks.ts';
-import { gpuTestEnv, runGpuChecks } from './gpu-env.ts';
+import { gpuTestEnv, noAdapterEnv, runGpuChecks } from './gpu-env.ts';
 import { requireAdapter } from './require-adapter.ts';
 
 const setup = gpuTestEnv();
@@ -73,13 +73,7 @@ describe('BigInt reference NTT (the GPU oracle) against the SEAL spec vectors', 
 
 describe('GPU fallback without an adapter', () => {
   it('auto gives null (CPU path), on is E_BACKEND_UNAVAILABLE, off never loads Dawn; batch evaluator too', () => {
-    const env: NodeJS.ProcessEnv = {
-      ...process.env,
-      VK_DRIVER_FILES: '/nonexistent/icd.json',
-      VK_ICD_FILENAMES: '/nonexistent/icd.json',
-      HEFTY_GPU_BACKEND: 'vulkan',
-    };
-    delete env.LD_LIBRARY_PATH;
+    const env = noAdapterEnv();
     expect(runGpuChecks('no-adapter', env)).toEqual({
       available: false,
       autoIsNull: true,

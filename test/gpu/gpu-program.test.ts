@@ -5,7 +5,7 @@
  * (lavapipe) unless HEFTY_GPU_TEST_DEVICE=system; the checks run in a child (see program-checks.ts).
  */
 import { describe, expect, it } from 'vitest';
-import { gpuTestEnv, runChildChecks } from './gpu-env.ts';
+import { gpuTestEnv, noAdapterEnv, runChildChecks } from './gpu-env.ts';
 import { requireAdapter } from './require-adapter.ts';
 import type { ProgramCheckReport } from './program-checks.ts';
 
@@ -49,13 +49,7 @@ describe(`programs with GPU key switching on ${report.adapter ?? 'no adapter'} (
 
 describe('programs without a GPU adapter', () => {
   it('auto runs on the CPU with identical bytes (in-process and in a pool worker); on is E_BACKEND_UNAVAILABLE', () => {
-    const env: NodeJS.ProcessEnv = {
-      ...process.env,
-      VK_DRIVER_FILES: '/nonexistent/icd.json',
-      VK_ICD_FILENAMES: '/nonexistent/icd.json',
-      HEFTY_GPU_BACKEND: 'vulkan',
-    };
-    delete env.LD_LIBRARY_PATH;
+    const env = noAdapterEnv();
     expect(runChildChecks('program-checks.ts', 'no-adapter', env)).toEqual({
       auto: { ok: true, detail: { device: null, gpuRequests: 0 } },
       on: { ok: true, detail: { code: 'E_BACKEND_UNAVAILABLE' } },
