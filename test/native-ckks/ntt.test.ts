@@ -1,7 +1,7 @@
 /**
  * The native NTT (spec §5) against the spec vectors (N = 8, 16, ramps at 8192/16384, SEAL's tables for the
- * Create(8192/16384) primes) and against an independent BigInt model of the definition for N = 1024 … 32768
- * on node-seal's primes: minimal root ψ, the full R/Rinv tables, forward outputs and the exact inverse.
+ * Create(8192/16384) primes) and against the project's BigInt SEAL reference (src/gpu/ntt-tables.ts and
+ * reference-ntt.ts, themselves checked against the spec vectors) for N = 1024 … 32768 on node-seal's primes: minimal root ψ, the full R/Rinv tables, forward outputs and the exact inverse.
  * node-seal has no NTT call; its CKKS encoder output (NTT form) must also equal the native encoder's bytes.
  */
 import { createHash } from 'node:crypto';
@@ -10,76 +10,14 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { createNativeBackend, type NativeBackend } from '../../src/backend/native.ts';
 import type * as B from '../../src/backend/types.ts';
 import { createWasmBackend } from '../../src/backend/wasm.ts';
+import { nttTables } from '../../src/gpu/ntt-tables.ts';
+import { referenceForwardRow } from '../../src/gpu/reference-ntt.ts';
 import { nativeAvailable } from './native-available.ts';
 
 const VECTORS = JSON.parse(
   readFileSync(new URL('../../../shared/spec/seal-test-vectors.json', import.meta.url), 'utf8'),
 );
 const big = (values: string[]): bigint[] => values.map(BigInt);
-
-function powMod(base: bigint, exp: bigint, q: bigint): bigint {
-  let r = 1n;
-  let b = base % q;
-  for (let e = exp; e > 0n; e >>= 1n) {
-    if (e & 1n) r = (r * b) % q;
-    b = (b * b) % q;
-  }
-  return r;
-}
-
-/** The smallest primitive 2N-th root of unity mod q: the minimum over r^odd for any primitive root r. */
-function minimalRoot(n: number, q: bigint): bigint {
-  const order = BigInt(2 * n);
-  for (let x = 2n; ; x++) {
-    const r = powMod(x, (q - 1n) / order, q);
-    if (powMod(r, BigInt(n), q) !== q - 1n) continue;
-    const square = (r * r) % q;
-    let best = r;
-    let current = r;
-    for (let i = 1; i < n; i++) {
-      current = (current * square) % q;
-      if (current < best) best = current;
-    }
-    return best;
-  }
-}
-
-const bitReverse = (x: number, bits: number): number => {
-  let r = 0;
-  for (let b = 0; b < bits; b++) r |= ((x >> b) & 1) << (bits - 1 - b);
-  return r;
-};
-
-/** R[brv(i)] = ψ^i (spec §5). */
-function rootTable(n: number, q: bigint, psi: bigint): bigint[] {
-  const bits = Math.log2(n);
-  const table = new Array<bigint>(n);
-  table[0] = 1n;
-  let power = 1n;
-  for (let i = 1; i < n; i++) {
-    power = (power * psi) % q;
-    table[bitReverse(i, bits)] = power;
-  }
-  return table;
-}
-
-/** Cooley–Tukey over the R table with exact BigInt arithmetic (no lazy reduction). */
-function referenceForward(input: readonly bigint[], q: bigint, roots: readonly bigint[]): bigint[] {
-  const a = [...input];
-  const n = a.length;
-  for (let m = 1, gap = n / 2, k = 1; m < n; m *= 2, gap /= 2) {
-    for (let g = 0; g < m; g++) {
-      const w = roots[k++];
-      for (let j = 2 * g * gap; j < 2 * g * gap + gap; j++) {
-        const x = a[j];
-        const y = (a[j + gap] * w) % q;
-        a[j] = (x + y) % q;
-        a[j + gap] = (x - y + q) % q;
-      }
-    }
-  }
-  return a;
-}
 
 function pseudoRandom(n: number, q: bigint, seed: number): BigUint64Array {
   let x = BigInt(seed) | 1n;
@@ -161,16 +99,18 @@ describe.runIf(await nativeAvailable())('native NTT', () => {
     expect(native.coeffModulusCreate(n, bits)).toEqual(primes);
     using ntt = native.createNtt(n, primes);
     primes.forEach((q, i) => {
-      const psi = minimalRoot(n, q);
-      const roots = rootTable(n, q, psi);
+      const model = nttTables(n, q);
       const t = ntt.tables(i);
-      expect(t.psi).toBe(psi);
-      expect(Array.from(t.rootPowers)).toEqual(roots);
-      expect(t.nInv).toBe(powMod(BigInt(n), q - 2n, q));
+      expect(t.psi).toBe(model.psi);
+      expect(Array.from(t.rootPowers)).toEqual(model.rootPowers);
+      expect(Array.from(t.invRootPowers)).toEqual(model.invRootPowers);
+      expect(t.nInv).toBe(model.nInv);
       const input = pseudoRandom(n, q, n + i);
       const words = input.slice();
       ntt.forward(i, words);
-      expect(Array.from(words)).toEqual(referenceForward(Array.from(input), q, roots));
+      const expected = input.slice();
+      referenceForwardRow(expected, q);
+      expect(words).toEqual(expected);
       ntt.inverse(i, words);
       expect(words).toEqual(input);
     });
