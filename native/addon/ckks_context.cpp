@@ -72,6 +72,10 @@ Napi::Value get_threads(const Napi::CallbackInfo& info) {
   return Napi::Number::New(info.Env(), static_cast<double>(rlwe::ThreadPool::instance().threads()));
 }
 
+Napi::Value get_live_handles(const Napi::CallbackInfo& info) {
+  return Napi::Number::New(info.Env(), static_cast<double>(addon::live_handles()));
+}
+
 // Test hook: a 64-byte seed makes every randomness draw of this context replay that Blake2xb stream (as SEAL's
 // fixed-seed factory does); null restores OS randomness.
 Napi::Value set_test_seed(const Napi::CallbackInfo& info) {
@@ -106,6 +110,7 @@ void register_context_functions(Napi::Env env, Napi::Object exports) {
   exports.Set("ckksContextLevels", Napi::Function::New(env, context_levels));
   exports.Set("ckksSetThreads", Napi::Function::New(env, set_threads));
   exports.Set("ckksGetThreads", Napi::Function::New(env, get_threads));
+  exports.Set("ckksLiveHandles", Napi::Function::New(env, get_live_handles));
   exports.Set("ckksSetTestSeed", Napi::Function::New(env, set_test_seed));
   exports.Set("ckksDispose", Napi::Function::New(env, dispose));
 }

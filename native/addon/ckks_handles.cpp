@@ -1,5 +1,6 @@
 #include "ckks_handles.h"
 
+#include <atomic>
 #include <cstring>
 
 #include "../rlwe/op_error.h"
@@ -15,6 +16,15 @@ void KeySet::rebuild_views() {
     for (const auto& part : stored.keys[i]) views.keys[i].entries.push_back(part.data.data());
   }
 }
+
+namespace {
+std::atomic<std::int64_t> handle_count{0};
+}  // namespace
+
+Handle::Handle() { handle_count.fetch_add(1, std::memory_order_relaxed); }
+Handle::~Handle() { handle_count.fetch_sub(1, std::memory_order_relaxed); }
+
+std::int64_t live_handles() { return handle_count.load(std::memory_order_relaxed); }
 
 Napi::Value wrap(Napi::Env env, Kind kind, std::shared_ptr<void> value) {
   auto handle = std::make_unique<Handle>();

@@ -34,10 +34,18 @@ struct ContextState {
 
 struct Handle {
   static constexpr std::uint32_t kMagic = 0x48454654;  // "HEFT"
+  Handle();
+  ~Handle();
+  Handle(const Handle&) = delete;
+  Handle& operator=(const Handle&) = delete;
   std::uint32_t magic = kMagic;
-  Kind kind;
+  Kind kind = Kind::Context;
   std::shared_ptr<void> value;
 };
+
+// Handles whose JS wrappers have not been finalized yet, in every thread of the process. A wrapper is finalized
+// only after a GC and a turn of its thread's event loop, so a thread that never yields piles them up.
+std::int64_t live_handles();
 
 Napi::Value wrap(Napi::Env env, Kind kind, std::shared_ptr<void> value);
 

@@ -40,6 +40,7 @@ interface CkksAddon {
   ckksContextLevels(ctx: Handle): LevelRecord[];
   ckksSetThreads(threads: number): number;
   ckksGetThreads(): number;
+  ckksLiveHandles(): number;
   ckksSetTestSeed(ctx: Handle, seed: Uint8Array | null): void;
   ckksDispose(handle: Handle): void;
   ckksEncode(ctx: Handle, values: Float64Array, scale: number, parmsId?: BigUint64Array): Handle;
@@ -876,6 +877,14 @@ export class NativeBackend implements B.Backend {
 
   get threads(): number {
     return this.addon.ckksGetThreads();
+  }
+
+  /**
+   * Engine objects of the whole process (every thread) whose JS handles are not finalized yet. dispose() frees
+   * an object's memory at once; its small handle goes only after a GC and a turn of its thread's event loop.
+   */
+  get liveHandles(): number {
+    return this.addon.ckksLiveHandles();
   }
 
   coeffModulusCreate(polyModulusDegree: number, bitSizes: readonly number[]): bigint[] {

@@ -176,6 +176,10 @@ export class Pool {
       maxThreads: workers,
       idleTimeout: Infinity,
       concurrentTasksPerWorker: 1,
+      // Between jobs a worker must return to its event loop: N-API finalizers (the engine's object handles) and
+      // FinalizationRegistry callbacks run only there. piscina's default ('sync') waits for the next job in
+      // Atomics.wait instead, and a busy worker then grows by every handle it ever made.
+      atomics: 'async',
       workerData: config,
     });
     // A worker failing outside a job (nothing to fail) is replaced by piscina; there is no one to tell.
