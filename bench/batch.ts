@@ -18,8 +18,8 @@ import { HeftyError } from '../src/errors.ts';
 import { engineRate } from './engine-workers.ts';
 
 const full = process.argv.includes('--full');
-const ITEMS = full ? 400 : 200;
-const ROUNDS = full ? 5 : 3;
+const ITEMS = full ? 800 : 400;
+const ROUNDS = full ? 7 : 5;
 
 const program: Program = {
   inputs: { x: 'vector', w: 'plain' },

@@ -52,10 +52,15 @@ function startChild(dataDir: string, apiKey: string): Promise<{ child: ChildProc
   });
 }
 
-async function memory(url: string): Promise<{ rss: number; heap: number }> {
+async function memory(url: string): Promise<{ rss: number; heap: number; external: number }> {
   const text = await (await fetch(`${url}/metrics`)).text();
   const read = (name: string) => Number(new RegExp(`^${name} (\\S+)$`, 'm').exec(text)?.[1] ?? NaN);
-  return { rss: read('hefty_process_resident_memory_bytes'), heap: read('hefty_nodejs_heap_size_used_bytes') };
+  return {
+    rss: read('hefty_process_resident_memory_bytes'),
+    heap: read('hefty_nodejs_heap_size_used_bytes'),
+    // The main thread's buffers outside the JS heap (request and result bytes).
+    external: read('hefty_nodejs_external_memory_bytes'),
+  };
 }
 
 async function rss(url: string): Promise<number> {
@@ -148,7 +153,7 @@ async function main(): Promise<void> {
     };
     const body = JSON.stringify({ program, inputs: { x: { ciphertext }, w } });
 
-    const samples: { t: number; rss: number; heap: number }[] = [];
+    const samples: { t: number; rss: number; heap: number; external: number }[] = [];
     const started = Date.now();
     const sampler = setInterval(() => {
       void memory(url).then((m) => samples.push({ t: (Date.now() - started) / 1000, ...m }));

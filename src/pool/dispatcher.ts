@@ -1,31 +1,52 @@
 /**
- * The pool's queue: batches in FIFO order, their items handed to workers one at a time, never more in flight
- * than there are workers (so piscina's own queue stays empty and a lost worker loses only the item it ran).
- * A batch that cannot start at once waits; past `maxQueue` waiting batches a new one is refused with
- * E_OVERLOADED at once. Cancelling a batch settles its undispatched items with E_CANCELLED; its deadline
- * settles everything unfinished with E_TIMEOUT and stops its running items. Every item settles exactly once.
+ * The pool's queue: batches in FIFO order, their items handed to workers in runs (one job each), never more
+ * runs in flight than there are workers, so piscina's own queue stays empty. A run is one item until the batch's
+ * item time is known, then as many items as fit in about TARGET_RUN_MS (at most MAX_RUN, and shrinking towards
+ * the end of the batch so the last runs still spread over all workers): the round trip to a worker is paid per
+ * run, not per item. A batch that cannot start at once waits; past `maxQueue` waiting batches a new one
+ * is refused with E_OVERLOADED at once. Cancelling a batch settles its undispatched items with E_CANCELLED; its
+ * deadline settles everything unfinished with E_TIMEOUT and stops its running items. An item that comes back as
+ * RETRY (its worker was lost before the item ran or before its result came back) is dispatched again, at most
+ * MAX_RETRIES times. Every item settles exactly once.
  */
 import { HeftyError } from '../errors.ts';
 
+const TARGET_RUN_MS = 20;
+const MAX_RUN = 8;
+const MAX_RETRIES = 2;
+
+/** An item outcome meaning "run it again": its worker was lost, and not while running this item. */
+export const RETRY: unique symbol = Symbol('retry');
+
+export type Outcome<T> = T | HeftyError;
+
 export interface BatchSpec<T> {
   readonly size: number;
-  /** Runs one item; `signal` aborts it (the batch timed out). Rejections become the item's error. */
-  runItem(index: number, signal: AbortSignal): Promise<T>;
+  /**
+   * Runs the items `indices` as one job; resolves with one outcome per index (rejections fail all of them).
+   * `signal` aborts the run (the batch timed out).
+   */
+  runItems(indices: readonly number[], signal: AbortSignal): Promise<(Outcome<T> | typeof RETRY)[]>;
   readonly signal?: AbortSignal;
   /** Deadline for the whole batch, from submission (queue wait included). */
   readonly timeoutMs?: number;
   onProgress?(done: number, total: number): void;
 }
 
-export type Outcome<T> = T | HeftyError;
-
 class Batch<T> {
   readonly spec: BatchSpec<T>;
   readonly results: (Outcome<T> | undefined)[];
   readonly stop = new AbortController();
-  /** Next item to dispatch. */
+  /** Next item never dispatched. */
   next = 0;
+  /** Items to dispatch again, before `next`. */
+  readonly retry: number[] = [];
+  readonly retries = new Map<number, number>();
+  /** Set once cancelled: items coming back for a retry settle with it instead. */
+  cancelled: HeftyError | undefined;
   done = 0;
+  /** Mean wall time per item of the runs so far (ms); undefined until one came back. */
+  itemMs: number | undefined;
   private readonly resolve: (results: Outcome<T>[]) => void;
   private readonly cleanups: (() => void)[] = [];
 
@@ -40,7 +61,7 @@ class Batch<T> {
   }
 
   get pending(): number {
-    return this.spec.size - this.next;
+    return this.spec.size - this.next + this.retry.length;
   }
 
   get finished(): boolean {
@@ -49,6 +70,29 @@ class Batch<T> {
 
   onCleanup(cleanup: () => void): void {
     this.cleanups.push(cleanup);
+  }
+
+  /** Up to `count` items to dispatch: retries first. */
+  take(count: number): number[] {
+    const run = this.retry.splice(0, count);
+    while (run.length < count && this.next < this.spec.size) run.push(this.next++);
+    return run;
+  }
+
+  /** Records how long a run of `items` took. */
+  timed(items: number, ms: number): void {
+    const perItem = ms / items;
+    this.itemMs = this.itemMs === undefined ? perItem : 0.7 * this.itemMs + 0.3 * perItem;
+  }
+
+  /** Queues `index` again, or fails it once it has used up its retries (or the batch was cancelled). */
+  again(index: number): void {
+    const count = (this.retries.get(index) ?? 0) + 1;
+    this.retries.set(index, count);
+    if (this.cancelled) this.settle(index, this.cancelled);
+    else if (count > MAX_RETRIES)
+      this.settle(index, new HeftyError('E_WORKER_LOST', `the item's workers were lost ${count} times`));
+    else this.retry.push(index);
   }
 
   settle(index: number, outcome: Outcome<T>): void {
@@ -68,9 +112,8 @@ class Batch<T> {
 
   /** Settles every item not yet dispatched with `error`. */
   dropPending(error: HeftyError): void {
-    const from = this.next;
-    this.next = this.spec.size;
-    for (let i = from; i < this.spec.size; i++) this.settle(i, error);
+    this.cancelled ??= error;
+    for (const index of this.take(this.pending)) this.settle(index, error);
   }
 
   /** Settles every unfinished item (queued or running) with `error` and aborts the running ones. */
@@ -142,13 +185,23 @@ export class Dispatcher {
     while (this.running < this.concurrency) {
       const batch = this.batches.find((b) => b.pending > 0);
       if (!batch) return;
-      const index = batch.next++;
+      const run = batch.take(this.runLength(batch));
+      const started = performance.now();
       this.running++;
       batch.spec
-        .runItem(index, batch.stop.signal)
+        .runItems(run, batch.stop.signal)
         .then(
-          (value) => batch.settle(index, value),
-          (e: unknown) => batch.settle(index, toHeftyError(e)),
+          (outcomes) => {
+            batch.timed(run.length, performance.now() - started);
+            for (const [k, index] of run.entries()) {
+              const outcome = outcomes[k];
+              if (outcome === RETRY) batch.again(index);
+              else batch.settle(index, outcome ?? new HeftyError('E_INTERNAL', 'the item has no outcome'));
+            }
+          },
+          (e: unknown) => {
+            for (const index of run) batch.settle(index, toHeftyError(e));
+          },
         )
         .finally(() => {
           this.running--;
@@ -156,6 +209,17 @@ export class Dispatcher {
           this.notifyIdle();
         });
     }
+  }
+
+  /**
+   * Items in the next run of `batch`: enough to fill TARGET_RUN_MS, and at most half an even share of what is
+   * left, so runs shrink towards the end of the batch and the workers finish together.
+   */
+  private runLength(batch: Batch<unknown>): number {
+    if (batch.itemMs === undefined) return 1;
+    const byTime = Math.floor(TARGET_RUN_MS / Math.max(batch.itemMs, 0.01));
+    const share = Math.ceil(batch.pending / (2 * this.concurrency));
+    return Math.max(1, Math.min(byTime, share, MAX_RUN));
   }
 
   private notifyIdle(): void {

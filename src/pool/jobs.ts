@@ -1,6 +1,6 @@
 /**
- * The job protocol between the pool (main thread) and its workers. One job evaluates one batch item (or
- * inspects a key set). Ciphertext bytes travel as transferred ArrayBuffers; key sets and cached operands travel
+ * The job protocol between the pool (main thread) and its workers. One job evaluates a run of consecutive items
+ * of one batch (or inspects a key set): a run amortizes the round trip over several items. Ciphertext bytes travel as transferred ArrayBuffers; key sets and cached operands travel
  * as views of SharedArrayBuffers, so a job never copies them and a worker reads them only on a cache miss.
  */
 import type { KeySetInfo } from '../api/keyset-info.ts';
@@ -24,7 +24,7 @@ export type JobInput =
 
 /** Only honoured by pools created with `testHooks: true`: lets tests crash or stall a worker mid-job. */
 export interface TestHook {
-  /** Exit the worker thread with this code while the job runs. */
+  /** Exit the worker thread with this code as the item starts. */
   readonly exit?: number;
   /** Block the worker thread (like a long native call) for this long before evaluating. */
   readonly stallMs?: number;
@@ -43,17 +43,27 @@ export interface ProgramWire {
   readonly json: Uint8Array;
 }
 
+export interface EvalItem {
+  readonly inputs: Readonly<Record<string, JobInput>>;
+  readonly test?: TestHook;
+}
+
 export interface EvalJob {
   readonly type: 'eval';
   readonly keySet: KeySetWire;
   readonly program: ProgramWire;
-  readonly inputs: Readonly<Record<string, JobInput>>;
+  readonly items: readonly EvalItem[];
+  /**
+   * This job's entry in WorkerConfig.progress: the worker stores i + 1 there as it starts item i, so if the
+   * worker is lost the pool knows which item was running, which finished (their results went down with it) and
+   * which never started.
+   */
+  readonly slot: number;
   readonly format: OutputFormat;
   /** Steps the program marks reusable: returned with their content hash so the pool can cache them. */
   readonly reusable: readonly string[];
   /** Key-set ids removed from the pool since recently: workers holding them loaded drop them. */
   readonly drop: readonly string[];
-  readonly test?: TestHook;
 }
 
 export interface InspectJob {
@@ -71,9 +81,9 @@ export interface WireError {
   readonly message: string;
 }
 
-export interface EvalDone {
+/** One item's outcome. */
+export interface ItemDone {
   readonly ok: true;
-  readonly backend: string;
   /** The program's outputs by name, in the job's format. */
   readonly values: Record<string, Uint8Array>;
   /** Values of the steps marked reusable (hefty envelopes) with their SHA-256, for the pool's cache. */
@@ -87,6 +97,19 @@ export interface EvalDone {
 /** cache-hit: a cached operand already loaded in the worker; deserialized: loaded from bytes. */
 export type InputSource = 'cache-hit' | 'deserialized';
 
+export interface ItemFailed {
+  readonly ok: false;
+  readonly error: WireError;
+}
+
+export interface EvalDone {
+  readonly ok: true;
+  readonly backend: string;
+  /** One outcome per job item, in order. */
+  readonly items: readonly (ItemDone | ItemFailed)[];
+}
+
+/** The whole job failed (no backend, key set that does not load): every item gets the error. */
 export interface EvalFailed {
   readonly ok: false;
   readonly backend: string;
@@ -108,6 +131,8 @@ export interface WorkerConfig {
   /** Whether loaded key sets key-switch on the worker's own GPU device. */
   readonly gpu: GpuMode;
   readonly testHooks: boolean;
+  /** One progress entry per job in flight (a pool runs at most one job per worker). */
+  readonly progress: Int32Array;
   /** Test pools only: flags shared by all workers (0: breakStartup). */
   readonly testFlags?: Int32Array;
 }

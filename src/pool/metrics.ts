@@ -44,7 +44,7 @@ export function createPoolMetrics(sources: {
     registry,
     jobDuration: new Histogram({
       name: 'hefty_pool_job_duration_seconds',
-      help: 'One batch item on a worker, from dispatch to result, by backend and outcome',
+      help: 'One job (a run of batch items) on a worker, from dispatch to result, by backend and outcome',
       labelNames: ['backend', 'outcome'],
       buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 10],
       registers: [registry],

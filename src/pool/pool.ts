@@ -5,8 +5,8 @@
  *   const keySet = await pool.addKeySet(publicContextBytes, { relin, galois });   // evaluation keys only
  *   const results = await pool.runBatch(keySet, program, inputs, { signal, onProgress });
  *
- * Each item of a batch is one job on one worker; results come back in input order, each the item's outputs or
- * its HeftyError. Key sets are registered once (by content hash) and loaded at most once per worker; cached
+ * A batch's items go to the workers in short runs, one job per run (dispatcher.ts); results come back in input
+ * order, each the item's outputs or its HeftyError. Key sets are registered once (by content hash) and loaded at most once per worker; cached
  * operands (`pool.cache`, or results of steps marked `reusable`) stay loaded in the workers that used them.
  */
 import os from 'node:os';
@@ -18,11 +18,14 @@ import type { BackendChoice } from '../backend/load.ts';
 import { gpuModeFromEnv, type GpuMode } from '../gpu/device.ts';
 import { HeftyError } from '../errors.ts';
 import { CiphertextCache, sha256, sharedCopy } from './cache.ts';
-import { Dispatcher, type DispatcherStats } from './dispatcher.ts';
+import { Dispatcher, RETRY, type DispatcherStats } from './dispatcher.ts';
 import {
+  type EvalItem,
   type EvalJob,
   type EvalResult,
   type InspectResult,
+  type ItemDone,
+  type ItemFailed,
   type Job,
   type KeySetInfo,
   type KeySetWire,
@@ -74,6 +77,8 @@ export interface BatchOptions {
   /**
    * Hand ciphertext inputs' buffers to the workers instead of copying them: they are detached (empty) after
    * the call. Only byte arrays that fill their whole buffer and occur once in the batch move; others are copied.
+   * A moved item cannot be dispatched again: if its worker is lost before its result is back, it fails with
+   * E_WORKER_LOST.
    */
   transferInputs?: boolean;
   /** Tests only (needs a pool created with testHooks). */
@@ -137,6 +142,9 @@ export class Pool {
   private readonly jobTimeoutMs: number | undefined;
   private readonly onStep: PoolOptions['onStep'];
   private readonly dead = new AbortController();
+  /** WorkerConfig.progress, and its entries not held by a job in flight. */
+  private readonly progress: Int32Array;
+  private readonly freeSlots: number[];
   private closing = false;
 
   constructor(options: PoolOptions = {}) {
@@ -153,11 +161,14 @@ export class Pool {
       ),
       gpu: gpuModeFromEnv(options.gpu ?? process.env.HEFTY_GPU ?? 'off'),
       testHooks: options.testHooks === true,
+      progress: new Int32Array(new SharedArrayBuffer(4 * workers)),
       ...(options.testHooks ? { testFlags: new Int32Array(new SharedArrayBuffer(4)) } : {}),
     };
     if (!['native', 'wasm', 'auto'].includes(config.backend))
       throw new HeftyError('E_INVALID_ARGUMENT', 'pool option backend must be native, wasm or auto');
     this.workers = workers;
+    this.progress = config.progress;
+    this.freeSlots = Array.from({ length: workers }, (_, i) => i);
     this.onStep = options.onStep;
     this.testHooks = config.testHooks;
     this.jobTimeoutMs =
@@ -249,14 +260,14 @@ export class Pool {
   private async inspect(wire: KeySetWire): Promise<KeySetInfo> {
     const [outcome] = await this.dispatcher.submit({
       size: 1,
-      runItem: async (_index, signal) => {
+      runItems: async (_indices, signal) => {
         const result = (await this.runJob(
           { type: 'inspect', keySet: wire, drop: this.dropped },
           [],
           signal,
         )) as InspectResult;
         if (!result.ok) throw new HeftyError(result.error.code, result.error.message);
-        return result.info;
+        return [result.info];
       },
     });
     if (outcome instanceof HeftyError) throw outcome;
@@ -280,18 +291,72 @@ export class Pool {
     }
   }
 
-  private finish(result: EvalResult): ItemOutputs {
-    if (!result.ok) throw new HeftyError(result.error.code, result.error.message);
+  private finish(backend: string, result: ItemDone | ItemFailed): ItemOutputs | HeftyError {
+    if (!result.ok) return new HeftyError(result.error.code, result.error.message);
     for (const [op, ms] of result.steps) {
-      this.metrics.opDuration.observe({ op, backend: result.backend }, ms / 1000);
-      this.onStep?.(op, result.backend, ms);
+      this.metrics.opDuration.observe({ op, backend }, ms / 1000);
+      this.onStep?.(op, backend, ms);
     }
-    for (const [source, ms] of result.inputs)
-      this.metrics.inputLoad.observe({ source, backend: result.backend }, ms / 1000);
+    for (const [source, ms] of result.inputs) this.metrics.inputLoad.observe({ source, backend }, ms / 1000);
     const cached: Record<string, string> = {};
     for (const [name, { bytes, hash }] of Object.entries(result.reusable))
       cached[name] = this.cache.put(bytes, { hash });
     return { outputs: result.values, cached };
+  }
+
+  /**
+   * One job for the batch items `indices`. If its worker is lost, the item it was running fails with
+   * E_WORKER_LOST and the others come back as RETRY (their results, if any, were lost with the worker), except
+   * items whose input buffers moved to that worker (transferInputs): those are gone, and fail too.
+   */
+  private async runItems(
+    indices: readonly number[],
+    signal: AbortSignal,
+    prepare: (index: number) => EvalItem,
+    moved: (index: number) => boolean,
+    job: Omit<EvalJob, 'items' | 'slot' | 'drop'>,
+  ): Promise<(ItemOutputs | HeftyError | typeof RETRY)[]> {
+    const outcomes: (ItemOutputs | HeftyError | typeof RETRY)[] = new Array(indices.length);
+    const items: EvalItem[] = [];
+    const positions: number[] = [];
+    for (const [k, index] of indices.entries()) {
+      try {
+        items.push(prepare(index));
+        positions.push(k);
+      } catch (e) {
+        outcomes[k] = e instanceof HeftyError ? e : new HeftyError('E_INTERNAL', 'the item failed', { cause: e });
+      }
+    }
+    if (items.length === 0) return outcomes;
+    // The dispatcher runs at most one job per worker, so a slot is always free.
+    const slot = this.freeSlots.pop() as number;
+    Atomics.store(this.progress, slot, 0);
+    const started = performance.now();
+    let backend = 'none';
+    let outcome = 'error';
+    try {
+      const result = (await this.runJob(
+        { ...job, items, slot, drop: this.dropped },
+        items.flatMap((item) => inputTransferList(item.inputs)),
+        signal,
+      )) as EvalResult;
+      backend = result.backend;
+      for (const [j, k] of positions.entries())
+        outcomes[k] = result.ok
+          ? this.finish(result.backend, result.items[j])
+          : new HeftyError(result.error.code, result.error.message);
+      outcome = result.ok ? 'ok' : 'error';
+    } catch (e) {
+      const error = e instanceof HeftyError ? e : new HeftyError('E_INTERNAL', 'the job failed', { cause: e });
+      const lost = error.code === 'E_WORKER_LOST' && !this.dead.signal.aborted;
+      const running = Atomics.load(this.progress, slot) - 1;
+      for (const [j, k] of positions.entries())
+        outcomes[k] = lost && j !== running && !moved(indices[k]) ? RETRY : error;
+    } finally {
+      this.freeSlots.push(slot);
+      this.metrics.jobDuration.observe({ backend, outcome }, (performance.now() - started) / 1000);
+    }
+    return outcomes;
   }
 
   /** Runs `program` once per item; resolves with per-item outputs or HeftyErrors, in input order. */
@@ -315,6 +380,13 @@ export class Pool {
     const programWire: ProgramWire = { id: sha256(json), json: sharedCopy(json) };
     const timeoutMs = options.timeoutMs ?? this.jobTimeoutMs;
     const movable = options.transferInputs ? movableInputs(inputs) : new Set<Uint8Array>();
+    const movedInputs = (index: number): boolean =>
+      movable.size > 0 && Object.values(inputs[index] ?? {}).some((v) => v instanceof Uint8Array && movable.has(v));
+    const prepare = (index: number): EvalItem => ({
+      inputs: jobInputs(checked, inputs[index], this.cache, movable),
+      ...(this.testHooks && options.testHook ? { test: options.testHook(index) } : {}),
+    });
+    const job = { type: 'eval', keySet: wire, program: programWire, format, reusable } as const;
     const stopTimer = this.metrics.batchDuration.startTimer();
     try {
       return await this.dispatcher.submit<ItemOutputs>({
@@ -322,32 +394,7 @@ export class Pool {
         signal: options.signal,
         timeoutMs,
         onProgress: options.onProgress,
-        runItem: async (index, signal) => {
-          const started = performance.now();
-          let backend = 'none';
-          let outcome = 'error';
-          try {
-            const prepared = jobInputs(checked, inputs[index], this.cache, movable);
-            const job: EvalJob = {
-              type: 'eval',
-              keySet: wire,
-              program: programWire,
-              inputs: prepared,
-              format,
-              reusable,
-              drop: this.dropped,
-              ...(this.testHooks && options.testHook ? { test: options.testHook(index) } : {}),
-            };
-            const transfer = inputTransferList(prepared);
-            const result = (await this.runJob(job, transfer, signal)) as EvalResult;
-            backend = result.backend;
-            const done = this.finish(result);
-            outcome = 'ok';
-            return done;
-          } finally {
-            this.metrics.jobDuration.observe({ backend, outcome }, (performance.now() - started) / 1000);
-          }
-        },
+        runItems: (indices, signal) => this.runItems(indices, signal, prepare, movedInputs, job),
       });
     } finally {
       stopTimer();

@@ -1,8 +1,8 @@
 /**
  * A pool worker (piscina runs this file in a worker thread; Node strips the types). Each worker has its own
  * backend instance with its own intra-op thread count, keeps key sets loaded by content hash, and keeps
- * cached operands loaded too, so repeated jobs skip deserialization. A job never throws for bad data: item
- * errors come back as { ok: false, error } so only a lost worker fails a job.
+ * cached operands loaded too, so repeated jobs skip deserialization. A job runs its items one after another
+ * and never throws for bad data: each item's error comes back in its place, so only a lost worker fails a job.
  */
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
@@ -18,14 +18,18 @@ import { loadBackend } from '../backend/load.ts';
 import { HeftyError } from '../errors.ts';
 import { sha256 } from './cache.ts';
 import type {
+  EvalItem,
   EvalJob,
   EvalResult,
   InputSource,
+  ItemDone,
+  ItemFailed,
   InspectJob,
   InspectResult,
   Job,
   KeySetWire,
   ProgramWire,
+  TestHook,
   WorkerConfig,
 } from './jobs.ts';
 import { transferList } from './jobs.ts';
@@ -99,12 +103,12 @@ function exposeGc(): () => void {
   return runInNewContext('gc') as () => void;
 }
 
-function runTestHook(job: EvalJob): void {
-  if (!config.testHooks || !job.test) return;
-  if (job.test.gc) collectGarbage?.();
-  if (job.test.breakStartup && config.testFlags) Atomics.store(config.testFlags, 0, 1);
-  if (job.test.stallMs !== undefined) Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, job.test.stallMs);
-  if (job.test.exit !== undefined) process.exit(job.test.exit);
+function runTestHook(test: TestHook | undefined): void {
+  if (!config.testHooks || !test) return;
+  if (test.gc) collectGarbage?.();
+  if (test.breakStartup && config.testFlags) Atomics.store(config.testFlags, 0, 1);
+  if (test.stallMs !== undefined) Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, test.stallMs);
+  if (test.exit !== undefined) process.exit(test.exit);
 }
 
 function cacheOperand(key: string, vector: CKKSVector, size: number): void {
@@ -124,17 +128,14 @@ function program(wire: ProgramWire): Program {
   return parsed;
 }
 
-async function evaluate(job: EvalJob): Promise<EvalResult> {
-  runTestHook(job);
-  const ctx = await context(job.keySet);
-  const checked = program(job.program);
+async function evaluate(ctx: HeftyContext, checked: Program, job: EvalJob, item: EvalItem): Promise<ItemDone> {
   const owned: CKKSVector[] = [];
   let outputs: Record<string, CKKSVector> = {};
   const loads: [InputSource, number][] = [];
   try {
     const inputs: Record<string, ProgramInput> = {};
     for (const [name, kind] of Object.entries(checked.inputs)) {
-      const input = job.inputs[name];
+      const input = item.inputs[name];
       if (input === undefined) throw new HeftyError('E_BAD_PROGRAM', `input "${name}" is missing`);
       if (kind === 'vector' && input.kind === 'value')
         throw new HeftyError('E_BAD_PROGRAM', `input "${name}" needs a ciphertext`);
@@ -183,7 +184,7 @@ async function evaluate(job: EvalJob): Promise<EvalResult> {
         if (operands.has(key)) delete outputs[name]; // the cache owns it now
       }
     }
-    return { ok: true, backend: ctx.backend.name, values, reusable, steps, inputs: loads };
+    return { ok: true, values, reusable, steps, inputs: loads };
   } finally {
     for (const v of owned) v.dispose();
     for (const v of Object.values(outputs)) v.dispose();
@@ -202,10 +203,23 @@ export default async function run(job: Job): Promise<unknown> {
     backend = (await ready).name;
     drop(job.drop.filter((id) => id !== job.keySet.id)); // a job never unloads its own key set
     if (job.type === 'inspect') return await inspect(job);
-    const result = await evaluate(job);
-    if (!result.ok) return result;
+    const ctx = await context(job.keySet);
+    const checked = program(job.program);
+    const items: (ItemDone | ItemFailed)[] = [];
+    for (const [i, item] of job.items.entries()) {
+      Atomics.store(config.progress, job.slot, i + 1);
+      runTestHook(item.test);
+      try {
+        items.push(await evaluate(ctx, checked, job, item));
+      } catch (e) {
+        items.push({ ok: false, error: asWireError(e) });
+      }
+    }
+    const result: EvalResult = { ok: true, backend: ctx.backend.name, items };
     // Result bytes move back to the main thread without a copy.
-    const buffers = [...Object.values(result.values), ...Object.values(result.reusable).map((r) => r.bytes)];
+    const buffers = items.flatMap((r) =>
+      r.ok ? [...Object.values(r.values), ...Object.values(r.reusable).map((v) => v.bytes)] : [],
+    );
     return move({ [transferableSymbol]: transferList(buffers), [valueSymbol]: result });
   } catch (e) {
     return { ok: false, backend, error: asWireError(e) } satisfies InspectResult;

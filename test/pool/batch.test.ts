@@ -33,6 +33,14 @@ afterAll(async () => {
   c?.ctx.dispose();
 });
 
+/** Jobs the pool has sent to its workers so far (each a run of batch items). */
+async function jobsSent(): Promise<number> {
+  const { values } = await pool.metrics.jobDuration.get();
+  return values
+    .filter((v) => v.metricName === 'hefty_pool_job_duration_seconds_count')
+    .reduce((s, v) => s + v.value, 0);
+}
+
 describe('pool batches', () => {
   it('runs 200 dot products and 200 matvecs that decrypt to the float64 reference, in input order', async () => {
     const keySet = await pool.addKeySet(c.keySet);
@@ -41,6 +49,7 @@ describe('pool batches', () => {
     const encrypted = xs.map((x) => encryptBytes(c.ctx, x));
     const progress: number[] = [];
 
+    const jobsBefore = await jobsSent();
     const dots = await pool.runBatch(
       keySet,
       dotProgram,
@@ -51,6 +60,8 @@ describe('pool batches', () => {
     dots.forEach((r, i) => expect(decrypt(c.ctx, outputsOf(r).outputs.z)[0]).toBeCloseTo(dot(xs[i], ws[i]), 4));
     expect(progress).toHaveLength(200);
     expect(progress.at(-1)).toBe(1);
+    // Fast items travel in runs: far fewer jobs than items.
+    expect((await jobsSent()) - jobsBefore).toBeLessThan(100);
 
     const products = await pool.runBatch(
       keySet,

@@ -109,6 +109,34 @@ describe('pool backpressure and failures', () => {
     }
   });
 
+  it('items that moved to a lost worker (transferInputs) fail with it; the rest of its run is retried', async () => {
+    const { pool, keySet } = await testPool(1);
+    try {
+      const own = Array.from({ length: 24 }, () => ({ x: x.slice(), w }));
+      const results = await pool.runBatch(keySet, dotProgram, own, {
+        transferInputs: true,
+        testHook: (i) => (i === 6 ? { exit: 1 } : undefined),
+      });
+      const codes = results.map(codeOf);
+      expect(codes[6]).toBe('E_WORKER_LOST');
+      // Items 0 and 1 ran alone (no item time known yet); item 6 then ran inside a run of several items.
+      const lost = codes.filter((code) => code === 'E_WORKER_LOST').length;
+      expect(lost).toBeGreaterThan(1);
+      expect(lost).toBeLessThanOrEqual(8);
+      expect(codes.every((code) => code === 'ok' || code === 'E_WORKER_LOST')).toBe(true);
+      for (const r of results)
+        if (codeOf(r) === 'ok') expect(decrypt(c.ctx, outputsOf(r).outputs.z)[0]).toBeCloseTo(6, 2);
+      // Without transferInputs the same loss costs only the running item.
+      const again = await pool.runBatch(keySet, dotProgram, items(24), {
+        testHook: (i) => (i === 6 ? { exit: 1 } : undefined),
+      });
+      expect(again.map(codeOf).filter((code) => code !== 'ok')).toEqual(['E_WORKER_LOST']);
+      expect(codeOf(again[6])).toBe('E_WORKER_LOST');
+    } finally {
+      await pool.close();
+    }
+  });
+
   it('fails jobs with E_WORKER_LOST, never hangs, when no replacement worker can start', async () => {
     const { pool, keySet } = await testPool(1);
     try {
