@@ -51,24 +51,43 @@ void throw_coded(Napi::Env env, const char* code, const std::string& message) {
   coded_error(env, code, message).ThrowAsJavaScriptException();
 }
 
+namespace {
+
+// Turns the exception being handled into a pending JS exception. Never throws: when the JS error cannot be made
+// or thrown (a worker thread being terminated mid-call), nothing can reach JS any more and the error is dropped;
+// letting it escape would abort the whole process.
+void raise_current(Napi::Env env) noexcept {
+  try {
+    try {
+      throw;
+#ifdef NAPI_CPP_EXCEPTIONS
+    } catch (const Napi::Error& e) {
+      e.ThrowAsJavaScriptException();
+#endif
+    } catch (const rlwe::OpError& e) {
+      throw_coded(env, e.code(), e.what());
+    } catch (const std::bad_alloc&) {
+      throw_coded(env, "E_INTERNAL", "out of memory");
+    } catch (const std::exception& e) {
+      throw_coded(env, "E_INTERNAL", e.what());
+    } catch (...) {
+      throw_coded(env, "E_INTERNAL", "unknown native error");
+    }
+  } catch (...) {
+    // The environment is shutting down: see above.
+  }
+}
+
+}  // namespace
+
 Napi::Value guarded(const Napi::CallbackInfo& info, const std::function<Napi::Value()>& body) {
   Napi::Env env = info.Env();
   try {
     return body();
-#ifdef NAPI_CPP_EXCEPTIONS
-  } catch (const Napi::Error& e) {
-    e.ThrowAsJavaScriptException();
-#endif
-  } catch (const rlwe::OpError& e) {
-    throw_coded(env, e.code(), e.what());
-  } catch (const std::bad_alloc&) {
-    throw_coded(env, "E_INTERNAL", "out of memory");
-  } catch (const std::exception& e) {
-    throw_coded(env, "E_INTERNAL", e.what());
   } catch (...) {
-    throw_coded(env, "E_INTERNAL", "unknown native error");
+    raise_current(env);
   }
-  return env.Undefined();
+  return Napi::Value();  // undefined; making a value could itself fail while terminating
 }
 
 double arg_number(const Napi::CallbackInfo& info, std::size_t i) {

@@ -5,6 +5,7 @@
  */
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Program } from '../../src/index.ts';
 import { createPool, type KeySetHandle, type Pool } from '../../src/pool/pool.ts';
 import { expectHeftyErrorAsync } from '../helpers.ts';
 import { client, codeOf, decrypt, dotProgram, encryptBytes, outputsOf, type Client } from './fixtures.ts';
@@ -84,6 +85,31 @@ describe('pool backpressure and failures', () => {
       expect(performance.now() - started).toBeLessThan(2500);
       expect(results.map(codeOf)).toEqual(Array(5).fill('E_TIMEOUT'));
       await workersBackTo(pool, 1);
+      expect((await pool.runBatch(keySet, dotProgram, items(2))).map(codeOf)).toEqual(['ok', 'ok']);
+    } finally {
+      await pool.close();
+    }
+  });
+
+  it('a deadline that stops a worker inside engine code neither crashes the process nor the pool', async () => {
+    const { pool, keySet } = await testPool(1);
+    // 256 rotations back to back: the worker is almost always inside a native call when it is stopped.
+    const long: Program = {
+      inputs: { x: 'vector' },
+      steps: Array.from({ length: 256 }, (_, i) => ({
+        out: `r${i}`,
+        op: 'rotate' as const,
+        args: [i === 0 ? 'x' : `r${i - 1}`] as const,
+        steps: 1,
+      })),
+      outputs: ['r255'],
+    };
+    try {
+      for (let round = 0; round < 3; round++) {
+        const results = await pool.runBatch(keySet, long, [{ x }], { timeoutMs: 30 + 20 * round });
+        expect(results.map(codeOf)).toEqual(['E_TIMEOUT']);
+        await workersBackTo(pool, 1);
+      }
       expect((await pool.runBatch(keySet, dotProgram, items(2))).map(codeOf)).toEqual(['ok', 'ok']);
     } finally {
       await pool.close();
