@@ -102,11 +102,19 @@ export interface ItemFailed {
   readonly error: WireError;
 }
 
+/** A worker's JS heap after a job (its own isolate; process RSS is shared by all threads). */
+export interface WorkerHeap {
+  readonly threadId: number;
+  readonly used: number;
+  readonly total: number;
+}
+
 export interface EvalDone {
   readonly ok: true;
   readonly backend: string;
   /** One outcome per job item, in order. */
   readonly items: readonly (ItemDone | ItemFailed)[];
+  readonly heap: WorkerHeap;
 }
 
 /** The whole job failed (no backend, key set that does not load): every item gets the error. */

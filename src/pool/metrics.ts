@@ -13,6 +13,8 @@ export interface PoolMetrics {
   readonly batchDuration: Histogram;
   readonly inputLoad: Histogram<'source' | 'backend'>;
   readonly workersLost: Counter;
+  /** Each live worker's JS heap (used and total bytes), as of its last job. */
+  readonly workerHeap: Gauge<'worker' | 'kind'>;
 }
 
 export function createPoolMetrics(sources: {
@@ -67,6 +69,12 @@ export function createPoolMetrics(sources: {
       help: 'Getting an encrypted input ready on a worker: cache-hit (already loaded) or deserialized (from bytes)',
       labelNames: ['source', 'backend'],
       buckets: [0.00001, 0.00005, 0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.05],
+      registers: [registry],
+    }),
+    workerHeap: new Gauge({
+      name: 'hefty_pool_worker_heap_bytes',
+      help: "A worker thread's JS heap after its last job: kind used or total (committed), by worker thread id",
+      labelNames: ['worker', 'kind'],
       registers: [registry],
     }),
     workersLost: new Counter({

@@ -4,9 +4,9 @@
  * cached operands loaded too, so repeated jobs skip deserialization. A job runs its items one after another
  * and never throws for bad data: each item's error comes back in its place, so only a lost worker fails a job.
  */
-import { setFlagsFromString } from 'node:v8';
+import { getHeapStatistics, setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
-import { workerData } from 'node:worker_threads';
+import { threadId, workerData } from 'node:worker_threads';
 import { LRUCache } from 'lru-cache';
 import { move, transferableSymbol, valueSymbol } from 'piscina';
 import { loadContext, type HeftyContext } from '../api/context.ts';
@@ -215,7 +215,8 @@ export default async function run(job: Job): Promise<unknown> {
         items.push({ ok: false, error: asWireError(e) });
       }
     }
-    const result: EvalResult = { ok: true, backend: ctx.backend.name, items };
+    const { used_heap_size: used, total_heap_size: total } = getHeapStatistics();
+    const result: EvalResult = { ok: true, backend: ctx.backend.name, items, heap: { threadId, used, total } };
     // Result bytes move back to the main thread without a copy.
     const buffers = items.flatMap((r) =>
       r.ok ? [...Object.values(r.values), ...Object.values(r.reusable).map((v) => v.bytes)] : [],
