@@ -11,7 +11,7 @@
  */
 import { HeftyError } from '../errors.ts';
 
-const TARGET_RUN_MS = 20;
+const TARGET_RUN_MS = 40;
 const MAX_RUN = 8;
 const MAX_RETRIES = 2;
 
