@@ -129,7 +129,7 @@ export interface DispatcherStats {
   queuedBatches: number;
   /** Items not yet handed to a worker. */
   queuedItems: number;
-  /** Items running on workers now. */
+  /** Jobs (runs of items) on workers now, i.e. busy workers. */
   running: number;
 }
 
@@ -243,6 +243,7 @@ export class Dispatcher {
   }
 }
 
-function toHeftyError(e: unknown): HeftyError {
+/** What a failed item settles with: its HeftyError, or E_INTERNAL wrapping anything else. */
+export function toHeftyError(e: unknown): HeftyError {
   return e instanceof HeftyError ? e : new HeftyError('E_INTERNAL', 'the item failed', { cause: e });
 }

@@ -1,7 +1,8 @@
 /**
- * The job protocol between the pool (main thread) and its workers. One job evaluates a run of consecutive items
- * of one batch (or inspects a key set): a run amortizes the round trip over several items. Ciphertext bytes travel as transferred ArrayBuffers; key sets and cached operands travel
- * as views of SharedArrayBuffers, so a job never copies them and a worker reads them only on a cache miss.
+ * The job protocol between the pool (main thread) and its workers. One job evaluates a run of items of one batch
+ * (or inspects a key set): a run pays the round trip once for several items. Ciphertext bytes travel as
+ * transferred ArrayBuffers; key sets and cached operands travel as views of SharedArrayBuffers, so a job never
+ * copies them and a worker reads them only on a cache miss.
  */
 import type { KeySetInfo } from '../api/keyset-info.ts';
 import type { HeftyErrorCode } from '../errors.ts';

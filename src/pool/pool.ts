@@ -6,8 +6,9 @@
  *   const results = await pool.runBatch(keySet, program, inputs, { signal, onProgress });
  *
  * A batch's items go to the workers in short runs, one job per run (dispatcher.ts); results come back in input
- * order, each the item's outputs or its HeftyError. Key sets are registered once (by content hash) and loaded at most once per worker; cached
- * operands (`pool.cache`, or results of steps marked `reusable`) stay loaded in the workers that used them.
+ * order, each the item's outputs or its HeftyError. Key sets are registered once (by content hash) and loaded at
+ * most once per worker; cached operands (`pool.cache`, or results of steps marked `reusable`) stay loaded in the
+ * workers that used them.
  */
 import os from 'node:os';
 import { fileURLToPath } from 'node:url';
@@ -18,7 +19,7 @@ import type { BackendChoice } from '../backend/load.ts';
 import { gpuModeFromEnv, type GpuMode } from '../gpu/device.ts';
 import { HeftyError } from '../errors.ts';
 import { CiphertextCache, sha256, sharedCopy } from './cache.ts';
-import { Dispatcher, RETRY, type DispatcherStats } from './dispatcher.ts';
+import { Dispatcher, RETRY, toHeftyError, type DispatcherStats } from './dispatcher.ts';
 import {
   type EvalItem,
   type EvalJob,
@@ -332,7 +333,7 @@ export class Pool {
         items.push(prepare(index));
         positions.push(k);
       } catch (e) {
-        outcomes[k] = e instanceof HeftyError ? e : new HeftyError('E_INTERNAL', 'the item failed', { cause: e });
+        outcomes[k] = toHeftyError(e);
       }
     }
     if (items.length === 0) return outcomes;
@@ -360,7 +361,7 @@ export class Pool {
           : new HeftyError(result.error.code, result.error.message);
       outcome = result.ok ? 'ok' : 'error';
     } catch (e) {
-      const error = e instanceof HeftyError ? e : new HeftyError('E_INTERNAL', 'the job failed', { cause: e });
+      const error = toHeftyError(e);
       const lost = error.code === 'E_WORKER_LOST' && !this.dead.signal.aborted;
       const running = Atomics.load(this.progress, slot) - 1;
       for (const [j, k] of positions.entries())
