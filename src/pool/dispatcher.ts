@@ -12,7 +12,7 @@
 import { HeftyError } from '../errors.ts';
 
 const TARGET_RUN_MS = 40;
-const MAX_RUN = 8;
+const MAX_RUN = 4;
 const MAX_RETRIES = 2;
 
 /** An item outcome meaning "run it again": its worker was lost, and not while running this item. */
