@@ -19,6 +19,7 @@ import { HeftyError } from '../errors.ts';
 import { defaultGaloisSteps, galoisEltFromStep } from './galois.ts';
 import { call, callAsync } from './native-call.ts';
 import { NativeNtt } from './native-ntt.ts';
+import { rotateEach } from './rotate-each.ts';
 import { parmsIdToHex, parmsIdFromHex } from './parms-id.ts';
 import type * as B from './types.ts';
 
@@ -570,6 +571,9 @@ export class NativeEvaluator extends Helper implements B.Evaluator {
   rotateVector(a: B.Ciphertext, steps: number, keys: B.GaloisKeys): B.Ciphertext {
     const k = this.#galois(keys, this.ctx.galoisElt(steps));
     return this.#run('rotateVector', this.#ct(a), steps, k);
+  }
+  rotateVectorHoisted(a: B.Ciphertext, steps: readonly number[], keys: B.GaloisKeys): B.Ciphertext[] {
+    return rotateEach(steps, (step) => this.rotateVector(a, step, keys));
   }
   rotateRows(): B.Ciphertext {
     throw new HeftyError('E_UNSUPPORTED', 'rotateRows is a BFV operation');
