@@ -17,6 +17,8 @@ const SUITES = [
   'gpu-ntt',
   'gpu-key-switch',
   'gpu-program',
+  'he-linear-transform',
+  'he-mlp',
 ] as const;
 
 const args = process.argv.slice(2);
