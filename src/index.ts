@@ -9,7 +9,7 @@ export {
   type LoadContextOptions,
   type KeygenOptions,
 } from './api/context.ts';
-export { CKKSVector, type CkksOperand } from './api/ckks-vector.ts';
+export { CKKSVector, type CkksOperand, type EncryptOptions } from './api/ckks-vector.ts';
 export { BFVVector, type BfvOperand, type IntegerValues } from './api/bfv-vector.ts';
 export {
   validateProgram,

@@ -17,6 +17,11 @@ import { evaluateLinearTransform } from './he/linear-transform.ts';
 
 export type CkksOperand = CKKSVector | number | ArrayLike<number>;
 
+export interface EncryptOptions {
+  /** Slot period of the encrypted layout (default: the slot count); see CKKSVector.period. */
+  period?: number;
+}
+
 export function toFiniteArray(values: ArrayLike<number>, what = 'values'): Float64Array {
   const out = Float64Array.from(values as ArrayLike<number>);
   for (const v of out) if (!Number.isFinite(v)) throw new HeftyError('E_NOT_FINITE', `${what} must be finite numbers`);
@@ -58,13 +63,23 @@ export class CKKSVector implements Disposable {
     this.period = period;
   }
 
-  static encrypt(session: Session, values: ArrayLike<number>): CKKSVector {
+  static encrypt(session: Session, values: ArrayLike<number>, options: EncryptOptions = {}): CKKSVector {
     const data = toFiniteArray(values);
     if (data.length === 0) throw new HeftyError('E_LENGTH_MISMATCH', 'cannot encrypt an empty vector');
+    const period = options.period ?? session.slotCount;
+    const fits = data.length > session.slotCount ? period === session.slotCount : period >= data.length;
+    if (!isPowerOfTwo(period) || period > session.slotCount || !fits) {
+      throw new HeftyError(
+        'E_INVALID_ARGUMENT',
+        `period must be a power of two from the length (${data.length}) to the slot count (${session.slotCount})`,
+      );
+    }
+    const slots = period === session.slotCount ? data : new Float64Array(session.slotCount);
+    if (slots !== data) for (let start = 0; start < slots.length; start += period) slots.set(data, start);
     const chunks: Ciphertext[] = [];
     try {
-      for (let start = 0; start < data.length; start += session.slotCount) {
-        const plain = session.ckksEncoder.encode(data.subarray(start, start + session.slotCount), session.scale);
+      for (let start = 0; start < slots.length; start += session.slotCount) {
+        const plain = session.ckksEncoder.encode(slots.subarray(start, start + session.slotCount), session.scale);
         try {
           chunks.push(session.encryptor.encrypt(plain));
         } finally {
@@ -75,7 +90,7 @@ export class CKKSVector implements Disposable {
       for (const c of chunks) c.dispose();
       throw e;
     }
-    return new CKKSVector(session, chunks, data.length, true);
+    return new CKKSVector(session, chunks, data.length, true, period);
   }
 
   get chunks(): readonly Ciphertext[] {

@@ -8,7 +8,7 @@ import type { Backend, GaloisSpec, ParamsSpec, Scheme, SecurityLevel } from '../
 import type { GpuMode } from '../gpu/device.ts';
 import { decodeKeySet, type KeySetBundle } from './bundle.ts';
 import { BFVVector, type IntegerValues } from './bfv-vector.ts';
-import { CKKSVector } from './ckks-vector.ts';
+import { CKKSVector, type EncryptOptions } from './ckks-vector.ts';
 import { programGaloisSteps, validateProgram, type Program } from './program.ts';
 import { runProgram, type ProgramInput, type RunHooks } from './run.ts';
 import { Session } from './session.ts';
@@ -118,10 +118,15 @@ export class HeftyContext implements Disposable {
     return this;
   }
 
-  encrypt(values: ArrayLike<number>): CKKSVector;
+  /**
+   * CKKS `options.period`: encrypt the values repeated with that period (a power of two ≥ length dividing the
+   * slot count), the layout a matrix-vector product with that many padded columns wants, so it skips the
+   * rotations that would replicate the input.
+   */
+  encrypt(values: ArrayLike<number>, options?: EncryptOptions): CKKSVector;
   encrypt(values: IntegerValues): BFVVector;
-  encrypt(values: ArrayLike<number> | IntegerValues): CKKSVector | BFVVector {
-    if (this.scheme === 'ckks') return CKKSVector.encrypt(this.session, values as ArrayLike<number>);
+  encrypt(values: ArrayLike<number> | IntegerValues, options?: EncryptOptions): CKKSVector | BFVVector {
+    if (this.scheme === 'ckks') return CKKSVector.encrypt(this.session, values as ArrayLike<number>, options);
     return BFVVector.encrypt(this.session, values);
   }
 

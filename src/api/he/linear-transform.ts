@@ -376,6 +376,47 @@ function encodeDiagonals(
   return { plaintexts: out, bytes };
 }
 
+/**
+ * Σ_c Σ_b diag ⊙ rot_b(x_c) for block r and giant step g, rescaled. Products are added into a running sum as
+ * they are made: keeping many large temporaries alive makes every allocation fresh memory (measured 10× slower
+ * at N=16384 than this).
+ */
+function innerSum(
+  s: Session,
+  plan: LinearTransformPlan,
+  diagonals: Diagonals,
+  babies: readonly Ciphertext[][],
+  r: number,
+  g: number,
+): Ciphertext {
+  const { inputChunks: C, babySteps: n1, diagonals: D } = plan;
+  let sum: Ciphertext | null = null;
+  try {
+    for (let c = 0; c < C; c++) {
+      for (let b = 0; b < n1; b++) {
+        const diagonal = diagonals[(r * C + c) * D + g * n1 + b];
+        if (diagonal === null) continue;
+        const term = s.evaluator.multiplyPlain(babies[c][b], diagonal);
+        if (sum === null) sum = term;
+        else {
+          const previous: Ciphertext = sum;
+          sum = null;
+          try {
+            sum = s.evaluator.add(previous, term);
+          } finally {
+            previous.dispose();
+            term.dispose();
+          }
+        }
+      }
+    }
+    // encodeDiagonals leaves at least one diagonal per (block, giant step)
+    return s.evaluator.rescaleToNext(sum as Ciphertext);
+  } finally {
+    sum?.dispose();
+  }
+}
+
 /** Rotates each ciphertext of the list by the composition of keyed `parts`. */
 function* rotateByParts(list: readonly Ciphertext[], parts: readonly number[]): Plan<Ciphertext[]> {
   let acc = ops.mapAll(list, (c) => c.clone());
@@ -446,7 +487,7 @@ function* transform(
   diagonals: Diagonals,
   input: TransformInput,
 ): Plan<TransformOutput> {
-  const { inputChunks: C, outputChunks: R, babySteps: n1, giantSteps: n2, diagonals: D } = plan;
+  const { outputChunks: R, giantSteps: n2 } = plan;
   let xs = ops.mapAll(input.chunks, (c) => c.clone());
   for (const parts of plan.replicate) xs = yield* rotateAndAdd(s, xs, parts);
   // babies[c][b] = rot_b(x_c)
@@ -466,21 +507,7 @@ function* transform(
     }
     // Giant steps from the last down (Horner): acc = u_g + rot_n1(acc).
     for (let g = n2 - 1; g >= 0; g--) {
-      const inner = ops.mapAll(Array.from({ length: R }), (_, r) => {
-        const products: Ciphertext[] = [];
-        try {
-          for (let c = 0; c < C; c++) {
-            for (let b = 0; b < n1; b++) {
-              const diagonal = diagonals[(r * C + c) * D + g * n1 + b];
-              if (diagonal !== null) products.push(s.evaluator.multiplyPlain(babies[c][b], diagonal));
-            }
-          }
-          const sum = products.length === 1 ? products[0].clone() : s.evaluator.addMany(products);
-          return ops.consume(sum, (t) => s.evaluator.rescaleToNext(t));
-        } finally {
-          ops.disposeAll(products);
-        }
-      });
+      const inner = ops.mapAll(Array.from({ length: R }), (_, r) => innerSum(s, plan, diagonals, babies, r, g));
       if (acc === null) {
         acc = inner;
         continue;

@@ -170,6 +170,22 @@ describe.each(backends)('linear transforms on %s (N=4096, 4 levels)', (backend) 
     check(back.add(1).sum(), [yy.reduce((acc, t) => acc + t + 1, 0)]);
   });
 
+  it('a client can encrypt in the periodic layout, which saves the replication rotations', () => {
+    const x = randomVector(20, 6);
+    const matrix = matrixOf(64, 20, 600);
+    using v = ctx.encrypt(x, { period: 32 });
+    expect(v.period).toBe(32);
+    expect(maxAbsError(v.decrypt(), x)).toBeLessThan(1e-6);
+    expect(maxAbsError(v.sum().decrypt(), [x.reduce((a, b) => a + b, 0)])).toBeLessThan(1e-5);
+    using y = v.matvec(matrix);
+    expect(maxAbsError(y.decrypt(), product(matrix, x))).toBeLessThan(1e-5);
+    const fresh = linearTransformSteps(64, 20, SLOTS);
+    const periodic = linearTransformSteps(64, 20, SLOTS, { inputPeriod: 32 });
+    expect(fresh.rotations.plain - periodic.rotations.plain).toBe(Math.log2(SLOTS / 32));
+    expectHeftyError(() => ctx.encrypt(x, { period: 16 }), 'E_INVALID_ARGUMENT');
+    expectHeftyError(() => ctx.encrypt(x, { period: 48 }), 'E_INVALID_ARGUMENT');
+  });
+
   it('an unclean input is used at its own period (no replication, no extra level)', () => {
     const x = randomVector(10, 5);
     const matrix = matrixOf(40, 10, 300);
