@@ -16,6 +16,18 @@ import type { Session } from './session.ts';
  */
 const SCALE_TOLERANCE = 1e-3;
 
+/** Maps a list to new ciphertexts and disposes the list (also when `fn` fails). */
+export function consumeAll(
+  list: readonly Ciphertext[],
+  fn: (c: Ciphertext, index: number) => Ciphertext,
+): Ciphertext[] {
+  try {
+    return mapAll(list, fn);
+  } finally {
+    disposeAll(list);
+  }
+}
+
 /** Runs `fn` on a temporary and disposes it afterwards. */
 function consume<T>(temp: Ciphertext, fn: (c: Ciphertext) => T): T {
   try {
@@ -56,18 +68,73 @@ export function dropTo(s: Session, c: Ciphertext, chainIndex: number): Ciphertex
   return s.evaluator.modSwitchTo(c, s.parmsIdAt(chainIndex));
 }
 
-/** Brings `a` and `b` to the same level and scale; the returned pair must be disposed by the caller. */
-export function align(s: Session, a: Ciphertext, b: Ciphertext): [Ciphertext, Ciphertext] {
+/** Brings `a` and `b` to the same level (the lower one); the returned pair must be disposed by the caller. */
+export function alignLevels(s: Session, a: Ciphertext, b: Ciphertext): [Ciphertext, Ciphertext] {
   const level = Math.min(a.chainIndex, b.chainIndex);
   const x = dropTo(s, a, level);
-  const y = dropTo(s, b, level);
+  try {
+    return [x, dropTo(s, b, level)];
+  } catch (e) {
+    x.dispose();
+    throw e;
+  }
+}
+
+/** Relative distance of an integer ratio from an integer: below this, a plaintext 1 at that scale is exact. */
+const EXACT_RATIO = 2 ** -45;
+
+/**
+ * Brings `a` and `b` to the same level and scale, for adding; the returned pair must be disposed by the caller.
+ * Scales that differ by rounding drift are relabelled. Otherwise the smaller-scale operand is multiplied by a
+ * plaintext 1: at the integer ratio of the scales when there is one (exact, no level: 2^40 and 2^30), else
+ * encoded at scale × prime / its scale and rescaled (exact, one level).
+ */
+export function align(s: Session, a: Ciphertext, b: Ciphertext): [Ciphertext, Ciphertext] {
+  const [x, y] = alignLevels(s, a, b);
   if (x.scale === y.scale) return [x, y];
-  if (Math.abs(x.scale / y.scale - 1) > SCALE_TOLERANCE) {
+  if (Math.abs(x.scale / y.scale - 1) <= SCALE_TOLERANCE) return [x, consume(y, (t) => t.withScale(x.scale))];
+  const [small, large] = x.scale < y.scale ? [x, y] : [y, x];
+  let raised: Ciphertext;
+  let other: Ciphertext;
+  try {
+    [raised, other] = raiseScale(s, small, large);
+  } finally {
     x.dispose();
     y.dispose();
-    throw new HeftyError('E_SCALE_MISMATCH', `operand scales ${a.scale} and ${b.scale} are too far apart to combine`);
   }
-  return [x, consume(y, (t) => t.withScale(x.scale))];
+  return x.scale < y.scale ? [raised, other] : [other, raised];
+}
+
+/** `small` brought to `large`'s scale exactly (see align), and `large` at the level that took. */
+function raiseScale(s: Session, small: Ciphertext, large: Ciphertext): [Ciphertext, Ciphertext] {
+  const ratio = large.scale / small.scale;
+  if (Math.abs(Math.round(ratio) - ratio) <= ratio * EXACT_RATIO) {
+    const plain = s.ckksEncoder.encodeScalar(1, Math.round(ratio), small.parmsId);
+    try {
+      return [consume(s.evaluator.multiplyPlain(small, plain), (p) => p.withScale(large.scale)), large.clone()];
+    } finally {
+      plain.dispose();
+    }
+  }
+  if (small.chainIndex === 0) {
+    throw new HeftyError(
+      'E_LEVEL_EXHAUSTED',
+      `adding operands at scales ${small.scale} and ${large.scale} needs one level to align them exactly; ` +
+        'the operands have none left',
+    );
+  }
+  const prime = s.lastPrime(small.chainIndex);
+  const plain = s.ckksEncoder.encodeScalar(1, (large.scale * prime) / small.scale, small.parmsId);
+  try {
+    const raised = consume(s.evaluator.multiplyPlain(small, plain), (p) => s.evaluator.rescaleToNext(p));
+    try {
+      return [raised.withScale(large.scale), s.evaluator.modSwitchToNext(large)];
+    } finally {
+      raised.dispose();
+    }
+  } finally {
+    plain.dispose();
+  }
 }
 
 function requireLevel(c: Ciphertext, what: string): void {
@@ -123,7 +190,8 @@ function product(s: Session, a: Ciphertext, b: Ciphertext): Ciphertext {
   }
   requireLevel(a, 'multiplication');
   requireLevel(b, 'multiplication');
-  const [x, y] = align(s, a, b);
+  // Scales may differ (SEAL allows it): the product's scale is their product.
+  const [x, y] = alignLevels(s, a, b);
   try {
     return s.evaluator.multiply(x, y);
   } finally {

@@ -14,6 +14,8 @@ import type { Plan } from './key-switching.ts';
 import type { Session } from './session.ts';
 import { encodeVector } from './vector-wire.ts';
 import { evaluateLinearTransform } from './he/linear-transform.ts';
+import { evaluatePolynomial, type PolynomialOptions } from './he/polynomial.ts';
+import { activationPolynomial, type ActivationName, type ActivationOptions } from './he/chebyshev.ts';
 
 export type CkksOperand = CKKSVector | number | ArrayLike<number>;
 
@@ -251,13 +253,31 @@ export class CKKSVector implements Disposable {
     return this.session.run(this.#dotPlan(other));
   }
 
-  /** Evaluates c0 + c1·x + c2·x² + … element-wise, with multiplicative depth about log2(degree) + 1. */
-  polyval(coeffs: ArrayLike<number>): CKKSVector {
-    return this.session.runSync(this.#polyvalPlan(coeffs));
+  /**
+   * Evaluates a polynomial element-wise: c0 + c1·x + c2·x² + … (monomial basis, the default), or
+   * c0 + c1·T1(y) + c2·T2(y) + … with `{ basis: 'chebyshev', interval: [a, b] }` (y: x mapped from [a, b] to
+   * [-1, 1]). Costs ceil(log2(degree + 1)) levels and O(√degree) ciphertext products (he/polynomial.ts).
+   */
+  polyval(coeffs: ArrayLike<number>, options?: PolynomialOptions): CKKSVector {
+    return this.session.runSync(this.#polyvalPlan(coeffs, options));
   }
 
-  polyvalAsync(coeffs: ArrayLike<number>): Promise<CKKSVector> {
-    return this.session.run(this.#polyvalPlan(coeffs));
+  polyvalAsync(coeffs: ArrayLike<number>, options?: PolynomialOptions): Promise<CKKSVector> {
+    return this.session.run(this.#polyvalPlan(coeffs, options));
+  }
+
+  /**
+   * A ready Chebyshev approximation of an activation (sigmoid, tanh, gelu, exp, inverse) on its stated interval
+   * and degree, or on `{ interval, degree }` of your choice (he/chebyshev.ts lists them with their errors).
+   */
+  activation(name: ActivationName, options?: ActivationOptions): CKKSVector {
+    const { coeffs, interval } = activationPolynomial(name, options);
+    return this.polyval(coeffs, { basis: 'chebyshev', interval });
+  }
+
+  activationAsync(name: ActivationName, options?: ActivationOptions): Promise<CKKSVector> {
+    const { coeffs, interval } = activationPolynomial(name, options);
+    return this.polyvalAsync(coeffs, { basis: 'chebyshev', interval });
   }
 
   /**
@@ -296,13 +316,20 @@ export class CKKSVector implements Disposable {
     }
   }
 
-  *#polyvalPlan(coeffs: ArrayLike<number>): Plan<CKKSVector> {
+  *#polyvalPlan(coeffs: ArrayLike<number>, options: PolynomialOptions = {}): Plan<CKKSVector> {
     const c = toFiniteArray(coeffs, 'polynomial coefficients');
     if (c.length === 0) throw new HeftyError('E_INVALID_ARGUMENT', 'polyval needs at least one coefficient');
+    // Added constants cover this vector's elements only (in every period); products keep zero padding zero.
     const chunks = yield* this.#grouped((group, first) =>
-      evaluatePolynomial(this.session, group, c, (value, j) => this.#constantChunk(value, first + j)),
+      evaluatePolynomial(
+        this.session,
+        group,
+        c,
+        (value) => group.map((_, j) => this.#constantChunk(value, first + j)),
+        options,
+      ),
     );
-    return this.#vector(chunks, true);
+    return this.#vector(chunks, this.clean);
   }
 
   *#matvecPlan(matrix: ArrayLike<ArrayLike<number>>): Plan<CKKSVector> {
@@ -417,78 +444,5 @@ export class CKKSVector implements Disposable {
   /** A vector of this one's length and period over new chunks. */
   #vector(chunks: Ciphertext[], clean: boolean): CKKSVector {
     return new CKKSVector(this.session, chunks, this.length, clean, this.period);
-  }
-}
-
-/**
- * The polynomial on every chunk at once, so each power's key switching is one request. c·x^k for k ≥ 1 is
- * written as (c·x^r)·x^h with h the largest power of two below k, to save a level.
- */
-function* evaluatePolynomial(
-  s: Session,
-  xs: readonly Ciphertext[],
-  coeffs: Float64Array,
-  broadcast: (value: number, k: number) => Float64Array,
-): Plan<Ciphertext[]> {
-  const powers = new Map<number, Ciphertext[]>([[1, ops.mapAll(xs, (x) => x.clone())]]);
-  function* power(m: number): Plan<Ciphertext[]> {
-    const known = powers.get(m);
-    if (known) return known;
-    let h = 1;
-    while (h * 2 <= m) h *= 2;
-    const result =
-      h === m
-        ? yield* ops.squareMany(s, yield* power(m / 2))
-        : yield* multiplyPowers(yield* power(h), yield* power(m - h));
-    powers.set(m, result);
-    return result;
-  }
-  const multiplyPowers = (a: readonly Ciphertext[], b: readonly Ciphertext[]) =>
-    ops.multiplyMany(
-      s,
-      a.map((c, k) => [c, b[k]] as const),
-    );
-  const scaledBy = (list: readonly Ciphertext[], value: number) =>
-    ops.mapAll(list, (c, k) => ops.multiplyValues(s, c, broadcast(value, k)));
-  const terms: Ciphertext[][] = [];
-  try {
-    for (let k = 1; k < coeffs.length; k++) {
-      if (coeffs[k] === 0) continue;
-      if (k === 1) {
-        terms.push(scaledBy(xs, coeffs[1]));
-        continue;
-      }
-      let h = 1;
-      while (h * 2 < k) h *= 2;
-      const scaled = scaledBy(yield* power(k - h), coeffs[k]);
-      const high = yield* ops.consumePlan(scaled, function* (t): Plan<Ciphertext[]> {
-        return yield* multiplyPowers(t, yield* power(h));
-      });
-      terms.push(high);
-    }
-    // A constant-only polynomial still yields an encrypted result: 0·x + c0.
-    if (terms.length === 0) terms.push(scaledBy(xs, 0));
-    const sums = ops.mapAll(xs, (_, k) =>
-      ops.addAll(
-        s,
-        terms.map((t) => t[k]),
-      ),
-    );
-    if (coeffs[0] === 0) return sums;
-    try {
-      return ops.mapAll(sums, (t, k) => {
-        const plain = ops.encodeForAdd(s, t, broadcast(coeffs[0], k));
-        try {
-          return s.evaluator.addPlain(t, plain);
-        } finally {
-          plain.dispose();
-        }
-      });
-    } finally {
-      ops.disposeAll(sums);
-    }
-  } finally {
-    for (const t of terms) ops.disposeAll(t);
-    for (const p of powers.values()) ops.disposeAll(p);
   }
 }
