@@ -109,6 +109,20 @@ export class CKKSVector implements Disposable {
     return this.chunks[0].chainIndex;
   }
 
+  /**
+   * A copy brought down to `chainIndex` (modulus switching: no rescale, values unchanged). Everything after
+   * runs on fewer primes, so a computation that needs k levels is cheapest started at chain index k.
+   */
+  atLevel(chainIndex: number): CKKSVector {
+    if (!Number.isInteger(chainIndex) || chainIndex < 0 || chainIndex > this.chainIndex) {
+      throw new HeftyError(
+        'E_INVALID_ARGUMENT',
+        `chain index ${chainIndex} is not between 0 and the vector's own (${this.chainIndex})`,
+      );
+    }
+    return this.#map((c) => ops.dropTo(this.session, c, chainIndex), this.clean);
+  }
+
   get scale(): number {
     return this.chunks[0].scale;
   }

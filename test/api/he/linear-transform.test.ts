@@ -219,6 +219,19 @@ describe.each(backends)('linear transforms on %s (N=4096, 4 levels)', (backend) 
     expect(y.period).toBe(4);
   });
 
+  it('atLevel drops a vector to the levels a computation needs, and the product still holds', () => {
+    const x = randomVector(40, 12);
+    const matrix = matrixOf(8, 40, 900);
+    using v = ctx.encrypt(x);
+    using low = v.atLevel(1);
+    expect(low.chainIndex).toBe(1);
+    expect(maxAbsError(low.decrypt(), x)).toBeLessThan(1e-6);
+    using y = low.matvec(matrix);
+    expect(y.chainIndex).toBe(0);
+    expect(maxAbsError(y.decrypt(), product(matrix, x))).toBeLessThan(1e-5);
+    expectHeftyError(() => low.atLevel(2), 'E_INVALID_ARGUMENT');
+  });
+
   it('an unclean input is used at its own period (no replication, no extra level)', () => {
     const x = randomVector(10, 5);
     const matrix = matrixOf(40, 10, 300);
