@@ -120,8 +120,8 @@ interface Candidate {
 /** Baby steps 1..n1-1: hoisted when keyed, else one earlier baby step rotated by a keyed power of two (or NAF). */
 function babyPlan(
   n1: number,
-  slotCount: number,
   hasKey: (step: number) => boolean,
+  compose: (step: number) => number[] | null,
 ): { hoisted: number[]; derived: DerivedBabyStep[] } | null {
   const hoisted: number[] = [];
   const derived: DerivedBabyStep[] = [];
@@ -133,7 +133,7 @@ function babyPlan(
     let found: DerivedBabyStep | null = null;
     for (let t = 1; t <= b && found === null; t *= 2) if (hasKey(t)) found = { step: b, from: b - t, parts: [t] };
     if (found === null) {
-      const parts = composeRotation(b, slotCount, hasKey);
+      const parts = compose(b);
       if (parts === null) return null;
       found = { step: b, from: 0, parts };
     }
@@ -173,7 +173,12 @@ export function planLinearTransform(
     if (known === undefined) keyed.set(step, (known = rawHasKey(step)));
     return known;
   };
-  const compose = (step: number) => composeRotation(step, slotCount, hasKey);
+  let uncomposable = 0;
+  const compose = (step: number) => {
+    const parts = composeRotation(step, slotCount, hasKey);
+    if (parts === null) uncomposable = step;
+    return parts;
+  };
 
   const inputChunks = Math.ceil(cols / slotCount);
   const outputChunks = Math.ceil(rows / slotCount);
@@ -183,7 +188,6 @@ export function planLinearTransform(
   if (clean && inputChunks === 1) for (let w = nextPowerOfTwo(cols); w < period; w *= 2) widths.push(w);
 
   let best: Candidate | null = null;
-  let unreachable = 0;
   for (const width of widths) {
     const replicate: number[][] = [];
     let ok = true;
@@ -198,21 +202,15 @@ export function planLinearTransform(
       if (parts === null) ok = false;
       else fold.push(parts);
     }
-    if (!ok) {
-      unreachable = width;
-      continue;
-    }
+    if (!ok) continue;
     const diagonals = Math.min(height, width);
     const fixedRotations =
       replicate.reduce((n, p) => n + p.length, 0) + outputChunks * fold.reduce((n, p) => n + p.length, 0);
     for (let n1 = 1; n1 <= diagonals; n1 *= 2) {
       const n2 = diagonals / n1;
-      const babies = babyPlan(n1, slotCount, hasKey);
+      const babies = babyPlan(n1, hasKey, compose);
       const giant = n2 > 1 ? compose(n1) : [];
-      if (babies === null || giant === null) {
-        unreachable = n1;
-        continue;
-      }
+      if (babies === null || giant === null) continue;
       const derivedRotations = babies.derived.reduce((n, d) => n + d.parts.length, 0);
       const plainRotations = fixedRotations + inputChunks * derivedRotations + outputChunks * (n2 - 1) * giant.length;
       const hoistedRotations = inputChunks * babies.hoisted.length;
@@ -244,7 +242,7 @@ export function planLinearTransform(
       }
     }
   }
-  if (best === null) return missingKey(unreachable);
+  if (best === null) return missingKey(uncomposable);
   return best.plan;
 }
 

@@ -320,6 +320,8 @@ describe('linearTransformSteps is what runs', () => {
     for (const s of limited.galoisSteps) expect(withDefaultKeys.has(s)).toBe(true);
     expect(limited.cost).toBeGreaterThanOrEqual(all.cost);
     expect(() => linearTransformSteps(64, 4096, 4096, { hasKey: () => false })).toThrow(/galois keys/);
+    // an input already laid out with the matrix's period, and one diagonal: no rotation, no key needed
+    expect(linearTransformSteps(1, 1, 4096, { inputPeriod: 1, hasKey: () => false }).rotations.total).toBe(0);
   });
 });
 
