@@ -2,7 +2,8 @@
  * Private-inference MLP 784→128→10 with a degree-3 activation, at N=16384 with the default chain, native engine
  * with 1 thread: matvec (BSGS) → polyval → matvec. Reports the first call (diagonals encoded and cached) and warm
  * calls, in milliseconds and in rotation-equivalents (the time over one top-level rotation's, measured in the
- * same run; CPU time of this process, see timeAsync), the rotations and relinearizations counted at the key switcher, and the levels used.
+ * same run; CPU time of this process, see timeAsync), the rotations and relinearizations counted at the key
+ * switcher, and the levels used.
  * Two inputs: a fresh encryption (the first layer replicates it: log2(slots/1024) rotations), and one the client
  * encrypted with period 1024 (`ctx.encrypt(x, { period: 1024 })`), the layout the first layer wants; and that one
  * dropped to the 4 levels the MLP needs (`v.atLevel(4)`), as a planner that knows the program's depth would.

@@ -3,14 +3,15 @@
  *
  * Layout. The input's slots are periodic with period W (slot j holds x[j mod W], x zero-padded to W); the
  * output's with period H. An m×n matrix is cut into blocks of H rows and W columns (H = m padded to a power of
- * two, or slotCount when m > slotCount: then the output has several chunks; W = the input period, slotCount for
- * an input of several chunks). Each block has D = min(H, W) generalized diagonals
+ * two, or slotCount when m > slotCount: then the output has several chunks; W = the input's period, or a smaller
+ * power of two ≥ n that a clean input is first replicated to by rotate-and-adds, whichever costs less; slotCount
+ * for an input of several chunks, whose column blocks are summed). Each block has D = min(H, W) generalized diagonals
  *   diag_k[i] = M[i mod H][(i + k) mod W],   block result y'[i] = Σ_k diag_k[i] · x[(i + k) mod W],
  * and when W > H (a wide block) the W/H partial rows are folded by log2(W/H) rotate-and-adds, leaving y[i mod H]
  * in slot i: the output is periodic with period H, which is what the next layer's input wants.
  *
- * BSGS. With D = n1·n2: y' = Σ_g rot_{g·n1}(Σ_b rot_{-g·n1}(diag_{g·n1+b}) ⊙ rot_b(x)). The n1 baby rotations of
- * x are one hoisted key-switch request; the giant steps run in Horner form, y' = u_0 + rot_n1(u_1 + rot_n1(u_2 +
+ * BSGS. With D = n1·n2: y' = Σ_g rot_{g·n1}(Σ_b rot_{-g·n1}(diag_{g·n1+b}) ⊙ rot_b(x)). The n1 baby rotations
+ * of x are one hoisted key-switch request; the giant steps run in Horner form, y' = u_0 + rot_n1(u_1 + rot_n1(u_2 +
  * …)), so they all use the one key for n1. The products are plaintext multiplications summed before a single
  * rescale per inner sum (1 level in all; the giant rotations then run a level lower, which is cheaper).
  *
@@ -25,7 +26,7 @@ import type { Session } from '../session.ts';
 import { matrixHash, type Diagonals } from './diagonal-cache.ts';
 import { composeRotation, normalizeStep } from './rotations.ts';
 
-/** Default cost of one hoisted baby-step rotation, relative to a full rotation (the key switch without its decomposition). */
+/** Default cost of a hoisted baby-step rotation relative to a full one (its decomposition is shared). */
 export const HOISTED_ROTATION_COST = 0.5;
 
 export interface LinearTransformOptions {
@@ -86,14 +87,14 @@ export interface LinearTransformSteps {
   readonly babySteps: number;
   readonly giantSteps: number;
   readonly diagonals: number;
-  /** Plaintext diagonals encoded (and cached). */
+  /** Plaintext diagonals encoded and cached (at most: all-zero diagonals are skipped). */
   readonly plaintexts: number;
   readonly cost: number;
 }
 
 const isPowerOfTwo = (v: number) => Number.isInteger(v) && v > 0 && (v & (v - 1)) === 0;
 
-export function nextPowerOfTwo(n: number): number {
+function nextPowerOfTwo(n: number): number {
   let p = 1;
   while (p < n) p *= 2;
   return p;
@@ -247,7 +248,7 @@ export function planLinearTransform(
 }
 
 /** What evaluating `plan` requests: exactly the rotations evaluateLinearTransform makes. */
-export function describePlan(plan: LinearTransformPlan): LinearTransformSteps {
+function describePlan(plan: LinearTransformPlan): LinearTransformSteps {
   const steps = new Set<number>();
   const add = (parts: readonly number[]) => parts.forEach((p) => steps.add(p));
   plan.replicate.forEach(add);
@@ -436,7 +437,7 @@ function* rotateAndAdd(s: Session, list: Ciphertext[], parts: readonly number[])
 }
 
 /** Plan for a session's keys and an input layout. */
-export function planFor(s: Session, rows: number, input: TransformInput): LinearTransformPlan {
+function planFor(s: Session, rows: number, input: TransformInput): LinearTransformPlan {
   return planLinearTransform(rows, input.length, s.slotCount, {
     inputPeriod: input.period,
     inputClean: input.clean,
@@ -446,7 +447,7 @@ export function planFor(s: Session, rows: number, input: TransformInput): Linear
 
 /**
  * matrix (rows × input.length) × input. Diagonals come from the session's cache (keyed by the matrix's content
- * hash, level, scale and layout). Consumes one level.
+ * hash, level and layout). Consumes one level.
  */
 export function* evaluateLinearTransform(
   s: Session,
@@ -469,8 +470,10 @@ export function* evaluateLinearTransform(
     );
   }
   const plan = planFor(s, matrix.length, input);
-  const scale = input.chunks[0].scale;
-  const key = `${matrixHash(matrix)}|${chainIndex}|${scale}|${plan.blockHeight}x${plan.blockWidth}/${plan.babySteps}|${s.slotCount}`;
+  // The encoding depends on the level (its primes and the scale of its last prime) and the layout, not on the
+  // input's own scale: inputs at any scale share an entry.
+  const layout = `${plan.blockHeight}x${plan.blockWidth}/${plan.babySteps}|${s.slotCount}`;
+  const key = `${matrixHash(matrix)}|${chainIndex}|${layout}`;
   const lease = s.diagonalCache.acquire(key, () => encodeDiagonals(s, matrix, cols, plan, chainIndex));
   try {
     return yield* transform(s, plan, lease.plaintexts, input);
