@@ -97,12 +97,11 @@ function planNode(coeffs: Float64Array, budget: number, babyLimit: number, basis
   const giant = 2 ** (bitLength(degree) - 1);
   if (Math.log2(giant) + 1 > budget) throw new HeftyError('E_INTERNAL', 'polynomial plan ran out of levels');
   const [q, r] = divide(coeffs, giant, basis);
-  const quotient = planNode(q, budget - 1, babyLimit, basis);
+  // A constant quotient c makes the single term c·Tg (no ciphertext product).
   return {
     kind: 'split',
     giant,
-    // A constant quotient c is the single term c·Tg.
-    q: quotient.kind === 'constant' ? { kind: 'leaf', c0: 0, terms: [[giant, quotient.c0]] } : quotient,
+    q: planNode(q, budget - 1, babyLimit, basis),
     r: planNode(r, budget, babyLimit, basis),
   };
 }
@@ -125,7 +124,8 @@ function powersOf(node: PlanNode, into = new Set<number>()): Set<number> {
 }
 
 function splitProducts(node: PlanNode): number {
-  return node.kind === 'split' ? 1 + splitProducts(node.q) + splitProducts(node.r) : 0;
+  if (node.kind !== 'split') return 0;
+  return (node.q.kind === 'constant' ? 0 : 1) + splitProducts(node.q) + splitProducts(node.r);
 }
 
 interface Plan_ {
@@ -277,7 +277,8 @@ export function* evaluatePolynomial(
     evaluation.setInput(mapInput(s, xs, degree, interval, constants));
     const targetLevel = evaluation.inputLevel - plan.levels;
     const result = yield* evaluation.node(plan.root, targetLevel, targetScale);
-    if (result === null) throw new HeftyError('E_INVALID_ARGUMENT', 'the polynomial is constant at this precision');
+    if (typeof result === 'number')
+      throw new HeftyError('E_INVALID_ARGUMENT', 'the polynomial is constant at the encoding precision');
     return result;
   } finally {
     evaluation.dispose();
@@ -397,39 +398,54 @@ class Evaluation {
     }
   }
 
-  /** The node's polynomial at exactly (level, scale); null when it is a constant (the caller adds it). */
-  *node(node: PlanNode, level: number, scale: number): Plan<Ciphertext[] | null> {
-    if (node.kind === 'constant') return null;
+  /**
+   * The node's polynomial at exactly (level, scale), or the number it reduces to when no term survives the
+   * encoding's resolution (a constant, which the caller adds).
+   */
+  *node(node: PlanNode, level: number, scale: number): Plan<Ciphertext[] | number> {
+    if (node.kind === 'constant') return node.c0;
     if (node.kind === 'leaf') return yield* this.#leaf(node, level, scale);
+    const high = yield* this.#giantProduct(node, level, scale);
+    let low: Ciphertext[] | number;
+    try {
+      low = yield* this.node(node.r, level, scale);
+    } catch (e) {
+      if (typeof high !== 'number') ops.disposeAll(high);
+      throw e;
+    }
+    if (typeof high === 'number') return low; // the quotient vanished: only the remainder is left
+    const s = this.#s;
+    try {
+      if (typeof low !== 'number') return ops.mapAll(high, (h, k) => ops.add(s, h, (low as Ciphertext[])[k]));
+      return low === 0 ? ops.mapAll(high, (h) => h.clone()) : addConstant(s, high, low, this.#constants);
+    } finally {
+      ops.disposeAll(high);
+      if (typeof low !== 'number') ops.disposeAll(low);
+    }
+  }
+
+  /** q·Tg at (level, scale): q evaluated to land, after the product's rescale, on that scale; 0 if q vanishes. */
+  *#giantProduct(
+    node: Extract<PlanNode, { kind: 'split' }>,
+    level: number,
+    scale: number,
+  ): Plan<Ciphertext[] | number> {
     const s = this.#s;
     const giant = yield* this.power(node.giant);
     const productLevel = level + 1;
     const quotient = yield* this.node(node.q, productLevel, (scale * s.lastPrime(productLevel)) / giant[0].scale);
-    if (quotient === null) throw new HeftyError('E_INTERNAL', 'a polynomial quotient is constant');
+    // A quotient that reduced to a constant c is the single term c·Tg.
+    if (typeof quotient === 'number')
+      return yield* this.#leaf({ kind: 'leaf', c0: 0, terms: [[node.giant, quotient]] }, level, scale);
     const products = ops.consumeAll(quotient, (qc, k) =>
       ops.consume(ops.dropTo(s, giant[k], productLevel), (g) => s.evaluator.multiply(qc, g)),
     );
     const relinearized = yield* ops.consumePlan(products, (list) => keySwitch({ op: 'relinearize', list }));
-    const high = ops.consumeAll(relinearized, (p) => s.evaluator.rescaleToNext(p));
-    let low: Ciphertext[] | null;
-    try {
-      low = yield* this.node(node.r, level, scale);
-    } catch (e) {
-      ops.disposeAll(high);
-      throw e;
-    }
-    try {
-      if (low !== null) return ops.mapAll(high, (h, k) => ops.add(s, h, (low as Ciphertext[])[k]));
-      const c0 = node.r.kind === 'constant' ? node.r.c0 : 0;
-      return c0 === 0 ? ops.mapAll(high, (h) => h.clone()) : addConstant(s, high, c0, this.#constants);
-    } finally {
-      ops.disposeAll(high);
-      if (low !== null) ops.disposeAll(low);
-    }
+    return ops.consumeAll(relinearized, (p) => s.evaluator.rescaleToNext(p));
   }
 
   /** Σ cj·Tj + c0 landing on (level, scale): each Tj at level+1 times cj encoded at scale·q/scale(Tj), one rescale. */
-  *#leaf(node: Extract<PlanNode, { kind: 'leaf' }>, level: number, scale: number): Plan<Ciphertext[] | null> {
+  *#leaf(node: Extract<PlanNode, { kind: 'leaf' }>, level: number, scale: number): Plan<Ciphertext[] | number> {
     const s = this.#s;
     const productLevel = level + 1;
     const productScale = scale * s.lastPrime(productLevel);
@@ -452,7 +468,7 @@ class Evaluation {
           ops.disposeAll(terms);
         }
       }
-      if (sums === null) return null;
+      if (sums === null) return node.c0;
       const withConstant = node.c0 === 0 ? sums : addConstant(s, sums, node.c0, this.#constants);
       if (withConstant !== sums) ops.disposeAll(sums);
       sums = null;
