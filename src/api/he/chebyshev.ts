@@ -7,13 +7,13 @@
  * Ready approximations (maximum absolute error measured on 100,001 evenly spaced points of the interval, in
  * float64, by test/api/he/chebyshev.test.ts; the encrypted result adds CKKS noise, ~1e-6 at scale 2^40):
  *
- * | name      | function         | interval    | degree | levels | max error |
- * | --------- | ---------------- | ----------- | ------ | ------ | --------- |
- * | sigmoid   | 1 / (1 + e^-x)   | [-8, 8]     | 31     | 6      | 1.2e-6    |
- * | tanh      | tanh x           | [-4, 4]     | 31     | 6      | 6.0e-7    |
- * | gelu      | x·Φ(x)           | [-6, 6]     | 31     | 6      | 3.2e-5    |
- * | exp       | e^x              | [-4, 4]     | 15     | 5      | 2.3e-7    |
- * | inverse   | 1 / x            | [0.25, 4]   | 31     | 6      | 3.9e-5    |
+ * | name    | function       | interval  | degree | levels | max error |
+ * | ------- | -------------- | --------- | ------ | ------ | --------- |
+ * | sigmoid | 1 / (1 + e^-x) | [-8, 8]   | 31     | 6      | 3.0e-6    |
+ * | tanh    | tanh x         | [-4, 4]   | 31     | 6      | 6.0e-6    |
+ * | gelu    | x·Φ(x)         | [-6, 6]   | 31     | 6      | 7.3e-7    |
+ * | exp     | e^x            | [-4, 4]   | 15     | 5      | 1.0e-8    |
+ * | inverse | 1 / x          | [0.25, 4] | 31     | 6      | 6.4e-7    |
  *
  * (Levels: ceil(log2(degree + 1)), plus one because these intervals are wide enough that mapping them to
  * [-1, 1] pays a level; see polynomial.ts.) Other intervals and degrees: `v.activation(name, { interval, degree })`.
