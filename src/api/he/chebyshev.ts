@@ -19,7 +19,7 @@
  * [-1, 1] pays a level; see polynomial.ts.) Other intervals and degrees: `v.activation(name, { interval, degree })`.
  */
 import { HeftyError } from '../../errors.ts';
-import type { Interval } from './polynomial.ts';
+import { polynomialCostOf, type Interval, type PolynomialCost } from './polynomial.ts';
 
 /** Coefficients c0..cd of the degree-d Chebyshev interpolant of `fn` on [a, b]. */
 export function approximate(fn: (x: number) => number, interval: Interval, degree: number): Float64Array {
@@ -151,4 +151,10 @@ export function activationPolynomial(
     cache.set(key, coeffs);
   }
   return { coeffs: coeffs.slice(), interval: [interval[0], interval[1]] };
+}
+
+/** What an activation costs (levels, ciphertext products): for the planner. */
+export function activationCost(name: ActivationName, options: ActivationOptions = {}): PolynomialCost {
+  const { coeffs, interval } = activationPolynomial(name, options);
+  return polynomialCostOf(coeffs, { basis: 'chebyshev', interval });
 }

@@ -128,7 +128,7 @@ function splitProducts(node: PlanNode): number {
   return (node.q.kind === 'constant' ? 0 : 1) + splitProducts(node.q) + splitProducts(node.r);
 }
 
-interface Plan_ {
+interface EvaluationPlan {
   readonly root: PlanNode;
   readonly levels: number;
   readonly products: number;
@@ -137,9 +137,9 @@ interface Plan_ {
 }
 
 /** The cheapest plan (fewest ciphertext products) over the baby-step sizes 2, 4, …, 2^levels. */
-function bestPlan(coeffs: Float64Array, basis: PolynomialBasis): Plan_ {
+function bestPlan(coeffs: Float64Array, basis: PolynomialBasis): EvaluationPlan {
   const levels = bitLength(degreeOf(coeffs));
-  let best: Plan_ | undefined;
+  let best: EvaluationPlan | undefined;
   for (let logBaby = 1; logBaby <= Math.max(1, levels); logBaby++) {
     const babyLimit = 2 ** logBaby;
     const root = planNode(coeffs, levels, babyLimit, basis);
@@ -148,7 +148,7 @@ function bestPlan(coeffs: Float64Array, basis: PolynomialBasis): Plan_ {
     const products = powers.filter((j) => j > 1).length + splitProducts(root);
     if (!best || products < best.products) best = { root, levels, products, babyLimit, powers };
   }
-  return best as Plan_;
+  return best as EvaluationPlan;
 }
 
 function mapCostsLevel(degree: number, basis: PolynomialBasis, interval: Interval | undefined): boolean {
@@ -373,9 +373,15 @@ class Evaluation {
     const products = ops.mapAll(a, (x, k) =>
       a === b ? s.evaluator.square(x) : ops.consume(ops.dropTo(s, b[k], level), (y) => s.evaluator.multiply(x, y)),
     );
-    const relinearized = yield* ops.consumePlan(products, (list) => keySwitch({ op: 'relinearize', list }));
-    const combined = this.#basis === 'chebyshev' ? this.#chebyshevStep(relinearized, j) : relinearized;
-    if (combined !== relinearized) ops.disposeAll(relinearized);
+    let combined = yield* ops.consumePlan(products, (list) => keySwitch({ op: 'relinearize', list }));
+    if (this.#basis === 'chebyshev') {
+      const relinearized = combined;
+      try {
+        combined = this.#chebyshevStep(relinearized, j);
+      } finally {
+        ops.disposeAll(relinearized);
+      }
+    }
     const result = ops.consumeAll(combined, (p) => s.evaluator.rescaleToNext(p));
     this.#powers.set(j, result);
     return result;

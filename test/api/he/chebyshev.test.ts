@@ -6,6 +6,7 @@
 import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
+  activationCost,
   activationPolynomial,
   approximate,
   chebyshevAt,
@@ -99,6 +100,7 @@ describe.each(backends)('encrypted activations on %s (N=16384, default chain)', 
       const v = ctx.encrypt(xs);
       const result = await v.activationAsync(name);
       expect(v.chainIndex - result.chainIndex).toBe(rows.get(name)!.levels);
+      expect(activationCost(name).levels).toBe(rows.get(name)!.levels);
       const error = maxAbsError(result.decrypt(), xs.map(spec.fn));
       console.log(`[${backend}] encrypted ${name}: max error ${error.toExponential(2)}`);
       expect(error).toBeLessThan(rows.get(name)!.error + 1e-5);
