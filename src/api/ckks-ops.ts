@@ -162,6 +162,7 @@ function* finishProducts(s: Session, products: Ciphertext[]): Plan<Ciphertext[]>
 }
 
 export function add(s: Session, a: Ciphertext, b: Ciphertext): Ciphertext {
+  if (a.chainIndex === b.chainIndex && a.scale === b.scale) return s.evaluator.add(a, b);
   const [x, y] = align(s, a, b);
   try {
     return s.evaluator.add(x, y);
@@ -172,6 +173,7 @@ export function add(s: Session, a: Ciphertext, b: Ciphertext): Ciphertext {
 }
 
 export function sub(s: Session, a: Ciphertext, b: Ciphertext): Ciphertext {
+  if (a.chainIndex === b.chainIndex && a.scale === b.scale) return s.evaluator.sub(a, b);
   const [x, y] = align(s, a, b);
   try {
     return s.evaluator.sub(x, y);

@@ -289,7 +289,11 @@ export class CKKSVector implements Disposable {
         this.session,
         group,
         c,
-        (value) => group.map((_, j) => new Float64Array(this.#chunkLength(first + j)).fill(value)),
+        (value) =>
+          group.map((_, j) => {
+            const length = this.#chunkLength(first + j);
+            return length === this.session.slotCount ? value : new Float64Array(length).fill(value);
+          }),
         options,
       ),
     );

@@ -36,8 +36,11 @@ export interface PolynomialOptions {
   readonly interval?: Interval;
 }
 
-/** Slot values for adding a constant: `value` where the vector has elements, zero elsewhere; one array per chunk. */
-export type ConstantSlots = (value: number) => readonly Float64Array[];
+/**
+ * Slot values for adding a constant, one entry per chunk: an array with `value` where the vector has elements
+ * and zero elsewhere, or the number itself where every slot of the chunk holds an element (cheaper to encode).
+ */
+export type ConstantSlots = (value: number) => readonly (Float64Array | number)[];
 
 /**
  * How far the interval map x ↦ αx + β may move the powers' scales (|log2 α| bits per degree) and stay free:
@@ -317,7 +320,11 @@ function mapInput(
 function addConstant(s: Session, list: readonly Ciphertext[], value: number, constants: ConstantSlots): Ciphertext[] {
   const slots = constants(value);
   return ops.mapAll(list, (c, k) => {
-    const plain = s.ckksEncoder.encode(slots[k], c.scale, c.parmsId);
+    const slot = slots[k];
+    const plain =
+      typeof slot === 'number'
+        ? s.ckksEncoder.encodeScalar(slot, c.scale, c.parmsId)
+        : s.ckksEncoder.encode(slot, c.scale, c.parmsId);
     try {
       return s.evaluator.addPlain(c, plain);
     } finally {
