@@ -7,6 +7,7 @@
 import { HeftyError } from '../errors.ts';
 import type { Ciphertext, Plaintext } from '../backend/types.ts';
 import { keySwitch, type Plan } from './key-switching.ts';
+import { composeRotation, normalizeStep } from './he/rotations.ts';
 import type { Session } from './session.ts';
 
 /**
@@ -246,27 +247,38 @@ export function multiplyValuesNoRescale(s: Session, c: Ciphertext, values: Float
   }
 }
 
-/** Rotates every ciphertext by `steps`; a step without its own key is composed from power-of-two rotations. */
+/**
+ * Rotates every ciphertext by `steps`; a step without its own key is composed from keyed steps (rotations.ts:
+ * non-adjacent form over ±powers of two).
+ */
 export function* rotateMany(s: Session, list: readonly Ciphertext[], steps: number): Plan<Ciphertext[]> {
-  const normalized = ((steps % s.slotCount) + s.slotCount) % s.slotCount;
-  if (normalized === 0) return mapAll(list, (c) => c.clone());
-  const keys = s.galoisKeys;
-  const has = (step: number) => keys.hasKey(s.ctx.galoisElt(step));
-  if (has(normalized)) return yield* keySwitch({ op: 'rotate', list, steps: normalized });
-  // Without a key for this exact step, compose it from power-of-two rotations when those keys exist.
-  const parts: number[] = [];
-  for (let bit = 1; bit < s.slotCount; bit *= 2) if (normalized & bit) parts.push(bit);
-  if (!parts.every(has)) {
-    throw new HeftyError(
-      'E_MISSING_GALOIS_KEY',
-      `no galois key for a rotation by ${normalized}; add it to keygen({ galois })`,
-    );
-  }
+  const parts = rotationParts(s, steps);
+  if (parts.length === 0) return mapAll(list, (c) => c.clone());
   let acc = yield* keySwitch({ op: 'rotate', list, steps: parts[0] });
   for (const step of parts.slice(1)) {
     acc = yield* consumePlan(acc, (current) => keySwitch({ op: 'rotate', list: current, steps: step }));
   }
   return acc;
+}
+
+/** Whether the session holds a galois key for this (normalized) rotation step. */
+export function hasRotationKey(s: Session): (step: number) => boolean {
+  const keys = s.galoisKeys;
+  return (step) => keys.hasKey(s.ctx.galoisElt(step));
+}
+
+/** The keyed rotations that compose `steps` ([] for none); E_MISSING_GALOIS_KEY when the keys cannot. */
+export function rotationParts(s: Session, steps: number): number[] {
+  const normalized = normalizeStep(steps, s.slotCount);
+  if (normalized === 0) return [];
+  const parts = composeRotation(normalized, s.slotCount, hasRotationKey(s));
+  if (parts === null) {
+    throw new HeftyError(
+      'E_MISSING_GALOIS_KEY',
+      `no galois key for a rotation by ${normalized}, and the keys present cannot compose it; add it to keygen({ galois })`,
+    );
+  }
+  return parts;
 }
 
 /**
