@@ -8,8 +8,9 @@
  * Depth. Every branch that is only added (the remainders r) has a level to spare, so its leaves multiply their
  * constants and rescale. The branch that is multiplied by the giant powers (the quotients q, down to the
  * highest coefficient) has none: there a leaf is used only when its scalar products fit the depth, otherwise it
- * is split again by a smaller power of two. The choice of k is made by counting, for each k, the products the
- * plan needs (`polynomialCost`, the same planning the evaluation runs).
+ * is split again by a smaller power of two. (Folding a leaf's constants into the single rescale of its product
+ * with the giant power instead would encode them at a scale near 1, losing all precision.) The choice of k is
+ * made by counting, for each k, the products the plan needs (`polynomialCost`, the planning the evaluation runs).
  *
  * Scales. Each sub-polynomial is evaluated to a target (level, scale) exactly: a leaf at level ℓ multiplies
  * Tj (dropped to ℓ+1) by its coefficient encoded at scale S·q(ℓ+1)/scale(Tj), so that one rescale lands every
@@ -53,7 +54,7 @@ const FREE_MAP_BITS = 10;
 
 /** Bits of a positive integer: ceil(log2(d + 1)), the levels a degree-d polynomial needs. */
 function bitLength(n: number): number {
-  return n <= 0 ? 0 : Math.floor(Math.log2(n)) + 1;
+  return n <= 0 ? 0 : 32 - Math.clz32(n);
 }
 
 /** Levels below x at which the power Tj is computed: ceil(log2 j). */
@@ -178,6 +179,7 @@ export interface PolynomialCost {
 export function polynomialCostOf(coeffs: ArrayLike<number>, options: PolynomialOptions = {}): PolynomialCost {
   const basis = options.basis ?? 'monomial';
   const c = Float64Array.from(coeffs as ArrayLike<number>);
+  checkDegree(degreeOf(c));
   const plan = bestPlan(c, basis);
   const extra = mapCostsLevel(degreeOf(c), basis, options.interval) ? 1 : 0;
   return {
@@ -188,14 +190,21 @@ export function polynomialCostOf(coeffs: ArrayLike<number>, options: PolynomialO
   };
 }
 
+/** Degrees far beyond any modulus chain (2^20: 21 levels) are refused before a plan is built for them. */
+const MAX_DEGREE = 1 << 20;
+
+function checkDegree(degree: number): void {
+  if (!Number.isSafeInteger(degree) || degree < 0 || degree > MAX_DEGREE)
+    throw new HeftyError('E_INVALID_ARGUMENT', `a polynomial degree is an integer from 0 to ${MAX_DEGREE}`);
+}
+
 /** Cost of a dense polynomial of this degree (no zero coefficient): what the planner budgets. */
 export function polynomialCost(
   degree: number,
   basis: PolynomialBasis = 'monomial',
   interval?: Interval,
 ): PolynomialCost {
-  if (!Number.isSafeInteger(degree) || degree < 0)
-    throw new HeftyError('E_INVALID_ARGUMENT', 'a polynomial degree is a non-negative integer');
+  checkDegree(degree);
   // Coefficients i + 1: every one nonzero, and no Chebyshev division cancels a term (differences stay linear).
   return polynomialCostOf(
     Float64Array.from({ length: degree + 1 }, (_, i) => i + 1),
@@ -205,8 +214,7 @@ export function polynomialCost(
 
 /** Levels a degree-d polynomial consumes: ceil(log2(d + 1)) (plus one for a wide Chebyshev interval, see above). */
 export function polynomialLevels(degree: number, basis: PolynomialBasis = 'monomial', interval?: Interval): number {
-  if (!Number.isSafeInteger(degree) || degree < 0)
-    throw new HeftyError('E_INVALID_ARGUMENT', 'a polynomial degree is a non-negative integer');
+  checkDegree(degree);
   return bitLength(degree) + (mapCostsLevel(degree, basis, interval) ? 1 : 0);
 }
 
