@@ -35,6 +35,7 @@ export {
   approximate,
   chebyshevAt,
   activationPolynomial,
+  activationCost,
   ACTIVATIONS,
   type ActivationName,
   type ActivationOptions,
