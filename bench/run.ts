@@ -12,6 +12,7 @@ const SUITES = [
   'backend-ops',
   'native-ntt',
   'native-ops',
+  'native-bfv-ops',
   'batch',
   'server-load',
   'gpu-ntt',

@@ -1,11 +1,13 @@
 #include "encryptor.h"
 
+#include <algorithm>
 #include <cstring>
 
 #include "../ring/multiword.h"
 #include "../ring/rns_base.h"
 #include "../rlwe/crypto_core.h"
 #include "../rlwe/op_error.h"
+#include "../rlwe/scratch.h"
 #include "../rlwe/thread_pool.h"
 #include "batch_encoder.h"
 #include "evaluator.h"
@@ -29,16 +31,21 @@ std::vector<u64> dot_with_secret(const Context& ctx, const std::vector<u64>& sec
   rlwe::parallel_for(L, [&](std::size_t j) {
     const Mod& m = ring.mod(j);
     const u64* s = secret.data() + j * n;
-    std::vector<u64> acc(n, 0), term(n), power(s, s + n);
+    rlwe::ScratchBuffer acc_buffer(n), term_buffer(n), power_buffer(n);
+    u64* acc = acc_buffer.data();
+    u64* term = term_buffer.data();
+    u64* power = power_buffer.data();
+    std::fill(acc, acc + n, 0);
+    std::memcpy(power, s, n * sizeof(u64));
     for (std::size_t p = 1; p < ct.size; p++) {
-      std::memcpy(term.data(), ct.data.data() + (p * L + j) * n, n * sizeof(u64));
-      ring.ntt_forward(term.data(), j);
+      std::memcpy(term, ct.data.data() + (p * L + j) * n, n * sizeof(u64));
+      ring.ntt_forward(term, j);
       for (std::size_t i = 0; i < n; i++) acc[i] = m.add(acc[i], m.mul(term[i], power[i]));
       if (p + 1 < ct.size) {
         for (std::size_t i = 0; i < n; i++) power[i] = m.mul(power[i], s[i]);
       }
     }
-    ring.ntt_inverse(acc.data(), j);
+    ring.ntt_inverse(acc, j);
     const u64* c0 = ct.data.data() + j * n;
     u64* out = x.data() + j * n;
     for (std::size_t i = 0; i < n; i++) out[i] = m.add(c0[i], acc[i]);
@@ -95,10 +102,9 @@ Cipher encrypt_public(const Context& ctx, const std::vector<u64>& pk, const Plai
   rlwe::sample_ternary(*stream, n, u.data());
   rlwe::sample_cbd(*stream, n, e0.data());
   rlwe::sample_cbd(*stream, n, e1.data());
-  std::vector<u64> u_ntt(L_up * n);
+  rlwe::ScratchBuffer u_ntt(L_up * n), poly(L_up * n), noise(L_up * n);
   rlwe::small_to_ntt_rows(ring, L_up, u.data(), u_ntt.data());
   Cipher ct{level.parms_id, 2, 1.0, false, std::vector<u64>(2 * L * n)};
-  std::vector<u64> poly(L_up * n), noise(L_up * n);
   for (std::size_t which = 0; which < 2; which++) {
     rlwe::small_to_rows(ring, L_up, which == 0 ? e0.data() : e1.data(), noise.data());
     // c = INTT(pk ⊙ NTT(u)) + e over L_up rows, then rounding away the last prime in coefficient form.

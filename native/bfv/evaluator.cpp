@@ -181,25 +181,26 @@ Cipher Evaluator::multiply(const Cipher& a, const Cipher& b) const {
   const rlwe::RingTools& ring = ctx_.ring();
   const rlwe::RingTools& bsk_ring = tools.bsk_ring();
   const std::size_t n = ctx_.n(), L = level.prime_count, K = tools.bsk_size();
-  // Every input polynomial over q and over Bsk, in NTT form.
-  auto lift = [&](const Cipher& c, std::vector<u64>& q_part, std::vector<u64>& bsk_part) {
-    q_part = c.data;
-    bsk_part.assign(c.size * K * n, 0);
-    rlwe::parallel_for(c.size, [&](std::size_t p) { tools.lift_to_bsk(c.data.data() + p * L * n, bsk_part.data() + p * K * n); });
+  // Every input polynomial over q and over Bsk, in NTT form. Temporaries are per-thread scratch: fresh pages
+  // cost a page fault each, which would dominate the arithmetic.
+  auto lift = [&](const Cipher& c, u64* q_part, u64* bsk_part) {
+    std::memcpy(q_part, c.data.data(), c.size * L * n * sizeof(u64));
+    rlwe::parallel_for(c.size, [&](std::size_t p) { tools.lift_to_bsk(c.data.data() + p * L * n, bsk_part + p * K * n); });
     rlwe::parallel_for(c.size * (L + K), [&](std::size_t task) {
       const std::size_t p = task / (L + K), r = task % (L + K);
       if (r < L) {
-        ring.ntt_forward(q_part.data() + (p * L + r) * n, r);
+        ring.ntt_forward(q_part + (p * L + r) * n, r);
       } else {
-        bsk_ring.ntt_forward(bsk_part.data() + (p * K + r - L) * n, r - L);
+        bsk_ring.ntt_forward(bsk_part + (p * K + r - L) * n, r - L);
       }
     });
   };
-  std::vector<u64> a_q, a_bsk, b_q, b_bsk;
-  lift(a, a_q, a_bsk);
   const bool same = &a == &b;
-  if (!same) lift(b, b_q, b_bsk);
-  std::vector<u64> d_q(size * L * n), d_bsk(size * K * n);
+  rlwe::ScratchBuffer a_q(a.size * L * n), a_bsk(a.size * K * n);
+  rlwe::ScratchBuffer b_q(same ? 0 : b.size * L * n), b_bsk(same ? 0 : b.size * K * n);
+  lift(a, a_q.data(), a_bsk.data());
+  if (!same) lift(b, b_q.data(), b_bsk.data());
+  rlwe::ScratchBuffer d_q(size * L * n), d_bsk(size * K * n);
   tensor(ring, L, a_q.data(), a.size, same ? a_q.data() : b_q.data(), b.size, d_q.data());
   tensor(bsk_ring, K, a_bsk.data(), a.size, same ? a_bsk.data() : b_bsk.data(), b.size, d_bsk.data());
   rlwe::parallel_for(size * (L + K), [&](std::size_t task) {
@@ -249,16 +250,18 @@ void Evaluator::switch_key(std::size_t L, const u64* target, const rlwe::KSwitch
   const std::size_t n = ctx_.n();
   // The rlwe key switch takes an NTT-form target and returns (r0, r1) in NTT form; both are exact, so their
   // coefficient forms are SEAL's coefficient-form key switch.
-  std::vector<u64> r(2 * L * n, 0);
+  rlwe::ScratchBuffer scratch(2 * L * n);
+  u64* r = scratch.data();
+  std::fill(r, r + 2 * L * n, 0);
   const rlwe::TargetRowMaker make_row = [&](std::size_t j, u64* dst) {
     std::memcpy(dst, target + j * n, n * sizeof(u64));
     ring.ntt_forward(dst, j);
   };
-  rlwe::key_switch(ring, L, make_row, key, r.data(), r.data() + L * n, true);
+  rlwe::key_switch(ring, L, make_row, key, r, r + L * n, true);
   rlwe::parallel_for(2 * L, [&](std::size_t task) {
     const std::size_t poly = task / L, j = task % L;
     const Mod& m = ring.mod(j);
-    u64* row = r.data() + task * n;
+    u64* row = r + task * n;
     ring.ntt_inverse(row, j);
     u64* dst = (poly == 0 ? c0 : c1) + j * n;
     if (poly == 1 && replace_c1) {
@@ -319,7 +322,7 @@ Cipher Evaluator::apply_galois(const Cipher& a, std::uint32_t galois_elt, const 
   if (!galois.has(index)) fail("E_MISSING_GALOIS_KEY", "Galois key not present");
   const std::size_t n = ctx_.n(), L = level.prime_count;
   Cipher out{a.parms_id, 2, 1.0, false, std::vector<u64>(2 * L * n)};
-  std::vector<u64> target(L * n);
+  rlwe::ScratchBuffer target(L * n);
   rlwe::parallel_for(2 * L, [&](std::size_t task) {
     const std::size_t poly = task / L, j = task % L;
     const u64* src = a.data.data() + task * n;

@@ -216,7 +216,9 @@ void LevelTools::lift_to_bsk(const u64* c, u64* out) const {
     }
     punct_low[j] = p;
   }
-  std::vector<std::int64_t> r(n_);
+  // r (centered, below 2^31 in magnitude) stored as its residue-ready two's complement in scratch.
+  rlwe::ScratchBuffer r_words(n_);
+  auto* r = reinterpret_cast<std::int64_t*>(r_words.data());
   for (std::size_t i = 0; i < n_; i++) {
     std::uint32_t u = 0;
     for (std::size_t j = 0; j < L; j++) u += static_cast<std::uint32_t>(y.data()[j * n_ + i]) * punct_low[j];
