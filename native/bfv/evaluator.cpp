@@ -63,6 +63,14 @@ void automorphism_row(const u64* in, std::size_t n, std::uint32_t g, const Mod& 
   }
 }
 
+// The calling thread's multiply workspace, grown to the largest size asked for and kept: the general scratch pool
+// hands out buffers of other sizes, and regrowing them (fresh pages fault one by one) cost more than the math.
+u64* multiply_workspace(std::size_t words) {
+  thread_local std::vector<u64> buffer;
+  if (buffer.size() < words) buffer.resize(words);
+  return buffer.data();
+}
+
 std::vector<int> non_adjacent_form(int value) {
   std::vector<int> digits;
   const bool negative = value < 0;
@@ -159,6 +167,12 @@ void tensor(const rlwe::RingTools& ring, std::size_t rows, const u64* a, std::si
     u64* dst = out + (k * rows + j) * n;
     const std::size_t first = k >= s2 - 1 ? k - (s2 - 1) : 0;
     const std::size_t last = std::min(k, s1 - 1);
+    if (first == last) {  // one product: a single-word Barrett reduction suffices
+      const u64* x = a + (first * rows + j) * n;
+      const u64* y = b + ((k - first) * rows + j) * n;
+      for (std::size_t i = 0; i < n; i++) dst[i] = m.mul(x[i], y[i]);
+      return;
+    }
     for (std::size_t i = 0; i < n; i++) {
       u128 acc = 0;
       for (std::size_t x = first; x <= last; x++) {
@@ -183,9 +197,23 @@ Cipher Evaluator::multiply(const Cipher& a, const Cipher& b) const {
   const std::size_t n = ctx_.n(), L = level.prime_count, K = tools.bsk_size();
   // Every input polynomial over q and over Bsk, in NTT form. Temporaries are per-thread scratch: fresh pages
   // cost a page fault each, which would dominate the arithmetic.
+  // One workspace: both inputs over q and Bsk, the product over both, and per-polynomial conversion scratch.
+  const bool same = &a == &b;
+  const std::size_t per_poly = tools.scratch_words();
+  const std::size_t inputs = (a.size + (same ? 0 : b.size)) * (L + K) * n;
+  u64* workspace = multiply_workspace(inputs + size * (L + K) * n + std::max(a.size + b.size, size) * per_poly);
+  u64* a_q = workspace;
+  u64* a_bsk = a_q + a.size * L * n;
+  u64* b_q = same ? a_q : a_bsk + a.size * K * n;
+  u64* b_bsk = same ? a_bsk : b_q + b.size * L * n;
+  u64* d_q = workspace + inputs;
+  u64* d_bsk = d_q + size * L * n;
+  u64* conversion = d_bsk + size * K * n;
   auto lift = [&](const Cipher& c, u64* q_part, u64* bsk_part) {
     std::memcpy(q_part, c.data.data(), c.size * L * n * sizeof(u64));
-    rlwe::parallel_for(c.size, [&](std::size_t p) { tools.lift_to_bsk(c.data.data() + p * L * n, bsk_part + p * K * n); });
+    rlwe::parallel_for(c.size, [&](std::size_t p) {
+      tools.lift_to_bsk(c.data.data() + p * L * n, bsk_part + p * K * n, conversion + p * per_poly);
+    });
     rlwe::parallel_for(c.size * (L + K), [&](std::size_t task) {
       const std::size_t p = task / (L + K), r = task % (L + K);
       if (r < L) {
@@ -195,25 +223,21 @@ Cipher Evaluator::multiply(const Cipher& a, const Cipher& b) const {
       }
     });
   };
-  const bool same = &a == &b;
-  rlwe::ScratchBuffer a_q(a.size * L * n), a_bsk(a.size * K * n);
-  rlwe::ScratchBuffer b_q(same ? 0 : b.size * L * n), b_bsk(same ? 0 : b.size * K * n);
-  lift(a, a_q.data(), a_bsk.data());
-  if (!same) lift(b, b_q.data(), b_bsk.data());
-  rlwe::ScratchBuffer d_q(size * L * n), d_bsk(size * K * n);
-  tensor(ring, L, a_q.data(), a.size, same ? a_q.data() : b_q.data(), b.size, d_q.data());
-  tensor(bsk_ring, K, a_bsk.data(), a.size, same ? a_bsk.data() : b_bsk.data(), b.size, d_bsk.data());
+  lift(a, a_q, a_bsk);
+  if (!same) lift(b, b_q, b_bsk);
+  tensor(ring, L, a_q, a.size, b_q, b.size, d_q);
+  tensor(bsk_ring, K, a_bsk, a.size, b_bsk, b.size, d_bsk);
   rlwe::parallel_for(size * (L + K), [&](std::size_t task) {
     const std::size_t p = task / (L + K), r = task % (L + K);
     if (r < L) {
-      ring.ntt_inverse(d_q.data() + (p * L + r) * n, r);
+      ring.ntt_inverse(d_q + (p * L + r) * n, r);
     } else {
-      bsk_ring.ntt_inverse(d_bsk.data() + (p * K + r - L) * n, r - L);
+      bsk_ring.ntt_inverse(d_bsk + (p * K + r - L) * n, r - L);
     }
   });
   Cipher out{a.parms_id, size, 1.0, false, std::vector<u64>(size * L * n)};
   rlwe::parallel_for(size, [&](std::size_t p) {
-    tools.floor_to_q(d_q.data() + p * L * n, d_bsk.data() + p * K * n, out.data.data() + p * L * n);
+    tools.floor_to_q(d_q + p * L * n, d_bsk + p * K * n, out.data.data() + p * L * n, conversion + p * per_poly);
   });
   check_not_transparent(out, level);
   return out;

@@ -203,10 +203,10 @@ void LevelTools::scale_and_round(const u64* x, u64* m) const {
   }
 }
 
-void LevelTools::lift_to_bsk(const u64* c, u64* out) const {
+void LevelTools::lift_to_bsk(const u64* c, u64* out, u64* scratch) const {
   const std::size_t L = q_.size();
-  rlwe::ScratchBuffer y(L * n_);
-  q_to_bsk_m_.weigh(c, n_, y.data());
+  u64* y = scratch;
+  q_to_bsk_m_.weigh(c, n_, y);
   // The weights mod m̃ = 2^32: (Q/q_j) mod 2^32.
   std::vector<std::uint32_t> punct_low(L);
   for (std::size_t j = 0; j < L; j++) {
@@ -217,11 +217,10 @@ void LevelTools::lift_to_bsk(const u64* c, u64* out) const {
     punct_low[j] = p;
   }
   // r (centered, below 2^31 in magnitude) stored as its residue-ready two's complement in scratch.
-  rlwe::ScratchBuffer r_words(n_);
-  auto* r = reinterpret_cast<std::int64_t*>(r_words.data());
+  auto* r = reinterpret_cast<std::int64_t*>(scratch + L * n_);
   for (std::size_t i = 0; i < n_; i++) {
     std::uint32_t u = 0;
-    for (std::size_t j = 0; j < L; j++) u += static_cast<std::uint32_t>(y.data()[j * n_ + i]) * punct_low[j];
+    for (std::size_t j = 0; j < L; j++) u += static_cast<std::uint32_t>(y[j * n_ + i]) * punct_low[j];
     const std::uint32_t rm = u * neg_inv_q_mtilde_;
     r[i] = rm >= (1u << 31) ? static_cast<std::int64_t>(rm) - (std::int64_t{1} << 32) : static_cast<std::int64_t>(rm);
   }
@@ -231,44 +230,44 @@ void LevelTools::lift_to_bsk(const u64* c, u64* out) const {
     const ShoupMul inv_m = inv_mtilde_bsk_[o];
     u64* dst = out + o * n_;
     for (std::size_t i = 0; i < n_; i++) {
-      const u64 u = b.reduce(q_to_bsk_m_.sum_for(y.data(), n_, i, o));
+      const u64 u = b.reduce(q_to_bsk_m_.sum_for(y, n_, i, o));
       const u64 rb = r[i] >= 0 ? static_cast<u64>(r[i]) : b.q - static_cast<u64>(-r[i]);
       dst[i] = inv_m.apply(b.add(u, b.mul(q_mod_b, rb)), b.q);
     }
   }
 }
 
-void LevelTools::floor_to_q(const u64* d_q, const u64* d_bsk, u64* out) const {
+void LevelTools::floor_to_q(const u64* d_q, const u64* d_bsk, u64* out, u64* scratch) const {
   const std::size_t L = q_.size();
   const std::size_t bsk = bsk_.size();
-  rlwe::ScratchBuffer y(L * n_);
-  rlwe::ScratchBuffer f(bsk * n_);
-  q_to_bsk_t_.weigh(d_q, n_, y.data());
+  u64* y = scratch;
+  u64* f = scratch + L * n_;
+  u64* z = f + bsk * n_;
+  q_to_bsk_t_.weigh(d_q, n_, y);
   for (std::size_t o = 0; o < bsk; o++) {
     const Mod& b = bsk_[o];
     const ShoupMul t_b = t_mod_bsk_[o];
     const ShoupMul inv_q = inv_q_bsk_[o];
     const u64* src = d_bsk + o * n_;
-    u64* dst = f.data() + o * n_;
+    u64* dst = f + o * n_;
     for (std::size_t i = 0; i < n_; i++) {
-      const u64 conv = b.reduce(q_to_bsk_t_.sum_for(y.data(), n_, i, o));
+      const u64 conv = b.reduce(q_to_bsk_t_.sum_for(y, n_, i, o));
       dst[i] = inv_q.apply(b.sub(t_b.apply(src[i], b.q), conv), b.q);
     }
   }
   // Shenoy-Kumaresan: exact conversion B -> q using the redundant prime m_sk.
-  rlwe::ScratchBuffer z(b_size_ * n_);
-  b_to_q_msk_.weigh(f.data(), n_, z.data());
+  b_to_q_msk_.weigh(f, n_, z);
   const Mod& msk = bsk_.back();
-  const u64* f_msk = f.data() + b_size_ * n_;
+  const u64* f_msk = f + b_size_ * n_;
   const u64 half_msk = msk.q >> 1;
   for (std::size_t i = 0; i < n_; i++) {
-    const u64 v = msk.reduce(b_to_q_msk_.sum_for(z.data(), n_, i, L));
+    const u64 v = msk.reduce(b_to_q_msk_.sum_for(z, n_, i, L));
     u64 alpha = msk.mul(msk.sub(v, f_msk[i]), inv_b_msk_);
     const bool negative = alpha > half_msk;
     if (negative) alpha = msk.q - alpha;
     for (std::size_t j = 0; j < L; j++) {
       const Mod& q = q_[j];
-      const u64 w = q.reduce(b_to_q_msk_.sum_for(z.data(), n_, i, j));
+      const u64 w = q.reduce(b_to_q_msk_.sum_for(z, n_, i, j));
       const u64 correction = q.mul(q.reduce(alpha), b_mod_q_[j]);
       out[j * n_ + i] = negative ? q.add(w, correction) : q.sub(w, correction);
     }

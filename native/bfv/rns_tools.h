@@ -31,8 +31,10 @@ class BaseConverter {
   void weigh(const u64* in, std::size_t n, u64* y) const;
   // Σ_j y_j·[(A/a_j) mod o] for target o, unreduced (callers reduce).
   u128 sum_for(const u64* y, std::size_t n, std::size_t i, std::size_t target) const {
+    const u64* weights = punctured_[target].data();
+    const std::size_t count = from_.size();
     u128 acc = 0;
-    for (std::size_t j = 0; j < from_.size(); j++) acc += static_cast<u128>(y[j * n + i]) * punctured_[target][j];
+    for (std::size_t j = 0; j < count; j++) acc += static_cast<u128>(y[j * n + i]) * weights[j];
     return acc;
   }
   std::size_t from_size() const { return from_.size(); }
@@ -63,11 +65,13 @@ class LevelTools {
   // BEHZ. The Bsk base (B then m_sk) with its own NTT tables.
   std::size_t bsk_size() const { return bsk_.size(); }
   const rlwe::RingTools& bsk_ring() const { return *bsk_ring_; }
+  // Words of scratch space lift_to_bsk and floor_to_q need (callers keep one buffer across calls).
+  std::size_t scratch_words() const { return (q_.size() + 2 * bsk_.size() + 1) * n_; }
   // Steps 1-2 of spec §9.5: c (L rows, coefficient form) -> c over Bsk (bsk_size rows, coefficient form).
-  void lift_to_bsk(const u64* c, u64* out) const;
+  void lift_to_bsk(const u64* c, u64* out, u64* scratch) const;
   // The per-product steps of spec §9.5: d_q (L rows) and d_bsk (bsk_size rows), both coefficient form, are
   // multiplied by t, floored to Bsk and brought back to q: out (L rows, may alias d_q).
-  void floor_to_q(const u64* d_q, const u64* d_bsk, u64* out) const;
+  void floor_to_q(const u64* d_q, const u64* d_bsk, u64* out, u64* scratch) const;
 
   // Plaintext lift for multiply_plain: m (< t) centered as a residue mod q_j.
   u64 centered_plain(u64 m, std::size_t j) const { return m >= threshold_ ? q_[j].q - (t_ - m) : m; }
