@@ -12,6 +12,7 @@ const SUITES = [
   'backend-ops',
   'native-ntt',
   'native-ops',
+  'native-bfv-ops',
   'he-polynomial',
   'batch',
   'server-load',
