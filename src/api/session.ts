@@ -168,6 +168,18 @@ export class Session {
     this.#decryptor = undefined;
   }
 
+  /** Removes (and disposes) keys, e.g. those a new keygen did not make again. */
+  dropKeys(names: readonly (keyof SessionKeys)[]): void {
+    for (const name of names) {
+      this.keys[name]?.dispose();
+      delete this.keys[name];
+    }
+    this.#encryptor?.dispose();
+    this.#encryptor = undefined;
+    this.#decryptor?.dispose();
+    this.#decryptor = undefined;
+  }
+
   dispose(): void {
     this.#disposed = true;
     // A GPU batch evaluator frees its device buffers (one still being chosen is freed when it arrives).
