@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 /**
- * hefty's command line: serve | demo | keygen | batch | bench | info. Each command lives in its own module and is
+ * hefty's command line: serve | demo | keygen | plan | batch | bench | info. Each command lives in its own module and is
  * imported only when used, so `hefty info` does not load the server and `hefty serve` does not load bench code.
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
@@ -15,6 +15,7 @@ commands:
   demo                  private-scoring demo: client encrypts, service computes, client decrypts and checks
   keygen                create keys: --scheme ckks|bfv --degree 8192 --galois power-of-two|1,2,4 --out DIR
                         (seeded, zstd; --full for unseeded keys, --compression none|zlib|zstd)
+  plan                  levels, galois steps, N, chain and key-set size a program needs (hefty plan --help)
   batch                 run a program over many encrypted inputs on the worker pool (see hefty batch --help)
   bench                 run the benchmark suites (same as npm run bench)
   info                  show which engines load on this machine`;
@@ -82,6 +83,11 @@ async function main(): Promise<void> {
     }
     case 'keygen':
       return keygen(rest);
+    case 'plan': {
+      const { runPlanCommand } = await import('./cli/plan.ts');
+      await runPlanCommand(rest);
+      return;
+    }
     case 'batch': {
       const { runBatchCommand } = await import('./pool/cli-batch.ts');
       await runBatchCommand(rest);

@@ -73,7 +73,7 @@ function requireLevel(c: Ciphertext, what: string): void {
   if (c.chainIndex === 0) {
     throw new HeftyError(
       'E_LEVEL_EXHAUSTED',
-      `${what} needs a modulus level but the ciphertext is at the last one; use more coefficient-modulus primes`,
+      `${what} needs 1 level but the ciphertext has 0 left (it is at the last one); use more coefficient-modulus primes`,
     );
   }
 }

@@ -11,6 +11,7 @@ import { decodeKeySet, type KeySetBundle } from './bundle.ts';
 import { BFVVector, type IntegerValues } from './bfv-vector.ts';
 import { CKKSVector } from './ckks-vector.ts';
 import { programGaloisSteps, validateProgram, type Program } from './program.ts';
+import { planProgram, programCost, type InputSize, type PlanOptions, type ProgramPlan } from './he/planner.ts';
 import { runProgram, type ProgramInput, type RunHooks } from './run.ts';
 import { Session, type SessionKeys } from './session.ts';
 import { decodeVector } from './vector-wire.ts';
@@ -32,6 +33,19 @@ export interface ContextOptions {
   gpu?: GpuMode;
 }
 
+/**
+ * A context planned for a program: the planner (he/planner.ts) picks N and the coefficient chain that hold the
+ * program's levels at 128-bit security and the requested precision, and keygen() makes exactly its keys.
+ */
+export interface ProgramContextOptions extends Omit<PlanOptions, 'inputs'> {
+  scheme?: 'ckks';
+  program: Program;
+  /** Lengths of the encrypted inputs, [rows, cols] of matrix inputs, e.g. { x: 784, w: [128, 784] }. */
+  inputs: PlanOptions['inputs'];
+  backend?: BackendChoice;
+  gpu?: GpuMode;
+}
+
 export interface LoadContextOptions {
   security?: SecurityLevel;
   allowInsecure?: boolean;
@@ -50,9 +64,9 @@ export interface ExportKeySetOptions {
 }
 
 export interface KeygenOptions {
-  /** Rotation steps to create galois keys for; omit for none. */
+  /** Rotation steps to create galois keys for; omit for none (or, in a planned context, the plan's steps). */
   galois?: GaloisSpec;
-  /** Relinearization keys (default true; needed for ciphertext × ciphertext). */
+  /** Relinearization keys (default true, or whether the plan multiplies ciphertexts; needed for ct × ct). */
   relin?: boolean;
 }
 
@@ -96,11 +110,14 @@ interface WireKeys {
 export class HeftyContext implements Disposable {
   readonly backend: Backend;
   readonly session: Session;
+  /** The plan this context was made for (createContext({ program })), if any. */
+  readonly plan?: ProgramPlan;
   #wire?: WireKeys;
 
-  constructor(backend: Backend, session: Session) {
+  constructor(backend: Backend, session: Session, plan?: ProgramPlan) {
     this.backend = backend;
     this.session = session;
+    this.plan = plan;
   }
 
   get scheme(): Scheme {
@@ -128,13 +145,15 @@ export class HeftyContext implements Disposable {
    */
   keygen(options: KeygenOptions = {}): this {
     const ctx = this.session.ctx;
+    const galois = options.galois ?? (this.plan && this.plan.keySteps.length > 0 ? this.plan.keySteps : undefined);
+    const relin = options.relin ?? this.plan?.relinKeys ?? true;
     const generator = ctx.createKeyGenerator();
     try {
       const multiPrime = ctx.params.coeffModulus.length > 1;
       const wire: WireKeys = {
         publicKey: generator.createPublicKeySeeded(),
-        relinKeys: options.relin !== false && multiPrime ? generator.createRelinKeysSeeded() : undefined,
-        galoisKeys: options.galois !== undefined ? generator.createGaloisKeysSeeded(options.galois) : undefined,
+        relinKeys: relin && multiPrime ? generator.createRelinKeysSeeded() : undefined,
+        galoisKeys: galois !== undefined ? generator.createGaloisKeysSeeded(galois) : undefined,
       };
       const keys: SessionKeys = {};
       try {
@@ -187,9 +206,14 @@ export class HeftyContext implements Disposable {
     return new Vector(this.session, chunks, parts.length, parts.clean);
   }
 
-  /** Galois steps a program needs with this context's slot count. */
-  requiredGaloisSteps(program: Program): number[] {
-    return programGaloisSteps(validateProgram(program), this.slotCount);
+  /**
+   * Galois steps a program needs with this context's slot count. With the input sizes (as for createContext),
+   * exactly the steps its rotations use; without them, every power of two a sum, dot or matvec might use.
+   */
+  requiredGaloisSteps(program: Program, inputs?: Readonly<Record<string, InputSize>>): number[] {
+    const valid = validateProgram(program);
+    if (inputs === undefined) return programGaloisSteps(valid, this.slotCount);
+    return [...programCost(valid, inputs, this.slotCount).galoisSteps];
   }
 
   /** Evaluates a program (see program.ts) over named inputs; returns its outputs by name. */
@@ -245,10 +269,14 @@ export class HeftyContext implements Disposable {
   }
 }
 
-/** Creates a client context; call keygen() before encrypting. */
-export async function createContext(options: ContextOptions): Promise<HeftyContext> {
+/**
+ * Creates a client context; call keygen() before encrypting. Either give the parameters (scheme,
+ * polyModulusDegree, ...) or a program and its input sizes, and the planner chooses them.
+ */
+export async function createContext(options: ContextOptions | ProgramContextOptions): Promise<HeftyContext> {
   if (options === null || typeof options !== 'object')
     throw new HeftyError('E_INVALID_ARGUMENT', 'createContext needs an options object');
+  if ('program' in options) return createPlannedContext(options);
   const { scheme, polyModulusDegree: n } = options;
   if (scheme !== 'ckks' && scheme !== 'bfv') throw new HeftyError('E_INVALID_PARAMS', `scheme must be 'ckks' or 'bfv'`);
   if (!Number.isInteger(n) || !(n in DEFAULT_CKKS_BITS)) {
@@ -270,15 +298,42 @@ export async function createContext(options: ContextOptions): Promise<HeftyConte
     coeffModulus,
     ...(scheme === 'bfv' ? { plainModulus: backend.plainModulusBatching(n, options.plainModulusBits ?? 20) } : {}),
   };
+  return buildContext(backend, params, security, options.scale, options.gpu);
+}
+
+async function createPlannedContext(options: ProgramContextOptions): Promise<HeftyContext> {
+  if (options.scheme !== undefined && options.scheme !== 'ckks')
+    throw new HeftyError('E_INVALID_PARAMS', 'programs run on CKKS: a planned context is always CKKS');
+  const program = validateProgram(options.program);
+  const backend = await loadBackend(options.backend, 'ckks');
+  const plan = planProgram(program, options, (n, security) => backend.maxCoeffModulusBits(n, security));
+  const n = plan.polyModulusDegree;
+  const params: ParamsSpec = {
+    scheme: 'ckks',
+    polyModulusDegree: n,
+    coeffModulus: backend.coeffModulusCreate(n, plan.coeffModulusBits),
+  };
+  return buildContext(backend, params, plan.security, 2 ** plan.scaleBits, options.gpu, plan);
+}
+
+function buildContext(
+  backend: Backend,
+  params: ParamsSpec,
+  security: SecurityLevel,
+  requestedScale: number | undefined,
+  gpu: GpuMode | undefined,
+  plan?: ProgramPlan,
+): HeftyContext {
   const ctx = backend.createContext(params, security);
-  const scale = options.scale ?? defaultScale(params);
+  const scale = requestedScale ?? defaultScale(params);
+  const { coeffModulus } = params;
   const dataPrimes = coeffModulus.length > 1 ? coeffModulus.slice(0, -1) : coeffModulus;
   const dataBits = dataPrimes.reduce((sum, q) => sum + q.toString(2).length, 0);
-  if (scheme === 'ckks' && !(scale > 1 && Math.log2(scale) < dataBits)) {
+  if (params.scheme === 'ckks' && !(scale > 1 && Math.log2(scale) < dataBits)) {
     ctx.dispose();
     throw new HeftyError('E_SCALE_OUT_OF_BOUNDS', `scale ${scale} does not fit the coefficient modulus`);
   }
-  return new HeftyContext(backend, new Session(ctx, scale, { gpu: options.gpu }));
+  return new HeftyContext(backend, new Session(ctx, scale, { gpu }), plan);
 }
 
 /**
