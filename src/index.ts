@@ -9,6 +9,7 @@ export {
   type LoadContextOptions,
   type KeygenOptions,
   type ProgramContextOptions,
+  type PlannedContext,
   type ExportKeySetOptions,
 } from './api/context.ts';
 export { CKKSVector, type CkksOperand } from './api/ckks-vector.ts';

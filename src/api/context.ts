@@ -46,6 +46,9 @@ export interface ProgramContextOptions extends Omit<PlanOptions, 'inputs'> {
   gpu?: GpuMode;
 }
 
+/** A context made for a program: its plan is always there. */
+export type PlannedContext = HeftyContext & { readonly plan: ProgramPlan };
+
 export interface LoadContextOptions {
   security?: SecurityLevel;
   allowInsecure?: boolean;
@@ -273,6 +276,8 @@ export class HeftyContext implements Disposable {
  * Creates a client context; call keygen() before encrypting. Either give the parameters (scheme,
  * polyModulusDegree, ...) or a program and its input sizes, and the planner chooses them.
  */
+export async function createContext(options: ProgramContextOptions): Promise<PlannedContext>;
+export async function createContext(options: ContextOptions): Promise<HeftyContext>;
 export async function createContext(options: ContextOptions | ProgramContextOptions): Promise<HeftyContext> {
   if (options === null || typeof options !== 'object')
     throw new HeftyError('E_INVALID_ARGUMENT', 'createContext needs an options object');
@@ -301,7 +306,7 @@ export async function createContext(options: ContextOptions | ProgramContextOpti
   return buildContext(backend, params, security, options.scale, options.gpu);
 }
 
-async function createPlannedContext(options: ProgramContextOptions): Promise<HeftyContext> {
+async function createPlannedContext(options: ProgramContextOptions): Promise<PlannedContext> {
   if (options.scheme !== undefined && options.scheme !== 'ckks')
     throw new HeftyError('E_INVALID_PARAMS', 'programs run on CKKS: a planned context is always CKKS');
   const program = validateProgram(options.program);
@@ -313,7 +318,7 @@ async function createPlannedContext(options: ProgramContextOptions): Promise<Hef
     polyModulusDegree: n,
     coeffModulus: backend.coeffModulusCreate(n, plan.coeffModulusBits),
   };
-  return buildContext(backend, params, plan.security, 2 ** plan.scaleBits, options.gpu, plan);
+  return buildContext(backend, params, plan.security, 2 ** plan.scaleBits, options.gpu, plan) as PlannedContext;
 }
 
 function buildContext(
