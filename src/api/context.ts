@@ -148,7 +148,8 @@ export class HeftyContext implements Disposable {
    */
   keygen(options: KeygenOptions = {}): this {
     const ctx = this.session.ctx;
-    const galois = options.galois ?? (this.plan && this.plan.keySteps.length > 0 ? this.plan.keySteps : undefined);
+    const galois =
+      options.galois ?? (this.plan && this.plan.galoisSteps.length > 0 ? this.plan.galoisSteps : undefined);
     const relin = options.relin ?? this.plan?.relinKeys ?? true;
     const generator = ctx.createKeyGenerator();
     try {

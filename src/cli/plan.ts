@@ -42,13 +42,11 @@ export function formatPlan(plan: ProgramPlan): string {
     `levels         ${plan.levels} (a chain at N=${plan.polyModulusDegree} holds at most ${plan.maxLevels} at this precision)`,
     `N              ${plan.polyModulusDegree} (${plan.slotCount} slots), ${plan.security}-bit security`,
     `chain          [${plan.coeffModulusBits.join(', ')}] bits, scale 2^${plan.scaleBits}`,
-    `galois steps   ${steps(plan.galoisSteps)}`,
-    ...(plan.keyBasis === 'exact'
-      ? []
-      : [`galois keys    ${steps(plan.keySteps)} (power-of-two keys compose the steps)`]),
+    `galois steps   ${steps(plan.galoisSteps)}` +
+      (plan.keyBasis === 'exact' ? '' : ` (${plan.keyBasis} keys: the other rotations are composed of them)`),
     `key switches   ${plan.rotations} rotations, ${plan.multiplications} relinearizations`,
     `key set        ${megabytes(plan.keyBytes.seededZstd)} seeded+zstd (estimate), ${megabytes(plan.keyBytes.seeded)} seeded, ${megabytes(plan.keyBytes.full)} full` +
-      ` (${plan.keySteps.length} galois keys${plan.relinKeys ? ', relinearization keys' : ''}, public key)`,
+      ` (${plan.galoisSteps.length} galois keys${plan.relinKeys ? ', relinearization keys' : ''}, public key)`,
     'steps:',
     ...plan.steps.map(
       (s) =>

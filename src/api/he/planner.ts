@@ -10,7 +10,11 @@
 import { HeftyError } from '../../errors.ts';
 import type { SecurityLevel } from '../../backend/types.ts';
 import type { Operand, Program, Step } from '../program.ts';
+import { activationPolynomial } from './chebyshev.ts';
 import { keySetBytes, type KeySetBytes } from './key-size.ts';
+import { linearTransformSteps, nextPowerOfTwo } from './linear-transform.ts';
+import { polynomialCostOf, type PolynomialCost } from './polynomial.ts';
+import { composeRotation, normalizeStep, powerOfTwoSteps } from './rotations.ts';
 
 /** Size of an input: elements of a vector or plain input, [rows, cols] of a matrix input. */
 export type InputSize = number | readonly [number, number];
@@ -73,9 +77,12 @@ export interface ProgramPlan extends ProgramCost {
   readonly security: Exclude<SecurityLevel, 'none'>;
   /** The most levels a chain at this N, security and precision could hold. */
   readonly maxLevels: number;
-  /** Galois keys to generate: the exact steps, or power-of-two steps that compose them when those are too big. */
-  readonly keySteps: readonly number[];
-  readonly keyBasis: 'exact' | 'power-of-two';
+  /**
+   * Which galois keys the plan makes (galoisSteps lists them; rotations counts the key switches with them):
+   * one per exact step, or, when those would pass the key budget, ±powers of two or positive powers of two
+   * that compose every step.
+   */
+  readonly keyBasis: 'exact' | 'power-of-two' | 'positive-power-of-two';
   readonly relinKeys: boolean;
   readonly keyBytes: KeySetBytes;
 }
@@ -99,140 +106,140 @@ interface Value {
   readonly cols?: number;
   /** Levels consumed since fresh encryption (vectors only). */
   readonly depth: number;
-  /** Slots past the length hold zeros (vectors only): sums need no mask. */
+  /** Slots outside the vector (j mod period ≥ length) hold zeros (vectors only): sums need no mask. */
   readonly clean: boolean;
+  /** Slot period (vectors only): slotCount, or smaller after a matrix product. */
+  readonly period: number;
 }
 
-/** What one op costs given its operands; the evaluation's own rules (ckks-vector.ts), restated as numbers. */
+/** What one op costs given its operands: the vector's own rules (ckks-vector.ts), restated as numbers. */
 interface OpCost {
   readonly levels: number;
+  /** Keyed rotation steps it uses. */
   readonly galoisSteps: readonly number[];
   readonly rotations: number;
   readonly multiplications: number;
   readonly length: number;
   readonly clean: boolean;
+  readonly period: number;
 }
+
+/** Which rotation steps (normalized) have keys; the planner asks first with every step keyed. */
+type HasKey = (step: number) => boolean;
 
 function bad(message: string): never {
   throw new HeftyError('E_BAD_PROGRAM', message);
 }
 
-function nextPowerOfTwo(n: number): number {
-  let p = 1;
-  while (p < n) p *= 2;
-  return p;
+/** Keyed parts of a rotation (composed in NAF or binary form where the step has no key of its own). */
+function partsOf(step: number, slotCount: number, hasKey: HasKey): number[] {
+  const parts = composeRotation(step, slotCount, hasKey);
+  if (parts === null) bad(`a rotation by ${normalizeStep(step, slotCount)} cannot be composed from the planned keys`);
+  return parts;
 }
 
-/** Rotate-and-add over `width` slots: steps 1, 2, 4, …, width/2. */
-function rotateSumSteps(width: number): number[] {
-  const steps: number[] = [];
-  for (let s = 1; s < width; s *= 2) steps.push(s);
-  return steps;
-}
-
-/** Levels and ciphertext products of today's polyval: c·x^k as (c·x^(k−h))·x^h, h the largest power of two < k. */
-function polyvalCost(coeffs: readonly number[]): { levels: number; multiplications: number } {
-  const powerDepth = new Map<number, number>([[1, 0]]);
-  const depthOf = (m: number): number => {
-    const known = powerDepth.get(m);
-    if (known !== undefined) return known;
-    let h = 1;
-    while (h * 2 <= m) h *= 2;
-    const depth = h === m ? depthOf(m / 2) + 1 : Math.max(depthOf(h), depthOf(m - h)) + 1;
-    powerDepth.set(m, depth);
-    return depth;
-  };
-  let levels = 0;
-  let termProducts = 0;
-  for (let k = 1; k < coeffs.length; k++) {
-    if (coeffs[k] === 0) continue;
-    if (k === 1) {
-      levels = Math.max(levels, 1);
-      continue;
-    }
-    let h = 1;
-    while (h * 2 < k) h *= 2;
-    levels = Math.max(levels, Math.max(depthOf(k - h) + 1, depthOf(h)) + 1);
-    termProducts++;
+/** Rotate-and-add over `width` slots (steps 1, 2, 4, …, width/2), as ckks-ops rotateSumMany runs it. */
+function rotateSum(width: number, slotCount: number, hasKey: HasKey): { galoisSteps: number[]; rotations: number } {
+  const steps = new Set<number>();
+  let rotations = 0;
+  for (let s = 1; s < width; s *= 2) {
+    const parts = partsOf(s, slotCount, hasKey);
+    parts.forEach((p) => steps.add(p));
+    rotations += parts.length;
   }
-  // A constant-only polynomial is 0·x + c0: one scalar product.
-  return { levels: Math.max(levels, 1), multiplications: termProducts + powerDepth.size - 1 };
+  return { galoisSteps: [...steps], rotations };
 }
 
-function opCost(step: Step, args: readonly Value[], slotCount: number): OpCost {
+function polynomialCostFor(step: Step & { op: 'polyval' | 'activation' }): PolynomialCost {
+  if (step.op === 'polyval') return polynomialCostOf(step.coeffs, { basis: step.basis, interval: step.interval });
+  const { coeffs, interval } = activationPolynomial(step.fn, { interval: step.interval, degree: step.degree });
+  return polynomialCostOf(coeffs, { basis: 'chebyshev', interval });
+}
+
+function opCost(step: Step, args: readonly Value[], slotCount: number, hasKey: HasKey): OpCost {
   const [x, y] = args;
   const chunks = Math.ceil(x.length / slotCount);
+  const same = { length: x.length, period: x.period };
   const none = { galoisSteps: [], rotations: 0, multiplications: 0 };
-  const sumOf = (clean: boolean, length: number) => {
-    const steps = rotateSumSteps(nextPowerOfTwo(Math.min(length, slotCount)));
-    // An unclean vector is masked first (a plaintext product: one level).
-    return { levels: clean ? 0 : 1, galoisSteps: steps, rotations: steps.length };
+  // A sum masks an unclean vector first (a plaintext product: one level), then rotates and adds.
+  const sumOf = (v: { clean: boolean; length: number }) => ({
+    levels: v.clean ? 0 : 1,
+    ...rotateSum(nextPowerOfTwo(Math.min(v.length, slotCount)), slotCount, hasKey),
+  });
+  // ct × ct: the product repeats with the larger period, zero where that factor is zero.
+  const product = (a: Value, b: Value) => {
+    if (b.kind !== 'vector') return { clean: true, period: a.period };
+    const [small, large] = a.period <= b.period ? [a, b] : [b, a];
+    return { clean: large.clean || (small.period === large.period && small.clean), period: large.period };
   };
   switch (step.op) {
     case 'add':
     case 'sub':
-      return { ...none, levels: 0, length: x.length, clean: x.clean && (y.kind !== 'vector' || y.clean) };
+      if (y.kind !== 'vector') return { ...none, ...same, levels: 0, clean: x.clean };
+      return {
+        ...none,
+        levels: 0,
+        length: x.length,
+        clean: x.period === y.period && x.clean && y.clean,
+        period: Math.max(x.period, y.period),
+      };
     case 'negate':
-      return { ...none, levels: 0, length: x.length, clean: x.clean };
-    case 'mul': {
-      const products = y.kind === 'vector' ? chunks : 0;
+      return { ...none, ...same, levels: 0, clean: x.clean };
+    case 'mul':
       return {
         ...none,
         levels: 1,
-        multiplications: products,
+        multiplications: y.kind === 'vector' ? chunks : 0,
         length: x.length,
-        clean: y.kind !== 'vector' || x.clean || y.clean,
+        ...product(x, y),
       };
-    }
     case 'square':
-      return { ...none, levels: 1, multiplications: chunks, length: x.length, clean: x.clean };
+      return { ...none, ...same, levels: 1, multiplications: chunks, clean: x.clean };
     case 'rotate': {
-      const normalized = ((step.steps % slotCount) + slotCount) % slotCount;
-      const steps = normalized === 0 ? [] : [normalized];
+      const parts = partsOf(step.steps, slotCount, hasKey);
+      // A vector rotates within its period; it stays clean only if it fills the period.
       return {
+        ...same,
         levels: 0,
-        galoisSteps: steps,
-        rotations: steps.length,
+        galoisSteps: parts,
+        rotations: parts.length,
         multiplications: 0,
-        length: x.length,
-        clean: x.length === slotCount,
+        clean: x.length === x.period,
       };
     }
     case 'sum':
-      return { ...sumOf(x.clean, x.length), multiplications: 0, length: 1, clean: false };
+      return { ...sumOf(x), multiplications: 0, length: 1, clean: false, period: slotCount };
     case 'dot': {
-      const productClean = y.kind !== 'vector' || x.clean || y.clean;
-      const sum = sumOf(productClean, x.length);
+      const sum = sumOf({ clean: product(x, y).clean, length: x.length });
       return {
         ...sum,
         levels: 1 + sum.levels,
         multiplications: y.kind === 'vector' ? chunks : 0,
         length: 1,
         clean: false,
+        period: slotCount,
       };
     }
-    case 'polyval': {
-      const cost = polyvalCost(step.coeffs);
-      return {
-        ...none,
-        levels: cost.levels,
-        multiplications: cost.multiplications * chunks,
-        length: x.length,
-        clean: true,
-      };
+    case 'polyval':
+    case 'activation': {
+      const cost = polynomialCostFor(step);
+      return { ...none, ...same, levels: cost.levels, multiplications: cost.multiplications * chunks, clean: x.clean };
     }
     case 'matvec': {
-      const rows = args[1].length;
-      if (rows > slotCount) bad(`matvec "${step.out}": at most ${slotCount} matrix rows at this ring degree`);
-      // Row dot products (one rescale), rotate-and-add over every slot, a unit-vector mask (one rescale).
-      const steps = rotateSumSteps(slotCount);
+      const matrix = args[1];
+      const plan = linearTransformSteps(matrix.length, x.length, slotCount, {
+        inputPeriod: x.period,
+        inputClean: x.clean,
+        hasKey,
+      });
       return {
-        levels: (x.clean ? 0 : 1) + 2,
-        galoisSteps: steps,
-        rotations: rows * steps.length,
+        levels: plan.levels,
+        galoisSteps: plan.galoisSteps,
+        rotations: plan.rotations.total,
         multiplications: 0,
-        length: rows,
+        length: matrix.length,
         clean: true,
+        period: plan.outputChunks > 1 ? slotCount : plan.outputPeriod,
       };
     }
   }
@@ -245,8 +252,8 @@ function operandValue(operand: Operand, values: Map<string, Value>): Value {
     return value;
   }
   return typeof operand.const === 'number'
-    ? { kind: 'scalar', length: 1, depth: 0, clean: true }
-    : { kind: 'plain', length: operand.const.length, depth: 0, clean: true };
+    ? { kind: 'scalar', length: 1, depth: 0, clean: true, period: 0 }
+    : { kind: 'plain', length: operand.const.length, depth: 0, clean: true, period: 0 };
 }
 
 /** Levels, steps and key switches of a validated program at this slot count. */
@@ -254,25 +261,27 @@ export function programCost(
   program: Program,
   inputs: Readonly<Record<string, InputSize>>,
   slotCount: number,
+  hasKey: HasKey = () => true,
 ): ProgramCost {
+  const fresh = { depth: 0, clean: true, period: slotCount };
   const values = new Map<string, Value>();
   for (const [name, kind] of Object.entries(program.inputs)) {
     if (kind === 'scalar') {
-      values.set(name, { kind, length: 1, depth: 0, clean: true });
+      values.set(name, { kind, length: 1, ...fresh });
       continue;
     }
     const size = inputs[name];
     if (kind === 'matrix') {
       if (!Array.isArray(size) || size.length !== 2 || !size.every((v) => Number.isSafeInteger(v) && v > 0))
         bad(`the planner needs the size of matrix input "${name}" as [rows, cols]`);
-      values.set(name, { kind, length: size[0], cols: size[1], depth: 0, clean: true });
+      values.set(name, { kind, length: size[0], cols: size[1], ...fresh });
     } else if (kind === 'plain' && size === undefined) {
       // A plain vector has the length of the vector it meets (the evaluation checks that they match).
-      values.set(name, { kind, length: -1, depth: 0, clean: true });
+      values.set(name, { kind, length: -1, ...fresh });
     } else {
       if (typeof size !== 'number' || !Number.isSafeInteger(size) || size <= 0)
         bad(`the planner needs the length of input "${name}" (a positive integer)`);
-      values.set(name, { kind, length: size, depth: 0, clean: true });
+      values.set(name, { kind, length: size, ...fresh });
     }
   }
   const steps: StepPlan[] = [];
@@ -286,16 +295,16 @@ export function programCost(
       const matrix =
         typeof step.matrix === 'string'
           ? operandValue(step.matrix, values)
-          : { kind: 'matrix' as const, length: step.matrix.length, cols: step.matrix[0].length, depth: 0, clean: true };
+          : { kind: 'matrix' as const, length: step.matrix.length, cols: step.matrix[0].length, ...fresh };
       if (matrix.cols !== args[0].length)
         bad(`matvec "${step.out}": the matrix has ${matrix.cols} columns, the vector ${args[0].length} elements`);
       args.push(matrix);
     } else if (args[1] && args[1].kind !== 'scalar' && args[1].length >= 0 && args[1].length !== args[0].length) {
       bad(`${step.op} "${step.out}": operand lengths ${args[0].length} and ${args[1].length} differ`);
     }
-    const cost = opCost(step, args, slotCount);
+    const cost = opCost(step, args, slotCount, hasKey);
     const depth = Math.max(...args.filter((a) => a.kind === 'vector').map((a) => a.depth)) + cost.levels;
-    values.set(step.out, { kind: 'vector', length: cost.length, depth, clean: cost.clean });
+    values.set(step.out, { kind: 'vector', length: cost.length, depth, clean: cost.clean, period: cost.period });
     for (const s of cost.galoisSteps) allSteps.add(s);
     levels = Math.max(levels, depth);
     rotations += cost.rotations;
@@ -305,7 +314,7 @@ export function programCost(
       op: step.op,
       levels: cost.levels,
       depth,
-      galoisSteps: cost.galoisSteps,
+      galoisSteps: [...new Set(cost.galoisSteps)].sort((a, b) => a - b),
       rotations: cost.rotations,
       multiplications: cost.multiplications,
     });
@@ -321,13 +330,6 @@ export function coefficientChain(levels: number, scaleBits: number, integerBits:
   // The special prime is at least as large as every other, so key switching adds no noise above the scale.
   const special = Math.max(first, scaleBits);
   return [first, ...new Array<number>(levels).fill(scaleBits), special];
-}
-
-/** Power-of-two steps whose compositions give every one of `steps` (its binary form). */
-function powerOfTwoBasis(steps: readonly number[]): number[] {
-  const basis = new Set<number>();
-  for (const step of steps) for (let bit = 1; bit <= step; bit *= 2) if (step & bit) basis.add(bit);
-  return [...basis].sort((a, b) => a - b);
 }
 
 function checkBits(value: number, name: string, low: number, high: number): number {
@@ -371,32 +373,38 @@ export function planProgram(program: Program, options: PlanOptions, maxBits: Max
     if (fits < cost.levels) continue;
     const chain = coefficientChain(cost.levels, scaleBits, integerBits);
     const relinKeys = cost.multiplications > 0;
-    const bytesFor = (steps: readonly number[]) =>
-      keySetBytes({ polyModulusDegree: n, coeffModulusBits: chain, galoisKeys: steps.length, relinKeys });
-    let keySteps: readonly number[] = cost.galoisSteps;
-    let keyBasis: ProgramPlan['keyBasis'] = 'exact';
-    let keyBytes = bytesFor(keySteps);
-    if (keyBytes.seededZstd > budget) {
-      keySteps = powerOfTwoBasis(cost.galoisSteps);
-      keyBasis = 'power-of-two';
-      keyBytes = bytesFor(keySteps);
+    const bytesFor = (c: ProgramCost) =>
+      keySetBytes({ polyModulusDegree: n, coeffModulusBits: chain, galoisKeys: c.galoisSteps.length, relinKeys });
+    // Keys for every exact step; over the budget, ±powers of two (SEAL's default set) that compose them; then
+    // positive powers of two alone (at most log2(slots) keys).
+    const signed = new Set(powerOfTwoSteps(slotCount));
+    const bases: [ProgramPlan['keyBasis'], HasKey][] = [
+      ['exact', () => true],
+      ['power-of-two', (step) => signed.has(step)],
+      ['positive-power-of-two', (step) => (step & (step - 1)) === 0],
+    ];
+    let chosen: { basis: ProgramPlan['keyBasis']; cost: ProgramCost; bytes: KeySetBytes } | undefined;
+    for (const [basis, hasKey] of bases) {
+      const keyed = basis === 'exact' ? cost : programCost(program, options.inputs, slotCount, hasKey);
+      const bytes = bytesFor(keyed);
+      if (bytes.seededZstd <= budget) {
+        chosen = { basis, cost: keyed, bytes };
+        break;
+      }
+      overBudget = { n, bytes: bytes.seededZstd };
     }
-    if (keyBytes.seededZstd > budget) {
-      overBudget = { n, bytes: keyBytes.seededZstd };
-      break;
-    }
+    if (!chosen) break;
     return {
-      ...cost,
+      ...chosen.cost,
       polyModulusDegree: n,
       slotCount,
       coeffModulusBits: chain,
       scaleBits,
       security,
       maxLevels: fits,
-      keySteps,
-      keyBasis,
+      keyBasis: chosen.basis,
       relinKeys,
-      keyBytes,
+      keyBytes: chosen.bytes,
     };
   }
   if (overBudget) {

@@ -9,6 +9,7 @@ import { describe, expect, it } from 'vitest';
 import { createContext } from '../../../src/api/context.ts';
 import type { CKKSVector } from '../../../src/api/ckks-vector.ts';
 import { CpuKeySwitcher, type KeySwitchRequest } from '../../../src/api/key-switching.ts';
+import { activationPolynomial, chebyshevAt } from '../../../src/api/he/chebyshev.ts';
 import { keySetBytes } from '../../../src/api/he/key-size.ts';
 import {
   KEY_BUDGET_BYTES,
@@ -137,7 +138,7 @@ describe('galois steps and levels per op', () => {
   it('counts levels of products, squares, additions and rescales', () => {
     const cost = programCost(validateProgram(mixed), { x: 100, y: 100, m: [8, 100] }, 4096);
     const depth = Object.fromEntries(cost.steps.map((s) => [s.out, s.depth]));
-    expect(depth).toEqual({ xy: 1, xw: 1, s: 1, total: 1, d: 1, r: 0, n: 0, q: 1, p: 2, mv: 2 });
+    expect(depth).toEqual({ xy: 1, xw: 1, s: 1, total: 1, d: 1, r: 0, n: 0, q: 1, p: 2, mv: 1 });
     expect(cost.levels).toBe(2);
     expect(cost.steps.find((s) => s.out === 'r')?.galoisSteps).toEqual([3]);
     // An unclean vector (a rotation of part of the slots) is masked before a sum: one more level.
@@ -168,7 +169,7 @@ describe('plans against what runs', () => {
     expect(plan.polyModulusDegree).toBe(8192);
     ctx.keygen();
     expect([...ctx.session.keys.galoisKeys!.galoisElts].sort((a, b) => a - b)).toEqual(
-      plan.keySteps.map((s) => ctx.session.ctx.galoisElt(s)).sort((a, b) => a - b),
+      plan.galoisSteps.map((s) => ctx.session.ctx.galoisElt(s)).sort((a, b) => a - b),
     );
     expect(ctx.requiredGaloisSteps(mixed, sizes)).toEqual(plan.galoisSteps);
     const counter = new CountingKeySwitcher(ctx.session.evaluator);
@@ -197,6 +198,46 @@ describe('plans against what runs', () => {
     ).toBeLessThan(1e-2);
     for (const v of Object.values(out)) (v as CKKSVector).dispose();
     fresh.dispose();
+  });
+
+  it('a two-layer network: BSGS matvecs and an activation, with exact keys and with composed power-of-two keys', async () => {
+    const mlp: Program = {
+      inputs: { x: 'vector', w1: 'matrix', w2: 'matrix' },
+      steps: [
+        { out: 'h', op: 'matvec', args: ['x'], matrix: 'w1' },
+        { out: 'a', op: 'activation', args: ['h'], fn: 'tanh', degree: 3 },
+        { out: 'y', op: 'matvec', args: ['a'], matrix: 'w2' },
+      ],
+      outputs: ['y'],
+    };
+    const sizes = { x: 64, w1: [24, 64] as const, w2: [10, 24] as const };
+    const x = randomVector(64, 7);
+    const w1 = Array.from({ length: 24 }, (_, i) => randomVector(64, 100 + i, 0.1));
+    const w2 = Array.from({ length: 10 }, (_, i) => randomVector(24, 200 + i, 0.5));
+    const { coeffs, interval } = activationPolynomial('tanh', { degree: 3 });
+    const h = w1.map((row) => row.reduce((sum, v, i) => sum + v * x[i], 0));
+    const a = h.map((v) => chebyshevAt(coeffs, interval, v));
+    const expected = w2.map((row) => row.reduce((sum, v, i) => sum + v * a[i], 0));
+    const options = { program: mlp, inputs: sizes, scaleBits: 30, integerBits: 10 };
+    const exactBytes = planProgram(validateProgram(mlp), options, maxBits).keyBytes.seededZstd;
+    for (const maxKeyBytes of [undefined, exactBytes - 1]) {
+      using ctx = await createContext({ ...options, maxKeyBytes });
+      const plan = ctx.plan;
+      expect(plan.keyBasis).toBe(maxKeyBytes === undefined ? 'exact' : 'power-of-two');
+      expect([plan.levels, plan.polyModulusDegree]).toEqual([4, 8192]);
+      expect(plan.steps.map((s) => s.levels)).toEqual([1, 2, 1]);
+      ctx.keygen();
+      const counter = new CountingKeySwitcher(ctx.session.evaluator);
+      ctx.session.useKeySwitcher(counter);
+      const input = ctx.encrypt(x);
+      const out = await ctx.run(mlp, { x: input, w1, w2 });
+      expect(input.chainIndex - out.y.chainIndex).toBe(plan.levels);
+      expect([...counter.steps].sort((p, q) => p - q)).toEqual(plan.galoisSteps);
+      expect(counter.rotations).toBe(plan.rotations);
+      expect(maxAbsError(out.y.decrypt(), expected)).toBeLessThan(1e-2);
+      out.y.dispose();
+      input.dispose();
+    }
   });
 
   it('key-set bytes: full and seeded exact, seeded+zstd within 3% of what exportKeySet() produces', async () => {
@@ -243,7 +284,7 @@ describe('plans against what runs', () => {
 describe('key budget and the service upload limit', () => {
   it('the largest key set the planner plans by default fits the service upload limit', () => {
     // Many distinct rotations at the deepest N=16384 chain: exact keys would be far over the budget, so the
-    // planner falls back to power-of-two keys, which compose every step.
+    // planner falls back to power-of-two keys, which compose every step. Any plan stays within the budget.
     const rotations: Program = {
       inputs: { x: 'vector' },
       steps: [
@@ -259,9 +300,21 @@ describe('key budget and the service upload limit', () => {
     };
     const plan = planProgram(validateProgram(rotations), { inputs: { x: 8192 } }, maxBits);
     expect(plan.polyModulusDegree).toBe(16384);
-    expect(plan.galoisSteps).toHaveLength(100);
+    const exact = programCost(validateProgram(rotations), { x: 8192 }, plan.slotCount);
+    expect(exact.galoisSteps).toHaveLength(100);
+    const exactBytes = keySetBytes({
+      polyModulusDegree: 16384,
+      coeffModulusBits: plan.coeffModulusBits,
+      galoisKeys: 100,
+      relinKeys: true,
+    });
+    expect(exactBytes.seededZstd).toBeGreaterThan(KEY_BUDGET_BYTES);
+    // ±powers of two compose the 100 steps (NAF), at more rotations than one key each would take.
     expect(plan.keyBasis).toBe('power-of-two');
-    expect(plan.keySteps).toEqual([1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024, 2048]);
+    const isPowerOfTwo = (v: number) => (v & (v - 1)) === 0;
+    expect(plan.galoisSteps.every((s) => isPowerOfTwo(s) || isPowerOfTwo(plan.slotCount - s))).toBe(true);
+    expect(plan.galoisSteps.length).toBeLessThanOrEqual(2 * Math.log2(plan.slotCount) - 1);
+    expect(plan.rotations).toBeGreaterThan(exact.rotations);
     expect(plan.keyBytes.seededZstd).toBeLessThanOrEqual(KEY_BUDGET_BYTES);
     // Every key set within the budget (estimates are within 3%) plus the envelope fits the default upload limit.
     expect(DEFAULT_OPTIONS.maxKeySetBytes).toBeGreaterThanOrEqual(KEY_BUDGET_BYTES * 1.03 + 1024);
