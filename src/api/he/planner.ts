@@ -61,7 +61,7 @@ export interface StepPlan {
 export interface ProgramCost {
   /** Levels the program consumes from fresh inputs: the deepest value it computes. */
   readonly levels: number;
-  /** Exact rotation steps (normalized to [0, slotCount)), sorted. */
+  /** Keyed rotation steps the evaluation uses (normalized to [0, slotCount)), sorted. */
   readonly galoisSteps: readonly number[];
   readonly rotations: number;
   readonly multiplications: number;
