@@ -141,10 +141,9 @@ export class HeftyContext implements Disposable {
 
   /**
    * Generates a fresh secret key with its public, relinearization and (only the requested) galois keys. The
-   * evaluation keys are made in SEAL's seeded form (the random half of every key is a 64-byte seed), compressed;
-   * those bytes are kept for exportKeySet() and expanded into the keys this context computes with. The seed comes
-   * from fresh randomness, so the bytes cannot be regenerated later: keeping them is what makes the small export
-   * possible.
+   * evaluation keys are made in SEAL's seeded form (the random half of every key is a 64-byte seed); those bytes
+   * are kept for exportKeySet() (about half the memory of the expanded keys) and expanded into the keys this
+   * context computes with. The seeds come from fresh randomness, so the bytes could not be regenerated later.
    */
   keygen(options: KeygenOptions = {}): this {
     const ctx = this.session.ctx;
@@ -231,7 +230,7 @@ export class HeftyContext implements Disposable {
 
   /**
    * What a server needs: parameters, public key and evaluation keys, all in SEAL format. By default the keys are
-   * seeded and zstd-compressed (SEAL's serializable form, which SEAL and node-seal load): about 2.5× smaller
+   * seeded and zstd-compressed (SEAL's serializable form, which SEAL and node-seal load): about 2.3× smaller
    * than `{ form: 'full', compression: 'none' }`. Keys this context loaded rather than generated have no seeded
    * form and are exported in full.
    */
