@@ -119,8 +119,8 @@ function raiseScale(s: Session, small: Ciphertext, large: Ciphertext): [Cipherte
   if (small.chainIndex === 0) {
     throw new HeftyError(
       'E_LEVEL_EXHAUSTED',
-      `adding operands at scales ${small.scale} and ${large.scale} needs one level to align them exactly; ` +
-        'the operands have none left',
+      `adding operands at scales ${small.scale} and ${large.scale} needs 1 level to align them exactly; ` +
+        'the operands have 0 left',
     );
   }
   const prime = s.lastPrime(small.chainIndex);

@@ -426,7 +426,7 @@ export function* evaluateLinearTransform(
   if (chainIndex === 0) {
     throw new HeftyError(
       'E_LEVEL_EXHAUSTED',
-      'a matrix-vector product needs 1 level but the vector is at the last one; use more coefficient-modulus primes',
+      'a matrix-vector product needs 1 level but the vector has 0 left (it is at the last one); use more coefficient-modulus primes',
     );
   }
   const plan = planFor(s, matrix.length, input);
