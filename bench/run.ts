@@ -12,6 +12,7 @@ const SUITES = [
   'backend-ops',
   'native-ntt',
   'native-ops',
+  'he-polynomial',
   'batch',
   'server-load',
   'gpu-ntt',

@@ -38,6 +38,7 @@ export {
   approximate,
   chebyshevAt,
   activationPolynomial,
+  activationCost,
   ACTIVATIONS,
   type ActivationName,
   type ActivationOptions,

@@ -93,16 +93,16 @@ export function align(s: Session, a: Ciphertext, b: Ciphertext): [Ciphertext, Ci
   const [x, y] = alignLevels(s, a, b);
   if (x.scale === y.scale) return [x, y];
   if (Math.abs(x.scale / y.scale - 1) <= SCALE_TOLERANCE) return [x, consume(y, (t) => t.withScale(x.scale))];
-  const [small, large] = x.scale < y.scale ? [x, y] : [y, x];
+  const xIsSmaller = x.scale < y.scale;
   let raised: Ciphertext;
   let other: Ciphertext;
   try {
-    [raised, other] = raiseScale(s, small, large);
+    [raised, other] = xIsSmaller ? raiseScale(s, x, y) : raiseScale(s, y, x);
   } finally {
     x.dispose();
     y.dispose();
   }
-  return x.scale < y.scale ? [raised, other] : [other, raised];
+  return xIsSmaller ? [raised, other] : [other, raised];
 }
 
 /** `small` brought to `large`'s scale exactly (see align), and `large` at the level that took. */
@@ -163,6 +163,7 @@ function* finishProducts(s: Session, products: Ciphertext[]): Plan<Ciphertext[]>
 }
 
 export function add(s: Session, a: Ciphertext, b: Ciphertext): Ciphertext {
+  if (a.chainIndex === b.chainIndex && a.scale === b.scale) return s.evaluator.add(a, b);
   const [x, y] = align(s, a, b);
   try {
     return s.evaluator.add(x, y);
@@ -173,6 +174,7 @@ export function add(s: Session, a: Ciphertext, b: Ciphertext): Ciphertext {
 }
 
 export function sub(s: Session, a: Ciphertext, b: Ciphertext): Ciphertext {
+  if (a.chainIndex === b.chainIndex && a.scale === b.scale) return s.evaluator.sub(a, b);
   const [x, y] = align(s, a, b);
   try {
     return s.evaluator.sub(x, y);

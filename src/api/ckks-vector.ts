@@ -310,7 +310,11 @@ export class CKKSVector implements Disposable {
         this.session,
         group,
         c,
-        (value) => group.map((_, j) => this.#constantChunk(value, first + j)),
+        (value) =>
+          group.map((_, j) =>
+            // Where the elements fill every slot, the constant is a scalar (cheaper to encode).
+            this.#chunkLength(first + j) === this.period ? value : this.#constantChunk(value, first + j),
+          ),
         options,
       ),
     );

@@ -7,19 +7,19 @@
  * Ready approximations (maximum absolute error measured on 100,001 evenly spaced points of the interval, in
  * float64, by test/api/he/chebyshev.test.ts; the encrypted result adds CKKS noise, ~1e-6 at scale 2^40):
  *
- * | name      | function         | interval    | degree | levels | max error |
- * | --------- | ---------------- | ----------- | ------ | ------ | --------- |
- * | sigmoid   | 1 / (1 + e^-x)   | [-8, 8]     | 31     | 6      | 1.2e-6    |
- * | tanh      | tanh x           | [-4, 4]     | 31     | 6      | 6.0e-7    |
- * | gelu      | x·Φ(x)           | [-6, 6]     | 31     | 6      | 3.2e-5    |
- * | exp       | e^x              | [-4, 4]     | 15     | 5      | 2.3e-7    |
- * | inverse   | 1 / x            | [0.25, 4]   | 31     | 6      | 3.9e-5    |
+ * | name    | function       | interval  | degree | levels | max error |
+ * | ------- | -------------- | --------- | ------ | ------ | --------- |
+ * | sigmoid | 1 / (1 + e^-x) | [-8, 8]   | 31     | 6      | 3.0e-6    |
+ * | tanh    | tanh x         | [-4, 4]   | 31     | 6      | 6.0e-6    |
+ * | gelu    | x·Φ(x)         | [-6, 6]   | 31     | 6      | 7.3e-7    |
+ * | exp     | e^x            | [-4, 4]   | 15     | 5      | 1.0e-8    |
+ * | inverse | 1 / x          | [0.25, 4] | 31     | 6      | 6.4e-7    |
  *
  * (Levels: ceil(log2(degree + 1)), plus one because these intervals are wide enough that mapping them to
  * [-1, 1] pays a level; see polynomial.ts.) Other intervals and degrees: `v.activation(name, { interval, degree })`.
  */
 import { HeftyError } from '../../errors.ts';
-import type { Interval } from './polynomial.ts';
+import { polynomialCostOf, type Interval, type PolynomialCost } from './polynomial.ts';
 
 /** Coefficients c0..cd of the degree-d Chebyshev interpolant of `fn` on [a, b]. */
 export function approximate(fn: (x: number) => number, interval: Interval, degree: number): Float64Array {
@@ -151,4 +151,10 @@ export function activationPolynomial(
     cache.set(key, coeffs);
   }
   return { coeffs: coeffs.slice(), interval: [interval[0], interval[1]] };
+}
+
+/** What an activation costs (levels, ciphertext products): for the planner. */
+export function activationCost(name: ActivationName, options: ActivationOptions = {}): PolynomialCost {
+  const { coeffs, interval } = activationPolynomial(name, options);
+  return polynomialCostOf(coeffs, { basis: 'chebyshev', interval });
 }

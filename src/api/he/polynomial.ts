@@ -8,8 +8,9 @@
  * Depth. Every branch that is only added (the remainders r) has a level to spare, so its leaves multiply their
  * constants and rescale. The branch that is multiplied by the giant powers (the quotients q, down to the
  * highest coefficient) has none: there a leaf is used only when its scalar products fit the depth, otherwise it
- * is split again by a smaller power of two. The choice of k is made by counting, for each k, the products the
- * plan needs (`polynomialCost`, the same planning the evaluation runs).
+ * is split again by a smaller power of two. (Folding a leaf's constants into the single rescale of its product
+ * with the giant power instead would encode them at a scale near 1, losing all precision.) The choice of k is
+ * made by counting, for each k, the products the plan needs (`polynomialCost`, the planning the evaluation runs).
  *
  * Scales. Each sub-polynomial is evaluated to a target (level, scale) exactly: a leaf at level ℓ multiplies
  * Tj (dropped to ℓ+1) by its coefficient encoded at scale S·q(ℓ+1)/scale(Tj), so that one rescale lands every
@@ -36,8 +37,11 @@ export interface PolynomialOptions {
   readonly interval?: Interval;
 }
 
-/** Slot values for adding a constant: `value` where the vector has elements, zero elsewhere; one array per chunk. */
-export type ConstantSlots = (value: number) => readonly Float64Array[];
+/**
+ * Slot values for adding a constant, one entry per chunk: an array with `value` where the vector has elements
+ * and zero elsewhere, or the number itself where every slot of the chunk holds an element (cheaper to encode).
+ */
+export type ConstantSlots = (value: number) => readonly (Float64Array | number)[];
 
 /**
  * How far the interval map x ↦ αx + β may move the powers' scales (|log2 α| bits per degree) and stay free:
@@ -50,7 +54,7 @@ const FREE_MAP_BITS = 10;
 
 /** Bits of a positive integer: ceil(log2(d + 1)), the levels a degree-d polynomial needs. */
 function bitLength(n: number): number {
-  return n <= 0 ? 0 : Math.floor(Math.log2(n)) + 1;
+  return n <= 0 ? 0 : 32 - Math.clz32(n);
 }
 
 /** Levels below x at which the power Tj is computed: ceil(log2 j). */
@@ -97,12 +101,11 @@ function planNode(coeffs: Float64Array, budget: number, babyLimit: number, basis
   const giant = 2 ** (bitLength(degree) - 1);
   if (Math.log2(giant) + 1 > budget) throw new HeftyError('E_INTERNAL', 'polynomial plan ran out of levels');
   const [q, r] = divide(coeffs, giant, basis);
-  const quotient = planNode(q, budget - 1, babyLimit, basis);
+  // A constant quotient c makes the single term c·Tg (no ciphertext product).
   return {
     kind: 'split',
     giant,
-    // A constant quotient c is the single term c·Tg.
-    q: quotient.kind === 'constant' ? { kind: 'leaf', c0: 0, terms: [[giant, quotient.c0]] } : quotient,
+    q: planNode(q, budget - 1, babyLimit, basis),
     r: planNode(r, budget, babyLimit, basis),
   };
 }
@@ -125,10 +128,11 @@ function powersOf(node: PlanNode, into = new Set<number>()): Set<number> {
 }
 
 function splitProducts(node: PlanNode): number {
-  return node.kind === 'split' ? 1 + splitProducts(node.q) + splitProducts(node.r) : 0;
+  if (node.kind !== 'split') return 0;
+  return (node.q.kind === 'constant' ? 0 : 1) + splitProducts(node.q) + splitProducts(node.r);
 }
 
-interface Plan_ {
+interface EvaluationPlan {
   readonly root: PlanNode;
   readonly levels: number;
   readonly products: number;
@@ -137,9 +141,9 @@ interface Plan_ {
 }
 
 /** The cheapest plan (fewest ciphertext products) over the baby-step sizes 2, 4, …, 2^levels. */
-function bestPlan(coeffs: Float64Array, basis: PolynomialBasis): Plan_ {
+function bestPlan(coeffs: Float64Array, basis: PolynomialBasis): EvaluationPlan {
   const levels = bitLength(degreeOf(coeffs));
-  let best: Plan_ | undefined;
+  let best: EvaluationPlan | undefined;
   for (let logBaby = 1; logBaby <= Math.max(1, levels); logBaby++) {
     const babyLimit = 2 ** logBaby;
     const root = planNode(coeffs, levels, babyLimit, basis);
@@ -148,7 +152,7 @@ function bestPlan(coeffs: Float64Array, basis: PolynomialBasis): Plan_ {
     const products = powers.filter((j) => j > 1).length + splitProducts(root);
     if (!best || products < best.products) best = { root, levels, products, babyLimit, powers };
   }
-  return best as Plan_;
+  return best as EvaluationPlan;
 }
 
 function mapCostsLevel(degree: number, basis: PolynomialBasis, interval: Interval | undefined): boolean {
@@ -175,6 +179,7 @@ export interface PolynomialCost {
 export function polynomialCostOf(coeffs: ArrayLike<number>, options: PolynomialOptions = {}): PolynomialCost {
   const basis = options.basis ?? 'monomial';
   const c = Float64Array.from(coeffs as ArrayLike<number>);
+  checkDegree(degreeOf(c));
   const plan = bestPlan(c, basis);
   const extra = mapCostsLevel(degreeOf(c), basis, options.interval) ? 1 : 0;
   return {
@@ -185,14 +190,21 @@ export function polynomialCostOf(coeffs: ArrayLike<number>, options: PolynomialO
   };
 }
 
+/** Degrees far beyond any modulus chain (2^20: 21 levels) are refused before a plan is built for them. */
+const MAX_DEGREE = 1 << 20;
+
+function checkDegree(degree: number): void {
+  if (!Number.isSafeInteger(degree) || degree < 0 || degree > MAX_DEGREE)
+    throw new HeftyError('E_INVALID_ARGUMENT', `a polynomial degree is an integer from 0 to ${MAX_DEGREE}`);
+}
+
 /** Cost of a dense polynomial of this degree (no zero coefficient): what the planner budgets. */
 export function polynomialCost(
   degree: number,
   basis: PolynomialBasis = 'monomial',
   interval?: Interval,
 ): PolynomialCost {
-  if (!Number.isSafeInteger(degree) || degree < 0)
-    throw new HeftyError('E_INVALID_ARGUMENT', 'a polynomial degree is a non-negative integer');
+  checkDegree(degree);
   // Coefficients i + 1: every one nonzero, and no Chebyshev division cancels a term (differences stay linear).
   return polynomialCostOf(
     Float64Array.from({ length: degree + 1 }, (_, i) => i + 1),
@@ -202,8 +214,7 @@ export function polynomialCost(
 
 /** Levels a degree-d polynomial consumes: ceil(log2(d + 1)) (plus one for a wide Chebyshev interval, see above). */
 export function polynomialLevels(degree: number, basis: PolynomialBasis = 'monomial', interval?: Interval): number {
-  if (!Number.isSafeInteger(degree) || degree < 0)
-    throw new HeftyError('E_INVALID_ARGUMENT', 'a polynomial degree is a non-negative integer');
+  checkDegree(degree);
   return bitLength(degree) + (mapCostsLevel(degree, basis, interval) ? 1 : 0);
 }
 
@@ -277,7 +288,8 @@ export function* evaluatePolynomial(
     evaluation.setInput(mapInput(s, xs, degree, interval, constants));
     const targetLevel = evaluation.inputLevel - plan.levels;
     const result = yield* evaluation.node(plan.root, targetLevel, targetScale);
-    if (result === null) throw new HeftyError('E_INVALID_ARGUMENT', 'the polynomial is constant at this precision');
+    if (typeof result === 'number')
+      throw new HeftyError('E_INVALID_ARGUMENT', 'the polynomial is constant at the encoding precision');
     return result;
   } finally {
     evaluation.dispose();
@@ -316,7 +328,11 @@ function mapInput(
 function addConstant(s: Session, list: readonly Ciphertext[], value: number, constants: ConstantSlots): Ciphertext[] {
   const slots = constants(value);
   return ops.mapAll(list, (c, k) => {
-    const plain = s.ckksEncoder.encode(slots[k], c.scale, c.parmsId);
+    const slot = slots[k];
+    const plain =
+      typeof slot === 'number'
+        ? s.ckksEncoder.encodeScalar(slot, c.scale, c.parmsId)
+        : s.ckksEncoder.encode(slot, c.scale, c.parmsId);
     try {
       return s.evaluator.addPlain(c, plain);
     } finally {
@@ -372,9 +388,15 @@ class Evaluation {
     const products = ops.mapAll(a, (x, k) =>
       a === b ? s.evaluator.square(x) : ops.consume(ops.dropTo(s, b[k], level), (y) => s.evaluator.multiply(x, y)),
     );
-    const relinearized = yield* ops.consumePlan(products, (list) => keySwitch({ op: 'relinearize', list }));
-    const combined = this.#basis === 'chebyshev' ? this.#chebyshevStep(relinearized, j) : relinearized;
-    if (combined !== relinearized) ops.disposeAll(relinearized);
+    let combined = yield* ops.consumePlan(products, (list) => keySwitch({ op: 'relinearize', list }));
+    if (this.#basis === 'chebyshev') {
+      const relinearized = combined;
+      try {
+        combined = this.#chebyshevStep(relinearized, j);
+      } finally {
+        ops.disposeAll(relinearized);
+      }
+    }
     const result = ops.consumeAll(combined, (p) => s.evaluator.rescaleToNext(p));
     this.#powers.set(j, result);
     return result;
@@ -397,39 +419,54 @@ class Evaluation {
     }
   }
 
-  /** The node's polynomial at exactly (level, scale); null when it is a constant (the caller adds it). */
-  *node(node: PlanNode, level: number, scale: number): Plan<Ciphertext[] | null> {
-    if (node.kind === 'constant') return null;
+  /**
+   * The node's polynomial at exactly (level, scale), or the number it reduces to when no term survives the
+   * encoding's resolution (a constant, which the caller adds).
+   */
+  *node(node: PlanNode, level: number, scale: number): Plan<Ciphertext[] | number> {
+    if (node.kind === 'constant') return node.c0;
     if (node.kind === 'leaf') return yield* this.#leaf(node, level, scale);
+    const high = yield* this.#giantProduct(node, level, scale);
+    let low: Ciphertext[] | number;
+    try {
+      low = yield* this.node(node.r, level, scale);
+    } catch (e) {
+      if (typeof high !== 'number') ops.disposeAll(high);
+      throw e;
+    }
+    if (typeof high === 'number') return low; // the quotient vanished: only the remainder is left
+    const s = this.#s;
+    try {
+      if (typeof low !== 'number') return ops.mapAll(high, (h, k) => ops.add(s, h, (low as Ciphertext[])[k]));
+      return low === 0 ? ops.mapAll(high, (h) => h.clone()) : addConstant(s, high, low, this.#constants);
+    } finally {
+      ops.disposeAll(high);
+      if (typeof low !== 'number') ops.disposeAll(low);
+    }
+  }
+
+  /** q·Tg at (level, scale): q evaluated to land, after the product's rescale, on that scale; 0 if q vanishes. */
+  *#giantProduct(
+    node: Extract<PlanNode, { kind: 'split' }>,
+    level: number,
+    scale: number,
+  ): Plan<Ciphertext[] | number> {
     const s = this.#s;
     const giant = yield* this.power(node.giant);
     const productLevel = level + 1;
     const quotient = yield* this.node(node.q, productLevel, (scale * s.lastPrime(productLevel)) / giant[0].scale);
-    if (quotient === null) throw new HeftyError('E_INTERNAL', 'a polynomial quotient is constant');
+    // A quotient that reduced to a constant c is the single term c·Tg.
+    if (typeof quotient === 'number')
+      return yield* this.#leaf({ kind: 'leaf', c0: 0, terms: [[node.giant, quotient]] }, level, scale);
     const products = ops.consumeAll(quotient, (qc, k) =>
       ops.consume(ops.dropTo(s, giant[k], productLevel), (g) => s.evaluator.multiply(qc, g)),
     );
     const relinearized = yield* ops.consumePlan(products, (list) => keySwitch({ op: 'relinearize', list }));
-    const high = ops.consumeAll(relinearized, (p) => s.evaluator.rescaleToNext(p));
-    let low: Ciphertext[] | null;
-    try {
-      low = yield* this.node(node.r, level, scale);
-    } catch (e) {
-      ops.disposeAll(high);
-      throw e;
-    }
-    try {
-      if (low !== null) return ops.mapAll(high, (h, k) => ops.add(s, h, (low as Ciphertext[])[k]));
-      const c0 = node.r.kind === 'constant' ? node.r.c0 : 0;
-      return c0 === 0 ? ops.mapAll(high, (h) => h.clone()) : addConstant(s, high, c0, this.#constants);
-    } finally {
-      ops.disposeAll(high);
-      if (low !== null) ops.disposeAll(low);
-    }
+    return ops.consumeAll(relinearized, (p) => s.evaluator.rescaleToNext(p));
   }
 
   /** Σ cj·Tj + c0 landing on (level, scale): each Tj at level+1 times cj encoded at scale·q/scale(Tj), one rescale. */
-  *#leaf(node: Extract<PlanNode, { kind: 'leaf' }>, level: number, scale: number): Plan<Ciphertext[] | null> {
+  *#leaf(node: Extract<PlanNode, { kind: 'leaf' }>, level: number, scale: number): Plan<Ciphertext[] | number> {
     const s = this.#s;
     const productLevel = level + 1;
     const productScale = scale * s.lastPrime(productLevel);
@@ -452,7 +489,7 @@ class Evaluation {
           ops.disposeAll(terms);
         }
       }
-      if (sums === null) return null;
+      if (sums === null) return node.c0;
       const withConstant = node.c0 === 0 ? sums : addConstant(s, sums, node.c0, this.#constants);
       if (withConstant !== sums) ops.disposeAll(sums);
       sums = null;
