@@ -8,6 +8,9 @@ export {
   type ContextOptions,
   type LoadContextOptions,
   type KeygenOptions,
+  type ProgramContextOptions,
+  type PlannedContext,
+  type ExportKeySetOptions,
 } from './api/context.ts';
 export { CKKSVector, type CkksOperand, type EncryptOptions } from './api/ckks-vector.ts';
 export { BFVVector, type BfvOperand, type IntegerValues } from './api/bfv-vector.ts';
@@ -66,3 +69,14 @@ export {
   type KeySetHandle,
 } from './pool/pool.ts';
 export { CiphertextCache, type CacheStats } from './pool/cache.ts';
+export {
+  planProgram,
+  programCost,
+  KEY_BUDGET_BYTES,
+  type PlanOptions,
+  type ProgramPlan,
+  type ProgramCost,
+  type StepPlan,
+  type InputSize,
+} from './api/he/planner.ts';
+export { keySetBytes, type KeySetBytes, type KeySetShape } from './api/he/key-size.ts';

@@ -119,8 +119,8 @@ function raiseScale(s: Session, small: Ciphertext, large: Ciphertext): [Cipherte
   if (small.chainIndex === 0) {
     throw new HeftyError(
       'E_LEVEL_EXHAUSTED',
-      `adding operands at scales ${small.scale} and ${large.scale} needs one level to align them exactly; ` +
-        'the operands have none left',
+      `adding operands at scales ${small.scale} and ${large.scale} needs 1 level to align them exactly; ` +
+        'the operands have 0 left',
     );
   }
   const prime = s.lastPrime(small.chainIndex);
@@ -141,7 +141,7 @@ function requireLevel(c: Ciphertext, what: string): void {
   if (c.chainIndex === 0) {
     throw new HeftyError(
       'E_LEVEL_EXHAUSTED',
-      `${what} needs a modulus level but the ciphertext is at the last one; use more coefficient-modulus primes`,
+      `${what} needs 1 level but the ciphertext has 0 left (it is at the last one); use more coefficient-modulus primes`,
     );
   }
 }

@@ -13,7 +13,7 @@ import * as ops from './ckks-ops.ts';
 import type { Plan } from './key-switching.ts';
 import type { Session } from './session.ts';
 import { encodeVector } from './vector-wire.ts';
-import { evaluateLinearTransform } from './he/linear-transform.ts';
+import { evaluateLinearTransform, isPowerOfTwo, nextPowerOfTwo } from './he/linear-transform.ts';
 import { evaluatePolynomial, type PolynomialOptions } from './he/polynomial.ts';
 import { activationPolynomial, type ActivationName, type ActivationOptions } from './he/chebyshev.ts';
 
@@ -35,14 +35,6 @@ export function toFiniteArray(values: ArrayLike<number>, what = 'values'): Float
  * enough that a step's temporaries stay bounded however long the vector is.
  */
 const REQUEST_GROUP = 64;
-
-function nextPowerOfTwo(n: number): number {
-  let p = 1;
-  while (p < n) p *= 2;
-  return p;
-}
-
-const isPowerOfTwo = (v: number) => Number.isInteger(v) && v > 0 && (v & (v - 1)) === 0;
 
 export class CKKSVector implements Disposable {
   readonly session: Session;

@@ -23,6 +23,11 @@ export interface SessionKeys {
   galoisKeys?: B.GaloisKeys;
 }
 
+export interface SessionOptions {
+  gpu?: GpuMode;
+  diagonalCacheBytes?: number;
+}
+
 export class Session {
   readonly ctx: B.BackendContext;
   readonly evaluator: B.Evaluator;
@@ -48,7 +53,7 @@ export class Session {
    * `gpu`: whether async operations may batch key switching on a GPU (default: HEFTY_GPU, unset = off).
    * `diagonalCacheBytes`: bound of the cache of encoded matrix diagonals (default 256 MiB).
    */
-  constructor(ctx: B.BackendContext, scale: number, options: { gpu?: GpuMode; diagonalCacheBytes?: number } = {}) {
+  constructor(ctx: B.BackendContext, scale: number, options: SessionOptions = {}) {
     this.ctx = ctx;
     this.scheme = ctx.params.scheme;
     this.slotCount = ctx.slotCount;
@@ -174,6 +179,18 @@ export class Session {
         this.keys[name]?.dispose();
         (this.keys as Record<string, B.Owned | undefined>)[name] = keys[name];
       }
+    }
+    this.#encryptor?.dispose();
+    this.#encryptor = undefined;
+    this.#decryptor?.dispose();
+    this.#decryptor = undefined;
+  }
+
+  /** Removes (and disposes) keys, e.g. those a new keygen did not make again. */
+  dropKeys(names: readonly (keyof SessionKeys)[]): void {
+    for (const name of names) {
+      this.keys[name]?.dispose();
+      delete this.keys[name];
     }
     this.#encryptor?.dispose();
     this.#encryptor = undefined;

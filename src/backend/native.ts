@@ -1,7 +1,7 @@
 /**
  * The native backend: hefty's C++ CKKS engine (native/rlwe, native/ckks) behind the Backend interface.
  * Objects are opaque addon handles; `dispose()` frees their memory at once, and the addon's own finalizers free
- * what callers forget. SEAL bytes cross the boundary uncompressed: zlib/zstd are applied here with node:zlib,
+ * what callers forget. SEAL bytes cross the boundary uncompressed: zlib/zstd are applied here (seal-compression.ts),
  * and decompression is bounded by the largest legal object so compressed bombs fail fast.
  *
  * Parameters of every scheme (EncryptionParameters, parms_ids, prime search, BFVDefault, PlainModulus.Batching,
@@ -15,13 +15,13 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { isMainThread } from 'node:worker_threads';
-import zlib from 'node:zlib';
 import { HeftyError } from '../errors.ts';
 import { defaultGaloisSteps, galoisEltFromStep } from './galois.ts';
 import { call, callAsync } from './native-call.ts';
 import { NativeNtt } from './native-ntt.ts';
 import { rotateEach } from './rotate-each.ts';
 import { parmsIdToHex, parmsIdFromHex } from './parms-id.ts';
+import { compress, decompress, MAX_OBJECT_BYTES } from './seal-compression.ts';
 import type * as B from './types.ts';
 
 /** An opaque addon object. */
@@ -159,9 +159,6 @@ function schemeEngine(addon: CkksAddon, scheme: B.Scheme): SchemeEngine {
   };
 }
 
-/** Upper bound for any decompressed object (SEAL's own loaders are bounded far above this in practice). */
-const MAX_OBJECT_BYTES = 1 << 30;
-
 function addonPath(): string {
   if (process.env.HEFTY_NATIVE_ADDON) return process.env.HEFTY_NATIVE_ADDON;
   const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
@@ -182,55 +179,6 @@ function loadAddon(): CkksAddon {
     throw new HeftyError('E_BACKEND_UNAVAILABLE', 'native addon has no CKKS engine');
   }
   return addon as CkksAddon;
-}
-
-// ---------------------------------------------------------------------------------------------------------
-// SEAL header compression (spec §1.2).
-
-const COMPRESSION_MODE = { none: 0, zlib: 1, zstd: 2 } as const;
-
-function compress(bytes: Uint8Array, compression: B.Compression = 'none'): Uint8Array {
-  const mode = COMPRESSION_MODE[compression];
-  if (mode === undefined) throw new HeftyError('E_INVALID_ARGUMENT', `unknown compression "${String(compression)}"`);
-  if (mode === 0) return bytes;
-  const body = bytes.subarray(16);
-  const packed = mode === 1 ? zlib.deflateSync(body) : zlib.zstdCompressSync(body);
-  const out = new Uint8Array(16 + packed.length);
-  out.set(bytes.subarray(0, 16));
-  out[5] = mode;
-  new DataView(out.buffer).setBigUint64(8, BigInt(out.length), true);
-  out.set(packed, 16);
-  return out;
-}
-
-/** Returns the uncompressed object (header rewritten to compr_mode 0); never inflates past `maxBytes`. */
-function decompress(bytes: Uint8Array, maxBytes: number): Uint8Array {
-  if (!(bytes instanceof Uint8Array))
-    throw new HeftyError('E_BAD_SERIALIZATION', 'serialized objects must be a Uint8Array');
-  if (bytes.length < 16) throw new HeftyError('E_BAD_SERIALIZATION', 'too short for a SEAL header');
-  if (bytes[0] !== 0x5e || bytes[1] !== 0xa1 || bytes[2] !== 0x10)
-    throw new HeftyError('E_BAD_SERIALIZATION', 'invalid SEALHeader');
-  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  const size = view.getBigUint64(8, true);
-  if (size !== BigInt(bytes.length))
-    throw new HeftyError('E_BAD_SERIALIZATION', 'SEALHeader size does not match the data');
-  const mode = bytes[5];
-  if (mode === 0) return bytes;
-  if (mode !== 1 && mode !== 2) throw new HeftyError('E_BAD_SERIALIZATION', `unsupported compr_mode ${mode}`);
-  let body: Buffer;
-  try {
-    const options = { maxOutputLength: Math.max(1, Math.min(maxBytes, MAX_OBJECT_BYTES) - 16) };
-    body =
-      mode === 1 ? zlib.inflateSync(bytes.subarray(16), options) : zlib.zstdDecompressSync(bytes.subarray(16), options);
-  } catch (e) {
-    throw new HeftyError('E_BAD_SERIALIZATION', `cannot decompress: ${(e as Error).message}`, { cause: e });
-  }
-  const out = new Uint8Array(16 + body.length);
-  out.set(bytes.subarray(0, 16));
-  out[5] = 0;
-  new DataView(out.buffer).setBigUint64(8, BigInt(out.length), true);
-  out.set(body, 16);
-  return out;
 }
 
 // ---------------------------------------------------------------------------------------------------------

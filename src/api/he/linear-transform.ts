@@ -92,9 +92,9 @@ export interface LinearTransformSteps {
   readonly cost: number;
 }
 
-const isPowerOfTwo = (v: number) => Number.isInteger(v) && v > 0 && (v & (v - 1)) === 0;
+export const isPowerOfTwo = (v: number) => Number.isInteger(v) && v > 0 && (v & (v - 1)) === 0;
 
-function nextPowerOfTwo(n: number): number {
+export function nextPowerOfTwo(n: number): number {
   let p = 1;
   while (p < n) p *= 2;
   return p;
@@ -466,7 +466,7 @@ export function* evaluateLinearTransform(
   if (chainIndex === 0) {
     throw new HeftyError(
       'E_LEVEL_EXHAUSTED',
-      'a matrix-vector product needs 1 level but the vector is at the last one; use more coefficient-modulus primes',
+      'a matrix-vector product needs 1 level but the vector has 0 left (it is at the last one); use more coefficient-modulus primes',
     );
   }
   const plan = planFor(s, matrix.length, input);
