@@ -15,6 +15,12 @@ type Value = CKKSVector | number | Float64Array | readonly (readonly number[])[]
 export interface RunHooks {
   /** Called after each step with its op and duration, for metrics. */
   onStep?: (op: Step['op'], milliseconds: number) => void;
+  /**
+   * Encrypted inputs above the level the program needs are first dropped to it (every key switch and product
+   * is then cheaper, and outputs are smaller); true keeps them where they are, e.g. to compute further on the
+   * outputs afterwards.
+   */
+  keepInputLevels?: boolean;
 }
 
 function bindInputs(
@@ -104,6 +110,22 @@ async function evaluateStep(step: Step, values: Map<string, Value>): Promise<CKK
   }
 }
 
+/** The planner's level count for the bound inputs' sizes; undefined where it cannot plan them. */
+function levelsNeeded(session: Session, program: Program, values: Map<string, Value>): number | undefined {
+  const sizes: Record<string, InputSize> = {};
+  for (const [name, kind] of Object.entries(program.inputs)) {
+    const value = values.get(name);
+    if (value instanceof CKKSVector) sizes[name] = value.length;
+    else if (kind === 'matrix' && Array.isArray(value)) sizes[name] = [value.length, value[0].length];
+    else if (kind === 'plain' && value instanceof Float64Array) sizes[name] = value.length;
+  }
+  try {
+    return programCost(program, sizes, session.slotCount).levels;
+  } catch {
+    return undefined;
+  }
+}
+
 /**
  * An E_LEVEL_EXHAUSTED from a step, with what the whole program needs (the planner's count for these input
  * sizes) and what this context and the inputs have.
@@ -115,21 +137,12 @@ function withProgramLevels(
   values: Map<string, Value>,
   step: Step,
 ): HeftyError {
-  const sizes: Record<string, InputSize> = {};
+  const needed = levelsNeeded(session, program, values);
+  if (needed === undefined) return error;
   let inputLevels = Infinity;
-  for (const [name, kind] of Object.entries(program.inputs)) {
+  for (const name of Object.keys(program.inputs)) {
     const value = values.get(name);
-    if (value instanceof CKKSVector) {
-      sizes[name] = value.length;
-      inputLevels = Math.min(inputLevels, value.chainIndex);
-    } else if (kind === 'matrix' && Array.isArray(value)) sizes[name] = [value.length, value[0].length];
-    else if (kind === 'plain' && value instanceof Float64Array) sizes[name] = value.length;
-  }
-  let needed: number;
-  try {
-    needed = programCost(program, sizes, session.slotCount).levels;
-  } catch {
-    return error;
+    if (value instanceof CKKSVector) inputLevels = Math.min(inputLevels, value.chainIndex);
   }
   const chain = session.ctx.levels.length > 1 ? session.ctx.levels.length - 2 : 0;
   return new HeftyError(
@@ -139,6 +152,19 @@ function withProgramLevels(
       'createContext({ program, inputs }) chooses parameters that fit',
     { cause: error },
   );
+}
+
+/** Replaces encrypted inputs above the program's need by copies at that level (recorded in `made`). */
+function dropInputs(session: Session, program: Program, values: Map<string, Value>, made: CKKSVector[]): void {
+  const needed = levelsNeeded(session, program, values);
+  if (needed === undefined) return;
+  for (const name of Object.keys(program.inputs)) {
+    const value = values.get(name);
+    if (!(value instanceof CKKSVector) || value.chainIndex <= needed) continue;
+    const dropped = value.atLevel(needed);
+    made.push(dropped);
+    values.set(name, dropped);
+  }
 }
 
 export async function runProgram(
@@ -152,6 +178,7 @@ export async function runProgram(
   const produced: CKKSVector[] = [];
   const kept = new Set<CKKSVector>();
   try {
+    if (!hooks.keepInputLevels) dropInputs(session, program, values, produced);
     for (const step of program.steps) {
       const started = performance.now();
       const result = await evaluateStep(step, values).catch((e: unknown) => {
