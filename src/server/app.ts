@@ -40,6 +40,7 @@ export async function buildApp(options: Partial<ServerOptions> = {}, build: Buil
   const store = await KeyStore.open({
     dataDir: resolved.dataDir,
     tenantQuotaBytes: resolved.tenantQuotaBytes,
+    tenantMaxKeySets: resolved.tenantMaxKeySets,
     rotationGraceMs: resolved.rotationGraceMs,
     defaultTtlMs: resolved.defaultKeySetTtlMs,
     maxTtlMs: resolved.maxKeySetTtlMs,

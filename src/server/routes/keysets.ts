@@ -89,16 +89,20 @@ export const keySetRoutes: ServicePlugin = async (app, { services }) => {
       const query = request.query as { name?: string; ttlSeconds?: number };
       const bundle = await uploadedBundle(request, services);
       const bytes = encodeKeySet(bundle);
-      if (store.usedBytes(request.tenant) + bytes.length > options.tenantQuotaBytes) {
-        throw new HeftyError('E_QUOTA_EXCEEDED', 'the tenant storage quota would be exceeded');
+      // Quota is taken before the (slow) check, so concurrent uploads count against each other.
+      const reservation = store.reserve(request.tenant, bytes);
+      try {
+        const info = await executor.inspect(bytes);
+        const record = await store.put(request.tenant, bytes, {
+          name: query.name,
+          ttlMs: query.ttlSeconds === undefined ? undefined : query.ttlSeconds * 1000,
+          info: { ...info },
+          reservation,
+        });
+        return reply.status(201).send(presentRecord(record));
+      } finally {
+        reservation.release();
       }
-      const info = await executor.inspect(bytes);
-      const record = await store.put(request.tenant, bytes, {
-        name: query.name,
-        ttlMs: query.ttlSeconds === undefined ? undefined : query.ttlSeconds * 1000,
-        info: { ...info },
-      });
-      return reply.status(201).send(presentRecord(record));
     },
   );
 
