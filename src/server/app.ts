@@ -65,7 +65,18 @@ export async function buildApp(options: Partial<ServerOptions> = {}, build: Buil
   const app = Fastify({
     logger: { level: resolved.logLevel },
     bodyLimit: resolved.maxKeySetBytes,
-    requestIdHeader: 'x-request-id',
+    // Slow or stalled clients must not hold sockets, memory or file descriptors: a whole request must arrive
+    // within requestTimeoutMs (408), headers within headersTimeoutMs, and silent sockets are closed.
+    requestTimeout: resolved.requestTimeoutMs,
+    connectionTimeout: resolved.connectionTimeoutMs,
+    keepAliveTimeout: resolved.keepAliveTimeoutMs,
+    http: {
+      headersTimeout: resolved.headersTimeoutMs,
+      // Node checks the two timeouts above on this period (30 s by default, too coarse for short limits).
+      connectionsCheckingInterval: Math.max(100, Math.min(1000, Math.floor(resolved.headersTimeoutMs / 4))),
+    },
+    // The id header is read by genReqId alone, which accepts only well-formed ids (never echoes raw input).
+    requestIdHeader: false,
     genReqId: (req) => {
       const given = req.headers['x-request-id'];
       return typeof given === 'string' && REQUEST_ID.test(given) ? given : randomUUID();
