@@ -174,7 +174,8 @@ export class InProcessExecutor implements Executor {
       const inputs: Record<string, ProgramInput> = {};
       for (const [name, kind] of Object.entries(program.inputs)) {
         // Cached bytes live in shared memory; engines get a private copy.
-        const value = isCacheEntry(wire[name]) ? wire[name].bytes.slice() : wire[name];
+        const given = Object.hasOwn(wire, name) ? wire[name] : undefined;
+        const value = isCacheEntry(given) ? given.bytes.slice() : given;
         if (kind === 'vector') {
           if (!(value instanceof Uint8Array))
             throw new HeftyError('E_BAD_PROGRAM', `input "${name}" needs a ciphertext`);

@@ -6,11 +6,12 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { HeftyError } from '../../errors.ts';
 import type { CacheEntry } from '../../pool/cache.ts';
-import { validateProgram, type Program } from '../../api/program.ts';
+import { PROGRAM_LIMITS, validateProgram, type Program } from '../../api/program.ts';
 import { decodeVector } from '../../api/vector-wire.ts';
 import type { Scheme } from '../../backend/types.ts';
 import type { KeySetRef, OutputFormat, WireInput } from '../executor.ts';
 import type { KeySetRecord } from '../keystore.ts';
+import { readParts } from '../multipart.ts';
 import { batchBody, errorSchema, evalBody, keySetParams, outputsSchema } from '../schemas.ts';
 import { cacheScope, type ServicePlugin, type Services } from '../services.ts';
 
@@ -61,7 +62,7 @@ function resolveInputs(
     } else resolved[name] = value;
   }
   for (const [name, bytes] of binary) {
-    if (name in resolved) throw new HeftyError('E_INVALID_ARGUMENT', `input "${name}" given twice`);
+    if (Object.hasOwn(resolved, name)) throw new HeftyError('E_INVALID_ARGUMENT', `input "${name}" given twice`);
     checkCiphertext(record, bytes);
     resolved[name] = bytes;
   }
@@ -75,17 +76,13 @@ async function readMultipartEval(
 ): Promise<{ body: EvalRequest; binary: Map<string, Uint8Array> }> {
   const binary = new Map<string, Uint8Array>();
   let body: EvalRequest | undefined;
-  let total = 0;
-  for await (const part of request.parts()) {
-    if (part.type === 'file') {
-      const bytes = new Uint8Array(await part.toBuffer());
-      total += bytes.length;
-      if (total > limit) throw new HeftyError('E_BODY_TOO_LARGE', `operands larger than ${limit} bytes`);
-      if (binary.has(part.fieldname)) throw new HeftyError('E_INVALID_ARGUMENT', `duplicate part ${part.fieldname}`);
-      binary.set(part.fieldname, bytes);
-    } else if (part.fieldname === 'request') {
+  for await (const part of readParts(request, { totalBytes: limit, parts: PROGRAM_LIMITS.maxInputs + 1 })) {
+    if (part.kind === 'file') {
+      if (binary.has(part.name)) throw new HeftyError('E_INVALID_ARGUMENT', `duplicate part ${part.name}`);
+      binary.set(part.name, part.bytes);
+    } else if (part.name === 'request') {
       try {
-        body = JSON.parse(String(part.value)) as EvalRequest;
+        body = JSON.parse(part.value) as EvalRequest;
       } catch {
         throw new HeftyError('E_INVALID_ARGUMENT', 'the "request" part is not valid JSON');
       }
