@@ -37,6 +37,8 @@ export interface ExecutorStats {
   queued: number;
   active: number;
   loadedKeySets: number;
+  /** Jobs the executor runs at once (its workers); the fair gate hands it no more than this. */
+  capacity: number;
 }
 
 export interface Executor {
@@ -238,7 +240,7 @@ export class InProcessExecutor implements Executor {
   }
 
   stats(): ExecutorStats {
-    return { queued: this.waiting.length, active: this.active, loadedKeySets: this.contexts.size };
+    return { queued: this.waiting.length, active: this.active, loadedKeySets: this.contexts.size, capacity: 1 };
   }
 
   async close(): Promise<void> {
