@@ -9,7 +9,6 @@ import multipart from '@fastify/multipart';
 import rateLimit from '@fastify/rate-limit';
 import swagger from '@fastify/swagger';
 import { HeftyError } from '../errors.ts';
-import { CiphertextCache } from '../pool/cache.ts';
 import { authPlugin } from './auth.ts';
 import { resolveOptions, type ServerOptions } from './config.ts';
 import { errorPlugin } from './error-handler.ts';
@@ -21,6 +20,7 @@ import { evaluateRoutes } from './routes/evaluate.ts';
 import { keySetRoutes } from './routes/keysets.ts';
 import { operationsRoutes } from './routes/operations.ts';
 import type { Services } from './services.ts';
+import { TenantCaches } from './tenant-cache.ts';
 
 export interface BuildOptions {
   env?: NodeJS.ProcessEnv;
@@ -45,7 +45,11 @@ export async function buildApp(options: Partial<ServerOptions> = {}, build: Buil
     defaultTtlMs: resolved.defaultKeySetTtlMs,
     maxTtlMs: resolved.maxKeySetTtlMs,
   });
-  const cache = new CiphertextCache({ maxBytes: resolved.cacheBytes, ttlMs: resolved.cacheTtlMs });
+  const cache = new TenantCaches({
+    maxBytes: resolved.cacheBytes,
+    tenantMaxBytes: resolved.tenantCacheBytes,
+    ttlMs: resolved.cacheTtlMs,
+  });
   // Gauges read executor stats at scrape time, so the metrics can exist before the executor.
   const metrics = createServerMetrics({ executor: () => executor.stats(), cache: () => cache.stats() });
   const executorOptions = {

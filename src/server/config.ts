@@ -211,7 +211,8 @@ export function resolveOptions(
     if (typeof v !== 'number' || !Number.isSafeInteger(v) || v <= 0) invalid(`${key} must be a positive integer`);
   }
   if (!Number.isSafeInteger(merged.maxQueue) || merged.maxQueue < 0) invalid('maxQueue must be ≥ 0');
-  if (merged.tenantCacheBytes > merged.cacheBytes) invalid('tenantCacheBytes must be at most cacheBytes');
+  // A tenant's share can be at most the whole cache (a small cacheBytes alone shrinks it).
+  merged.tenantCacheBytes = Math.min(merged.tenantCacheBytes, merged.cacheBytes);
   if (merged.headersTimeoutMs > merged.requestTimeoutMs) invalid('headersTimeoutMs must be at most requestTimeoutMs');
   if (merged.executor !== 'pool' && merged.executor !== 'inline') invalid('executor must be pool or inline');
   if (!Number.isSafeInteger(merged.workers) || merged.workers < 0) invalid('workers must be ≥ 0 (0 = one per core)');

@@ -25,7 +25,14 @@ const heavyProgram: Program = {
 
 beforeAll(async () => {
   dir = tempDir();
-  app = await testApp(dir.path, { workers: 1, tenantMaxInFlight: 3, maxQueue: 32, tenantCostPerMinute: 2000 });
+  app = await testApp(dir.path, {
+    workers: 1,
+    tenantMaxInFlight: 3,
+    maxQueue: 32,
+    tenantCostPerMinute: 2000,
+    cacheBytes: 4 << 20,
+    tenantCacheBytes: 2 << 20,
+  });
   const client = await smallClient();
   ctx = client.ctx;
   keySet = client.keySet;
@@ -55,6 +62,57 @@ function encrypted(values: number[]): string {
     v.dispose();
   }
 }
+
+describe('per-tenant ciphertext cache quotas', () => {
+  it("one tenant's junk uploads evict only its own ciphertexts, never another tenant's", async () => {
+    const x = randomVector(16, 8);
+    const w = randomVector(16, 9);
+    const v = ctx.encrypt(x);
+    const real = v.serialize();
+    v.dispose();
+    const bobUpload = await app.inject({
+      method: 'POST',
+      url: `/v1/keysets/${ids[BOB]}/ciphertexts`,
+      headers: { ...auth(BOB), ...octet },
+      payload: Buffer.from(real),
+    });
+    expect(bobUpload.statusCode).toBe(201);
+    // Alice floods the cache with structurally valid junk: 4× the whole cache.
+    const flood = Math.ceil((4 * (4 << 20)) / real.length);
+    let first = '';
+    for (let i = 0; i < flood; i++) {
+      const junk = Buffer.from(real);
+      junk.writeUInt32LE(i + 1, junk.length - 4);
+      const r = await app.inject({
+        method: 'POST',
+        url: `/v1/keysets/${ids.alice}/ciphertexts`,
+        headers: { ...auth(), ...octet },
+        payload: junk,
+      });
+      expect(r.statusCode).toBe(201);
+      first ||= r.json().id;
+    }
+    const stats = app.services.cache.stats();
+    expect(stats.bytes).toBeLessThanOrEqual(4 << 20);
+    const bobEval = await app.inject({
+      method: 'POST',
+      url: `/v1/keysets/${ids[BOB]}/eval`,
+      headers: auth(BOB),
+      payload: { program: dotProgram, inputs: { x: { ciphertext: bobUpload.json().id }, w } },
+    });
+    expect(bobEval.statusCode).toBe(200);
+    const [z] = decryptFirst(ctx, Buffer.from(bobEval.json().outputs.z, 'base64'), 1);
+    expect(Math.abs(z - dotReference(x, w))).toBeLessThan(1e-2);
+    // Alice's own oldest entries went.
+    const aliceFirst = await app.inject({
+      method: 'POST',
+      url: `/v1/keysets/${ids.alice}/eval`,
+      headers: auth(),
+      payload: { program: dotProgram, inputs: { x: { ciphertext: first }, w } },
+    });
+    expect(aliceFirst.statusCode).toBe(404);
+  });
+});
 
 describe('fair service between tenants', () => {
   it("refuses the abusive tenant's excess alone and serves the other tenant ahead of its backlog", async () => {
