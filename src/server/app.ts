@@ -107,7 +107,10 @@ export async function buildApp(options: Partial<ServerOptions> = {}, build: Buil
     if (since !== undefined)
       metrics.httpDuration.observe({ method: request.method, route }, (performance.now() - since) / 1000);
   });
-  await app.register(authPlugin, { apiKeys: resolved.apiKeys });
+  await app.register(authPlugin, {
+    apiKeys: resolved.apiKeys,
+    failuresPerMinute: resolved.authFailuresPerMinute,
+  });
   await app.register(rateLimit, {
     global: true,
     max: resolved.rateLimitPerMinute,

@@ -8,7 +8,17 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { HeftyContext } from '../../src/api/context.ts';
 import type { HeftyApp } from '../../src/server/app.ts';
 import { randomVector } from '../helpers.ts';
-import { auth, decryptFirst, dotProgram, dotReference, octet, smallClient, tempDir, testApp } from './fixtures.ts';
+import {
+  ALICE,
+  auth,
+  decryptFirst,
+  dotProgram,
+  dotReference,
+  octet,
+  smallClient,
+  tempDir,
+  testApp,
+} from './fixtures.ts';
 
 let dir: ReturnType<typeof tempDir>;
 let app: HeftyApp;
@@ -172,6 +182,24 @@ describe('multipart part limits while streaming', () => {
     expect(status).toBe(413);
     expect(code).toBe('E_BODY_TOO_LARGE');
     expect(sent).toBeLessThan(4 << 20);
+  });
+});
+
+describe('failed authentications', () => {
+  it('are rate-limited per client address: 429 with Retry-After, other addresses unaffected', async () => {
+    const attempt = (key: string, remoteAddress: string) =>
+      app.inject({ url: '/v1/keysets', headers: { authorization: `Bearer ${key}` }, remoteAddress });
+    const statuses: number[] = [];
+    for (let i = 0; i < 30; i++) statuses.push((await attempt(`wrong-key-${i}-0123456789`, '10.0.0.9')).statusCode);
+    expect(new Set(statuses)).toEqual(new Set([401]));
+    const blocked = await attempt('wrong-key-x-0123456789', '10.0.0.9');
+    expect(blocked.statusCode).toBe(429);
+    expect(blocked.json().code).toBe('E_RATE_LIMITED');
+    expect(Number(blocked.headers['retry-after'])).toBeGreaterThan(1);
+    // Once blocked, the address cannot try keys at all, right or wrong, until its window ends...
+    expect((await attempt(ALICE, '10.0.0.9')).statusCode).toBe(429);
+    // ...while another address is served.
+    expect((await attempt(ALICE, '10.0.0.10')).statusCode).toBe(200);
   });
 });
 
