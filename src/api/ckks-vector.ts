@@ -15,6 +15,8 @@ import { encodeVector } from './vector-wire.ts';
 export type CkksOperand = CKKSVector | number | ArrayLike<number>;
 
 export function toFiniteArray(values: ArrayLike<number>, what = 'values'): Float64Array {
+  if (values === null || typeof values !== 'object' || typeof values.length !== 'number')
+    throw new HeftyError('E_INVALID_ARGUMENT', `${what} must be an array of numbers`);
   const out = Float64Array.from(values as ArrayLike<number>);
   for (const v of out) if (!Number.isFinite(v)) throw new HeftyError('E_NOT_FINITE', `${what} must be finite numbers`);
   return out;

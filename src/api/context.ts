@@ -102,6 +102,8 @@ export class HeftyContext implements Disposable {
 
   /** Generates a fresh secret key with its public, relinearization and (only the requested) galois keys. */
   keygen(options: KeygenOptions = {}): this {
+    if (options === null || typeof options !== 'object')
+      throw new HeftyError('E_INVALID_ARGUMENT', 'keygen options must be an object');
     const ctx = this.session.ctx;
     const generator = ctx.createKeyGenerator();
     try {
@@ -234,6 +236,8 @@ export async function loadContext(
   keySet: KeySetBundle | Uint8Array,
   options: LoadContextOptions = {},
 ): Promise<HeftyContext> {
+  if (keySet === null || typeof keySet !== 'object')
+    throw new HeftyError('E_INVALID_ARGUMENT', 'loadContext needs key-set bytes or a key-set bundle');
   const bundle = keySet instanceof Uint8Array ? decodeKeySet(keySet) : keySet;
   if (bundle.secretKey) throw new HeftyError('E_SECRET_KEY_REFUSED', 'a public context must not be given a secret key');
   const security = resolveSecurity(options.security, options.allowInsecure);

@@ -180,7 +180,7 @@ export function checkMatrix(value: unknown, what: string): readonly (readonly nu
  */
 export function programGaloisSteps(program: Program, slotCount: number): number[] {
   const steps = new Set<number>();
-  for (const step of program.steps) {
+  for (const step of validateProgram(program).steps) {
     if (step.op === 'sum' || step.op === 'dot' || step.op === 'matvec') {
       for (let s = 1; s < slotCount; s *= 2) steps.add(s);
     } else if (step.op === 'rotate') {
