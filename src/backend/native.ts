@@ -20,6 +20,7 @@ import { defaultGaloisSteps, galoisEltFromStep } from './galois.ts';
 import { call, callAsync } from './native-call.ts';
 import { NativeNtt } from './native-ntt.ts';
 import { parmsIdToHex, parmsIdFromHex } from './parms-id.ts';
+import { decompress, MAX_PARAMS_BYTES, maxInflated, type LoadKind } from './seal-inflation.ts';
 import type * as B from './types.ts';
 
 /** An opaque addon object. */
@@ -31,8 +32,6 @@ interface LevelRecord {
   chainIndex: number;
   totalBits: number;
 }
-
-type LoadKind = 'ciphertext' | 'public-key' | 'plaintext' | 'secret-key' | 'keys';
 
 interface CkksAddon {
   ckksCoeffModulusCreate(n: number, bits: number[]): BigUint64Array;
@@ -80,9 +79,6 @@ interface CkksAddon {
   nttTables(ntt: Handle, prime: number): { rootPowers: BigUint64Array; invRootPowers: BigUint64Array; nInv: bigint };
 }
 
-/** Upper bound for any decompressed object (SEAL's own loaders are bounded far above this in practice). */
-const MAX_OBJECT_BYTES = 1 << 30;
-
 function addonPath(): string {
   if (process.env.HEFTY_NATIVE_ADDON) return process.env.HEFTY_NATIVE_ADDON;
   const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
@@ -121,36 +117,6 @@ function compress(bytes: Uint8Array, compression: B.Compression = 'none'): Uint8
   out[5] = mode;
   new DataView(out.buffer).setBigUint64(8, BigInt(out.length), true);
   out.set(packed, 16);
-  return out;
-}
-
-/** Returns the uncompressed object (header rewritten to compr_mode 0); never inflates past `maxBytes`. */
-function decompress(bytes: Uint8Array, maxBytes: number): Uint8Array {
-  if (!(bytes instanceof Uint8Array))
-    throw new HeftyError('E_BAD_SERIALIZATION', 'serialized objects must be a Uint8Array');
-  if (bytes.length < 16) throw new HeftyError('E_BAD_SERIALIZATION', 'too short for a SEAL header');
-  if (bytes[0] !== 0x5e || bytes[1] !== 0xa1 || bytes[2] !== 0x10)
-    throw new HeftyError('E_BAD_SERIALIZATION', 'invalid SEALHeader');
-  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  const size = view.getBigUint64(8, true);
-  if (size !== BigInt(bytes.length))
-    throw new HeftyError('E_BAD_SERIALIZATION', 'SEALHeader size does not match the data');
-  const mode = bytes[5];
-  if (mode === 0) return bytes;
-  if (mode !== 1 && mode !== 2) throw new HeftyError('E_BAD_SERIALIZATION', `unsupported compr_mode ${mode}`);
-  let body: Buffer;
-  try {
-    const options = { maxOutputLength: Math.max(1, Math.min(maxBytes, MAX_OBJECT_BYTES) - 16) };
-    body =
-      mode === 1 ? zlib.inflateSync(bytes.subarray(16), options) : zlib.zstdDecompressSync(bytes.subarray(16), options);
-  } catch (e) {
-    throw new HeftyError('E_BAD_SERIALIZATION', `cannot decompress: ${(e as Error).message}`, { cause: e });
-  }
-  const out = new Uint8Array(16 + body.length);
-  out.set(bytes.subarray(0, 16));
-  out[5] = 0;
-  new DataView(out.buffer).setBigUint64(8, BigInt(out.length), true);
-  out.set(body, 16);
   return out;
 }
 
@@ -789,44 +755,9 @@ export class NativeContext implements B.BackendContext {
     throw new HeftyError('E_UNSUPPORTED', 'the native engine implements CKKS only; BFV runs on the wasm backend');
   }
 
-  /** Largest legal size of an object kind for these parameters (bounds decompression). */
-  #maxBytes(kind: LoadKind): number {
-    const n = this.params.polyModulusDegree;
-    const k = this.params.coeffModulus.length;
-    const cipher = (polys: number): number => 113 + 81 + 8 * polys * n * k;
-    switch (kind) {
-      case 'ciphertext':
-        return cipher(16);
-      case 'public-key':
-        return cipher(2);
-      case 'plaintext':
-      case 'secret-key':
-        return 88 + 8 * n * k;
-      case 'keys':
-        return MAX_OBJECT_BYTES;
-    }
-  }
-
-  /**
-   * Bound on the decompressed size of a compressed input. Key sets have no useful structural bound (up to 2N
-   * galois entries), but their key material is uniform residues: a word modulo a b-bit prime carries about b
-   * bits, so no compressor shrinks it more than 64/(b-1) times. Only the table of empty galois entries (8 bytes
-   * each) and the ~200 bytes of headers per key compress further. A key set inflating past that is a bomb.
-   */
-  #maxInflated(kind: LoadKind, compressedBytes: number): number {
-    const structural = this.#maxBytes(kind);
-    if (kind !== 'keys') return structural;
-    const n = this.params.polyModulusDegree;
-    const primes = this.params.coeffModulus.map((q) => BigInt(q));
-    const minBits = Math.min(...primes.map((q) => q.toString(2).length));
-    const ratio = Math.ceil(64 / Math.max(1, minBits - 1));
-    const headerShare = 1 + 200 / (8 * n * primes.length); // headers per key, relative to its smallest payload
-    return Math.min(structural, 4096 + 16 * n + Math.ceil(ratio * headerShare * compressedBytes));
-  }
-
   #loader(): B.ObjectLoader {
     const load = (kind: LoadKind, bytes: Uint8Array): Handle => {
-      const plain = decompress(bytes, this.#maxInflated(kind, bytes.length));
+      const plain = decompress(bytes, maxInflated(kind, this.params, bytes.length));
       return call(() => this.addon.ckksLoad(this.handle, kind, plain));
     };
     return {
@@ -856,7 +787,6 @@ function securityBits(level: Exclude<B.SecurityLevel, 'none'>): number {
 const SCHEME_BYTES = { bfv: 1, ckks: 2 } as const;
 
 /** Largest serialized EncryptionParameters: 256 primes (SEAL's reader limit). */
-const MAX_PARAMS_BYTES = 16 + 17 + 24 * 257;
 
 export class NativeBackend implements B.Backend {
   readonly name = 'native';
