@@ -5,6 +5,7 @@
  * Operations that key-switch (mul, square, rotate, sum, dot, polyval, matvec) have async variants that let the
  * session batch the key switching of all chunks (or matrix rows) of a step, on the GPU where one pays.
  */
+import { protectDecryption, type DecryptOptions } from './decrypt-protection.ts';
 import { HeftyError } from '../errors.ts';
 import type { Ciphertext } from '../backend/types.ts';
 import * as ops from './ckks-ops.ts';
@@ -100,7 +101,12 @@ export class CKKSVector implements Disposable {
     this.dispose();
   }
 
-  decrypt(): Float64Array {
+  /**
+   * Decrypts and decodes. The default ('raw') is the exact decoding: keep it, never share it (the secret key
+   * can be recovered from a few raw decryptions). Results that leave the client: `{ protection: 'flooded' }`
+   * (noise flooding, κ = 30) or `'rounded'`; see decrypt-protection.ts.
+   */
+  decrypt(options: DecryptOptions = {}): Float64Array {
     const out = new Float64Array(this.length);
     this.chunks.forEach((c, k) => {
       const plain = this.session.decryptor.decrypt(c);
@@ -114,7 +120,7 @@ export class CKKSVector implements Disposable {
         plain.dispose();
       }
     });
-    return out;
+    return protectDecryption(out, { polyModulusDegree: 2 * this.session.slotCount, scale: this.scale }, options);
   }
 
   /** hefty envelope by default; 'seal' gives the bare SEAL ciphertext (single-chunk vectors only) for node-seal. */
