@@ -86,6 +86,13 @@ describe('input names that are Object.prototype members', () => {
     },
   );
 
+  it('an operand object that is neither { ciphertext } nor { bytes } → 400, not 500 (found by the HTTP fuzzer)', async () => {
+    for (const x of [{ constructor: 1 }, { toString: 'x' }, {}]) {
+      const response = await evalJson({ program: dotProgram, inputs: { x, w: [1, 2] } });
+      expect(response.statusCode).toBe(400);
+    }
+  });
+
   it('refuses "__proto__" as a name', async () => {
     const response = await app.inject({
       method: 'POST',

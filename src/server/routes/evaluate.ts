@@ -75,15 +75,19 @@ function resolveInputs(
   let chunks = 1;
   for (const [name, value] of Object.entries(inputs)) {
     if (typeof value === 'object' && value !== null && !Array.isArray(value)) {
-      if ('ciphertext' in value) {
+      // Own string properties only (the schema's removeAdditional can leave an empty object behind).
+      const operand = value as Record<string, unknown>;
+      if (Object.hasOwn(operand, 'ciphertext') && typeof operand.ciphertext === 'string') {
         // Cache entries go to the executor as they are: pool workers keep them loaded by content hash.
-        const entry = cachedCiphertext(services, tenant, record.id, value.ciphertext);
+        const entry = cachedCiphertext(services, tenant, record.id, operand.ciphertext);
         chunks = Math.max(chunks, checkCiphertext(record, entry.bytes));
         resolved[name] = entry;
-      } else {
-        const bytes = new Uint8Array(Buffer.from(value.bytes, 'base64'));
+      } else if (Object.hasOwn(operand, 'bytes') && typeof operand.bytes === 'string') {
+        const bytes = new Uint8Array(Buffer.from(operand.bytes, 'base64'));
         chunks = Math.max(chunks, checkCiphertext(record, bytes));
         resolved[name] = bytes;
+      } else {
+        throw new HeftyError('E_INVALID_ARGUMENT', `input "${name}" must be { ciphertext: id } or { bytes: base64 }`);
       }
     } else resolved[name] = value;
   }
