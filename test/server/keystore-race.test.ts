@@ -7,7 +7,8 @@ import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { KeyStore } from '../../src/server/keystore.ts';
-import { tempDir } from './fixtures.ts';
+import { createContext, encodeKeySet } from '../../src/index.ts';
+import { ALICE, auth, BOB, decryptFirst, octet, tempDir, testApp } from './fixtures.ts';
 
 const options = (dataDir: string, now?: () => number) => ({
   dataDir,
@@ -103,6 +104,58 @@ describe('key store races on shared blobs', () => {
       expect(missing).toEqual([]);
       await store.close();
     } finally {
+      dir.remove();
+    }
+  });
+});
+
+describe('racing HTTP clients on one shared key set', () => {
+  it("tenant A's deletes never take tenant B's acknowledged upload of the same bytes", async () => {
+    const dir = tempDir();
+    const app = await testApp(dir.path, { executor: 'inline' });
+    const scaleProgram = {
+      inputs: { x: 'vector', w: 'plain' },
+      steps: [{ out: 'y', op: 'mul', args: ['x', 'w'] }],
+      outputs: ['y'],
+    };
+    try {
+      const lost: number[] = [];
+      for (let round = 0; round < 8; round++) {
+        const ctx = await createContext({ scheme: 'ckks', polyModulusDegree: 4096 });
+        try {
+          ctx.keygen();
+          const keySet = Buffer.from(encodeKeySet(ctx.exportKeySet()));
+          const upload = (key: string) =>
+            app.inject({ method: 'POST', url: '/v1/keysets', headers: { ...auth(key), ...octet }, payload: keySet });
+          const a = (await upload(ALICE)).json().id;
+          const [, b] = await Promise.all([
+            app.inject({ method: 'DELETE', url: `/v1/keysets/${a}`, headers: auth(ALICE) }),
+            upload(BOB),
+          ]);
+          expect(b.statusCode).toBe(201);
+          const v = ctx.encrypt([1, 2, 3]);
+          const evaluated = await app.inject({
+            method: 'POST',
+            url: `/v1/keysets/${b.json().id}/eval`,
+            headers: auth(BOB),
+            payload: {
+              program: scaleProgram,
+              inputs: { x: { bytes: Buffer.from(v.serialize()).toString('base64') }, w: [2, 2, 2] },
+            },
+          });
+          v.dispose();
+          if (evaluated.statusCode !== 200) lost.push(round);
+          else
+            expect(decryptFirst(ctx, Buffer.from(evaluated.json().outputs.y, 'base64'), 3).map(Math.round)).toEqual([
+              2, 4, 6,
+            ]);
+        } finally {
+          ctx.dispose();
+        }
+      }
+      expect(lost).toEqual([]);
+    } finally {
+      await app.close();
       dir.remove();
     }
   });
