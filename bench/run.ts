@@ -14,6 +14,7 @@ const SUITES = [
   'native-ops',
   'batch',
   'server-load',
+  'tenant-soak',
   'gpu-ntt',
   'gpu-key-switch',
   'gpu-program',

@@ -93,6 +93,18 @@ describe('input names that are Object.prototype members', () => {
     }
   });
 
+  it('a program output or op that is an object with a non-callable toString → 400 (found by the HTTP fuzzer)', async () => {
+    const bad = [
+      { ...dotProgram, outputs: [{ toString: 'x' }] },
+      { ...dotProgram, steps: [{ out: 'z', op: { toString: 1 }, args: ['x', 'w'] }] },
+    ];
+    for (const program of bad) {
+      const response = await evalJson({ program, inputs: { x: { bytes: encrypted([1]) }, w: [1] } });
+      expect(response.statusCode).toBe(400);
+      expect(response.json().code).toBe('E_BAD_PROGRAM');
+    }
+  });
+
   it('refuses "__proto__" as a name', async () => {
     const response = await app.inject({
       method: 'POST',
