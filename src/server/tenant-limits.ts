@@ -220,10 +220,4 @@ export class CostBudget {
       seconds,
     );
   }
-
-  /** Gives back units charged for work that never ran (refused or failed before it was queued). */
-  refund(tenant: string, units: number): void {
-    const bucket = this.level(tenant);
-    bucket.units = Math.min(this.perMinute, bucket.units + units);
-  }
 }

@@ -179,19 +179,32 @@ describe('fair service between tenants', () => {
   });
 
   it('charges estimated cost against a per-tenant budget (429 with Retry-After), other tenants unaffected', async () => {
+    // A request larger than the whole budget per minute could never run: refused outright.
     const matrix = Array.from({ length: 64 }, (_, i) => Array.from({ length: 2048 }, (_, j) => ((i + j) % 7) / 10));
     const program = {
       inputs: { x: 'vector' },
       steps: [{ out: 'y', op: 'matvec', args: ['x'], matrix }],
       outputs: ['y'],
     };
-    // About 2048 key switches' worth: more than this test's 2000-unit budget per minute.
-    const response = await app.inject({
+    const tooBig = await app.inject({
       method: 'POST',
       url: `/v1/keysets/${ids.alice}/eval`,
       headers: auth(),
       payload: { program, inputs: { x: { bytes: encrypted([1]) } } },
     });
+    expect(tooBig.statusCode).toBe(400);
+    expect(tooBig.json().message).toMatch(/budget/);
+    // Batches of 40 dot products (about 1000 units each at N=4096): the first fits, the next must wait.
+    const item = { x: { bytes: encrypted(randomVector(16, 8)) }, w: randomVector(16, 9) };
+    const batch = () =>
+      app.inject({
+        method: 'POST',
+        url: `/v1/keysets/${ids.alice}/batch`,
+        headers: auth(),
+        payload: { program: dotProgram, items: Array.from({ length: 40 }, () => item) },
+      });
+    expect((await batch()).statusCode).toBe(200);
+    const response = await batch();
     expect(response.statusCode).toBe(429);
     expect(response.json().code).toBe('E_RATE_LIMITED');
     expect(Number(response.headers['retry-after'])).toBeGreaterThan(1);

@@ -175,6 +175,12 @@ export const evaluateRoutes: ServicePlugin = async (app, { services }) => {
         `the request is estimated at ${units} cost units (${estimate.keySwitches} key switches per item; limit ${options.maxRequestCost})`,
       );
     }
+    if (units > options.tenantCostPerMinute) {
+      throw new HeftyError(
+        'E_INVALID_ARGUMENT',
+        `the request is estimated at ${units} cost units, more than the tenant's budget of ${options.tenantCostPerMinute} per minute`,
+      );
+    }
     budget.charge(tenant, units);
   };
 
