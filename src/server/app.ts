@@ -21,6 +21,7 @@ import { keySetRoutes } from './routes/keysets.ts';
 import { operationsRoutes } from './routes/operations.ts';
 import type { Services } from './services.ts';
 import { TenantCaches } from './tenant-cache.ts';
+import { FairGate } from './tenant-limits.ts';
 
 export interface BuildOptions {
   env?: NodeJS.ProcessEnv;
@@ -64,7 +65,13 @@ export async function buildApp(options: Partial<ServerOptions> = {}, build: Buil
     (resolved.executor === 'pool'
       ? await PoolExecutor.create({ ...executorOptions, workers: resolved.workers })
       : new InProcessExecutor(executorOptions));
-  const services: Services = { options: resolved, store, executor, cache, metrics };
+  const gate = new FairGate({
+    slots: () => Math.max(1, executor.stats().capacity),
+    maxQueued: resolved.maxQueue,
+    tenantMaxInFlight: resolved.tenantMaxInFlight,
+    waitTimeoutMs: resolved.jobTimeoutMs,
+  });
+  const services: Services = { options: resolved, store, executor, cache, metrics, gate };
 
   const app = Fastify({
     logger: { level: resolved.logLevel },

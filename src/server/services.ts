@@ -5,6 +5,7 @@ import type { Executor } from './executor.ts';
 import type { KeyStore } from './keystore.ts';
 import type { ServerMetrics } from './metrics.ts';
 import type { TenantCaches } from './tenant-cache.ts';
+import type { FairGate } from './tenant-limits.ts';
 
 export interface Services {
   readonly options: ServerOptions;
@@ -12,6 +13,8 @@ export interface Services {
   readonly executor: Executor;
   readonly cache: TenantCaches;
   readonly metrics: ServerMetrics;
+  /** Fair admission of evaluations (per-tenant limits, round-robin slots). */
+  readonly gate: FairGate;
 }
 
 export type ServicePlugin = FastifyPluginAsync<{ services: Services }>;

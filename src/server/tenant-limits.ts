@@ -63,7 +63,7 @@ export class FairGate {
   }
 
   /** Admitted evaluations beyond the execution slots: the backlog the drain rate must clear. */
-  private get backlog(): number {
+  get backlog(): number {
     return Math.max(0, this.admitted - Math.max(1, this.options.slots()));
   }
 

@@ -219,3 +219,23 @@ describe('fair service between tenants', () => {
     expect(bob.statusCode).toBe(200);
   });
 });
+
+describe('readiness follows the fair gate', () => {
+  it('/readyz answers 503 while the admission backlog is full, 200 once it drains', async () => {
+    const busyDir = tempDir();
+    const busy = await testApp(busyDir.path, { workers: 1, maxQueue: 1, tenantMaxInFlight: 10 });
+    try {
+      expect((await busy.inject({ url: '/readyz' })).statusCode).toBe(200);
+      // One slot plus a backlog of one, held as evaluations would hold them.
+      const held = [busy.services.gate.admit('alice'), busy.services.gate.admit('bob')];
+      const during = await busy.inject({ url: '/readyz' });
+      expect(during.statusCode).toBe(503);
+      expect(during.json().admissionBacklog).toBe(1);
+      for (const admission of held) admission.release();
+      expect((await busy.inject({ url: '/readyz' })).statusCode).toBe(200);
+    } finally {
+      await busy.close();
+      busyDir.remove();
+    }
+  });
+});

@@ -15,7 +15,7 @@ import type { KeySetRecord } from '../keystore.ts';
 import { readParts } from '../multipart.ts';
 import { batchBody, errorSchema, evalBody, keySetParams, outputsSchema } from '../schemas.ts';
 import { cacheScope, type ServicePlugin, type Services } from '../services.ts';
-import { CostBudget, FairGate, type Admission } from '../tenant-limits.ts';
+import { CostBudget, type Admission } from '../tenant-limits.ts';
 
 type JsonInput = { ciphertext: string } | { bytes: string } | number | number[] | number[][];
 interface EvalRequest {
@@ -137,14 +137,8 @@ function sendOutputs(request: FastifyRequest, reply: FastifyReply, outputs: Reco
 }
 
 export const evaluateRoutes: ServicePlugin = async (app, { services }) => {
-  const { store, executor, cache, options, metrics } = services;
+  const { store, executor, cache, options, metrics, gate } = services;
   const binaryInputs = new WeakMap<object, Map<string, Uint8Array>>();
-  const gate = new FairGate({
-    slots: () => Math.max(1, executor.stats().capacity),
-    maxQueued: options.maxQueue,
-    tenantMaxInFlight: options.tenantMaxInFlight,
-    waitTimeoutMs: options.jobTimeoutMs,
-  });
   const budget = new CostBudget(options.tenantCostPerMinute);
   const admissions = new WeakMap<object, Admission>();
   // Admitted before the body is read or parsed: a refusal costs almost nothing, and a tenant over its share is
