@@ -16,6 +16,7 @@ const SUITES = [
   'he-polynomial',
   'batch',
   'server-load',
+  'tenant-soak',
   'gpu-ntt',
   'gpu-key-switch',
   'gpu-program',

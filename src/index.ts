@@ -13,6 +13,12 @@ export {
   type ExportKeySetOptions,
 } from './api/context.ts';
 export { CKKSVector, type CkksOperand, type EncryptOptions } from './api/ckks-vector.ts';
+export {
+  estimateNoiseBits,
+  DEFAULT_STATISTICAL_SECURITY,
+  type DecryptOptions,
+  type DecryptProtection,
+} from './api/decrypt-protection.ts';
 export { BFVVector, type BfvOperand, type IntegerValues } from './api/bfv-vector.ts';
 export {
   validateProgram,

@@ -11,6 +11,8 @@ export type IntegerValues = ArrayLike<number | bigint>;
 export type BfvOperand = BFVVector | number | bigint | IntegerValues;
 
 function toBigInts(values: IntegerValues, what: string): BigInt64Array {
+  if (values === null || typeof values !== 'object' || typeof values.length !== 'number')
+    throw new HeftyError('E_INVALID_ARGUMENT', `${what} must be an array of integers`);
   const out = new BigInt64Array(values.length);
   for (let i = 0; i < values.length; i++) {
     const v = values[i];

@@ -25,6 +25,8 @@ const NAMES_BY_TAG = new Map(Object.entries(SECTION_TAGS).map(([name, tag]) => [
 export const MAX_SECTION_BYTES = 1 << 30;
 
 export function encodeKeySet(bundle: KeySetBundle): Uint8Array {
+  if (bundle === null || typeof bundle !== 'object')
+    throw new HeftyError('E_INVALID_ARGUMENT', 'encodeKeySet needs a key-set bundle');
   const sections = (Object.keys(SECTION_TAGS) as SectionName[])
     .filter((name) => bundle[name] !== undefined)
     .map((name) => [SECTION_TAGS[name], bundle[name] as Uint8Array] as const);
@@ -46,7 +48,7 @@ export function encodeKeySet(bundle: KeySetBundle): Uint8Array {
 }
 
 export function isKeySetEnvelope(bytes: Uint8Array): boolean {
-  return bytes.length >= 4 && MAGIC.every((b, i) => bytes[i] === b);
+  return bytes instanceof Uint8Array && bytes.length >= 4 && MAGIC.every((b, i) => bytes[i] === b);
 }
 
 function bad(message: string): never {

@@ -7,6 +7,7 @@
  * Operations that key-switch (mul, square, rotate, sum, dot, polyval, matvec) have async variants that let the
  * session batch the key switching of all chunks (or matrix rows) of a step, on the GPU where one pays.
  */
+import { protectDecryption, type DecryptOptions } from './decrypt-protection.ts';
 import { HeftyError } from '../errors.ts';
 import type { Ciphertext } from '../backend/types.ts';
 import * as ops from './ckks-ops.ts';
@@ -25,6 +26,8 @@ export interface EncryptOptions {
 }
 
 export function toFiniteArray(values: ArrayLike<number>, what = 'values'): Float64Array {
+  if (values === null || typeof values !== 'object' || typeof values.length !== 'number')
+    throw new HeftyError('E_INVALID_ARGUMENT', `${what} must be an array of numbers`);
   const out = Float64Array.from(values as ArrayLike<number>);
   for (const v of out) if (!Number.isFinite(v)) throw new HeftyError('E_NOT_FINITE', `${what} must be finite numbers`);
   return out;
@@ -133,7 +136,12 @@ export class CKKSVector implements Disposable {
     this.dispose();
   }
 
-  decrypt(): Float64Array {
+  /**
+   * Decrypts and decodes. The default ('raw') is the exact decoding: keep it, never share it (the secret key
+   * can be recovered from a few raw decryptions). Results that leave the client: `{ protection: 'flooded' }`
+   * (noise flooding, κ = 30) or `'rounded'`; see decrypt-protection.ts.
+   */
+  decrypt(options: DecryptOptions = {}): Float64Array {
     const out = new Float64Array(this.length);
     this.chunks.forEach((c, k) => {
       const plain = this.session.decryptor.decrypt(c);
@@ -147,7 +155,7 @@ export class CKKSVector implements Disposable {
         plain.dispose();
       }
     });
-    return out;
+    return protectDecryption(out, { polyModulusDegree: 2 * this.session.slotCount, scale: this.scale }, options);
   }
 
   /** hefty envelope by default; 'seal' gives the bare SEAL ciphertext (single-chunk vectors only) for node-seal. */

@@ -160,6 +160,8 @@ export class HeftyContext implements Disposable {
    * context computes with. The seeds come from fresh randomness, so the bytes could not be regenerated later.
    */
   keygen(options: KeygenOptions = {}): this {
+    if (options === null || typeof options !== 'object')
+      throw new HeftyError('E_INVALID_ARGUMENT', 'keygen options must be an object');
     const ctx = this.session.ctx;
     const galois =
       options.galois ?? (this.plan && this.plan.galoisSteps.length > 0 ? this.plan.galoisSteps : undefined);
@@ -380,6 +382,8 @@ export async function loadContext(
   keySet: KeySetBundle | Uint8Array,
   options: LoadContextOptions = {},
 ): Promise<HeftyContext> {
+  if (keySet === null || typeof keySet !== 'object')
+    throw new HeftyError('E_INVALID_ARGUMENT', 'loadContext needs key-set bytes or a key-set bundle');
   const bundle = keySet instanceof Uint8Array ? decodeKeySet(keySet) : keySet;
   if (bundle.secretKey) throw new HeftyError('E_SECRET_KEY_REFUSED', 'a public context must not be given a secret key');
   const security = resolveSecurity(options.security, options.allowInsecure);

@@ -80,6 +80,13 @@ function bad(message: string): never {
   throw new HeftyError('E_BAD_PROGRAM', message);
 }
 
+/** A value named in an error message, whatever it is (String() throws on objects like { toString: 'x' }). */
+function describe(value: unknown): string {
+  return typeof value === 'string'
+    ? JSON.stringify(value.slice(0, PROGRAM_LIMITS.maxNameLength))
+    : `(a ${typeof value})`;
+}
+
 function isRecord(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
@@ -149,7 +156,7 @@ export function validateProgram(input: unknown): Program {
     if (kinds.has(out)) bad(`${where}: "${out}" is already defined`);
     const op = raw.op;
     if (typeof op !== 'string' || !(BINARY_OPS.has(op) || UNARY_OPS.has(op)))
-      bad(`${where}: unknown op ${JSON.stringify(op)}`);
+      bad(`${where}: unknown op ${describe(op)}`);
     if (!Array.isArray(raw.args)) bad(`${where}.args must be an array`);
     const arity = BINARY_OPS.has(op) ? 2 : 1;
     if (raw.args.length !== arity) bad(`${where}: ${op} takes ${arity} argument(s)`);
@@ -196,7 +203,7 @@ export function validateProgram(input: unknown): Program {
 
   for (const name of outputs) {
     if (typeof name !== 'string' || kinds.get(name) !== 'vector')
-      bad(`output "${String(name)}" is not an encrypted value`);
+      bad(`output ${describe(name)} is not an encrypted value`);
   }
   return input as unknown as Program;
 }
@@ -230,7 +237,7 @@ export function checkMatrix(value: unknown, what: string): readonly (readonly nu
  */
 export function programGaloisSteps(program: Program, slotCount: number): number[] {
   const steps = new Set<number>();
-  for (const step of program.steps) {
+  for (const step of validateProgram(program).steps) {
     if (step.op === 'sum' || step.op === 'dot' || step.op === 'matvec') {
       for (let s = 1; s < slotCount; s *= 2) steps.add(s);
     } else if (step.op === 'rotate') {

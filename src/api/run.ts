@@ -31,7 +31,8 @@ function bindInputs(
   if (inputs === null || typeof inputs !== 'object') throw new HeftyError('E_BAD_PROGRAM', 'inputs must be an object');
   const values = new Map<string, Value>();
   for (const [name, kind] of Object.entries(program.inputs)) {
-    const value = inputs[name];
+    // Own properties only: a name like "constructor" must not find Object.prototype's member.
+    const value = Object.hasOwn(inputs, name) ? inputs[name] : undefined;
     if (value === undefined) throw new HeftyError('E_BAD_PROGRAM', `input "${name}" is missing`);
     switch (kind) {
       case 'vector':

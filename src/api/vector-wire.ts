@@ -25,7 +25,7 @@ const SEAL_MAGIC = [0x5e, 0xa1];
 export const MAX_CHUNKS = 4096;
 
 export function isSealObject(bytes: Uint8Array): boolean {
-  return bytes.length >= 16 && bytes[0] === SEAL_MAGIC[0] && bytes[1] === SEAL_MAGIC[1];
+  return bytes instanceof Uint8Array && bytes.length >= 16 && bytes[0] === SEAL_MAGIC[0] && bytes[1] === SEAL_MAGIC[1];
 }
 
 export function encodeVector(parts: Omit<VectorParts, 'bareSeal'>): Uint8Array {

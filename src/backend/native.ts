@@ -21,7 +21,8 @@ import { call, callAsync } from './native-call.ts';
 import { NativeNtt } from './native-ntt.ts';
 import { rotateEach } from './rotate-each.ts';
 import { parmsIdToHex, parmsIdFromHex } from './parms-id.ts';
-import { compress, decompress, MAX_OBJECT_BYTES } from './seal-compression.ts';
+import { compress, decompress } from './seal-compression.ts';
+import { MAX_PARAMS_BYTES, maxInflated, type LoadKind } from './seal-inflation.ts';
 import type * as B from './types.ts';
 
 /** An opaque addon object. */
@@ -33,8 +34,6 @@ interface LevelRecord {
   chainIndex: number;
   totalBits: number;
 }
-
-type LoadKind = 'ciphertext' | 'public-key' | 'plaintext' | 'secret-key' | 'keys';
 
 interface CkksAddon {
   ckksCoeffModulusCreate(n: number, bits: number[]): BigUint64Array;
@@ -903,44 +902,9 @@ export class NativeContext implements B.BackendContext {
     return new NativeBatchEncoder(this);
   }
 
-  /** Largest legal size of an object kind for these parameters (bounds decompression). */
-  #maxBytes(kind: LoadKind): number {
-    const n = this.params.polyModulusDegree;
-    const k = this.params.coeffModulus.length;
-    const cipher = (polys: number): number => 113 + 81 + 8 * polys * n * k;
-    switch (kind) {
-      case 'ciphertext':
-        return cipher(16);
-      case 'public-key':
-        return cipher(2);
-      case 'plaintext':
-      case 'secret-key':
-        return 88 + 8 * n * k;
-      case 'keys':
-        return MAX_OBJECT_BYTES;
-    }
-  }
-
-  /**
-   * Bound on the decompressed size of a compressed input. Key sets have no useful structural bound (up to 2N
-   * galois entries), but their key material is uniform residues: a word modulo a b-bit prime carries about b
-   * bits, so no compressor shrinks it more than 64/(b-1) times. Only the table of empty galois entries (8 bytes
-   * each) and the ~200 bytes of headers per key compress further. A key set inflating past that is a bomb.
-   */
-  #maxInflated(kind: LoadKind, compressedBytes: number): number {
-    const structural = this.#maxBytes(kind);
-    if (kind !== 'keys') return structural;
-    const n = this.params.polyModulusDegree;
-    const primes = this.params.coeffModulus.map((q) => BigInt(q));
-    const minBits = Math.min(...primes.map((q) => q.toString(2).length));
-    const ratio = Math.ceil(64 / Math.max(1, minBits - 1));
-    const headerShare = 1 + 200 / (8 * n * primes.length); // headers per key, relative to its smallest payload
-    return Math.min(structural, 4096 + 16 * n + Math.ceil(ratio * headerShare * compressedBytes));
-  }
-
   #loader(): B.ObjectLoader {
     const load = (kind: LoadKind, bytes: Uint8Array): Handle => {
-      const plain = decompress(bytes, this.#maxInflated(kind, bytes.length));
+      const plain = decompress(bytes, maxInflated(kind, this.params, bytes.length));
       return call(() => this.engine.load(this.handle, kind, plain));
     };
     return {
@@ -970,7 +934,6 @@ function securityBits(level: Exclude<B.SecurityLevel, 'none'>): number {
 const SCHEME_BYTES = { bfv: 1, ckks: 2 } as const;
 
 /** Largest serialized EncryptionParameters: 256 primes (SEAL's reader limit). */
-const MAX_PARAMS_BYTES = 16 + 17 + 24 * 257;
 
 export class NativeBackend implements B.Backend {
   readonly name = 'native';

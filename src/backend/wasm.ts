@@ -10,6 +10,8 @@ import { translateSealError } from './wasm-errors.ts';
 import { defaultGaloisSteps, galoisEltFromStep } from './galois.ts';
 import { rotateEach } from './rotate-each.ts';
 import { parmsIdToHex } from './parms-id.ts';
+import { decompress } from './seal-compression.ts';
+import { MAX_PARAMS_BYTES, maxInflated, type LoadKind } from './seal-inflation.ts';
 import type * as B from './types.ts';
 
 type Seal = S.MainModule;
@@ -726,13 +728,16 @@ class WasmContext extends Owner<S.SEALContext> implements B.BackendContext {
 
   #loader(): B.ObjectLoader {
     const load = <T extends S.ClassHandle & { loadFromArray(ctx: S.SEALContext, bytes: unknown): void }>(
+      kind: LoadKind,
       bytes: Uint8Array,
       make: () => T,
     ): T => {
       checkLoadBytes(bytes);
+      // Inflated here, bounded by what the object can legally be: node-seal only ever sees uncompressed bytes.
+      const plain = decompress(bytes, maxInflated(kind, this.params, bytes.length));
       const raw = make();
       try {
-        this.rt.guard(() => raw.loadFromArray(this.raw, bytes), 'E_BAD_SERIALIZATION');
+        this.rt.guard(() => raw.loadFromArray(this.raw, plain), 'E_BAD_SERIALIZATION');
       } catch (e) {
         raw.delete();
         throw asLoadError(e);
@@ -744,32 +749,32 @@ class WasmContext extends Owner<S.SEALContext> implements B.BackendContext {
       plaintext: (bytes) =>
         new WasmPlaintext(
           this.rt,
-          load(bytes, () => new seal.Plaintext()),
+          load('plaintext', bytes, () => new seal.Plaintext()),
         ),
       ciphertext: (bytes) =>
         new WasmCiphertext(
           this,
-          load(bytes, () => new seal.Ciphertext()),
+          load('ciphertext', bytes, () => new seal.Ciphertext()),
         ),
       secretKey: (bytes) =>
         new WasmSecretKey(
           this.rt,
-          load(bytes, () => new seal.SecretKey()),
+          load('secret-key', bytes, () => new seal.SecretKey()),
         ),
       publicKey: (bytes) =>
         new WasmPublicKey(
           this.rt,
-          load(bytes, () => new seal.PublicKey()),
+          load('public-key', bytes, () => new seal.PublicKey()),
         ),
       relinKeys: (bytes) =>
         new WasmRelinKeys(
           this.rt,
-          load(bytes, () => new seal.RelinKeys()),
+          load('keys', bytes, () => new seal.RelinKeys()),
         ),
       galoisKeys: (bytes) =>
         new WasmGaloisKeys(
           this.rt,
-          load(bytes, () => new seal.GaloisKeys()),
+          load('keys', bytes, () => new seal.GaloisKeys()),
           this.params.polyModulusDegree,
         ),
     };
@@ -931,11 +936,12 @@ class WasmBackend implements B.Backend {
 
   loadParams(bytes: Uint8Array): B.ParamsSpec {
     checkLoadBytes(bytes);
+    const plain = decompress(bytes, MAX_PARAMS_BYTES);
     const seal = this.rt.seal;
     const parms = new seal.EncryptionParameters(seal.SchemeType.none);
     try {
       try {
-        this.rt.guard(() => parms.loadFromArray(bytes), 'E_BAD_SERIALIZATION');
+        this.rt.guard(() => parms.loadFromArray(plain), 'E_BAD_SERIALIZATION');
       } catch (e) {
         throw asLoadError(e);
       }

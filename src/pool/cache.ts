@@ -121,6 +121,11 @@ export class CiphertextCache {
     for (const key of [...this.lru.keys()]) if (key.startsWith(prefix)) this.lru.delete(key);
   }
 
+  /** Evicts the least recently used entry; false when empty. */
+  evictOldest(): boolean {
+    return this.lru.pop() !== undefined;
+  }
+
   clear(): void {
     this.lru.clear();
   }

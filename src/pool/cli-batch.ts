@@ -132,7 +132,8 @@ export async function runBatchCommand(argv: string[]): Promise<void> {
   const keySetBytes = readBytes(args.keyset);
   const inputs = items.map((item) => {
     const inputsOfItem: Record<string, PoolInput> = { ...(shared as Record<string, PoolInput>) };
-    for (const name of vectorInputs) if (item.files[name]) inputsOfItem[name] = readBytes(item.files[name]);
+    for (const name of vectorInputs)
+      if (Object.hasOwn(item.files, name)) inputsOfItem[name] = readBytes(item.files[name]);
     return inputsOfItem;
   });
   const pool = await createPool({ backend, ...(workers ? { workers } : {}) });

@@ -45,7 +45,8 @@ export function jobInputs(
     throw new HeftyError('E_BAD_PROGRAM', 'each batch item is an object of inputs');
   const inputs: Record<string, JobInput> = {};
   for (const [name, kind] of Object.entries(program.inputs)) {
-    const value = item[name];
+    // Own properties only: a name like "constructor" must not find Object.prototype's member.
+    const value = Object.hasOwn(item, name) ? item[name] : undefined;
     if (value === undefined) continue; // the worker reports the missing input
     if (value instanceof Uint8Array) {
       const shared = value.buffer instanceof SharedArrayBuffer;

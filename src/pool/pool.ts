@@ -293,6 +293,11 @@ export class Pool {
     } catch (e) {
       if (signal.aborted) throw signal.reason;
       if (this.dead.signal.aborted) throw this.dead.signal.reason;
+      // A job that cannot be posted (a value structured clone refuses) never reached a worker: bad input, not a
+      // lost worker (which would raise a false crash alarm and be retried).
+      if (e instanceof Error && e.name === 'DataCloneError') {
+        throw new HeftyError('E_INVALID_ARGUMENT', `the job's inputs cannot be sent to a worker: ${e.message}`);
+      }
       this.metrics.workersLost.inc();
       throw new HeftyError('E_WORKER_LOST', `the worker running this item was lost: ${(e as Error).message}`, {
         cause: e,

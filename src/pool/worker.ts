@@ -135,7 +135,7 @@ async function evaluate(ctx: HeftyContext, checked: Program, job: EvalJob, item:
   try {
     const inputs: Record<string, ProgramInput> = {};
     for (const [name, kind] of Object.entries(checked.inputs)) {
-      const input = item.inputs[name];
+      const input = Object.hasOwn(item.inputs, name) ? item.inputs[name] : undefined;
       if (input === undefined) throw new HeftyError('E_BAD_PROGRAM', `input "${name}" is missing`);
       if (kind === 'vector' && input.kind === 'value')
         throw new HeftyError('E_BAD_PROGRAM', `input "${name}" needs a ciphertext`);

@@ -9,7 +9,6 @@ import multipart from '@fastify/multipart';
 import rateLimit from '@fastify/rate-limit';
 import swagger from '@fastify/swagger';
 import { HeftyError } from '../errors.ts';
-import { CiphertextCache } from '../pool/cache.ts';
 import { authPlugin } from './auth.ts';
 import { resolveOptions, type ServerOptions } from './config.ts';
 import { errorPlugin } from './error-handler.ts';
@@ -21,6 +20,8 @@ import { evaluateRoutes } from './routes/evaluate.ts';
 import { keySetRoutes } from './routes/keysets.ts';
 import { operationsRoutes } from './routes/operations.ts';
 import type { Services } from './services.ts';
+import { TenantCaches } from './tenant-cache.ts';
+import { FairGate } from './tenant-limits.ts';
 
 export interface BuildOptions {
   env?: NodeJS.ProcessEnv;
@@ -40,11 +41,16 @@ export async function buildApp(options: Partial<ServerOptions> = {}, build: Buil
   const store = await KeyStore.open({
     dataDir: resolved.dataDir,
     tenantQuotaBytes: resolved.tenantQuotaBytes,
+    tenantMaxKeySets: resolved.tenantMaxKeySets,
     rotationGraceMs: resolved.rotationGraceMs,
     defaultTtlMs: resolved.defaultKeySetTtlMs,
     maxTtlMs: resolved.maxKeySetTtlMs,
   });
-  const cache = new CiphertextCache({ maxBytes: resolved.cacheBytes, ttlMs: resolved.cacheTtlMs });
+  const cache = new TenantCaches({
+    maxBytes: resolved.cacheBytes,
+    tenantMaxBytes: resolved.tenantCacheBytes,
+    ttlMs: resolved.cacheTtlMs,
+  });
   // Gauges read executor stats at scrape time, so the metrics can exist before the executor.
   const metrics = createServerMetrics({ executor: () => executor.stats(), cache: () => cache.stats() });
   const executorOptions = {
@@ -59,12 +65,29 @@ export async function buildApp(options: Partial<ServerOptions> = {}, build: Buil
     (resolved.executor === 'pool'
       ? await PoolExecutor.create({ ...executorOptions, workers: resolved.workers })
       : new InProcessExecutor(executorOptions));
-  const services: Services = { options: resolved, store, executor, cache, metrics };
+  const gate = new FairGate({
+    slots: () => Math.max(1, executor.stats().capacity),
+    maxQueued: resolved.maxQueue,
+    tenantMaxInFlight: resolved.tenantMaxInFlight,
+    waitTimeoutMs: resolved.jobTimeoutMs,
+  });
+  const services: Services = { options: resolved, store, executor, cache, metrics, gate };
 
   const app = Fastify({
     logger: { level: resolved.logLevel },
     bodyLimit: resolved.maxKeySetBytes,
-    requestIdHeader: 'x-request-id',
+    // Slow or stalled clients must not hold sockets, memory or file descriptors: a whole request must arrive
+    // within requestTimeoutMs (408), headers within headersTimeoutMs, and silent sockets are closed.
+    requestTimeout: resolved.requestTimeoutMs,
+    connectionTimeout: resolved.connectionTimeoutMs,
+    keepAliveTimeout: resolved.keepAliveTimeoutMs,
+    http: {
+      headersTimeout: resolved.headersTimeoutMs,
+      // Node checks the two timeouts above on this period (30 s by default, too coarse for short limits).
+      connectionsCheckingInterval: Math.max(100, Math.min(1000, Math.floor(resolved.headersTimeoutMs / 4))),
+    },
+    // The id header is read by genReqId alone, which accepts only well-formed ids (never echoes raw input).
+    requestIdHeader: false,
     genReqId: (req) => {
       const given = req.headers['x-request-id'];
       return typeof given === 'string' && REQUEST_ID.test(given) ? given : randomUUID();
@@ -91,7 +114,10 @@ export async function buildApp(options: Partial<ServerOptions> = {}, build: Buil
     if (since !== undefined)
       metrics.httpDuration.observe({ method: request.method, route }, (performance.now() - since) / 1000);
   });
-  await app.register(authPlugin, { apiKeys: resolved.apiKeys });
+  await app.register(authPlugin, {
+    apiKeys: resolved.apiKeys,
+    failuresPerMinute: resolved.authFailuresPerMinute,
+  });
   await app.register(rateLimit, {
     global: true,
     max: resolved.rateLimitPerMinute,

@@ -20,6 +20,28 @@ export interface ServerOptions {
   maxBatchItems: number;
   /** Stored key-set bytes allowed per tenant. */
   tenantQuotaBytes: number;
+  /** Stored key sets (records, rotated ones included) allowed per tenant. */
+  tenantMaxKeySets: number;
+  /** Uploaded-ciphertext cache bytes one tenant may hold; its uploads past this evict only its own entries. */
+  tenantCacheBytes: number;
+  /** Evaluations one tenant may have in flight (reading, queued or running); its excess gets 429. */
+  tenantMaxInFlight: number;
+  /** Outputs one program may name, and the estimated bytes of one response's outputs. */
+  maxOutputs: number;
+  maxOutputBytes: number;
+  /** Largest estimated cost of one request, and the cost a tenant may spend per minute (src/server/cost.ts). */
+  maxRequestCost: number;
+  tenantCostPerMinute: number;
+  /** A whole request (headers and body) must arrive within this; then 408 and the connection is closed. */
+  requestTimeoutMs: number;
+  /** Headers must arrive within this. */
+  headersTimeoutMs: number;
+  /** A socket idle (no bytes either way) this long is closed. */
+  connectionTimeoutMs: number;
+  /** An idle keep-alive connection is closed after this. */
+  keepAliveTimeoutMs: number;
+  /** Failed authentications allowed per client address per minute before 429. */
+  authFailuresPerMinute: number;
   /** How long a replaced (rotated) key set stays readable. */
   rotationGraceMs: number;
   /** Default and largest key-set lifetime. */
@@ -57,6 +79,18 @@ export const DEFAULT_OPTIONS: ServerOptions = {
   maxEvalBodyBytes: 32 << 20,
   maxBatchItems: 256,
   tenantQuotaBytes: 1 << 30,
+  tenantMaxKeySets: 256,
+  tenantCacheBytes: 128 << 20,
+  tenantMaxInFlight: 16,
+  maxOutputs: 32,
+  maxOutputBytes: 64 << 20,
+  maxRequestCost: 200_000,
+  tenantCostPerMinute: 1_000_000,
+  requestTimeoutMs: 120_000,
+  headersTimeoutMs: 10_000,
+  connectionTimeoutMs: 30_000,
+  keepAliveTimeoutMs: 5_000,
+  authFailuresPerMinute: 30,
   rotationGraceMs: 24 * 3600_000,
   defaultKeySetTtlMs: 30 * 24 * 3600_000,
   maxKeySetTtlMs: 365 * 24 * 3600_000,
@@ -101,6 +135,18 @@ function envOverrides(env: NodeJS.ProcessEnv): Partial<ServerOptions> {
   if (env.HEFTY_API_KEYS) out.apiKeys = parseApiKeys(env.HEFTY_API_KEYS);
   num('HEFTY_MAX_KEYSET_BYTES', 'maxKeySetBytes');
   num('HEFTY_TENANT_QUOTA_BYTES', 'tenantQuotaBytes');
+  num('HEFTY_TENANT_MAX_KEYSETS', 'tenantMaxKeySets');
+  num('HEFTY_TENANT_CACHE_BYTES', 'tenantCacheBytes');
+  num('HEFTY_TENANT_MAX_IN_FLIGHT', 'tenantMaxInFlight');
+  num('HEFTY_MAX_OUTPUTS', 'maxOutputs');
+  num('HEFTY_MAX_OUTPUT_BYTES', 'maxOutputBytes');
+  num('HEFTY_MAX_REQUEST_COST', 'maxRequestCost');
+  num('HEFTY_TENANT_COST_PER_MINUTE', 'tenantCostPerMinute');
+  num('HEFTY_REQUEST_TIMEOUT_MS', 'requestTimeoutMs');
+  num('HEFTY_HEADERS_TIMEOUT_MS', 'headersTimeoutMs');
+  num('HEFTY_CONNECTION_TIMEOUT_MS', 'connectionTimeoutMs');
+  num('HEFTY_KEEP_ALIVE_TIMEOUT_MS', 'keepAliveTimeoutMs');
+  num('HEFTY_AUTH_FAILURES_PER_MINUTE', 'authFailuresPerMinute');
   num('HEFTY_CACHE_BYTES', 'cacheBytes');
   num('HEFTY_MAX_QUEUE', 'maxQueue');
   if (env.HEFTY_EXECUTOR) out.executor = env.HEFTY_EXECUTOR;
@@ -139,6 +185,18 @@ export function resolveOptions(
     'maxEvalBodyBytes',
     'maxBatchItems',
     'tenantQuotaBytes',
+    'tenantMaxKeySets',
+    'tenantCacheBytes',
+    'tenantMaxInFlight',
+    'maxOutputs',
+    'maxOutputBytes',
+    'maxRequestCost',
+    'tenantCostPerMinute',
+    'requestTimeoutMs',
+    'headersTimeoutMs',
+    'connectionTimeoutMs',
+    'keepAliveTimeoutMs',
+    'authFailuresPerMinute',
     'rotationGraceMs',
     'defaultKeySetTtlMs',
     'maxKeySetTtlMs',
@@ -154,6 +212,9 @@ export function resolveOptions(
     if (typeof v !== 'number' || !Number.isSafeInteger(v) || v <= 0) invalid(`${key} must be a positive integer`);
   }
   if (!Number.isSafeInteger(merged.maxQueue) || merged.maxQueue < 0) invalid('maxQueue must be ≥ 0');
+  // A tenant's share can be at most the whole cache (a small cacheBytes alone shrinks it).
+  merged.tenantCacheBytes = Math.min(merged.tenantCacheBytes, merged.cacheBytes);
+  if (merged.headersTimeoutMs > merged.requestTimeoutMs) invalid('headersTimeoutMs must be at most requestTimeoutMs');
   if (merged.executor !== 'pool' && merged.executor !== 'inline') invalid('executor must be pool or inline');
   if (!Number.isSafeInteger(merged.workers) || merged.workers < 0) invalid('workers must be ≥ 0 (0 = one per core)');
   return merged;

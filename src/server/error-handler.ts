@@ -34,7 +34,10 @@ export const errorPlugin: FastifyPluginAsync<{ retryAfterSeconds: number }> = ap
     const status = ERROR_CODES[heftyError.code].httpStatus;
     if (status >= 500) request.log.error({ err: error }, 'request failed');
     else request.log.info({ code: heftyError.code, msg: heftyError.message }, 'request refused');
-    if (heftyError.code === 'E_OVERLOADED') reply.header('retry-after', String(opts.retryAfterSeconds));
+    // Refusals that know when capacity comes back (the fair gate's drain rate, a cost budget) say so.
+    const retryAfter = (heftyError as { retryAfterSeconds?: unknown }).retryAfterSeconds;
+    if (typeof retryAfter === 'number') reply.header('retry-after', String(retryAfter));
+    else if (heftyError.code === 'E_OVERLOADED') reply.header('retry-after', String(opts.retryAfterSeconds));
     const message = heftyError.code === 'E_INTERNAL' ? 'internal error' : heftyError.message;
     return reply.status(status).type('application/json').send({ code: heftyError.code, message });
   });

@@ -37,6 +37,8 @@ export interface ExecutorStats {
   queued: number;
   active: number;
   loadedKeySets: number;
+  /** Jobs the executor runs at once (its workers); the fair gate hands it no more than this. */
+  capacity: number;
 }
 
 export interface Executor {
@@ -174,7 +176,8 @@ export class InProcessExecutor implements Executor {
       const inputs: Record<string, ProgramInput> = {};
       for (const [name, kind] of Object.entries(program.inputs)) {
         // Cached bytes live in shared memory; engines get a private copy.
-        const value = isCacheEntry(wire[name]) ? wire[name].bytes.slice() : wire[name];
+        const given = Object.hasOwn(wire, name) ? wire[name] : undefined;
+        const value = isCacheEntry(given) ? given.bytes.slice() : given;
         if (kind === 'vector') {
           if (!(value instanceof Uint8Array))
             throw new HeftyError('E_BAD_PROGRAM', `input "${name}" needs a ciphertext`);
@@ -237,7 +240,7 @@ export class InProcessExecutor implements Executor {
   }
 
   stats(): ExecutorStats {
-    return { queued: this.waiting.length, active: this.active, loadedKeySets: this.contexts.size };
+    return { queued: this.waiting.length, active: this.active, loadedKeySets: this.contexts.size, capacity: 1 };
   }
 
   async close(): Promise<void> {

@@ -4,6 +4,11 @@
  * directory fsynced, blob before record: after a crash a record always points at a complete blob, and leftovers
  * (temp files, unreferenced blobs) are removed when the store opens.
  *
+ * Everything that touches a blob (an upload deciding it exists or writing it, a delete or expiry deciding nothing
+ * references it any more) runs under that blob's lock, so an acknowledged upload can never lose its blob to a
+ * concurrent delete of the same content. Quotas (bytes and records) are reserved synchronously before anything
+ * is written, so concurrent uploads cannot overshoot them.
+ *
  *   dataDir/blobs/<sha256>            key-set envelope bytes
  *   dataDir/tenants/<tenant>/<id>.json  { id, tenant, name, digest, size, createdAt, expiresAt, replacedBy? }
  *   dataDir/tmp/                      in-flight writes
@@ -30,6 +35,8 @@ export interface KeySetRecord {
 export interface KeyStoreOptions {
   dataDir: string;
   tenantQuotaBytes: number;
+  /** Live key sets (rotated ones included) allowed per tenant. */
+  tenantMaxKeySets?: number;
   rotationGraceMs: number;
   defaultTtlMs: number;
   maxTtlMs: number;
@@ -40,6 +47,13 @@ export interface KeyStoreOptions {
 const ID = /^ks_[0-9a-f]{32}$/;
 const DIGEST = /^[0-9a-f]{64}$/;
 const SWEEP_INTERVAL_MS = 60_000;
+
+/** Quota held for an upload between its check and its write; release() is idempotent. */
+export interface Reservation {
+  readonly tenant: string;
+  readonly id: string;
+  release(): void;
+}
 
 function notFound(id: string): never {
   throw new HeftyError('E_NOT_FOUND', `no key set ${id}`);
@@ -58,6 +72,10 @@ export class KeyStore {
   readonly options: KeyStoreOptions;
   private readonly records = new Map<string, Map<string, KeySetRecord>>();
   private readonly pending = new Set<Promise<unknown>>();
+  /** Tail of each blob's lock chain (by digest). */
+  private readonly locks = new Map<string, Promise<void>>();
+  /** Bytes and records reserved by uploads in flight, per tenant. */
+  private readonly reserved = new Map<string, { bytes: number; records: number }>();
   private sweeper: NodeJS.Timeout | undefined;
   private readonly now: () => number;
 
@@ -140,6 +158,64 @@ export class KeyStore {
     await syncDir(dir);
   }
 
+  /** Runs `work` once every earlier holder of `key`'s lock is done. */
+  private withLock<T>(key: string, work: () => Promise<T>): Promise<T> {
+    const previous = this.locks.get(key) ?? Promise.resolve();
+    const result = previous.then(work);
+    const tail = result.then(
+      () => undefined,
+      () => undefined,
+    );
+    this.locks.set(key, tail);
+    void tail.then(() => {
+      if (this.locks.get(key) === tail) this.locks.delete(key);
+    });
+    return result;
+  }
+
+  private static ids(tenant: string, bytes: Uint8Array): { digest: string; id: string } {
+    const digest = createHash('sha256').update(bytes).digest('hex');
+    return { digest, id: `ks_${createHash('sha256').update(`${tenant}\0${digest}`).digest('hex').slice(0, 32)}` };
+  }
+
+  /**
+   * Takes quota for storing `bytes` as a new key set of `tenant`, or throws E_QUOTA_EXCEEDED. Synchronous, so
+   * concurrent uploads are counted against each other. Re-uploading a live key set takes nothing.
+   */
+  reserve(tenant: string, bytes: Uint8Array): Reservation {
+    const { id } = KeyStore.ids(tenant, bytes);
+    const existing = this.records.get(tenant)?.get(id);
+    const held =
+      existing && existing.expiresAt > this.now() ? { bytes: 0, records: 0 } : { bytes: bytes.length, records: 1 };
+    const taken = this.reserved.get(tenant) ?? { bytes: 0, records: 0 };
+    const live = this.live(tenant);
+    const usedBytes = live.reduce((sum, r) => sum + r.size, 0) + taken.bytes;
+    if (usedBytes + held.bytes > this.options.tenantQuotaBytes) {
+      throw new HeftyError(
+        'E_QUOTA_EXCEEDED',
+        `storing ${bytes.length} bytes would exceed the tenant quota of ${this.options.tenantQuotaBytes} bytes`,
+      );
+    }
+    const maxRecords = this.options.tenantMaxKeySets ?? Number.POSITIVE_INFINITY;
+    if (live.length + taken.records + held.records > maxRecords) {
+      throw new HeftyError('E_QUOTA_EXCEEDED', `the tenant quota of ${maxRecords} key sets is reached`);
+    }
+    this.reserved.set(tenant, { bytes: taken.bytes + held.bytes, records: taken.records + held.records });
+    let released = false;
+    return {
+      tenant,
+      id,
+      release: () => {
+        if (released) return;
+        released = true;
+        const now = this.reserved.get(tenant) ?? { bytes: 0, records: 0 };
+        const left = { bytes: now.bytes - held.bytes, records: now.records - held.records };
+        if (left.bytes === 0 && left.records === 0) this.reserved.delete(tenant);
+        else this.reserved.set(tenant, left);
+      },
+    };
+  }
+
   private track<T>(work: Promise<T>): Promise<T> {
     this.pending.add(work);
     const done = (): void => void this.pending.delete(work);
@@ -159,13 +235,27 @@ export class KeyStore {
   /**
    * Stores a key set for a tenant. Same bytes from the same tenant give the same id (idempotent). A name already
    * held by another live key set is rotated: the old one gets `replacedBy` and expires after the grace period.
+   * Quota is checked here unless the caller passes the reservation it took earlier (which put releases).
    */
   put(
     tenant: string,
     bytes: Uint8Array,
-    meta: { name?: string; ttlMs?: number; info?: Record<string, unknown> } = {},
+    meta: { name?: string; ttlMs?: number; info?: Record<string, unknown>; reservation?: Reservation } = {},
   ): Promise<KeySetRecord> {
-    return this.track(this.putNow(tenant, bytes, meta));
+    let reservation: Reservation;
+    try {
+      reservation = meta.reservation ?? this.reserve(tenant, bytes);
+    } catch (e) {
+      return Promise.reject(e);
+    }
+    if (reservation.tenant !== tenant || reservation.id !== KeyStore.ids(tenant, bytes).id) {
+      reservation.release();
+      return Promise.reject(new HeftyError('E_INVALID_ARGUMENT', 'the reservation is for other bytes or tenant'));
+    }
+    const work = this.putNow(tenant, bytes, meta);
+    const release = (): void => reservation.release();
+    work.then(release, release);
+    return this.track(work);
   }
 
   private async putNow(
@@ -173,26 +263,10 @@ export class KeyStore {
     bytes: Uint8Array,
     meta: { name?: string; ttlMs?: number; info?: Record<string, unknown> },
   ): Promise<KeySetRecord> {
-    const digest = createHash('sha256').update(bytes).digest('hex');
-    const id = `ks_${createHash('sha256').update(`${tenant}\0${digest}`).digest('hex').slice(0, 32)}`;
+    const { digest, id } = KeyStore.ids(tenant, bytes);
     const name = meta.name ?? id;
     const ttl = Math.min(meta.ttlMs ?? this.options.defaultTtlMs, this.options.maxTtlMs);
-    const existing = this.records.get(tenant)?.get(id);
     const now = this.now();
-    if (!existing || existing.expiresAt <= now) {
-      if (this.usedBytes(tenant) + bytes.length > this.options.tenantQuotaBytes) {
-        throw new HeftyError(
-          'E_QUOTA_EXCEEDED',
-          `storing ${bytes.length} bytes would exceed the tenant quota of ${this.options.tenantQuotaBytes} bytes`,
-        );
-      }
-    }
-    const blobPath = this.dir('blobs', digest);
-    const blobComplete = await stat(blobPath).then(
-      (s) => s.size === bytes.length,
-      () => false,
-    );
-    if (!blobComplete) await this.writeAtomic(this.dir('blobs'), digest, bytes);
     const record: KeySetRecord = {
       id,
       tenant,
@@ -203,20 +277,34 @@ export class KeyStore {
       expiresAt: now + ttl,
       ...(meta.info ? { info: meta.info } : {}),
     };
-    await mkdir(this.dir('tenants', tenant), { recursive: true, mode: 0o700 });
-    await this.writeAtomic(this.dir('tenants', tenant), `${id}.json`, JSON.stringify(record));
-    let map = this.records.get(tenant);
-    if (!map) this.records.set(tenant, (map = new Map()));
-    map.set(id, record);
+    // Under the blob's lock no delete can decide the blob is unreferenced between our check and our record.
+    await this.withLock(digest, async () => {
+      const blobPath = this.dir('blobs', digest);
+      const blobComplete = await stat(blobPath).then(
+        (s) => s.size === bytes.length,
+        () => false,
+      );
+      if (!blobComplete) await this.writeAtomic(this.dir('blobs'), digest, bytes);
+      await mkdir(this.dir('tenants', tenant), { recursive: true, mode: 0o700 });
+      await this.writeAtomic(this.dir('tenants', tenant), `${id}.json`, JSON.stringify(record));
+      let map = this.records.get(tenant);
+      if (!map) this.records.set(tenant, (map = new Map()));
+      map.set(id, record);
+    });
     for (const old of this.live(tenant)) {
       if (old.id === id || old.name !== name || old.replacedBy) continue;
-      const rotated: KeySetRecord = {
-        ...old,
-        replacedBy: id,
-        expiresAt: Math.min(old.expiresAt, now + this.options.rotationGraceMs),
-      };
-      await this.writeAtomic(this.dir('tenants', tenant), `${old.id}.json`, JSON.stringify(rotated));
-      map.set(old.id, rotated);
+      await this.withLock(old.digest, async () => {
+        // A delete or sweep may have removed it meanwhile: never write a removed record back.
+        const current = this.records.get(tenant)?.get(old.id);
+        if (!current || current.replacedBy) return;
+        const rotated: KeySetRecord = {
+          ...current,
+          replacedBy: id,
+          expiresAt: Math.min(current.expiresAt, now + this.options.rotationGraceMs),
+        };
+        await this.writeAtomic(this.dir('tenants', tenant), `${old.id}.json`, JSON.stringify(rotated));
+        this.records.get(tenant)?.set(old.id, rotated);
+      });
     }
     return record;
   }
@@ -247,22 +335,27 @@ export class KeyStore {
     return this.track(this.remove(tenant, id));
   }
 
-  private async remove(tenant: string, id: string): Promise<void> {
+  private remove(tenant: string, id: string, onlyIfExpired: boolean = false): Promise<void> {
     const record = this.records.get(tenant)?.get(id);
-    if (!record) return;
-    this.records.get(tenant)?.delete(id);
-    await unlink(this.dir('tenants', tenant, `${id}.json`)).catch(() => undefined);
-    await syncDir(this.dir('tenants', tenant));
-    if (![...this.allRecords()].some((r) => r.digest === record.digest)) {
-      await unlink(this.dir('blobs', record.digest)).catch(() => undefined);
-    }
+    if (!record) return Promise.resolve();
+    return this.withLock(record.digest, async () => {
+      const current = this.records.get(tenant)?.get(id);
+      // Re-uploaded (a fresh record with a new expiry) while the sweep waited for the lock: keep it.
+      if (!current || (onlyIfExpired && current.expiresAt > this.now())) return;
+      this.records.get(tenant)?.delete(id);
+      await unlink(this.dir('tenants', tenant, `${id}.json`)).catch(() => undefined);
+      await syncDir(this.dir('tenants', tenant));
+      if (![...this.allRecords()].some((r) => r.digest === current.digest)) {
+        await unlink(this.dir('blobs', current.digest)).catch(() => undefined);
+      }
+    });
   }
 
   /** Removes expired records (and blobs nothing points at any more). */
   async sweep(): Promise<void> {
     const now = this.now();
     for (const record of [...this.allRecords()]) {
-      if (record.expiresAt <= now) await this.remove(record.tenant, record.id);
+      if (record.expiresAt <= now) await this.track(this.remove(record.tenant, record.id, true));
     }
   }
 

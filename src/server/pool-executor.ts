@@ -116,8 +116,8 @@ export class PoolExecutor implements Executor {
   }
 
   stats(): ExecutorStats {
-    const { queuedBatches, running } = this.pool.stats();
-    return { queued: queuedBatches, active: running, loadedKeySets: this.keySets.size };
+    const { queuedBatches, running, workers } = this.pool.stats();
+    return { queued: queuedBatches, active: running, loadedKeySets: this.keySets.size, capacity: workers };
   }
 
   async close(): Promise<void> {

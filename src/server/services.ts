@@ -1,17 +1,20 @@
 /** What the route plugins share: options, the key store, the executor, the ciphertext cache and metrics. */
 import type { FastifyPluginAsync } from 'fastify';
-import type { CiphertextCache } from '../pool/cache.ts';
 import type { ServerOptions } from './config.ts';
 import type { Executor } from './executor.ts';
 import type { KeyStore } from './keystore.ts';
 import type { ServerMetrics } from './metrics.ts';
+import type { TenantCaches } from './tenant-cache.ts';
+import type { FairGate } from './tenant-limits.ts';
 
 export interface Services {
   readonly options: ServerOptions;
   readonly store: KeyStore;
   readonly executor: Executor;
-  readonly cache: CiphertextCache;
+  readonly cache: TenantCaches;
   readonly metrics: ServerMetrics;
+  /** Fair admission of evaluations (per-tenant limits, round-robin slots). */
+  readonly gate: FairGate;
 }
 
 export type ServicePlugin = FastifyPluginAsync<{ services: Services }>;

@@ -6,13 +6,16 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { HeftyError } from '../../errors.ts';
 import type { CacheEntry } from '../../pool/cache.ts';
-import { validateProgram, type Program } from '../../api/program.ts';
+import { PROGRAM_LIMITS, validateProgram, type Program } from '../../api/program.ts';
 import { decodeVector } from '../../api/vector-wire.ts';
 import type { Scheme } from '../../backend/types.ts';
-import type { KeySetRef, OutputFormat, WireInput } from '../executor.ts';
+import { estimateCost, type KeySetShape } from '../cost.ts';
+import type { ItemResult, KeySetRef, OutputFormat, WireInput } from '../executor.ts';
 import type { KeySetRecord } from '../keystore.ts';
+import { readParts } from '../multipart.ts';
 import { batchBody, errorSchema, evalBody, keySetParams, outputsSchema } from '../schemas.ts';
 import { cacheScope, type ServicePlugin, type Services } from '../services.ts';
+import { CostBudget, type Admission } from '../tenant-limits.ts';
 
 type JsonInput = { ciphertext: string } | { bytes: string } | number | number[] | number[][];
 interface EvalRequest {
@@ -31,11 +34,31 @@ function keySetRef(services: Services, tenant: string, record: KeySetRecord): Ke
   return { key: `${tenant}/${record.id}`, read: () => services.store.read(tenant, record.id) };
 }
 
-/** Cheap structural check of ciphertext bytes against the key set's parameters; SEAL-level checks come at load. */
-function checkCiphertext(record: KeySetRecord, bytes: Uint8Array): void {
+/**
+ * Cheap structural check of ciphertext bytes against the key set's parameters (SEAL-level checks come at load);
+ * returns the number of ciphertext chunks, for the cost estimate.
+ */
+function checkCiphertext(record: KeySetRecord, bytes: Uint8Array): number {
   const scheme = (record.info?.scheme ?? 'ckks') as Scheme;
   const slots = Number(record.info?.slotCount ?? 1);
-  decodeVector(bytes, scheme, slots);
+  return decodeVector(bytes, scheme, slots).chunks.length;
+}
+
+/** The key set's size for cost estimates; records stored before `info` existed get a large default. */
+function keySetShape(record: KeySetRecord): KeySetShape {
+  const info = record.info ?? {};
+  const bits = Array.isArray(info.coeffModulusBits) ? info.coeffModulusBits.length : 0;
+  return {
+    polyModulusDegree: Number(info.polyModulusDegree ?? 16384),
+    slotCount: Number(info.slotCount ?? 8192),
+    primes: bits > 0 ? bits : 8,
+  };
+}
+
+interface ResolvedInputs {
+  inputs: Record<string, WireInput>;
+  /** Most ciphertext chunks of any encrypted input. */
+  chunks: number;
 }
 
 function resolveInputs(
@@ -44,28 +67,36 @@ function resolveInputs(
   record: KeySetRecord,
   inputs: Record<string, JsonInput>,
   binary: Map<string, Uint8Array> = new Map(),
-): Record<string, WireInput> {
+): ResolvedInputs {
+  if (inputs === null || typeof inputs !== 'object' || Array.isArray(inputs)) {
+    throw new HeftyError('E_INVALID_ARGUMENT', 'inputs must be an object of name → value');
+  }
   const resolved: Record<string, WireInput> = {};
+  let chunks = 1;
   for (const [name, value] of Object.entries(inputs)) {
     if (typeof value === 'object' && value !== null && !Array.isArray(value)) {
-      if ('ciphertext' in value) {
+      // Own string properties only (the schema's removeAdditional can leave an empty object behind).
+      const operand = value as Record<string, unknown>;
+      if (Object.hasOwn(operand, 'ciphertext') && typeof operand.ciphertext === 'string') {
         // Cache entries go to the executor as they are: pool workers keep them loaded by content hash.
-        const entry = cachedCiphertext(services, tenant, record.id, value.ciphertext);
-        checkCiphertext(record, entry.bytes);
+        const entry = cachedCiphertext(services, tenant, record.id, operand.ciphertext);
+        chunks = Math.max(chunks, checkCiphertext(record, entry.bytes));
         resolved[name] = entry;
-      } else {
-        const bytes = new Uint8Array(Buffer.from(value.bytes, 'base64'));
-        checkCiphertext(record, bytes);
+      } else if (Object.hasOwn(operand, 'bytes') && typeof operand.bytes === 'string') {
+        const bytes = new Uint8Array(Buffer.from(operand.bytes, 'base64'));
+        chunks = Math.max(chunks, checkCiphertext(record, bytes));
         resolved[name] = bytes;
+      } else {
+        throw new HeftyError('E_INVALID_ARGUMENT', `input "${name}" must be { ciphertext: id } or { bytes: base64 }`);
       }
     } else resolved[name] = value;
   }
   for (const [name, bytes] of binary) {
-    if (name in resolved) throw new HeftyError('E_INVALID_ARGUMENT', `input "${name}" given twice`);
-    checkCiphertext(record, bytes);
+    if (Object.hasOwn(resolved, name)) throw new HeftyError('E_INVALID_ARGUMENT', `input "${name}" given twice`);
+    chunks = Math.max(chunks, checkCiphertext(record, bytes));
     resolved[name] = bytes;
   }
-  return resolved;
+  return { inputs: resolved, chunks };
 }
 
 /** Multipart eval: a "request" field with the JSON body and binary parts named after encrypted inputs. */
@@ -75,17 +106,13 @@ async function readMultipartEval(
 ): Promise<{ body: EvalRequest; binary: Map<string, Uint8Array> }> {
   const binary = new Map<string, Uint8Array>();
   let body: EvalRequest | undefined;
-  let total = 0;
-  for await (const part of request.parts()) {
-    if (part.type === 'file') {
-      const bytes = new Uint8Array(await part.toBuffer());
-      total += bytes.length;
-      if (total > limit) throw new HeftyError('E_BODY_TOO_LARGE', `operands larger than ${limit} bytes`);
-      if (binary.has(part.fieldname)) throw new HeftyError('E_INVALID_ARGUMENT', `duplicate part ${part.fieldname}`);
-      binary.set(part.fieldname, bytes);
-    } else if (part.fieldname === 'request') {
+  for await (const part of readParts(request, { totalBytes: limit, parts: PROGRAM_LIMITS.maxInputs + 1 })) {
+    if (part.kind === 'file') {
+      if (binary.has(part.name)) throw new HeftyError('E_INVALID_ARGUMENT', `duplicate part ${part.name}`);
+      binary.set(part.name, part.bytes);
+    } else if (part.name === 'request') {
       try {
-        body = JSON.parse(String(part.value)) as EvalRequest;
+        body = JSON.parse(part.value) as EvalRequest;
       } catch {
         throw new HeftyError('E_INVALID_ARGUMENT', 'the "request" part is not valid JSON');
       }
@@ -110,12 +137,56 @@ function sendOutputs(request: FastifyRequest, reply: FastifyReply, outputs: Reco
 }
 
 export const evaluateRoutes: ServicePlugin = async (app, { services }) => {
-  const { store, executor, cache, options, metrics } = services;
+  const { store, executor, cache, options, metrics, gate } = services;
   const binaryInputs = new WeakMap<object, Map<string, Uint8Array>>();
-  // Shed before the body is read or parsed: under overload a refusal must cost almost nothing.
-  const shedWhenFull = async (): Promise<void> => {
-    if (executor.stats().queued >= options.maxQueue) {
-      throw new HeftyError('E_OVERLOADED', `the evaluation queue is full (${options.maxQueue})`);
+  const budget = new CostBudget(options.tenantCostPerMinute);
+  const admissions = new WeakMap<object, Admission>();
+  // Admitted before the body is read or parsed: a refusal costs almost nothing, and a tenant over its share is
+  // refused alone. The admission is held until the response is done (or the connection dies).
+  const admit = async (request: FastifyRequest, reply: FastifyReply): Promise<void> => {
+    const admission = gate.admit(request.tenant);
+    admissions.set(request, admission);
+    reply.raw.once('close', () => admission.release());
+  };
+  app.addHook('onResponse', async (request) => admissions.get(request)?.release());
+
+  /** Output and cost limits, then the tenant's budget: all before anything is queued. */
+  const checkCost = (tenant: string, record: KeySetRecord, program: Program, chunks: number, items = 1): void => {
+    if (program.outputs.length > options.maxOutputs) {
+      throw new HeftyError('E_INVALID_ARGUMENT', `at most ${options.maxOutputs} outputs per program`);
+    }
+    const estimate = estimateCost(program, keySetShape(record), chunks);
+    if (estimate.outputBytes * items > options.maxOutputBytes) {
+      throw new HeftyError(
+        'E_INVALID_ARGUMENT',
+        `the outputs could reach ${estimate.outputBytes * items} bytes (limit ${options.maxOutputBytes})`,
+      );
+    }
+    const units = estimate.units * items;
+    if (units > options.maxRequestCost) {
+      throw new HeftyError(
+        'E_INVALID_ARGUMENT',
+        `the request is estimated at ${units} cost units (${estimate.keySwitches} key switches per item; limit ${options.maxRequestCost})`,
+      );
+    }
+    if (units > options.tenantCostPerMinute) {
+      throw new HeftyError(
+        'E_INVALID_ARGUMENT',
+        `the request is estimated at ${units} cost units, more than the tenant's budget of ${options.tenantCostPerMinute} per minute`,
+      );
+    }
+    budget.charge(tenant, units);
+  };
+
+  /** Waits for the request's fair turn, runs `work`, and frees the slot for the next tenant. */
+  const inTurn = async <T>(request: FastifyRequest, work: () => Promise<T>): Promise<T> => {
+    const admission = admissions.get(request);
+    if (!admission) throw new HeftyError('E_INTERNAL', 'evaluation without admission');
+    try {
+      await admission.turn();
+      return await work();
+    } finally {
+      admission.release();
     }
   };
 
@@ -146,7 +217,7 @@ export const evaluateRoutes: ServicePlugin = async (app, { services }) => {
     '/v1/keysets/:id/eval',
     {
       bodyLimit: options.maxEvalBodyBytes,
-      onRequest: shedWhenFull,
+      onRequest: admit,
       schema: {
         summary: 'Run a program over encrypted operands; returns the encrypted outputs',
         consumes: ['application/json', 'multipart/form-data'],
@@ -168,15 +239,19 @@ export const evaluateRoutes: ServicePlugin = async (app, { services }) => {
       const body = request.body as EvalRequest;
       const binary = binaryInputs.get(request);
       const program: Program = validateProgram(body.program);
-      const inputs = resolveInputs(services, request.tenant, record, body.inputs, binary);
-      const stop = metrics.evalDuration.startTimer({ kind: 'eval' });
-      const outputs = await executor.run(
-        keySetRef(services, request.tenant, record),
-        program,
-        inputs,
-        body.format ?? 'hefty',
-      );
-      stop();
+      const { inputs, chunks } = resolveInputs(services, request.tenant, record, body.inputs, binary);
+      checkCost(request.tenant, record, program, chunks);
+      const outputs = await inTurn(request, async () => {
+        const stop = metrics.evalDuration.startTimer({ kind: 'eval' });
+        const result = await executor.run(
+          keySetRef(services, request.tenant, record),
+          program,
+          inputs,
+          body.format ?? 'hefty',
+        );
+        stop();
+        return result;
+      });
       return sendOutputs(request, reply, outputs);
     },
   );
@@ -185,7 +260,7 @@ export const evaluateRoutes: ServicePlugin = async (app, { services }) => {
     '/v1/keysets/:id/batch',
     {
       bodyLimit: options.maxEvalBodyBytes,
-      onRequest: shedWhenFull,
+      onRequest: admit,
       schema: {
         summary: 'Run one program over many input sets; per-item results or errors, in order',
         params: keySetParams,
@@ -200,15 +275,35 @@ export const evaluateRoutes: ServicePlugin = async (app, { services }) => {
         throw new HeftyError('E_INVALID_ARGUMENT', `at most ${options.maxBatchItems} items per batch`);
       }
       const program = validateProgram(body.program);
-      const items = body.items.map((item) => resolveInputs(services, request.tenant, record, item));
-      const stop = metrics.evalDuration.startTimer({ kind: 'batch' });
-      const results = await executor.runBatch(
-        keySetRef(services, request.tenant, record),
-        program,
-        items,
-        body.format ?? 'hefty',
-      );
-      stop();
+      // A bad item (unknown ciphertext id, malformed bytes) fails alone; the others still run.
+      const results: ItemResult[] = new Array(body.items.length);
+      const runnable: { index: number; inputs: Record<string, WireInput> }[] = [];
+      let chunks = 1;
+      body.items.forEach((item, index) => {
+        try {
+          const resolved = resolveInputs(services, request.tenant, record, item);
+          chunks = Math.max(chunks, resolved.chunks);
+          runnable.push({ index, inputs: resolved.inputs });
+        } catch (e) {
+          if (!(e instanceof HeftyError)) throw e;
+          results[index] = { error: e.toJSON() };
+        }
+      });
+      if (runnable.length > 0) {
+        checkCost(request.tenant, record, program, chunks, runnable.length);
+        const ran = await inTurn(request, async () => {
+          const stop = metrics.evalDuration.startTimer({ kind: 'batch' });
+          const done = await executor.runBatch(
+            keySetRef(services, request.tenant, record),
+            program,
+            runnable.map((r) => r.inputs),
+            body.format ?? 'hefty',
+          );
+          stop();
+          return done;
+        });
+        runnable.forEach((r, i) => (results[r.index] = ran[i]));
+      }
       return {
         results: results.map((r) =>
           'outputs' in r

@@ -6,6 +6,7 @@ import type { FastifyRequest } from 'fastify';
 import { HeftyError } from '../../errors.ts';
 import { decodeKeySet, encodeKeySet, type KeySetBundle } from '../../api/bundle.ts';
 import type { KeySetRecord } from '../keystore.ts';
+import { readParts } from '../multipart.ts';
 import { errorSchema, keySetParams, keySetQuery, keySetRecordSchema } from '../schemas.ts';
 import { cacheScope, type ServicePlugin, type Services } from '../services.ts';
 
@@ -25,22 +26,17 @@ export function presentRecord(record: KeySetRecord): Record<string, unknown> {
   };
 }
 
-/** Reads a multipart upload into a bundle, counting bytes against the key-set limit as parts stream in. */
+/** Reads a multipart upload into a bundle; readParts counts bytes against the key-set limit as parts stream in. */
 async function readMultipart(request: FastifyRequest, limit: number): Promise<KeySetBundle | Uint8Array> {
   const sections: Partial<Record<PartName, Uint8Array>> = {};
   let envelope: Uint8Array | undefined;
-  let total = 0;
-  for await (const part of request.parts()) {
-    if (part.type !== 'file') continue;
-    const bytes = new Uint8Array(await part.toBuffer());
-    total += bytes.length;
-    if (total > limit) throw new HeftyError('E_BODY_TOO_LARGE', `key set larger than ${limit} bytes`);
-    if (part.fieldname === 'keyset') envelope = bytes;
-    else if ((PART_NAMES as readonly string[]).includes(part.fieldname)) {
-      if (sections[part.fieldname as PartName])
-        throw new HeftyError('E_INVALID_ARGUMENT', `duplicate part ${part.fieldname}`);
-      sections[part.fieldname as PartName] = bytes;
-    } else throw new HeftyError('E_INVALID_ARGUMENT', `unknown part "${part.fieldname}"`);
+  for await (const part of readParts(request, { totalBytes: limit, parts: PART_NAMES.length + 1 })) {
+    if (part.kind !== 'file') continue;
+    if (part.name === 'keyset') envelope = part.bytes;
+    else if ((PART_NAMES as readonly string[]).includes(part.name)) {
+      if (sections[part.name as PartName]) throw new HeftyError('E_INVALID_ARGUMENT', `duplicate part ${part.name}`);
+      sections[part.name as PartName] = part.bytes;
+    } else throw new HeftyError('E_INVALID_ARGUMENT', `unknown part "${part.name}"`);
   }
   if (envelope) return envelope;
   if (!sections.params) throw new HeftyError('E_INVALID_ARGUMENT', 'multipart key set needs a "params" part');
@@ -89,16 +85,20 @@ export const keySetRoutes: ServicePlugin = async (app, { services }) => {
       const query = request.query as { name?: string; ttlSeconds?: number };
       const bundle = await uploadedBundle(request, services);
       const bytes = encodeKeySet(bundle);
-      if (store.usedBytes(request.tenant) + bytes.length > options.tenantQuotaBytes) {
-        throw new HeftyError('E_QUOTA_EXCEEDED', 'the tenant storage quota would be exceeded');
+      // Quota is taken before the (slow) check, so concurrent uploads count against each other.
+      const reservation = store.reserve(request.tenant, bytes);
+      try {
+        const info = await executor.inspect(bytes);
+        const record = await store.put(request.tenant, bytes, {
+          name: query.name,
+          ttlMs: query.ttlSeconds === undefined ? undefined : query.ttlSeconds * 1000,
+          info: { ...info },
+          reservation,
+        });
+        return reply.status(201).send(presentRecord(record));
+      } finally {
+        reservation.release();
       }
-      const info = await executor.inspect(bytes);
-      const record = await store.put(request.tenant, bytes, {
-        name: query.name,
-        ttlMs: query.ttlSeconds === undefined ? undefined : query.ttlSeconds * 1000,
-        info: { ...info },
-      });
-      return reply.status(201).send(presentRecord(record));
     },
   );
 

@@ -3,7 +3,7 @@ import { Registry } from 'prom-client';
 import type { ServicePlugin } from '../services.ts';
 
 export const operationsRoutes: ServicePlugin = async (app, { services }) => {
-  const { executor, options, metrics } = services;
+  const { executor, options, metrics, gate } = services;
   let closing = false;
   app.addHook('onClose', async () => {
     closing = true;
@@ -16,8 +16,11 @@ export const operationsRoutes: ServicePlugin = async (app, { services }) => {
     { schema: { summary: 'Readiness: accepting work (503 while shutting down or saturated)' } },
     async (_request, reply) => {
       const stats = executor.stats();
-      const ready = !closing && stats.queued < options.maxQueue;
-      return reply.status(ready ? 200 : 503).send({ status: ready ? 'ready' : 'busy', ...stats });
+      // Evaluations wait in the fair gate (the executor only ever holds about one per slot).
+      const ready = !closing && stats.queued < options.maxQueue && gate.backlog < options.maxQueue;
+      return reply
+        .status(ready ? 200 : 503)
+        .send({ status: ready ? 'ready' : 'busy', ...stats, admissionBacklog: gate.backlog });
     },
   );
 
