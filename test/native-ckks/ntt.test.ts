@@ -15,7 +15,7 @@ import { referenceForwardRow } from '../../src/gpu/reference-ntt.ts';
 import { nativeAvailable } from './native-available.ts';
 
 const VECTORS = JSON.parse(
-  readFileSync(new URL('../../../shared/spec/seal-test-vectors.json', import.meta.url), 'utf8'),
+  readFileSync(new URL('../fixtures/seal-test-vectors.json', import.meta.url), 'utf8'),
 );
 const big = (values: string[]): bigint[] => values.map(BigInt);
 

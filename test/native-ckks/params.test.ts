@@ -11,7 +11,7 @@ import { createWasmBackend } from '../../src/backend/wasm.ts';
 import { nativeAvailable } from './native-available.ts';
 
 const VECTORS = JSON.parse(
-  readFileSync(new URL('../../../shared/spec/seal-test-vectors.json', import.meta.url), 'utf8'),
+  readFileSync(new URL('../fixtures/seal-test-vectors.json', import.meta.url), 'utf8'),
 );
 
 const DEGREES = [1024, 2048, 4096, 8192, 16384, 32768];

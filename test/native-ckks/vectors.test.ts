@@ -11,7 +11,7 @@ import type * as B from '../../src/backend/types.ts';
 import { nativeAvailable } from './native-available.ts';
 
 const VECTORS = JSON.parse(
-  readFileSync(new URL('../../../shared/spec/seal-test-vectors.json', import.meta.url), 'utf8'),
+  readFileSync(new URL('../fixtures/seal-test-vectors.json', import.meta.url), 'utf8'),
 );
 const E2E = VECTORS.end_to_end;
 
