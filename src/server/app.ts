@@ -7,7 +7,6 @@ import Fastify, { type FastifyInstance } from 'fastify';
 import helmet from '@fastify/helmet';
 import multipart from '@fastify/multipart';
 import rateLimit from '@fastify/rate-limit';
-import swagger from '@fastify/swagger';
 import { HeftyError } from '../errors.ts';
 import { CiphertextCache } from '../pool/cache.ts';
 import { authPlugin } from './auth.ts';
@@ -17,6 +16,7 @@ import { InProcessExecutor, type Executor } from './executor.ts';
 import { KeyStore } from './keystore.ts';
 import { PoolExecutor } from './pool-executor.ts';
 import { createServerMetrics } from './metrics.ts';
+import { registerOpenApi } from './openapi.ts';
 import { evaluateRoutes } from './routes/evaluate.ts';
 import { keySetRoutes } from './routes/keysets.ts';
 import { operationsRoutes } from './routes/operations.ts';
@@ -70,6 +70,9 @@ export async function buildApp(options: Partial<ServerOptions> = {}, build: Buil
       return typeof given === 'string' && REQUEST_ID.test(given) ? given : randomUUID();
     },
     return503OnClosing: true,
+    // Fastify's default (removeAdditional: true) silently drops fields the schemas forbid: a misspelt
+    // "fromat" would be ignored. Refuse them with 400 instead, as the schemas say.
+    ajv: { customOptions: { removeAdditional: false } },
   });
 
   await app.register(errorPlugin, { retryAfterSeconds: resolved.retryAfterSeconds });
@@ -112,18 +115,7 @@ export async function buildApp(options: Partial<ServerOptions> = {}, build: Buil
       headerPairs: 64,
     },
   });
-  await app.register(swagger, {
-    openapi: {
-      info: {
-        title: 'hefty',
-        version: '1',
-        description:
-          'Homomorphic-encryption compute service (SEAL-compatible CKKS). Authenticate with Authorization: Bearer <API key>.',
-      },
-      components: { securitySchemes: { apiKey: { type: 'http', scheme: 'bearer' } } },
-      security: [{ apiKey: [] }],
-    },
-  });
+  await registerOpenApi(app);
   await app.register(operationsRoutes, { services });
   await app.register(keySetRoutes, { services });
   await app.register(evaluateRoutes, { services });

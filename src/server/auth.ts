@@ -26,7 +26,7 @@ export const authPlugin: FastifyPluginAsync<{ apiKeys: Record<string, string> }>
   app.decorateRequest('tenant', '');
   app.addHook('onRequest', async (request) => {
     const path = request.url.split('?', 1)[0];
-    if (OPEN_ROUTES.has(path)) return;
+    if (OPEN_ROUTES.has(path) || path.startsWith('/docs/')) return;
     const key = presentedKey(request);
     const tenant = key === undefined ? undefined : tenants.get(digest(key));
     if (tenant === undefined) throw new HeftyError('E_UNAUTHORIZED', 'a valid API key is required');

@@ -33,7 +33,7 @@ export const errorPlugin: FastifyPluginAsync<{ retryAfterSeconds: number }> = ap
     const heftyError = toHeftyError(error);
     const status = ERROR_CODES[heftyError.code].httpStatus;
     if (status >= 500) request.log.error({ err: error }, 'request failed');
-    else request.log.info({ code: heftyError.code, msg: heftyError.message }, 'request refused');
+    else request.log.info({ code: heftyError.code }, `request refused: ${heftyError.message}`);
     if (heftyError.code === 'E_OVERLOADED') reply.header('retry-after', String(opts.retryAfterSeconds));
     const message = heftyError.code === 'E_INTERNAL' ? 'internal error' : heftyError.message;
     return reply.status(status).type('application/json').send({ code: heftyError.code, message });

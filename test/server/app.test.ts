@@ -224,7 +224,7 @@ describe('operations', () => {
     expect(health.headers['x-request-id']).toBe('trace-123');
     expect(health.headers['x-content-type-options']).toBe('nosniff');
     expect((await app.inject({ url: '/readyz' })).statusCode).toBe(200);
-    const docs = (await app.inject({ url: '/docs' })).json();
+    const docs = (await app.inject({ url: '/docs/json' })).json();
     expect(docs.openapi).toMatch(/^3\./);
     expect(Object.keys(docs.paths)).toEqual(
       expect.arrayContaining([

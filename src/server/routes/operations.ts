@@ -1,4 +1,4 @@
-/** Liveness, readiness, Prometheus metrics and the OpenAPI document. */
+/** Liveness, readiness and Prometheus metrics (the OpenAPI document and its UI: openapi.ts). */
 import { Registry } from 'prom-client';
 import type { ServicePlugin } from '../services.ts';
 
@@ -28,6 +28,4 @@ export const operationsRoutes: ServicePlugin = async (app, { services }) => {
   app.get('/metrics', { schema: { summary: 'Prometheus metrics' } }, async (_request, reply) =>
     reply.type(registry.contentType).send(await registry.metrics()),
   );
-
-  app.get('/docs', { schema: { summary: 'OpenAPI 3 document for this service' } }, async () => app.swagger());
 };
