@@ -7,6 +7,7 @@ import Fastify, { type FastifyInstance } from 'fastify';
 import helmet from '@fastify/helmet';
 import multipart from '@fastify/multipart';
 import rateLimit from '@fastify/rate-limit';
+import { engineReport } from '../backend/engine-report.ts';
 import { HeftyError } from '../errors.ts';
 import { CiphertextCache } from '../pool/cache.ts';
 import { authPlugin } from './auth.ts';
@@ -46,7 +47,11 @@ export async function buildApp(options: Partial<ServerOptions> = {}, build: Buil
   });
   const cache = new CiphertextCache({ maxBytes: resolved.cacheBytes, ttlMs: resolved.cacheTtlMs });
   // Gauges read executor stats at scrape time, so the metrics can exist before the executor.
-  const metrics = createServerMetrics({ executor: () => executor.stats(), cache: () => cache.stats() });
+  const metrics = createServerMetrics({
+    executor: () => executor.stats(),
+    cache: () => cache.stats(),
+    engine: () => engineReport({ probeWasm: false }),
+  });
   const executorOptions = {
     backend: resolved.backend,
     maxLoadedKeySets: resolved.maxLoadedKeySets,

@@ -213,8 +213,8 @@ describe('operations', () => {
     );
     expect(text).toMatch(/hefty_op_duration_seconds_count\{op="dot",backend="(native|wasm)"\} [1-9]/);
     expect(text).toMatch(/hefty_executor_queue_depth 0/);
-    expect(text).toMatch(/hefty_upload_cache_hits [1-9]/);
-    expect(text).toMatch(/hefty_upload_cache_misses [1-9]/);
+    expect(text).toMatch(/hefty_upload_cache_hits_total [1-9]/);
+    expect(text).toMatch(/hefty_upload_cache_misses_total [1-9]/);
     expect(text).toMatch(/hefty_upload_cache_bytes [1-9]/);
   });
 
