@@ -125,6 +125,15 @@ describe('README', () => {
     expect(blocks.map((b) => `${b.section}/${b.lang}`).sort()).toEqual([...RUNNERS].sort());
   });
 
+  it('links only to files that exist in the repository', () => {
+    const links = [...README.matchAll(/\]\(([^)#]+)\)/g)].map((m) => m[1]).filter((l) => !/^[a-z]+:/.test(l));
+    expect(links.length).toBeGreaterThan(0);
+    for (const link of links) expect(existsSync(join(root, link)), link).toBe(true);
+    // Paths named in backticks that look like repository files must exist too (e.g. no ../shared/...).
+    for (const [, path] of README.matchAll(/`((?:src|test|bench|docs|scripts|native)\/[\w./-]+\.\w+)`/g))
+      expect(existsSync(join(root, path)), path).toBe(true);
+  });
+
   it('Example: runs as written and prints the documented results', () => {
     const numbers = readmeExampleNumbers(runTs('example', readmeExample()));
     expect(numbers.slice(0, 3).map((v) => Math.round(v * 1e4) / 1e4)).toEqual([4, -3, 7.5]);
