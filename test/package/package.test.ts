@@ -155,6 +155,16 @@ describe.each([22, 24])('installed on Node %i without a compiler', (major) => {
     expect(info.stdout).toContain(join('prebuilds', `${process.platform}-${process.arch}`, 'hefty.node'));
   });
 
+  it('every export resolves to built JavaScript', () => {
+    const probe = run([
+      '--input-type=module',
+      '-e',
+      "const [lib, client, server] = await Promise.all(['hefty', 'hefty/client', 'hefty/server'].map((m) => import(m)));" +
+        'console.log(typeof lib.createContext, typeof client.HeftyClient, typeof server.startServer)',
+    ]);
+    expect(probe.stdout.trim(), probe.stderr).toBe('function function function');
+  });
+
   it("the README example, with `import 'hefty'`, on the native engine", () => {
     writeFileSync(join(project, 'example.mjs'), readmeExample());
     const out = run(['example.mjs'], { HEFTY_BACKEND: 'native' });
