@@ -7,6 +7,7 @@ import Benchmark from 'benchmark';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { availableBackends, loadBackend } from '../src/backend/load.ts';
 import type * as B from '../src/backend/types.ts';
+import { writeRatioChart } from './ratio-chart.ts';
 
 export interface OpTiming {
   backend: B.BackendName;
@@ -137,5 +138,21 @@ export function writeResults(suite: string, results: OpTiming[]): string {
   }
   const table = markdownTable(results);
   writeFileSync(new URL(`./results/${date}-${suite}.md`, import.meta.url), table + '\n');
+  const keys = [...new Set(results.map((r) => `${r.n}|${r.op}`))];
+  const mean = (backend: string, key: string): number =>
+    results.find((r) => r.backend === backend && `${r.n}|${r.op}` === key)?.meanMs ?? NaN;
+  if (results.some((r) => r.backend === 'native') && results.some((r) => r.backend === 'wasm')) {
+    const chart = writeRatioChart(
+      suite,
+      {
+        title: 'hefty backend ops: native engine vs node-seal (WASM)',
+        note: `benchmark.js means, one run; ${date}`,
+        series: ['native speed-up'],
+        rows: keys.map((key) => ({ label: key.replace('|', ' '), ratios: [mean('wasm', key) / mean('native', key)] })),
+      },
+      date,
+    );
+    return `${table}\n\nchart: ${chart}`;
+  }
   return table;
 }

@@ -6,6 +6,7 @@
  * Usage: `node bench/native-ops.ts [--quick]`.
  */
 import os from 'node:os';
+import { writeRatioChart } from './ratio-chart.ts';
 import { createWasmBackend } from '../src/backend/wasm.ts';
 import { createNativeBackend, type NativeBackend } from '../src/backend/native.ts';
 import type * as B from '../src/backend/types.ts';
@@ -163,6 +164,17 @@ async function main(): Promise<void> {
   console.log(
     `${os.availableParallelism()} cores; 1-minute load average ${loadBefore.toFixed(1)} at start, ${os.loadavg()[0].toFixed(1)} at end\n`,
   );
+  const chart = writeRatioChart(
+    'native-ops',
+    {
+      title: 'hefty native engine vs node-seal (WASM), per CKKS operation',
+      note: `median times, one run; ${os.availableParallelism()} cores, load ${loadBefore.toFixed(1)}; ${new Date().toISOString().slice(0, 10)}`,
+      series: ['native, 1 thread', 'native, 2 threads'],
+      rows: rows.map((r) => ({ label: `N=${r.n} ${r.op}`, ratios: [r.sealUs / r.native1Us, r.sealUs / r.native2Us] })),
+    },
+    new Date().toISOString().slice(0, 19).replace(/[:T]/g, '-'),
+  );
+  console.log(`chart: ${chart}\n`);
   console.log('| N | op | node-seal | native 1 thread | ratio | native 2 threads | ratio |');
   console.log('|---|---|---|---|---|---|---|');
   for (const r of rows) {

@@ -1,117 +1,72 @@
 #!/usr/bin/env node
 /**
- * hefty's command line: serve | demo | keygen | plan | batch | bench | info. Each command lives in its own module and is
- * imported only when used, so `hefty info` does not load the server and `hefty serve` does not load bench code.
+ * hefty's command line. Each command lives in its own module and is imported only when used, so `hefty info`
+ * does not load the server and `hefty serve` does not load bench code. Every command takes --help and
+ * --version; failures print one line, `hefty: <code>: <message>`, and exit with status 1 (2 for an unknown
+ * command). HEFTY_DEBUG=1 prints stacks too.
  */
-import { mkdirSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
-import { parseArgs } from 'node:util';
+import { parseCommand } from './cli/args.ts';
 import { HeftyError } from './errors.ts';
+import { VERSION } from './version.ts';
 
-const USAGE = `usage: hefty <command> [options]
+const USAGE = `usage: hefty <command> [options]      (hefty <command> --help for its options)
 
 commands:
-  serve                 start the HTTP service (env: HEFTY_PORT, HEFTY_HOST, HEFTY_DATA_DIR, HEFTY_BACKEND, ...)
-  demo                  private-scoring demo: client encrypts, service computes, client decrypts and checks
-  keygen                create keys: --scheme ckks|bfv --degree 8192 --galois power-of-two|1,2,4 --out DIR
-                        (seeded, zstd; --full for unseeded keys, --compression none|zlib|zstd)
-  plan                  levels, galois steps, N, chain and key-set size a program needs (hefty plan --help)
-  batch                 run a program over many encrypted inputs on the worker pool (see hefty batch --help)
-  bench                 run the benchmark suites (same as npm run bench)
-  info                  show which engines load on this machine`;
+  keygen     create keys: keys/keyset.hfks (for servers) and keys/secret.key (private)
+  encrypt    encrypt JSON values into ciphertext files
+  decrypt    decrypt ciphertext files into JSON
+  plan       levels, galois steps, N, chain and key-set size a program needs
+  batch      run a program over many ciphertext files on the worker pool
+  serve      start the HTTP service (API docs at /docs)
+  info       show the version and which engine runs here, and why
+  demo       private-scoring demo: a client encrypts, the service computes, the client decrypts and checks
+  bench      run the benchmark suites (in a clone of the repository: npm run bench)
 
-async function keygen(argv: string[]): Promise<void> {
-  const { values } = parseArgs({
-    args: argv,
-    options: {
-      scheme: { type: 'string', default: 'ckks' },
-      degree: { type: 'string', default: '8192' },
-      galois: { type: 'string' },
-      out: { type: 'string', default: 'keys' },
-      full: { type: 'boolean', default: false },
-      compression: { type: 'string', default: 'zstd' },
-    },
-  });
-  const { createContext } = await import('./api/context.ts');
-  const { encodeKeySet } = await import('./api/bundle.ts');
-  const scheme = values.scheme === 'bfv' ? 'bfv' : values.scheme === 'ckks' ? 'ckks' : undefined;
-  if (!scheme) throw new HeftyError('E_INVALID_ARGUMENT', '--scheme must be ckks or bfv');
-  const ctx = await createContext({ scheme, polyModulusDegree: Number(values.degree) });
-  const galois =
-    values.galois === undefined
-      ? undefined
-      : values.galois === 'power-of-two'
-        ? 'power-of-two'
-        : values.galois.split(',').map(Number);
-  ctx.keygen({ galois });
-  mkdirSync(values.out, { recursive: true, mode: 0o700 });
-  writeFileSync(
-    join(values.out, 'keyset.hfks'),
-    encodeKeySet(
-      ctx.exportKeySet({
-        form: values.full ? 'full' : 'seeded',
-        compression: values.compression as 'none' | 'zlib' | 'zstd',
-      }),
-    ),
-  );
-  writeFileSync(join(values.out, 'secret.key'), ctx.exportSecretKey(), { mode: 0o600 });
-  console.log(
-    `wrote ${join(values.out, 'keyset.hfks')} (for servers) and ${join(values.out, 'secret.key')} (keep private)`,
-  );
-  ctx.dispose();
-}
+options:
+  -h, --help       this help
+  -v, --version    hefty's version`;
 
-async function info(): Promise<void> {
-  const { availableBackends, loadBackend } = await import('./backend/load.ts');
-  const names = await availableBackends();
-  console.log(`engines: ${names.join(', ') || 'none'}; default: ${(await loadBackend()).name}`);
-}
+const COMMANDS: Record<string, (argv: readonly string[]) => Promise<void>> = {
+  keygen: async (argv) => (await import('./cli/keygen.ts')).keygenCommand(argv),
+  encrypt: async (argv) => (await import('./cli/vectors.ts')).encryptCommand(argv),
+  decrypt: async (argv) => (await import('./cli/vectors.ts')).decryptCommand(argv),
+  plan: async (argv) => (await import('./cli/plan.ts')).runPlanCommand(argv),
+  batch: async (argv) => (await import('./pool/cli-batch.ts')).runBatchCommand(argv),
+  serve: async (argv) => (await import('./cli/serve.ts')).serveCommand(argv),
+  info: async (argv) => (await import('./cli/info.ts')).infoCommand(argv),
+  demo: async (argv) => {
+    const help = 'usage: hefty demo\n\nStarts a throwaway service on a loopback port and runs the demo against it.';
+    if (!parseCommand({ name: 'demo', help, options: {} }, argv)) return;
+    const { runDemo } = await import('./demo.ts');
+    if (!(await runDemo())) process.exitCode = 1;
+  },
+  bench: async () => {
+    // The suites are not part of the installed package; in a clone they run from source.
+    if (!import.meta.url.endsWith('.ts'))
+      throw new HeftyError('E_UNSUPPORTED', 'hefty bench runs in a clone of the repository (npm run bench)');
+    const suites = '../bench/run.ts';
+    await import(suites);
+  },
+};
 
-async function main(): Promise<void> {
-  const [command, ...rest] = process.argv.slice(2);
-  switch (command) {
-    case 'serve': {
-      const { startServer } = await import('./server/main.ts');
-      await startServer();
-      return;
-    }
-    case 'demo': {
-      const { runDemo } = await import('./demo.ts');
-      const ok = await runDemo();
-      process.exitCode = ok ? 0 : 1;
-      return;
-    }
-    case 'keygen':
-      return keygen(rest);
-    case 'plan': {
-      const { runPlanCommand } = await import('./cli/plan.ts');
-      await runPlanCommand(rest);
-      return;
-    }
-    case 'batch': {
-      const { runBatchCommand } = await import('./pool/cli-batch.ts');
-      await runBatchCommand(rest);
-      return;
-    }
-    case 'bench':
-      await import('../bench/run.ts');
-      return;
-    case 'info':
-      return info();
-    case undefined:
-    case 'help':
-    case '--help':
-    case '-h':
-      console.log(USAGE);
-      return;
-    default:
-      console.error(`unknown command "${command}"\n\n${USAGE}`);
-      process.exitCode = 2;
+async function main(argv: readonly string[]): Promise<void> {
+  const [command, ...rest] = argv;
+  if (command === undefined || command === 'help' || command === '--help' || command === '-h')
+    return void console.log(USAGE);
+  if (command === '--version' || command === '-v') return void console.log(VERSION);
+  const run = COMMANDS[command];
+  if (!run) {
+    console.error(`hefty: E_INVALID_ARGUMENT: unknown command "${command}" (hefty --help lists them)`);
+    process.exitCode = 2;
+    return;
   }
+  await run(rest);
 }
 
-main().catch((e: unknown) => {
-  if (e instanceof HeftyError) console.error(`hefty: ${e.code}: ${e.message}`);
-  else console.error(e);
-  process.exitCode = 1;
+main(process.argv.slice(2)).catch((e: unknown) => {
+  const error = e instanceof HeftyError ? e : new HeftyError('E_INTERNAL', (e as Error)?.message ?? String(e));
+  console.error(`hefty: ${error.code}: ${error.message.split('\n')[0]}`);
+  if (process.env.HEFTY_DEBUG === '1') console.error(e);
+  // Started workers or servers must not keep a failed command alive.
+  process.exit(1);
 });

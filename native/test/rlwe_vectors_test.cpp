@@ -1,4 +1,4 @@
-// rlwe/ckks building blocks against values copied from ../shared/spec/seal-test-vectors.json (SEAL 4.1.2):
+// rlwe/ckks building blocks against values copied from test/fixtures/seal-test-vectors.json (SEAL 4.1.2):
 // NTT outputs, the Blake2xb stream, Galois elements and permutations, CKKS encoder coefficients, parms_id.
 #include <cstdio>
 #include <cstring>

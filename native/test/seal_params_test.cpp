@@ -1,4 +1,4 @@
-// native/seal against ../shared/spec/seal-test-vectors.json (SEAL 4.1.2 / node-seal 7): EncryptionParameters
+// native/seal against test/fixtures/seal-test-vectors.json (SEAL 4.1.2 / node-seal 7): EncryptionParameters
 // bytes for CKKS and BFV load and re-save exactly, BFV parms_ids of the whole chain, BFVDefault, Batching and the
 // security table, and the loader's limits.
 #include <cstdio>

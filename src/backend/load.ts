@@ -17,11 +17,10 @@ function parseChoice(value: string | undefined): BackendChoice {
 }
 
 async function importNative(): Promise<Backend> {
-  // Resolved at run time so the WASM path works where the native backend module or addon is missing.
-  const modulePath = './native.ts';
+  // Imported on first use: processes that run on WASM never load native.ts.
   let mod: { createNativeBackend?: () => Promise<Backend> };
   try {
-    mod = await import(modulePath);
+    mod = await import('./native.ts');
   } catch (e) {
     throw new HeftyError('E_BACKEND_UNAVAILABLE', `native backend module is missing: ${(e as Error).message}`, {
       cause: e,

@@ -12,10 +12,9 @@
  */
 import { createRequire } from 'node:module';
 import os from 'node:os';
-import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { isMainThread } from 'node:worker_threads';
 import { HeftyError } from '../errors.ts';
+import { addonCandidates, prebuildTag, type AddonCandidate } from './addon-location.ts';
 import { defaultGaloisSteps, galoisEltFromStep } from './galois.ts';
 import { call, callAsync } from './native-call.ts';
 import { NativeNtt } from './native-ntt.ts';
@@ -42,6 +41,7 @@ interface CkksAddon {
   ckksSetThreads(threads: number): number;
   ckksGetThreads(): number;
   ckksLiveHandles(): number;
+  simdPath(): 'avx512-ifma' | 'avx512' | 'scalar';
   ckksSetTestSeed(ctx: Handle, seed: Uint8Array | null): void;
   ckksDispose(handle: Handle): void;
   ckksEncode(ctx: Handle, values: Float64Array, scale: number, parmsId?: BigUint64Array): Handle;
@@ -158,26 +158,27 @@ function schemeEngine(addon: CkksAddon, scheme: B.Scheme): SchemeEngine {
   };
 }
 
-function addonPath(): string {
-  if (process.env.HEFTY_NATIVE_ADDON) return process.env.HEFTY_NATIVE_ADDON;
-  const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
-  return path.join(root, 'build', 'Release', 'hefty.node');
-}
-
-function loadAddon(): CkksAddon {
+/** Requires the first addon candidate that loads (see addon-location.ts); says why none did. */
+function loadAddon(): { addon: CkksAddon; source: AddonCandidate } {
   const require = createRequire(import.meta.url);
-  let addon: Partial<CkksAddon>;
-  try {
-    addon = require(addonPath()) as Partial<CkksAddon>;
-  } catch (e) {
-    throw new HeftyError('E_BACKEND_UNAVAILABLE', `native addon not built or not loadable: ${(e as Error).message}`, {
-      cause: e,
-    });
+  const candidates = addonCandidates();
+  if (candidates.length === 0) {
+    throw new HeftyError(
+      'E_BACKEND_UNAVAILABLE',
+      `native addon not built and no prebuilt binary for ${prebuildTag()} (npm rebuild hefty builds it from source)`,
+    );
   }
-  if (typeof addon.ckksContextCreate !== 'function') {
-    throw new HeftyError('E_BACKEND_UNAVAILABLE', 'native addon has no CKKS engine');
+  const failures: string[] = [];
+  for (const source of candidates) {
+    try {
+      const addon = require(source.file) as Partial<CkksAddon>;
+      if (typeof addon.ckksContextCreate === 'function') return { addon: addon as CkksAddon, source };
+      failures.push(`${source.file}: no CKKS engine`);
+    } catch (e) {
+      failures.push(`${source.file}: ${(e as Error).message.split('\n')[0]}`);
+    }
   }
-  return addon as CkksAddon;
+  throw new HeftyError('E_BACKEND_UNAVAILABLE', `native addon not loadable: ${failures.join('; ')}`);
 }
 
 // ---------------------------------------------------------------------------------------------------------
@@ -939,9 +940,12 @@ export class NativeBackend implements B.Backend {
   readonly name = 'native';
   readonly capabilities: B.BackendCapabilities = { schemes: ['ckks', 'bfv'] };
   readonly addon: CkksAddon;
+  /** Which binary this is: an explicit file, a source build or the package's prebuild. */
+  readonly source: AddonCandidate;
 
-  constructor(addon: CkksAddon) {
+  constructor(addon: CkksAddon, source: AddonCandidate) {
     this.addon = addon;
+    this.source = source;
   }
 
   /**
@@ -950,6 +954,11 @@ export class NativeBackend implements B.Backend {
    */
   setThreads(threads: number): number {
     return call(() => this.addon.ckksSetThreads(threads));
+  }
+
+  /** The vector code path the engine picked for this CPU: avx512-ifma, avx512 or scalar. */
+  get simdPath(): string {
+    return this.addon.simdPath();
   }
 
   get threads(): number {
@@ -1123,7 +1132,8 @@ function defaultThreads(): number {
 /** Loads the addon once per process (or worker thread) and returns the backend. */
 export function createNativeBackend(): Promise<NativeBackend> {
   instance ??= (async () => {
-    const backend = new NativeBackend(loadAddon());
+    const { addon, source } = loadAddon();
+    const backend = new NativeBackend(addon, source);
     backend.setThreads(defaultThreads());
     return backend;
   })();

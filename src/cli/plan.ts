@@ -5,11 +5,12 @@
  *   hefty plan model.json --input x=784 --input w=128x784
  */
 import { readFileSync } from 'node:fs';
-import { parseArgs } from 'node:util';
+import type { ParseArgsOptionsConfig } from 'node:util';
 import { loadBackend, type BackendChoice } from '../backend/load.ts';
 import { megabytes, planProgram, type InputSize, type ProgramPlan } from '../api/he/planner.ts';
 import { validateProgram } from '../api/program.ts';
 import { HeftyError } from '../errors.ts';
+import { parseCommand } from './args.ts';
 
 const HELP = `usage: hefty plan PROGRAM.json --input NAME=LENGTH... [options]
 
@@ -19,7 +20,9 @@ const HELP = `usage: hefty plan PROGRAM.json --input NAME=LENGTH... [options]
   --integer-bits B        bits the first prime leaves above the scale (default 20)
   --degree N              use this ring degree instead of the smallest that fits
   --security 128|192|256  default 128
-  --json                  print the plan as JSON`;
+  --json                  print the plan as JSON
+  -h, --help              this help
+  -v, --version           hefty's version`;
 
 function parseSize(text: string): [string, InputSize] {
   const match = /^([A-Za-z_][A-Za-z0-9_.-]*)=(\d+)(?:x(\d+))?$/.exec(text);
@@ -57,26 +60,22 @@ export function formatPlan(plan: ProgramPlan): string {
   return lines.join('\n');
 }
 
-export async function runPlanCommand(argv: string[]): Promise<void> {
-  const { values, positionals } = parseArgs({
-    args: argv,
-    allowPositionals: true,
-    options: {
-      input: { type: 'string', multiple: true, default: [] },
-      'scale-bits': { type: 'string' },
-      'integer-bits': { type: 'string' },
-      degree: { type: 'string' },
-      security: { type: 'string' },
-      backend: { type: 'string' },
-      json: { type: 'boolean', default: false },
-      help: { type: 'boolean', default: false },
-    },
-  });
-  if (values.help || positionals.length !== 1) {
-    console.log(HELP);
-    if (!values.help) process.exitCode = 2;
-    return;
-  }
+const OPTIONS = {
+  input: { type: 'string', multiple: true },
+  'scale-bits': { type: 'string' },
+  'integer-bits': { type: 'string' },
+  degree: { type: 'string' },
+  security: { type: 'string' },
+  backend: { type: 'string' },
+  json: { type: 'boolean', default: false },
+} as const satisfies ParseArgsOptionsConfig;
+
+export async function runPlanCommand(argv: readonly string[]): Promise<void> {
+  const args = parseCommand({ name: 'plan', help: HELP, options: OPTIONS, positionals: true }, argv);
+  if (!args) return;
+  const { values, positionals } = args;
+  if (positionals.length !== 1)
+    throw new HeftyError('E_INVALID_ARGUMENT', 'hefty plan takes one program file (hefty plan --help)');
   let text: string;
   try {
     text = readFileSync(positionals[0], 'utf8');
@@ -97,7 +96,7 @@ export async function runPlanCommand(argv: string[]): Promise<void> {
   const plan = planProgram(
     program,
     {
-      inputs: Object.fromEntries(values.input.map(parseSize)),
+      inputs: Object.fromEntries((values.input ?? []).map(parseSize)),
       scaleBits: optionalNumber(values['scale-bits'], '--scale-bits'),
       integerBits: optionalNumber(values['integer-bits'], '--integer-bits'),
       polyModulusDegree: optionalNumber(values.degree, '--degree'),

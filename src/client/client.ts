@@ -1,7 +1,9 @@
 /**
  * HeftyClient: talks to a hefty service so users never hand-craft requests. Works with hefty key sets and
  * vectors, or with bare SEAL bytes from node-seal. Errors come back as HeftyError with the service's code;
- * E_OVERLOADED (503) is retried after the server's Retry-After, a bounded number of times.
+ * E_OVERLOADED (503) is retried after the server's Retry-After, a bounded number of times. A service that cannot
+ * be reached is E_UNAVAILABLE: refused connections (nothing was sent) are retried for every request, other
+ * network failures only for requests that are safe to repeat (GET, DELETE); a request past timeoutMs is E_TIMEOUT.
  */
 import { HeftyError, isHeftyErrorCode } from '../errors.ts';
 import { encodeKeySet, type KeySetBundle } from '../api/bundle.ts';
@@ -15,6 +17,25 @@ export interface HeftyClientOptions {
   overloadRetries?: number;
   /** Per-request timeout in ms (default 120 s). */
   timeoutMs?: number;
+  /** Retries of network failures where repeating is safe (default 2; 0.25 s, then doubling). */
+  networkRetries?: number;
+}
+
+/** Methods that can be repeated after a failure mid-request: the service treats them as idempotent. */
+const IDEMPOTENT = new Set(['GET', 'HEAD', 'DELETE']);
+const NETWORK_RETRY_BASE_MS = 250;
+
+/** fetch's failure as a HeftyError; `sent` is false when the connection was refused (no byte went out). */
+function networkError(error: unknown, url: string, timeoutMs: number): { error: HeftyError; sent: boolean } {
+  const e = error as Error & { cause?: { code?: string; message?: string } };
+  if (e?.name === 'TimeoutError')
+    return { error: new HeftyError('E_TIMEOUT', `no response from ${url} within ${timeoutMs} ms`), sent: true };
+  const code = e?.cause?.code ?? e?.name;
+  const detail = e?.cause?.message ?? e?.message ?? String(error);
+  return {
+    error: new HeftyError('E_UNAVAILABLE', `cannot reach ${url}: ${detail}`, { cause: error }),
+    sent: code !== 'ECONNREFUSED',
+  };
 }
 
 export interface KeySetInfo {
@@ -48,6 +69,7 @@ export class HeftyClient {
   readonly #apiKey: string;
   readonly #retries: number;
   readonly #timeoutMs: number;
+  readonly #networkRetries: number;
 
   constructor(options: HeftyClientOptions) {
     if (!options || typeof options.baseUrl !== 'string' || typeof options.apiKey !== 'string') {
@@ -57,6 +79,21 @@ export class HeftyClient {
     this.#apiKey = options.apiKey;
     this.#retries = options.overloadRetries ?? 2;
     this.#timeoutMs = options.timeoutMs ?? 120_000;
+    this.#networkRetries = options.networkRetries ?? 2;
+  }
+
+  /** fetch, with network failures as HeftyError and retried where that is safe. */
+  async #fetch(url: string, init: RequestInit): Promise<Response> {
+    for (let attempt = 0; ; attempt++) {
+      try {
+        return await fetch(url, { ...init, signal: AbortSignal.timeout(this.#timeoutMs) });
+      } catch (e) {
+        const { error, sent } = networkError(e, url, this.#timeoutMs);
+        const safe = error.code === 'E_UNAVAILABLE' && (!sent || IDEMPOTENT.has(init.method ?? 'GET'));
+        if (!safe || attempt >= this.#networkRetries) throw error;
+        await new Promise((resolve) => setTimeout(resolve, NETWORK_RETRY_BASE_MS * 2 ** attempt));
+      }
+    }
   }
 
   async #request(
@@ -66,11 +103,10 @@ export class HeftyClient {
     headers: Record<string, string> = {},
   ): Promise<Response> {
     for (let attempt = 0; ; attempt++) {
-      const response = await fetch(`${this.baseUrl}${path}`, {
+      const response = await this.#fetch(`${this.baseUrl}${path}`, {
         method,
         body,
         headers: { authorization: `Bearer ${this.#apiKey}`, ...headers },
-        signal: AbortSignal.timeout(this.#timeoutMs),
       });
       if (response.ok) return response;
       const retryAfter = Number(response.headers.get('retry-after') ?? '1');
@@ -213,7 +249,7 @@ export class HeftyClient {
   }
 
   async health(): Promise<boolean> {
-    const response = await fetch(`${this.baseUrl}/healthz`, { signal: AbortSignal.timeout(this.#timeoutMs) });
+    const response = await this.#fetch(`${this.baseUrl}/healthz`, { method: 'GET' });
     return response.ok;
   }
 }

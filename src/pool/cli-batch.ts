@@ -10,9 +10,9 @@
  */
 import { mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { basename, extname, join } from 'node:path';
-import { parseArgs } from 'node:util';
 import { SingleBar, Presets } from 'cli-progress';
 import { validateProgram, type Program } from '../api/program.ts';
+import { attempt, integer, oneOf, parseCommand } from '../cli/args.ts';
 import { HeftyError } from '../errors.ts';
 import { createPool, type PoolInput } from './pool.ts';
 
@@ -28,22 +28,14 @@ const HELP = `usage: hefty batch --keyset FILE --program FILE --inputs PATH... -
   --backend NAME     native, wasm or auto (default auto)
   --format F         hefty (default) or seal (bare SEAL bytes for single-ciphertext outputs)
   --timeout MS       deadline for the whole batch
-  --no-progress      no progress bar`;
+  --no-progress      no progress bar
+  -h, --help         this help
+  -v, --version      hefty's version`;
 
 interface Item {
   readonly name: string;
   /** Encrypted input name → file. */
   readonly files: Record<string, string>;
-}
-
-/** File and argument problems become E_INVALID_ARGUMENT with the path, not a stack trace. */
-function attempt<T>(what: string, work: () => T): T {
-  try {
-    return work();
-  } catch (e) {
-    if (e instanceof HeftyError) throw e;
-    throw new HeftyError('E_INVALID_ARGUMENT', `${what}: ${(e as Error).message}`);
-  }
 }
 
 function readJson(path: string, what: string): unknown {
@@ -52,20 +44,6 @@ function readJson(path: string, what: string): unknown {
 
 function readBytes(path: string): Uint8Array {
   return attempt(`cannot read ${path}`, () => new Uint8Array(readFileSync(path)));
-}
-
-function choice<T extends string>(value: string, allowed: readonly T[], what: string): T {
-  if (!allowed.includes(value as T))
-    throw new HeftyError('E_INVALID_ARGUMENT', `${what} must be ${allowed.join(', ')}`);
-  return value as T;
-}
-
-function count(value: string | undefined, what: string): number | undefined {
-  if (value === undefined) return undefined;
-  const n = Number(value);
-  if (!Number.isSafeInteger(n) || n <= 0)
-    throw new HeftyError('E_INVALID_ARGUMENT', `${what} must be a positive integer`);
-  return n;
 }
 
 /** Items from the --inputs paths, sorted by name within each directory. */
@@ -96,10 +74,11 @@ export function collectItems(paths: readonly string[], vectorInputs: readonly st
   return items;
 }
 
-export async function runBatchCommand(argv: string[]): Promise<void> {
-  const { values: args } = attempt('hefty batch', () =>
-    parseArgs({
-      args: argv,
+export async function runBatchCommand(argv: readonly string[]): Promise<void> {
+  const parsed = parseCommand(
+    {
+      name: 'batch',
+      help: HELP,
       options: {
         keyset: { type: 'string' },
         program: { type: 'string' },
@@ -111,13 +90,17 @@ export async function runBatchCommand(argv: string[]): Promise<void> {
         format: { type: 'string', default: 'hefty' },
         timeout: { type: 'string' },
         'no-progress': { type: 'boolean', default: false },
-        help: { type: 'boolean', short: 'h', default: false },
       },
-    }),
+    },
+    argv,
   );
-  if (args.help) return void console.log(HELP);
+  if (!parsed) return;
+  const { values: args } = parsed;
   if (!args.keyset || !args.program || !args.inputs?.length || !args.out) {
-    throw new HeftyError('E_INVALID_ARGUMENT', `--keyset, --program, --inputs and --out are required\n\n${HELP}`);
+    throw new HeftyError(
+      'E_INVALID_ARGUMENT',
+      '--keyset, --program, --inputs and --out are required (hefty batch --help)',
+    );
   }
   const program: Program = validateProgram(readJson(args.program, 'program'));
   const shared = args.values ? readJson(args.values, 'values') : {};
@@ -125,10 +108,10 @@ export async function runBatchCommand(argv: string[]): Promise<void> {
     throw new HeftyError('E_INVALID_ARGUMENT', '--values must hold a JSON object of input name → value');
   const vectorInputs = Object.keys(program.inputs).filter((name) => program.inputs[name] === 'vector');
   const items = attempt('--inputs', () => collectItems(args.inputs as string[], vectorInputs));
-  const backend = choice(args.backend, ['native', 'wasm', 'auto'], '--backend');
-  const format = choice(args.format, ['hefty', 'seal'], '--format');
-  const workers = count(args.workers, '--workers');
-  const timeoutMs = count(args.timeout, '--timeout');
+  const backend = oneOf(args.backend, ['native', 'wasm', 'auto'], '--backend');
+  const format = oneOf(args.format, ['hefty', 'seal'], '--format');
+  const workers = integer(args.workers, '--workers', 1, 1024);
+  const timeoutMs = integer(args.timeout, '--timeout', 1);
   const keySetBytes = readBytes(args.keyset);
   const inputs = items.map((item) => {
     const inputsOfItem: Record<string, PoolInput> = { ...(shared as Record<string, PoolInput>) };

@@ -17,6 +17,19 @@ export interface PoolMetrics {
   readonly workerHeap: Gauge<'worker' | 'kind'>;
 }
 
+/** A counter whose value lives elsewhere (a monotonic stat), read at scrape time. */
+export function counter(registry: Registry, name: string, help: string, read: () => number): void {
+  new Counter({
+    name,
+    help,
+    registers: [registry],
+    collect() {
+      this.reset();
+      this.inc(read());
+    },
+  });
+}
+
 export function createPoolMetrics(sources: {
   queue: () => DispatcherStats;
   workers: () => number;
@@ -37,9 +50,14 @@ export function createPoolMetrics(sources: {
   gauge('hefty_pool_queued_items', 'Batch items not yet handed to a worker', () => sources.queue().queuedItems);
   gauge('hefty_pool_active_workers', 'Workers running an item now', () => sources.queue().running);
   gauge('hefty_pool_workers', 'Worker threads alive', sources.workers);
-  gauge('hefty_pool_cache_hits', 'Ciphertext cache hits since start', () => sources.cache().hits);
-  gauge('hefty_pool_cache_misses', 'Ciphertext cache misses since start', () => sources.cache().misses);
-  gauge('hefty_pool_cache_evictions', 'Ciphertext cache evictions (size or TTL)', () => sources.cache().evictions);
+  counter(registry, 'hefty_pool_cache_hits_total', 'Ciphertext cache hits', () => sources.cache().hits);
+  counter(registry, 'hefty_pool_cache_misses_total', 'Ciphertext cache misses', () => sources.cache().misses);
+  counter(
+    registry,
+    'hefty_pool_cache_evictions_total',
+    'Ciphertext cache evictions (size or TTL)',
+    () => sources.cache().evictions,
+  );
   gauge('hefty_pool_cache_bytes', 'Bytes held by the ciphertext cache', () => sources.cache().bytes);
   gauge('hefty_pool_cache_entries', 'Ciphertexts held by the cache', () => sources.cache().entries);
   return {

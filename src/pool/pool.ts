@@ -11,6 +11,7 @@
  * workers that used them.
  */
 import os from 'node:os';
+import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Piscina } from 'piscina';
 import { decodeKeySet, encodeKeySet, isKeySetEnvelope, type KeySetBundle } from '../api/bundle.ts';
@@ -113,7 +114,8 @@ interface KeySetEntry {
 /** What each handle addKeySet returned refers to. */
 const handles = new WeakMap<KeySetHandle, KeySetWire>();
 
-const WORKER_FILE = fileURLToPath(new URL('./worker.ts', import.meta.url));
+// worker.ts next to this file in a clone, worker.js in the built package (dist/).
+const WORKER_FILE = fileURLToPath(new URL(`./worker${path.extname(import.meta.url)}`, import.meta.url));
 const WORKER_YOUNG_GENERATION_MB = 16;
 /** Removed key-set ids that jobs keep announcing so that every worker drops them. */
 const DROP_HISTORY = 64;

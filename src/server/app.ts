@@ -7,7 +7,7 @@ import Fastify, { type FastifyInstance } from 'fastify';
 import helmet from '@fastify/helmet';
 import multipart from '@fastify/multipart';
 import rateLimit from '@fastify/rate-limit';
-import swagger from '@fastify/swagger';
+import { engineReport } from '../backend/engine-report.ts';
 import { HeftyError } from '../errors.ts';
 import { authPlugin } from './auth.ts';
 import { resolveOptions, type ServerOptions } from './config.ts';
@@ -16,6 +16,7 @@ import { InProcessExecutor, type Executor } from './executor.ts';
 import { KeyStore } from './keystore.ts';
 import { PoolExecutor } from './pool-executor.ts';
 import { createServerMetrics } from './metrics.ts';
+import { registerOpenApi } from './openapi.ts';
 import { evaluateRoutes } from './routes/evaluate.ts';
 import { keySetRoutes } from './routes/keysets.ts';
 import { operationsRoutes } from './routes/operations.ts';
@@ -52,7 +53,11 @@ export async function buildApp(options: Partial<ServerOptions> = {}, build: Buil
     ttlMs: resolved.cacheTtlMs,
   });
   // Gauges read executor stats at scrape time, so the metrics can exist before the executor.
-  const metrics = createServerMetrics({ executor: () => executor.stats(), cache: () => cache.stats() });
+  const metrics = createServerMetrics({
+    executor: () => executor.stats(),
+    cache: () => cache.stats(),
+    engine: () => engineReport({ probeWasm: false }),
+  });
   const executorOptions = {
     backend: resolved.backend,
     maxLoadedKeySets: resolved.maxLoadedKeySets,
@@ -93,6 +98,9 @@ export async function buildApp(options: Partial<ServerOptions> = {}, build: Buil
       return typeof given === 'string' && REQUEST_ID.test(given) ? given : randomUUID();
     },
     return503OnClosing: true,
+    // Fastify's default (removeAdditional: true) silently drops fields the schemas forbid: a misspelt
+    // "fromat" would be ignored. Refuse them with 400 instead, as the schemas say.
+    ajv: { customOptions: { removeAdditional: false } },
   });
 
   await app.register(errorPlugin, { retryAfterSeconds: resolved.retryAfterSeconds });
@@ -138,18 +146,7 @@ export async function buildApp(options: Partial<ServerOptions> = {}, build: Buil
       headerPairs: 64,
     },
   });
-  await app.register(swagger, {
-    openapi: {
-      info: {
-        title: 'hefty',
-        version: '1',
-        description:
-          'Homomorphic-encryption compute service (SEAL-compatible CKKS). Authenticate with Authorization: Bearer <API key>.',
-      },
-      components: { securitySchemes: { apiKey: { type: 'http', scheme: 'bearer' } } },
-      security: [{ apiKey: [] }],
-    },
-  });
+  await registerOpenApi(app);
   await app.register(operationsRoutes, { services });
   await app.register(keySetRoutes, { services });
   await app.register(evaluateRoutes, { services });

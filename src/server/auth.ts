@@ -30,7 +30,7 @@ export const authPlugin: FastifyPluginAsync<{ apiKeys: Record<string, string>; f
     app.decorateRequest('tenant', '');
     app.addHook('onRequest', async (request) => {
       const path = request.url.split('?', 1)[0];
-      if (OPEN_ROUTES.has(path)) return;
+      if (OPEN_ROUTES.has(path) || path.startsWith('/docs/')) return;
       throttle.check(request.ip);
       const key = presentedKey(request);
       const tenant = key === undefined ? undefined : tenants.get(digest(key));

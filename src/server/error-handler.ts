@@ -33,7 +33,7 @@ export const errorPlugin: FastifyPluginAsync<{ retryAfterSeconds: number }> = ap
     const heftyError = toHeftyError(error);
     const status = ERROR_CODES[heftyError.code].httpStatus;
     if (status >= 500) request.log.error({ err: error }, 'request failed');
-    else request.log.info({ code: heftyError.code, msg: heftyError.message }, 'request refused');
+    else request.log.info({ code: heftyError.code }, `request refused: ${heftyError.message}`);
     // Refusals that know when capacity comes back (the fair gate's drain rate, a cost budget) say so.
     const retryAfter = (heftyError as { retryAfterSeconds?: unknown }).retryAfterSeconds;
     if (typeof retryAfter === 'number') reply.header('retry-after', String(retryAfter));

@@ -7,8 +7,10 @@
  */
 import { randomBytes } from 'node:crypto';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { availableParallelism } from 'node:os';
+import { join, resolve } from 'node:path';
 import type { FastifyInstance } from 'fastify';
+import { engineReport } from '../backend/engine-report.ts';
 import { HeftyError } from '../errors.ts';
 import { buildApp } from './app.ts';
 import { isLoopback, resolveOptions, type ServerOptions } from './config.ts';
@@ -60,7 +62,28 @@ export async function startServer(
     resolved.apiKeys = { [devKey]: 'dev' };
   }
   const app = await buildApp(resolved, { env: {}, executor });
-  const url = await app.listen({ host: resolved.host, port: resolved.port });
+  let url: string;
+  try {
+    url = await app.listen({ host: resolved.host, port: resolved.port });
+  } catch (e) {
+    await app.close(); // its worker pool would keep the process alive
+    throw e;
+  }
+  const engine = await engineReport({ probeWasm: false });
+  app.log.info(
+    {
+      url,
+      version: engine.version,
+      engine: engine.engine,
+      engineSource: engine.reason,
+      executor: resolved.executor,
+      workers: resolved.executor === 'pool' ? resolved.workers || availableParallelism() : 0,
+      dataDir: resolve(resolved.dataDir),
+      auth: devKey ? 'dev-key' : 'api-keys',
+      tenants: new Set(Object.values(resolved.apiKeys)).size,
+    },
+    `hefty ${engine.version} listening on ${url} (${engine.engine} engine)`,
+  );
   if (devKey) {
     app.log.warn(
       { keyFile: join(resolved.dataDir, DEV_KEY_FILE) },

@@ -1,9 +1,12 @@
 /**
- * Prometheus metrics: HTTP (requests, durations), per-op evaluation durations by backend, executor queue and
- * cache state. Gauges read their value at scrape time, so nothing has to push updates.
+ * Prometheus metrics: HTTP (requests, durations), per-op evaluation durations by backend (one metric for both
+ * executors), executor queue and cache state, and hefty_info (version, engine, SIMD path). Gauges and the cache
+ * counters read their value at scrape time, so nothing has to push updates.
  */
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
+import type { EngineReport } from '../backend/engine-report.ts';
 import type { CacheStats } from '../pool/cache.ts';
+import { counter } from '../pool/metrics.ts';
 import type { ExecutorStats } from './executor.ts';
 
 export interface ServerMetrics {
@@ -17,6 +20,7 @@ export interface ServerMetrics {
 export function createServerMetrics(sources: {
   executor: () => ExecutorStats;
   cache: () => CacheStats;
+  engine: () => Promise<EngineReport>;
 }): ServerMetrics {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry, prefix: 'hefty_' });
@@ -37,13 +41,35 @@ export function createServerMetrics(sources: {
     'Key sets held deserialized in memory',
     () => sources.executor().loadedKeySets,
   );
-  gauge('hefty_upload_cache_hits', 'Uploaded-ciphertext cache hits since start', () => sources.cache().hits);
-  gauge('hefty_upload_cache_misses', 'Uploaded-ciphertext cache misses since start', () => sources.cache().misses);
-  gauge(
-    'hefty_upload_cache_evictions',
-    'Uploaded-ciphertext cache evictions (size or TTL) since start',
+  counter(registry, 'hefty_upload_cache_hits_total', 'Uploaded-ciphertext cache hits', () => sources.cache().hits);
+  counter(
+    registry,
+    'hefty_upload_cache_misses_total',
+    'Uploaded-ciphertext cache misses',
+    () => sources.cache().misses,
+  );
+  counter(
+    registry,
+    'hefty_upload_cache_evictions_total',
+    'Uploaded-ciphertext cache evictions (size or TTL)',
     () => sources.cache().evictions,
   );
+  // Which engine evaluations run on, as labels of a constant 1 (the Prometheus "info" convention).
+  let engine: Promise<EngineReport | undefined> | undefined;
+  new Gauge({
+    name: 'hefty_info',
+    help: 'hefty build and engine: version, engine (native or wasm), SIMD code path, Node version',
+    labelNames: ['version', 'engine', 'simd', 'node'],
+    registers: [registry],
+    async collect() {
+      // No engine at all: evaluations fail with E_BACKEND_UNAVAILABLE, and hefty_info stays empty.
+      const report = await (engine ??= sources.engine().catch(() => undefined));
+      if (!report) return;
+      const simd = report.native.available ? report.native.simd : 'none';
+      this.set({ version: report.version, engine: report.engine, simd, node: process.versions.node }, 1);
+    },
+  });
+
   gauge('hefty_upload_cache_bytes', 'Bytes held by the uploaded-ciphertext cache', () => sources.cache().bytes);
   gauge('hefty_upload_cache_entries', 'Ciphertexts held by the cache', () => sources.cache().entries);
   return {
@@ -63,7 +89,7 @@ export function createServerMetrics(sources: {
     }),
     opDuration: new Histogram({
       name: 'hefty_op_duration_seconds',
-      help: 'Homomorphic program step duration by op and backend',
+      help: 'Homomorphic program step duration by op and backend, whichever executor ran it',
       labelNames: ['op', 'backend'],
       buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1],
       registers: [registry],

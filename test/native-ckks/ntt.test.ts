@@ -14,9 +14,7 @@ import { nttTables } from '../../src/gpu/ntt-tables.ts';
 import { referenceForwardRow } from '../../src/gpu/reference-ntt.ts';
 import { nativeAvailable } from './native-available.ts';
 
-const VECTORS = JSON.parse(
-  readFileSync(new URL('../../../shared/spec/seal-test-vectors.json', import.meta.url), 'utf8'),
-);
+const VECTORS = JSON.parse(readFileSync(new URL('../fixtures/seal-test-vectors.json', import.meta.url), 'utf8'));
 const big = (values: string[]): bigint[] => values.map(BigInt);
 
 function pseudoRandom(n: number, q: bigint, seed: number): BigUint64Array {

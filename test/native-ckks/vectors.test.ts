@@ -10,9 +10,7 @@ import { createNativeBackend, type NativeContext } from '../../src/backend/nativ
 import type * as B from '../../src/backend/types.ts';
 import { nativeAvailable } from './native-available.ts';
 
-const VECTORS = JSON.parse(
-  readFileSync(new URL('../../../shared/spec/seal-test-vectors.json', import.meta.url), 'utf8'),
-);
+const VECTORS = JSON.parse(readFileSync(new URL('../fixtures/seal-test-vectors.json', import.meta.url), 'utf8'));
 const E2E = VECTORS.end_to_end;
 
 interface Expected {

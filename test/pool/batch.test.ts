@@ -254,7 +254,7 @@ describe('pool batches', () => {
       'hefty_pool_op_duration_seconds_count{op="matvec",backend=',
       'hefty_pool_job_duration_seconds_count{backend=',
       'hefty_pool_worker_heap_bytes{worker=',
-      'hefty_pool_cache_hits ',
+      'hefty_pool_cache_hits_total ',
       'hefty_pool_cache_bytes ',
     ]) {
       expect(text).toContain(name);

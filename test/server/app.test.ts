@@ -219,8 +219,8 @@ describe('operations', () => {
     );
     expect(text).toMatch(/hefty_op_duration_seconds_count\{op="dot",backend="(native|wasm)"\} [1-9]/);
     expect(text).toMatch(/hefty_executor_queue_depth 0/);
-    expect(text).toMatch(/hefty_upload_cache_hits [1-9]/);
-    expect(text).toMatch(/hefty_upload_cache_misses [1-9]/);
+    expect(text).toMatch(/hefty_upload_cache_hits_total [1-9]/);
+    expect(text).toMatch(/hefty_upload_cache_misses_total [1-9]/);
     expect(text).toMatch(/hefty_upload_cache_bytes [1-9]/);
   });
 
@@ -230,7 +230,7 @@ describe('operations', () => {
     expect(health.headers['x-request-id']).toBe('trace-123');
     expect(health.headers['x-content-type-options']).toBe('nosniff');
     expect((await app.inject({ url: '/readyz' })).statusCode).toBe(200);
-    const docs = (await app.inject({ url: '/docs' })).json();
+    const docs = (await app.inject({ url: '/docs/json' })).json();
     expect(docs.openapi).toMatch(/^3\./);
     expect(Object.keys(docs.paths)).toEqual(
       expect.arrayContaining([

@@ -1,6 +1,13 @@
-/** Liveness, readiness, Prometheus metrics and the OpenAPI document. */
-import { Registry } from 'prom-client';
+/** Liveness, readiness and Prometheus metrics (the OpenAPI document and its UI: openapi.ts). */
+import { Registry, type Metric } from 'prom-client';
 import type { ServicePlugin } from '../services.ts';
+
+function withoutMetrics(source: Registry, names: readonly string[]): Registry {
+  const kept = new Registry();
+  for (const metric of source.getMetricsAsArray())
+    if (!names.includes(metric.name)) kept.registerMetric(metric as unknown as Metric);
+  return kept;
+}
 
 export const operationsRoutes: ServicePlugin = async (app, { services }) => {
   const { executor, options, metrics, gate } = services;
@@ -24,13 +31,12 @@ export const operationsRoutes: ServicePlugin = async (app, { services }) => {
     },
   );
 
-  // The executor may bring its own registry (the worker pool does); both are served as one exposition.
+  // The executor may bring its own registry (the worker pool does); both are served as one exposition. Step
+  // durations are the service's hefty_op_duration_seconds whatever the executor, so the pool's copy is left out.
   const registry = executor.metricsRegistry
-    ? Registry.merge([metrics.registry, executor.metricsRegistry])
+    ? Registry.merge([metrics.registry, withoutMetrics(executor.metricsRegistry, ['hefty_pool_op_duration_seconds'])])
     : metrics.registry;
   app.get('/metrics', { schema: { summary: 'Prometheus metrics' } }, async (_request, reply) =>
     reply.type(registry.contentType).send(await registry.metrics()),
   );
-
-  app.get('/docs', { schema: { summary: 'OpenAPI 3 document for this service' } }, async () => app.swagger());
 };
