@@ -4,6 +4,7 @@
 #include "../rlwe/crypto_core.h"
 #include "../rlwe/keys.h"
 #include "../rlwe/op_error.h"
+#include "../rlwe/row_ops.h"
 #include "ckks_handles.h"
 
 namespace hefty::addon {
@@ -154,10 +155,7 @@ Napi::Value keygen_relin_async(const Napi::CallbackInfo& info) {
 
 void add_plain_rows(const ckks::Context& ctx, std::size_t rows, const ckks::CkksPlain& pt, u64* c0) {
   const std::size_t n = ctx.n();
-  for (std::size_t j = 0; j < rows; j++) {
-    const rlwe::Mod& m = ctx.ring().mod(j);
-    for (std::size_t i = 0; i < n; i++) c0[j * n + i] = m.add(c0[j * n + i], pt.data[j * n + i]);
-  }
+  for (std::size_t j = 0; j < rows; j++) rlwe::rows::add(c0 + j * n, pt.data.data() + j * n, c0 + j * n, n, ctx.ring().mod(j));
 }
 
 Napi::Value encrypt(const Napi::CallbackInfo& info) {

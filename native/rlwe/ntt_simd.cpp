@@ -163,6 +163,40 @@ HEFTY_AVX512 void multiply_rows(const u64* a, const u64* b, u64* out, std::size_
   }
 }
 
+HEFTY_AVX512 void multiply_add_rows(const u64* a, const u64* b, const u64* c, u64* out, std::size_t n, const Mod& m) {
+  if (ifma::products_fit(m.q)) return ifma::multiply_add_rows(a, b, c, out, n, m);
+  const ProductReducer reduce(m);
+  for (std::size_t i = 0; i < n; i += 8) {
+    const __m512i product = reduce(_mm512_loadu_si512(a + i), _mm512_loadu_si512(b + i));
+    _mm512_storeu_si512(out + i, reduce_once(_mm512_add_epi64(product, _mm512_loadu_si512(c + i)), reduce.q));
+  }
+}
+
+HEFTY_AVX512 void add_rows(const u64* a, const u64* b, u64* out, std::size_t n, u64 q) {
+  const __m512i vq = broadcast(q);
+  for (std::size_t i = 0; i < n; i += 8) {
+    const __m512i sum = _mm512_add_epi64(_mm512_loadu_si512(a + i), _mm512_loadu_si512(b + i));
+    _mm512_storeu_si512(out + i, reduce_once(sum, vq));
+  }
+}
+
+HEFTY_AVX512 void sub_rows(const u64* a, const u64* b, u64* out, std::size_t n, u64 q) {
+  const __m512i vq = broadcast(q);
+  for (std::size_t i = 0; i < n; i += 8) {
+    const __m512i difference =
+        _mm512_sub_epi64(_mm512_add_epi64(_mm512_loadu_si512(a + i), vq), _mm512_loadu_si512(b + i));
+    _mm512_storeu_si512(out + i, reduce_once(difference, vq));
+  }
+}
+
+HEFTY_AVX512 void negate_rows(const u64* a, u64* out, std::size_t n, u64 q) {
+  const __m512i vq = broadcast(q);
+  for (std::size_t i = 0; i < n; i += 8) {
+    // q - x, reduced once: 0 stays 0.
+    _mm512_storeu_si512(out + i, reduce_once(_mm512_sub_epi64(vq, _mm512_loadu_si512(a + i)), vq));
+  }
+}
+
 HEFTY_AVX512 void tensor_rows(const u64* a0, const u64* a1, const u64* b0, const u64* b1, u64* c0, u64* c1, u64* c2,
                               std::size_t n, const Mod& m) {
   if (ifma::products_fit(m.q, 2)) return ifma::tensor_rows(a0, a1, b0, b1, c0, c1, c2, n, m);
@@ -234,6 +268,10 @@ void key_products(const u64* const*, const u64* const*, const u64* const*, std::
                   const Mod&) {}
 void multiply_rows(const u64*, const u64*, u64*, std::size_t, const Mod&) {}
 void tensor_rows(const u64*, const u64*, const u64*, const u64*, u64*, u64*, u64*, std::size_t, const Mod&) {}
+void multiply_add_rows(const u64*, const u64*, const u64*, u64*, std::size_t, const Mod&) {}
+void add_rows(const u64*, const u64*, u64*, std::size_t, u64) {}
+void sub_rows(const u64*, const u64*, u64*, std::size_t, u64) {}
+void negate_rows(const u64*, u64*, std::size_t, u64) {}
 void round_drop_prepare(const u64*, u64*, std::size_t, const Mod&, u64, bool) {}
 void round_drop_finish(const u64*, const u64*, u64*, std::size_t, u64, const ShoupMul&, bool) {}
 void forward(u64*, std::size_t, const ShoupMul*, u64) {}
