@@ -27,6 +27,11 @@ void negate(const u64* a, u64* out, std::size_t n, const Mod& m) {
   for (std::size_t i = 0; i < n; i++) out[i] = reduce_once(m.q - a[i], m.q);
 }
 
+void reduce(const u64* x, u64* out, std::size_t n, const Mod& m) {
+  if (vectorized(n)) return simd::reduce_row(x, out, n, m);
+  for (std::size_t i = 0; i < n; i++) out[i] = m.reduce(x[i]);
+}
+
 void multiply(const u64* a, const u64* b, u64* out, std::size_t n, const Mod& m) {
   if (vectorized(n)) return simd::multiply_rows(a, b, out, n, m);
   for (std::size_t i = 0; i < n; i++) out[i] = m.mul(a[i], b[i]);

@@ -11,6 +11,8 @@ namespace hefty::rlwe::rows {
 void add(const u64* a, const u64* b, u64* out, std::size_t n, const Mod& m);
 void sub(const u64* a, const u64* b, u64* out, std::size_t n, const Mod& m);
 void negate(const u64* a, u64* out, std::size_t n, const Mod& m);
+// out = x mod q for any 64-bit x.
+void reduce(const u64* x, u64* out, std::size_t n, const Mod& m);
 // out = a ⊙ b.
 void multiply(const u64* a, const u64* b, u64* out, std::size_t n, const Mod& m);
 // out = c + a ⊙ b.

@@ -104,6 +104,35 @@ void blake2xb_leaves() {
   }
 }
 
+// The uniform sampler's rejection: a word at or above the largest multiple of q is replaced by the next word
+// after the bulk read, in row order; the rest are reduced mod q (vector and scalar reduction paths).
+void uniform_rejection() {
+  struct Scripted : rlwe::ByteStream {
+    std::vector<std::uint64_t> words;
+    std::size_t next = 0;
+    void read(std::uint8_t* out, std::size_t count) override {
+      for (std::size_t b = 0; b < count; b += 8, next++) std::memcpy(out + b, &words.at(next), 8);
+    }
+  };
+  const std::uint64_t q = 1099510054913ULL, max = ~std::uint64_t{0};
+  const rlwe::RingTools ring(16, {q});
+  Scripted stream;
+  for (std::size_t i = 0; i < 16; i++) stream.words.push_back(i == 3 || i == 9 ? max : max / (i + 2));
+  stream.words.push_back(max - 2 * q - 77);  // replaces word 3
+  stream.words.push_back(12345);             // replaces word 9
+  std::vector<std::uint64_t> row(16);
+  rlwe::sample_uniform(stream, ring, 1, row.data());
+  bool ok = stream.next == 18;
+  for (std::size_t i = 0; i < 16; i++) {
+    const std::uint64_t word = i == 3 ? stream.words[16] : i == 9 ? stream.words[17] : stream.words[i];
+    ok = ok && row[i] == word % q;
+  }
+  if (!ok) {
+    std::printf("FAIL uniform sampler rejection\n");
+    failures++;
+  }
+}
+
 // SHAKE256 stream (prng_type 2) and the uniform sampler on it, seed 00..3f.
 void shake256_vectors() {
   rlwe::Seed seed;
@@ -175,6 +204,7 @@ int main() {
                811024331474ULL);
   prng_vectors();
   blake2xb_leaves();
+  uniform_rejection();
   shake256_vectors();
   galois_vectors();
   encoder_vectors();
