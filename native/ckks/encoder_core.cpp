@@ -5,6 +5,7 @@
 #include <string>
 
 #include "../rlwe/op_error.h"
+#include "../rlwe/row_ops.h"
 #include "complex_roots.h"
 #include "fft.h"
 
@@ -65,7 +66,28 @@ void EncoderCore::encode(const Complex* values, std::size_t count, double scale,
 
   std::vector<double> rounded(n_);
   for (std::size_t i = 0; i < n_; i++) rounded[i] = std::round(a[i].re);
-  rns_base(primes, count_primes).decompose(rounded.data(), n_, out);
+  decompose_rounded(rns_base(primes, count_primes), rounded.data(), n_, out);
+}
+
+void decompose_rounded(const ring::RnsBase& base, const double* rounded, std::size_t n, std::uint64_t* out) {
+  bool words_fit = true;
+  for (std::size_t i = 0; i < n; i++) words_fit &= std::fabs(rounded[i]) < 0x1p64;
+  if (!words_fit) {
+    base.decompose(rounded, n, out);
+    return;
+  }
+  // The magnitudes are staged in row 0; each prime's row is one vector reduction of them (row 0 last, in
+  // place) and a branch-free negation of the negative ones.
+  for (std::size_t i = 0; i < n; i++) out[i] = static_cast<std::uint64_t>(std::fabs(rounded[i]));
+  for (std::size_t j = base.size(); j-- > 0;) {
+    const rlwe::Mod& mod = base.mod(j);
+    std::uint64_t* row = out + j * n;
+    rlwe::rows::reduce(out, row, n, mod);
+    for (std::size_t i = 0; i < n; i++) {
+      const std::uint64_t negative = 0 - static_cast<std::uint64_t>(std::signbit(rounded[i]));
+      row[i] = (mod.neg(row[i]) & negative) | (row[i] & ~negative);
+    }
+  }
 }
 
 const ring::RnsBase& EncoderCore::rns_base(const std::uint64_t* primes, std::size_t count_primes) const {
