@@ -51,7 +51,8 @@ void encrypt_zero_public(const RingTools& ring, std::size_t L_up, const u64* pk,
   const std::size_t k = ring.key_count();
   // Every level's primes are a prefix of the key primes, so row j of the level is key row j (the key
   // level's last row is the special prime).
-  std::vector<u64> u_ntt(L_up * n), poly(L_up * n);
+  // Per-thread scratch: fresh megabyte vectors per encryption would be zero-filled and page-faulted each time.
+  ScratchBuffer u_ntt(L_up * n), poly(L_up * n);
   small_to_ntt_rows(ring, L_up, u, u_ntt.data());
   for (int which = 0; which < 2; which++) {
     small_to_ntt_rows(ring, L_up, which == 0 ? e0 : e1, poly.data());

@@ -4,6 +4,7 @@
 
 #include "crypto_core.h"
 #include "row_ops.h"
+#include "scratch.h"
 #include "thread_pool.h"
 
 namespace hefty::rlwe {
@@ -28,7 +29,7 @@ ZeroCipher encrypt_zero_symmetric(const RingTools& ring, std::size_t L, const Wo
   auto expansion = blake2xb_stream(out.seed);
   u64* c1 = out.data.data() + L * n;
   sample_uniform(*expansion, ring, L, c1);
-  std::vector<std::int64_t> e(n);
+  Scratch<std::int64_t> e(n);
   sample_cbd(*bootstrap, n, e.data());
   rlwe::encrypt_zero_symmetric(ring, L, secret.data(), c1, e.data(), out.data.data());
   return out;
@@ -66,7 +67,7 @@ Words encrypt_zero_public_key(const RingTools& ring, std::size_t L, const Words&
   const std::size_t k = ring.key_count();
   const std::size_t L_up = L < k ? L + 1 : L;
   auto stream = randomness.create();
-  std::vector<std::int64_t> u(n), e0(n), e1(n);
+  Scratch<std::int64_t> u(n), e0(n), e1(n);
   sample_ternary(*stream, n, u.data());
   sample_cbd(*stream, n, e0.data());
   sample_cbd(*stream, n, e1.data());
