@@ -76,18 +76,10 @@ void decompose_rounded(const ring::RnsBase& base, const double* rounded, std::si
     base.decompose(rounded, n, out);
     return;
   }
-  // The magnitudes are staged in row 0; each prime's row is one vector reduction of them (row 0 last, in
-  // place) and a branch-free negation of the negative ones.
+  // The magnitudes are staged in row 0; each prime's row is one vector pass over them that reduces and negates
+  // where the coefficient is negative (row 0 last, in place).
   for (std::size_t i = 0; i < n; i++) out[i] = static_cast<std::uint64_t>(std::fabs(rounded[i]));
-  for (std::size_t j = base.size(); j-- > 0;) {
-    const rlwe::Mod& mod = base.mod(j);
-    std::uint64_t* row = out + j * n;
-    rlwe::rows::reduce(out, row, n, mod);
-    for (std::size_t i = 0; i < n; i++) {
-      const std::uint64_t negative = 0 - static_cast<std::uint64_t>(std::signbit(rounded[i]));
-      row[i] = (mod.neg(row[i]) & negative) | (row[i] & ~negative);
-    }
-  }
+  for (std::size_t j = base.size(); j-- > 0;) rlwe::rows::reduce_signed_magnitudes(out, rounded, out + j * n, n, base.mod(j));
 }
 
 const ring::RnsBase& EncoderCore::rns_base(const std::uint64_t* primes, std::size_t count_primes) const {

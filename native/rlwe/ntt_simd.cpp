@@ -252,6 +252,18 @@ HEFTY_AVX512 void reduce_row(const u64* src, u64* dst, std::size_t n, const Mod&
   }
 }
 
+HEFTY_AVX512 void reduce_signed_magnitudes(const u64* magnitude, const double* sign_source, u64* dst, std::size_t n,
+                                           const Mod& m) {
+  const __m512i vq = _mm512_set1_epi64(static_cast<long long>(m.q));
+  const __m512i ratio = _mm512_set1_epi64(static_cast<long long>(m.ratio_hi));
+  for (std::size_t j = 0; j < n; j += 8) {
+    const __m512i x = _mm512_loadu_si512(magnitude + j);
+    const __m512i r = reduce_once(_mm512_sub_epi64(x, _mm512_mullo_epi64(mul_hi(x, ratio), vq)), vq);
+    const __mmask8 negative = _mm512_movepi64_mask(_mm512_castpd_si512(_mm512_loadu_pd(sign_source + j)));
+    _mm512_storeu_si512(dst + j, _mm512_mask_blend_epi64(negative, r, reduce_once(_mm512_sub_epi64(vq, r), vq)));
+  }
+}
+
 HEFTY_AVX512 void permute_row(const u64* src, const std::uint32_t* table, u64* dst, std::size_t n) {
   for (std::size_t i = 0; i < n; i += 8) {
     const __m256i index = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(table + i));
@@ -263,6 +275,7 @@ HEFTY_AVX512 void permute_row(const u64* src, const std::uint32_t* table, u64* d
 
 bool available() { return false; }
 void reduce_row(const u64*, u64*, std::size_t, const Mod&) {}
+void reduce_signed_magnitudes(const u64*, const double*, u64*, std::size_t, const Mod&) {}
 void permute_row(const u64*, const std::uint32_t*, u64*, std::size_t) {}
 void key_products(const u64* const*, const u64* const*, const u64* const*, std::size_t, u64*, u64*, std::size_t,
                   const Mod&) {}

@@ -44,6 +44,8 @@ void negate_rows(const u64* a, u64* out, std::size_t n, u64 q);
 void key_products(const u64* const* x, const u64* const* key0, const u64* const* key1, std::size_t count, u64* out0,
                   u64* out1, std::size_t n, const Mod& m);
 
+// dst[i] = ±(magnitude[i] mod q), negated where sign_source[i] has its sign bit set (n a multiple of 8).
+void reduce_signed_magnitudes(const u64* magnitude, const double* sign_source, u64* dst, std::size_t n, const Mod& m);
 // dst[i] = x mod q for a 64-bit Barrett (n a multiple of 8).
 void reduce_row(const u64* src, u64* dst, std::size_t n, const Mod& m);
 // dst[i] = src[table[i]] (n a multiple of 8).

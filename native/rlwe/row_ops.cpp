@@ -1,5 +1,7 @@
 #include "row_ops.h"
 
+#include <cmath>
+
 #include "ntt_simd.h"
 
 namespace hefty::rlwe::rows {
@@ -30,6 +32,14 @@ void negate(const u64* a, u64* out, std::size_t n, const Mod& m) {
 void reduce(const u64* x, u64* out, std::size_t n, const Mod& m) {
   if (vectorized(n)) return simd::reduce_row(x, out, n, m);
   for (std::size_t i = 0; i < n; i++) out[i] = m.reduce(x[i]);
+}
+
+void reduce_signed_magnitudes(const u64* magnitude, const double* sign_source, u64* out, std::size_t n, const Mod& m) {
+  if (vectorized(n)) return simd::reduce_signed_magnitudes(magnitude, sign_source, out, n, m);
+  for (std::size_t i = 0; i < n; i++) {
+    const u64 r = m.reduce(magnitude[i]);
+    out[i] = std::signbit(sign_source[i]) ? m.neg(r) : r;
+  }
 }
 
 void multiply(const u64* a, const u64* b, u64* out, std::size_t n, const Mod& m) {

@@ -13,6 +13,9 @@ void sub(const u64* a, const u64* b, u64* out, std::size_t n, const Mod& m);
 void negate(const u64* a, u64* out, std::size_t n, const Mod& m);
 // out = x mod q for any 64-bit x.
 void reduce(const u64* x, u64* out, std::size_t n, const Mod& m);
+// out = ±(magnitude mod q), negated where sign_source (a double per word) is negative or -0. out may alias
+// magnitude.
+void reduce_signed_magnitudes(const u64* magnitude, const double* sign_source, u64* out, std::size_t n, const Mod& m);
 // out = a ⊙ b.
 void multiply(const u64* a, const u64* b, u64* out, std::size_t n, const Mod& m);
 // out = c + a ⊙ b.

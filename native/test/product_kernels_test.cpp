@@ -2,6 +2,7 @@
 // arithmetic, on random residues and on q - 1 everywhere (the largest sums), for primes on both sides of
 // the IFMA bound and for key-switching sums of 1 to 16 terms (16: past what the IFMA sums take); and the row
 // dispatch (rlwe/row_ops.h) on both its vector and scalar paths.
+#include <cmath>
 #include <cstdio>
 #include <random>
 #include <vector>
@@ -100,6 +101,20 @@ void check_rows(u64 q, bool extreme, std::size_t n) {
                difference[i] == static_cast<u64>((static_cast<u128>(a0[i]) + q - b1[i]) % q) && negated[i] == neg &&
                negated_in_place[i] == neg;
   }
+  // Signed magnitudes (the encoder's residues): any 64-bit magnitude, negated where the double is negative.
+  std::vector<u64> magnitudes(n), signed_out(n);
+  std::vector<double> signs(n);
+  for (std::size_t i = 0; i < n; i++) {
+    magnitudes[i] = i % 5 == 0 ? 0 : rng() >> (i % 3 == 0 ? 0 : 13);
+    signs[i] = i % 4 == 0 ? -0.0 : i % 2 ? -1.0 : 1.0;
+  }
+  rlwe::rows::reduce_signed_magnitudes(magnitudes.data(), signs.data(), signed_out.data(), n, m);
+  bool signed_ok = true;
+  for (std::size_t i = 0; i < n; i++) {
+    const u64 r = magnitudes[i] % q;
+    signed_ok = signed_ok && signed_out[i] == (std::signbit(signs[i]) && r != 0 ? q - r : r);
+  }
+  expect(signed_ok, "rows::reduce_signed_magnitudes", q, n);
   expect(fused_ok, "rows::multiply_add", q, n);
   expect(additive, "rows::add/sub/negate", q, n);
 }
