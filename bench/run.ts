@@ -12,11 +12,15 @@ const SUITES = [
   'backend-ops',
   'native-ntt',
   'native-ops',
+  'native-bfv-ops',
+  'he-polynomial',
   'batch',
   'server-load',
   'gpu-ntt',
   'gpu-key-switch',
   'gpu-program',
+  'he-linear-transform',
+  'he-mlp',
 ] as const;
 
 const args = process.argv.slice(2);

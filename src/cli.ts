@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 /**
- * hefty's command line: serve | demo | keygen | batch | bench | info. Each command lives in its own module and is
+ * hefty's command line: serve | demo | keygen | plan | batch | bench | info. Each command lives in its own module and is
  * imported only when used, so `hefty info` does not load the server and `hefty serve` does not load bench code.
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
@@ -14,6 +14,8 @@ commands:
   serve                 start the HTTP service (env: HEFTY_PORT, HEFTY_HOST, HEFTY_DATA_DIR, HEFTY_BACKEND, ...)
   demo                  private-scoring demo: client encrypts, service computes, client decrypts and checks
   keygen                create keys: --scheme ckks|bfv --degree 8192 --galois power-of-two|1,2,4 --out DIR
+                        (seeded, zstd; --full for unseeded keys, --compression none|zlib|zstd)
+  plan                  levels, galois steps, N, chain and key-set size a program needs (hefty plan --help)
   batch                 run a program over many encrypted inputs on the worker pool (see hefty batch --help)
   bench                 run the benchmark suites (same as npm run bench)
   info                  show which engines load on this machine`;
@@ -26,6 +28,8 @@ async function keygen(argv: string[]): Promise<void> {
       degree: { type: 'string', default: '8192' },
       galois: { type: 'string' },
       out: { type: 'string', default: 'keys' },
+      full: { type: 'boolean', default: false },
+      compression: { type: 'string', default: 'zstd' },
     },
   });
   const { createContext } = await import('./api/context.ts');
@@ -41,7 +45,15 @@ async function keygen(argv: string[]): Promise<void> {
         : values.galois.split(',').map(Number);
   ctx.keygen({ galois });
   mkdirSync(values.out, { recursive: true, mode: 0o700 });
-  writeFileSync(join(values.out, 'keyset.hfks'), encodeKeySet(ctx.exportKeySet({ compression: 'zstd' })));
+  writeFileSync(
+    join(values.out, 'keyset.hfks'),
+    encodeKeySet(
+      ctx.exportKeySet({
+        form: values.full ? 'full' : 'seeded',
+        compression: values.compression as 'none' | 'zlib' | 'zstd',
+      }),
+    ),
+  );
   writeFileSync(join(values.out, 'secret.key'), ctx.exportSecretKey(), { mode: 0o600 });
   console.log(
     `wrote ${join(values.out, 'keyset.hfks')} (for servers) and ${join(values.out, 'secret.key')} (keep private)`,
@@ -71,6 +83,11 @@ async function main(): Promise<void> {
     }
     case 'keygen':
       return keygen(rest);
+    case 'plan': {
+      const { runPlanCommand } = await import('./cli/plan.ts');
+      await runPlanCommand(rest);
+      return;
+    }
     case 'batch': {
       const { runBatchCommand } = await import('./pool/cli-batch.ts');
       await runBatchCommand(rest);

@@ -8,8 +8,11 @@ export {
   type ContextOptions,
   type LoadContextOptions,
   type KeygenOptions,
+  type ProgramContextOptions,
+  type PlannedContext,
+  type ExportKeySetOptions,
 } from './api/context.ts';
-export { CKKSVector, type CkksOperand } from './api/ckks-vector.ts';
+export { CKKSVector, type CkksOperand, type EncryptOptions } from './api/ckks-vector.ts';
 export { BFVVector, type BfvOperand, type IntegerValues } from './api/bfv-vector.ts';
 export {
   validateProgram,
@@ -21,6 +24,33 @@ export {
   type Operand,
 } from './api/program.ts';
 export type { ProgramInput, RunHooks } from './api/run.ts';
+export {
+  polynomialCost,
+  polynomialCostOf,
+  polynomialLevels,
+  polynomialMultiplications,
+  type PolynomialBasis,
+  type PolynomialCost,
+  type PolynomialOptions,
+  type Interval,
+} from './api/he/polynomial.ts';
+export {
+  approximate,
+  chebyshevAt,
+  activationPolynomial,
+  activationCost,
+  ACTIVATIONS,
+  type ActivationName,
+  type ActivationOptions,
+} from './api/he/chebyshev.ts';
+export {
+  linearTransformSteps,
+  outputPeriod,
+  type LinearTransformOptions,
+  type LinearTransformSteps,
+} from './api/he/linear-transform.ts';
+export { composeRotation, nonAdjacentForm } from './api/he/rotations.ts';
+export type { DiagonalCacheStats } from './api/he/diagonal-cache.ts';
 export { encodeKeySet, decodeKeySet, isKeySetEnvelope, type KeySetBundle } from './api/bundle.ts';
 export { isSealObject } from './api/vector-wire.ts';
 export { loadBackend, availableBackends, type BackendChoice } from './backend/load.ts';
@@ -39,3 +69,14 @@ export {
   type KeySetHandle,
 } from './pool/pool.ts';
 export { CiphertextCache, type CacheStats } from './pool/cache.ts';
+export {
+  planProgram,
+  programCost,
+  KEY_BUDGET_BYTES,
+  type PlanOptions,
+  type ProgramPlan,
+  type ProgramCost,
+  type StepPlan,
+  type InputSize,
+} from './api/he/planner.ts';
+export { keySetBytes, type KeySetBytes, type KeySetShape } from './api/he/key-size.ts';

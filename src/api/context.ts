@@ -4,14 +4,16 @@
  */
 import { HeftyError } from '../errors.ts';
 import { loadBackend, type BackendChoice } from '../backend/load.ts';
-import type { Backend, GaloisSpec, ParamsSpec, Scheme, SecurityLevel } from '../backend/types.ts';
+import { recompress } from '../backend/seal-compression.ts';
+import type { Backend, Compression, GaloisSpec, ParamsSpec, Scheme, SecurityLevel } from '../backend/types.ts';
 import type { GpuMode } from '../gpu/device.ts';
 import { decodeKeySet, type KeySetBundle } from './bundle.ts';
 import { BFVVector, type IntegerValues } from './bfv-vector.ts';
-import { CKKSVector } from './ckks-vector.ts';
+import { CKKSVector, type EncryptOptions } from './ckks-vector.ts';
 import { programGaloisSteps, validateProgram, type Program } from './program.ts';
+import { planProgram, programCost, type InputSize, type PlanOptions, type ProgramPlan } from './he/planner.ts';
 import { runProgram, type ProgramInput, type RunHooks } from './run.ts';
-import { Session } from './session.ts';
+import { Session, type SessionKeys, type SessionOptions } from './session.ts';
 import { decodeVector } from './vector-wire.ts';
 
 export interface ContextOptions {
@@ -29,7 +31,30 @@ export interface ContextOptions {
   backend?: BackendChoice;
   /** Batched key switching of programs on a GPU: auto | on | off (default: HEFTY_GPU, unset = off). */
   gpu?: GpuMode;
+  /**
+   * Bound, in bytes, of the cache of encoded matrix diagonals (default 256 MiB; 0: encode on every call); see
+   * he/diagonal-cache.ts.
+   */
+  diagonalCacheBytes?: number;
 }
+
+/**
+ * A context planned for a program: the planner (he/planner.ts) picks N and the coefficient chain that hold the
+ * program's levels at 128-bit security and the requested precision, and keygen() makes exactly its keys.
+ */
+export interface ProgramContextOptions extends Omit<PlanOptions, 'inputs'> {
+  scheme?: 'ckks';
+  program: Program;
+  /** Lengths of the encrypted inputs, [rows, cols] of matrix inputs, e.g. { x: 784, w: [128, 784] }. */
+  inputs: PlanOptions['inputs'];
+  backend?: BackendChoice;
+  gpu?: GpuMode;
+  /** As ContextOptions.diagonalCacheBytes. */
+  diagonalCacheBytes?: number;
+}
+
+/** A context made for a program: its plan is always there. */
+export type PlannedContext = HeftyContext & { readonly plan: ProgramPlan };
 
 export interface LoadContextOptions {
   security?: SecurityLevel;
@@ -37,14 +62,23 @@ export interface LoadContextOptions {
   backend?: BackendChoice;
   /** As ContextOptions.gpu. */
   gpu?: GpuMode;
+  /** Bound, in bytes, of the cache of encoded matrix diagonals (default 256 MiB); see he/diagonal-cache.ts. */
+  diagonalCacheBytes?: number;
   /** CKKS scale for values this context encrypts (it rarely does). */
   scale?: number;
 }
 
+export interface ExportKeySetOptions {
+  /** 'seeded' (default): SEAL's serializable form, about half the size; 'full': every polynomial written out. */
+  form?: 'seeded' | 'full';
+  /** Default 'zstd'. */
+  compression?: Compression;
+}
+
 export interface KeygenOptions {
-  /** Rotation steps to create galois keys for; omit for none. */
+  /** Rotation steps to create galois keys for; omit for none (or, in a planned context, the plan's steps). */
   galois?: GaloisSpec;
-  /** Relinearization keys (default true; needed for ciphertext × ciphertext). */
+  /** Relinearization keys (default true, or whether the plan multiplies ciphertexts; needed for ct × ct). */
   relin?: boolean;
 }
 
@@ -69,19 +103,38 @@ function resolveSecurity(security: SecurityLevel | undefined, allowInsecure: boo
   return level;
 }
 
+function checkDiagonalCacheBytes(bytes: number | undefined): void {
+  if (bytes !== undefined && !(Number.isSafeInteger(bytes) && bytes >= 0))
+    throw new HeftyError('E_INVALID_ARGUMENT', 'diagonalCacheBytes must be a non-negative integer (0: no cache)');
+}
+
 function defaultScale(params: ParamsSpec): number {
   const q = params.coeffModulus;
   const bits = q.length >= 3 ? q[1].toString(2).length : Math.floor(q[0].toString(2).length / 2);
   return 2 ** bits;
 }
 
+/**
+ * Evaluation keys as generated, in SEAL's seeded form, uncompressed: keygen stays fast (compressing is most of
+ * the cost of an export) and zstd would save only ~12% of memory on these near-random words.
+ */
+interface WireKeys {
+  publicKey: Uint8Array;
+  relinKeys?: Uint8Array;
+  galoisKeys?: Uint8Array;
+}
+
 export class HeftyContext implements Disposable {
   readonly backend: Backend;
   readonly session: Session;
+  /** The plan this context was made for (createContext({ program })), if any. */
+  readonly plan?: ProgramPlan;
+  #wire?: WireKeys;
 
-  constructor(backend: Backend, session: Session) {
+  constructor(backend: Backend, session: Session, plan?: ProgramPlan) {
     this.backend = backend;
     this.session = session;
+    this.plan = plan;
   }
 
   get scheme(): Scheme {
@@ -100,28 +153,54 @@ export class HeftyContext implements Disposable {
     return this.session.keys.secretKey !== undefined;
   }
 
-  /** Generates a fresh secret key with its public, relinearization and (only the requested) galois keys. */
+  /**
+   * Generates a fresh secret key with its public, relinearization and (only the requested) galois keys. The
+   * evaluation keys are made in SEAL's seeded form (the random half of every key is a 64-byte seed); those bytes
+   * are kept for exportKeySet() (about half the memory of the expanded keys) and expanded into the keys this
+   * context computes with. The seeds come from fresh randomness, so the bytes could not be regenerated later.
+   */
   keygen(options: KeygenOptions = {}): this {
     const ctx = this.session.ctx;
+    const galois =
+      options.galois ?? (this.plan && this.plan.galoisSteps.length > 0 ? this.plan.galoisSteps : undefined);
+    const relin = options.relin ?? this.plan?.relinKeys ?? true;
     const generator = ctx.createKeyGenerator();
     try {
       const multiPrime = ctx.params.coeffModulus.length > 1;
-      this.session.setKeys({
-        secretKey: generator.secretKey(),
-        publicKey: generator.createPublicKey(),
-        relinKeys: options.relin !== false && multiPrime ? generator.createRelinKeys() : undefined,
-        galoisKeys: options.galois !== undefined ? generator.createGaloisKeys(options.galois) : undefined,
-      });
+      const wire: WireKeys = {
+        publicKey: generator.createPublicKeySeeded(),
+        relinKeys: relin && multiPrime ? generator.createRelinKeysSeeded() : undefined,
+        galoisKeys: galois !== undefined ? generator.createGaloisKeysSeeded(galois) : undefined,
+      };
+      const keys: SessionKeys = {};
+      try {
+        keys.secretKey = generator.secretKey();
+        keys.publicKey = ctx.load.publicKey(wire.publicKey);
+        if (wire.relinKeys) keys.relinKeys = ctx.load.relinKeys(wire.relinKeys);
+        if (wire.galoisKeys) keys.galoisKeys = ctx.load.galoisKeys(wire.galoisKeys);
+      } catch (e) {
+        for (const key of Object.values(keys)) key.dispose();
+        throw e;
+      }
+      this.session.setKeys(keys);
+      // Keys not made this time (relin: false, no galois) must not linger from an earlier keygen.
+      this.session.dropKeys((['relinKeys', 'galoisKeys'] as const).filter((name) => !keys[name]));
+      this.#wire = wire;
     } finally {
       generator.dispose();
     }
     return this;
   }
 
-  encrypt(values: ArrayLike<number>): CKKSVector;
+  /**
+   * CKKS `options.period`: encrypt the values repeated with that period (a power of two ≥ length dividing the
+   * slot count), the layout a matrix-vector product with that many padded columns wants, so it skips the
+   * rotations that would replicate the input.
+   */
+  encrypt(values: ArrayLike<number>, options?: EncryptOptions): CKKSVector;
   encrypt(values: IntegerValues): BFVVector;
-  encrypt(values: ArrayLike<number> | IntegerValues): CKKSVector | BFVVector {
-    if (this.scheme === 'ckks') return CKKSVector.encrypt(this.session, values as ArrayLike<number>);
+  encrypt(values: ArrayLike<number> | IntegerValues, options?: EncryptOptions): CKKSVector | BFVVector {
+    if (this.scheme === 'ckks') return CKKSVector.encrypt(this.session, values as ArrayLike<number>, options);
     return BFVVector.encrypt(this.session, values);
   }
 
@@ -145,13 +224,18 @@ export class HeftyContext implements Disposable {
       for (const c of chunks) c.dispose();
       throw e;
     }
-    const Vector = this.scheme === 'ckks' ? CKKSVector : BFVVector;
-    return new Vector(this.session, chunks, parts.length, parts.clean);
+    if (this.scheme === 'ckks') return new CKKSVector(this.session, chunks, parts.length, parts.clean, parts.period);
+    return new BFVVector(this.session, chunks, parts.length, parts.clean);
   }
 
-  /** Galois steps a program needs with this context's slot count. */
-  requiredGaloisSteps(program: Program): number[] {
-    return programGaloisSteps(validateProgram(program), this.slotCount);
+  /**
+   * Galois steps a program needs with this context's slot count. With the input sizes (as for createContext),
+   * exactly the steps its rotations use; without them, every power of two a sum, dot or matvec might use.
+   */
+  requiredGaloisSteps(program: Program, inputs?: Readonly<Record<string, InputSize>>): number[] {
+    const valid = validateProgram(program);
+    if (inputs === undefined) return programGaloisSteps(valid, this.slotCount);
+    return [...programCost(valid, inputs, this.slotCount).galoisSteps];
   }
 
   /** Evaluates a program (see program.ts) over named inputs; returns its outputs by name. */
@@ -163,15 +247,32 @@ export class HeftyContext implements Disposable {
     return runProgram(this.session, validateProgram(program), inputs, hooks);
   }
 
-  /** What a server needs: parameters, public key and evaluation keys, all in SEAL format. */
-  exportKeySet(options: { compression?: 'none' | 'zlib' | 'zstd' } = {}): KeySetBundle {
+  /**
+   * What a server needs: parameters, public key and evaluation keys, all in SEAL format. By default the keys are
+   * seeded and zstd-compressed (SEAL's serializable form, which SEAL and node-seal load): about 2.3× smaller
+   * than `{ form: 'full', compression: 'none' }`. Keys this context loaded rather than generated have no seeded
+   * form and are exported in full.
+   */
+  exportKeySet(options: ExportKeySetOptions = {}): KeySetBundle {
     const { keys } = this.session;
-    const c = options.compression ?? 'none';
+    const c = options.compression ?? 'zstd';
+    if (options.form !== undefined && options.form !== 'seeded' && options.form !== 'full')
+      throw new HeftyError('E_INVALID_ARGUMENT', `key form must be 'seeded' or 'full'`);
+    const seeded = options.form !== 'full' ? this.#wire : undefined;
+    const save = (name: keyof WireKeys): Uint8Array | undefined => {
+      const key = keys[name];
+      if (!key) return undefined;
+      const bytes = seeded?.[name];
+      return bytes ? recompress(bytes, c) : key.save(c);
+    };
+    const publicKey = save('publicKey');
+    const relinKeys = save('relinKeys');
+    const galoisKeys = save('galoisKeys');
     return {
       params: this.backend.saveParams(this.params, c),
-      ...(keys.publicKey ? { publicKey: keys.publicKey.save(c) } : {}),
-      ...(keys.relinKeys ? { relinKeys: keys.relinKeys.save(c) } : {}),
-      ...(keys.galoisKeys ? { galoisKeys: keys.galoisKeys.save(c) } : {}),
+      ...(publicKey ? { publicKey } : {}),
+      ...(relinKeys ? { relinKeys } : {}),
+      ...(galoisKeys ? { galoisKeys } : {}),
     };
   }
 
@@ -190,10 +291,16 @@ export class HeftyContext implements Disposable {
   }
 }
 
-/** Creates a client context; call keygen() before encrypting. */
-export async function createContext(options: ContextOptions): Promise<HeftyContext> {
+/**
+ * Creates a client context; call keygen() before encrypting. Either give the parameters (scheme,
+ * polyModulusDegree, ...) or a program and its input sizes, and the planner chooses them.
+ */
+export async function createContext(options: ProgramContextOptions): Promise<PlannedContext>;
+export async function createContext(options: ContextOptions): Promise<HeftyContext>;
+export async function createContext(options: ContextOptions | ProgramContextOptions): Promise<HeftyContext> {
   if (options === null || typeof options !== 'object')
     throw new HeftyError('E_INVALID_ARGUMENT', 'createContext needs an options object');
+  if ('program' in options) return createPlannedContext(options);
   const { scheme, polyModulusDegree: n } = options;
   if (scheme !== 'ckks' && scheme !== 'bfv') throw new HeftyError('E_INVALID_PARAMS', `scheme must be 'ckks' or 'bfv'`);
   if (!Number.isInteger(n) || !(n in DEFAULT_CKKS_BITS)) {
@@ -203,6 +310,7 @@ export async function createContext(options: ContextOptions): Promise<HeftyConte
     );
   }
   const security = resolveSecurity(options.security, options.allowInsecure);
+  checkDiagonalCacheBytes(options.diagonalCacheBytes);
   const backend = await loadBackend(options.backend, scheme);
   const bits = options.coeffModulusBits ?? (scheme === 'ckks' ? DEFAULT_CKKS_BITS[n] : undefined);
   const coeffModulus =
@@ -215,15 +323,53 @@ export async function createContext(options: ContextOptions): Promise<HeftyConte
     coeffModulus,
     ...(scheme === 'bfv' ? { plainModulus: backend.plainModulusBatching(n, options.plainModulusBits ?? 20) } : {}),
   };
+  return buildContext(backend, params, security, options.scale, sessionOptionsOf(options));
+}
+
+async function createPlannedContext(options: ProgramContextOptions): Promise<PlannedContext> {
+  if (options.scheme !== undefined && options.scheme !== 'ckks')
+    throw new HeftyError('E_INVALID_PARAMS', 'programs run on CKKS: a planned context is always CKKS');
+  const program = validateProgram(options.program);
+  const backend = await loadBackend(options.backend, 'ckks');
+  const plan = planProgram(program, options, (n, security) => backend.maxCoeffModulusBits(n, security));
+  const n = plan.polyModulusDegree;
+  const params: ParamsSpec = {
+    scheme: 'ckks',
+    polyModulusDegree: n,
+    coeffModulus: backend.coeffModulusCreate(n, plan.coeffModulusBits),
+  };
+  return buildContext(
+    backend,
+    params,
+    plan.security,
+    2 ** plan.scaleBits,
+    sessionOptionsOf(options),
+    plan,
+  ) as PlannedContext;
+}
+
+function sessionOptionsOf(options: { gpu?: GpuMode; diagonalCacheBytes?: number }): SessionOptions {
+  return { gpu: options.gpu, diagonalCacheBytes: options.diagonalCacheBytes };
+}
+
+function buildContext(
+  backend: Backend,
+  params: ParamsSpec,
+  security: SecurityLevel,
+  requestedScale: number | undefined,
+  sessionOptions: SessionOptions,
+  plan?: ProgramPlan,
+): HeftyContext {
   const ctx = backend.createContext(params, security);
-  const scale = options.scale ?? defaultScale(params);
+  const scale = requestedScale ?? defaultScale(params);
+  const { coeffModulus } = params;
   const dataPrimes = coeffModulus.length > 1 ? coeffModulus.slice(0, -1) : coeffModulus;
   const dataBits = dataPrimes.reduce((sum, q) => sum + q.toString(2).length, 0);
-  if (scheme === 'ckks' && !(scale > 1 && Math.log2(scale) < dataBits)) {
+  if (params.scheme === 'ckks' && !(scale > 1 && Math.log2(scale) < dataBits)) {
     ctx.dispose();
     throw new HeftyError('E_SCALE_OUT_OF_BOUNDS', `scale ${scale} does not fit the coefficient modulus`);
   }
-  return new HeftyContext(backend, new Session(ctx, scale, { gpu: options.gpu }));
+  return new HeftyContext(backend, new Session(ctx, scale, sessionOptions), plan);
 }
 
 /**
@@ -237,6 +383,7 @@ export async function loadContext(
   const bundle = keySet instanceof Uint8Array ? decodeKeySet(keySet) : keySet;
   if (bundle.secretKey) throw new HeftyError('E_SECRET_KEY_REFUSED', 'a public context must not be given a secret key');
   const security = resolveSecurity(options.security, options.allowInsecure);
+  checkDiagonalCacheBytes(options.diagonalCacheBytes);
   // Parameters are parsed by the default engine, then the engine that supports their scheme takes over.
   const probe = await loadBackend(options.backend);
   const params = probe.loadParams(bundle.params);
@@ -244,7 +391,10 @@ export async function loadContext(
     ? probe
     : await loadBackend(options.backend, params.scheme);
   const ctx = backend.createContext(params, security);
-  const session = new Session(ctx, options.scale ?? defaultScale(params), { gpu: options.gpu });
+  const session = new Session(ctx, options.scale ?? defaultScale(params), {
+    gpu: options.gpu,
+    diagonalCacheBytes: options.diagonalCacheBytes,
+  });
   try {
     session.setKeys({
       publicKey: bundle.publicKey && ctx.load.publicKey(bundle.publicKey),

@@ -8,9 +8,20 @@
 import type { Ciphertext, Evaluator, GaloisKeys, RelinKeys } from '../backend/types.ts';
 import type { BatchEvaluator } from '../gpu/batch-evaluator.ts';
 
-/** `rotate` always names a step that has its own galois key (plans compose other steps). */
+/**
+ * `rotate` always names a step that has its own galois key (plans compose other steps). `rotate-hoisted` rotates
+ * each ciphertext of the list by every step (each with its own key); results come ciphertext-major: all steps of
+ * list[0], then all of list[1], ...
+ */
 export type KeySwitchRequest =
-  { op: 'relinearize'; list: readonly Ciphertext[] } | { op: 'rotate'; list: readonly Ciphertext[]; steps: number };
+  | { op: 'relinearize'; list: readonly Ciphertext[] }
+  | { op: 'rotate'; list: readonly Ciphertext[]; steps: number }
+  | { op: 'rotate-hoisted'; list: readonly Ciphertext[]; steps: readonly number[] };
+
+/** How many ciphertexts a request produces. */
+export function requestOutputs(request: KeySwitchRequest): number {
+  return request.op === 'rotate-hoisted' ? request.list.length * request.steps.length : request.list.length;
+}
 
 /** A computation that yields key-switching requests and receives their results (owned by the plan). */
 export type Plan<T> = Generator<KeySwitchRequest, T, Ciphertext[]>;
@@ -62,11 +73,10 @@ export function serveOnCpu(evaluator: Evaluator, request: KeySwitchRequest, keys
   const out: Ciphertext[] = [];
   try {
     for (const c of request.list) {
-      out.push(
-        request.op === 'relinearize'
-          ? evaluator.relinearize(c, keys.relinKeys)
-          : evaluator.rotateVector(c, request.steps, keys.galoisKeys),
-      );
+      if (request.op === 'rotate-hoisted')
+        out.push(...evaluator.rotateVectorHoisted(c, request.steps, keys.galoisKeys));
+      else if (request.op === 'relinearize') out.push(evaluator.relinearize(c, keys.relinKeys));
+      else out.push(evaluator.rotateVector(c, request.steps, keys.galoisKeys));
     }
   } catch (e) {
     for (const c of out) c.dispose();
@@ -86,7 +96,7 @@ export class CpuKeySwitcher implements KeySwitcher {
   }
 
   serve(request: KeySwitchRequest, keys: KeySwitchKeys): Ciphertext[] {
-    count(this.stats, request.list.length, false);
+    count(this.stats, requestOutputs(request), false);
     return serveOnCpu(this.#evaluator, request, keys);
   }
 
@@ -108,12 +118,28 @@ export class BatchKeySwitcher implements KeySwitcher {
   }
 
   async serve(request: KeySwitchRequest, keys: KeySwitchKeys): Promise<Ciphertext[]> {
-    const out =
-      request.op === 'relinearize'
-        ? await this.#batch.relinearizeMany(request.list, keys.relinKeys)
-        : await this.#batch.rotateMany(request.list, request.steps, keys.galoisKeys);
-    count(this.stats, request.list.length, this.#batch.lastPath === 'gpu');
+    let out: Ciphertext[];
+    if (request.op === 'relinearize') out = await this.#batch.relinearizeMany(request.list, keys.relinKeys);
+    else if (request.op === 'rotate') out = await this.#batch.rotateMany(request.list, request.steps, keys.galoisKeys);
+    else out = await this.#rotateEachStep(request.list, request.steps, keys.galoisKeys);
+    count(this.stats, requestOutputs(request), this.#batch.lastPath === 'gpu');
     return out;
+  }
+
+  /** The GPU batches over ciphertexts, not steps: one batch per step, reordered ciphertext-major. */
+  async #rotateEachStep(
+    list: readonly Ciphertext[],
+    steps: readonly number[],
+    keys: GaloisKeys,
+  ): Promise<Ciphertext[]> {
+    const byStep: Ciphertext[][] = [];
+    try {
+      for (const step of steps) byStep.push(await this.#batch.rotateMany(list, step, keys));
+    } catch (e) {
+      for (const batch of byStep) for (const c of batch) c.dispose();
+      throw e;
+    }
+    return list.flatMap((_, i) => byStep.map((batch) => batch[i]));
   }
 
   dispose(): void {

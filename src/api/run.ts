@@ -4,6 +4,7 @@
  */
 import { HeftyError } from '../errors.ts';
 import { CKKSVector, toFiniteArray, type CkksOperand } from './ckks-vector.ts';
+import { programCost, type InputSize } from './he/planner.ts';
 import { checkMatrix, type Operand, type Program, type Step } from './program.ts';
 import type { Session } from './session.ts';
 
@@ -93,12 +94,51 @@ async function evaluateStep(step: Step, values: Map<string, Value>): Promise<CKK
     case 'rotate':
       return x.rotateAsync(step.steps);
     case 'polyval':
-      return x.polyvalAsync(step.coeffs);
+      return x.polyvalAsync(step.coeffs, { basis: step.basis, interval: step.interval });
+    case 'activation':
+      return x.activationAsync(step.fn, { interval: step.interval, degree: step.degree });
     case 'matvec': {
       const matrix = typeof step.matrix === 'string' ? values.get(step.matrix) : step.matrix;
       return x.matvecAsync(matrix as readonly (readonly number[])[]);
     }
   }
+}
+
+/**
+ * An E_LEVEL_EXHAUSTED from a step, with what the whole program needs (the planner's count for these input
+ * sizes) and what this context and the inputs have.
+ */
+function withProgramLevels(
+  error: HeftyError,
+  session: Session,
+  program: Program,
+  values: Map<string, Value>,
+  step: Step,
+): HeftyError {
+  const sizes: Record<string, InputSize> = {};
+  let inputLevels = Infinity;
+  for (const [name, kind] of Object.entries(program.inputs)) {
+    const value = values.get(name);
+    if (value instanceof CKKSVector) {
+      sizes[name] = value.length;
+      inputLevels = Math.min(inputLevels, value.chainIndex);
+    } else if (kind === 'matrix' && Array.isArray(value)) sizes[name] = [value.length, value[0].length];
+    else if (kind === 'plain' && value instanceof Float64Array) sizes[name] = value.length;
+  }
+  let needed: number;
+  try {
+    needed = programCost(program, sizes, session.slotCount).levels;
+  } catch {
+    return error;
+  }
+  const chain = session.ctx.levels.length > 1 ? session.ctx.levels.length - 2 : 0;
+  return new HeftyError(
+    'E_LEVEL_EXHAUSTED',
+    `step "${step.out}" (${step.op}): ${error.message}. The program needs ${needed} levels; this context's chain ` +
+      `has ${chain}${inputLevels < chain ? ` and the inputs arrived with ${inputLevels} left` : ''}. ` +
+      'createContext({ program, inputs }) chooses parameters that fit',
+    { cause: error },
+  );
 }
 
 export async function runProgram(
@@ -114,7 +154,11 @@ export async function runProgram(
   try {
     for (const step of program.steps) {
       const started = performance.now();
-      const result = await evaluateStep(step, values);
+      const result = await evaluateStep(step, values).catch((e: unknown) => {
+        throw e instanceof HeftyError && e.code === 'E_LEVEL_EXHAUSTED'
+          ? withProgramLevels(e, session, program, values, step)
+          : e;
+      });
       produced.push(result);
       values.set(step.out, result);
       hooks.onStep?.(step.op, performance.now() - started);

@@ -142,6 +142,12 @@ export interface Evaluator extends Owned {
   modSwitchPlainTo(p: Plaintext, parmsId: string): Plaintext;
   /** CKKS: cyclic rotation of the slot vector by `steps` (positive = left). */
   rotateVector(a: Ciphertext, steps: number, keys: GaloisKeys): Ciphertext;
+  /**
+   * CKKS: one ciphertext rotated by each of `steps` (every step needs its own galois key), in that order. The
+   * engine may share work between them (hoisting: one decomposition of c1 for all); results then decrypt as
+   * rotateVector's do, within its error, but need not be the same bytes.
+   */
+  rotateVectorHoisted(a: Ciphertext, steps: readonly number[], keys: GaloisKeys): Ciphertext[];
   /** BFV: rotate both rows of the 2×(N/2) batching matrix. */
   rotateRows(a: Ciphertext, steps: number, keys: GaloisKeys): Ciphertext;
   /** BFV: swap the two rows. */

@@ -8,6 +8,7 @@ import type * as S from 'node-seal';
 import { HeftyError, type HeftyErrorCode } from '../errors.ts';
 import { translateSealError } from './wasm-errors.ts';
 import { defaultGaloisSteps, galoisEltFromStep } from './galois.ts';
+import { rotateEach } from './rotate-each.ts';
 import { parmsIdToHex } from './parms-id.ts';
 import type * as B from './types.ts';
 
@@ -523,10 +524,16 @@ class WasmEvaluator extends Owner<S.Evaluator> implements B.Evaluator {
     const k = this.#galois(keys, this.#ctx.galoisElt(steps));
     return this.#unary((out) => this.raw.rotateVector(x, steps, k, out));
   }
+  /** node-seal has no hoisting: one rotation after another. */
+  rotateVectorHoisted(a: B.Ciphertext, steps: readonly number[], keys: B.GaloisKeys): B.Ciphertext[] {
+    return rotateEach(steps, (step) => this.rotateVector(a, step, keys));
+  }
   rotateRows(a: B.Ciphertext, steps: number, keys: B.GaloisKeys): B.Ciphertext {
     if (this.#ctx.params.scheme !== 'bfv') throw new HeftyError('E_UNSUPPORTED', 'rotateRows is a BFV operation');
     const x = this.#ct(a);
-    const k = this.#galois(keys, this.#ctx.galoisElt(steps));
+    this.#ctx.galoisElt(steps);
+    // SEAL composes a step without its own key from the keys of its non-adjacent form; it raises the missing key.
+    const k = unwrap(this.#ctx, keys, WasmGaloisKeys, 'galois keys');
     return this.#unary((out) => this.raw.rotateRows(x, steps, k, out));
   }
   rotateColumns(a: B.Ciphertext, keys: B.GaloisKeys): B.Ciphertext {

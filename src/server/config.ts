@@ -51,7 +51,8 @@ export const DEFAULT_OPTIONS: ServerOptions = {
   dataDir: './data',
   backend: 'auto',
   apiKeys: {},
-  maxKeySetBytes: 128 << 20,
+  // Holds the largest key set the planner plans by default (he/planner.ts KEY_BUDGET_BYTES, seeded+zstd).
+  maxKeySetBytes: 256 << 20,
   maxCiphertextBytes: 16 << 20,
   maxEvalBodyBytes: 32 << 20,
   maxBatchItems: 256,
