@@ -167,7 +167,7 @@ struct GeneratedKeys {
 
 // One key-switching key per (index, target) pair, stored at `index`; duplicates are generated once.
 GeneratedKeys generate_keys(const bfv::Context& ctx, const ckks::CkksPlain& sk, std::size_t dim1,
-                            const std::vector<std::pair<std::size_t, std::vector<u64>>>& targets) {
+                            const std::vector<std::pair<std::size_t, rlwe::Words>>& targets) {
   GeneratedKeys out;
   const ckks::ParmsId key_id = ctx.chain().key_level().parms_id;
   out.set.stored.parms_id = key_id;
@@ -189,7 +189,7 @@ GeneratedKeys relin_keys(const bfv::Context& ctx, const ckks::CkksPlain& sk) {
 }
 
 GeneratedKeys galois_keys(const bfv::Context& ctx, const ckks::CkksPlain& sk, const std::vector<std::uint32_t>& elts) {
-  std::vector<std::pair<std::size_t, std::vector<u64>>> targets;
+  std::vector<std::pair<std::size_t, rlwe::Words>> targets;
   for (const std::uint32_t g : elts) {
     const std::size_t index = (g - 1) / 2;
     const bool seen = std::any_of(targets.begin(), targets.end(), [&](const auto& t) { return t.first == index; });

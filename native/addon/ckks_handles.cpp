@@ -124,9 +124,12 @@ Napi::Value to_u64_array(Napi::Env env, const std::uint64_t* words, std::size_t 
 }
 
 Napi::Value to_bytes(Napi::Env env, const std::function<std::size_t(std::uint8_t*)>& write) {
-  auto out = Napi::Uint8Array::New(env, write(nullptr));
-  write(out.Data());
-  return out;
+  const std::size_t size = write(nullptr);
+  // A node::Buffer's storage is not zero-filled first (a plain ArrayBuffer's is), and write() sets every byte;
+  // callers get a plain Uint8Array over it.
+  auto storage = Napi::Buffer<std::uint8_t>::New(env, size);
+  write(storage.Data());
+  return Napi::Uint8Array::New(env, size, storage.ArrayBuffer(), storage.ByteOffset());
 }
 
 namespace {

@@ -4,6 +4,7 @@
 #include "../rlwe/crypto_core.h"
 #include "../rlwe/keys.h"
 #include "../rlwe/op_error.h"
+#include "../rlwe/row_ops.h"
 #include "ckks_handles.h"
 
 namespace hefty::addon {
@@ -27,7 +28,7 @@ struct GeneratedKeys {
 };
 
 GeneratedKeys generate_keys(const ckks::Context& ctx, const ckks::CkksPlain& sk, std::size_t dim1,
-                            const std::vector<std::pair<std::size_t, std::vector<u64>>>& targets) {
+                            const std::vector<std::pair<std::size_t, rlwe::Words>>& targets) {
   GeneratedKeys out;
   const ckks::ParmsId key_id = ctx.chain().key_level().parms_id;
   out.set.stored.parms_id = key_id;
@@ -102,7 +103,7 @@ std::vector<std::uint32_t> arg_galois_elements(const Napi::CallbackInfo& info, s
 }
 
 GeneratedKeys galois_keys(const ckks::Context& ctx, const ckks::CkksPlain& sk, const std::vector<std::uint32_t>& elts) {
-  std::vector<std::pair<std::size_t, std::vector<u64>>> targets;
+  std::vector<std::pair<std::size_t, rlwe::Words>> targets;
   for (const std::uint32_t g : elts) {
     const std::size_t index = (g - 1) / 2;
     const bool seen = std::any_of(targets.begin(), targets.end(), [&](const auto& t) { return t.first == index; });
@@ -112,7 +113,7 @@ GeneratedKeys galois_keys(const ckks::Context& ctx, const ckks::CkksPlain& sk, c
 }
 
 GeneratedKeys relin_keys(const ckks::Context& ctx, const ckks::CkksPlain& sk) {
-  std::vector<std::pair<std::size_t, std::vector<u64>>> targets;
+  std::vector<std::pair<std::size_t, rlwe::Words>> targets;
   targets.emplace_back(0, rlwe::secret_squared(ctx.ring(), sk.data));
   return generate_keys(ctx, sk, 1, targets);
 }
@@ -154,10 +155,7 @@ Napi::Value keygen_relin_async(const Napi::CallbackInfo& info) {
 
 void add_plain_rows(const ckks::Context& ctx, std::size_t rows, const ckks::CkksPlain& pt, u64* c0) {
   const std::size_t n = ctx.n();
-  for (std::size_t j = 0; j < rows; j++) {
-    const rlwe::Mod& m = ctx.ring().mod(j);
-    for (std::size_t i = 0; i < n; i++) c0[j * n + i] = m.add(c0[j * n + i], pt.data[j * n + i]);
-  }
+  for (std::size_t j = 0; j < rows; j++) rlwe::rows::add(c0 + j * n, pt.data.data() + j * n, c0 + j * n, n, ctx.ring().mod(j));
 }
 
 Napi::Value encrypt(const Napi::CallbackInfo& info) {
@@ -199,7 +197,7 @@ Napi::Value decrypt(const Napi::CallbackInfo& info) {
     auto ct = unwrap_cipher(info[2]);
     const ckks::Context& ctx = *state->ctx;
     const ckks::Level& level = state->evaluator.level_of(*ct);
-    ckks::CkksPlain pt{ct->parms_id, ct->scale, std::vector<u64>(level.prime_count * ctx.n())};
+    ckks::CkksPlain pt{ct->parms_id, ct->scale, rlwe::Words(level.prime_count * ctx.n())};
     rlwe::decrypt_ntt(ctx.ring(), level.prime_count, ct->data.data(), ct->size, sk->data.data(), pt.data.data());
     return wrap_value(info.Env(), Kind::Plain, std::move(pt));
   });

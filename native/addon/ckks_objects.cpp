@@ -36,7 +36,7 @@ Napi::Value encode(const Napi::CallbackInfo& info) {
     if (count > n / 2) rlwe::fail("E_LENGTH_MISMATCH", "too many values for the slot count");
     std::vector<ckks::Complex> slots(count);
     for (std::size_t i = 0; i < count; i++) slots[i] = {values[i], 0.0};
-    ckks::CkksPlain pt{level.parms_id, scale, std::vector<u64>(level.prime_count * n)};
+    ckks::CkksPlain pt{level.parms_id, scale, rlwe::Words(level.prime_count * n)};
     ctx.encoder().encode(slots.data(), count, scale, ctx.primes().data(), level.prime_count, level.total_bits, pt.data.data());
     rlwe::parallel_for(level.prime_count, [&](std::size_t j) { ctx.ring().ntt_forward(pt.data.data() + j * n, j); });
     return wrap_value(info.Env(), Kind::Plain, std::move(pt));
@@ -61,7 +61,7 @@ Napi::Value encode_scalar(const Napi::CallbackInfo& info) {
     }
     const double rounded = std::round(scaled);
     const std::size_t n = ctx.n();
-    ckks::CkksPlain pt{level.parms_id, scale, std::vector<u64>(level.prime_count * n)};
+    ckks::CkksPlain pt{level.parms_id, scale, rlwe::Words(level.prime_count * n)};
     std::vector<u64> residues(level.prime_count);
     ctx.encoder().rns_base(ctx.primes().data(), level.prime_count).decompose(&rounded, 1, residues.data());
     for (std::size_t j = 0; j < level.prime_count; j++) {
@@ -79,7 +79,7 @@ Napi::Value decode(const Napi::CallbackInfo& info) {
     const ckks::Level& level = state->evaluator.level_of(*pt);
     if (!(pt->scale > 0) || static_cast<int>(std::log2(pt->scale)) >= level.total_bits) rlwe::fail("E_SCALE_OUT_OF_BOUNDS", "scale out of bounds");
     const std::size_t n = ctx.n();
-    std::vector<u64> rows(pt->data);
+    std::vector<u64> rows(pt->data.begin(), pt->data.end());
     rlwe::parallel_for(level.prime_count, [&](std::size_t j) { ctx.ring().ntt_inverse(rows.data() + j * n, j); });
     std::vector<ckks::Complex> slots(n / 2);
     ctx.encoder().decode(rows.data(), ctx.primes().data(), level.prime_count, pt->scale, slots.data());

@@ -29,7 +29,7 @@ Plain batch_encode(const Context& ctx, const std::uint64_t* values, std::size_t 
   require_batching(ctx);
   const std::size_t n = ctx.n();
   if (count > n) fail("E_LENGTH_MISMATCH", "too many values for the slot count");
-  Plain pt{ParmsId{}, 1.0, std::vector<std::uint64_t>(n, 0)};
+  Plain pt{ParmsId{}, 1.0, rlwe::Words(n, 0)};
   const std::vector<std::uint32_t>& positions = ctx.slot_positions();
   const std::uint64_t t = ctx.plain_modulus();
   for (std::size_t k = 0; k < count; k++) {

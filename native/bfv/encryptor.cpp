@@ -19,12 +19,12 @@ using rlwe::u64;
 
 namespace {
 
-void check_secret(const Context& ctx, const std::vector<u64>& secret) {
+void check_secret(const Context& ctx, const rlwe::Words& secret) {
   if (secret.size() != ctx.primes().size() * ctx.n()) fail("E_INVALID_ARGUMENT", "secret key has the wrong size");
 }
 
 // x = c0 + INTT(Σ_{i>=1} NTT(c_i) ⊙ s^i), per row (coefficient form, L rows).
-std::vector<u64> dot_with_secret(const Context& ctx, const std::vector<u64>& secret, const Cipher& ct, std::size_t L) {
+std::vector<u64> dot_with_secret(const Context& ctx, const rlwe::Words& secret, const Cipher& ct, std::size_t L) {
   const std::size_t n = ctx.n();
   const rlwe::RingTools& ring = ctx.ring();
   std::vector<u64> x(L * n);
@@ -55,14 +55,14 @@ std::vector<u64> dot_with_secret(const Context& ctx, const std::vector<u64>& sec
 
 }  // namespace
 
-Cipher encrypt_symmetric(const Context& ctx, const std::vector<u64>& secret, const Plain& plain, rlwe::Seed* seed_out) {
+Cipher encrypt_symmetric(const Context& ctx, const rlwe::Words& secret, const Plain& plain, rlwe::Seed* seed_out) {
   check_secret(ctx, secret);
   check_plain(ctx, plain);
   const Level& level = ctx.first_data_level();
   const std::size_t L = level.prime_count;
   const std::size_t n = ctx.n();
   const rlwe::RingTools& ring = ctx.ring();
-  Cipher ct{level.parms_id, 2, 1.0, false, std::vector<u64>(2 * L * n)};
+  Cipher ct{level.parms_id, 2, 1.0, false, rlwe::Words(2 * L * n, 0)};
   u64* c0 = ct.data.data();
   u64* c1 = c0 + L * n;
   // Spec §7.2: the public seed, its uniform expansion a, then the noise from the bootstrap stream.
@@ -88,7 +88,7 @@ Cipher encrypt_symmetric(const Context& ctx, const std::vector<u64>& secret, con
   return ct;
 }
 
-Cipher encrypt_public(const Context& ctx, const std::vector<u64>& pk, const Plain& plain) {
+Cipher encrypt_public(const Context& ctx, const rlwe::Words& pk, const Plain& plain) {
   check_plain(ctx, plain);
   const std::size_t n = ctx.n();
   const std::size_t k = ctx.primes().size();
@@ -104,7 +104,7 @@ Cipher encrypt_public(const Context& ctx, const std::vector<u64>& pk, const Plai
   rlwe::sample_cbd(*stream, n, e1.data());
   rlwe::ScratchBuffer u_ntt(L_up * n), poly(L_up * n), noise(L_up * n);
   rlwe::small_to_ntt_rows(ring, L_up, u.data(), u_ntt.data());
-  Cipher ct{level.parms_id, 2, 1.0, false, std::vector<u64>(2 * L * n)};
+  Cipher ct{level.parms_id, 2, 1.0, false, rlwe::Words(2 * L * n, 0)};
   for (std::size_t which = 0; which < 2; which++) {
     rlwe::small_to_rows(ring, L_up, which == 0 ? e0.data() : e1.data(), noise.data());
     // c = INTT(pk ⊙ NTT(u)) + e over L_up rows, then rounding away the last prime in coefficient form.
@@ -129,12 +129,12 @@ Cipher encrypt_public(const Context& ctx, const std::vector<u64>& pk, const Plai
   return ct;
 }
 
-Plain decrypt(const Context& ctx, const std::vector<u64>& secret, const Cipher& ct) {
+Plain decrypt(const Context& ctx, const rlwe::Words& secret, const Cipher& ct) {
   check_secret(ctx, secret);
   const Level& level = data_level_of(ctx, ct);
   const std::size_t n = ctx.n();
   const std::vector<u64> x = dot_with_secret(ctx, secret, ct, level.prime_count);
-  Plain pt{ParmsId{}, 1.0, std::vector<u64>(n)};
+  Plain pt{ParmsId{}, 1.0, rlwe::Words(n, 0)};
   ctx.tools(level).scale_and_round(x.data(), pt.data.data());
   std::size_t count = n;
   while (count > 1 && pt.data[count - 1] == 0) count--;
@@ -142,7 +142,7 @@ Plain decrypt(const Context& ctx, const std::vector<u64>& secret, const Cipher& 
   return pt;
 }
 
-int invariant_noise_budget(const Context& ctx, const std::vector<u64>& secret, const Cipher& ct) {
+int invariant_noise_budget(const Context& ctx, const rlwe::Words& secret, const Cipher& ct) {
   check_secret(ctx, secret);
   const Level& level = data_level_of(ctx, ct);
   const std::size_t n = ctx.n();

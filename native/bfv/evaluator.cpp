@@ -121,7 +121,7 @@ Cipher Evaluator::add_or_sub(const Cipher& a, const Cipher& b, bool subtract) co
   const std::size_t n = ctx_.n(), L = level.prime_count;
   const std::size_t poly_words = L * n;
   const std::size_t size = std::max(a.size, b.size);
-  Cipher out{a.parms_id, size, 1.0, false, std::vector<u64>(size * poly_words)};
+  Cipher out{a.parms_id, size, 1.0, false, rlwe::Words(size * poly_words, 0)};
   for (std::size_t p = 0; p < size; p++) {
     for (std::size_t j = 0; j < L; j++) {
       const Mod& m = ctx_.ring().mod(j);
@@ -235,7 +235,7 @@ Cipher Evaluator::multiply(const Cipher& a, const Cipher& b) const {
       bsk_ring.ntt_inverse(d_bsk + (p * K + r - L) * n, r - L);
     }
   });
-  Cipher out{a.parms_id, size, 1.0, false, std::vector<u64>(size * L * n)};
+  Cipher out{a.parms_id, size, 1.0, false, rlwe::Words(size * L * n, 0)};
   rlwe::parallel_for(size, [&](std::size_t p) {
     tools.floor_to_q(d_q + p * L * n, d_bsk + p * K * n, out.data.data() + p * L * n, conversion + p * per_poly);
   });
@@ -305,7 +305,7 @@ Cipher Evaluator::relinearize(const Cipher& a, const KeySwitchingKeys& relin) co
   }
   const std::size_t L = level.prime_count;
   const std::size_t poly_words = L * ctx_.n();
-  Cipher out{a.parms_id, 2, 1.0, false, std::vector<u64>(a.data.begin(), a.data.begin() + 2 * poly_words)};
+  Cipher out{a.parms_id, 2, 1.0, false, rlwe::Words(a.data.begin(), a.data.begin() + 2 * poly_words)};
   for (std::size_t power = a.size - 1; power >= 2; power--) {
     switch_key(L, a.data.data() + power * poly_words, relin.keys[power - 2], out.data.data(),
                out.data.data() + poly_words, false);
@@ -319,7 +319,7 @@ Cipher Evaluator::mod_switch_to_next(const Cipher& a) const {
   const Level* next = ctx_.chain().next(level);
   if (next == nullptr) fail("E_LEVEL_EXHAUSTED", "end of modulus switching chain reached");
   const std::size_t n = ctx_.n(), L = level.prime_count;
-  Cipher out{next->parms_id, a.size, 1.0, false, std::vector<u64>(a.size * (L - 1) * n)};
+  Cipher out{next->parms_id, a.size, 1.0, false, rlwe::Words(a.size * (L - 1) * n, 0)};
   for (std::size_t p = 0; p < a.size; p++) {
     div_round_last_coeff(ctx_.ring(), L, a.data.data() + p * L * n, out.data.data() + p * (L - 1) * n);
   }
@@ -345,7 +345,7 @@ Cipher Evaluator::apply_galois(const Cipher& a, std::uint32_t galois_elt, const 
   const std::size_t index = (galois_elt - 1) / 2;
   if (!galois.has(index)) fail("E_MISSING_GALOIS_KEY", "Galois key not present");
   const std::size_t n = ctx_.n(), L = level.prime_count;
-  Cipher out{a.parms_id, 2, 1.0, false, std::vector<u64>(2 * L * n)};
+  Cipher out{a.parms_id, 2, 1.0, false, rlwe::Words(2 * L * n, 0)};
   rlwe::ScratchBuffer target(L * n);
   rlwe::parallel_for(2 * L, [&](std::size_t task) {
     const std::size_t poly = task / L, j = task % L;

@@ -6,6 +6,8 @@
 #include <cstdint>
 #include <vector>
 
+#include "../rlwe/words.h"
+
 namespace hefty::ckks {
 
 using ParmsId = std::array<std::uint64_t, 4>;
@@ -51,13 +53,13 @@ struct CkksCipher {
   std::size_t size = 0;
   double scale = 1.0;
   bool ntt_form = true;
-  std::vector<std::uint64_t> data;
+  rlwe::Words data;
 };
 
 struct CkksPlain {
   ParmsId parms_id{};
   double scale = 1.0;
-  std::vector<std::uint64_t> data;  // prime_count rows, NTT form
+  rlwe::Words data;  // prime_count rows, NTT form
 };
 
 }  // namespace hefty::ckks

@@ -5,6 +5,7 @@
 #include <string>
 
 #include "../rlwe/op_error.h"
+#include "../rlwe/row_ops.h"
 #include "complex_roots.h"
 #include "fft.h"
 
@@ -65,7 +66,20 @@ void EncoderCore::encode(const Complex* values, std::size_t count, double scale,
 
   std::vector<double> rounded(n_);
   for (std::size_t i = 0; i < n_; i++) rounded[i] = std::round(a[i].re);
-  rns_base(primes, count_primes).decompose(rounded.data(), n_, out);
+  decompose_rounded(rns_base(primes, count_primes), rounded.data(), n_, out);
+}
+
+void decompose_rounded(const ring::RnsBase& base, const double* rounded, std::size_t n, std::uint64_t* out) {
+  bool words_fit = true;
+  for (std::size_t i = 0; i < n; i++) words_fit &= std::fabs(rounded[i]) < 0x1p64;
+  if (!words_fit) {
+    base.decompose(rounded, n, out);
+    return;
+  }
+  // The magnitudes are staged in row 0; each prime's row is one vector pass over them that reduces and negates
+  // where the coefficient is negative (row 0 last, in place).
+  for (std::size_t i = 0; i < n; i++) out[i] = static_cast<std::uint64_t>(std::fabs(rounded[i]));
+  for (std::size_t j = base.size(); j-- > 0;) rlwe::rows::reduce_signed_magnitudes(out, rounded, out + j * n, n, base.mod(j));
 }
 
 const ring::RnsBase& EncoderCore::rns_base(const std::uint64_t* primes, std::size_t count_primes) const {

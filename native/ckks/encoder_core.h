@@ -40,4 +40,8 @@ class EncoderCore {
   mutable std::map<std::vector<std::uint64_t>, ring::RnsBase> bases_;
 };
 
+// rows[j][i] = rounded[i] mod q_j for finite integer-valued doubles: RnsBase::decompose's residues, with one
+// vector reduction per prime when every |x| < 2^64 (all but extreme scales).
+void decompose_rounded(const ring::RnsBase& base, const double* rounded, std::size_t n, std::uint64_t* out);
+
 }  // namespace hefty::ckks

@@ -61,7 +61,7 @@ void Evaluator::check_not_transparent(const CkksCipher& c, const Level& level) c
 
 CkksCipher Evaluator::negate(const CkksCipher& a) const {
   const Level& level = level_of(a);
-  CkksCipher out{a.parms_id, a.size, a.scale, true, std::vector<u64>(a.data.size())};
+  CkksCipher out{a.parms_id, a.size, a.scale, true, rlwe::Words(a.data.size())};
   negate_polys(ring_, level.prime_count, a.size, a.data.data(), out.data.data());
   check_not_transparent(out, level);
   return out;
@@ -76,7 +76,7 @@ CkksCipher Evaluator::add_or_sub(const CkksCipher& a, const CkksCipher& b, bool 
   const std::size_t poly_words = L * ring_.n();
   const std::size_t common = std::min(a.size, b.size);
   const std::size_t size = std::max(a.size, b.size);
-  CkksCipher out{a.parms_id, size, a.scale, true, std::vector<u64>(size * poly_words)};
+  CkksCipher out{a.parms_id, size, a.scale, true, rlwe::Words(size * poly_words)};
   if (subtract) {
     sub_polys(ring_, L, common, a.data.data(), b.data.data(), out.data.data());
   } else {
@@ -125,7 +125,7 @@ CkksCipher Evaluator::multiply(const CkksCipher& a, const CkksCipher& b) const {
   const double scale = a.scale * b.scale;
   check_scale_bound(scale, level);
   const std::size_t L = level.prime_count;
-  CkksCipher out{a.parms_id, size, scale, true, std::vector<u64>(size * L * ring_.n())};
+  CkksCipher out{a.parms_id, size, scale, true, rlwe::Words(size * L * ring_.n())};
   tensor(ring_, L, a.data.data(), a.size, b.data.data(), b.size, out.data.data());
   check_not_transparent(out, level);
   return out;
@@ -137,7 +137,7 @@ CkksCipher Evaluator::multiply_plain(const CkksCipher& a, const CkksPlain& p) co
   if (a.parms_id != p.parms_id) fail("E_PARAMS_MISMATCH", "encrypted and plain parameter mismatch");
   const double scale = a.scale * p.scale;
   check_scale_bound(scale, level);
-  CkksCipher out{a.parms_id, a.size, scale, true, std::vector<u64>(a.data.size())};
+  CkksCipher out{a.parms_id, a.size, scale, true, rlwe::Words(a.data.size())};
   multiply_polys_by(ring_, level.prime_count, a.size, a.data.data(), p.data.data(), out.data.data());
   check_not_transparent(out, level);
   return out;
@@ -153,7 +153,7 @@ CkksCipher Evaluator::relinearize(const CkksCipher& a, const KeySwitchingKeys& r
   for (std::size_t power = 2; power < a.size; power++) {
     if (!relin.has(power - 2)) fail("E_MISSING_KEY", "not enough relinearization keys");
   }
-  CkksCipher out{a.parms_id, 2, a.scale, true, std::vector<u64>(a.data.begin(), a.data.begin() + 2 * poly_words)};
+  CkksCipher out{a.parms_id, 2, a.scale, true, rlwe::Words(a.data.begin(), a.data.begin() + 2 * poly_words)};
   for (std::size_t power = a.size - 1; power >= 2; power--) {
     rlwe::key_switch(ring_, L, a.data.data() + power * poly_words, relin.keys[power - 2], out.data.data(),
                      out.data.data() + poly_words);
@@ -169,7 +169,7 @@ CkksCipher Evaluator::rescale_to_next(const CkksCipher& a) const {
   const std::size_t n = ring_.n();
   const std::size_t L = level.prime_count;
   const std::size_t last = L - 1;
-  CkksCipher out{next->parms_id, a.size, a.scale / level.last_prime, true, std::vector<u64>(a.size * last * n)};
+  CkksCipher out{next->parms_id, a.size, a.scale / level.last_prime, true, rlwe::Words(a.size * last * n)};
   // Every polynomial's last row in coefficient form, shifted by floor(q_last / 2).
   std::vector<u64> shifted(a.size * n);
   rlwe::parallel_for(a.size, [&](std::size_t p) {
@@ -192,7 +192,7 @@ CkksCipher Evaluator::rescale_to_next(const CkksCipher& a) const {
 CkksCipher Evaluator::drop_last_rows(const CkksCipher& a, const Level& from, const Level& to) const {
   const std::size_t n = ring_.n();
   const std::size_t keep = to.prime_count * n;
-  CkksCipher out{to.parms_id, a.size, a.scale, true, std::vector<u64>(a.size * keep)};
+  CkksCipher out{to.parms_id, a.size, a.scale, true, rlwe::Words(a.size * keep)};
   for (std::size_t p = 0; p < a.size; p++) {
     std::memcpy(out.data.data() + p * keep, a.data.data() + p * from.prime_count * n, keep * sizeof(u64));
   }
@@ -235,7 +235,7 @@ CkksPlain Evaluator::mod_switch_plain_to(const CkksPlain& p, const ParmsId& targ
   if (to->chain_index > level.chain_index) fail("E_INVALID_ARGUMENT", "cannot switch to higher level modulus");
   check_scale_bound(p.scale, *to);
   const std::size_t keep = to->prime_count * ring_.n();
-  return CkksPlain{to->parms_id, p.scale, std::vector<u64>(p.data.begin(), p.data.begin() + keep)};
+  return CkksPlain{to->parms_id, p.scale, rlwe::Words(p.data.begin(), p.data.begin() + keep)};
 }
 
 CkksCipher Evaluator::apply_galois(const CkksCipher& a, std::uint32_t galois_elt, const KeySwitchingKeys& galois) const {
@@ -247,7 +247,7 @@ CkksCipher Evaluator::apply_galois(const CkksCipher& a, std::uint32_t galois_elt
   if (!galois.has(index)) fail("E_MISSING_GALOIS_KEY", "Galois key not present");
   const std::size_t L = level.prime_count;
   const std::size_t poly_words = L * ring_.n();
-  CkksCipher out{a.parms_id, 2, a.scale, true, std::vector<u64>(2 * poly_words)};
+  CkksCipher out{a.parms_id, 2, a.scale, true, rlwe::Words(2 * poly_words)};
   const std::size_t n = ring_.n();
   // Row j of both permuted polynomials, made inside the key switch's first parallel phase: c0 goes straight to
   // the output, c1 is the key-switching target.

@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "../rlwe/ntt_simd.h"
+#include "../rlwe/row_ops.h"
 #include "../rlwe/thread_pool.h"
 
 namespace hefty::ckks {
@@ -32,51 +33,32 @@ void for_each_row(const RingTools& ring, std::size_t L, std::size_t polys, RowFn
 void add_polys(const RingTools& ring, std::size_t L, std::size_t polys, const u64* a, const u64* b, u64* out) {
   const std::size_t n = ring.n();
   for_each_row(ring, L, polys, [&](std::size_t p, std::size_t j) {
-    const u64 q = ring.mod(j).q;
     const std::size_t off = (p * L + j) * n;
-    for (std::size_t i = 0; i < n; i++) {
-      const u64 s = a[off + i] + b[off + i];
-      out[off + i] = s >= q ? s - q : s;
-    }
+    rlwe::rows::add(a + off, b + off, out + off, n, ring.mod(j));
   });
 }
 
 void sub_polys(const RingTools& ring, std::size_t L, std::size_t polys, const u64* a, const u64* b, u64* out) {
   const std::size_t n = ring.n();
   for_each_row(ring, L, polys, [&](std::size_t p, std::size_t j) {
-    const u64 q = ring.mod(j).q;
     const std::size_t off = (p * L + j) * n;
-    for (std::size_t i = 0; i < n; i++) {
-      const u64 d = a[off + i] + q - b[off + i];
-      out[off + i] = d >= q ? d - q : d;
-    }
+    rlwe::rows::sub(a + off, b + off, out + off, n, ring.mod(j));
   });
 }
 
 void negate_polys(const RingTools& ring, std::size_t L, std::size_t polys, const u64* a, u64* out) {
   const std::size_t n = ring.n();
   for_each_row(ring, L, polys, [&](std::size_t p, std::size_t j) {
-    const u64 q = ring.mod(j).q;
     const std::size_t off = (p * L + j) * n;
-    for (std::size_t i = 0; i < n; i++) {
-      const u64 x = a[off + i];
-      out[off + i] = x == 0 ? 0 : q - x;
-    }
+    rlwe::rows::negate(a + off, out + off, n, ring.mod(j));
   });
 }
 
 void multiply_polys_by(const RingTools& ring, std::size_t L, std::size_t polys, const u64* a, const u64* m, u64* out) {
   const std::size_t n = ring.n();
-  const bool vector = n % 8 == 0 && rlwe::simd::available();
   for_each_row(ring, L, polys, [&](std::size_t p, std::size_t j) {
-    const Mod& mod = ring.mod(j);
     const std::size_t off = (p * L + j) * n;
-    const u64* mr = m + j * n;
-    if (vector) {
-      rlwe::simd::multiply_rows(a + off, mr, out + off, n, mod);
-      return;
-    }
-    for (std::size_t i = 0; i < n; i++) out[off + i] = mod.reduce_product(static_cast<u128>(a[off + i]) * mr[i]);
+    rlwe::rows::multiply(a + off, m + j * n, out + off, n, ring.mod(j));
   });
 }
 

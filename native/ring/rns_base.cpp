@@ -74,6 +74,20 @@ void validate(const std::vector<u64>& moduli) {
 }  // namespace
 
 void reduce_signed(const Mod& mod, const std::int64_t* values, std::size_t count, u64* out) {
+  // Noise and secrets are far below q: then x mod q is x or q + x, in a loop without branches or divisions
+  // that the compiler vectorizes (sampled signs are random, so a branch on them mispredicts half the time).
+  const u64 q = mod.q;
+  bool small = true;
+  for (std::size_t k = 0; k < count; k++) {
+    const u64 magnitude = values[k] < 0 ? ~static_cast<u64>(values[k]) + 1 : static_cast<u64>(values[k]);
+    small &= magnitude < q;
+  }
+  if (small) {
+    for (std::size_t k = 0; k < count; k++) {
+      out[k] = static_cast<u64>(values[k]) + (q & static_cast<u64>(values[k] >> 63));
+    }
+    return;
+  }
   for (std::size_t k = 0; k < count; k++) {
     const std::int64_t x = values[k];
     // Two's complement negation gives |x| for INT64_MIN too.

@@ -1,6 +1,11 @@
 #include "blake2xb.h"
 
+#include <cstdlib>
 #include <cstring>
+
+#if defined(__x86_64__) && defined(__GNUC__)
+#include <immintrin.h>
+#endif
 
 namespace hefty::rlwe {
 
@@ -71,6 +76,74 @@ void compress(std::uint64_t h[8], const std::uint8_t block[128], std::uint64_t c
 
 #undef HEFTY_BLAKE2B_G
 
+// The parameter block of Blake2Xb leaf `offset` (digest 64 bytes, leaf length 64, xof length `xof_length`,
+// inner length 64) as its eight little-endian words.
+void leaf_param_words(std::uint32_t offset, std::uint32_t xof_length, std::uint64_t words[8]) {
+  words[0] = 64 | (std::uint64_t{64} << 32);
+  words[1] = offset | (std::uint64_t{xof_length} << 32);
+  words[2] = std::uint64_t{64} << 8;
+  for (int i = 3; i < 8; i++) words[i] = 0;
+}
+
+#if defined(__x86_64__) && defined(__GNUC__)
+#define HEFTY_BLAKE2B_LANES 1
+#define HEFTY_AVX512F __attribute__((target("avx512f")))
+
+HEFTY_AVX512F inline void g_lanes(__m512i& a, __m512i& b, __m512i& c, __m512i& d, __m512i x, __m512i y) {
+  a = _mm512_add_epi64(_mm512_add_epi64(a, b), x);
+  d = _mm512_ror_epi64(_mm512_xor_si512(d, a), 32);
+  c = _mm512_add_epi64(c, d);
+  b = _mm512_ror_epi64(_mm512_xor_si512(b, c), 24);
+  a = _mm512_add_epi64(_mm512_add_epi64(a, b), y);
+  d = _mm512_ror_epi64(_mm512_xor_si512(d, a), 16);
+  c = _mm512_add_epi64(c, d);
+  b = _mm512_ror_epi64(_mm512_xor_si512(b, c), 63);
+}
+
+// Leaves first .. first + 7 of a Blake2Xb output at once, one per 64-bit lane: they hash the same 64-byte
+// message (the root digest) in one final compression and differ only in the node offset of their parameter
+// block. Writes 8 × 64 bytes to out.
+HEFTY_AVX512F void leaves_x8(const std::uint8_t root_digest[64], std::uint32_t first, std::uint32_t xof_length,
+                             std::uint8_t* out) {
+  __m512i m[8];
+  for (int i = 0; i < 8; i++) m[i] = _mm512_set1_epi64(static_cast<long long>(load64(root_digest + 8 * i)));
+  const __m512i zero = _mm512_setzero_si512();
+  std::uint64_t param[8];
+  leaf_param_words(first, xof_length, param);
+  __m512i h[8];
+  for (int i = 0; i < 8; i++) h[i] = _mm512_set1_epi64(static_cast<long long>(kIv[i] ^ param[i]));
+  // Word 1 holds the node offset in its low half: first + lane.
+  h[1] = _mm512_xor_si512(h[1], _mm512_setr_epi64(0, 1, 2, 3, 4, 5, 6, 7));
+  __m512i v[16];
+  for (int i = 0; i < 8; i++) v[i] = h[i];
+  for (int i = 0; i < 8; i++) v[8 + i] = _mm512_set1_epi64(static_cast<long long>(kIv[i]));
+  v[12] = _mm512_set1_epi64(static_cast<long long>(kIv[4] ^ 64));  // 64 message bytes
+  v[14] = _mm512_set1_epi64(static_cast<long long>(~kIv[6]));      // the last (only) block
+  __m512i w[16];  // message words: the digest, then zero padding
+  for (int i = 0; i < 16; i++) w[i] = i < 8 ? m[i] : zero;
+  for (const auto& s : kSigma) {
+    g_lanes(v[0], v[4], v[8], v[12], w[s[0]], w[s[1]]);
+    g_lanes(v[1], v[5], v[9], v[13], w[s[2]], w[s[3]]);
+    g_lanes(v[2], v[6], v[10], v[14], w[s[4]], w[s[5]]);
+    g_lanes(v[3], v[7], v[11], v[15], w[s[6]], w[s[7]]);
+    g_lanes(v[0], v[5], v[10], v[15], w[s[8]], w[s[9]]);
+    g_lanes(v[1], v[6], v[11], v[12], w[s[10]], w[s[11]]);
+    g_lanes(v[2], v[7], v[8], v[13], w[s[12]], w[s[13]]);
+    g_lanes(v[3], v[4], v[9], v[14], w[s[14]], w[s[15]]);
+  }
+  alignas(64) std::uint64_t words[8][8];  // [state word][lane]
+  for (int i = 0; i < 8; i++) _mm512_store_si512(words[i], _mm512_xor_si512(h[i], _mm512_xor_si512(v[i], v[8 + i])));
+  for (int lane = 0; lane < 8; lane++) {
+    for (int i = 0; i < 8; i++) std::memcpy(out + 64 * lane + 8 * i, &words[i][lane], 8);  // little-endian hosts
+  }
+}
+
+bool lanes_available() {
+  static const bool ok = std::getenv("HEFTY_NO_SIMD") == nullptr && __builtin_cpu_supports("avx512f");
+  return ok;
+}
+#endif
+
 }  // namespace
 
 void blake2b_with_params(const std::array<std::uint8_t, 64>& param, const std::uint8_t* key, std::size_t key_size,
@@ -118,15 +191,19 @@ void blake2xb_block(const std::uint8_t* seed64, std::uint64_t counter, std::uint
   std::uint8_t h0[64];
   blake2b_with_params(root, seed64, 64, message, 8, h0);
 
+#ifdef HEFTY_BLAKE2B_LANES
+  if (lanes_available()) {
+    for (std::uint32_t i = 0; i < kXofLength / 64; i += 8) leaves_x8(h0, i, kXofLength, out4096 + 64 * i);
+    return;
+  }
+#endif
   for (std::uint32_t i = 0; i < kXofLength / 64; i++) {
+    std::uint64_t words[8];
+    leaf_param_words(i, kXofLength, words);
     std::array<std::uint8_t, 64> leaf{};
-    leaf[0] = 64;
-    for (int b = 0; b < 4; b++) {
-      leaf[4 + b] = static_cast<std::uint8_t>(64u >> (8 * b));  // leaf length
-      leaf[8 + b] = static_cast<std::uint8_t>(i >> (8 * b));    // node offset
-      leaf[12 + b] = static_cast<std::uint8_t>(kXofLength >> (8 * b));
+    for (int w = 0; w < 8; w++) {
+      for (int b = 0; b < 8; b++) leaf[8 * w + b] = static_cast<std::uint8_t>(words[w] >> (8 * b));
     }
-    leaf[17] = 64;  // inner length
     blake2b_with_params(leaf, nullptr, 0, h0, 64, out4096 + 64 * i);
   }
 }

@@ -4,6 +4,7 @@
 #include <vector>
 
 #include "../ring/rns_base.h"
+#include "row_ops.h"
 #include "scratch.h"
 #include "thread_pool.h"
 
@@ -24,10 +25,9 @@ void encrypt_zero_symmetric(const RingTools& ring, std::size_t L, const u64* sec
   small_to_ntt_rows(ring, L, e, c0);
   for (std::size_t j = 0; j < L; j++) {
     const Mod& m = ring.mod(j);
-    const u64* s = secret + j * n;
-    const u64* ar = a + j * n;
     u64* out = c0 + j * n;
-    for (std::size_t i = 0; i < n; i++) out[i] = m.neg(m.add(m.mul(ar[i], s[i]), out[i]));
+    rows::multiply_add(a + j * n, secret + j * n, out, out, n, m);
+    rows::negate(out, out, n, m);
   }
 }
 
@@ -51,16 +51,14 @@ void encrypt_zero_public(const RingTools& ring, std::size_t L_up, const u64* pk,
   const std::size_t k = ring.key_count();
   // Every level's primes are a prefix of the key primes, so row j of the level is key row j (the key
   // level's last row is the special prime).
-  std::vector<u64> u_ntt(L_up * n), poly(L_up * n);
+  // Per-thread scratch: fresh megabyte vectors per encryption would be zero-filled and page-faulted each time.
+  ScratchBuffer u_ntt(L_up * n), poly(L_up * n);
   small_to_ntt_rows(ring, L_up, u, u_ntt.data());
   for (int which = 0; which < 2; which++) {
     small_to_ntt_rows(ring, L_up, which == 0 ? e0 : e1, poly.data());
     for (std::size_t j = 0; j < L_up; j++) {
-      const Mod& m = ring.mod(j);
-      const u64* pkr = pk + (which * k + j) * n;
-      const u64* ur = u_ntt.data() + j * n;
       u64* out = poly.data() + j * n;
-      for (std::size_t i = 0; i < n; i++) out[i] = m.add(m.mul(pkr[i], ur[i]), out[i]);
+      rows::multiply_add(pk + (which * k + j) * n, u_ntt.data() + j * n, out, out, n, ring.mod(j));
     }
     u64* dst = which == 0 ? c0 : c1;
     if (L_up == 1) {
@@ -78,15 +76,18 @@ void decrypt_ntt(const RingTools& ring, std::size_t L, const u64* ct, std::size_
     const Mod& mod = ring.mod(j);
     const u64* s = secret + j * n;
     u64* out = m + j * n;
-    std::memcpy(out, ct + j * n, n * sizeof(u64));
+    if (size < 2) {
+      std::memcpy(out, ct + j * n, n * sizeof(u64));
+      return;
+    }
+    // c0 + c1 ⊙ s in one pass (the common size-2 case needs nothing else), then c_p ⊙ s^p for larger sizes.
+    rows::multiply_add(ct + (L + j) * n, s, ct + j * n, out, n, mod);
+    if (size == 2) return;
     ScratchBuffer power(n);
-    std::memcpy(power.data(), s, n * sizeof(u64));
-    for (std::size_t p = 1; p < size; p++) {
-      const u64* c = ct + (p * L + j) * n;
-      for (std::size_t i = 0; i < n; i++) out[i] = mod.add(out[i], mod.mul(c[i], power.data()[i]));
-      if (p + 1 < size) {
-        for (std::size_t i = 0; i < n; i++) power.data()[i] = mod.mul(power.data()[i], s[i]);
-      }
+    rows::multiply(s, s, power.data(), n, mod);
+    for (std::size_t p = 2; p < size; p++) {
+      rows::multiply_add(ct + (p * L + j) * n, power.data(), out, out, n, mod);
+      if (p + 1 < size) rows::multiply(power.data(), s, power.data(), n, mod);
     }
   });
 }

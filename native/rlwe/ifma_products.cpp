@@ -67,6 +67,17 @@ HEFTY_IFMA void multiply_rows(const u64* a, const u64* b, u64* out, std::size_t 
   }
 }
 
+HEFTY_IFMA void multiply_add_rows(const u64* a, const u64* b, const u64* c, u64* out, std::size_t n, const Mod& m) {
+  const SplitReducer reduce(m.q);
+  const __m512i zero = _mm512_setzero_si512();
+  for (std::size_t i = 0; i < n; i += 8) {
+    const __m512i x = _mm512_loadu_si512(a + i);
+    const __m512i y = _mm512_loadu_si512(b + i);
+    // c < 2^50 joins the low half: below 2^53, which the reducer's carry step takes.
+    _mm512_storeu_si512(out + i, reduce(hi52(zero, x, y), lo52(_mm512_loadu_si512(c + i), x, y)));
+  }
+}
+
 HEFTY_IFMA void tensor_rows(const u64* a0, const u64* a1, const u64* b0, const u64* b1, u64* c0, u64* c1, u64* c2,
                             std::size_t n, const Mod& m) {
   const SplitReducer reduce(m.q);
@@ -110,6 +121,7 @@ HEFTY_IFMA void key_products(const u64* const* x, const u64* const* key0, const 
 #else
 
 void multiply_rows(const u64*, const u64*, u64*, std::size_t, const Mod&) {}
+void multiply_add_rows(const u64*, const u64*, const u64*, u64*, std::size_t, const Mod&) {}
 void tensor_rows(const u64*, const u64*, const u64*, const u64*, u64*, u64*, u64*, std::size_t, const Mod&) {}
 void key_products(const u64* const*, const u64* const*, const u64* const*, std::size_t, u64*, u64*, std::size_t,
                   const Mod&) {}

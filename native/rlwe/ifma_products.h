@@ -13,6 +13,8 @@ bool products_fit(u64 q, std::size_t terms = 1);
 
 // out = a ⊙ b mod m.q (n a multiple of 8, inputs canonical).
 void multiply_rows(const u64* a, const u64* b, u64* out, std::size_t n, const Mod& m);
+// out = c + a ⊙ b mod m.q (out may alias c).
+void multiply_add_rows(const u64* a, const u64* b, const u64* c, u64* out, std::size_t n, const Mod& m);
 // (c0, c1, c2) = (a0 b0, a0 b1 + a1 b0, a1 b1) mod m.q.
 void tensor_rows(const u64* a0, const u64* a1, const u64* b0, const u64* b1, u64* c0, u64* c1, u64* c2, std::size_t n,
                  const Mod& m);

@@ -8,35 +8,36 @@
 #include "galois.h"
 #include "randomness.h"
 #include "ring_tools.h"
+#include "words.h"
 
 namespace hefty::rlwe {
 
 // Two polynomials of L rows; `seed` is set when c1 is the uniform expansion of that seed (Blake2xb).
 struct ZeroCipher {
-  std::vector<u64> data;
+  Words data;
   Seed seed{};
 };
 
 // s: uniform ternary, NTT form, K rows.
-std::vector<u64> generate_secret(const RingTools& ring, RandomnessFactory& randomness);
+Words generate_secret(const RingTools& ring, RandomnessFactory& randomness);
 
 // EncZeroSym at L rows (spec §7.2, NTT form): c1 = UniformPoly(Blake2xb(σ)), c0 = -(c1·s + e).
-ZeroCipher encrypt_zero_symmetric(const RingTools& ring, std::size_t L, const std::vector<u64>& secret,
+ZeroCipher encrypt_zero_symmetric(const RingTools& ring, std::size_t L, const Words& secret,
                                   RandomnessFactory& randomness);
 
 // Key-switching key for target s' (K rows, NTT): K-1 entries, each a seeded zero encryption at the key level
 // with [P mod q_j]·s' added to row j of c0.
-std::vector<ZeroCipher> generate_kswitch_key(const RingTools& ring, const std::vector<u64>& secret,
-                                             const std::vector<u64>& target, RandomnessFactory& randomness);
+std::vector<ZeroCipher> generate_kswitch_key(const RingTools& ring, const Words& secret,
+                                             const Words& target, RandomnessFactory& randomness);
 
 // s ⊙ s (K rows), the relinearization target.
-std::vector<u64> secret_squared(const RingTools& ring, const std::vector<u64>& secret);
+Words secret_squared(const RingTools& ring, const Words& secret);
 // π_g(s) (K rows), the Galois target.
-std::vector<u64> secret_galois(const RingTools& ring, const GaloisTables& galois, const std::vector<u64>& secret,
+Words secret_galois(const RingTools& ring, const GaloisTables& galois, const Words& secret,
                                std::uint32_t galois_elt);
 
 // Public-key encryption of zero at a data level with L rows (spec §7.3). `pk` has 2 polys of K rows.
-std::vector<u64> encrypt_zero_public_key(const RingTools& ring, std::size_t L, const std::vector<u64>& pk,
+Words encrypt_zero_public_key(const RingTools& ring, std::size_t L, const Words& pk,
                                          RandomnessFactory& randomness);
 
 }  // namespace hefty::rlwe

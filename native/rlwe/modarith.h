@@ -11,6 +11,13 @@ using u128 = unsigned __int128;
 
 inline u64 mul_hi(u64 a, u64 b) { return static_cast<u64>((static_cast<u128>(a) * b) >> 64); }
 
+// x - q when x >= q (x < q + 2^64 - q): the wrapped difference is the larger value exactly when x < q. As a
+// minimum it compiles without a data-dependent branch, which random residues would mispredict half the time.
+inline u64 subtract_if_above(u64 x, u64 q) {
+  const u64 d = x - q;
+  return d < x ? d : x;
+}
+
 struct Mod {
   u64 q = 0;
   u64 ratio_lo = 0;  // floor(2^128 / q), low word
@@ -40,8 +47,7 @@ struct Mod {
     const u128 middle = (lo_hi & ~u64{0}) + (hi_lo & ~u64{0}) + carry;
     const u64 quotient = hi * ratio_hi + static_cast<u64>(lo_hi >> 64) + static_cast<u64>(hi_lo >> 64) +
                          static_cast<u64>(middle >> 64);
-    u64 r = lo - quotient * q;
-    return r >= q ? r - q : r;
+    return subtract_if_above(lo - quotient * q, q);
   }
 
   // x mod q for x < q^2 (a product of two residues): classic Barrett with one 64x64 multiply; the quotient
@@ -49,27 +55,21 @@ struct Mod {
   u64 reduce_product(u128 x) const {
     const u64 t = static_cast<u64>(x >> (bits - 1));
     const u64 estimate = static_cast<u64>((static_cast<u128>(t) * mu) >> (bits + 1));
-    u64 r = static_cast<u64>(x) - estimate * q;
-    r -= (r >= q) ? q : 0;
-    r -= (r >= q) ? q : 0;
-    return r;
+    const u64 r = static_cast<u64>(x) - estimate * q;
+    return subtract_if_above(subtract_if_above(r, q), q);
   }
 
   // x mod q for a 64-bit x.
   u64 reduce(u64 x) const {
     const u64 quotient = mul_hi(x, ratio_hi);
-    const u64 r = x - quotient * q;
-    return r >= q ? r - q : r;
+    return subtract_if_above(x - quotient * q, q);
   }
 
   // a * b mod q for residues a, b < q.
   u64 mul(u64 a, u64 b) const { return reduce_product(static_cast<u128>(a) * b); }
-  u64 add(u64 a, u64 b) const {
-    const u64 s = a + b;
-    return s >= q ? s - q : s;
-  }
-  u64 sub(u64 a, u64 b) const { return a >= b ? a - b : a + q - b; }
-  u64 neg(u64 a) const { return a == 0 ? 0 : q - a; }
+  u64 add(u64 a, u64 b) const { return subtract_if_above(a + b, q); }
+  u64 sub(u64 a, u64 b) const { return subtract_if_above(a + q - b, q); }
+  u64 neg(u64 a) const { return subtract_if_above(q - a, q); }
   u64 pow(u64 base, u64 exp) const {
     u64 r = 1 % q;
     base = reduce(base);

@@ -163,6 +163,40 @@ HEFTY_AVX512 void multiply_rows(const u64* a, const u64* b, u64* out, std::size_
   }
 }
 
+HEFTY_AVX512 void multiply_add_rows(const u64* a, const u64* b, const u64* c, u64* out, std::size_t n, const Mod& m) {
+  if (ifma::products_fit(m.q)) return ifma::multiply_add_rows(a, b, c, out, n, m);
+  const ProductReducer reduce(m);
+  for (std::size_t i = 0; i < n; i += 8) {
+    const __m512i product = reduce(_mm512_loadu_si512(a + i), _mm512_loadu_si512(b + i));
+    _mm512_storeu_si512(out + i, reduce_once(_mm512_add_epi64(product, _mm512_loadu_si512(c + i)), reduce.q));
+  }
+}
+
+HEFTY_AVX512 void add_rows(const u64* a, const u64* b, u64* out, std::size_t n, u64 q) {
+  const __m512i vq = broadcast(q);
+  for (std::size_t i = 0; i < n; i += 8) {
+    const __m512i sum = _mm512_add_epi64(_mm512_loadu_si512(a + i), _mm512_loadu_si512(b + i));
+    _mm512_storeu_si512(out + i, reduce_once(sum, vq));
+  }
+}
+
+HEFTY_AVX512 void sub_rows(const u64* a, const u64* b, u64* out, std::size_t n, u64 q) {
+  const __m512i vq = broadcast(q);
+  for (std::size_t i = 0; i < n; i += 8) {
+    const __m512i difference =
+        _mm512_sub_epi64(_mm512_add_epi64(_mm512_loadu_si512(a + i), vq), _mm512_loadu_si512(b + i));
+    _mm512_storeu_si512(out + i, reduce_once(difference, vq));
+  }
+}
+
+HEFTY_AVX512 void negate_rows(const u64* a, u64* out, std::size_t n, u64 q) {
+  const __m512i vq = broadcast(q);
+  for (std::size_t i = 0; i < n; i += 8) {
+    // q - x, reduced once: 0 stays 0.
+    _mm512_storeu_si512(out + i, reduce_once(_mm512_sub_epi64(vq, _mm512_loadu_si512(a + i)), vq));
+  }
+}
+
 HEFTY_AVX512 void tensor_rows(const u64* a0, const u64* a1, const u64* b0, const u64* b1, u64* c0, u64* c1, u64* c2,
                               std::size_t n, const Mod& m) {
   if (ifma::products_fit(m.q, 2)) return ifma::tensor_rows(a0, a1, b0, b1, c0, c1, c2, n, m);
@@ -218,6 +252,18 @@ HEFTY_AVX512 void reduce_row(const u64* src, u64* dst, std::size_t n, const Mod&
   }
 }
 
+HEFTY_AVX512 void reduce_signed_magnitudes(const u64* magnitude, const double* sign_source, u64* dst, std::size_t n,
+                                           const Mod& m) {
+  const __m512i vq = _mm512_set1_epi64(static_cast<long long>(m.q));
+  const __m512i ratio = _mm512_set1_epi64(static_cast<long long>(m.ratio_hi));
+  for (std::size_t j = 0; j < n; j += 8) {
+    const __m512i x = _mm512_loadu_si512(magnitude + j);
+    const __m512i r = reduce_once(_mm512_sub_epi64(x, _mm512_mullo_epi64(mul_hi(x, ratio), vq)), vq);
+    const __mmask8 negative = _mm512_movepi64_mask(_mm512_castpd_si512(_mm512_loadu_pd(sign_source + j)));
+    _mm512_storeu_si512(dst + j, _mm512_mask_blend_epi64(negative, r, reduce_once(_mm512_sub_epi64(vq, r), vq)));
+  }
+}
+
 HEFTY_AVX512 void permute_row(const u64* src, const std::uint32_t* table, u64* dst, std::size_t n) {
   for (std::size_t i = 0; i < n; i += 8) {
     const __m256i index = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(table + i));
@@ -229,11 +275,16 @@ HEFTY_AVX512 void permute_row(const u64* src, const std::uint32_t* table, u64* d
 
 bool available() { return false; }
 void reduce_row(const u64*, u64*, std::size_t, const Mod&) {}
+void reduce_signed_magnitudes(const u64*, const double*, u64*, std::size_t, const Mod&) {}
 void permute_row(const u64*, const std::uint32_t*, u64*, std::size_t) {}
 void key_products(const u64* const*, const u64* const*, const u64* const*, std::size_t, u64*, u64*, std::size_t,
                   const Mod&) {}
 void multiply_rows(const u64*, const u64*, u64*, std::size_t, const Mod&) {}
 void tensor_rows(const u64*, const u64*, const u64*, const u64*, u64*, u64*, u64*, std::size_t, const Mod&) {}
+void multiply_add_rows(const u64*, const u64*, const u64*, u64*, std::size_t, const Mod&) {}
+void add_rows(const u64*, const u64*, u64*, std::size_t, u64) {}
+void sub_rows(const u64*, const u64*, u64*, std::size_t, u64) {}
+void negate_rows(const u64*, u64*, std::size_t, u64) {}
 void round_drop_prepare(const u64*, u64*, std::size_t, const Mod&, u64, bool) {}
 void round_drop_finish(const u64*, const u64*, u64*, std::size_t, u64, const ShoupMul&, bool) {}
 void forward(u64*, std::size_t, const ShoupMul*, u64) {}

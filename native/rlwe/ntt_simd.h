@@ -32,11 +32,20 @@ void multiply_rows(const u64* a, const u64* b, u64* out, std::size_t n, const Mo
 void tensor_rows(const u64* a0, const u64* a1, const u64* b0, const u64* b1, u64* c0, u64* c1, u64* c2, std::size_t n,
                  const Mod& m);
 
+// out = c + a ⊙ b (out may alias c).
+void multiply_add_rows(const u64* a, const u64* b, const u64* c, u64* out, std::size_t n, const Mod& m);
+// out = a + b, a - b, -a (canonical inputs; out may alias an input).
+void add_rows(const u64* a, const u64* b, u64* out, std::size_t n, u64 q);
+void sub_rows(const u64* a, const u64* b, u64* out, std::size_t n, u64 q);
+void negate_rows(const u64* a, u64* out, std::size_t n, u64 q);
+
 // Key-switching inner products for one output modulus: out_k[i] = Σ_j x[j][i] · key_k[j][i] mod q for
 // k = 0, 1 (all inputs canonical, n a multiple of 8).
 void key_products(const u64* const* x, const u64* const* key0, const u64* const* key1, std::size_t count, u64* out0,
                   u64* out1, std::size_t n, const Mod& m);
 
+// dst[i] = ±(magnitude[i] mod q), negated where sign_source[i] has its sign bit set (n a multiple of 8).
+void reduce_signed_magnitudes(const u64* magnitude, const double* sign_source, u64* dst, std::size_t n, const Mod& m);
 // dst[i] = x mod q for a 64-bit Barrett (n a multiple of 8).
 void reduce_row(const u64* src, u64* dst, std::size_t n, const Mod& m);
 // dst[i] = src[table[i]] (n a multiple of 8).

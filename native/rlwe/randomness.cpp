@@ -42,8 +42,9 @@ class BlockStream : public ByteStream {
 };
 
 Seed os_seed() {
-  // std::random_device reads the OS CSPRNG (getrandom / /dev/urandom) on Linux, macOS and Windows.
-  std::random_device device;
+  // std::random_device reads the OS CSPRNG (getrandom / /dev/urandom) on Linux, macOS and Windows. One per
+  // thread: opening it costs more than the 64 bytes drawn from it.
+  thread_local std::random_device device;
   Seed seed;
   for (std::size_t i = 0; i < seed.size(); i += 4) {
     const std::uint32_t word = device();

@@ -2,6 +2,9 @@
 
 #include <cstring>
 
+#include "row_ops.h"
+#include "scratch.h"
+
 namespace hefty::rlwe {
 
 std::uint64_t ByteStream::read_u64() {
@@ -14,18 +17,18 @@ std::uint64_t ByteStream::read_u64() {
 
 void sample_uniform(ByteStream& stream, const RingTools& ring, std::size_t L, std::uint64_t* rows) {
   const std::size_t n = ring.n();
-  std::vector<std::uint8_t> bulk(8 * n * L);
-  stream.read(bulk.data(), bulk.size());
+  // The words land in the rows themselves (no staging buffer); the rare rejected word is replaced from the
+  // stream's continuation, in row order, and then every row is reduced in one vector pass.
+  stream.read(reinterpret_cast<std::uint8_t*>(rows), 8 * n * L);  // little-endian hosts only (x86-64, arm64)
   for (std::size_t j = 0; j < L; j++) {
     const Mod& m = ring.mod(j);
     const std::uint64_t max = ~std::uint64_t{0};
     const std::uint64_t threshold = max - (max % m.q) - 1;
+    std::uint64_t* row = rows + j * n;
     for (std::size_t i = 0; i < n; i++) {
-      std::uint64_t x = 0;
-      std::memcpy(&x, bulk.data() + 8 * (j * n + i), 8);  // little-endian hosts only (x86-64, arm64)
-      while (x >= threshold) x = stream.read_u64();
-      rows[j * n + i] = m.reduce(x);
+      while (row[i] >= threshold) row[i] = stream.read_u64();
     }
+    rows::reduce(row, row, n, m);
   }
 }
 
@@ -43,8 +46,8 @@ constexpr PopcountTable kPopcount;
 }  // namespace
 
 void sample_cbd(ByteStream& stream, std::size_t n, std::int64_t* out) {
-  std::vector<std::uint8_t> bytes(6 * n);
-  stream.read(bytes.data(), bytes.size());
+  Scratch<std::uint8_t> bytes(6 * n);
+  stream.read(bytes.data(), 6 * n);
   for (std::size_t i = 0; i < n; i++) {
     const std::uint8_t* b = bytes.data() + 6 * i;
     const int plus = kPopcount.bits[b[0]] + kPopcount.bits[b[1]] + kPopcount.bits[b[2] & 0x1F];

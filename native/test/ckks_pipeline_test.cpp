@@ -1,11 +1,13 @@
 // End-to-end CKKS arithmetic on the rlwe/ckks cores with a test-only randomness source: encode, symmetric
-// encryption, multiply, relinearize, rescale, rotate, decrypt, decode, checked against float64 results.
+// encryption, multiply, relinearize, rescale, rotate, decrypt, decode, checked against float64 results; and the
+// encoder's residue paths against RnsBase::decompose.
 #include <cmath>
 #include <cstdio>
 #include <random>
 #include <vector>
 
 #include "../ckks/encoder_core.h"
+#include "../ring/rns_base.h"
 #include "../ckks/kernels.h"
 #include "../rlwe/crypto_core.h"
 #include "../rlwe/galois.h"
@@ -157,7 +159,29 @@ void run(Fixture& f) {
 
 }  // namespace
 
+// The encoder's residues of rounded coefficients against RnsBase::decompose: the vector path (every |x| below
+// 2^64: zeros, -0, both signs, the largest double below 2^64) and the multiword fallback (one value past 2^64).
+void decompose_rounded_paths() {
+  const ring::RnsBase base({1152921504606748673ULL, 1099510890497ULL, 1099511480321ULL});
+  std::mt19937_64 rng(7);
+  std::vector<double> values(64);
+  for (auto& v : values) v = std::round(std::ldexp(static_cast<double>(rng() >> 11), -static_cast<int>(rng() % 53)) * (rng() % 2 ? -1 : 1));
+  values[0] = 0.0, values[1] = -0.0, values[2] = 18446744073709549568.0, values[3] = -18446744073709549568.0;
+  values[4] = 1099510890497.0, values[5] = -1099511480321.0;
+  for (bool multiword : {false, true}) {
+    if (multiword) values[6] = -0x1p70;
+    std::vector<u64> got(3 * values.size()), want(3 * values.size());
+    ckks::decompose_rounded(base, values.data(), values.size(), got.data());
+    base.decompose(values.data(), values.size(), want.data());
+    if (got != want) {
+      std::printf("FAIL decompose_rounded (%s)\n", multiword ? "multiword" : "vector");
+      failures++;
+    }
+  }
+}
+
 int main() {
+  decompose_rounded_paths();
   Fixture f;
   run(f);
   rlwe::ThreadPool::instance().set_threads(2);

@@ -1,6 +1,6 @@
 // native/ring/rns_base against an independent CRT reference (Garner's mixed-radix algorithm, written here with
 // its own big-integer helpers): round trips of random multiword values below Q for 1..16 primes of 30..60 bits,
-// edge values, signed and floating-point decomposition, the centered lift, and rejected bases.
+// edge values, signed and floating-point decomposition (both paths of reduce_signed), the centered lift, and rejected bases.
 #include <algorithm>
 #include <cmath>
 #include <cstdint>
@@ -199,6 +199,32 @@ void round_trips(std::mt19937_64& rng) {
   }
 }
 
+// reduce_signed's two paths: all |x| < q (noise, secrets: the branch-free q + x form) and a row with one value
+// past q (the general reduction), against the exact residue; the extremes of each path included.
+void reduce_signed_paths(std::mt19937_64& rng) {
+  for (u64 q : {1099510054913ULL, 1152921504606748673ULL, 65537ULL}) {
+    const rlwe::Mod mod(q);
+    const auto big = static_cast<std::int64_t>(q - 1);
+    std::vector<std::int64_t> values{0, 1, -1, big, -big, 21, -21};
+    for (int i = 0; i < 57; i++) values.push_back(static_cast<std::int64_t>(rng() % 43) - 21);
+    for (bool general : {false, true}) {
+      if (general) values.insert(values.end(), {static_cast<std::int64_t>(q), -static_cast<std::int64_t>(q),
+                                                std::numeric_limits<std::int64_t>::min(),
+                                                std::numeric_limits<std::int64_t>::max()});
+      std::vector<u64> out(values.size());
+      ring::reduce_signed(mod, values.data(), values.size(), out.data());
+      bool ok = true;
+      for (std::size_t k = 0; k < values.size(); k++) {
+        const std::int64_t v = values[k];
+        const u64 magnitude = v < 0 ? 0 - static_cast<u64>(v) : static_cast<u64>(v);
+        const u64 r = magnitude % q;
+        ok = ok && out[k] == (v < 0 && r != 0 ? q - r : r);
+      }
+      check(ok, std::string("reduce_signed ") + (general ? "general" : "small") + " q=" + std::to_string(q));
+    }
+  }
+}
+
 void signed_and_centered(std::mt19937_64& rng) {
   for (std::size_t L : {1, 2, 3, 5, 8}) {
     const std::vector<u64> q = random_primes(rng, L);
@@ -314,6 +340,7 @@ int main() {
   std::mt19937_64 rng(20261201);
   round_trips(rng);
   signed_and_centered(rng);
+  reduce_signed_paths(rng);
   doubles(rng);
   invalid_bases();
   if (failures != 0) {

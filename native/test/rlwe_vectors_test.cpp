@@ -1,11 +1,13 @@
 // rlwe/ckks building blocks against values copied from test/fixtures/seal-test-vectors.json (SEAL 4.1.2):
 // NTT outputs, the Blake2xb stream, Galois elements and permutations, CKKS encoder coefficients, parms_id.
+#include <array>
 #include <cstdio>
 #include <cstring>
 #include <vector>
 
 #include "../ckks/context.h"
 #include "../ckks/encoder_core.h"
+#include "../rlwe/blake2xb.h"
 #include "../rlwe/galois.h"
 #include "../rlwe/ntt_engine.h"
 #include "../rlwe/randomness.h"
@@ -70,6 +72,65 @@ void prng_vectors() {
                {0x17, 0xb9, 0x76, 0x7f, 0x63, 0x95, 0xa7, 0x7a});
   expect_equal("Blake2xb bytes 4096..4103", std::vector<std::uint8_t>(bytes.begin() + 4096, bytes.end()),
                {0x55, 0xe6, 0x0a, 0xa1, 0xba, 0x58, 0x50, 0x70});
+}
+
+// Every 64-byte leaf of a Blake2xb block (the AVX-512 path computes eight at once, lane = leaf offset mod 8)
+// against BLAKE2b with the leaf's parameter block written out here: digest 64, leaf length 64, node offset i,
+// xof length 4096, inner length 64; message = the root digest (key = seed, message = LE64(counter)).
+void blake2xb_leaves() {
+  std::uint8_t seed[64];
+  for (int i = 0; i < 64; i++) seed[i] = static_cast<std::uint8_t>(3 * i + 1);
+  for (std::uint64_t counter : {0ULL, 1ULL, 77ULL}) {
+    std::vector<std::uint8_t> block(4096);
+    rlwe::blake2xb_block(seed, counter, block.data());
+    std::array<std::uint8_t, 64> root{};
+    root[0] = 64, root[1] = 64, root[2] = 1, root[3] = 1, root[13] = 0x10;  // xof length 4096 = 0x1000
+    std::uint8_t message[8];
+    for (int b = 0; b < 8; b++) message[b] = static_cast<std::uint8_t>(counter >> (8 * b));
+    std::uint8_t root_digest[64];
+    rlwe::blake2b_with_params(root, seed, 64, message, 8, root_digest);
+    bool ok = true;
+    for (std::uint32_t i = 0; i < 64; i++) {
+      std::array<std::uint8_t, 64> leaf{};
+      leaf[0] = 64, leaf[4] = 64, leaf[8] = static_cast<std::uint8_t>(i), leaf[13] = 0x10, leaf[17] = 64;
+      std::uint8_t want[64];
+      rlwe::blake2b_with_params(leaf, nullptr, 0, root_digest, 64, want);
+      ok = ok && std::memcmp(want, block.data() + 64 * i, 64) == 0;
+    }
+    if (!ok) {
+      std::printf("FAIL Blake2xb leaves of block %llu\n", static_cast<unsigned long long>(counter));
+      failures++;
+    }
+  }
+}
+
+// The uniform sampler's rejection: a word at or above the largest multiple of q is replaced by the next word
+// after the bulk read, in row order; the rest are reduced mod q (vector and scalar reduction paths).
+void uniform_rejection() {
+  struct Scripted : rlwe::ByteStream {
+    std::vector<std::uint64_t> words;
+    std::size_t next = 0;
+    void read(std::uint8_t* out, std::size_t count) override {
+      for (std::size_t b = 0; b < count; b += 8, next++) std::memcpy(out + b, &words.at(next), 8);
+    }
+  };
+  const std::uint64_t q = 1099510054913ULL, max = ~std::uint64_t{0};
+  const rlwe::RingTools ring(16, {q});
+  Scripted stream;
+  for (std::size_t i = 0; i < 16; i++) stream.words.push_back(i == 3 || i == 9 ? max : max / (i + 2));
+  stream.words.push_back(max - 2 * q - 77);  // replaces word 3
+  stream.words.push_back(12345);             // replaces word 9
+  std::vector<std::uint64_t> row(16);
+  rlwe::sample_uniform(stream, ring, 1, row.data());
+  bool ok = stream.next == 18;
+  for (std::size_t i = 0; i < 16; i++) {
+    const std::uint64_t word = i == 3 ? stream.words[16] : i == 9 ? stream.words[17] : stream.words[i];
+    ok = ok && row[i] == word % q;
+  }
+  if (!ok) {
+    std::printf("FAIL uniform sampler rejection\n");
+    failures++;
+  }
 }
 
 // SHAKE256 stream (prng_type 2) and the uniform sampler on it, seed 00..3f.
@@ -142,6 +203,8 @@ int main() {
                 290548459305ULL, 247238280608ULL},
                811024331474ULL);
   prng_vectors();
+  blake2xb_leaves();
+  uniform_rejection();
   shake256_vectors();
   galois_vectors();
   encoder_vectors();
