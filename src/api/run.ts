@@ -155,14 +155,20 @@ function withProgramLevels(
   );
 }
 
+/** Bits the first prime must have above the scale for outputs to be left at the last level. */
+const MIN_HEADROOM_BITS = 10;
+
 /** Replaces encrypted inputs above the program's need by copies at that level (recorded in `made`). */
 function dropInputs(session: Session, program: Program, values: Map<string, Value>, made: CKKSVector[]): void {
   const needed = levelsNeeded(session, program, values);
   if (needed === undefined) return;
+  // Results end at the last level only where its prime leaves room above the scale for their integer part.
+  const headroomBits = Math.log2(session.lastPrime(0)) - Math.log2(session.scale);
+  const target = headroomBits >= MIN_HEADROOM_BITS ? needed : needed + 1;
   for (const name of Object.keys(program.inputs)) {
     const value = values.get(name);
-    if (!(value instanceof CKKSVector) || value.chainIndex <= needed) continue;
-    const dropped = value.atLevel(needed);
+    if (!(value instanceof CKKSVector) || value.chainIndex <= target) continue;
+    const dropped = value.atLevel(target);
     made.push(dropped);
     values.set(name, dropped);
   }

@@ -157,3 +157,52 @@ describe('program form', () => {
     });
   });
 });
+
+describe('program levels', () => {
+  const square: Program = {
+    inputs: { x: 'vector' },
+    steps: [
+      { out: 'y', op: 'square', args: ['x'] },
+      { out: 'z', op: 'polyval', args: ['y'], coeffs: [0.5, 1, 0.25] },
+    ],
+    outputs: ['z'],
+  };
+  const want = (v: number) => 0.5 + v * v + 0.25 * v ** 4;
+
+  it('drops encrypted inputs to the levels the program needs, unless asked to keep them', async () => {
+    // N=16384's default chain: 6 levels, a 60-bit first prime above a 2^40 scale. The program needs 3.
+    const ctx = await createContext({ scheme: 'ckks', polyModulusDegree: 16384 });
+    try {
+      ctx.keygen();
+      const x = ctx.encrypt([0.5, -1, 1.5]);
+      const { z } = await ctx.run(square, { x });
+      expect(z.chainIndex).toBe(0);
+      expect(maxAbsError(z.decrypt(), [0.5, -1, 1.5].map(want))).toBeLessThan(1e-4);
+      const kept = (await ctx.run(square, { x }, { keepInputLevels: true })).z;
+      expect(kept.chainIndex).toBe(x.chainIndex - 3);
+      expect(x.chainIndex).toBe(6); // the caller's input is not touched
+      for (const v of [x, z, kept]) v.dispose();
+    } finally {
+      ctx.dispose();
+    }
+  });
+
+  it('leaves one level spare where the first prime has no room above the scale', async () => {
+    const ctx = await createContext({
+      scheme: 'ckks',
+      polyModulusDegree: 16384,
+      coeffModulusBits: [40, 40, 40, 40, 40, 40, 40, 50],
+    });
+    try {
+      ctx.keygen();
+      const x = ctx.encrypt([0.5, -1, 1.5]);
+      const { z } = await ctx.run(square, { x });
+      expect(z.chainIndex).toBe(1);
+      expect(maxAbsError(z.decrypt(), [0.5, -1, 1.5].map(want))).toBeLessThan(1e-3);
+      x.dispose();
+      z.dispose();
+    } finally {
+      ctx.dispose();
+    }
+  });
+});
