@@ -1,6 +1,7 @@
 // SEAL's hybrid key switching with one special prime (spec §8.3), parallel over RNS limbs.
 #pragma once
 #include <cstddef>
+#include <cstdint>
 #include <functional>
 #include <vector>
 
@@ -24,5 +25,29 @@ void key_switch(const RingTools& ring, std::size_t L, const u64* target, const K
 using TargetRowMaker = std::function<void(std::size_t row, u64* dst)>;
 void key_switch(const RingTools& ring, std::size_t L, const TargetRowMaker& make_row, const KSwitchKeyView& key, u64* c0,
                 u64* c1, bool replace_c1 = false);
+
+// Hoisted key switching: one target t, many Galois automorphisms π. The decomposition (INTT of each row, each
+// digit [t mod q_j] reduced to every output modulus and NTT'd) is made once; each π then permutes the
+// decomposed rows (in NTT form π permutes evaluation points) and takes its own inner products and ModDown.
+// The digits of π(t) and π(digits of t) differ by multiples of q_j (π flips signs of coefficients), which
+// vanish against the key's gadget factor P·(Q/q_j)·[(Q/q_j)^-1]_{q_j} modulo QP, and both have coefficients
+// below q_j in size, so the noise is that of the plain key switch (results are not SEAL's bytes, though).
+class HoistedTarget {
+ public:
+  // t: NTT form, L rows at a data level (L <= K-1). Throws E_PARAMS_MISMATCH when L does not fit the keys.
+  HoistedTarget(const RingTools& ring, std::size_t L, const u64* t);
+
+  // For one permutation (out[i] = in[table[i]], N entries) and the key for target π(s):
+  // out0 = π(c0) + r0 and out1 = r1, with (r0, r1) = KS(π(t), key). c0 has L rows; out0, out1 have L rows each
+  // and must not alias c0.
+  void apply(const std::uint32_t* table, const KSwitchKeyView& key, const u64* c0, u64* out0, u64* out1) const;
+
+  std::size_t level_primes() const { return L_; }
+
+ private:
+  const RingTools& ring_;
+  std::size_t L_;
+  std::vector<u64> rows_;  // [output modulus][digit][coeff]; output modulus L is P; digit j of output j is t[j]
+};
 
 }  // namespace hefty::rlwe
