@@ -37,8 +37,10 @@ std::vector<std::size_t> output_order(const RingTools& ring, std::size_t L) {
   return order;
 }
 
-// dst = NTT_prime(src mod q_prime) for a coefficient-form digit src with entries below q_from.
-void digit_to_modulus(const RingTools& ring, const u64* src, u64 q_from, std::size_t prime, u64* dst) {
+// dst = NTT_prime(src mod q_prime) for a coefficient-form digit src with entries below q_from; with `centered`,
+// entries above q_from/2 stand for entry - q_from.
+void digit_to_modulus(const RingTools& ring, const u64* src, u64 q_from, std::size_t prime, u64* dst,
+                      bool centered = false) {
   const std::size_t n = ring.n();
   const Mod& m = ring.mod(prime);
   if (q_from > m.q && vector_path(ring)) {
@@ -47,6 +49,11 @@ void digit_to_modulus(const RingTools& ring, const u64* src, u64 q_from, std::si
     for (std::size_t i = 0; i < n; i++) dst[i] = m.reduce(src[i]);
   } else {
     std::memcpy(dst, src, n * sizeof(u64));
+  }
+  if (centered) {
+    const u64 half = q_from >> 1;
+    const u64 q_from_here = m.reduce(q_from);
+    for (std::size_t i = 0; i < n; i++) dst[i] = src[i] > half ? m.sub(dst[i], q_from_here) : dst[i];
   }
   ring.ntt_forward(dst, prime);
 }
@@ -152,13 +159,13 @@ void switch_keys(const RingTools& ring, std::size_t L, const u64* target, const 
   mod_down(ring, L, products.data(), c0, c1, replace_c1);
 }
 
+// out[i] = in[table[i]]. The decomposed rows come from memory, not cache: the row is first streamed in
+// (sequential prefetches the hardware keeps up with), then read at random. Scalar loads beat AVX-512 gathers
+// here: measured at N=16384, this halves the time of a whole HoistedTarget::apply against gathers without it.
 void permute(const RingTools& ring, const std::uint32_t* table, const u64* in, u64* out) {
   const std::size_t n = ring.n();
-  if (vector_path(ring)) {
-    simd::permute_row(in, table, out, n);
-  } else {
-    for (std::size_t i = 0; i < n; i++) out[i] = in[table[i]];
-  }
+  for (std::size_t i = 0; i < n; i += 8) __builtin_prefetch(in + i);
+  for (std::size_t i = 0; i < n; i++) out[i] = in[table[i]];
 }
 
 }  // namespace
@@ -190,7 +197,7 @@ HoistedTarget::HoistedTarget(const RingTools& ring, std::size_t L, const u64* t)
     const std::size_t out = order[task];
     const std::size_t prime = out < L ? out : special;
     for (std::size_t j = 0; j < L; j++) {
-      if (j != out) digit_to_modulus(ring, row(j, j), ring.mod(j).q, prime, row(out, j));
+      if (j != out) digit_to_modulus(ring, row(j, j), ring.mod(j).q, prime, row(out, j), true);
     }
   });
   parallel_for(L, [&](std::size_t j) { std::memcpy(row(j, j), t + j * n, n * sizeof(u64)); });

@@ -29,9 +29,11 @@ void key_switch(const RingTools& ring, std::size_t L, const TargetRowMaker& make
 // Hoisted key switching: one target t, many Galois automorphisms π. The decomposition (INTT of each row, each
 // digit [t mod q_j] reduced to every output modulus and NTT'd) is made once; each π then permutes the
 // decomposed rows (in NTT form π permutes evaluation points) and takes its own inner products and ModDown.
-// The digits of π(t) and π(digits of t) differ by multiples of q_j (π flips signs of coefficients), which
-// vanish against the key's gadget factor P·(Q/q_j)·[(Q/q_j)^-1]_{q_j} modulo QP, and both have coefficients
-// below q_j in size, so the noise is that of the plain key switch (results are not SEAL's bytes, though).
+// π(digit) and the digit of π(t) differ by a multiple of q_j (π moves coefficients with sign changes), and
+// any such multiple vanishes against the key's gadget factor P·(Q/q_j)·[(Q/q_j)^-1]_{q_j} modulo QP: every
+// lift of [t mod q_j] works. Digits are taken centered, in (-q_j/2, q_j/2], so π keeps them there: the key
+// noise term Σ digit·e_j / P has mean 0 and half the deviation of SEAL's digits in [0, q_j). Results decrypt
+// as rotations do, with at most their noise, but are not SEAL's bytes.
 class HoistedTarget {
  public:
   // t: NTT form, L rows at a data level (L <= K-1). Throws E_PARAMS_MISMATCH when L does not fit the keys.
