@@ -12,6 +12,7 @@ const SUITES = [
   'backend-ops',
   'native-ntt',
   'native-ops',
+  'he-hoisting',
   'batch',
   'server-load',
   'gpu-ntt',
