@@ -293,10 +293,20 @@ std::vector<CkksCipher> Evaluator::apply_galois_hoisted(const CkksCipher& a,
 
 std::vector<CkksCipher> Evaluator::rotate_vector_hoisted(const CkksCipher& a, const std::vector<int>& steps,
                                                          const KeySwitchingKeys& galois) const {
+  if (steps.empty()) fail("E_INVALID_ARGUMENT", "no rotation steps");
+  level_of(a);
+  if (galois.parms_id != chain_.key_level().parms_id) fail("E_PARAMS_MISMATCH", "Galois keys are not valid for encryption parameters");
+  // Step 0 returns the input, as SEAL's rotate_vector does; the other steps share one decomposition.
   std::vector<std::uint32_t> elts;
-  elts.reserve(steps.size());
-  for (int step : steps) elts.push_back(rlwe::galois_elt_from_step(step, ring_.n()));
-  return apply_galois_hoisted(a, elts, galois);
+  for (int step : steps) {
+    if (step != 0) elts.push_back(rlwe::galois_elt_from_step(step, ring_.n()));
+  }
+  std::vector<CkksCipher> rotated = elts.empty() ? std::vector<CkksCipher>{} : apply_galois_hoisted(a, elts, galois);
+  std::vector<CkksCipher> out;
+  out.reserve(steps.size());
+  std::size_t next = 0;
+  for (int step : steps) out.push_back(step == 0 ? a : std::move(rotated[next++]));
+  return out;
 }
 
 CkksCipher Evaluator::complex_conjugate(const CkksCipher& a, const KeySwitchingKeys& galois) const {

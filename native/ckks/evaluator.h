@@ -45,6 +45,7 @@ class Evaluator {
   // its key) before any work; an empty list is E_INVALID_ARGUMENT.
   std::vector<CkksCipher> apply_galois_hoisted(const CkksCipher& a, const std::vector<std::uint32_t>& galois_elts,
                                                const KeySwitchingKeys& galois) const;
+  // Step 0 gives the input itself, as SEAL's rotate_vector does (this engine's rotate_vector conjugates).
   std::vector<CkksCipher> rotate_vector_hoisted(const CkksCipher& a, const std::vector<int>& steps,
                                                 const KeySwitchingKeys& galois) const;
 

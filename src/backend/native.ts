@@ -573,7 +573,10 @@ export class NativeEvaluator extends Helper implements B.Evaluator {
     const k = this.#galois(keys, this.ctx.galoisElt(steps));
     return this.#run('rotateVector', this.#ct(a), steps, k);
   }
-  /** One decomposition of c1 for all steps (hoisting); see B.Evaluator.rotateVectorHoisted. */
+  /**
+   * One decomposition of c1 for all steps (hoisting); see B.Evaluator.rotateVectorHoisted. Step 0 gives the input,
+   * as node-seal's rotateVector does (this engine's rotateVector(a, 0) conjugates instead).
+   */
   rotateVectorHoisted(a: B.Ciphertext, steps: readonly number[], keys: B.GaloisKeys): B.Ciphertext[] {
     this.check();
     const operands = this.#hoisted(a, steps, keys);
