@@ -280,14 +280,16 @@ std::vector<CkksCipher> Evaluator::apply_galois_hoisted(const CkksCipher& a,
   const std::size_t poly_words = L * ring_.n();
   const rlwe::HoistedTarget c1(ring_, L, a.data.data() + poly_words);
   std::vector<CkksCipher> out;
+  std::vector<rlwe::HoistedTarget::Job> jobs;
   out.reserve(galois_elts.size());
+  jobs.reserve(galois_elts.size());
   for (std::uint32_t elt : galois_elts) {
-    CkksCipher r{a.parms_id, 2, a.scale, true, std::vector<u64>(2 * poly_words)};
-    c1.apply(galois_.ntt_permutation(elt).data(), galois.keys[(elt - 1) / 2], a.data.data(), r.data.data(),
-             r.data.data() + poly_words);
-    check_not_transparent(r, *level);
-    out.push_back(std::move(r));
+    out.push_back(CkksCipher{a.parms_id, 2, a.scale, true, std::vector<u64>(2 * poly_words)});
+    u64* r = out.back().data.data();
+    jobs.push_back({galois_.ntt_permutation(elt).data(), &galois.keys[(elt - 1) / 2], r, r + poly_words});
   }
+  c1.apply(jobs, a.data.data());
+  for (const CkksCipher& r : out) check_not_transparent(r, *level);
   return out;
 }
 

@@ -1,5 +1,6 @@
 #include "key_switch.h"
 
+#include <algorithm>
 #include <cstring>
 #include <vector>
 
@@ -203,35 +204,45 @@ HoistedTarget::HoistedTarget(const RingTools& ring, std::size_t L, const u64* t)
   parallel_for(L, [&](std::size_t j) { std::memcpy(row(j, j), t + j * n, n * sizeof(u64)); });
 }
 
-void HoistedTarget::apply(const std::uint32_t* table, const KSwitchKeyView& key, const u64* c0, u64* out0,
-                          u64* out1) const {
+void HoistedTarget::apply(const std::vector<Job>& jobs, const u64* c0) const {
   const std::size_t n = ring_.n();
   const std::size_t L = L_;
   const std::size_t special = ring_.key_count() - 1;
-  check_level(ring_, L, &key);
+  for (const Job& job : jobs) check_level(ring_, L, job.key);
   const std::vector<std::size_t> order = output_order(ring_, L);
-  ScratchBuffer products(2 * (L + 1) * n);
-  parallel_for(L + 1, [&](std::size_t task) {
-    const std::size_t out = order[task];
-    const std::size_t prime = out < L ? out : special;
-    // π of every digit at this modulus (π commutes with reduction and, in NTT form, is a permutation).
-    ScratchBuffer permuted(L * n);
-    std::vector<const u64*> x(L);
-    const u64* decomposed = rows_.data() + out * L * n;
-    for (std::size_t j = 0; j < L; j++) {
-      permute(ring_, table, decomposed + j * n, permuted.data() + j * n);
-      x[j] = permuted.data() + j * n;
+  const std::size_t job_words = 2 * (L + 1) * n;  // one job's inner products, [poly][output modulus][coeff]
+  const std::size_t group = std::max<std::size_t>(1, std::min(jobs.size(), kGroupWords / job_words));
+  ScratchBuffer products(group * job_words);
+  for (std::size_t first = 0; first < jobs.size(); first += group) {
+    const std::size_t count = std::min(group, jobs.size() - first);
+    parallel_for(L + 1, [&](std::size_t task) {
+      const std::size_t out = order[task];
+      const std::size_t prime = out < L ? out : special;
+      const u64* decomposed = rows_.data() + out * L * n;
+      // π of every digit at this modulus (π commutes with reduction and, in NTT form, is a permutation).
+      ScratchBuffer permuted(L * n);
+      std::vector<const u64*> x(L);
+      for (std::size_t r = 0; r < count; r++) {
+        const Job& job = jobs[first + r];
+        for (std::size_t j = 0; j < L; j++) {
+          permute(ring_, job.table, decomposed + j * n, permuted.data() + j * n);
+          x[j] = permuted.data() + j * n;
+        }
+        u64* p0 = products.data() + r * job_words + out * n;
+        u64* p1 = products.data() + r * job_words + (L + 1 + out) * n;
+        inner_products(ring_, x, *job.key, prime, p0, p1);
+        if (out == L) {
+          prepare_mod_down(ring_, p0, p1);
+        } else {
+          permute(ring_, job.table, c0 + out * n, job.out0 + out * n);
+        }
+      }
+    });
+    for (std::size_t r = 0; r < count; r++) {
+      const Job& job = jobs[first + r];
+      mod_down(ring_, L, products.data() + r * job_words, job.out0, job.out1, true);
     }
-    u64* p0 = products.data() + out * n;
-    u64* p1 = products.data() + (L + 1 + out) * n;
-    inner_products(ring_, x, key, prime, p0, p1);
-    if (out == L) {
-      prepare_mod_down(ring_, p0, p1);
-    } else {
-      permute(ring_, table, c0 + out * n, out0 + out * n);
-    }
-  });
-  mod_down(ring_, L, products.data(), out0, out1, true);
+  }
 }
 
 }  // namespace hefty::rlwe

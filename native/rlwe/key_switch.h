@@ -39,10 +39,21 @@ class HoistedTarget {
   // t: NTT form, L rows at a data level (L <= K-1). Throws E_PARAMS_MISMATCH when L does not fit the keys.
   HoistedTarget(const RingTools& ring, std::size_t L, const u64* t);
 
-  // For one permutation (out[i] = in[table[i]], N entries) and the key for target π(s):
-  // out0 = π(c0) + r0 and out1 = r1, with (r0, r1) = KS(π(t), key). c0 has L rows; out0, out1 have L rows each
-  // and must not alias c0.
-  void apply(const std::uint32_t* table, const KSwitchKeyView& key, const u64* c0, u64* out0, u64* out1) const;
+  // One automorphism: its permutation (out[i] = in[table[i]], N entries), the key for target π(s), and where
+  // the result goes: out0 = π(c0) + r0 and out1 = r1 with (r0, r1) = KS(π(t), key), L rows each.
+  struct Job {
+    const std::uint32_t* table;
+    const KSwitchKeyView* key;
+    u64* out0;
+    u64* out1;
+  };
+
+  // Runs every job against c0 (L rows; no output may alias it). Jobs go in groups: each output modulus's
+  // decomposed rows are read once per group (they stay in cache across its jobs), and the group's inner
+  // products take at most kGroupWords words.
+  void apply(const std::vector<Job>& jobs, const u64* c0) const;
+
+  static constexpr std::size_t kGroupWords = std::size_t{1} << 21;
 
   std::size_t level_primes() const { return L_; }
 

@@ -215,14 +215,29 @@ void check_chain(const Chain& chain) {
     for (std::size_t threads : {1, 2}) {
       rlwe::ThreadPool::instance().set_threads(threads);
       const rlwe::HoistedTarget hoisted(f.ring, L, c1);
+      // Every element twice in one call: more jobs than one group holds on the 16-digit chain (15 there), and
+      // a job's result must not depend on its group or position.
+      const std::vector<rlwe::KSwitchKeyView> views = [&] {
+        std::vector<rlwe::KSwitchKeyView> v;
+        for (const auto& key : keys) v.push_back(view(key));
+        return v;
+      }();
+      std::vector<std::vector<u64>> results(2 * elts.size(), std::vector<u64>(2 * L * n));
+      std::vector<rlwe::HoistedTarget::Job> jobs;
+      for (std::size_t r = 0; r < results.size(); r++) {
+        const std::size_t e = r % elts.size();
+        jobs.push_back({f.galois.ntt_permutation(elts[e]).data(), &views[e], results[r].data(),
+                        results[r].data() + L * n});
+      }
+      hoisted.apply(jobs, ct.data());
       std::vector<u64> all;
 
       for (std::size_t e = 0; e < elts.size(); e++) {
         const std::uint32_t g = elts[e];
         const std::string what = where + " g=" + std::to_string(g);
-        const auto key = view(keys[e]);
-        std::vector<u64> got(2 * L * n);
-        hoisted.apply(f.galois.ntt_permutation(g).data(), key, ct.data(), got.data(), got.data() + L * n);
+        const auto& key = views[e];
+        const std::vector<u64>& got = results[e];
+        expect(results[e + elts.size()] == got, what + ": the same result twice");
         all.insert(all.end(), got.begin(), got.end());
         if (threads == 1) {
           expect(got == model_hoisted(f, L, ct, f.galois.ntt_permutation(g).data(), key), what + ": equals the model");
@@ -276,12 +291,16 @@ void check_errors() {
   expect_code("E_PARAMS_MISMATCH", "L = 0", [&] { rlwe::HoistedTarget(f.ring, 0, ct.data()); });
   const rlwe::HoistedTarget hoisted(f.ring, 2, ct.data() + 2 * f.n);
   const auto key = f.galois_key(3);
-  rlwe::KSwitchKeyView short_key = view(key);
+  const rlwe::KSwitchKeyView full_key = view(key);
+  rlwe::KSwitchKeyView short_key = full_key;
   short_key.entries.resize(1);
-  std::vector<u64> out(4 * f.n);
+  std::vector<u64> out(4 * f.n, 7);
+  const std::uint32_t* table = f.galois.ntt_permutation(3).data();
   expect_code("E_PARAMS_MISMATCH", "a key with too few entries", [&] {
-    hoisted.apply(f.galois.ntt_permutation(3).data(), short_key, ct.data(), out.data(), out.data() + 2 * f.n);
+    hoisted.apply({{table, &full_key, out.data(), out.data() + 2 * f.n}, {table, &short_key, out.data(), out.data()}},
+                  ct.data());
   });
+  expect(std::all_of(out.begin(), out.end(), [](u64 w) { return w == 7; }), "nothing written before the error");
 }
 
 }  // namespace
