@@ -16,11 +16,13 @@ namespace {
 
 bool vector_path(const RingTools& ring) { return ring.n() % 8 == 0 && simd::available(); }
 
-void check_level(const RingTools& ring, std::size_t L, const KSwitchKeyView* key) {
+// Returns L when it fits the keys (and `key`, when given, has an entry per digit).
+std::size_t check_level(const RingTools& ring, std::size_t L, const KSwitchKeyView* key) {
   const std::size_t special = ring.key_count() - 1;
   if (L == 0 || L > special || (key != nullptr && key->entries.size() < L)) {
     fail("E_PARAMS_MISMATCH", "key-switching key does not fit this level");
   }
+  return L;
 }
 
 // Output moduli in the order their tasks should start: P first (it needs one more NTT than the others, and its
@@ -181,11 +183,10 @@ void key_switch(const RingTools& ring, std::size_t L, const TargetRowMaker& make
   switch_keys(ring, L, nullptr, &make_row, key, c0, c1, replace_c1);
 }
 
-HoistedTarget::HoistedTarget(const RingTools& ring, std::size_t L, const u64* t) : ring_(ring), L_(L) {
-  check_level(ring, L, nullptr);
+HoistedTarget::HoistedTarget(const RingTools& ring, std::size_t L, const u64* t)
+    : ring_(ring), L_(check_level(ring, L, nullptr)), rows_((L + 1) * L * ring.n()) {
   const std::size_t n = ring.n();
   const std::size_t special = ring.key_count() - 1;
-  rows_.resize((L + 1) * L * n);
   // Digit j in coefficient form goes where output j keeps its own digit, t[j] itself (copied in after the
   // other outputs have read the coefficient forms).
   const auto row = [&](std::size_t out, std::size_t digit) { return rows_.data() + (out * L + digit) * n; };
@@ -212,7 +213,8 @@ void HoistedTarget::apply(const std::vector<Job>& jobs, const u64* c0) const {
   const std::vector<std::size_t> order = output_order(ring_, L);
   const std::size_t job_words = 2 * (L + 1) * n;  // one job's inner products, [poly][output modulus][coeff]
   const std::size_t group = std::max<std::size_t>(1, std::min(jobs.size(), kGroupWords / job_words));
-  ScratchBuffer products(group * job_words);
+  ScratchBuffer group_products(group * job_words);
+  u64* const products = group_products.data();
   for (std::size_t first = 0; first < jobs.size(); first += group) {
     const std::size_t count = std::min(group, jobs.size() - first);
     parallel_for(L + 1, [&](std::size_t task) {
@@ -228,8 +230,8 @@ void HoistedTarget::apply(const std::vector<Job>& jobs, const u64* c0) const {
           permute(ring_, job.table, decomposed + j * n, permuted.data() + j * n);
           x[j] = permuted.data() + j * n;
         }
-        u64* p0 = products.data() + r * job_words + out * n;
-        u64* p1 = products.data() + r * job_words + (L + 1 + out) * n;
+        u64* p0 = products + r * job_words + out * n;
+        u64* p1 = products + r * job_words + (L + 1 + out) * n;
         inner_products(ring_, x, *job.key, prime, p0, p1);
         if (out == L) {
           prepare_mod_down(ring_, p0, p1);
@@ -240,7 +242,7 @@ void HoistedTarget::apply(const std::vector<Job>& jobs, const u64* c0) const {
     });
     for (std::size_t r = 0; r < count; r++) {
       const Job& job = jobs[first + r];
-      mod_down(ring_, L, products.data() + r * job_words, job.out0, job.out1, true);
+      mod_down(ring_, L, products + r * job_words, job.out0, job.out1, true);
     }
   }
 }

@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "ring_tools.h"
+#include "scratch.h"
 
 namespace hefty::rlwe {
 
@@ -60,7 +61,7 @@ class HoistedTarget {
  private:
   const RingTools& ring_;
   std::size_t L_;
-  std::vector<u64> rows_;  // [output modulus][digit][coeff]; output modulus L is P; digit j of output j is t[j]
+  ScratchBuffer rows_;  // [output modulus][digit][coeff]; output modulus L is P; digit j of output j is t[j]
 };
 
 }  // namespace hefty::rlwe
