@@ -284,7 +284,8 @@ std::vector<CkksCipher> Evaluator::apply_galois_hoisted(const CkksCipher& a,
   out.reserve(galois_elts.size());
   jobs.reserve(galois_elts.size());
   for (std::uint32_t elt : galois_elts) {
-    out.push_back(CkksCipher{a.parms_id, 2, a.scale, true, std::vector<u64>(2 * poly_words)});
+    out.push_back(CkksCipher{a.parms_id, 2, a.scale, true, {}});
+    out.back().data.resize(2 * poly_words);  // every word is written by the key switch
     u64* r = out.back().data.data();
     jobs.push_back({galois_.ntt_permutation(elt).data(), &galois.keys[(elt - 1) / 2], r, r + poly_words});
   }
