@@ -13,6 +13,7 @@ const SUITES = [
   'native-ntt',
   'native-ops',
   'he-hoisting',
+  'he-polynomial',
   'batch',
   'server-load',
   'gpu-ntt',

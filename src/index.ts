@@ -21,6 +21,25 @@ export {
   type Operand,
 } from './api/program.ts';
 export type { ProgramInput, RunHooks } from './api/run.ts';
+export {
+  polynomialCost,
+  polynomialCostOf,
+  polynomialLevels,
+  polynomialMultiplications,
+  type PolynomialBasis,
+  type PolynomialCost,
+  type PolynomialOptions,
+  type Interval,
+} from './api/he/polynomial.ts';
+export {
+  approximate,
+  chebyshevAt,
+  activationPolynomial,
+  activationCost,
+  ACTIVATIONS,
+  type ActivationName,
+  type ActivationOptions,
+} from './api/he/chebyshev.ts';
 export { encodeKeySet, decodeKeySet, isKeySetEnvelope, type KeySetBundle } from './api/bundle.ts';
 export { isSealObject } from './api/vector-wire.ts';
 export { loadBackend, availableBackends, type BackendChoice } from './backend/load.ts';

@@ -7,6 +7,7 @@
 import { HeftyError } from '../errors.ts';
 import type { Ciphertext, Plaintext } from '../backend/types.ts';
 import { keySwitch, type Plan } from './key-switching.ts';
+import { composeRotation, normalizeStep } from './he/rotations.ts';
 import type { Session } from './session.ts';
 
 /**
@@ -14,6 +15,18 @@ import type { Session } from './session.ts';
  * drifts of ~1e-8 (40-bit primes) to ~1e-5 (small primes), below CKKS's own precision at those scales.
  */
 const SCALE_TOLERANCE = 1e-3;
+
+/** Maps a list to new ciphertexts and disposes the list (also when `fn` fails). */
+export function consumeAll(
+  list: readonly Ciphertext[],
+  fn: (c: Ciphertext, index: number) => Ciphertext,
+): Ciphertext[] {
+  try {
+    return mapAll(list, fn);
+  } finally {
+    disposeAll(list);
+  }
+}
 
 /** Runs `fn` on a temporary and disposes it afterwards. */
 function consume<T>(temp: Ciphertext, fn: (c: Ciphertext) => T): T {
@@ -55,18 +68,73 @@ export function dropTo(s: Session, c: Ciphertext, chainIndex: number): Ciphertex
   return s.evaluator.modSwitchTo(c, s.parmsIdAt(chainIndex));
 }
 
-/** Brings `a` and `b` to the same level and scale; the returned pair must be disposed by the caller. */
-export function align(s: Session, a: Ciphertext, b: Ciphertext): [Ciphertext, Ciphertext] {
+/** Brings `a` and `b` to the same level (the lower one); the returned pair must be disposed by the caller. */
+export function alignLevels(s: Session, a: Ciphertext, b: Ciphertext): [Ciphertext, Ciphertext] {
   const level = Math.min(a.chainIndex, b.chainIndex);
   const x = dropTo(s, a, level);
-  const y = dropTo(s, b, level);
+  try {
+    return [x, dropTo(s, b, level)];
+  } catch (e) {
+    x.dispose();
+    throw e;
+  }
+}
+
+/** Relative distance of an integer ratio from an integer: below this, a plaintext 1 at that scale is exact. */
+const EXACT_RATIO = 2 ** -45;
+
+/**
+ * Brings `a` and `b` to the same level and scale, for adding; the returned pair must be disposed by the caller.
+ * Scales that differ by rounding drift are relabelled. Otherwise the smaller-scale operand is multiplied by a
+ * plaintext 1: at the integer ratio of the scales when there is one (exact, no level: 2^40 and 2^30), else
+ * encoded at scale × prime / its scale and rescaled (exact, one level).
+ */
+export function align(s: Session, a: Ciphertext, b: Ciphertext): [Ciphertext, Ciphertext] {
+  const [x, y] = alignLevels(s, a, b);
   if (x.scale === y.scale) return [x, y];
-  if (Math.abs(x.scale / y.scale - 1) > SCALE_TOLERANCE) {
+  if (Math.abs(x.scale / y.scale - 1) <= SCALE_TOLERANCE) return [x, consume(y, (t) => t.withScale(x.scale))];
+  const xIsSmaller = x.scale < y.scale;
+  let raised: Ciphertext;
+  let other: Ciphertext;
+  try {
+    [raised, other] = xIsSmaller ? raiseScale(s, x, y) : raiseScale(s, y, x);
+  } finally {
     x.dispose();
     y.dispose();
-    throw new HeftyError('E_SCALE_MISMATCH', `operand scales ${a.scale} and ${b.scale} are too far apart to combine`);
   }
-  return [x, consume(y, (t) => t.withScale(x.scale))];
+  return xIsSmaller ? [raised, other] : [other, raised];
+}
+
+/** `small` brought to `large`'s scale exactly (see align), and `large` at the level that took. */
+function raiseScale(s: Session, small: Ciphertext, large: Ciphertext): [Ciphertext, Ciphertext] {
+  const ratio = large.scale / small.scale;
+  if (Math.abs(Math.round(ratio) - ratio) <= ratio * EXACT_RATIO) {
+    const plain = s.ckksEncoder.encodeScalar(1, Math.round(ratio), small.parmsId);
+    try {
+      return [consume(s.evaluator.multiplyPlain(small, plain), (p) => p.withScale(large.scale)), large.clone()];
+    } finally {
+      plain.dispose();
+    }
+  }
+  if (small.chainIndex === 0) {
+    throw new HeftyError(
+      'E_LEVEL_EXHAUSTED',
+      `adding operands at scales ${small.scale} and ${large.scale} needs one level to align them exactly; ` +
+        'the operands have none left',
+    );
+  }
+  const prime = s.lastPrime(small.chainIndex);
+  const plain = s.ckksEncoder.encodeScalar(1, (large.scale * prime) / small.scale, small.parmsId);
+  try {
+    const raised = consume(s.evaluator.multiplyPlain(small, plain), (p) => s.evaluator.rescaleToNext(p));
+    try {
+      return [raised.withScale(large.scale), s.evaluator.modSwitchToNext(large)];
+    } finally {
+      raised.dispose();
+    }
+  } finally {
+    plain.dispose();
+  }
 }
 
 function requireLevel(c: Ciphertext, what: string): void {
@@ -95,6 +163,7 @@ function* finishProducts(s: Session, products: Ciphertext[]): Plan<Ciphertext[]>
 }
 
 export function add(s: Session, a: Ciphertext, b: Ciphertext): Ciphertext {
+  if (a.chainIndex === b.chainIndex && a.scale === b.scale) return s.evaluator.add(a, b);
   const [x, y] = align(s, a, b);
   try {
     return s.evaluator.add(x, y);
@@ -105,6 +174,7 @@ export function add(s: Session, a: Ciphertext, b: Ciphertext): Ciphertext {
 }
 
 export function sub(s: Session, a: Ciphertext, b: Ciphertext): Ciphertext {
+  if (a.chainIndex === b.chainIndex && a.scale === b.scale) return s.evaluator.sub(a, b);
   const [x, y] = align(s, a, b);
   try {
     return s.evaluator.sub(x, y);
@@ -122,7 +192,8 @@ function product(s: Session, a: Ciphertext, b: Ciphertext): Ciphertext {
   }
   requireLevel(a, 'multiplication');
   requireLevel(b, 'multiplication');
-  const [x, y] = align(s, a, b);
+  // Scales may differ (SEAL allows it): the product's scale is their product.
+  const [x, y] = alignLevels(s, a, b);
   try {
     return s.evaluator.multiply(x, y);
   } finally {
@@ -176,27 +247,38 @@ export function multiplyValuesNoRescale(s: Session, c: Ciphertext, values: Float
   }
 }
 
-/** Rotates every ciphertext by `steps`; a step without its own key is composed from power-of-two rotations. */
+/**
+ * Rotates every ciphertext by `steps`; a step without its own key is composed from keyed steps (rotations.ts:
+ * non-adjacent form over ±powers of two).
+ */
 export function* rotateMany(s: Session, list: readonly Ciphertext[], steps: number): Plan<Ciphertext[]> {
-  const normalized = ((steps % s.slotCount) + s.slotCount) % s.slotCount;
-  if (normalized === 0) return mapAll(list, (c) => c.clone());
-  const keys = s.galoisKeys;
-  const has = (step: number) => keys.hasKey(s.ctx.galoisElt(step));
-  if (has(normalized)) return yield* keySwitch({ op: 'rotate', list, steps: normalized });
-  // Without a key for this exact step, compose it from power-of-two rotations when those keys exist.
-  const parts: number[] = [];
-  for (let bit = 1; bit < s.slotCount; bit *= 2) if (normalized & bit) parts.push(bit);
-  if (!parts.every(has)) {
-    throw new HeftyError(
-      'E_MISSING_GALOIS_KEY',
-      `no galois key for a rotation by ${normalized}; add it to keygen({ galois })`,
-    );
-  }
+  const parts = rotationParts(s, steps);
+  if (parts.length === 0) return mapAll(list, (c) => c.clone());
   let acc = yield* keySwitch({ op: 'rotate', list, steps: parts[0] });
   for (const step of parts.slice(1)) {
     acc = yield* consumePlan(acc, (current) => keySwitch({ op: 'rotate', list: current, steps: step }));
   }
   return acc;
+}
+
+/** Whether the session holds a galois key for this (normalized) rotation step. */
+export function hasRotationKey(s: Session): (step: number) => boolean {
+  const keys = s.galoisKeys;
+  return (step) => keys.hasKey(s.ctx.galoisElt(step));
+}
+
+/** The keyed rotations that compose `steps` ([] for none); E_MISSING_GALOIS_KEY when the keys cannot. */
+export function rotationParts(s: Session, steps: number): number[] {
+  const normalized = normalizeStep(steps, s.slotCount);
+  if (normalized === 0) return [];
+  const parts = composeRotation(normalized, s.slotCount, hasRotationKey(s));
+  if (parts === null) {
+    throw new HeftyError(
+      'E_MISSING_GALOIS_KEY',
+      `no galois key for a rotation by ${normalized}, and the keys present cannot compose it; add it to keygen({ galois })`,
+    );
+  }
+  return parts;
 }
 
 /**

@@ -1,7 +1,9 @@
 /**
  * CKKSVector: an encrypted vector of reals of any length. It is stored as ceil(length / slotCount)
  * ciphertexts ("chunks"); slots past `length` are kept at zero whenever an operation allows it (`clean`), so
- * sums and dot products need no masking. Operations return new vectors and never modify their operands.
+ * sums and dot products need no masking. A single-chunk vector may be periodic (`period` p < slotCount: slot j
+ * holds v[j mod p], v zero-padded to p): matrix-vector products return that layout, and the next product
+ * consumes it directly. Operations return new vectors and never modify their operands.
  * Operations that key-switch (mul, square, rotate, sum, dot, polyval, matvec) have async variants that let the
  * session batch the key switching of all chunks (or matrix rows) of a step, on the GPU where one pays.
  */
@@ -11,6 +13,9 @@ import * as ops from './ckks-ops.ts';
 import type { Plan } from './key-switching.ts';
 import type { Session } from './session.ts';
 import { encodeVector } from './vector-wire.ts';
+import { evaluateLinearTransform } from './he/linear-transform.ts';
+import { evaluatePolynomial, type PolynomialOptions } from './he/polynomial.ts';
+import { activationPolynomial, type ActivationName, type ActivationOptions } from './he/chebyshev.ts';
 
 export type CkksOperand = CKKSVector | number | ArrayLike<number>;
 
@@ -32,18 +37,27 @@ function nextPowerOfTwo(n: number): number {
   return p;
 }
 
+const isPowerOfTwo = (v: number) => Number.isInteger(v) && v > 0 && (v & (v - 1)) === 0;
+
 export class CKKSVector implements Disposable {
   readonly session: Session;
   readonly length: number;
-  /** True when every slot past `length` is (approximately) zero. */
+  /** True when every slot outside the vector (j mod period ≥ length) is (approximately) zero. */
   readonly clean: boolean;
+  /** Slot period: a power of two ≥ length dividing slotCount; slotCount unless a matrix product made it smaller. */
+  readonly period: number;
   #chunks: Ciphertext[] | null;
 
-  constructor(session: Session, chunks: Ciphertext[], length: number, clean: boolean) {
+  constructor(session: Session, chunks: Ciphertext[], length: number, clean: boolean, period = session.slotCount) {
+    if (!isPowerOfTwo(period) || period > session.slotCount || (chunks.length === 1 && period < length))
+      throw new HeftyError('E_INVALID_ARGUMENT', `period ${period} does not fit a vector of length ${length}`);
+    if (chunks.length > 1 && period !== session.slotCount)
+      throw new HeftyError('E_INVALID_ARGUMENT', 'a vector of several ciphertexts has period slotCount');
     this.session = session;
     this.#chunks = chunks;
     this.length = length;
     this.clean = clean;
+    this.period = period;
   }
 
   static encrypt(session: Session, values: ArrayLike<number>): CKKSVector {
@@ -126,6 +140,7 @@ export class CKKSVector implements Disposable {
       scheme: 'ckks',
       length: this.length,
       clean: this.clean,
+      ...(this.period !== this.session.slotCount ? { period: this.period } : {}),
       chunks: this.chunks.map((c) => c.save('none')),
     });
   }
@@ -182,9 +197,12 @@ export class CKKSVector implements Disposable {
           group.map((c, j) => [c, other.chunks[first + j]] as const),
         ),
       );
-      return this.#vector(chunks, this.clean || other.clean);
+      // With different periods the product repeats with the larger one, and is zero where that factor is.
+      const [small, large] = this.period <= other.period ? [this, other] : [other, this];
+      const clean = large.clean || (small.period === large.period && small.clean);
+      return new CKKSVector(this.session, chunks, this.length, clean, large.period);
     }
-    // Plain factors are zero past `length`, so the product is clean.
+    // Plain factors are zero outside the vector, so the product is clean.
     return this.#map((c, k) => ops.multiplyValues(this.session, c, this.#plainChunk(other, k)), true);
   }
 
@@ -196,7 +214,8 @@ export class CKKSVector implements Disposable {
     if (!Number.isSafeInteger(steps)) throw new HeftyError('E_INVALID_ARGUMENT', 'rotation steps must be an integer');
     if (this.chunkCount !== 1)
       throw new HeftyError('E_UNSUPPORTED', 'rotation of a vector longer than one ciphertext is not supported');
-    const full = this.length === this.session.slotCount;
+    // A periodic vector rotates within its period: the result stays periodic, clean only if it fills it.
+    const full = this.length === this.period;
     return this.#vector(yield* ops.rotateMany(this.session, this.chunks, steps), full);
   }
 
@@ -219,16 +238,38 @@ export class CKKSVector implements Disposable {
     return this.session.run(this.#dotPlan(other));
   }
 
-  /** Evaluates c0 + c1·x + c2·x² + … element-wise, with multiplicative depth about log2(degree) + 1. */
-  polyval(coeffs: ArrayLike<number>): CKKSVector {
-    return this.session.runSync(this.#polyvalPlan(coeffs));
+  /**
+   * Evaluates a polynomial element-wise: c0 + c1·x + c2·x² + … (monomial basis, the default), or
+   * c0 + c1·T1(y) + c2·T2(y) + … with `{ basis: 'chebyshev', interval: [a, b] }` (y: x mapped from [a, b] to
+   * [-1, 1]). Costs ceil(log2(degree + 1)) levels and O(√degree) ciphertext products (he/polynomial.ts).
+   */
+  polyval(coeffs: ArrayLike<number>, options?: PolynomialOptions): CKKSVector {
+    return this.session.runSync(this.#polyvalPlan(coeffs, options));
   }
 
-  polyvalAsync(coeffs: ArrayLike<number>): Promise<CKKSVector> {
-    return this.session.run(this.#polyvalPlan(coeffs));
+  polyvalAsync(coeffs: ArrayLike<number>, options?: PolynomialOptions): Promise<CKKSVector> {
+    return this.session.run(this.#polyvalPlan(coeffs, options));
   }
 
-  /** Plain matrix (rows × length) times this encrypted vector; the result has one element per row. */
+  /**
+   * A ready Chebyshev approximation of an activation (sigmoid, tanh, gelu, exp, inverse) on its stated interval
+   * and degree, or on `{ interval, degree }` of your choice (he/chebyshev.ts lists them with their errors).
+   */
+  activation(name: ActivationName, options?: ActivationOptions): CKKSVector {
+    const { coeffs, interval } = activationPolynomial(name, options);
+    return this.polyval(coeffs, { basis: 'chebyshev', interval });
+  }
+
+  activationAsync(name: ActivationName, options?: ActivationOptions): Promise<CKKSVector> {
+    const { coeffs, interval } = activationPolynomial(name, options);
+    return this.polyvalAsync(coeffs, { basis: 'chebyshev', interval });
+  }
+
+  /**
+   * Plain matrix (rows × length) times this encrypted vector; the result has one element per row. Baby-step/
+   * giant-step diagonal method (he/linear-transform.ts): one level, about 2·sqrt(min(rows, length)) rotations;
+   * the result is periodic with period rows padded to a power of two, ready for the next product.
+   */
   matvec(matrix: ArrayLike<ArrayLike<number>>): CKKSVector {
     return this.session.runSync(this.#matvecPlan(matrix));
   }
@@ -260,62 +301,37 @@ export class CKKSVector implements Disposable {
     }
   }
 
-  *#polyvalPlan(coeffs: ArrayLike<number>): Plan<CKKSVector> {
+  *#polyvalPlan(coeffs: ArrayLike<number>, options: PolynomialOptions = {}): Plan<CKKSVector> {
     const c = toFiniteArray(coeffs, 'polynomial coefficients');
     if (c.length === 0) throw new HeftyError('E_INVALID_ARGUMENT', 'polyval needs at least one coefficient');
-    const chunks = yield* this.#grouped((group, first) => {
-      const lengths = group.map((_, j) => this.#chunkLength(first + j));
-      return evaluatePolynomial(this.session, group, c, lengths);
-    });
-    return this.#vector(chunks, true);
+    // Added constants cover this vector's elements only (in every period); products keep zero padding zero.
+    const chunks = yield* this.#grouped((group, first) =>
+      evaluatePolynomial(
+        this.session,
+        group,
+        c,
+        (value) =>
+          group.map((_, j) =>
+            // Where the elements fill every slot, the constant is a scalar (cheaper to encode).
+            this.#chunkLength(first + j) === this.period ? value : this.#constantChunk(value, first + j),
+          ),
+        options,
+      ),
+    );
+    return this.#vector(chunks, this.clean);
   }
 
   *#matvecPlan(matrix: ArrayLike<ArrayLike<number>>): Plan<CKKSVector> {
-    const s = this.session;
     const rows = Array.from(matrix as ArrayLike<ArrayLike<number>>, (row, i) => toFiniteArray(row, `matrix row ${i}`));
     if (rows.length === 0) throw new HeftyError('E_LENGTH_MISMATCH', 'matrix has no rows');
-    if (rows.length > s.slotCount)
-      throw new HeftyError('E_LENGTH_MISMATCH', `at most ${s.slotCount} matrix rows are supported`);
-    for (const [i, row] of rows.entries()) {
-      if (row.length !== this.length) {
-        throw new HeftyError(
-          'E_LENGTH_MISMATCH',
-          `matrix row ${i} has ${row.length} columns, the vector has ${this.length} elements`,
-        );
-      }
-    }
-    const source = this.clean ? this : this.#masked();
-    const parts: Ciphertext[] = [];
-    try {
-      // Rows go in groups, so one key-switching request rotates a whole group while memory stays bounded.
-      for (let first = 0; first < rows.length; first += REQUEST_GROUP) {
-        const group = rows.slice(first, first + REQUEST_GROUP);
-        // Row-times-vector over all chunks, rescaled once, then summed into every slot and kept at slot i.
-        const rowDots = ops.mapAll(group, (row) => {
-          const products = ops.mapAll(source.chunks, (c, k) => ops.multiplyValuesNoRescale(s, c, this.#slice(row, k)));
-          try {
-            return ops.consume(ops.addAll(s, products), (p) => s.evaluator.rescaleToNext(p));
-          } finally {
-            ops.disposeAll(products);
-          }
-        });
-        const everywhere = yield* ops.consumePlan(rowDots, (d) => ops.rotateSumMany(s, d, s.slotCount));
-        try {
-          everywhere.forEach((e, j) => {
-            const unit = new Float64Array(first + j + 1);
-            unit[first + j] = 1;
-            parts.push(ops.multiplyValuesNoRescale(s, e, unit));
-          });
-        } finally {
-          ops.disposeAll(everywhere);
-        }
-      }
-      const combined = ops.addAll(s, parts);
-      return new CKKSVector(s, [ops.consume(combined, (c) => s.evaluator.rescaleToNext(c))], rows.length, true);
-    } finally {
-      ops.disposeAll(parts);
-      if (source !== this) source.dispose();
-    }
+    const out = yield* evaluateLinearTransform(this.session, rows, {
+      chunks: this.chunks,
+      length: this.length,
+      period: this.period,
+      clean: this.clean,
+    });
+    // Rows past the matrix are zero: the result is clean.
+    return new CKKSVector(this.session, out.chunks, out.length, true, out.period);
   }
 
   // ---- helpers ----
@@ -338,12 +354,12 @@ export class CKKSVector implements Disposable {
     return values.subarray(start, start + this.#chunkLength(k));
   }
 
-  /** Plain operand for chunk k: a scalar broadcast over the chunk's elements, or that chunk's slice. */
+  /**
+   * Plain operand for chunk k, laid out like the vector: a scalar broadcast over the chunk's elements, or that
+   * chunk's slice, repeated in every period; slots outside the vector stay zero.
+   */
   #plainChunk(operand: number | ArrayLike<number>, k: number): Float64Array {
-    if (typeof operand === 'number') {
-      if (!Number.isFinite(operand)) throw new HeftyError('E_NOT_FINITE', 'scalar operands must be finite');
-      return new Float64Array(this.#chunkLength(k)).fill(operand);
-    }
+    if (typeof operand === 'number') return this.#constantChunk(operand, k);
     const values = toFiniteArray(operand, 'plain operand');
     if (values.length !== this.length) {
       throw new HeftyError(
@@ -351,14 +367,32 @@ export class CKKSVector implements Disposable {
         `plain operand has ${values.length} elements, the vector has ${this.length}`,
       );
     }
-    return this.#slice(values, k);
+    return this.#periodic(this.#slice(values, k));
+  }
+
+  /** A constant on the chunk's elements (every period), zero elsewhere: what keeps a clean vector clean. */
+  #constantChunk(value: number, k: number): Float64Array {
+    if (!Number.isFinite(value)) throw new HeftyError('E_NOT_FINITE', 'scalar operands must be finite');
+    return this.#periodic(new Float64Array(this.#chunkLength(k)).fill(value));
+  }
+
+  /** Values of one period repeated over the slots (as they are when the period is the slot count). */
+  #periodic(values: Float64Array): Float64Array {
+    if (this.period === this.session.slotCount) return values;
+    const out = new Float64Array(this.session.slotCount);
+    for (let start = 0; start < out.length; start += this.period) out.set(values, start);
+    return out;
   }
 
   #combine(other: CkksOperand, op: 'add' | 'sub'): CKKSVector {
     const s = this.session;
     if (other instanceof CKKSVector) {
       this.#checkPeer(other);
-      return this.#map((c, k) => ops[op](s, c, other.chunks[k]), this.clean && other.clean);
+      const chunks = ops.mapAll(this.chunks, (c, k) => ops[op](s, c, other.chunks[k]));
+      // Different periods: the sum repeats with the larger one, and is no longer zero outside the vector.
+      const same = this.period === other.period;
+      const clean = same && this.clean && other.clean;
+      return new CKKSVector(s, chunks, this.length, clean, Math.max(this.period, other.period));
     }
     if (typeof other !== 'number' && (other === null || typeof other !== 'object')) {
       throw new HeftyError('E_INVALID_ARGUMENT', `${op} takes a CKKSVector, a number or an array of numbers`);
@@ -373,12 +407,9 @@ export class CKKSVector implements Disposable {
     }, this.clean);
   }
 
-  /** Zeroes slots past `length` (costs one level). */
+  /** Zeroes slots outside the vector (costs one level). */
   #masked(): CKKSVector {
-    return this.#map(
-      (c, k) => ops.multiplyValues(this.session, c, new Float64Array(this.#chunkLength(k)).fill(1)),
-      true,
-    );
+    return this.#map((c, k) => ops.multiplyValues(this.session, c, this.#constantChunk(1, k)), true);
   }
 
   /** A plan over the chunks in groups of REQUEST_GROUP (`first`: the group's first chunk index), concatenated. */
@@ -399,82 +430,8 @@ export class CKKSVector implements Disposable {
     return this.#vector(ops.mapAll(this.chunks, fn), clean);
   }
 
-  /** A vector of this one's length over new chunks. */
+  /** A vector of this one's length and period over new chunks. */
   #vector(chunks: Ciphertext[], clean: boolean): CKKSVector {
-    return new CKKSVector(this.session, chunks, this.length, clean);
-  }
-}
-
-/**
- * The polynomial on every chunk at once, so each power's key switching is one request. c·x^k for k ≥ 1 is
- * written as (c·x^r)·x^h with h the largest power of two below k, to save a level.
- */
-function* evaluatePolynomial(
-  s: Session,
-  xs: readonly Ciphertext[],
-  coeffs: Float64Array,
-  lengths: readonly number[],
-): Plan<Ciphertext[]> {
-  const powers = new Map<number, Ciphertext[]>([[1, ops.mapAll(xs, (x) => x.clone())]]);
-  function* power(m: number): Plan<Ciphertext[]> {
-    const known = powers.get(m);
-    if (known) return known;
-    let h = 1;
-    while (h * 2 <= m) h *= 2;
-    const result =
-      h === m
-        ? yield* ops.squareMany(s, yield* power(m / 2))
-        : yield* multiplyPowers(yield* power(h), yield* power(m - h));
-    powers.set(m, result);
-    return result;
-  }
-  const multiplyPowers = (a: readonly Ciphertext[], b: readonly Ciphertext[]) =>
-    ops.multiplyMany(
-      s,
-      a.map((c, k) => [c, b[k]] as const),
-    );
-  const broadcast = (value: number, k: number) => new Float64Array(lengths[k]).fill(value);
-  const scaledBy = (list: readonly Ciphertext[], value: number) =>
-    ops.mapAll(list, (c, k) => ops.multiplyValues(s, c, broadcast(value, k)));
-  const terms: Ciphertext[][] = [];
-  try {
-    for (let k = 1; k < coeffs.length; k++) {
-      if (coeffs[k] === 0) continue;
-      if (k === 1) {
-        terms.push(scaledBy(xs, coeffs[1]));
-        continue;
-      }
-      let h = 1;
-      while (h * 2 < k) h *= 2;
-      const scaled = scaledBy(yield* power(k - h), coeffs[k]);
-      const high = yield* ops.consumePlan(scaled, function* (t): Plan<Ciphertext[]> {
-        return yield* multiplyPowers(t, yield* power(h));
-      });
-      terms.push(high);
-    }
-    // A constant-only polynomial still yields an encrypted result: 0·x + c0.
-    if (terms.length === 0) terms.push(scaledBy(xs, 0));
-    const sums = ops.mapAll(xs, (_, k) =>
-      ops.addAll(
-        s,
-        terms.map((t) => t[k]),
-      ),
-    );
-    if (coeffs[0] === 0) return sums;
-    try {
-      return ops.mapAll(sums, (t, k) => {
-        const plain = ops.encodeForAdd(s, t, broadcast(coeffs[0], k));
-        try {
-          return s.evaluator.addPlain(t, plain);
-        } finally {
-          plain.dispose();
-        }
-      });
-    } finally {
-      ops.disposeAll(sums);
-    }
-  } finally {
-    for (const t of terms) ops.disposeAll(t);
-    for (const p of powers.values()) ops.disposeAll(p);
+    return new CKKSVector(this.session, chunks, this.length, clean, this.period);
   }
 }

@@ -145,8 +145,8 @@ export class HeftyContext implements Disposable {
       for (const c of chunks) c.dispose();
       throw e;
     }
-    const Vector = this.scheme === 'ckks' ? CKKSVector : BFVVector;
-    return new Vector(this.session, chunks, parts.length, parts.clean);
+    if (this.scheme === 'ckks') return new CKKSVector(this.session, chunks, parts.length, parts.clean, parts.period);
+    return new BFVVector(this.session, chunks, parts.length, parts.clean);
   }
 
   /** Galois steps a program needs with this context's slot count. */

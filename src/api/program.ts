@@ -12,6 +12,8 @@
  * }
  */
 import { HeftyError } from '../errors.ts';
+import { ACTIVATIONS, type ActivationName } from './he/chebyshev.ts';
+import type { PolynomialBasis } from './he/polynomial.ts';
 
 /** vector: an encrypted vector; plain: a plaintext number vector; scalar: one number; matrix: rows of numbers. */
 export type InputKind = 'vector' | 'plain' | 'scalar' | 'matrix';
@@ -23,7 +25,26 @@ export type Step =
   | { out: string; op: 'add' | 'sub' | 'mul' | 'dot'; args: readonly [Operand, Operand]; reusable?: boolean }
   | { out: string; op: 'negate' | 'square' | 'sum'; args: readonly [string]; reusable?: boolean }
   | { out: string; op: 'rotate'; args: readonly [string]; steps: number; reusable?: boolean }
-  | { out: string; op: 'polyval'; args: readonly [string]; coeffs: readonly number[]; reusable?: boolean }
+  | {
+      out: string;
+      op: 'polyval';
+      args: readonly [string];
+      coeffs: readonly number[];
+      /** Default 'monomial'; 'chebyshev' takes an optional interval (default [-1, 1]). */
+      basis?: PolynomialBasis;
+      interval?: readonly [number, number];
+      reusable?: boolean;
+    }
+  | {
+      out: string;
+      op: 'activation';
+      args: readonly [string];
+      /** A ready Chebyshev approximation (he/chebyshev.ts); interval and degree override its defaults. */
+      fn: ActivationName;
+      interval?: readonly [number, number];
+      degree?: number;
+      reusable?: boolean;
+    }
   | {
       out: string;
       op: 'matvec';
@@ -43,7 +64,8 @@ export interface Program {
 export const PROGRAM_LIMITS = {
   maxSteps: 256,
   maxInputs: 64,
-  maxPolyDegree: 31,
+  /** Levels decide at run time (a degree-d polynomial needs ceil(log2(d+1))); 8191 takes N=32768's 13 levels. */
+  maxPolyDegree: 8191,
   maxMatrixRows: 1024,
   maxConstLength: 1 << 16,
   maxNameLength: 64,
@@ -52,7 +74,7 @@ export const PROGRAM_LIMITS = {
 const NAME = /^[A-Za-z_][A-Za-z0-9_.-]*$/;
 const INPUT_KINDS: readonly InputKind[] = ['vector', 'plain', 'scalar', 'matrix'];
 const BINARY_OPS = new Set(['add', 'sub', 'mul', 'dot']);
-const UNARY_OPS = new Set(['negate', 'square', 'sum', 'rotate', 'polyval', 'matvec']);
+const UNARY_OPS = new Set(['negate', 'square', 'sum', 'rotate', 'polyval', 'activation', 'matvec']);
 
 function bad(message: string): never {
   throw new HeftyError('E_BAD_PROGRAM', message);
@@ -142,6 +164,24 @@ export function validateProgram(input: unknown): Program {
         break;
       case 'polyval':
         checkFiniteArray(raw.coeffs, `${where}.coeffs`, PROGRAM_LIMITS.maxPolyDegree + 1);
+        if (raw.basis !== undefined && raw.basis !== 'monomial' && raw.basis !== 'chebyshev')
+          bad(`${where}.basis must be "monomial" or "chebyshev"`);
+        if (raw.interval !== undefined) {
+          if (raw.basis !== 'chebyshev') bad(`${where}: an interval needs "basis": "chebyshev"`);
+          checkInterval(raw.interval, `${where}.interval`);
+        }
+        break;
+      case 'activation':
+        if (typeof raw.fn !== 'string' || !Object.hasOwn(ACTIVATIONS, raw.fn))
+          bad(`${where}.fn must be one of ${Object.keys(ACTIVATIONS).join(', ')}`);
+        if (raw.interval !== undefined) checkInterval(raw.interval, `${where}.interval`);
+        if (
+          raw.degree !== undefined &&
+          (!Number.isSafeInteger(raw.degree) ||
+            (raw.degree as number) < 1 ||
+            (raw.degree as number) > PROGRAM_LIMITS.maxPolyDegree)
+        )
+          bad(`${where}.degree must be an integer from 1 to ${PROGRAM_LIMITS.maxPolyDegree}`);
         break;
       case 'matvec':
         if (typeof raw.matrix === 'string') {
@@ -159,6 +199,16 @@ export function validateProgram(input: unknown): Program {
       bad(`output "${String(name)}" is not an encrypted value`);
   }
   return input as unknown as Program;
+}
+
+function checkInterval(value: unknown, what: string): void {
+  if (
+    !Array.isArray(value) ||
+    value.length !== 2 ||
+    !value.every((v) => typeof v === 'number' && Number.isFinite(v)) ||
+    !(value[0] < value[1])
+  )
+    bad(`${what} must be [a, b] with finite numbers a < b`);
 }
 
 /** Checks a plaintext matrix: rows × columns of finite numbers, rectangular. */

@@ -93,7 +93,9 @@ async function evaluateStep(step: Step, values: Map<string, Value>): Promise<CKK
     case 'rotate':
       return x.rotateAsync(step.steps);
     case 'polyval':
-      return x.polyvalAsync(step.coeffs);
+      return x.polyvalAsync(step.coeffs, { basis: step.basis, interval: step.interval });
+    case 'activation':
+      return x.activationAsync(step.fn, { interval: step.interval, degree: step.degree });
     case 'matvec': {
       const matrix = typeof step.matrix === 'string' ? values.get(step.matrix) : step.matrix;
       return x.matvecAsync(matrix as readonly (readonly number[])[]);

@@ -14,6 +14,7 @@ import {
   type KeySwitcher,
   type Plan,
 } from './key-switching.ts';
+import { DiagonalCache, DEFAULT_DIAGONAL_CACHE_BYTES } from './he/diagonal-cache.ts';
 
 export interface SessionKeys {
   secretKey?: B.SecretKey;
@@ -40,14 +41,20 @@ export class Session {
   /** The chosen key switcher once it is ready, disposed with the session (before the context). */
   #switcher?: KeySwitcher;
   #disposed = false;
+  #diagonalCache?: DiagonalCache;
+  readonly #diagonalCacheBytes: number;
 
-  /** `gpu`: whether async operations may batch key switching on a GPU (default: HEFTY_GPU, unset = off). */
-  constructor(ctx: B.BackendContext, scale: number, options: { gpu?: GpuMode } = {}) {
+  /**
+   * `gpu`: whether async operations may batch key switching on a GPU (default: HEFTY_GPU, unset = off).
+   * `diagonalCacheBytes`: bound of the cache of encoded matrix diagonals (default 256 MiB).
+   */
+  constructor(ctx: B.BackendContext, scale: number, options: { gpu?: GpuMode; diagonalCacheBytes?: number } = {}) {
     this.ctx = ctx;
     this.scheme = ctx.params.scheme;
     this.slotCount = ctx.slotCount;
     this.scale = scale;
     this.#gpu = options.gpu;
+    this.#diagonalCacheBytes = options.diagonalCacheBytes ?? DEFAULT_DIAGONAL_CACHE_BYTES;
     this.evaluator = ctx.createEvaluator();
     for (const level of ctx.levels)
       this.#primeByLevel.set(level.chainIndex, Number(level.primes[level.primes.length - 1]));
@@ -56,6 +63,12 @@ export class Session {
   get ckksEncoder(): B.CkksEncoder {
     this.#ckksEncoder ??= this.ctx.createCkksEncoder();
     return this.#ckksEncoder;
+  }
+
+  /** Encoded matrix diagonals of the matrix-vector products run on this session (a served model's, once). */
+  get diagonalCache(): DiagonalCache {
+    this.#diagonalCache ??= new DiagonalCache(this.#diagonalCacheBytes);
+    return this.#diagonalCache;
   }
 
   get batchEncoder(): B.BatchEncoder {
@@ -172,6 +185,7 @@ export class Session {
     this.#disposed = true;
     // A GPU batch evaluator frees its device buffers (one still being chosen is freed when it arrives).
     this.#switcher?.dispose();
+    this.#diagonalCache?.clear();
     for (const owned of [this.#ckksEncoder, this.#batchEncoder, this.#encryptor, this.#decryptor, this.evaluator])
       owned?.dispose();
     for (const key of Object.values(this.keys)) key?.dispose();

@@ -1,7 +1,9 @@
 /**
  * Encrypted-vector envelope: a vector longer than one ciphertext is several SEAL ciphertexts plus its length.
  * Layout (little-endian): "HFV1" | u8 scheme (1 ckks, 2 bfv) | u8 flags (bit 0: slots past length are zero)
- *   | u16 reserved=0 | u32 length | u32 chunkCount | per chunk: u32 byteLength | SEAL ciphertext bytes
+ *   | u8 period (0: the slot count; k > 0: a single-chunk CKKS vector periodic with period 2^(k-1))
+ *   | u8 reserved=0 | u32 length | u32 chunkCount | per chunk: u32 byteLength | SEAL ciphertext bytes
+ * Envelopes from before the period byte have 0 there and load as before.
  * Raw SEAL ciphertext bytes (what node-seal clients send) are accepted as a vector filling every slot.
  */
 import { HeftyError } from '../errors.ts';
@@ -11,6 +13,8 @@ export interface VectorParts {
   readonly scheme: Scheme;
   readonly length: number;
   readonly clean: boolean;
+  /** Slot period of a single-chunk CKKS vector (see CKKSVector.period); absent: the slot count. */
+  readonly period?: number;
   readonly chunks: readonly Uint8Array[];
   /** True when the bytes were a bare SEAL ciphertext rather than a hefty envelope. */
   readonly bareSeal: boolean;
@@ -31,6 +35,7 @@ export function encodeVector(parts: Omit<VectorParts, 'bareSeal'>): Uint8Array {
   out.set(MAGIC, 0);
   out[4] = parts.scheme === 'ckks' ? 1 : 2;
   out[5] = parts.clean ? 1 : 0;
+  out[6] = parts.period === undefined ? 0 : Math.log2(parts.period) + 1;
   view.setUint32(8, parts.length, true);
   view.setUint32(12, parts.chunks.length, true);
   let offset = 16;
@@ -72,5 +77,10 @@ export function decodeVector(bytes: Uint8Array, scheme: Scheme, slotCount: numbe
     offset += 4 + size;
   }
   if (offset !== bytes.length) bad('trailing bytes after the last chunk');
-  return { scheme, length, clean: (bytes[5] & 1) === 1, chunks, bareSeal: false };
+  const periodByte = bytes[6];
+  if (periodByte === 0) return { scheme, length, clean: (bytes[5] & 1) === 1, chunks, bareSeal: false };
+  const period = 2 ** (periodByte - 1);
+  if (scheme !== 'ckks' || count !== 1 || period > slotCount || period < length)
+    bad(`period ${period} does not fit a ${scheme} vector of ${count} chunk(s) and length ${length}`);
+  return { scheme, length, clean: (bytes[5] & 1) === 1, period, chunks, bareSeal: false };
 }

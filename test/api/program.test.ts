@@ -3,6 +3,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import {
   createContext,
   programGaloisSteps,
+  PROGRAM_LIMITS,
   validateProgram,
   type HeftyContext,
   type Program,
@@ -71,6 +72,35 @@ describe('program form', () => {
         validateProgram({ inputs: { w: 'plain' }, steps: [{ out: 'y', op: 'negate', args: ['w'] }], outputs: ['y'] }),
       'E_BAD_PROGRAM',
     );
+  });
+
+  it('validates polynomial and activation steps (both bases, intervals, degree cap)', () => {
+    const one = (step: Record<string, unknown>) => ({
+      inputs: { x: 'vector' },
+      steps: [{ out: 'y', args: ['x'], ...step }],
+      outputs: ['y'],
+    });
+    const ok = [
+      { op: 'polyval', coeffs: [1, 2], basis: 'monomial' },
+      { op: 'polyval', coeffs: [1, 2, 3], basis: 'chebyshev', interval: [-8, 8] },
+      { op: 'polyval', coeffs: new Array(PROGRAM_LIMITS.maxPolyDegree + 1).fill(0.5) },
+      { op: 'activation', fn: 'sigmoid' },
+      { op: 'activation', fn: 'gelu', interval: [-3, 3], degree: 15 },
+    ];
+    for (const step of ok) expect(() => validateProgram(one(step))).not.toThrow();
+    expect(PROGRAM_LIMITS.maxPolyDegree).toBeGreaterThanOrEqual(63);
+    const bad = [
+      { op: 'polyval', coeffs: new Array(PROGRAM_LIMITS.maxPolyDegree + 2).fill(0.5) },
+      { op: 'polyval', coeffs: [1, 2], basis: 'legendre' },
+      { op: 'polyval', coeffs: [1, 2], interval: [-1, 1] }, // an interval needs the Chebyshev basis
+      { op: 'polyval', coeffs: [1, 2], basis: 'chebyshev', interval: [2, 1] },
+      { op: 'polyval', coeffs: [1, 2], basis: 'chebyshev', interval: [0, Number.POSITIVE_INFINITY] },
+      { op: 'activation', fn: 'relu' },
+      { op: 'activation', fn: 'sigmoid', degree: 0 },
+      { op: 'activation', fn: 'sigmoid', degree: 2.5 },
+      { op: 'activation', fn: 'tanh', interval: [1] },
+    ];
+    for (const step of bad) expectHeftyError(() => validateProgram(one(step)), 'E_BAD_PROGRAM');
   });
 
   it('reports exactly the galois steps it needs', () => {
