@@ -12,6 +12,7 @@ const SUITES = [
   'backend-ops',
   'native-ntt',
   'native-ops',
+  'native-bfv-ops',
   'he-hoisting',
   'he-polynomial',
   'batch',
@@ -19,6 +20,8 @@ const SUITES = [
   'gpu-ntt',
   'gpu-key-switch',
   'gpu-program',
+  'he-linear-transform',
+  'he-mlp',
 ] as const;
 
 const args = process.argv.slice(2);

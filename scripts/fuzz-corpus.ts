@@ -1,6 +1,6 @@
 /**
  * Seed corpora for the libFuzzer targets (native/test/fuzz): valid objects of every kind, made by the native
- * engine for the targets' parameters (CKKS, N = 64, CoeffModulus.Create(64, [40, 30, 40])).
+ * engine for the targets' parameters (CKKS, N = 64, CoeffModulus.Create(64, [40, 30, 40]); fuzz_bfv: BFV, N = 64).
  * Usage: node scripts/fuzz-corpus.ts <out-dir>   → <out-dir>/<target>/<name>
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
@@ -47,7 +47,34 @@ const shake256 = (bytes: Uint8Array, primes: number): Uint8Array => {
   return out;
 };
 
+/** BFV objects for fuzz_bfv (N = 64, Create(64, [40, 40, 40]), t = Batching(64, 17)); the first byte picks the
+ * loader: 0 plaintext, 1 ciphertext, 2 secret key, 3 public key, 4 key-switching keys. */
+const bfvCtx = backend.createContext(
+  {
+    scheme: 'bfv',
+    polyModulusDegree: n,
+    coeffModulus: backend.coeffModulusCreate(n, [40, 40, 40]),
+    plainModulus: backend.plainModulusBatching(n, 17),
+  },
+  'none',
+);
+const bfvGen = bfvCtx.createKeyGenerator();
+const bfvSk = bfvGen.secretKey();
+const bfvPlain = bfvCtx.createBatchEncoder().encode(BigInt64Array.from({ length: n }, (_, i) => BigInt(i - 32)));
+const bfvEncryptor = bfvCtx.createEncryptor({ publicKey: bfvGen.createPublicKey(), secretKey: bfvSk });
+const bfvCt = bfvEncryptor.encrypt(bfvPlain);
+
 const corpora: Record<string, Record<string, Uint8Array>> = {
+  fuzz_bfv: {
+    plaintext: selected(0, bfvPlain.save()),
+    ciphertext: selected(1, bfvCt.save()),
+    seededCiphertext: selected(1, bfvEncryptor.encryptSymmetricSeeded(bfvPlain)),
+    product: selected(1, bfvCtx.createEvaluator().multiply(bfvCt, bfvCt).save()),
+    secretKey: selected(2, bfvSk.save()),
+    publicKey: selected(3, bfvGen.createPublicKey().save()),
+    relinKeys: selected(4, bfvGen.createRelinKeysSeeded()),
+    galoisKeys: selected(4, bfvGen.createGaloisKeys([1, 0]).save()),
+  },
   fuzz_params: {
     ckks: backend.saveParams(params),
     bfv: backend.saveParams({

@@ -9,7 +9,7 @@ export {
   type LoadContextOptions,
   type KeygenOptions,
 } from './api/context.ts';
-export { CKKSVector, type CkksOperand } from './api/ckks-vector.ts';
+export { CKKSVector, type CkksOperand, type EncryptOptions } from './api/ckks-vector.ts';
 export { BFVVector, type BfvOperand, type IntegerValues } from './api/bfv-vector.ts';
 export {
   validateProgram,
@@ -40,6 +40,14 @@ export {
   type ActivationName,
   type ActivationOptions,
 } from './api/he/chebyshev.ts';
+export {
+  linearTransformSteps,
+  outputPeriod,
+  type LinearTransformOptions,
+  type LinearTransformSteps,
+} from './api/he/linear-transform.ts';
+export { composeRotation, nonAdjacentForm } from './api/he/rotations.ts';
+export type { DiagonalCacheStats } from './api/he/diagonal-cache.ts';
 export { encodeKeySet, decodeKeySet, isKeySetEnvelope, type KeySetBundle } from './api/bundle.ts';
 export { isSealObject } from './api/vector-wire.ts';
 export { loadBackend, availableBackends, type BackendChoice } from './backend/load.ts';

@@ -137,6 +137,28 @@ export class BFVVector implements Disposable {
     return this.#map((c) => this.session.evaluator.negate(c), this.clean);
   }
 
+  /**
+   * Rotates each chunk's two batching rows (N/2 slots each) left by `steps` (right when negative), as SEAL's
+   * rotate_rows does: slot i of a row takes slot i + steps of the same row. A step without its own galois key is
+   * composed from the keys of its non-adjacent form (SEAL's default power-of-two keys cover every step). The
+   * length is unchanged; slots past it that rotate in carry whatever those slots held (zeros for fresh vectors).
+   */
+  rotateRows(steps: number): BFVVector {
+    const s = this.session;
+    const rowSize = s.slotCount / 2;
+    if (!Number.isSafeInteger(steps)) throw new HeftyError('E_INVALID_ARGUMENT', 'steps must be an integer');
+    const step = ((steps % rowSize) + rowSize) % rowSize;
+    const signed = step > rowSize / 2 ? step - rowSize : step;
+    if (signed === 0) return this.#map((c) => c.clone(), this.clean);
+    return this.#map((c) => s.evaluator.rotateRows(c, signed, s.galoisKeys), false);
+  }
+
+  /** Swaps each chunk's two batching rows (slot i and slot i + N/2 trade places). */
+  rotateColumns(): BFVVector {
+    const s = this.session;
+    return this.#map((c) => s.evaluator.rotateColumns(c, s.galoisKeys), false);
+  }
+
   /** Sum of all elements (mod t), in slot 0 of a length-1 vector. */
   sum(): BFVVector {
     const s = this.session;

@@ -263,8 +263,8 @@ export function* rotateMany(s: Session, list: readonly Ciphertext[], steps: numb
 
 /** Whether the session holds a galois key for this (normalized) rotation step. */
 export function hasRotationKey(s: Session): (step: number) => boolean {
-  const keys = s.galoisKeys;
-  return (step) => keys.hasKey(s.ctx.galoisElt(step));
+  // The keys are looked up at the first question: a plan that rotates by nothing needs none.
+  return (step) => s.galoisKeys.hasKey(s.ctx.galoisElt(step));
 }
 
 /** The keyed rotations that compose `steps` ([] for none); E_MISSING_GALOIS_KEY when the keys cannot. */

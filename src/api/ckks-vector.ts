@@ -19,6 +19,11 @@ import { activationPolynomial, type ActivationName, type ActivationOptions } fro
 
 export type CkksOperand = CKKSVector | number | ArrayLike<number>;
 
+export interface EncryptOptions {
+  /** Slot period of the encrypted layout (default: the slot count); see CKKSVector.period. */
+  period?: number;
+}
+
 export function toFiniteArray(values: ArrayLike<number>, what = 'values'): Float64Array {
   const out = Float64Array.from(values as ArrayLike<number>);
   for (const v of out) if (!Number.isFinite(v)) throw new HeftyError('E_NOT_FINITE', `${what} must be finite numbers`);
@@ -60,13 +65,23 @@ export class CKKSVector implements Disposable {
     this.period = period;
   }
 
-  static encrypt(session: Session, values: ArrayLike<number>): CKKSVector {
+  static encrypt(session: Session, values: ArrayLike<number>, options: EncryptOptions = {}): CKKSVector {
     const data = toFiniteArray(values);
     if (data.length === 0) throw new HeftyError('E_LENGTH_MISMATCH', 'cannot encrypt an empty vector');
+    const period = options.period ?? session.slotCount;
+    const fits = data.length > session.slotCount ? period === session.slotCount : period >= data.length;
+    if (!isPowerOfTwo(period) || period > session.slotCount || !fits) {
+      throw new HeftyError(
+        'E_INVALID_ARGUMENT',
+        `period must be a power of two from the length (${data.length}) to the slot count (${session.slotCount})`,
+      );
+    }
+    const slots = period === session.slotCount ? data : new Float64Array(session.slotCount);
+    if (slots !== data) for (let start = 0; start < slots.length; start += period) slots.set(data, start);
     const chunks: Ciphertext[] = [];
     try {
-      for (let start = 0; start < data.length; start += session.slotCount) {
-        const plain = session.ckksEncoder.encode(data.subarray(start, start + session.slotCount), session.scale);
+      for (let start = 0; start < slots.length; start += session.slotCount) {
+        const plain = session.ckksEncoder.encode(slots.subarray(start, start + session.slotCount), session.scale);
         try {
           chunks.push(session.encryptor.encrypt(plain));
         } finally {
@@ -77,7 +92,7 @@ export class CKKSVector implements Disposable {
       for (const c of chunks) c.dispose();
       throw e;
     }
-    return new CKKSVector(session, chunks, data.length, true);
+    return new CKKSVector(session, chunks, data.length, true, period);
   }
 
   get chunks(): readonly Ciphertext[] {
@@ -92,6 +107,20 @@ export class CKKSVector implements Disposable {
   /** Index in the modulus chain: how many more rescales the vector can take. */
   get chainIndex(): number {
     return this.chunks[0].chainIndex;
+  }
+
+  /**
+   * A copy brought down to `chainIndex` (modulus switching: no rescale, values unchanged). Everything after
+   * runs on fewer primes, so a computation that needs k levels is cheapest started at chain index k.
+   */
+  atLevel(chainIndex: number): CKKSVector {
+    if (!Number.isInteger(chainIndex) || chainIndex < 0 || chainIndex > this.chainIndex) {
+      throw new HeftyError(
+        'E_INVALID_ARGUMENT',
+        `chain index ${chainIndex} is not between 0 and the vector's own (${this.chainIndex})`,
+      );
+    }
+    return this.#map((c) => ops.dropTo(this.session, c, chainIndex), this.clean);
   }
 
   get scale(): number {

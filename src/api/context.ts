@@ -8,7 +8,7 @@ import type { Backend, GaloisSpec, ParamsSpec, Scheme, SecurityLevel } from '../
 import type { GpuMode } from '../gpu/device.ts';
 import { decodeKeySet, type KeySetBundle } from './bundle.ts';
 import { BFVVector, type IntegerValues } from './bfv-vector.ts';
-import { CKKSVector } from './ckks-vector.ts';
+import { CKKSVector, type EncryptOptions } from './ckks-vector.ts';
 import { programGaloisSteps, validateProgram, type Program } from './program.ts';
 import { runProgram, type ProgramInput, type RunHooks } from './run.ts';
 import { Session } from './session.ts';
@@ -29,6 +29,11 @@ export interface ContextOptions {
   backend?: BackendChoice;
   /** Batched key switching of programs on a GPU: auto | on | off (default: HEFTY_GPU, unset = off). */
   gpu?: GpuMode;
+  /**
+   * Bound, in bytes, of the cache of encoded matrix diagonals (default 256 MiB; 0: encode on every call); see
+   * he/diagonal-cache.ts.
+   */
+  diagonalCacheBytes?: number;
 }
 
 export interface LoadContextOptions {
@@ -37,6 +42,8 @@ export interface LoadContextOptions {
   backend?: BackendChoice;
   /** As ContextOptions.gpu. */
   gpu?: GpuMode;
+  /** Bound, in bytes, of the cache of encoded matrix diagonals (default 256 MiB); see he/diagonal-cache.ts. */
+  diagonalCacheBytes?: number;
   /** CKKS scale for values this context encrypts (it rarely does). */
   scale?: number;
 }
@@ -67,6 +74,11 @@ function resolveSecurity(security: SecurityLevel | undefined, allowInsecure: boo
     );
   }
   return level;
+}
+
+function checkDiagonalCacheBytes(bytes: number | undefined): void {
+  if (bytes !== undefined && !(Number.isSafeInteger(bytes) && bytes >= 0))
+    throw new HeftyError('E_INVALID_ARGUMENT', 'diagonalCacheBytes must be a non-negative integer (0: no cache)');
 }
 
 function defaultScale(params: ParamsSpec): number {
@@ -118,10 +130,15 @@ export class HeftyContext implements Disposable {
     return this;
   }
 
-  encrypt(values: ArrayLike<number>): CKKSVector;
+  /**
+   * CKKS `options.period`: encrypt the values repeated with that period (a power of two ≥ length dividing the
+   * slot count), the layout a matrix-vector product with that many padded columns wants, so it skips the
+   * rotations that would replicate the input.
+   */
+  encrypt(values: ArrayLike<number>, options?: EncryptOptions): CKKSVector;
   encrypt(values: IntegerValues): BFVVector;
-  encrypt(values: ArrayLike<number> | IntegerValues): CKKSVector | BFVVector {
-    if (this.scheme === 'ckks') return CKKSVector.encrypt(this.session, values as ArrayLike<number>);
+  encrypt(values: ArrayLike<number> | IntegerValues, options?: EncryptOptions): CKKSVector | BFVVector {
+    if (this.scheme === 'ckks') return CKKSVector.encrypt(this.session, values as ArrayLike<number>, options);
     return BFVVector.encrypt(this.session, values);
   }
 
@@ -203,6 +220,7 @@ export async function createContext(options: ContextOptions): Promise<HeftyConte
     );
   }
   const security = resolveSecurity(options.security, options.allowInsecure);
+  checkDiagonalCacheBytes(options.diagonalCacheBytes);
   const backend = await loadBackend(options.backend, scheme);
   const bits = options.coeffModulusBits ?? (scheme === 'ckks' ? DEFAULT_CKKS_BITS[n] : undefined);
   const coeffModulus =
@@ -223,7 +241,10 @@ export async function createContext(options: ContextOptions): Promise<HeftyConte
     ctx.dispose();
     throw new HeftyError('E_SCALE_OUT_OF_BOUNDS', `scale ${scale} does not fit the coefficient modulus`);
   }
-  return new HeftyContext(backend, new Session(ctx, scale, { gpu: options.gpu }));
+  return new HeftyContext(
+    backend,
+    new Session(ctx, scale, { gpu: options.gpu, diagonalCacheBytes: options.diagonalCacheBytes }),
+  );
 }
 
 /**
@@ -237,6 +258,7 @@ export async function loadContext(
   const bundle = keySet instanceof Uint8Array ? decodeKeySet(keySet) : keySet;
   if (bundle.secretKey) throw new HeftyError('E_SECRET_KEY_REFUSED', 'a public context must not be given a secret key');
   const security = resolveSecurity(options.security, options.allowInsecure);
+  checkDiagonalCacheBytes(options.diagonalCacheBytes);
   // Parameters are parsed by the default engine, then the engine that supports their scheme takes over.
   const probe = await loadBackend(options.backend);
   const params = probe.loadParams(bundle.params);
@@ -244,7 +266,10 @@ export async function loadContext(
     ? probe
     : await loadBackend(options.backend, params.scheme);
   const ctx = backend.createContext(params, security);
-  const session = new Session(ctx, options.scale ?? defaultScale(params), { gpu: options.gpu });
+  const session = new Session(ctx, options.scale ?? defaultScale(params), {
+    gpu: options.gpu,
+    diagonalCacheBytes: options.diagonalCacheBytes,
+  });
   try {
     session.setKeys({
       publicKey: bundle.publicKey && ctx.load.publicKey(bundle.publicKey),

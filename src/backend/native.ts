@@ -5,8 +5,9 @@
  * and decompression is bounded by the largest legal object so compressed bombs fail fast.
  *
  * Parameters of every scheme (EncryptionParameters, parms_ids, prime search, BFVDefault, PlainModulus.Batching,
- * the security table) are native; BFV evaluation is not (capabilities.schemes = ['ckks']), so load.ts routes BFV
- * contexts to the WASM backend.
+ * the security table) are native, and so are CKKS and BFV evaluation (native/bfv: BEHZ multiplication, batching).
+ * Ciphertexts, plaintexts and keys share one handle layout across schemes; the entry points that differ by
+ * scheme are picked once per context (SchemeEngine).
  * Heavy evaluator calls also have `...Async` variants that run on libuv worker threads.
  */
 import { createRequire } from 'node:module';
@@ -80,6 +81,83 @@ interface CkksAddon {
   nttForward(ntt: Handle, prime: number, words: BigUint64Array): void;
   nttInverse(ntt: Handle, prime: number, words: BigUint64Array): void;
   nttTables(ntt: Handle, prime: number): { rootPowers: BigUint64Array; invRootPowers: BigUint64Array; nInv: bigint };
+  bfvContextCreate(n: number, primes: BigUint64Array, plainModulus: bigint): Handle;
+  bfvContextLevels(ctx: Handle): LevelRecord[];
+  bfvSetTestSeed(ctx: Handle, seed: Uint8Array | null): void;
+  bfvEncode(ctx: Handle, residues: BigUint64Array): Handle;
+  bfvDecode(ctx: Handle, plain: Handle): BigUint64Array;
+  bfvSave(ctx: Handle, object: Handle): Uint8Array;
+  bfvLoad(ctx: Handle, kind: LoadKind, bytes: Uint8Array): Handle;
+  bfvKeygenSecret(ctx: Handle): Handle;
+  bfvKeygenPublic(ctx: Handle, sk: Handle, seeded: boolean): Handle | Uint8Array;
+  bfvKeygenRelin(ctx: Handle, sk: Handle, seeded: boolean): Handle | Uint8Array;
+  bfvKeygenGalois(ctx: Handle, sk: Handle, elts: Uint32Array, seeded: boolean): Handle | Uint8Array;
+  bfvKeygenRelinAsync(ctx: Handle, sk: Handle): Promise<Handle>;
+  bfvKeygenGaloisAsync(ctx: Handle, sk: Handle, elts: Uint32Array): Promise<Handle>;
+  bfvEncrypt(ctx: Handle, pk: Handle, plain: Handle): Handle;
+  bfvEncryptSymmetric(ctx: Handle, sk: Handle, plain: Handle, seeded: boolean): Handle | Uint8Array;
+  bfvDecrypt(ctx: Handle, sk: Handle, ct: Handle): Handle;
+  bfvNoiseBudget(ctx: Handle, sk: Handle, ct: Handle): number;
+  bfvEval(op: string, ctx: Handle, ...operands: unknown[]): Handle;
+  bfvEvalAsync(op: string, ctx: Handle, ...operands: unknown[]): Promise<Handle>;
+}
+
+/** The addon entry points that differ by scheme (object info, copies, key indices and dispose are shared). */
+interface SchemeEngine {
+  levels(ctx: Handle): LevelRecord[];
+  setTestSeed(ctx: Handle, seed: Uint8Array | null): void;
+  save(ctx: Handle, object: Handle): Uint8Array;
+  load(ctx: Handle, kind: LoadKind, bytes: Uint8Array): Handle;
+  keygenSecret(ctx: Handle): Handle;
+  keygenPublic(ctx: Handle, sk: Handle, seeded: boolean): Handle | Uint8Array;
+  keygenRelin(ctx: Handle, sk: Handle, seeded: boolean): Handle | Uint8Array;
+  keygenGalois(ctx: Handle, sk: Handle, elts: Uint32Array, seeded: boolean): Handle | Uint8Array;
+  keygenRelinAsync(ctx: Handle, sk: Handle): Promise<Handle>;
+  keygenGaloisAsync(ctx: Handle, sk: Handle, elts: Uint32Array): Promise<Handle>;
+  encrypt(ctx: Handle, pk: Handle, plain: Handle): Handle;
+  encryptSymmetric(ctx: Handle, sk: Handle, plain: Handle, seeded: boolean): Handle | Uint8Array;
+  decrypt(ctx: Handle, sk: Handle, ct: Handle): Handle;
+  eval(op: string, ctx: Handle, ...operands: unknown[]): Handle;
+  evalAsync(op: string, ctx: Handle, ...operands: unknown[]): Promise<Handle>;
+}
+
+function schemeEngine(addon: CkksAddon, scheme: B.Scheme): SchemeEngine {
+  if (scheme === 'bfv') {
+    return {
+      levels: (c) => addon.bfvContextLevels(c),
+      setTestSeed: (c, seed) => addon.bfvSetTestSeed(c, seed),
+      save: (c, o) => addon.bfvSave(c, o),
+      load: (c, kind, bytes) => addon.bfvLoad(c, kind, bytes),
+      keygenSecret: (c) => addon.bfvKeygenSecret(c),
+      keygenPublic: (c, sk, seeded) => addon.bfvKeygenPublic(c, sk, seeded),
+      keygenRelin: (c, sk, seeded) => addon.bfvKeygenRelin(c, sk, seeded),
+      keygenGalois: (c, sk, elts, seeded) => addon.bfvKeygenGalois(c, sk, elts, seeded),
+      keygenRelinAsync: (c, sk) => addon.bfvKeygenRelinAsync(c, sk),
+      keygenGaloisAsync: (c, sk, elts) => addon.bfvKeygenGaloisAsync(c, sk, elts),
+      encrypt: (c, pk, p) => addon.bfvEncrypt(c, pk, p),
+      encryptSymmetric: (c, sk, p, seeded) => addon.bfvEncryptSymmetric(c, sk, p, seeded),
+      decrypt: (c, sk, ct) => addon.bfvDecrypt(c, sk, ct),
+      eval: (op, c, ...operands) => addon.bfvEval(op, c, ...operands),
+      evalAsync: (op, c, ...operands) => addon.bfvEvalAsync(op, c, ...operands),
+    };
+  }
+  return {
+    levels: (c) => addon.ckksContextLevels(c),
+    setTestSeed: (c, seed) => addon.ckksSetTestSeed(c, seed),
+    save: (c, o) => addon.ckksSave(c, o),
+    load: (c, kind, bytes) => addon.ckksLoad(c, kind, bytes),
+    keygenSecret: (c) => addon.ckksKeygenSecret(c),
+    keygenPublic: (c, sk, seeded) => addon.ckksKeygenPublic(c, sk, seeded),
+    keygenRelin: (c, sk, seeded) => addon.ckksKeygenRelin(c, sk, seeded),
+    keygenGalois: (c, sk, elts, seeded) => addon.ckksKeygenGalois(c, sk, elts, seeded),
+    keygenRelinAsync: (c, sk) => addon.ckksKeygenRelinAsync(c, sk),
+    keygenGaloisAsync: (c, sk, elts) => addon.ckksKeygenGaloisAsync(c, sk, elts),
+    encrypt: (c, pk, p) => addon.ckksEncrypt(c, pk, p),
+    encryptSymmetric: (c, sk, p, seeded) => addon.ckksEncryptSymmetric(c, sk, p, seeded),
+    decrypt: (c, sk, ct) => addon.ckksDecrypt(c, sk, ct),
+    eval: (op, c, ...operands) => addon.ckksEval(op, c, ...operands),
+    evalAsync: (op, c, ...operands) => addon.ckksEvalAsync(op, c, ...operands),
+  };
 }
 
 /** Upper bound for any decompressed object (SEAL's own loaders are bounded far above this in practice). */
@@ -188,7 +266,7 @@ abstract class NativeObject implements B.Owned {
   }
 
   save(compression?: B.Compression): Uint8Array {
-    const bytes = call(() => this.ctx.addon.ckksSave(this.ctx.handle, this.handle));
+    const bytes = call(() => this.ctx.engine.save(this.ctx.handle, this.handle));
     return compress(bytes, compression);
   }
 }
@@ -229,6 +307,8 @@ export class NativeCiphertext extends NativeObject implements B.Ciphertext {
     );
   }
   withScale(scale: number): NativeCiphertext {
+    if (this.ctx.params.scheme === 'bfv' && scale !== 1)
+      throw new HeftyError('E_INVALID_ARGUMENT', 'BFV ciphertexts have scale 1');
     if (!(scale > 0) || !Number.isFinite(scale))
       throw new HeftyError('E_SCALE_OUT_OF_BOUNDS', `invalid scale ${scale}`);
     return new NativeCiphertext(
@@ -307,9 +387,9 @@ export class NativeKeyGenerator extends Helper implements B.KeyGenerator {
     this.#sk = sk;
     this.#ownsSecret = ownsSecret;
   }
-  get #a(): CkksAddon {
+  get #a(): SchemeEngine {
     this.check();
-    return this.ctx.addon;
+    return this.ctx.engine;
   }
   secretKey(): B.SecretKey {
     return this.ctx.load.secretKey(this.#sk.save());
@@ -317,14 +397,14 @@ export class NativeKeyGenerator extends Helper implements B.KeyGenerator {
   createPublicKey(): B.PublicKey {
     return new NativePublicKey(
       this.ctx,
-      call(() => this.#a.ckksKeygenPublic(this.ctx.handle, this.#sk.handle, false)) as Handle,
+      call(() => this.#a.keygenPublic(this.ctx.handle, this.#sk.handle, false)) as Handle,
     );
   }
   createRelinKeys(): B.RelinKeys {
     this.ctx.requireKeySwitching();
     return new NativeRelinKeys(
       this.ctx,
-      call(() => this.#a.ckksKeygenRelin(this.ctx.handle, this.#sk.handle, false)) as Handle,
+      call(() => this.#a.keygenRelin(this.ctx.handle, this.#sk.handle, false)) as Handle,
     );
   }
   createGaloisKeys(spec: B.GaloisSpec): B.GaloisKeys {
@@ -332,40 +412,37 @@ export class NativeKeyGenerator extends Helper implements B.KeyGenerator {
     const elts = this.#elements(spec);
     return new NativeGaloisKeys(
       this.ctx,
-      call(() => this.#a.ckksKeygenGalois(this.ctx.handle, this.#sk.handle, elts, false)) as Handle,
+      call(() => this.#a.keygenGalois(this.ctx.handle, this.#sk.handle, elts, false)) as Handle,
     );
   }
   createPublicKeySeeded(compression?: B.Compression): Uint8Array {
     return compress(
-      call(() => this.#a.ckksKeygenPublic(this.ctx.handle, this.#sk.handle, true)) as Uint8Array,
+      call(() => this.#a.keygenPublic(this.ctx.handle, this.#sk.handle, true)) as Uint8Array,
       compression,
     );
   }
   createRelinKeysSeeded(compression?: B.Compression): Uint8Array {
     this.ctx.requireKeySwitching();
-    return compress(
-      call(() => this.#a.ckksKeygenRelin(this.ctx.handle, this.#sk.handle, true)) as Uint8Array,
-      compression,
-    );
+    return compress(call(() => this.#a.keygenRelin(this.ctx.handle, this.#sk.handle, true)) as Uint8Array, compression);
   }
   createGaloisKeysSeeded(spec: B.GaloisSpec, compression?: B.Compression): Uint8Array {
     this.ctx.requireKeySwitching();
     const elts = this.#elements(spec);
     return compress(
-      call(() => this.#a.ckksKeygenGalois(this.ctx.handle, this.#sk.handle, elts, true)) as Uint8Array,
+      call(() => this.#a.keygenGalois(this.ctx.handle, this.#sk.handle, elts, true)) as Uint8Array,
       compression,
     );
   }
   /** Off-event-loop variants (key generation takes seconds for many galois elements at large N). */
   async createRelinKeysAsync(): Promise<B.RelinKeys> {
     this.ctx.requireKeySwitching();
-    const handle = await callAsync(() => this.#a.ckksKeygenRelinAsync(this.ctx.handle, this.#sk.handle));
+    const handle = await callAsync(() => this.#a.keygenRelinAsync(this.ctx.handle, this.#sk.handle));
     return new NativeRelinKeys(this.ctx, handle);
   }
   async createGaloisKeysAsync(spec: B.GaloisSpec): Promise<B.GaloisKeys> {
     this.ctx.requireKeySwitching();
     const elts = this.#elements(spec);
-    const handle = await callAsync(() => this.#a.ckksKeygenGaloisAsync(this.ctx.handle, this.#sk.handle, elts));
+    const handle = await callAsync(() => this.#a.keygenGaloisAsync(this.ctx.handle, this.#sk.handle, elts));
     return new NativeGaloisKeys(this.ctx, handle);
   }
   #elements(spec: B.GaloisSpec): Uint32Array {
@@ -397,7 +474,7 @@ class NativeEncryptor extends Helper implements B.Encryptor {
     const pk = this.#pk.handle;
     return new NativeCiphertext(
       this.ctx,
-      call(() => this.ctx.addon.ckksEncrypt(this.ctx.handle, pk, p)),
+      call(() => this.ctx.engine.encrypt(this.ctx.handle, pk, p)),
     );
   }
   encryptSymmetric(plain: B.Plaintext): B.Ciphertext {
@@ -405,14 +482,14 @@ class NativeEncryptor extends Helper implements B.Encryptor {
     const sk = this.#secret();
     return new NativeCiphertext(
       this.ctx,
-      call(() => this.ctx.addon.ckksEncryptSymmetric(this.ctx.handle, sk, p, false)) as Handle,
+      call(() => this.ctx.engine.encryptSymmetric(this.ctx.handle, sk, p, false)) as Handle,
     );
   }
   encryptSymmetricSeeded(plain: B.Plaintext, compression?: B.Compression): Uint8Array {
     const p = this.#plain(plain);
     const sk = this.#secret();
     return compress(
-      call(() => this.ctx.addon.ckksEncryptSymmetric(this.ctx.handle, sk, p, true)) as Uint8Array,
+      call(() => this.ctx.engine.encryptSymmetric(this.ctx.handle, sk, p, true)) as Uint8Array,
       compression,
     );
   }
@@ -433,11 +510,14 @@ class NativeDecryptor extends Helper implements B.Decryptor {
     const c = own(this.ctx, cipher, NativeCiphertext, 'ciphertext');
     return new NativePlaintext(
       this.ctx,
-      call(() => this.ctx.addon.ckksDecrypt(this.ctx.handle, this.#sk.handle, c)),
+      call(() => this.ctx.engine.decrypt(this.ctx.handle, this.#sk.handle, c)),
     );
   }
-  invariantNoiseBudget(): number {
-    throw new HeftyError('E_UNSUPPORTED', 'noise budget is defined for BFV only');
+  invariantNoiseBudget(cipher: B.Ciphertext): number {
+    this.check();
+    if (this.ctx.params.scheme !== 'bfv') throw new HeftyError('E_UNSUPPORTED', 'noise budget is defined for BFV only');
+    const c = own(this.ctx, cipher, NativeCiphertext, 'ciphertext');
+    return call(() => this.ctx.addon.bfvNoiseBudget(this.ctx.handle, this.#sk.handle, c));
   }
 }
 
@@ -489,6 +569,48 @@ class NativeCkksEncoder extends Helper implements B.CkksEncoder {
   }
 }
 
+class NativeBatchEncoder extends Helper implements B.BatchEncoder {
+  readonly slotCount: number;
+  readonly #t: bigint;
+  constructor(ctx: NativeContext) {
+    super(ctx);
+    this.slotCount = ctx.slotCount;
+    this.#t = ctx.params.plainModulus ?? 0n;
+  }
+  encode(values: BigInt64Array): B.Plaintext {
+    this.check();
+    if (!(values instanceof BigInt64Array))
+      throw new HeftyError('E_INVALID_ARGUMENT', 'values must be a BigInt64Array');
+    if (values.length > this.slotCount) {
+      throw new HeftyError(
+        'E_LENGTH_MISMATCH',
+        `at most ${this.slotCount} values fit one plaintext, got ${values.length}`,
+      );
+    }
+    const t = this.#t;
+    const half = t / 2n;
+    const residues = new BigUint64Array(values.length);
+    for (let i = 0; i < values.length; i++) {
+      const v = values[i];
+      if (v > half || v < -half)
+        throw new HeftyError('E_VALUE_OUT_OF_RANGE', `value ${v} is outside (-t/2, t/2] for t = ${t}`);
+      residues[i] = v < 0n ? t + v : v;
+    }
+    return new NativePlaintext(
+      this.ctx,
+      call(() => this.ctx.addon.bfvEncode(this.ctx.handle, residues)),
+    );
+  }
+  decode(plain: B.Plaintext): BigInt64Array {
+    this.check();
+    const p = own(this.ctx, plain, NativePlaintext, 'plaintext');
+    const residues = call(() => this.ctx.addon.bfvDecode(this.ctx.handle, p));
+    const t = this.#t;
+    const half = t / 2n;
+    return BigInt64Array.from(residues, (v) => (v > half ? v - t : v));
+  }
+}
+
 export class NativeEvaluator extends Helper implements B.Evaluator {
   #ct(value: B.Ciphertext): Handle {
     return own(this.ctx, value, NativeCiphertext, 'ciphertext');
@@ -505,23 +627,29 @@ export class NativeEvaluator extends Helper implements B.Evaluator {
   #relin(keys: B.RelinKeys): Handle {
     return own(this.ctx, keys, NativeRelinKeys, 'relin keys');
   }
+  get #bfv(): boolean {
+    return this.ctx.params.scheme === 'bfv';
+  }
+  #ckksOnly(op: string): void {
+    if (this.#bfv) throw new HeftyError('E_UNSUPPORTED', `${op} is a CKKS operation`);
+  }
   #run(op: string, ...operands: unknown[]): NativeCiphertext {
     this.check();
     return new NativeCiphertext(
       this.ctx,
-      call(() => this.ctx.addon.ckksEval(op, this.ctx.handle, ...operands)),
+      call(() => this.ctx.engine.eval(op, this.ctx.handle, ...operands)),
     );
   }
   async #runAsync(op: string, ...operands: unknown[]): Promise<NativeCiphertext> {
     this.check();
-    const handle = await callAsync(() => this.ctx.addon.ckksEvalAsync(op, this.ctx.handle, ...operands));
+    const handle = await callAsync(() => this.ctx.engine.evalAsync(op, this.ctx.handle, ...operands));
     return new NativeCiphertext(this.ctx, handle);
   }
   #plainRun(op: string, ...operands: unknown[]): B.Plaintext {
     this.check();
     return new NativePlaintext(
       this.ctx,
-      call(() => this.ctx.addon.ckksEval(op, this.ctx.handle, ...operands)),
+      call(() => this.ctx.engine.eval(op, this.ctx.handle, ...operands)),
     );
   }
 
@@ -553,6 +681,7 @@ export class NativeEvaluator extends Helper implements B.Evaluator {
     return this.#run('relinearize', this.#ct(a), this.#relin(keys));
   }
   rescaleToNext(a: B.Ciphertext): B.Ciphertext {
+    this.#ckksOnly('rescaleToNext');
     return this.#run('rescaleToNext', this.#ct(a));
   }
   modSwitchToNext(a: B.Ciphertext): B.Ciphertext {
@@ -563,13 +692,16 @@ export class NativeEvaluator extends Helper implements B.Evaluator {
     return this.#run('modSwitchTo', this.#ct(a), parmsIdFromHex(parmsId));
   }
   modSwitchPlainToNext(p: B.Plaintext): B.Plaintext {
+    this.#ckksOnly('modSwitchPlainToNext');
     return this.#plainRun('plainModSwitchToNext', this.#pt(p));
   }
   modSwitchPlainTo(p: B.Plaintext, parmsId: string): B.Plaintext {
+    this.#ckksOnly('modSwitchPlainTo');
     this.ctx.chainIndexOf(parmsId);
     return this.#plainRun('plainModSwitchTo', this.#pt(p), parmsIdFromHex(parmsId));
   }
   rotateVector(a: B.Ciphertext, steps: number, keys: B.GaloisKeys): B.Ciphertext {
+    this.#ckksOnly('rotateVector');
     const k = this.#galois(keys, this.ctx.galoisElt(steps));
     return this.#run('rotateVector', this.#ct(a), steps, k);
   }
@@ -600,13 +732,20 @@ export class NativeEvaluator extends Helper implements B.Evaluator {
     for (const step of steps) k = this.#galois(keys, this.ctx.galoisElt(step));
     return [ct, Int32Array.from(steps), k as Handle];
   }
-  rotateRows(): B.Ciphertext {
-    throw new HeftyError('E_UNSUPPORTED', 'rotateRows is a BFV operation');
+  /** BFV: SEAL composes a step without its own key from the keys of its non-adjacent form (in the engine). */
+  rotateRows(a: B.Ciphertext, steps: number, keys: B.GaloisKeys): B.Ciphertext {
+    if (!this.#bfv) throw new HeftyError('E_UNSUPPORTED', 'rotateRows is a BFV operation');
+    this.ctx.galoisElt(steps);
+    const k = own(this.ctx, keys, NativeGaloisKeys, 'galois keys');
+    return this.#run('rotateRows', this.#ct(a), steps, k);
   }
-  rotateColumns(): B.Ciphertext {
-    throw new HeftyError('E_UNSUPPORTED', 'rotateColumns is a BFV operation');
+  rotateColumns(a: B.Ciphertext, keys: B.GaloisKeys): B.Ciphertext {
+    if (!this.#bfv) throw new HeftyError('E_UNSUPPORTED', 'rotateColumns is a BFV operation');
+    const k = this.#galois(keys, this.ctx.conjugationElt);
+    return this.#run('rotateColumns', this.#ct(a), k);
   }
   complexConjugate(a: B.Ciphertext, keys: B.GaloisKeys): B.Ciphertext {
+    this.#ckksOnly('complexConjugate');
     const k = this.#galois(keys, this.ctx.conjugationElt);
     return this.#run('complexConjugate', this.#ct(a), k);
   }
@@ -626,6 +765,10 @@ export class NativeEvaluator extends Helper implements B.Evaluator {
   }
   multiplyMany(list: readonly B.Ciphertext[], keys: B.RelinKeys): B.Ciphertext {
     if (list.length === 0) throw new HeftyError('E_INVALID_ARGUMENT', 'multiplyMany needs at least one ciphertext');
+    if (this.#bfv) {
+      const handles = list.map((c) => this.#ct(c));
+      return this.#run('multiplyMany', handles, this.#relin(keys));
+    }
     // A balanced product tree keeps the multiplicative depth at ceil(log2(n)), as SEAL's multiply_many does.
     let layer = list.map((c) => c.clone());
     while (layer.length > 1) {
@@ -643,6 +786,14 @@ export class NativeEvaluator extends Helper implements B.Evaluator {
     return layer[0];
   }
 
+  /** BFV: a^exponent by SEAL's multiply_many over `exponent` copies (relinearized after each product). */
+  exponentiate(a: B.Ciphertext, exponent: number, keys: B.RelinKeys): B.Ciphertext {
+    if (!this.#bfv) throw new HeftyError('E_UNSUPPORTED', 'exponentiate is a BFV operation');
+    if (!Number.isInteger(exponent) || exponent < 1 || exponent > 4096)
+      throw new HeftyError('E_INVALID_ARGUMENT', 'exponent must be an integer in [1, 4096]');
+    return this.#run('exponentiate', this.#ct(a), exponent, this.#relin(keys));
+  }
+
   // Off-event-loop variants of the heavy operations (same checks, same results).
   multiplyAsync(a: B.Ciphertext, b: B.Ciphertext): Promise<B.Ciphertext> {
     return this.#runAsync('multiply', this.#ct(a), this.#ct(b));
@@ -657,13 +808,16 @@ export class NativeEvaluator extends Helper implements B.Evaluator {
     return this.#runAsync('relinearize', this.#ct(a), this.#relin(keys));
   }
   rescaleToNextAsync(a: B.Ciphertext): Promise<B.Ciphertext> {
+    this.#ckksOnly('rescaleToNext');
     return this.#runAsync('rescaleToNext', this.#ct(a));
   }
   rotateVectorAsync(a: B.Ciphertext, steps: number, keys: B.GaloisKeys): Promise<B.Ciphertext> {
+    this.#ckksOnly('rotateVector');
     const k = this.#galois(keys, this.ctx.galoisElt(steps));
     return this.#runAsync('rotateVector', this.#ct(a), steps, k);
   }
   complexConjugateAsync(a: B.Ciphertext, keys: B.GaloisKeys): Promise<B.Ciphertext> {
+    this.#ckksOnly('complexConjugate');
     const k = this.#galois(keys, this.ctx.conjugationElt);
     return this.#runAsync('complexConjugate', this.#ct(a), k);
   }
@@ -700,18 +854,20 @@ export class NativeContext implements B.BackendContext {
   readonly #chainIndex = new Map<string, number>();
   readonly #keySwitching: boolean;
   readonly #levelWords: { words: BigUint64Array; hex: string }[];
+  readonly engine: SchemeEngine;
   #handle: Handle | null;
 
   constructor(backend: NativeBackend, handle: Handle, params: B.ParamsSpec, security: B.SecurityLevel) {
     this.backend = backend;
     this.addon = backend.addon;
+    this.engine = schemeEngine(backend.addon, params.scheme);
     this.#handle = handle;
     this.params = params;
     this.security = security;
     const n = params.polyModulusDegree;
-    this.slotCount = n / 2;
+    this.slotCount = params.scheme === 'bfv' ? n : n / 2;
     this.conjugationElt = 2 * n - 1;
-    const records = call(() => this.addon.ckksContextLevels(handle));
+    const records = call(() => this.engine.levels(handle));
     this.levels = Object.freeze(
       records.map((r) =>
         Object.freeze({
@@ -776,7 +932,7 @@ export class NativeContext implements B.BackendContext {
    * `null` restores OS randomness, the default. Never use outside tests.
    */
   setTestSeed(seed: Uint8Array | null): void {
-    call(() => this.addon.ckksSetTestSeed(this.handle, seed));
+    call(() => this.engine.setTestSeed(this.handle, seed));
   }
 
   requireKeySwitching(): void {
@@ -794,7 +950,7 @@ export class NativeContext implements B.BackendContext {
     }
     const sk = new NativeSecretKey(
       this,
-      call(() => this.addon.ckksKeygenSecret(this.handle)),
+      call(() => this.engine.keygenSecret(this.handle)),
     );
     return this.#keyGenerator(sk, true);
   }
@@ -825,11 +981,17 @@ export class NativeContext implements B.BackendContext {
   }
 
   createCkksEncoder(): B.CkksEncoder {
+    if (this.params.scheme !== 'ckks') throw new HeftyError('E_UNSUPPORTED', 'the CKKS encoder needs CKKS parameters');
     return new NativeCkksEncoder(this);
   }
 
   createBatchEncoder(): B.BatchEncoder {
-    throw new HeftyError('E_UNSUPPORTED', 'the native engine implements CKKS only; BFV runs on the wasm backend');
+    if (this.params.scheme !== 'bfv') throw new HeftyError('E_UNSUPPORTED', 'the batch encoder needs BFV parameters');
+    const t = this.params.plainModulus ?? 0n;
+    const n = BigInt(this.params.polyModulusDegree);
+    if (t % (2n * n) !== 1n)
+      throw new HeftyError('E_INVALID_PARAMS', 'batching needs a prime plain modulus that is 1 mod 2N');
+    return new NativeBatchEncoder(this);
   }
 
   /** Largest legal size of an object kind for these parameters (bounds decompression). */
@@ -870,7 +1032,7 @@ export class NativeContext implements B.BackendContext {
   #loader(): B.ObjectLoader {
     const load = (kind: LoadKind, bytes: Uint8Array): Handle => {
       const plain = decompress(bytes, this.#maxInflated(kind, bytes.length));
-      return call(() => this.addon.ckksLoad(this.handle, kind, plain));
+      return call(() => this.engine.load(this.handle, kind, plain));
     };
     return {
       plaintext: (bytes) => new NativePlaintext(this, load('plaintext', bytes)),
@@ -903,7 +1065,7 @@ const MAX_PARAMS_BYTES = 16 + 17 + 24 * 257;
 
 export class NativeBackend implements B.Backend {
   readonly name = 'native';
-  readonly capabilities: B.BackendCapabilities = { schemes: ['ckks'] };
+  readonly capabilities: B.BackendCapabilities = { schemes: ['ckks', 'bfv'] };
   readonly addon: CkksAddon;
 
   constructor(addon: CkksAddon) {
@@ -974,10 +1136,10 @@ export class NativeBackend implements B.Backend {
   }
 
   createContext(params: B.ParamsSpec, security: B.SecurityLevel): NativeContext {
-    if (params.scheme !== 'ckks') {
+    if (params.scheme !== 'ckks' && params.scheme !== 'bfv') {
       throw new HeftyError(
-        params.scheme === 'bfv' ? 'E_UNSUPPORTED' : 'E_INVALID_PARAMS',
-        `the native engine supports CKKS only, got "${String(params.scheme)}"`,
+        'E_INVALID_PARAMS',
+        `the native engine supports CKKS and BFV, got "${String(params.scheme)}"`,
       );
     }
     checkDegree(params.polyModulusDegree);
@@ -996,6 +1158,17 @@ export class NativeBackend implements B.Backend {
           `coefficient modulus of ${bits} bits exceeds ${max} bits, the ${security}-bit security limit for N=${params.polyModulusDegree}`,
         );
       }
+    }
+    if (params.scheme === 'bfv') {
+      const t = bfvPlainModulus(params.plainModulus);
+      const handle = call(() => this.addon.bfvContextCreate(params.polyModulusDegree, BigUint64Array.from(primes), t));
+      const normalized: B.ParamsSpec = Object.freeze({
+        scheme: 'bfv',
+        polyModulusDegree: params.polyModulusDegree,
+        coeffModulus: Object.freeze(primes),
+        plainModulus: t,
+      });
+      return new NativeContext(this, handle, normalized, security);
     }
     const handle = call(() => this.addon.ckksContextCreate(params.polyModulusDegree, BigUint64Array.from(primes)));
     const normalized: B.ParamsSpec = Object.freeze({
@@ -1023,6 +1196,19 @@ export class NativeBackend implements B.Backend {
       ? { scheme: 'ckks', ...base }
       : { scheme: 'bfv', ...base, plainModulus: parms.plainModulus };
   }
+}
+
+/** A BFV plain modulus as a bigint in [2, 2^60) (the engine checks the rest: coprime to the primes, below Q). */
+function bfvPlainModulus(value: bigint | number | undefined): bigint {
+  if (value === undefined) throw new HeftyError('E_INVALID_PARAMS', 'BFV needs a plainModulus');
+  let t: bigint;
+  try {
+    t = BigInt(value);
+  } catch (e) {
+    throw new HeftyError('E_INVALID_PARAMS', `invalid plain modulus ${String(value)}`, { cause: e });
+  }
+  if (t < 2n || t >= 1n << 60n) throw new HeftyError('E_INVALID_PARAMS', 'plainModulus must be in [2, 2^60)');
+  return t;
 }
 
 /** (scheme byte, N, primes, plain modulus) as the addon takes them; shapes checked, values left to contexts. */

@@ -531,7 +531,9 @@ class WasmEvaluator extends Owner<S.Evaluator> implements B.Evaluator {
   rotateRows(a: B.Ciphertext, steps: number, keys: B.GaloisKeys): B.Ciphertext {
     if (this.#ctx.params.scheme !== 'bfv') throw new HeftyError('E_UNSUPPORTED', 'rotateRows is a BFV operation');
     const x = this.#ct(a);
-    const k = this.#galois(keys, this.#ctx.galoisElt(steps));
+    this.#ctx.galoisElt(steps);
+    // SEAL composes a step without its own key from the keys of its non-adjacent form; it raises the missing key.
+    const k = unwrap(this.#ctx, keys, WasmGaloisKeys, 'galois keys');
     return this.#unary((out) => this.raw.rotateRows(x, steps, k, out));
   }
   rotateColumns(a: B.Ciphertext, keys: B.GaloisKeys): B.Ciphertext {

@@ -41,6 +41,29 @@ describe('BFVVector (N=4096, t: 20-bit batching prime)', () => {
     expect(va.noiseBudget()).toBeGreaterThan(10);
   });
 
+  it('rotates batching rows (any step, composed from power-of-two keys) and swaps them', () => {
+    const rowSize = ctx.slotCount / 2;
+    const slots = (values: number[]): bigint[] => {
+      const out = new Array<bigint>(ctx.slotCount).fill(0n);
+      values.forEach((v, i) => (out[i] = BigInt(v)));
+      return out;
+    };
+    const padded = slots(a);
+    const rowRotated = (steps: number): bigint[] =>
+      padded.map((_, i) => {
+        const row = i < rowSize ? 0 : rowSize;
+        return padded[row + ((((i - row + steps) % rowSize) + rowSize) % rowSize)];
+      });
+    for (const steps of [1, 3, -5, 100, rowSize - 1]) {
+      expect(Array.from(va.rotateRows(steps).decrypt()), `steps ${steps}`).toEqual(
+        rowRotated(steps).slice(0, a.length),
+      );
+    }
+    const wide = Array.from({ length: ctx.slotCount }, (_, i) => (i % 11) - 5);
+    const swapped = (ctx.encrypt(wide) as unknown as BFVVector).rotateColumns().decrypt();
+    expect(Array.from(swapped)).toEqual(wide.map((_, i) => BigInt(wide[(i + rowSize) % ctx.slotCount])));
+  });
+
   it('round-trips through bytes and rejects bad input', () => {
     expect((ctx.loadVector(va.serialize()) as BFVVector).decrypt()).toEqual(big(a));
     expectHeftyError(() => ctx.encrypt([1.5]), 'E_INVALID_ARGUMENT');

@@ -55,7 +55,7 @@ describe('async vector operations (key switching through the session)', () => {
     for (const v of [single, ...pairs.flat()]) v.dispose();
   });
 
-  it('matvec key-switches rows in groups and keeps every row in its slot', async () => {
+  it('matvec with more rows than one request group keeps every row in its slot', async () => {
     const short = ctx.encrypt(x.slice(0, 8));
     const rows = Array.from({ length: 65 }, (_, i) => randomVector(8, 100 + i));
     const result = await short.matvecAsync(rows);

@@ -1,8 +1,9 @@
 /**
  * Pre-encoded matrix diagonals, cached per session so a served model is encoded once: entries are keyed by the
- * matrix's content hash plus everything the encoding depends on (level, scale, layout), and the cache is
- * bounded by the plaintexts' bytes. Evicted entries free their plaintexts, but only once no evaluation that
- * acquired them is still running (async evaluations interleave on one session).
+ * matrix's content hash plus everything the encoding depends on (the level, whose last prime is the plaintext
+ * scale, and the layout), and the cache is bounded by the plaintexts' bytes. Evicted entries free their
+ * plaintexts, but only once no evaluation that acquired them is still running (async evaluations interleave on
+ * one session).
  */
 import { createHash } from 'node:crypto';
 import { LRUCache } from 'lru-cache';

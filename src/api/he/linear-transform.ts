@@ -3,14 +3,15 @@
  *
  * Layout. The input's slots are periodic with period W (slot j holds x[j mod W], x zero-padded to W); the
  * output's with period H. An m×n matrix is cut into blocks of H rows and W columns (H = m padded to a power of
- * two, or slotCount when m > slotCount: then the output has several chunks; W = the input period, slotCount for
- * an input of several chunks). Each block has D = min(H, W) generalized diagonals
+ * two, or slotCount when m > slotCount: then the output has several chunks; W = the input's period, or a smaller
+ * power of two ≥ n that a clean input is first replicated to by rotate-and-adds, whichever costs less; slotCount
+ * for an input of several chunks, whose column blocks are summed). Each block has D = min(H, W) generalized diagonals
  *   diag_k[i] = M[i mod H][(i + k) mod W],   block result y'[i] = Σ_k diag_k[i] · x[(i + k) mod W],
  * and when W > H (a wide block) the W/H partial rows are folded by log2(W/H) rotate-and-adds, leaving y[i mod H]
  * in slot i: the output is periodic with period H, which is what the next layer's input wants.
  *
- * BSGS. With D = n1·n2: y' = Σ_g rot_{g·n1}(Σ_b rot_{-g·n1}(diag_{g·n1+b}) ⊙ rot_b(x)). The n1 baby rotations of
- * x are one hoisted key-switch request; the giant steps run in Horner form, y' = u_0 + rot_n1(u_1 + rot_n1(u_2 +
+ * BSGS. With D = n1·n2: y' = Σ_g rot_{g·n1}(Σ_b rot_{-g·n1}(diag_{g·n1+b}) ⊙ rot_b(x)). The n1 baby rotations
+ * of x are one hoisted key-switch request; the giant steps run in Horner form, y' = u_0 + rot_n1(u_1 + rot_n1(u_2 +
  * …)), so they all use the one key for n1. The products are plaintext multiplications summed before a single
  * rescale per inner sum (1 level in all; the giant rotations then run a level lower, which is cheaper).
  *
@@ -25,7 +26,7 @@ import type { Session } from '../session.ts';
 import { matrixHash, type Diagonals } from './diagonal-cache.ts';
 import { composeRotation, normalizeStep } from './rotations.ts';
 
-/** Default cost of one hoisted baby-step rotation, relative to a full rotation (the key switch without its decomposition). */
+/** Default cost of a hoisted baby-step rotation relative to a full one (its decomposition is shared). */
 export const HOISTED_ROTATION_COST = 0.5;
 
 export interface LinearTransformOptions {
@@ -86,14 +87,14 @@ export interface LinearTransformSteps {
   readonly babySteps: number;
   readonly giantSteps: number;
   readonly diagonals: number;
-  /** Plaintext diagonals encoded (and cached). */
+  /** Plaintext diagonals encoded and cached (at most: all-zero diagonals are skipped). */
   readonly plaintexts: number;
   readonly cost: number;
 }
 
 const isPowerOfTwo = (v: number) => Number.isInteger(v) && v > 0 && (v & (v - 1)) === 0;
 
-export function nextPowerOfTwo(n: number): number {
+function nextPowerOfTwo(n: number): number {
   let p = 1;
   while (p < n) p *= 2;
   return p;
@@ -120,8 +121,8 @@ interface Candidate {
 /** Baby steps 1..n1-1: hoisted when keyed, else one earlier baby step rotated by a keyed power of two (or NAF). */
 function babyPlan(
   n1: number,
-  slotCount: number,
   hasKey: (step: number) => boolean,
+  compose: (step: number) => number[] | null,
 ): { hoisted: number[]; derived: DerivedBabyStep[] } | null {
   const hoisted: number[] = [];
   const derived: DerivedBabyStep[] = [];
@@ -133,7 +134,7 @@ function babyPlan(
     let found: DerivedBabyStep | null = null;
     for (let t = 1; t <= b && found === null; t *= 2) if (hasKey(t)) found = { step: b, from: b - t, parts: [t] };
     if (found === null) {
-      const parts = composeRotation(b, slotCount, hasKey);
+      const parts = compose(b);
       if (parts === null) return null;
       found = { step: b, from: 0, parts };
     }
@@ -173,7 +174,12 @@ export function planLinearTransform(
     if (known === undefined) keyed.set(step, (known = rawHasKey(step)));
     return known;
   };
-  const compose = (step: number) => composeRotation(step, slotCount, hasKey);
+  let uncomposable = 0;
+  const compose = (step: number) => {
+    const parts = composeRotation(step, slotCount, hasKey);
+    if (parts === null) uncomposable = step;
+    return parts;
+  };
 
   const inputChunks = Math.ceil(cols / slotCount);
   const outputChunks = Math.ceil(rows / slotCount);
@@ -183,7 +189,6 @@ export function planLinearTransform(
   if (clean && inputChunks === 1) for (let w = nextPowerOfTwo(cols); w < period; w *= 2) widths.push(w);
 
   let best: Candidate | null = null;
-  let unreachable = 0;
   for (const width of widths) {
     const replicate: number[][] = [];
     let ok = true;
@@ -198,21 +203,15 @@ export function planLinearTransform(
       if (parts === null) ok = false;
       else fold.push(parts);
     }
-    if (!ok) {
-      unreachable = width;
-      continue;
-    }
+    if (!ok) continue;
     const diagonals = Math.min(height, width);
     const fixedRotations =
       replicate.reduce((n, p) => n + p.length, 0) + outputChunks * fold.reduce((n, p) => n + p.length, 0);
     for (let n1 = 1; n1 <= diagonals; n1 *= 2) {
       const n2 = diagonals / n1;
-      const babies = babyPlan(n1, slotCount, hasKey);
+      const babies = babyPlan(n1, hasKey, compose);
       const giant = n2 > 1 ? compose(n1) : [];
-      if (babies === null || giant === null) {
-        unreachable = n1;
-        continue;
-      }
+      if (babies === null || giant === null) continue;
       const derivedRotations = babies.derived.reduce((n, d) => n + d.parts.length, 0);
       const plainRotations = fixedRotations + inputChunks * derivedRotations + outputChunks * (n2 - 1) * giant.length;
       const hoistedRotations = inputChunks * babies.hoisted.length;
@@ -244,12 +243,12 @@ export function planLinearTransform(
       }
     }
   }
-  if (best === null) return missingKey(unreachable);
+  if (best === null) return missingKey(uncomposable);
   return best.plan;
 }
 
 /** What evaluating `plan` requests: exactly the rotations evaluateLinearTransform makes. */
-export function describePlan(plan: LinearTransformPlan): LinearTransformSteps {
+function describePlan(plan: LinearTransformPlan): LinearTransformSteps {
   const steps = new Set<number>();
   const add = (parts: readonly number[]) => parts.forEach((p) => steps.add(p));
   plan.replicate.forEach(add);
@@ -376,6 +375,47 @@ function encodeDiagonals(
   return { plaintexts: out, bytes };
 }
 
+/**
+ * Σ_c Σ_b diag ⊙ rot_b(x_c) for block r and giant step g, rescaled. Products are added into a running sum as
+ * they are made: keeping many large temporaries alive makes every allocation fresh memory (measured 10× slower
+ * at N=16384 than this).
+ */
+function innerSum(
+  s: Session,
+  plan: LinearTransformPlan,
+  diagonals: Diagonals,
+  babies: readonly Ciphertext[][],
+  r: number,
+  g: number,
+): Ciphertext {
+  const { inputChunks: C, babySteps: n1, diagonals: D } = plan;
+  let sum: Ciphertext | null = null;
+  try {
+    for (let c = 0; c < C; c++) {
+      for (let b = 0; b < n1; b++) {
+        const diagonal = diagonals[(r * C + c) * D + g * n1 + b];
+        if (diagonal === null) continue;
+        const term = s.evaluator.multiplyPlain(babies[c][b], diagonal);
+        if (sum === null) sum = term;
+        else {
+          const previous: Ciphertext = sum;
+          sum = null;
+          try {
+            sum = s.evaluator.add(previous, term);
+          } finally {
+            previous.dispose();
+            term.dispose();
+          }
+        }
+      }
+    }
+    // encodeDiagonals leaves at least one diagonal per (block, giant step)
+    return s.evaluator.rescaleToNext(sum as Ciphertext);
+  } finally {
+    sum?.dispose();
+  }
+}
+
 /** Rotates each ciphertext of the list by the composition of keyed `parts`. */
 function* rotateByParts(list: readonly Ciphertext[], parts: readonly number[]): Plan<Ciphertext[]> {
   let acc = ops.mapAll(list, (c) => c.clone());
@@ -397,7 +437,7 @@ function* rotateAndAdd(s: Session, list: Ciphertext[], parts: readonly number[])
 }
 
 /** Plan for a session's keys and an input layout. */
-export function planFor(s: Session, rows: number, input: TransformInput): LinearTransformPlan {
+function planFor(s: Session, rows: number, input: TransformInput): LinearTransformPlan {
   return planLinearTransform(rows, input.length, s.slotCount, {
     inputPeriod: input.period,
     inputClean: input.clean,
@@ -407,7 +447,7 @@ export function planFor(s: Session, rows: number, input: TransformInput): Linear
 
 /**
  * matrix (rows × input.length) × input. Diagonals come from the session's cache (keyed by the matrix's content
- * hash, level, scale and layout). Consumes one level.
+ * hash, level and layout). Consumes one level.
  */
 export function* evaluateLinearTransform(
   s: Session,
@@ -430,8 +470,10 @@ export function* evaluateLinearTransform(
     );
   }
   const plan = planFor(s, matrix.length, input);
-  const scale = input.chunks[0].scale;
-  const key = `${matrixHash(matrix)}|${chainIndex}|${scale}|${plan.blockHeight}x${plan.blockWidth}/${plan.babySteps}|${s.slotCount}`;
+  // The encoding depends on the level (its primes and the scale of its last prime) and the layout, not on the
+  // input's own scale: inputs at any scale share an entry.
+  const layout = `${plan.blockHeight}x${plan.blockWidth}/${plan.babySteps}|${s.slotCount}`;
+  const key = `${matrixHash(matrix)}|${chainIndex}|${layout}`;
   const lease = s.diagonalCache.acquire(key, () => encodeDiagonals(s, matrix, cols, plan, chainIndex));
   try {
     return yield* transform(s, plan, lease.plaintexts, input);
@@ -446,7 +488,7 @@ function* transform(
   diagonals: Diagonals,
   input: TransformInput,
 ): Plan<TransformOutput> {
-  const { inputChunks: C, outputChunks: R, babySteps: n1, giantSteps: n2, diagonals: D } = plan;
+  const { outputChunks: R, giantSteps: n2 } = plan;
   let xs = ops.mapAll(input.chunks, (c) => c.clone());
   for (const parts of plan.replicate) xs = yield* rotateAndAdd(s, xs, parts);
   // babies[c][b] = rot_b(x_c)
@@ -466,21 +508,7 @@ function* transform(
     }
     // Giant steps from the last down (Horner): acc = u_g + rot_n1(acc).
     for (let g = n2 - 1; g >= 0; g--) {
-      const inner = ops.mapAll(Array.from({ length: R }), (_, r) => {
-        const products: Ciphertext[] = [];
-        try {
-          for (let c = 0; c < C; c++) {
-            for (let b = 0; b < n1; b++) {
-              const diagonal = diagonals[(r * C + c) * D + g * n1 + b];
-              if (diagonal !== null) products.push(s.evaluator.multiplyPlain(babies[c][b], diagonal));
-            }
-          }
-          const sum = products.length === 1 ? products[0].clone() : s.evaluator.addMany(products);
-          return ops.consume(sum, (t) => s.evaluator.rescaleToNext(t));
-        } finally {
-          ops.disposeAll(products);
-        }
-      });
+      const inner = ops.mapAll(Array.from({ length: R }), (_, r) => innerSum(s, plan, diagonals, babies, r, g));
       if (acc === null) {
         acc = inner;
         continue;

@@ -2,7 +2,8 @@
  * Rotations by steps that have no galois key of their own, composed from steps that do. Rotations compose
  * additively modulo the slot count, so a step is written as a short signed sum of available steps: its
  * non-adjacent form (NAF) over ±powers of two, which SEAL's default key set covers with the fewest terms
- * (at most ceil(log2(slots) / 2), taking the shorter of the forms of step and step − slots), or else its plain binary form over positive powers of two.
+ * (at most ceil(log2(slots) / 2), taking the shorter of the forms of step and step − slots), or else its
+ * plain binary form over positive powers of two.
  */
 
 /** Normalizes a rotation step into [0, slotCount). */

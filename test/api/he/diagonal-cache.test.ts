@@ -102,4 +102,23 @@ describe("a session's diagonal cache", () => {
     ctx.dispose();
     expect(all.every((p) => p?.disposed)).toBe(true);
   });
+
+  it('a context made with diagonalCacheBytes: 0 encodes on every call; bad bounds are refused', async () => {
+    const ctx = await createContext({
+      scheme: 'ckks',
+      polyModulusDegree: 8192,
+      backend: 'native',
+      diagonalCacheBytes: 0,
+    });
+    ctx.keygen({ galois: 'power-of-two' });
+    const matrix = [randomVector(10, 1), randomVector(10, 2)];
+    const v = ctx.encrypt(randomVector(10, 3));
+    v.matvec(matrix).dispose();
+    v.matvec(matrix).dispose();
+    expect(ctx.session.diagonalCache.stats).toMatchObject({ hits: 0, misses: 2, entries: 0, bytes: 0 });
+    ctx.dispose();
+    await expect(
+      createContext({ scheme: 'ckks', polyModulusDegree: 8192, backend: 'native', diagonalCacheBytes: -1 }),
+    ).rejects.toMatchObject({ code: 'E_INVALID_ARGUMENT' });
+  });
 });

@@ -164,10 +164,72 @@ describe.each(backends)('linear transforms on %s (N=4096, 4 levels)', (backend) 
       yy.map((t, i) => t + w[i]),
     );
     check(mixed.sum(), [yy.reduce((acc, t, i) => acc + t + w[i], 0)]);
-    // the envelope carries the period
-    using back = ctx.loadVector(y.serialize()) as CKKSVector;
+    // the envelope carries the period (byte 6; 0, as in envelopes from before it, means the slot count)
+    const bytes = y.serialize();
+    using back = ctx.loadVector(bytes) as CKKSVector;
     expect(back.period).toBe(8);
     check(back.add(1).sum(), [yy.reduce((acc, t) => acc + t + 1, 0)]);
+    const old = Uint8Array.from(bytes);
+    old[6] = 0;
+    using legacy = ctx.loadVector(old) as CKKSVector;
+    expect(legacy.period).toBe(SLOTS);
+    check(legacy, yy);
+    const tooShort = Uint8Array.from(bytes);
+    tooShort[6] = 3; // period 4 < length 5
+    expectHeftyError(() => ctx.loadVector(tooShort), 'E_BAD_SERIALIZATION');
+  });
+
+  it('a client can encrypt in the periodic layout, which saves the replication rotations', () => {
+    const x = randomVector(20, 6);
+    const matrix = matrixOf(64, 20, 600);
+    using v = ctx.encrypt(x, { period: 32 });
+    expect(v.period).toBe(32);
+    expect(maxAbsError(v.decrypt(), x)).toBeLessThan(1e-6);
+    expect(maxAbsError(v.sum().decrypt(), [x.reduce((a, b) => a + b, 0)])).toBeLessThan(1e-5);
+    using y = v.matvec(matrix);
+    expect(maxAbsError(y.decrypt(), product(matrix, x))).toBeLessThan(1e-5);
+    const fresh = linearTransformSteps(64, 20, SLOTS);
+    const periodic = linearTransformSteps(64, 20, SLOTS, { inputPeriod: 32 });
+    expect(fresh.rotations.plain - periodic.rotations.plain).toBe(Math.log2(SLOTS / 32));
+    expectHeftyError(() => ctx.encrypt(x, { period: 16 }), 'E_INVALID_ARGUMENT');
+    expectHeftyError(() => ctx.encrypt(x, { period: 48 }), 'E_INVALID_ARGUMENT');
+  });
+
+  it('runs a two-layer program (matvec → polyval → matvec) with matrix inputs', async () => {
+    const x = randomVector(30, 8);
+    const w1 = matrixOf(12, 30, 700);
+    const w2 = matrixOf(3, 12, 800);
+    const coeffs = [0, 1, 0.1];
+    using v = ctx.encrypt(x);
+    const out = await ctx.run(
+      {
+        inputs: { x: 'vector', w1: 'matrix', w2: 'matrix' },
+        steps: [
+          { out: 'h', op: 'matvec', args: ['x'], matrix: 'w1' },
+          { out: 'a', op: 'polyval', args: ['h'], coeffs },
+          { out: 'y', op: 'matvec', args: ['a'], matrix: 'w2' },
+        ],
+        outputs: ['y'],
+      },
+      { x: v, w1, w2 },
+    );
+    using y = out.y;
+    const hidden = product(w1, x).map((t) => t + 0.1 * t * t);
+    expect(maxAbsError(y.decrypt(), product(w2, hidden))).toBeLessThan(1e-4);
+    expect(y.period).toBe(4);
+  });
+
+  it('atLevel drops a vector to the levels a computation needs, and the product still holds', () => {
+    const x = randomVector(40, 12);
+    const matrix = matrixOf(8, 40, 900);
+    using v = ctx.encrypt(x);
+    using low = v.atLevel(1);
+    expect(low.chainIndex).toBe(1);
+    expect(maxAbsError(low.decrypt(), x)).toBeLessThan(1e-6);
+    using y = low.matvec(matrix);
+    expect(y.chainIndex).toBe(0);
+    expect(maxAbsError(y.decrypt(), product(matrix, x))).toBeLessThan(1e-5);
+    expectHeftyError(() => low.atLevel(2), 'E_INVALID_ARGUMENT');
   });
 
   it('an unclean input is used at its own period (no replication, no extra level)', () => {
@@ -258,6 +320,8 @@ describe('linearTransformSteps is what runs', () => {
     for (const s of limited.galoisSteps) expect(withDefaultKeys.has(s)).toBe(true);
     expect(limited.cost).toBeGreaterThanOrEqual(all.cost);
     expect(() => linearTransformSteps(64, 4096, 4096, { hasKey: () => false })).toThrow(/galois keys/);
+    // an input already laid out with the matrix's period, and one diagonal: no rotation, no key needed
+    expect(linearTransformSteps(1, 1, 4096, { inputPeriod: 1, hasKey: () => false }).rotations.total).toBe(0);
   });
 });
 

@@ -1,0 +1,408 @@
+#include "evaluator.h"
+
+#include <algorithm>
+#include <cstdlib>
+#include <cstring>
+
+#include "../rlwe/key_switch.h"
+#include "../rlwe/op_error.h"
+#include "../rlwe/scratch.h"
+#include "../rlwe/thread_pool.h"
+#include "batch_encoder.h"
+
+namespace hefty::bfv {
+
+using rlwe::fail;
+
+const Level& data_level_of(const Context& ctx, const Cipher& ct) {
+  const Level* level = ctx.chain().find(ct.parms_id);
+  if (level == nullptr) fail("E_PARAMS_MISMATCH", "ciphertext is not valid for encryption parameters");
+  if (level == &ctx.chain().key_level() && ctx.chain().has_key_switching()) {
+    fail("E_PARAMS_MISMATCH", "ciphertext is at the key level");
+  }
+  if (ct.ntt_form) fail("E_INVALID_ARGUMENT", "BFV ciphertexts cannot be in NTT form");
+  if (ct.size < 2 || ct.data.size() != ct.size * level->prime_count * ctx.n()) {
+    fail("E_INVALID_ARGUMENT", "ciphertext has an invalid size");
+  }
+  return *level;
+}
+
+void div_round_last_coeff(const rlwe::RingTools& ring, std::size_t L, const u64* in, u64* out) {
+  const std::size_t n = ring.n();
+  const std::size_t last = L - 1;
+  rlwe::ScratchBuffer shifted(n);
+  std::memcpy(shifted.data(), in + last * n, n * sizeof(u64));
+  ring.shift_by_half(shifted.data(), last);
+  const u64 q_last = ring.mod(last).q;
+  const u64 half = q_last >> 1;
+  rlwe::parallel_for(last, [&](std::size_t i) {
+    const Mod& m = ring.mod(i);
+    const u64 half_i = m.reduce(half);
+    const ShoupMul inv(m.inv(m.reduce(q_last)), m.q);
+    const u64* src = in + i * n;
+    u64* dst = out + i * n;
+    for (std::size_t k = 0; k < n; k++) {
+      const u64 delta = m.sub(m.reduce(shifted.data()[k]), half_i);
+      dst[k] = inv.apply(m.sub(src[k], delta), m.q);
+    }
+  });
+}
+
+namespace {
+
+// out = a^g (X -> X^g) on one coefficient-form row modulo m.
+void automorphism_row(const u64* in, std::size_t n, std::uint32_t g, const Mod& m, u64* out) {
+  const std::size_t mask = 2 * n - 1;
+  for (std::size_t i = 0; i < n; i++) {
+    const std::size_t e = (i * g) & mask;
+    if (e < n) {
+      out[e] = in[i];
+    } else {
+      out[e - n] = m.neg(in[i]);
+    }
+  }
+}
+
+// The calling thread's multiply workspace, grown to the largest size asked for and kept: the general scratch pool
+// hands out buffers of other sizes, and regrowing them (fresh pages fault one by one) cost more than the math.
+u64* multiply_workspace(std::size_t words) {
+  thread_local std::vector<u64> buffer;
+  if (buffer.size() < words) buffer.resize(words);
+  return buffer.data();
+}
+
+std::vector<int> non_adjacent_form(int value) {
+  std::vector<int> digits;
+  const bool negative = value < 0;
+  long long v = std::llabs(static_cast<long long>(value));
+  for (int i = 0; v != 0; i++) {
+    const long long digit = (v & 1) != 0 ? 2 - (v & 3) : 0;
+    v = (v - digit) >> 1;
+    if (digit != 0) digits.push_back(static_cast<int>((negative ? -digit : digit) * (1LL << i)));
+  }
+  return digits;
+}
+
+}  // namespace
+
+void Evaluator::check_not_transparent(const Cipher& c, const Level& level) const {
+  const std::size_t poly_words = level.prime_count * ctx_.n();
+  const u64* begin = c.data.data() + poly_words;
+  const u64* end = c.data.data() + c.size * poly_words;
+  if (std::all_of(begin, end, [](u64 w) { return w == 0; })) fail("E_TRANSPARENT_RESULT", "result ciphertext is transparent");
+}
+
+void Evaluator::check_keys(const KeySwitchingKeys& keys, const char* what) const {
+  if (keys.parms_id != ctx_.chain().key_level().parms_id) {
+    fail("E_PARAMS_MISMATCH", std::string(what) + " are not valid for encryption parameters");
+  }
+  if (!ctx_.chain().has_key_switching()) fail("E_UNSUPPORTED", "keyswitching is not supported by the context");
+}
+
+Cipher Evaluator::negate(const Cipher& a) const {
+  const Level& level = data_level_of(ctx_, a);
+  const std::size_t n = ctx_.n(), L = level.prime_count;
+  Cipher out = a;
+  for (std::size_t p = 0; p < a.size; p++) {
+    for (std::size_t j = 0; j < L; j++) {
+      const Mod& m = ctx_.ring().mod(j);
+      u64* row = out.data.data() + (p * L + j) * n;
+      for (std::size_t i = 0; i < n; i++) row[i] = m.neg(row[i]);
+    }
+  }
+  check_not_transparent(out, level);
+  return out;
+}
+
+Cipher Evaluator::add_or_sub(const Cipher& a, const Cipher& b, bool subtract) const {
+  const Level& level = data_level_of(ctx_, a);
+  data_level_of(ctx_, b);
+  if (a.parms_id != b.parms_id) fail("E_PARAMS_MISMATCH", "encrypted1 and encrypted2 parameter mismatch");
+  const std::size_t n = ctx_.n(), L = level.prime_count;
+  const std::size_t poly_words = L * n;
+  const std::size_t size = std::max(a.size, b.size);
+  Cipher out{a.parms_id, size, 1.0, false, std::vector<u64>(size * poly_words)};
+  for (std::size_t p = 0; p < size; p++) {
+    for (std::size_t j = 0; j < L; j++) {
+      const Mod& m = ctx_.ring().mod(j);
+      const u64* x = p < a.size ? a.data.data() + (p * L + j) * n : nullptr;
+      const u64* y = p < b.size ? b.data.data() + (p * L + j) * n : nullptr;
+      u64* dst = out.data.data() + (p * L + j) * n;
+      for (std::size_t i = 0; i < n; i++) {
+        const u64 u = x != nullptr ? x[i] : 0;
+        const u64 v = y != nullptr ? y[i] : 0;
+        dst[i] = subtract ? m.sub(u, v) : m.add(u, v);
+      }
+    }
+  }
+  check_not_transparent(out, level);
+  return out;
+}
+
+Cipher Evaluator::add(const Cipher& a, const Cipher& b) const { return add_or_sub(a, b, false); }
+Cipher Evaluator::sub(const Cipher& a, const Cipher& b) const { return add_or_sub(a, b, true); }
+
+Cipher Evaluator::plain_add_or_sub(const Cipher& a, const Plain& p, bool subtract) const {
+  const Level& level = data_level_of(ctx_, a);
+  check_plain(ctx_, p);
+  Cipher out = a;
+  ctx_.tools(level).add_scaled_plain(p.data.data(), p.data.size(), out.data.data(), subtract);
+  check_not_transparent(out, level);
+  return out;
+}
+
+Cipher Evaluator::add_plain(const Cipher& a, const Plain& p) const { return plain_add_or_sub(a, p, false); }
+Cipher Evaluator::sub_plain(const Cipher& a, const Plain& p) const { return plain_add_or_sub(a, p, true); }
+
+namespace {
+
+// d_k = Σ_{i+j=k} a_i ⊙ b_j for `rows` rows per polynomial (NTT form), rows modulo ring.mod(row).
+void tensor(const rlwe::RingTools& ring, std::size_t rows, const u64* a, std::size_t s1, const u64* b, std::size_t s2,
+            u64* out) {
+  const std::size_t n = ring.n();
+  const std::size_t size = s1 + s2 - 1;
+  rlwe::parallel_for(size * rows, [&](std::size_t task) {
+    const std::size_t k = task / rows, j = task % rows;
+    const Mod& m = ring.mod(j);
+    u64* dst = out + (k * rows + j) * n;
+    const std::size_t first = k >= s2 - 1 ? k - (s2 - 1) : 0;
+    const std::size_t last = std::min(k, s1 - 1);
+    if (first == last) {  // one product: a single-word Barrett reduction suffices
+      const u64* x = a + (first * rows + j) * n;
+      const u64* y = b + ((k - first) * rows + j) * n;
+      for (std::size_t i = 0; i < n; i++) dst[i] = m.mul(x[i], y[i]);
+      return;
+    }
+    for (std::size_t i = 0; i < n; i++) {
+      u128 acc = 0;
+      for (std::size_t x = first; x <= last; x++) {
+        acc += static_cast<u128>(a[(x * rows + j) * n + i]) * b[((k - x) * rows + j) * n + i];
+      }
+      dst[i] = m.reduce(acc);
+    }
+  });
+}
+
+}  // namespace
+
+Cipher Evaluator::multiply(const Cipher& a, const Cipher& b) const {
+  const Level& level = data_level_of(ctx_, a);
+  data_level_of(ctx_, b);
+  if (a.parms_id != b.parms_id) fail("E_PARAMS_MISMATCH", "encrypted1 and encrypted2 parameter mismatch");
+  const std::size_t size = a.size + b.size - 1;
+  if (size > 16) fail("E_INVALID_ARGUMENT", "ciphertext size would exceed 16");
+  const LevelTools& tools = ctx_.tools(level);
+  const rlwe::RingTools& ring = ctx_.ring();
+  const rlwe::RingTools& bsk_ring = tools.bsk_ring();
+  const std::size_t n = ctx_.n(), L = level.prime_count, K = tools.bsk_size();
+  // Every input polynomial over q and over Bsk, in NTT form. Temporaries are per-thread scratch: fresh pages
+  // cost a page fault each, which would dominate the arithmetic.
+  // One workspace: both inputs over q and Bsk, the product over both, and per-polynomial conversion scratch.
+  const bool same = &a == &b;
+  const std::size_t per_poly = tools.scratch_words();
+  const std::size_t inputs = (a.size + (same ? 0 : b.size)) * (L + K) * n;
+  u64* workspace = multiply_workspace(inputs + size * (L + K) * n + std::max(a.size + b.size, size) * per_poly);
+  u64* a_q = workspace;
+  u64* a_bsk = a_q + a.size * L * n;
+  u64* b_q = same ? a_q : a_bsk + a.size * K * n;
+  u64* b_bsk = same ? a_bsk : b_q + b.size * L * n;
+  u64* d_q = workspace + inputs;
+  u64* d_bsk = d_q + size * L * n;
+  u64* conversion = d_bsk + size * K * n;
+  auto lift = [&](const Cipher& c, u64* q_part, u64* bsk_part) {
+    std::memcpy(q_part, c.data.data(), c.size * L * n * sizeof(u64));
+    rlwe::parallel_for(c.size, [&](std::size_t p) {
+      tools.lift_to_bsk(c.data.data() + p * L * n, bsk_part + p * K * n, conversion + p * per_poly);
+    });
+    rlwe::parallel_for(c.size * (L + K), [&](std::size_t task) {
+      const std::size_t p = task / (L + K), r = task % (L + K);
+      if (r < L) {
+        ring.ntt_forward(q_part + (p * L + r) * n, r);
+      } else {
+        bsk_ring.ntt_forward(bsk_part + (p * K + r - L) * n, r - L);
+      }
+    });
+  };
+  lift(a, a_q, a_bsk);
+  if (!same) lift(b, b_q, b_bsk);
+  tensor(ring, L, a_q, a.size, b_q, b.size, d_q);
+  tensor(bsk_ring, K, a_bsk, a.size, b_bsk, b.size, d_bsk);
+  rlwe::parallel_for(size * (L + K), [&](std::size_t task) {
+    const std::size_t p = task / (L + K), r = task % (L + K);
+    if (r < L) {
+      ring.ntt_inverse(d_q + (p * L + r) * n, r);
+    } else {
+      bsk_ring.ntt_inverse(d_bsk + (p * K + r - L) * n, r - L);
+    }
+  });
+  Cipher out{a.parms_id, size, 1.0, false, std::vector<u64>(size * L * n)};
+  rlwe::parallel_for(size, [&](std::size_t p) {
+    tools.floor_to_q(d_q + p * L * n, d_bsk + p * K * n, out.data.data() + p * L * n, conversion + p * per_poly);
+  });
+  check_not_transparent(out, level);
+  return out;
+}
+
+Cipher Evaluator::multiply_plain(const Cipher& a, const Plain& p) const {
+  const Level& level = data_level_of(ctx_, a);
+  check_plain(ctx_, p);
+  const LevelTools& tools = ctx_.tools(level);
+  const rlwe::RingTools& ring = ctx_.ring();
+  const std::size_t n = ctx_.n(), L = level.prime_count;
+  Cipher out = a;
+  rlwe::parallel_for(L, [&](std::size_t j) {
+    const Mod& m = ring.mod(j);
+    rlwe::ScratchBuffer plain_row(n);
+    u64* pr = plain_row.data();
+    std::fill(pr, pr + n, 0);
+    for (std::size_t i = 0; i < p.data.size(); i++) pr[i] = tools.centered_plain(p.data[i], j);
+    ring.ntt_forward(pr, j);
+    for (std::size_t poly = 0; poly < a.size; poly++) {
+      u64* row = out.data.data() + (poly * L + j) * n;
+      ring.ntt_forward(row, j);
+      for (std::size_t i = 0; i < n; i++) row[i] = m.mul(row[i], pr[i]);
+      ring.ntt_inverse(row, j);
+    }
+  });
+  check_not_transparent(out, level);
+  return out;
+}
+
+void Evaluator::switch_key(std::size_t L, const u64* target, const rlwe::KSwitchKeyView& key, u64* c0, u64* c1,
+                           bool replace_c1) const {
+  const rlwe::RingTools& ring = ctx_.ring();
+  const std::size_t n = ctx_.n();
+  // The rlwe key switch takes an NTT-form target and returns (r0, r1) in NTT form; both are exact, so their
+  // coefficient forms are SEAL's coefficient-form key switch.
+  rlwe::ScratchBuffer scratch(2 * L * n);
+  u64* r = scratch.data();
+  std::fill(r, r + 2 * L * n, 0);
+  const rlwe::TargetRowMaker make_row = [&](std::size_t j, u64* dst) {
+    std::memcpy(dst, target + j * n, n * sizeof(u64));
+    ring.ntt_forward(dst, j);
+  };
+  rlwe::key_switch(ring, L, make_row, key, r, r + L * n, true);
+  rlwe::parallel_for(2 * L, [&](std::size_t task) {
+    const std::size_t poly = task / L, j = task % L;
+    const Mod& m = ring.mod(j);
+    u64* row = r + task * n;
+    ring.ntt_inverse(row, j);
+    u64* dst = (poly == 0 ? c0 : c1) + j * n;
+    if (poly == 1 && replace_c1) {
+      std::memcpy(dst, row, n * sizeof(u64));
+    } else {
+      for (std::size_t i = 0; i < n; i++) dst[i] = m.add(dst[i], row[i]);
+    }
+  });
+}
+
+Cipher Evaluator::relinearize(const Cipher& a, const KeySwitchingKeys& relin) const {
+  const Level& level = data_level_of(ctx_, a);
+  check_keys(relin, "relinearization keys");
+  if (a.size == 2) return a;
+  for (std::size_t power = 2; power < a.size; power++) {
+    if (!relin.has(power - 2)) fail("E_MISSING_KEY", "not enough relinearization keys");
+  }
+  const std::size_t L = level.prime_count;
+  const std::size_t poly_words = L * ctx_.n();
+  Cipher out{a.parms_id, 2, 1.0, false, std::vector<u64>(a.data.begin(), a.data.begin() + 2 * poly_words)};
+  for (std::size_t power = a.size - 1; power >= 2; power--) {
+    switch_key(L, a.data.data() + power * poly_words, relin.keys[power - 2], out.data.data(),
+               out.data.data() + poly_words, false);
+  }
+  check_not_transparent(out, level);
+  return out;
+}
+
+Cipher Evaluator::mod_switch_to_next(const Cipher& a) const {
+  const Level& level = data_level_of(ctx_, a);
+  const Level* next = ctx_.chain().next(level);
+  if (next == nullptr) fail("E_LEVEL_EXHAUSTED", "end of modulus switching chain reached");
+  const std::size_t n = ctx_.n(), L = level.prime_count;
+  Cipher out{next->parms_id, a.size, 1.0, false, std::vector<u64>(a.size * (L - 1) * n)};
+  for (std::size_t p = 0; p < a.size; p++) {
+    div_round_last_coeff(ctx_.ring(), L, a.data.data() + p * L * n, out.data.data() + p * (L - 1) * n);
+  }
+  check_not_transparent(out, *next);
+  return out;
+}
+
+Cipher Evaluator::mod_switch_to(const Cipher& a, const ParmsId& target) const {
+  const Level& level = data_level_of(ctx_, a);
+  const Level* to = ctx_.chain().find(target);
+  if (to == nullptr) fail("E_PARAMS_MISMATCH", "parms_id is not valid for encryption parameters");
+  if (to->chain_index > level.chain_index) fail("E_INVALID_ARGUMENT", "cannot switch to higher level modulus");
+  Cipher out = a;
+  while (out.parms_id != target) out = mod_switch_to_next(out);
+  return out;
+}
+
+Cipher Evaluator::apply_galois(const Cipher& a, std::uint32_t galois_elt, const KeySwitchingKeys& galois) const {
+  const Level& level = data_level_of(ctx_, a);
+  check_keys(galois, "Galois keys");
+  if (a.size != 2) fail("E_INVALID_ARGUMENT", "encrypted size must be 2");
+  ctx_.galois().ntt_permutation(galois_elt);  // validates: odd, below 2N
+  const std::size_t index = (galois_elt - 1) / 2;
+  if (!galois.has(index)) fail("E_MISSING_GALOIS_KEY", "Galois key not present");
+  const std::size_t n = ctx_.n(), L = level.prime_count;
+  Cipher out{a.parms_id, 2, 1.0, false, std::vector<u64>(2 * L * n)};
+  rlwe::ScratchBuffer target(L * n);
+  rlwe::parallel_for(2 * L, [&](std::size_t task) {
+    const std::size_t poly = task / L, j = task % L;
+    const u64* src = a.data.data() + task * n;
+    automorphism_row(src, n, galois_elt, ctx_.ring().mod(j), poly == 0 ? out.data.data() + j * n : target.data() + j * n);
+  });
+  switch_key(L, target.data(), galois.keys[index], out.data.data(), out.data.data() + L * n, true);
+  check_not_transparent(out, level);
+  return out;
+}
+
+Cipher Evaluator::rotate_rows(const Cipher& a, int steps, const KeySwitchingKeys& galois) const {
+  data_level_of(ctx_, a);
+  if (steps == 0) return a;
+  const std::uint32_t elt = rlwe::galois_elt_from_step(steps, ctx_.n());
+  if (galois.has((elt - 1) / 2)) return apply_galois(a, elt, galois);
+  const std::vector<int> digits = non_adjacent_form(steps);
+  if (digits.size() == 1) {
+    check_keys(galois, "Galois keys");
+    fail("E_MISSING_GALOIS_KEY", "Galois key not present");
+  }
+  Cipher out = a;
+  for (const int digit : digits) {
+    if (static_cast<std::size_t>(std::abs(digit)) == ctx_.n() / 2) continue;
+    out = rotate_rows(out, digit, galois);
+  }
+  return out;
+}
+
+Cipher Evaluator::rotate_columns(const Cipher& a, const KeySwitchingKeys& galois) const {
+  return apply_galois(a, static_cast<std::uint32_t>(2 * ctx_.n() - 1), galois);
+}
+
+Cipher Evaluator::multiply_many(const std::vector<const Cipher*>& list, const KeySwitchingKeys& relin) const {
+  if (list.empty()) fail("E_INVALID_ARGUMENT", "multiply_many needs at least one ciphertext");
+  for (const Cipher* c : list) {
+    if (c->parms_id != list.front()->parms_id) fail("E_PARAMS_MISMATCH", "encrypteds parameter mismatch");
+  }
+  if (list.size() == 1) return *list.front();
+  std::vector<Cipher> products;
+  products.reserve(2 * list.size());
+  for (std::size_t i = 0; i + 1 < list.size(); i += 2) products.push_back(relinearize(multiply(*list[i], *list[i + 1]), relin));
+  if (list.size() % 2 == 1) products.push_back(*list.back());
+  for (std::size_t i = 0; i + 1 < products.size(); i += 2) {
+    Cipher product = relinearize(multiply(products[i], products[i + 1]), relin);
+    products.push_back(std::move(product));
+  }
+  return products.back();
+}
+
+Cipher Evaluator::exponentiate(const Cipher& a, std::uint64_t exponent, const KeySwitchingKeys& relin) const {
+  data_level_of(ctx_, a);
+  if (exponent == 0) fail("E_INVALID_ARGUMENT", "exponent cannot be 0");
+  if (exponent > 4096) fail("E_INVALID_ARGUMENT", "exponent is too large");
+  if (exponent == 1) return a;
+  const std::vector<const Cipher*> copies(exponent, &a);
+  return multiply_many(copies, relin);
+}
+
+}  // namespace hefty::bfv

@@ -1,0 +1,235 @@
+/**
+ * Hostile bytes against the native BFV loaders: truncations, oversized counts, BFV-specific invariants (plaintext
+ * coefficients below t, zero parms_id, scale 1, keys in NTT form at the key level), objects of other parameters,
+ * compression bombs and random corruption must end in HeftyError E_BAD_SERIALIZATION — never a crash, an abort or
+ * a huge allocation. What does load must then be safe to compute with.
+ */
+import zlib from 'node:zlib';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { createNativeBackend } from '../../src/backend/native.ts';
+import type * as B from '../../src/backend/types.ts';
+import { HeftyError } from '../../src/errors.ts';
+import { nativeAvailable } from '../native-ckks/native-available.ts';
+
+function codeOf(fn: () => unknown): string {
+  try {
+    fn();
+  } catch (e) {
+    expect(e).toBeInstanceOf(HeftyError);
+    return (e as HeftyError).code;
+  }
+  return 'no error';
+}
+
+function withHeader(body: Uint8Array, mode: number): Uint8Array {
+  const out = new Uint8Array(16 + body.length);
+  out.set([0x5e, 0xa1, 0x10, 4, 1, mode, 0, 0]);
+  new DataView(out.buffer).setBigUint64(8, BigInt(out.length), true);
+  out.set(body, 16);
+  return out;
+}
+
+const u64At = (b: Uint8Array, at: number, value: bigint): Uint8Array => {
+  const copy = b.slice();
+  new DataView(copy.buffer).setBigUint64(at, value, true);
+  return copy;
+};
+const f64At = (b: Uint8Array, at: number, value: number): Uint8Array => {
+  const copy = b.slice();
+  new DataView(copy.buffer).setFloat64(at, value, true);
+  return copy;
+};
+
+/** A small deterministic PRNG (xorshift32) so failures reproduce. */
+function prng(seed: number): () => number {
+  let x = seed >>> 0 || 1;
+  return () => {
+    x ^= x << 13;
+    x >>>= 0;
+    x ^= x >>> 17;
+    x ^= x << 5;
+    x >>>= 0;
+    return x;
+  };
+}
+
+type Kind = keyof B.ObjectLoader;
+interface Valid {
+  what: string;
+  kind: Kind;
+  bytes: Uint8Array;
+  /** Byte offsets of u64 counts the loader must bound before allocating. */
+  counts: number[];
+}
+
+describe.runIf(await nativeAvailable())('native BFV loaders reject hostile input', () => {
+  let ctx: B.BackendContext;
+  let ckks: B.BackendContext;
+  let valid: Valid[];
+  let plain: Uint8Array;
+  let cipher: Uint8Array;
+  let secret: B.SecretKey;
+  let pk: Uint8Array;
+
+  beforeAll(async () => {
+    const backend = await createNativeBackend();
+    const coeffModulus = backend.coeffModulusBfvDefault(4096, 128);
+    ctx = backend.createContext(
+      { scheme: 'bfv', polyModulusDegree: 4096, coeffModulus, plainModulus: backend.plainModulusBatching(4096, 20) },
+      128,
+    );
+    ckks = backend.createContext({ scheme: 'ckks', polyModulusDegree: 4096, coeffModulus }, 128);
+    const gen = ctx.createKeyGenerator();
+    secret = gen.secretKey();
+    const encoder = ctx.createBatchEncoder();
+    const pt = encoder.encode(BigInt64Array.from({ length: 4096 }, (_, i) => BigInt(i - 2048)));
+    const encryptor = ctx.createEncryptor({ publicKey: gen.createPublicKey(), secretKey: secret });
+    plain = pt.save();
+    cipher = encryptor.encrypt(pt).save();
+    pk = gen.createPublicKey().save();
+    const PLAIN = [48, 80];
+    const CIPHER = [49, 105];
+    const KEYS = [48, 56, 64 + 49, 64 + 105];
+    valid = [
+      { what: 'plaintext', kind: 'plaintext', bytes: plain, counts: PLAIN },
+      { what: 'secret key', kind: 'secretKey', bytes: secret.save(), counts: PLAIN },
+      { what: 'ciphertext', kind: 'ciphertext', bytes: cipher, counts: CIPHER },
+      { what: 'seeded ciphertext', kind: 'ciphertext', bytes: encryptor.encryptSymmetricSeeded(pt), counts: CIPHER },
+      { what: 'public key', kind: 'publicKey', bytes: pk, counts: CIPHER },
+      { what: 'seeded public key', kind: 'publicKey', bytes: gen.createPublicKeySeeded(), counts: CIPHER },
+      { what: 'relin keys', kind: 'relinKeys', bytes: gen.createRelinKeys().save(), counts: KEYS },
+      { what: 'seeded relin keys', kind: 'relinKeys', bytes: gen.createRelinKeysSeeded(), counts: KEYS },
+      { what: 'galois keys', kind: 'galoisKeys', bytes: gen.createGaloisKeys([1]).save(), counts: [48] },
+      { what: 'seeded galois keys', kind: 'galoisKeys', bytes: gen.createGaloisKeysSeeded([1]), counts: [48] },
+    ];
+  });
+
+  it('the valid inputs load (so each rejection below is caused by its corruption)', () => {
+    for (const v of valid) expect(() => ctx.load[v.kind](v.bytes), v.what).not.toThrow();
+  });
+
+  it('truncated, with and without a consistent header', () => {
+    for (const v of valid) {
+      for (const cut of [0, 15, 16, 47, 64, 100, v.bytes.length >> 1, v.bytes.length - 8, v.bytes.length - 1]) {
+        const bytes = v.bytes.slice(0, cut);
+        expect([v.what, cut, codeOf(() => ctx.load[v.kind](bytes))]).toEqual([v.what, cut, 'E_BAD_SERIALIZATION']);
+        if (cut >= 16) {
+          const resized = u64At(bytes, 8, BigInt(cut));
+          expect([v.what, cut, codeOf(() => ctx.load[v.kind](resized))]).toEqual([v.what, cut, 'E_BAD_SERIALIZATION']);
+        }
+      }
+    }
+  });
+
+  it('oversized counts', () => {
+    for (const v of valid) {
+      for (const at of v.counts) {
+        for (const value of [1n << 60n, (1n << 64n) - 1n, 1n << 33n, 4097n]) {
+          const bytes = u64At(v.bytes, at, value);
+          expect([v.what, at, codeOf(() => ctx.load[v.kind](bytes))]).toEqual([v.what, at, 'E_BAD_SERIALIZATION']);
+        }
+      }
+    }
+  });
+
+  it('BFV invariants: coefficients below t, zero parms_id, scale 1, keys in NTT form at the key level', () => {
+    const t = ctx.params.plainModulus ?? 0n;
+    const cases: [string, Kind, Uint8Array][] = [
+      ['plaintext coefficient = t', 'plaintext', u64At(plain, 88, t)],
+      ['plaintext coefficient = 2^64 - 1', 'plaintext', u64At(plain, 88 + 8 * 17, (1n << 64n) - 1n)],
+      ['plaintext in NTT form (a parms_id)', 'plaintext', u64At(plain, 16, 1n)],
+      ['plaintext scale 2', 'plaintext', f64At(plain, 56, 2)],
+      ['ciphertext scale 2', 'ciphertext', f64At(cipher, 16 + 57, 2)],
+      ['ciphertext scale NaN', 'ciphertext', f64At(cipher, 16 + 57, NaN)],
+      ['ciphertext correction factor 2', 'ciphertext', u64At(cipher, 16 + 65, 2n)],
+      ['ciphertext degree 8192', 'ciphertext', u64At(cipher, 16 + 41, 8192n)],
+      ['ciphertext prime count 3', 'ciphertext', u64At(cipher, 16 + 49, 3n)],
+      ['ciphertext size 1', 'ciphertext', u64At(cipher, 16 + 33, 1n)],
+      ['ciphertext unreduced residue', 'ciphertext', u64At(cipher, 113, (1n << 64n) - 1n)],
+      ['ciphertext at the key level', 'ciphertext', pk],
+      ['public key at a data level', 'publicKey', cipher],
+      [
+        'public key not in NTT form',
+        'publicKey',
+        (() => {
+          const b = pk.slice();
+          b[16 + 32] = 0;
+          return b;
+        })(),
+      ],
+      ['secret key as a plaintext', 'plaintext', secret.save()],
+      ['plaintext as a secret key', 'secretKey', plain],
+      [
+        'a CKKS ciphertext with the same primes',
+        'ciphertext',
+        (() => {
+          const g = ckks.createKeyGenerator();
+          return ckks
+            .createEncryptor({ publicKey: g.createPublicKey() })
+            .encrypt(ckks.createCkksEncoder().encode(Float64Array.from([1]), 2 ** 20))
+            .save();
+        })(),
+      ],
+    ];
+    for (const [what, kind, bytes] of cases) {
+      expect([what, codeOf(() => ctx.load[kind](bytes))]).toEqual([what, 'E_BAD_SERIALIZATION']);
+    }
+  });
+
+  it('an NTT-form ciphertext loads (SEAL makes no flag check) but every operation refuses it', () => {
+    const b = cipher.slice();
+    b[16 + 32] = 1;
+    const ct = ctx.load.ciphertext(b);
+    expect(ct.isNttForm).toBe(true);
+    const ev = ctx.createEvaluator();
+    expect(codeOf(() => ev.negate(ct))).toBe('E_INVALID_ARGUMENT');
+    expect(codeOf(() => ev.multiply(ct, ct))).toBe('E_INVALID_ARGUMENT');
+    expect(codeOf(() => ctx.createDecryptor(secret).decrypt(ct))).toBe('E_INVALID_ARGUMENT');
+  });
+
+  it('compression bombs and broken streams', () => {
+    const bomb = withHeader(zlib.deflateSync(Buffer.alloc(64 << 20)), 1);
+    expect(codeOf(() => ctx.load.ciphertext(bomb))).toBe('E_BAD_SERIALIZATION');
+    const zstdBomb = withHeader(zlib.zstdCompressSync(Buffer.alloc(64 << 20)), 2);
+    expect(codeOf(() => ctx.load.plaintext(zstdBomb))).toBe('E_BAD_SERIALIZATION');
+    expect(codeOf(() => ctx.load.relinKeys(withHeader(Uint8Array.from([1, 2, 3]), 1)))).toBe('E_BAD_SERIALIZATION');
+  });
+
+  it('random corruption: rejected with E_BAD_SERIALIZATION, or loaded and safe to compute with', () => {
+    const next = prng(15);
+    const ev = ctx.createEvaluator();
+    const decryptor = ctx.createDecryptor(secret);
+    const encoder = ctx.createBatchEncoder();
+    let loaded = 0;
+    for (const v of valid) {
+      for (let trial = 0; trial < 40; trial++) {
+        const bytes = v.bytes.slice();
+        // Corrupt the header and metadata more often than the bulk words: that is where the checks are.
+        for (let k = 0; k < 1 + (next() % 4); k++) {
+          const at = next() % 2 === 0 ? next() % Math.min(bytes.length, 200) : next() % bytes.length;
+          bytes[at] ^= 1 << (next() % 8);
+        }
+        let object: unknown;
+        try {
+          object = ctx.load[v.kind](bytes);
+        } catch (e) {
+          expect([v.what, (e as HeftyError).code]).toEqual([v.what, 'E_BAD_SERIALIZATION']);
+          continue;
+        }
+        loaded++;
+        // Whatever loads must compute without crashing: results or typed errors.
+        const use = (): unknown => {
+          if (v.kind === 'ciphertext') return decryptor.invariantNoiseBudget(ev.negate(object as B.Ciphertext));
+          if (v.kind === 'plaintext') return encoder.decode(object as B.Plaintext);
+          return undefined;
+        };
+        try {
+          use();
+        } catch (e) {
+          expect(e).toBeInstanceOf(HeftyError);
+        }
+      }
+    }
+    expect(loaded).toBeGreaterThan(0); // flips in the bulk words leave valid objects
+  });
+});
