@@ -13,6 +13,7 @@ const SUITES = [
   'native-ntt',
   'native-ops',
   'native-bfv-ops',
+  'he-hoisting',
   'he-polynomial',
   'batch',
   'server-load',

@@ -1,6 +1,8 @@
 // Evaluator entry points. Every operation is parsed on the JS thread into a closure over shared objects;
 // `ckksEval` runs it at once, `ckksEvalAsync` runs it on a libuv worker and returns a promise.
+#include <algorithm>
 #include <string>
+#include <vector>
 
 #include "../rlwe/op_error.h"
 #include "ckks_handles.h"
@@ -15,7 +17,11 @@ using Work = std::function<Result()>;
 struct Prepared {
   Kind kind;
   Work work;
+  ToJs to_js = nullptr;  // set when the result is not one handle of `kind`
 };
+
+// What one call of a hoisted operation may return: 2 GiB of ciphertexts.
+constexpr std::size_t kMaxHoistedResultBytes = std::size_t{1} << 31;
 
 template <typename T>
 Result boxed(T&& value) {
@@ -30,6 +36,32 @@ std::int32_t arg_int(const Napi::CallbackInfo& info, std::size_t i) {
     rlwe::fail("E_INVALID_ARGUMENT", "expected an integer");
   }
   return static_cast<std::int32_t>(static_cast<std::int64_t>(v));
+}
+
+// Rotation steps for a hoisted rotation of `a`: an Int32Array of 1 or more steps whose results fit
+// kMaxHoistedResultBytes. The steps themselves (range, keys) are the evaluator's checks.
+std::vector<int> arg_hoisted_steps(const Napi::CallbackInfo& info, std::size_t i, const ckks::CkksCipher& a) {
+  if (info.Length() <= i || !info[i].IsTypedArray() || info[i].As<Napi::TypedArray>().TypedArrayType() != napi_int32_array) {
+    rlwe::fail("E_INVALID_ARGUMENT", "expected the rotation steps as an Int32Array");
+  }
+  Napi::Int32Array steps = info[i].As<Napi::Int32Array>();
+  const std::size_t count = steps.ElementLength();
+  if (count == 0) rlwe::fail("E_INVALID_ARGUMENT", "no rotation steps");
+  const std::size_t result_bytes = 2 * (a.data.size() / std::max<std::size_t>(a.size, 1)) * sizeof(std::uint64_t);
+  if (count > kMaxHoistedResultBytes / std::max<std::size_t>(result_bytes, 1)) {
+    rlwe::fail("E_INVALID_ARGUMENT", std::to_string(count) + " rotation steps: their results would exceed the 2 GiB one call may return");
+  }
+  return std::vector<int>(steps.Data(), steps.Data() + count);
+}
+
+// Each ciphertext of a result list as its own handle.
+Napi::Value cipher_array(Napi::Env env, std::shared_ptr<void> result) {
+  auto& list = *std::static_pointer_cast<std::vector<ckks::CkksCipher>>(result);
+  Napi::Array out = Napi::Array::New(env, list.size());
+  for (std::size_t i = 0; i < list.size(); i++) {
+    out.Set(static_cast<std::uint32_t>(i), wrap_value(env, Kind::Cipher, std::move(list[i])));
+  }
+  return out;
 }
 
 // info: (op, ctx, operands...). Operands start at index 2.
@@ -65,6 +97,13 @@ Prepared prepare(const Napi::CallbackInfo& info) {
     auto k = unwrap_keys(info[4]);
     return {cipher, [state, ev, a, k, steps] { return boxed(ev->rotate_vector(*a, steps, k->views)); }};
   }
+  if (op == "rotateVectorHoisted") {
+    std::vector<int> steps = arg_hoisted_steps(info, 3, *a);
+    auto k = unwrap_keys(info[4]);
+    return {cipher,
+            [state, ev, a, k, steps = std::move(steps)] { return boxed(ev->rotate_vector_hoisted(*a, steps, k->views)); },
+            cipher_array};
+  }
   if (op == "applyGalois") {
     const auto elt = static_cast<std::uint32_t>(arg_int(info, 3));
     auto k = unwrap_keys(info[4]);
@@ -90,6 +129,7 @@ Prepared prepare(const Napi::CallbackInfo& info) {
 Napi::Value eval(const Napi::CallbackInfo& info) {
   return guarded(info, [&] {
     Prepared p = prepare(info);
+    if (p.to_js) return p.to_js(info.Env(), p.work());
     return wrap(info.Env(), p.kind, p.work());
   });
 }
@@ -97,6 +137,7 @@ Napi::Value eval(const Napi::CallbackInfo& info) {
 Napi::Value eval_async(const Napi::CallbackInfo& info) {
   return guarded(info, [&] {
     Prepared p = prepare(info);
+    if (p.to_js) return run_async(info.Env(), std::move(p.to_js), std::move(p.work));
     return run_async(info.Env(), p.kind, std::move(p.work));
   });
 }

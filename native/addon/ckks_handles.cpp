@@ -136,9 +136,9 @@ namespace {
 
 class PromiseWorker : public Napi::AsyncWorker {
  public:
-  PromiseWorker(Napi::Env env, Kind kind, std::function<std::shared_ptr<void>()> work)
+  PromiseWorker(Napi::Env env, ToJs to_js, std::function<std::shared_ptr<void>()> work)
       : Napi::AsyncWorker(env),
-        kind_(kind),
+        to_js_(std::move(to_js)),
         work_(std::move(work)),
         deferred_(Napi::Promise::Deferred::New(env)),
         threads_(rlwe::ThreadPool::instance().threads()) {}
@@ -167,12 +167,12 @@ class PromiseWorker : public Napi::AsyncWorker {
     if (code_ != nullptr) {
       deferred_.Reject(coded_error(env, code_, message_).Value());
     } else {
-      deferred_.Resolve(wrap(env, kind_, std::move(result_)));
+      deferred_.Resolve(to_js_(env, std::move(result_)));
     }
   }
 
  private:
-  Kind kind_;
+  ToJs to_js_;
   std::function<std::shared_ptr<void>()> work_;
   Napi::Promise::Deferred deferred_;
   std::shared_ptr<void> result_;
@@ -184,7 +184,12 @@ class PromiseWorker : public Napi::AsyncWorker {
 }  // namespace
 
 Napi::Value run_async(Napi::Env env, Kind kind, std::function<std::shared_ptr<void>()> work) {
-  auto* worker = new PromiseWorker(env, kind, std::move(work));  // owned by libuv; deletes itself when done
+  return run_async(env, [kind](Napi::Env e, std::shared_ptr<void> result) { return wrap(e, kind, std::move(result)); },
+                   std::move(work));
+}
+
+Napi::Value run_async(Napi::Env env, ToJs to_js, std::function<std::shared_ptr<void>()> work) {
+  auto* worker = new PromiseWorker(env, std::move(to_js), std::move(work));  // owned by libuv; deletes itself when done
   Napi::Promise promise = worker->promise();
   worker->Queue();
   return promise;

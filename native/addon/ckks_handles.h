@@ -84,6 +84,9 @@ Napi::Value to_bytes(Napi::Env env, const std::function<std::size_t(std::uint8_t
 
 // Runs `work` on a libuv worker thread and settles a promise with the handle it returns.
 Napi::Value run_async(Napi::Env env, Kind kind, std::function<std::shared_ptr<void>()> work);
+// The same with the JS value made from the result by `to_js` (on the JS thread), e.g. an array of handles.
+using ToJs = std::function<Napi::Value(Napi::Env, std::shared_ptr<void>)>;
+Napi::Value run_async(Napi::Env env, ToJs to_js, std::function<std::shared_ptr<void>()> work);
 
 // Registration of each group of functions.
 void register_context_functions(Napi::Env env, Napi::Object exports);

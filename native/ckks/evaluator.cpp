@@ -238,13 +238,19 @@ CkksPlain Evaluator::mod_switch_plain_to(const CkksPlain& p, const ParmsId& targ
   return CkksPlain{to->parms_id, p.scale, rlwe::Words(p.data.begin(), p.data.begin() + keep)};
 }
 
-CkksCipher Evaluator::apply_galois(const CkksCipher& a, std::uint32_t galois_elt, const KeySwitchingKeys& galois) const {
+const Level& Evaluator::check_galois(const CkksCipher& a, std::uint32_t galois_elt, const KeySwitchingKeys& galois) const {
   const Level& level = level_of(a);
   if (galois.parms_id != chain_.key_level().parms_id) fail("E_PARAMS_MISMATCH", "Galois keys are not valid for encryption parameters");
   if (a.size != 2) fail("E_INVALID_ARGUMENT", "encrypted size must be 2");
-  const std::vector<std::uint32_t>& table = galois_.ntt_permutation(galois_elt);  // validates: odd, below 2N
+  galois_.ntt_permutation(galois_elt);  // validates: odd, below 2N
+  if (!galois.has((galois_elt - 1) / 2)) fail("E_MISSING_GALOIS_KEY", "Galois key not present");
+  return level;
+}
+
+CkksCipher Evaluator::apply_galois(const CkksCipher& a, std::uint32_t galois_elt, const KeySwitchingKeys& galois) const {
+  const Level& level = check_galois(a, galois_elt, galois);
+  const std::vector<std::uint32_t>& table = galois_.ntt_permutation(galois_elt);
   const std::size_t index = (galois_elt - 1) / 2;
-  if (!galois.has(index)) fail("E_MISSING_GALOIS_KEY", "Galois key not present");
   const std::size_t L = level.prime_count;
   const std::size_t poly_words = L * ring_.n();
   CkksCipher out{a.parms_id, 2, a.scale, true, rlwe::Words(2 * poly_words)};
@@ -262,6 +268,48 @@ CkksCipher Evaluator::apply_galois(const CkksCipher& a, std::uint32_t galois_elt
 
 CkksCipher Evaluator::rotate_vector(const CkksCipher& a, int steps, const KeySwitchingKeys& galois) const {
   return apply_galois(a, rlwe::galois_elt_from_step(steps, ring_.n()), galois);
+}
+
+std::vector<CkksCipher> Evaluator::apply_galois_hoisted(const CkksCipher& a,
+                                                        const std::vector<std::uint32_t>& galois_elts,
+                                                        const KeySwitchingKeys& galois) const {
+  if (galois_elts.empty()) fail("E_INVALID_ARGUMENT", "no Galois elements to apply");
+  const Level* level = nullptr;
+  for (std::uint32_t elt : galois_elts) level = &check_galois(a, elt, galois);
+  const std::size_t L = level->prime_count;
+  const std::size_t poly_words = L * ring_.n();
+  const rlwe::HoistedTarget c1(ring_, L, a.data.data() + poly_words);
+  std::vector<CkksCipher> out;
+  std::vector<rlwe::HoistedTarget::Job> jobs;
+  out.reserve(galois_elts.size());
+  jobs.reserve(galois_elts.size());
+  for (std::uint32_t elt : galois_elts) {
+    out.push_back(CkksCipher{a.parms_id, 2, a.scale, true, {}});
+    out.back().data.resize(2 * poly_words);  // every word is written by the key switch
+    u64* r = out.back().data.data();
+    jobs.push_back({galois_.ntt_permutation(elt).data(), &galois.keys[(elt - 1) / 2], r, r + poly_words});
+  }
+  c1.apply(jobs, a.data.data());
+  for (const CkksCipher& r : out) check_not_transparent(r, *level);
+  return out;
+}
+
+std::vector<CkksCipher> Evaluator::rotate_vector_hoisted(const CkksCipher& a, const std::vector<int>& steps,
+                                                         const KeySwitchingKeys& galois) const {
+  if (steps.empty()) fail("E_INVALID_ARGUMENT", "no rotation steps");
+  level_of(a);
+  if (galois.parms_id != chain_.key_level().parms_id) fail("E_PARAMS_MISMATCH", "Galois keys are not valid for encryption parameters");
+  // Step 0 returns the input, as SEAL's rotate_vector does; the other steps share one decomposition.
+  std::vector<std::uint32_t> elts;
+  for (int step : steps) {
+    if (step != 0) elts.push_back(rlwe::galois_elt_from_step(step, ring_.n()));
+  }
+  std::vector<CkksCipher> rotated = elts.empty() ? std::vector<CkksCipher>{} : apply_galois_hoisted(a, elts, galois);
+  std::vector<CkksCipher> out;
+  out.reserve(steps.size());
+  std::size_t next = 0;
+  for (int step : steps) out.push_back(step == 0 ? a : std::move(rotated[next++]));
+  return out;
 }
 
 CkksCipher Evaluator::complex_conjugate(const CkksCipher& a, const KeySwitchingKeys& galois) const {

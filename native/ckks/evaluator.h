@@ -40,6 +40,14 @@ class Evaluator {
   CkksCipher apply_galois(const CkksCipher& a, std::uint32_t galois_elt, const KeySwitchingKeys& galois) const;
   CkksCipher rotate_vector(const CkksCipher& a, int steps, const KeySwitchingKeys& galois) const;
   CkksCipher complex_conjugate(const CkksCipher& a, const KeySwitchingKeys& galois) const;
+  // One ciphertext through many automorphisms with one decomposition of c1 (hoisting). Each result decrypts as
+  // apply_galois's does, within its error, but the bytes differ from SEAL's. Every element is checked (and needs
+  // its key) before any work; an empty list is E_INVALID_ARGUMENT.
+  std::vector<CkksCipher> apply_galois_hoisted(const CkksCipher& a, const std::vector<std::uint32_t>& galois_elts,
+                                               const KeySwitchingKeys& galois) const;
+  // Step 0 gives the input itself, as SEAL's rotate_vector does (this engine's rotate_vector conjugates).
+  std::vector<CkksCipher> rotate_vector_hoisted(const CkksCipher& a, const std::vector<int>& steps,
+                                                const KeySwitchingKeys& galois) const;
 
   // The level of a ciphertext/plaintext, validated (data level, right size, NTT form).
   const Level& level_of(const CkksCipher& a) const;
@@ -51,6 +59,8 @@ class Evaluator {
   CkksCipher drop_last_rows(const CkksCipher& a, const Level& from, const Level& to) const;
   void check_scale_bound(double scale, const Level& level) const;
   void check_not_transparent(const CkksCipher& c, const Level& level) const;
+  // The checks apply_galois makes before key switching (level, keys, size 2, element, its key).
+  const Level& check_galois(const CkksCipher& a, std::uint32_t galois_elt, const KeySwitchingKeys& galois) const;
 
   const rlwe::RingTools& ring_;
   const Chain& chain_;

@@ -3,7 +3,8 @@
  * or rotation they need as one request over all the ciphertexts of a step (all chunks, all matrix rows), and a
  * key switcher serves them. The synchronous API serves them one by one on the CPU evaluator; programs serve
  * them through the session's key switcher, which may send a whole request to the GPU in one batched call.
- * Either way the results are the same ciphertext bytes.
+ * Either way the results are the same ciphertext bytes, except for `rotate-hoisted`: the native CPU engine hoists
+ * (one decomposition per ciphertext for all steps), the GPU rotates step by step; both decrypt within rotation error.
  */
 import type { Ciphertext, Evaluator, GaloisKeys, RelinKeys } from '../backend/types.ts';
 import type { BatchEvaluator } from '../gpu/batch-evaluator.ts';

@@ -18,7 +18,6 @@ import { addonCandidates, prebuildTag, type AddonCandidate } from './addon-locat
 import { defaultGaloisSteps, galoisEltFromStep } from './galois.ts';
 import { call, callAsync } from './native-call.ts';
 import { NativeNtt } from './native-ntt.ts';
-import { rotateEach } from './rotate-each.ts';
 import { parmsIdToHex, parmsIdFromHex } from './parms-id.ts';
 import { compress, decompress } from './seal-compression.ts';
 import { MAX_PARAMS_BYTES, maxInflated, type LoadKind } from './seal-inflation.ts';
@@ -62,7 +61,9 @@ interface CkksAddon {
   ckksEncrypt(ctx: Handle, pk: Handle, plain: Handle): Handle;
   ckksEncryptSymmetric(ctx: Handle, sk: Handle, plain: Handle, seeded: boolean): Handle | Uint8Array;
   ckksDecrypt(ctx: Handle, sk: Handle, ct: Handle): Handle;
+  ckksEval(op: 'rotateVectorHoisted', ctx: Handle, ct: Handle, steps: Int32Array, keys: Handle): Handle[];
   ckksEval(op: string, ctx: Handle, ...operands: unknown[]): Handle;
+  ckksEvalAsync(op: 'rotateVectorHoisted', ctx: Handle, ct: Handle, steps: Int32Array, keys: Handle): Promise<Handle[]>;
   ckksEvalAsync(op: string, ctx: Handle, ...operands: unknown[]): Promise<Handle>;
   sealParamsSave(scheme: number, n: number, primes: BigUint64Array, plain: bigint): Uint8Array;
   sealParamsLoad(bytes: Uint8Array): {
@@ -652,8 +653,32 @@ export class NativeEvaluator extends Helper implements B.Evaluator {
     const k = this.#galois(keys, this.ctx.galoisElt(steps));
     return this.#run('rotateVector', this.#ct(a), steps, k);
   }
+  /**
+   * One decomposition of c1 for all steps (hoisting); see B.Evaluator.rotateVectorHoisted. Step 0 gives the input,
+   * as node-seal's rotateVector does (this engine's rotateVector(a, 0) conjugates instead).
+   */
   rotateVectorHoisted(a: B.Ciphertext, steps: readonly number[], keys: B.GaloisKeys): B.Ciphertext[] {
-    return rotateEach(steps, (step) => this.rotateVector(a, step, keys));
+    this.check();
+    const operands = this.#hoisted(a, steps, keys);
+    if (operands === null) return [];
+    const handles = call(() => this.ctx.addon.ckksEval('rotateVectorHoisted', this.ctx.handle, ...operands));
+    return handles.map((h) => new NativeCiphertext(this.ctx, h));
+  }
+  /** Operands of a hoisted rotation, every step checked (integer, in range, own key); null for no steps. */
+  #hoisted(
+    a: B.Ciphertext,
+    steps: readonly number[],
+    keys: B.GaloisKeys,
+  ): [ct: Handle, steps: Int32Array, keys: Handle] | null {
+    if (!Array.isArray(steps)) throw new HeftyError('E_INVALID_ARGUMENT', 'rotation steps must be an array');
+    // No call rotates by more distinct steps than there are slots; this bounds the checks below too.
+    if (steps.length > this.ctx.slotCount)
+      throw new HeftyError('E_INVALID_ARGUMENT', `${steps.length} rotation steps: at most ${this.ctx.slotCount}`);
+    const ct = this.#ct(a);
+    if (steps.length === 0) return null;
+    let k: Handle | undefined;
+    for (const step of steps) k = this.#galois(keys, this.ctx.galoisElt(step));
+    return [ct, Int32Array.from(steps), k as Handle];
   }
   /** BFV: SEAL composes a step without its own key from the keys of its non-adjacent form (in the engine). */
   rotateRows(a: B.Ciphertext, steps: number, keys: B.GaloisKeys): B.Ciphertext {
@@ -743,6 +768,20 @@ export class NativeEvaluator extends Helper implements B.Evaluator {
     this.#ckksOnly('complexConjugate');
     const k = this.#galois(keys, this.ctx.conjugationElt);
     return this.#runAsync('complexConjugate', this.#ct(a), k);
+  }
+  /** rotateVectorHoisted on a libuv worker (same bytes); rejects with the same coded errors. */
+  async rotateVectorHoistedAsync(
+    a: B.Ciphertext,
+    steps: readonly number[],
+    keys: B.GaloisKeys,
+  ): Promise<B.Ciphertext[]> {
+    this.check();
+    const operands = this.#hoisted(a, steps, keys);
+    if (operands === null) return [];
+    const handles = await callAsync(() =>
+      this.ctx.addon.ckksEvalAsync('rotateVectorHoisted', this.ctx.handle, ...operands),
+    );
+    return handles.map((h) => new NativeCiphertext(this.ctx, h));
   }
 }
 

@@ -145,7 +145,8 @@ export interface Evaluator extends Owned {
   /**
    * CKKS: one ciphertext rotated by each of `steps` (every step needs its own galois key), in that order. The
    * engine may share work between them (hoisting: one decomposition of c1 for all); results then decrypt as
-   * rotateVector's do, within its error, but need not be the same bytes.
+   * rotateVector's do, within its error, but need not be the same bytes. Step 0 gives the input (SEAL's
+   * rotateVector does); no steps give no results.
    */
   rotateVectorHoisted(a: Ciphertext, steps: readonly number[], keys: GaloisKeys): Ciphertext[];
   /** BFV: rotate both rows of the 2×(N/2) batching matrix. */
