@@ -650,6 +650,12 @@ export class NativeEvaluator extends Helper implements B.Evaluator {
   }
   rotateVector(a: B.Ciphertext, steps: number, keys: B.GaloisKeys): B.Ciphertext {
     this.#ckksOnly('rotateVector');
+    // SEAL rotates by 0 as a no-op (the element galoisElt(0) names is conjugation).
+    if (steps === 0)
+      return new NativeCiphertext(
+        this.ctx,
+        call(() => this.ctx.addon.ckksCipherCopy(this.#ct(a))),
+      );
     const k = this.#galois(keys, this.ctx.galoisElt(steps));
     return this.#run('rotateVector', this.#ct(a), steps, k);
   }
@@ -760,6 +766,7 @@ export class NativeEvaluator extends Helper implements B.Evaluator {
     return this.#runAsync('rescaleToNext', this.#ct(a));
   }
   rotateVectorAsync(a: B.Ciphertext, steps: number, keys: B.GaloisKeys): Promise<B.Ciphertext> {
+    if (steps === 0) return Promise.resolve().then(() => this.rotateVector(a, 0, keys));
     this.#ckksOnly('rotateVector');
     const k = this.#galois(keys, this.ctx.galoisElt(steps));
     return this.#runAsync('rotateVector', this.#ct(a), steps, k);

@@ -100,6 +100,8 @@ describe.runIf(await nativeAvailable())('native hoisted rotations', () => {
         expect(sameBytes(hoisted[STEPS.indexOf(0)].save(), bySeal[STEPS.indexOf(0)].save())).toBe(true);
         const plain = native.evaluator.rotateVector(nativeInput, STEPS[0], native.gk);
         expect(sameBytes(plain.save(), bySeal[0].save())).toBe(true);
+        const unmoved = native.evaluator.rotateVector(nativeInput, 0, native.gk);
+        expect(sameBytes(unmoved.save(), bySeal[STEPS.indexOf(0)].save())).toBe(true);
       },
     );
 
