@@ -8,7 +8,6 @@ import type * as S from 'node-seal';
 import { HeftyError, type HeftyErrorCode } from '../errors.ts';
 import { translateSealError } from './wasm-errors.ts';
 import { defaultGaloisSteps, galoisEltFromStep } from './galois.ts';
-import { rotateEach } from './rotate-each.ts';
 import { parmsIdToHex } from './parms-id.ts';
 import { decompress } from './seal-compression.ts';
 import { MAX_PARAMS_BYTES, maxInflated, type LoadKind } from './seal-inflation.ts';
@@ -526,9 +525,16 @@ class WasmEvaluator extends Owner<S.Evaluator> implements B.Evaluator {
     const k = this.#galois(keys, this.#ctx.galoisElt(steps));
     return this.#unary((out) => this.raw.rotateVector(x, steps, k, out));
   }
-  /** node-seal has no hoisting: one rotation after another. */
+  /** node-seal has no hoisting: one rotation after another (those made are disposed when a later one fails). */
   rotateVectorHoisted(a: B.Ciphertext, steps: readonly number[], keys: B.GaloisKeys): B.Ciphertext[] {
-    return rotateEach(steps, (step) => this.rotateVector(a, step, keys));
+    const out: B.Ciphertext[] = [];
+    try {
+      for (const step of steps) out.push(this.rotateVector(a, step, keys));
+    } catch (e) {
+      for (const c of out) c.dispose();
+      throw e;
+    }
+    return out;
   }
   rotateRows(a: B.Ciphertext, steps: number, keys: B.GaloisKeys): B.Ciphertext {
     if (this.#ctx.params.scheme !== 'bfv') throw new HeftyError('E_UNSUPPORTED', 'rotateRows is a BFV operation');
