@@ -62,7 +62,8 @@ class Writer {
 
  private:
   void put(const std::uint8_t* data, std::size_t count) {
-    if (out_ != nullptr) std::memcpy(out_ + pos_, data, count);
+    // An empty word array may have no storage (`data` null), and memcpy takes no null pointer even for 0 bytes.
+    if (out_ != nullptr && count != 0) std::memcpy(out_ + pos_, data, count);
     pos_ += count;
   }
   std::uint8_t* out_;
