@@ -3,13 +3,22 @@
  * redis-server; /readyz and /metrics report Redis; while Redis is down, requests that need it answer 503
  * E_UNAVAILABLE (and /readyz 503), and once it is back the same nodes serve again without a restart.
  */
+import { spawn, spawnSync } from 'node:child_process';
 import type { EventEmitter } from 'node:events';
-import { afterAll, beforeAll, expect, it } from 'vitest';
+import { once } from 'node:events';
+import { createServer } from 'node:net';
+import { createInterface } from 'node:readline';
+import { fileURLToPath } from 'node:url';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { HeftyError } from '../../src/errors.ts';
+import { resolveOptions } from '../../src/server/config.ts';
 import type { HeftyContext } from '../../src/api/context.ts';
 import type { HeftyApp } from '../../src/server/app.ts';
 import { randomVector } from '../helpers.ts';
 import { describeWithRedis, startRedis, type RedisServer } from '../helpers/redis.ts';
 import { auth, BOB, decryptFirst, dotProgram, dotReference, octet, smallClient, tempDir, testApp } from './fixtures.ts';
+
+const CLI = fileURLToPath(new URL('../../src/cli.ts', import.meta.url));
 
 /** Resolves on the event; unlike events.once, an 'error' meanwhile (refused reconnects) does not reject. */
 function next(emitter: EventEmitter, event: string): Promise<void> {
@@ -172,5 +181,68 @@ describeWithRedis('service nodes sharing Redis', (binary) => {
     const metrics = (await nodeB.inject({ method: 'GET', url: '/metrics' })).body;
     expect(metrics).toMatch(/^hefty_redis_reconnects_total [1-9]/m);
     expect(metrics).toMatch(/^hefty_store_operations_total\{.*outcome="E_UNAVAILABLE"\} [1-9]/m);
+  });
+
+  it('hefty serve --redis logs the (password-free) Redis URL as its store', async () => {
+    const data = `${dir.path}/serve`;
+    const url = server.url.replace('redis://', 'redis://:pw@');
+    const child = spawn(
+      process.execPath,
+      [CLI, 'serve', '--port', '0', '--data-dir', data, '--executor', 'inline', '--redis', url],
+      {
+        stdio: ['ignore', 'pipe', 'pipe'],
+        env: { ...process.env, HEFTY_REDIS_URL: 'redis://overridden-by-the-flag:1' },
+      },
+    );
+    try {
+      let startup: Record<string, unknown> | undefined;
+      for await (const line of createInterface({ input: child.stdout })) {
+        if (line.includes('"url"')) {
+          startup = JSON.parse(line);
+          break;
+        }
+      }
+      expect(startup).toMatchObject({ store: server.url.replace('redis://', 'redis://:***@') });
+      const ready = await fetch(`${startup!.url as string}/readyz`);
+      expect(await ready.json()).toMatchObject({ redis: 'up' });
+    } finally {
+      child.kill('SIGTERM');
+      if (child.exitCode === null) await once(child, 'exit');
+    }
+  });
+});
+
+describe('Redis configuration', () => {
+  it('HEFTY_REDIS_URL selects Redis; unset (the default) keeps the embedded store; bad URLs are refused', () => {
+    expect(resolveOptions({}, {})).toMatchObject({ redisUrl: '', redisPrefix: 'hefty:' });
+    expect(resolveOptions({}, { HEFTY_REDIS_URL: 'redis://cache:6379/2', HEFTY_REDIS_PREFIX: 'prod:' })).toMatchObject({
+      redisUrl: 'redis://cache:6379/2',
+      redisPrefix: 'prod:',
+    });
+    expect(() => resolveOptions({ redisUrl: 'http://cache:6379' }, {})).toThrow(HeftyError);
+    expect(() => resolveOptions({ redisPrefix: 'a b' }, {})).toThrow(/redisPrefix/);
+  });
+
+  it('hefty serve --redis with nothing listening there: one line, E_UNAVAILABLE, exit status 1', async () => {
+    const probe = createServer().listen(0, '127.0.0.1');
+    await once(probe, 'listening');
+    const { port } = probe.address() as { port: number };
+    probe.close();
+    await once(probe, 'close');
+    const dir = tempDir();
+    try {
+      const run = spawnSync(
+        process.execPath,
+        [CLI, 'serve', '--port', '0', '--data-dir', dir.path, '--redis', `redis://:secret@127.0.0.1:${port}`],
+        { encoding: 'utf8', timeout: 60_000 },
+      );
+      expect(run.status).toBe(1);
+      const lines = run.stderr.trim().split('\n');
+      expect(lines).toEqual([
+        expect.stringMatching(/^hefty: E_UNAVAILABLE: Redis at redis:\/\/:\*\*\*@127\.0\.0\.1:\d+ cannot be reached/),
+      ]);
+    } finally {
+      dir.remove();
+    }
   });
 });
