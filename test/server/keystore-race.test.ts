@@ -112,6 +112,29 @@ describeEachStore('key store races on shared blobs', (makeHarness) => {
     }
   });
 
+  it('several writers uploading the same new bytes at once leave one complete blob, nothing of it expiring', async () => {
+    const harness = await makeHarness();
+    const writers: KeySetStore[] = [];
+    try {
+      for (let i = 0; i < 3; i++)
+        writers.push(harness.kind === 'local' && i > 0 ? writers[0] : await harness.open(limits()));
+      for (let round = 0; round < 10; round++) {
+        // Several chunks (the Redis harness writes 64 KiB per key), so the writers interleave.
+        const bytes = randomBytes(400 << 10);
+        const records = await Promise.all(
+          ['a', 'b', 'c', 'a', 'b', 'c'].map((tenant, i) => writers[i % writers.length].put(tenant, bytes)),
+        );
+        for (const record of records)
+          expect(Buffer.from(await writers[0].read(record.tenant, record.id)).equals(bytes)).toBe(true);
+      }
+      expect(await harness.blobCount()).toBe(10);
+      expect(await harness.expiringParts()).toBe(0);
+    } finally {
+      await closeAll(writers);
+      await harness.dispose();
+    }
+  });
+
   it('after SIGKILL mid-race and a reopen, every acknowledged upload is complete', async () => {
     const harness = await makeHarness();
     try {
