@@ -165,6 +165,7 @@ describeWithRedis('service nodes sharing Redis', (binary) => {
       for (const answer of refused) {
         expect(answer.statusCode).toBe(503);
         expect(answer.json().code).toBe('E_UNAVAILABLE');
+        expect(answer.headers['retry-after']).toBe('1');
       }
       // Liveness does not depend on Redis.
       expect((await node.inject({ method: 'GET', url: '/healthz' })).statusCode).toBe(200);
