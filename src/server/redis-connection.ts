@@ -43,6 +43,9 @@ export class RedisConnection {
       lazyConnect: true,
       enableOfflineQueue: false,
       maxRetriesPerRequest: 1,
+      // A command cut off by a lost connection fails (the request gets 503); it is never sent again later,
+      // behind the back of a caller that has already been told it failed.
+      autoResendUnfulfilledCommands: false,
       connectTimeout,
       connectionName: options.name ?? 'hefty',
       // Forever, backing off to one attempt a second: Redis coming back must be noticed soon.
