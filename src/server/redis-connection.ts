@@ -82,6 +82,17 @@ export class RedisConnection {
     }
   }
 
+  /** The server's maxmemory-policy, or undefined where CONFIG is not allowed (some managed services). */
+  async evictionPolicy(): Promise<string | undefined> {
+    try {
+      const reply = (await this.client.config('GET', 'maxmemory-policy')) as string[];
+      return reply[1];
+    } catch (error) {
+      if (error instanceof ReplyError) return undefined;
+      throw toHeftyError(error);
+    }
+  }
+
   async close(): Promise<void> {
     if (this.client.status === 'ready') await this.client.quit().catch(() => this.client.disconnect());
     else this.client.disconnect();

@@ -12,6 +12,8 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { HeftyError } from '../../src/errors.ts';
 import { resolveOptions } from '../../src/server/config.ts';
+import { RedisConnection } from '../../src/server/redis-connection.ts';
+import { RedisKeyStore } from '../../src/server/redis-keystore.ts';
 import type { HeftyContext } from '../../src/api/context.ts';
 import type { HeftyApp } from '../../src/server/app.ts';
 import { randomVector } from '../helpers.ts';
@@ -244,6 +246,28 @@ describe('Redis configuration', () => {
       ]);
     } finally {
       dir.remove();
+    }
+  });
+});
+
+describeWithRedis('Redis eviction policy', (binary) => {
+  it('a Redis that may evict any key (allkeys-*) is refused; noeviction and volatile-* are accepted', async () => {
+    const limits = { tenantQuotaBytes: 1 << 20, rotationGraceMs: 1000, defaultTtlMs: 60_000, maxTtlMs: 60_000 };
+    for (const [policy, accepted] of [
+      ['allkeys-lru', false],
+      ['volatile-lru', true],
+      ['noeviction', true],
+    ] as const) {
+      const server = await startRedis(binary, { config: { 'maxmemory-policy': policy } });
+      const connection = await RedisConnection.open(server.url);
+      try {
+        const opening = RedisKeyStore.open({ connection, ...limits, sweepIntervalMs: 0 });
+        if (accepted) await (await opening).close();
+        else await expect(opening).rejects.toThrow(/allkeys-lru, which may evict stored key sets/);
+      } finally {
+        await connection.close();
+        await server.stop();
+      }
     }
   });
 });
