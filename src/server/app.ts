@@ -13,13 +13,8 @@ import { authPlugin } from './auth.ts';
 import { resolveOptions, type ServerOptions } from './config.ts';
 import { errorPlugin } from './error-handler.ts';
 import { InProcessExecutor, type Executor } from './executor.ts';
-import { KeyStore } from './keystore.ts';
-import type { KeySetStore, KeySetStoreLimits } from './keyset-store.ts';
-import { RedisConnection } from './redis-connection.ts';
-import { RedisKeyStore } from './redis-keystore.ts';
-import { RedisUploadCache } from './redis-upload-cache.ts';
 import { createStoreMetrics, InstrumentedKeySetStore, InstrumentedUploadCache } from './store-metrics.ts';
-import type { UploadCache, UploadCacheOptions } from './upload-cache.ts';
+import { openStores } from './stores.ts';
 import { PoolExecutor } from './pool-executor.ts';
 import { createServerMetrics } from './metrics.ts';
 import { registerOpenApi } from './openapi.ts';
@@ -27,7 +22,6 @@ import { evaluateRoutes } from './routes/evaluate.ts';
 import { keySetRoutes } from './routes/keysets.ts';
 import { operationsRoutes } from './routes/operations.ts';
 import type { Services } from './services.ts';
-import { TenantCaches } from './tenant-cache.ts';
 import { FairGate } from './tenant-limits.ts';
 
 export interface BuildOptions {
@@ -45,36 +39,18 @@ export async function buildApp(options: Partial<ServerOptions> = {}, build: Buil
   if (Object.keys(resolved.apiKeys).length === 0) {
     throw new HeftyError('E_INVALID_ARGUMENT', 'buildApp needs at least one API key (startServer makes a dev key)');
   }
-  const limits: KeySetStoreLimits = {
-    tenantQuotaBytes: resolved.tenantQuotaBytes,
-    tenantMaxKeySets: resolved.tenantMaxKeySets,
-    rotationGraceMs: resolved.rotationGraceMs,
-    defaultTtlMs: resolved.defaultKeySetTtlMs,
-    maxTtlMs: resolved.maxKeySetTtlMs,
-  };
-  const cacheOptions: UploadCacheOptions = {
-    maxBytes: resolved.cacheBytes,
-    tenantMaxBytes: resolved.tenantCacheBytes,
-    ttlMs: resolved.cacheTtlMs,
-  };
   // With a Redis URL, key sets and uploaded ciphertexts are shared by every node; without, they stay here.
-  const redis = resolved.redisUrl ? await RedisConnection.open(resolved.redisUrl, { name: 'hefty-api' }) : undefined;
-  const prefix = resolved.redisPrefix;
-  const rawStore: KeySetStore = redis
-    ? await RedisKeyStore.open({ connection: redis, prefix, ...limits })
-    : await KeyStore.open({ dataDir: resolved.dataDir, ...limits });
-  const rawCache: UploadCache = redis
-    ? new RedisUploadCache({ connection: redis, prefix, ...cacheOptions })
-    : new TenantCaches(cacheOptions);
+  const stores = await openStores(resolved);
+  const { redis } = stores;
   // Gauges read executor stats at scrape time, so the metrics can exist before the executor.
   const metrics = createServerMetrics({
     executor: () => executor.stats(),
-    cache: () => rawCache.stats(),
+    cache: () => stores.cache.stats(),
     engine: () => engineReport({ probeWasm: false }),
   });
   const storeMetrics = createStoreMetrics(metrics.registry, () => redis);
-  const store = new InstrumentedKeySetStore(rawStore, storeMetrics);
-  const cache = new InstrumentedUploadCache(rawCache, storeMetrics);
+  const store = new InstrumentedKeySetStore(stores.store, storeMetrics);
+  const cache = new InstrumentedUploadCache(stores.cache, storeMetrics);
   const executorOptions = {
     backend: resolved.backend,
     maxLoadedKeySets: resolved.maxLoadedKeySets,
@@ -82,11 +58,17 @@ export async function buildApp(options: Partial<ServerOptions> = {}, build: Buil
     jobTimeoutMs: resolved.jobTimeoutMs,
     onStep: (op: string, backend: string, ms: number) => metrics.opDuration.observe({ op, backend }, ms / 1000),
   };
-  const executor: Executor =
-    build.executor ??
-    (resolved.executor === 'pool'
-      ? await PoolExecutor.create({ ...executorOptions, workers: resolved.workers })
-      : new InProcessExecutor(executorOptions));
+  let executor: Executor;
+  try {
+    executor =
+      build.executor ??
+      (resolved.executor === 'pool'
+        ? await PoolExecutor.create({ ...executorOptions, workers: resolved.workers })
+        : new InProcessExecutor(executorOptions));
+  } catch (error) {
+    await stores.close();
+    throw error;
+  }
   const gate = new FairGate({
     slots: () => Math.max(1, executor.stats().capacity),
     maxQueued: resolved.maxQueue,
@@ -179,9 +161,7 @@ export async function buildApp(options: Partial<ServerOptions> = {}, build: Buil
   });
   app.addHook('onClose', async () => {
     await executor.close();
-    await store.close();
-    await cache.close();
-    await redis?.close();
+    await stores.close();
   });
   return Object.assign(app, { services }) as unknown as HeftyApp;
 }

@@ -263,7 +263,24 @@ describeWithRedis('Redis eviction policy', (binary) => {
       try {
         const opening = RedisKeyStore.open({ connection, ...limits, sweepIntervalMs: 0 });
         if (accepted) await (await opening).close();
-        else await expect(opening).rejects.toThrow(/allkeys-lru, which may evict stored key sets/);
+        else {
+          await expect(opening).rejects.toThrow(/allkeys-lru, which may evict stored key sets/);
+          // The service refuses to start, in one line, and exits (no connection left holding it open).
+          const dir = tempDir();
+          const run = spawnSync(
+            process.execPath,
+            [CLI, 'serve', '--port', '0', '--data-dir', dir.path, '--redis', server.url],
+            {
+              encoding: 'utf8',
+              timeout: 60_000,
+            },
+          );
+          dir.remove();
+          expect(run.status).toBe(1);
+          expect(run.stderr.trim().split('\n')).toEqual([
+            expect.stringMatching(/^hefty: E_INVALID_ARGUMENT: Redis maxmemory-policy is allkeys-lru/),
+          ]);
+        }
       } finally {
         await connection.close();
         await server.stop();
