@@ -6,6 +6,7 @@
 
 #include "../rlwe/key_switch.h"
 #include "../rlwe/op_error.h"
+#include "../rlwe/row_ops.h"
 #include "../rlwe/scratch.h"
 #include "../rlwe/thread_pool.h"
 #include "batch_encoder.h"
@@ -160,6 +161,13 @@ namespace {
 void tensor(const rlwe::RingTools& ring, std::size_t rows, const u64* a, std::size_t s1, const u64* b, std::size_t s2,
             u64* out) {
   const std::size_t n = ring.n();
+  if (s1 == 2 && s2 == 2) {  // the common case in one pass per row
+    rlwe::parallel_for(rows, [&](std::size_t j) {
+      rlwe::rows::tensor(a + j * n, a + (rows + j) * n, b + j * n, b + (rows + j) * n, out + j * n,
+                         out + (rows + j) * n, out + (2 * rows + j) * n, n, ring.mod(j));
+    });
+    return;
+  }
   const std::size_t size = s1 + s2 - 1;
   rlwe::parallel_for(size * rows, [&](std::size_t task) {
     const std::size_t k = task / rows, j = task % rows;
@@ -167,10 +175,8 @@ void tensor(const rlwe::RingTools& ring, std::size_t rows, const u64* a, std::si
     u64* dst = out + (k * rows + j) * n;
     const std::size_t first = k >= s2 - 1 ? k - (s2 - 1) : 0;
     const std::size_t last = std::min(k, s1 - 1);
-    if (first == last) {  // one product: a single-word Barrett reduction suffices
-      const u64* x = a + (first * rows + j) * n;
-      const u64* y = b + ((k - first) * rows + j) * n;
-      for (std::size_t i = 0; i < n; i++) dst[i] = m.mul(x[i], y[i]);
+    if (first == last) {  // one product
+      rlwe::rows::multiply(a + (first * rows + j) * n, b + ((k - first) * rows + j) * n, dst, n, m);
       return;
     }
     for (std::size_t i = 0; i < n; i++) {
@@ -235,7 +241,7 @@ Cipher Evaluator::multiply(const Cipher& a, const Cipher& b) const {
       bsk_ring.ntt_inverse(d_bsk + (p * K + r - L) * n, r - L);
     }
   });
-  Cipher out{a.parms_id, size, 1.0, false, rlwe::Words(size * L * n, 0)};
+  Cipher out{a.parms_id, size, 1.0, false, rlwe::Words(size * L * n)};  // every word written below
   rlwe::parallel_for(size, [&](std::size_t p) {
     tools.floor_to_q(d_q + p * L * n, d_bsk + p * K * n, out.data.data() + p * L * n, conversion + p * per_poly);
   });
@@ -260,7 +266,7 @@ Cipher Evaluator::multiply_plain(const Cipher& a, const Plain& p) const {
     for (std::size_t poly = 0; poly < a.size; poly++) {
       u64* row = out.data.data() + (poly * L + j) * n;
       ring.ntt_forward(row, j);
-      for (std::size_t i = 0; i < n; i++) row[i] = m.mul(row[i], pr[i]);
+      rlwe::rows::multiply(row, pr, row, n, m);
       ring.ntt_inverse(row, j);
     }
   });
