@@ -197,6 +197,20 @@ void LevelTools::fold_vector_tables(const std::vector<u64>& primes, const std::v
     lift.r_negative.push_back(b.neg(b.mul(b.reduce(mtilde), r_weight)));
   }
 
+  simd::RoundTables& round = round_tables_;
+  round.q = q_;
+  round.t = t_mod_;
+  round.gamma = gamma_;
+  for (std::size_t j = 0; j < L; j++) {
+    const Mod& m = q_[j];
+    const u64 tg = m.mul(m.reduce(t_), m.reduce(gamma_.q));
+    round.pre.push_back(shoup(m.mul(tg, m.inv(product_mod(primes, j, m))), m));
+    round.t_weights.push_back(shoup(t_mod_.mul(product_mod(primes, j, t_mod_), neg_inv_q_t_), t_mod_));
+    round.gamma_weights.push_back(shoup(gamma_.mul(product_mod(primes, j, gamma_), neg_inv_q_gamma_), gamma_));
+  }
+  round.one_mod_t = shoup(1, t_mod_);
+  round.inv_gamma_t = shoup(inv_gamma_t_, t_mod_);
+
   simd::FloorTables& floor = floor_tables_;
   floor.q = q_;
   floor.bsk = bsk_;
@@ -242,6 +256,14 @@ void LevelTools::add_scaled_plain(const u64* m, std::size_t count, u64* c0, bool
 }
 
 void LevelTools::scale_and_round(const u64* x, u64* m) const {
+  if (simd::usable(n_)) {
+    rlwe::ScratchBuffer y(q_.size() * 8);
+    return simd::scale_and_round(round_tables_, x, n_, m, y.data());
+  }
+  scale_and_round_portable(x, m);
+}
+
+void LevelTools::scale_and_round_portable(const u64* x, u64* m) const {
   const std::size_t L = q_.size();
   rlwe::ScratchBuffer y(L * n_);
   to_t_gamma_.weigh(x, n_, y.data());

@@ -62,6 +62,8 @@ class LevelTools {
   void add_scaled_plain(const u64* m, std::size_t count, u64* c0, bool subtract) const;
   // Scale and round of a decryption x = c0 + c1·s + ... (L rows, coefficient form) to N coefficients mod t.
   void scale_and_round(const u64* x, u64* m) const;
+  // The same on the portable loop, whatever the CPU (the vector kernel's reference in the kernel tests).
+  void scale_and_round_portable(const u64* x, u64* m) const;
 
   // BEHZ. The Bsk base (B then m_sk) with its own NTT tables.
   std::size_t bsk_size() const { return bsk_.size(); }
@@ -110,6 +112,7 @@ class LevelTools {
   // The same constants folded for the vector kernels.
   simd::LiftTables lift_tables_;
   simd::FloorTables floor_tables_;
+  simd::RoundTables round_tables_;
 
   void fold_vector_tables(const std::vector<u64>& primes, const std::vector<u64>& b_primes);
 };

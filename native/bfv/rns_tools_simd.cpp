@@ -108,11 +108,40 @@ HEFTY_AVX512 void floor_to_q(const FloorTables& t, const u64* d_q, const u64* d_
   }
 }
 
+HEFTY_AVX512 void scale_and_round(const RoundTables& t, const u64* x, std::size_t n, u64* m, u64* scratch) {
+  const std::size_t L = t.q.size();
+  const Lanes plain(t.t), gamma(t.gamma);
+  const __m512i half_gamma = splat(t.gamma.q >> 1);
+  u64* y = scratch;
+  for (std::size_t i = 0; i < n; i += 8) {
+    for (std::size_t j = 0; j < L; j++) {
+      const Lanes q(t.q[j]);
+      store(y + 8 * j, q.canonical(q.product(load(x + j * n + i), t.pre[j])));
+    }
+    __m512i zt = _mm512_setzero_si512(), zg = zt;
+    for (std::size_t j = 0; j < L; j++) {
+      const __m512i yj = load(y + 8 * j);
+      zt = plain.add_product(zt, yj, t.t_weights[j]);
+      zg = gamma.add_product(zg, yj, t.gamma_weights[j]);
+    }
+    zt = plain.canonical(zt);
+    zg = gamma.canonical(zg);
+    // z_γ above γ/2 stands for z_γ - γ: subtracting it adds (γ - z_γ).
+    const __mmask8 negative = _mm512_cmpgt_epu64_mask(zg, half_gamma);
+    const __m512i magnitude = plain.canonical(plain.product(_mm512_mask_sub_epi64(zg, negative, gamma.m, zg), t.one_mod_t));
+    const __m512i sum = reduce_once(_mm512_add_epi64(zt, magnitude), plain.m);
+    const __m512i difference = reduce_once(_mm512_sub_epi64(_mm512_add_epi64(zt, plain.m), magnitude), plain.m);
+    const __m512i v = _mm512_mask_blend_epi64(negative, difference, sum);
+    store(m + i, plain.canonical(plain.product(v, t.inv_gamma_t)));
+  }
+}
+
 #else
 
 bool usable(std::size_t) { return false; }
 void lift_to_bsk(const LiftTables&, const u64*, std::size_t, u64*, u64*) {}
 void floor_to_q(const FloorTables&, const u64*, const u64*, std::size_t, u64*, u64*) {}
+void scale_and_round(const RoundTables&, const u64*, std::size_t, u64*, u64*) {}
 
 #endif
 

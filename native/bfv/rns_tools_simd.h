@@ -1,5 +1,5 @@
-// AVX-512 kernels for BFV's BEHZ base conversions (LevelTools::lift_to_bsk and floor_to_q), 8 coefficients
-// per vector. Each conversion's constant factors are folded into one weight per (target, source) pair, so a
+// AVX-512 kernels for BFV's base conversions (LevelTools::lift_to_bsk, floor_to_q and decryption's
+// scale_and_round), 8 coefficients per vector. Each conversion's constant factors are folded into one weight per (target, source) pair, so a
 // target residue is one sum of Shoup products, and every step of a conversion runs on a block of coefficients
 // before the next block: no intermediate rows. Canonical residues are unique, so the results equal the portable
 // loops' word for word.
@@ -54,5 +54,20 @@ struct FloorTables {
 };
 // d_q: L rows; d_bsk: K rows; out: L rows (may alias d_q); scratch: (L + 2K)·8 words.
 void floor_to_q(const FloorTables& t, const u64* d_q, const u64* d_bsk, std::size_t n, u64* out, u64* scratch);
+
+// Decryption's scale and round through γ (spec §9.4): y_j = x_j·t·γ·(Q/q_j)^-1 mod q_j,
+//   z_t = Σ_j y_j·t_weights[j] mod t,  z_γ = Σ_j y_j·gamma_weights[j] mod γ   (weights (Q/q_j)·(-Q^-1)),
+//   m = (z_t - [z_γ]_centered mod t)·γ^-1 mod t.  t is any modulus below 2^60.
+struct RoundTables {
+  std::vector<Mod> q;
+  Mod t, gamma;
+  std::vector<ShoupMul> pre;            // [j]
+  std::vector<ShoupMul> t_weights;      // [j]
+  std::vector<ShoupMul> gamma_weights;  // [j]
+  ShoupMul one_mod_t;                   // reduces a word mod t
+  ShoupMul inv_gamma_t;                 // γ^-1 mod t
+};
+// x: L rows; m: n words; scratch: L·8 words.
+void scale_and_round(const RoundTables& t, const u64* x, std::size_t n, u64* m, u64* scratch);
 
 }  // namespace hefty::bfv::simd

@@ -1,7 +1,9 @@
-// BFV's BEHZ base conversions (LevelTools::lift_to_bsk and floor_to_q): the dispatching entry points (AVX-512
-// kernels for n a multiple of 8 unless HEFTY_NO_SIMD) against the portable loops, word for word. Parameter
+// BFV's base conversions (LevelTools::lift_to_bsk, floor_to_q and decryption's scale_and_round): the
+// dispatching entry points (AVX-512 kernels for n a multiple of 8 unless HEFTY_NO_SIMD) against the portable
+// loops, word for word. Parameter
 // sets cover one vector (n = 8), many blocks, a single prime, many primes (long sums), 60-bit primes with a
-// 59-bit t (the case that adds a prime to B), and n not a multiple of 8 (portable on both sides). Inputs are
+// 59-bit t (the case that adds a prime to B), a t that is not prime, and n not a multiple of 8 (portable on
+// both sides). Inputs are
 // random residues, every residue at q - 1 (the largest lazy sums) and zeros, and out == d_q in place.
 #include <cstdio>
 #include <random>
@@ -61,6 +63,11 @@ void check(std::size_t n, const std::vector<u64>& primes, u64 t, const char* nam
     tools.floor_to_q_portable(d_q.data(), d_bsk.data(), floored_ref.data(), scratch.data());
     expect(floored == floored_ref, label + ": floor_to_q");
     expect(in_place == floored_ref, label + ": floor_to_q in place");
+
+    std::vector<u64> rounded(n), rounded_ref(n);
+    tools.scale_and_round(c.data(), rounded.data());
+    tools.scale_and_round_portable(c.data(), rounded_ref.data());
+    expect(rounded == rounded_ref, label + ": scale_and_round");
   }
 }
 
@@ -73,6 +80,7 @@ int main() {
   check(16, bfv::primes_below(32, 49, 12), 97, "n=16 twelve 49-bit primes");
   check(64, bfv::primes_below(128, 60, 3), bfv::primes_below(128, 59, 1)[0], "n=64 three 60-bit primes, 59-bit t");
   check(1024, bfv::primes_below(2048, 55, 6), 12289, "n=1024 six 55-bit primes");
+  check(64, bfv::primes_below(128, 45, 4), 1024, "n=64 four 45-bit primes, t = 2^10");
   check(4, bfv::primes_below(8, 40, 2), 17, "n=4 (portable on both sides)");
   std::printf("bfv_rns_kernels_test: %s (vector kernels %s)\n", failures == 0 ? "ok" : "FAILED",
               bfv::simd::usable(8) ? "on" : "off");
