@@ -106,9 +106,8 @@ Cipher Evaluator::negate(const Cipher& a) const {
   Cipher out = a;
   for (std::size_t p = 0; p < a.size; p++) {
     for (std::size_t j = 0; j < L; j++) {
-      const Mod& m = ctx_.ring().mod(j);
       u64* row = out.data.data() + (p * L + j) * n;
-      for (std::size_t i = 0; i < n; i++) row[i] = m.neg(row[i]);
+      rlwe::rows::negate(row, row, n, ctx_.ring().mod(j));
     }
   }
   check_not_transparent(out, level);
@@ -122,17 +121,26 @@ Cipher Evaluator::add_or_sub(const Cipher& a, const Cipher& b, bool subtract) co
   const std::size_t n = ctx_.n(), L = level.prime_count;
   const std::size_t poly_words = L * n;
   const std::size_t size = std::max(a.size, b.size);
-  Cipher out{a.parms_id, size, 1.0, false, rlwe::Words(size * poly_words, 0)};
+  Cipher out{a.parms_id, size, 1.0, false, rlwe::Words(size * poly_words)};  // every word written below
   for (std::size_t p = 0; p < size; p++) {
     for (std::size_t j = 0; j < L; j++) {
       const Mod& m = ctx_.ring().mod(j);
-      const u64* x = p < a.size ? a.data.data() + (p * L + j) * n : nullptr;
-      const u64* y = p < b.size ? b.data.data() + (p * L + j) * n : nullptr;
-      u64* dst = out.data.data() + (p * L + j) * n;
-      for (std::size_t i = 0; i < n; i++) {
-        const u64 u = x != nullptr ? x[i] : 0;
-        const u64 v = y != nullptr ? y[i] : 0;
-        dst[i] = subtract ? m.sub(u, v) : m.add(u, v);
+      const std::size_t offset = (p * L + j) * n;
+      u64* dst = out.data.data() + offset;
+      if (p < a.size && p < b.size) {
+        const u64* x = a.data.data() + offset;
+        const u64* y = b.data.data() + offset;
+        if (subtract) {
+          rlwe::rows::sub(x, y, dst, n, m);
+        } else {
+          rlwe::rows::add(x, y, dst, n, m);
+        }
+      } else if (p < a.size) {
+        std::memcpy(dst, a.data.data() + offset, n * sizeof(u64));
+      } else if (subtract) {
+        rlwe::rows::negate(b.data.data() + offset, dst, n, m);
+      } else {
+        std::memcpy(dst, b.data.data() + offset, n * sizeof(u64));
       }
     }
   }
