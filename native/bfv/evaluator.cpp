@@ -34,18 +34,9 @@ void div_round_last_coeff(const rlwe::RingTools& ring, std::size_t L, const u64*
   rlwe::ScratchBuffer shifted(n);
   std::memcpy(shifted.data(), in + last * n, n * sizeof(u64));
   ring.shift_by_half(shifted.data(), last);
-  const u64 q_last = ring.mod(last).q;
-  const u64 half = q_last >> 1;
   rlwe::parallel_for(last, [&](std::size_t i) {
-    const Mod& m = ring.mod(i);
-    const u64 half_i = m.reduce(half);
-    const ShoupMul inv(m.inv(m.reduce(q_last)), m.q);
-    const u64* src = in + i * n;
-    u64* dst = out + i * n;
-    for (std::size_t k = 0; k < n; k++) {
-      const u64 delta = m.sub(m.reduce(shifted.data()[k]), half_i);
-      dst[k] = inv.apply(m.sub(src[k], delta), m.q);
-    }
+    rlwe::ScratchBuffer scratch(n);
+    ring.round_drop_row_coefficients(last, i, shifted.data(), in + i * n, out + i * n, scratch.data());
   });
 }
 
