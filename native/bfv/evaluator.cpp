@@ -6,6 +6,7 @@
 
 #include "../rlwe/key_switch.h"
 #include "../rlwe/op_error.h"
+#include "../rlwe/row_ops.h"
 #include "../rlwe/scratch.h"
 #include "../rlwe/thread_pool.h"
 #include "batch_encoder.h"
@@ -33,18 +34,9 @@ void div_round_last_coeff(const rlwe::RingTools& ring, std::size_t L, const u64*
   rlwe::ScratchBuffer shifted(n);
   std::memcpy(shifted.data(), in + last * n, n * sizeof(u64));
   ring.shift_by_half(shifted.data(), last);
-  const u64 q_last = ring.mod(last).q;
-  const u64 half = q_last >> 1;
   rlwe::parallel_for(last, [&](std::size_t i) {
-    const Mod& m = ring.mod(i);
-    const u64 half_i = m.reduce(half);
-    const ShoupMul inv(m.inv(m.reduce(q_last)), m.q);
-    const u64* src = in + i * n;
-    u64* dst = out + i * n;
-    for (std::size_t k = 0; k < n; k++) {
-      const u64 delta = m.sub(m.reduce(shifted.data()[k]), half_i);
-      dst[k] = inv.apply(m.sub(src[k], delta), m.q);
-    }
+    rlwe::ScratchBuffer scratch(n);
+    ring.round_drop_row_coefficients(last, i, shifted.data(), in + i * n, out + i * n, scratch.data());
   });
 }
 
@@ -105,9 +97,8 @@ Cipher Evaluator::negate(const Cipher& a) const {
   Cipher out = a;
   for (std::size_t p = 0; p < a.size; p++) {
     for (std::size_t j = 0; j < L; j++) {
-      const Mod& m = ctx_.ring().mod(j);
       u64* row = out.data.data() + (p * L + j) * n;
-      for (std::size_t i = 0; i < n; i++) row[i] = m.neg(row[i]);
+      rlwe::rows::negate(row, row, n, ctx_.ring().mod(j));
     }
   }
   check_not_transparent(out, level);
@@ -121,17 +112,26 @@ Cipher Evaluator::add_or_sub(const Cipher& a, const Cipher& b, bool subtract) co
   const std::size_t n = ctx_.n(), L = level.prime_count;
   const std::size_t poly_words = L * n;
   const std::size_t size = std::max(a.size, b.size);
-  Cipher out{a.parms_id, size, 1.0, false, rlwe::Words(size * poly_words, 0)};
+  Cipher out{a.parms_id, size, 1.0, false, rlwe::Words(size * poly_words)};  // every word written below
   for (std::size_t p = 0; p < size; p++) {
     for (std::size_t j = 0; j < L; j++) {
       const Mod& m = ctx_.ring().mod(j);
-      const u64* x = p < a.size ? a.data.data() + (p * L + j) * n : nullptr;
-      const u64* y = p < b.size ? b.data.data() + (p * L + j) * n : nullptr;
-      u64* dst = out.data.data() + (p * L + j) * n;
-      for (std::size_t i = 0; i < n; i++) {
-        const u64 u = x != nullptr ? x[i] : 0;
-        const u64 v = y != nullptr ? y[i] : 0;
-        dst[i] = subtract ? m.sub(u, v) : m.add(u, v);
+      const std::size_t offset = (p * L + j) * n;
+      u64* dst = out.data.data() + offset;
+      if (p < a.size && p < b.size) {
+        const u64* x = a.data.data() + offset;
+        const u64* y = b.data.data() + offset;
+        if (subtract) {
+          rlwe::rows::sub(x, y, dst, n, m);
+        } else {
+          rlwe::rows::add(x, y, dst, n, m);
+        }
+      } else if (p < a.size) {
+        std::memcpy(dst, a.data.data() + offset, n * sizeof(u64));
+      } else if (subtract) {
+        rlwe::rows::negate(b.data.data() + offset, dst, n, m);
+      } else {
+        std::memcpy(dst, b.data.data() + offset, n * sizeof(u64));
       }
     }
   }
@@ -160,6 +160,13 @@ namespace {
 void tensor(const rlwe::RingTools& ring, std::size_t rows, const u64* a, std::size_t s1, const u64* b, std::size_t s2,
             u64* out) {
   const std::size_t n = ring.n();
+  if (s1 == 2 && s2 == 2) {  // the common case in one pass per row
+    rlwe::parallel_for(rows, [&](std::size_t j) {
+      rlwe::rows::tensor(a + j * n, a + (rows + j) * n, b + j * n, b + (rows + j) * n, out + j * n,
+                         out + (rows + j) * n, out + (2 * rows + j) * n, n, ring.mod(j));
+    });
+    return;
+  }
   const std::size_t size = s1 + s2 - 1;
   rlwe::parallel_for(size * rows, [&](std::size_t task) {
     const std::size_t k = task / rows, j = task % rows;
@@ -167,10 +174,8 @@ void tensor(const rlwe::RingTools& ring, std::size_t rows, const u64* a, std::si
     u64* dst = out + (k * rows + j) * n;
     const std::size_t first = k >= s2 - 1 ? k - (s2 - 1) : 0;
     const std::size_t last = std::min(k, s1 - 1);
-    if (first == last) {  // one product: a single-word Barrett reduction suffices
-      const u64* x = a + (first * rows + j) * n;
-      const u64* y = b + ((k - first) * rows + j) * n;
-      for (std::size_t i = 0; i < n; i++) dst[i] = m.mul(x[i], y[i]);
+    if (first == last) {  // one product
+      rlwe::rows::multiply(a + (first * rows + j) * n, b + ((k - first) * rows + j) * n, dst, n, m);
       return;
     }
     for (std::size_t i = 0; i < n; i++) {
@@ -235,7 +240,7 @@ Cipher Evaluator::multiply(const Cipher& a, const Cipher& b) const {
       bsk_ring.ntt_inverse(d_bsk + (p * K + r - L) * n, r - L);
     }
   });
-  Cipher out{a.parms_id, size, 1.0, false, rlwe::Words(size * L * n, 0)};
+  Cipher out{a.parms_id, size, 1.0, false, rlwe::Words(size * L * n)};  // every word written below
   rlwe::parallel_for(size, [&](std::size_t p) {
     tools.floor_to_q(d_q + p * L * n, d_bsk + p * K * n, out.data.data() + p * L * n, conversion + p * per_poly);
   });
@@ -260,7 +265,7 @@ Cipher Evaluator::multiply_plain(const Cipher& a, const Plain& p) const {
     for (std::size_t poly = 0; poly < a.size; poly++) {
       u64* row = out.data.data() + (poly * L + j) * n;
       ring.ntt_forward(row, j);
-      for (std::size_t i = 0; i < n; i++) row[i] = m.mul(row[i], pr[i]);
+      rlwe::rows::multiply(row, pr, row, n, m);
       ring.ntt_inverse(row, j);
     }
   });
