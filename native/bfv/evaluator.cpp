@@ -6,9 +6,10 @@
 
 #include "../rlwe/key_switch.h"
 #include "../rlwe/op_error.h"
+#include "../rlwe/product_tree.h"
 #include "../rlwe/scratch.h"
 #include "../rlwe/thread_pool.h"
-#include "batch_encoder.h"
+#include "../rlwe/batch_encoder.h"
 
 namespace hefty::bfv {
 
@@ -69,18 +70,6 @@ u64* multiply_workspace(std::size_t words) {
   thread_local std::vector<u64> buffer;
   if (buffer.size() < words) buffer.resize(words);
   return buffer.data();
-}
-
-std::vector<int> non_adjacent_form(int value) {
-  std::vector<int> digits;
-  const bool negative = value < 0;
-  long long v = std::llabs(static_cast<long long>(value));
-  for (int i = 0; v != 0; i++) {
-    const long long digit = (v & 1) != 0 ? 2 - (v & 3) : 0;
-    v = (v - digit) >> 1;
-    if (digit != 0) digits.push_back(static_cast<int>((negative ? -digit : digit) * (1LL << i)));
-  }
-  return digits;
 }
 
 }  // namespace
@@ -144,7 +133,7 @@ Cipher Evaluator::sub(const Cipher& a, const Cipher& b) const { return add_or_su
 
 Cipher Evaluator::plain_add_or_sub(const Cipher& a, const Plain& p, bool subtract) const {
   const Level& level = data_level_of(ctx_, a);
-  check_plain(ctx_, p);
+  rlwe::check_plain(ctx_.plain_space(), p);
   Cipher out = a;
   ctx_.tools(level).add_scaled_plain(p.data.data(), p.data.size(), out.data.data(), subtract);
   check_not_transparent(out, level);
@@ -245,7 +234,7 @@ Cipher Evaluator::multiply(const Cipher& a, const Cipher& b) const {
 
 Cipher Evaluator::multiply_plain(const Cipher& a, const Plain& p) const {
   const Level& level = data_level_of(ctx_, a);
-  check_plain(ctx_, p);
+  rlwe::check_plain(ctx_.plain_space(), p);
   const LevelTools& tools = ctx_.tools(level);
   const rlwe::RingTools& ring = ctx_.ring();
   const std::size_t n = ctx_.n(), L = level.prime_count;
@@ -362,7 +351,7 @@ Cipher Evaluator::rotate_rows(const Cipher& a, int steps, const KeySwitchingKeys
   if (steps == 0) return a;
   const std::uint32_t elt = rlwe::galois_elt_from_step(steps, ctx_.n());
   if (galois.has((elt - 1) / 2)) return apply_galois(a, elt, galois);
-  const std::vector<int> digits = non_adjacent_form(steps);
+  const std::vector<int> digits = rlwe::non_adjacent_form(steps);
   if (digits.size() == 1) {
     check_keys(galois, "Galois keys");
     fail("E_MISSING_GALOIS_KEY", "Galois key not present");
@@ -380,29 +369,12 @@ Cipher Evaluator::rotate_columns(const Cipher& a, const KeySwitchingKeys& galois
 }
 
 Cipher Evaluator::multiply_many(const std::vector<const Cipher*>& list, const KeySwitchingKeys& relin) const {
-  if (list.empty()) fail("E_INVALID_ARGUMENT", "multiply_many needs at least one ciphertext");
-  for (const Cipher* c : list) {
-    if (c->parms_id != list.front()->parms_id) fail("E_PARAMS_MISMATCH", "encrypteds parameter mismatch");
-  }
-  if (list.size() == 1) return *list.front();
-  std::vector<Cipher> products;
-  products.reserve(2 * list.size());
-  for (std::size_t i = 0; i + 1 < list.size(); i += 2) products.push_back(relinearize(multiply(*list[i], *list[i + 1]), relin));
-  if (list.size() % 2 == 1) products.push_back(*list.back());
-  for (std::size_t i = 0; i + 1 < products.size(); i += 2) {
-    Cipher product = relinearize(multiply(products[i], products[i + 1]), relin);
-    products.push_back(std::move(product));
-  }
-  return products.back();
+  return rlwe::multiply_many(*this, list, relin);
 }
 
 Cipher Evaluator::exponentiate(const Cipher& a, std::uint64_t exponent, const KeySwitchingKeys& relin) const {
   data_level_of(ctx_, a);
-  if (exponent == 0) fail("E_INVALID_ARGUMENT", "exponent cannot be 0");
-  if (exponent > 4096) fail("E_INVALID_ARGUMENT", "exponent is too large");
-  if (exponent == 1) return a;
-  const std::vector<const Cipher*> copies(exponent, &a);
-  return multiply_many(copies, relin);
+  return rlwe::exponentiate(*this, a, exponent, relin);
 }
 
 }  // namespace hefty::bfv
