@@ -6,7 +6,7 @@
 
 #include "../rlwe/key_switch.h"
 #include "../rlwe/op_error.h"
-#include "../rlwe/product_tree.h"
+#include "../rlwe/integer_ops.h"
 #include "../rlwe/scratch.h"
 #include "../rlwe/thread_pool.h"
 #include "../rlwe/batch_encoder.h"
@@ -74,20 +74,6 @@ u64* multiply_workspace(std::size_t words) {
 
 }  // namespace
 
-void Evaluator::check_not_transparent(const Cipher& c, const Level& level) const {
-  const std::size_t poly_words = level.prime_count * ctx_.n();
-  const u64* begin = c.data.data() + poly_words;
-  const u64* end = c.data.data() + c.size * poly_words;
-  if (std::all_of(begin, end, [](u64 w) { return w == 0; })) fail("E_TRANSPARENT_RESULT", "result ciphertext is transparent");
-}
-
-void Evaluator::check_keys(const KeySwitchingKeys& keys, const char* what) const {
-  if (keys.parms_id != ctx_.chain().key_level().parms_id) {
-    fail("E_PARAMS_MISMATCH", std::string(what) + " are not valid for encryption parameters");
-  }
-  if (!ctx_.chain().has_key_switching()) fail("E_UNSUPPORTED", "keyswitching is not supported by the context");
-}
-
 Cipher Evaluator::negate(const Cipher& a) const {
   const Level& level = data_level_of(ctx_, a);
   const std::size_t n = ctx_.n(), L = level.prime_count;
@@ -99,7 +85,7 @@ Cipher Evaluator::negate(const Cipher& a) const {
       for (std::size_t i = 0; i < n; i++) row[i] = m.neg(row[i]);
     }
   }
-  check_not_transparent(out, level);
+  rlwe::check_not_transparent(out, level.prime_count * ctx_.n());
   return out;
 }
 
@@ -124,7 +110,7 @@ Cipher Evaluator::add_or_sub(const Cipher& a, const Cipher& b, bool subtract) co
       }
     }
   }
-  check_not_transparent(out, level);
+  rlwe::check_not_transparent(out, level.prime_count * ctx_.n());
   return out;
 }
 
@@ -136,7 +122,7 @@ Cipher Evaluator::plain_add_or_sub(const Cipher& a, const Plain& p, bool subtrac
   rlwe::check_plain(ctx_.plain_space(), p);
   Cipher out = a;
   ctx_.tools(level).add_scaled_plain(p.data.data(), p.data.size(), out.data.data(), subtract);
-  check_not_transparent(out, level);
+  rlwe::check_not_transparent(out, level.prime_count * ctx_.n());
   return out;
 }
 
@@ -228,7 +214,7 @@ Cipher Evaluator::multiply(const Cipher& a, const Cipher& b) const {
   rlwe::parallel_for(size, [&](std::size_t p) {
     tools.floor_to_q(d_q + p * L * n, d_bsk + p * K * n, out.data.data() + p * L * n, conversion + p * per_poly);
   });
-  check_not_transparent(out, level);
+  rlwe::check_not_transparent(out, level.prime_count * ctx_.n());
   return out;
 }
 
@@ -253,7 +239,7 @@ Cipher Evaluator::multiply_plain(const Cipher& a, const Plain& p) const {
       ring.ntt_inverse(row, j);
     }
   });
-  check_not_transparent(out, level);
+  rlwe::check_not_transparent(out, level.prime_count * ctx_.n());
   return out;
 }
 
@@ -287,7 +273,7 @@ void Evaluator::switch_key(std::size_t L, const u64* target, const rlwe::KSwitch
 
 Cipher Evaluator::relinearize(const Cipher& a, const KeySwitchingKeys& relin) const {
   const Level& level = data_level_of(ctx_, a);
-  check_keys(relin, "relinearization keys");
+  rlwe::check_keys(ctx_.chain(), relin, "relinearization keys");
   if (a.size == 2) return a;
   for (std::size_t power = 2; power < a.size; power++) {
     if (!relin.has(power - 2)) fail("E_MISSING_KEY", "not enough relinearization keys");
@@ -299,7 +285,7 @@ Cipher Evaluator::relinearize(const Cipher& a, const KeySwitchingKeys& relin) co
     switch_key(L, a.data.data() + power * poly_words, relin.keys[power - 2], out.data.data(),
                out.data.data() + poly_words, false);
   }
-  check_not_transparent(out, level);
+  rlwe::check_not_transparent(out, level.prime_count * ctx_.n());
   return out;
 }
 
@@ -312,23 +298,17 @@ Cipher Evaluator::mod_switch_to_next(const Cipher& a) const {
   for (std::size_t p = 0; p < a.size; p++) {
     div_round_last_coeff(ctx_.ring(), L, a.data.data() + p * L * n, out.data.data() + p * (L - 1) * n);
   }
-  check_not_transparent(out, *next);
+  rlwe::check_not_transparent(out, next->prime_count * ctx_.n());
   return out;
 }
 
 Cipher Evaluator::mod_switch_to(const Cipher& a, const ParmsId& target) const {
-  const Level& level = data_level_of(ctx_, a);
-  const Level* to = ctx_.chain().find(target);
-  if (to == nullptr) fail("E_PARAMS_MISMATCH", "parms_id is not valid for encryption parameters");
-  if (to->chain_index > level.chain_index) fail("E_INVALID_ARGUMENT", "cannot switch to higher level modulus");
-  Cipher out = a;
-  while (out.parms_id != target) out = mod_switch_to_next(out);
-  return out;
+  return rlwe::mod_switch_to(*this, ctx_.chain(), a, data_level_of(ctx_, a), target);
 }
 
 Cipher Evaluator::apply_galois(const Cipher& a, std::uint32_t galois_elt, const KeySwitchingKeys& galois) const {
   const Level& level = data_level_of(ctx_, a);
-  check_keys(galois, "Galois keys");
+  rlwe::check_keys(ctx_.chain(), galois, "Galois keys");
   if (a.size != 2) fail("E_INVALID_ARGUMENT", "encrypted size must be 2");
   ctx_.galois().ntt_permutation(galois_elt);  // validates: odd, below 2N
   const std::size_t index = (galois_elt - 1) / 2;
@@ -342,26 +322,13 @@ Cipher Evaluator::apply_galois(const Cipher& a, std::uint32_t galois_elt, const 
     automorphism_row(src, n, galois_elt, ctx_.ring().mod(j), poly == 0 ? out.data.data() + j * n : target.data() + j * n);
   });
   switch_key(L, target.data(), galois.keys[index], out.data.data(), out.data.data() + L * n, true);
-  check_not_transparent(out, level);
+  rlwe::check_not_transparent(out, level.prime_count * ctx_.n());
   return out;
 }
 
 Cipher Evaluator::rotate_rows(const Cipher& a, int steps, const KeySwitchingKeys& galois) const {
   data_level_of(ctx_, a);
-  if (steps == 0) return a;
-  const std::uint32_t elt = rlwe::galois_elt_from_step(steps, ctx_.n());
-  if (galois.has((elt - 1) / 2)) return apply_galois(a, elt, galois);
-  const std::vector<int> digits = rlwe::non_adjacent_form(steps);
-  if (digits.size() == 1) {
-    check_keys(galois, "Galois keys");
-    fail("E_MISSING_GALOIS_KEY", "Galois key not present");
-  }
-  Cipher out = a;
-  for (const int digit : digits) {
-    if (static_cast<std::size_t>(std::abs(digit)) == ctx_.n() / 2) continue;
-    out = rotate_rows(out, digit, galois);
-  }
-  return out;
+  return rlwe::rotate_rows(*this, a, steps, galois, ctx_.n());
 }
 
 Cipher Evaluator::rotate_columns(const Cipher& a, const KeySwitchingKeys& galois) const {

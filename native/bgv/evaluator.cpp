@@ -3,13 +3,14 @@
 #include <algorithm>
 #include <cstdlib>
 #include <cstring>
+#include <numeric>
 
 #include "../ckks/kernels.h"
 #include "../rlwe/batch_encoder.h"
 #include "../rlwe/crypto_core.h"
 #include "../rlwe/key_switch.h"
 #include "../rlwe/op_error.h"
-#include "../rlwe/product_tree.h"
+#include "../rlwe/integer_ops.h"
 #include "../rlwe/scratch.h"
 #include "../rlwe/thread_pool.h"
 
@@ -34,21 +35,6 @@ const Level& data_level_of(const Context& ctx, const Cipher& ct) {
 }
 
 namespace {
-
-std::uint64_t gcd(std::uint64_t a, std::uint64_t b) {
-  while (b != 0) {
-    const std::uint64_t r = a % b;
-    a = b;
-    b = r;
-  }
-  return a;
-}
-
-void check_not_transparent(const Cipher& c, std::size_t poly_words) {
-  const u64* begin = c.data.data() + poly_words;
-  const u64* end = c.data.data() + c.size * poly_words;
-  if (std::all_of(begin, end, [](u64 w) { return w == 0; })) fail("E_TRANSPARENT_RESULT", "result ciphertext is transparent");
-}
 
 // Every polynomial of `c` (L rows each) times a scalar below t.
 void scale(const rlwe::RingTools& ring, std::size_t L, std::uint64_t factor, Cipher& c) {
@@ -93,7 +79,7 @@ BalancedFactors balance_correction_factors(std::uint64_t f1, std::uint64_t f2, s
     prev_b = b;
     b = next;
     const std::uint64_t a_mod = residue(a), b_mod = residue(b);
-    if (a_mod != 0 && gcd(a_mod, t) == 1) {
+    if (a_mod != 0 && std::gcd(a_mod, t) == 1) {
       const long long sum = sum_abs(a_mod, b_mod);
       if (sum < best) {
         best = sum;
@@ -105,19 +91,12 @@ BalancedFactors balance_correction_factors(std::uint64_t f1, std::uint64_t f2, s
   return {mt.mul(e1, f1), e1, e2};
 }
 
-void Evaluator::check_keys(const KeySwitchingKeys& keys, const char* what) const {
-  if (keys.parms_id != ctx_.chain().key_level().parms_id) {
-    fail("E_PARAMS_MISMATCH", std::string(what) + " are not valid for encryption parameters");
-  }
-  if (!ctx_.chain().has_key_switching()) fail("E_UNSUPPORTED", "keyswitching is not supported by the context");
-}
-
 Cipher Evaluator::negate(const Cipher& a) const {
   const Level& level = data_level_of(ctx_, a);
   const std::size_t L = level.prime_count;
   Cipher out = a;
   ckks::negate_polys(ctx_.ring(), L, a.size, a.data.data(), out.data.data());
-  check_not_transparent(out, L * ctx_.n());
+  rlwe::check_not_transparent(out, L * ctx_.n());
   return out;
 }
 
@@ -153,7 +132,7 @@ Cipher Evaluator::add_or_sub(const Cipher& a, const Cipher& b, bool subtract) co
   } else if (rest != 0) {
     std::memcpy(dst, tail, rest * poly_words * sizeof(u64));
   }
-  check_not_transparent(out, poly_words);
+  rlwe::check_not_transparent(out, poly_words);
   return out;
 }
 
@@ -176,7 +155,7 @@ Cipher Evaluator::plain_add_or_sub(const Cipher& a, const Plain& p, bool subtrac
   } else {
     ckks::add_polys(ctx_.ring(), L, 1, out.data.data(), lifted.data(), out.data.data());
   }
-  check_not_transparent(out, L * n);
+  rlwe::check_not_transparent(out, L * n);
   return out;
 }
 
@@ -194,7 +173,7 @@ Cipher Evaluator::multiply(const Cipher& a, const Cipher& b) const {
   Cipher out{a.parms_id, size, 1.0, true, rlwe::Words(size * L * ctx_.n()),
              mt.mul(a.correction_factor, b.correction_factor)};
   ckks::tensor(ctx_.ring(), L, a.data.data(), a.size, b.data.data(), b.size, out.data.data());
-  check_not_transparent(out, L * ctx_.n());
+  rlwe::check_not_transparent(out, L * ctx_.n());
   return out;
 }
 
@@ -206,13 +185,13 @@ Cipher Evaluator::multiply_plain(const Cipher& a, const Plain& p) const {
   ctx_.tools(level).lift_ntt(p.data.data(), p.data.size(), lifted.data());
   Cipher out{a.parms_id, a.size, 1.0, true, rlwe::Words(a.data.size()), a.correction_factor};
   ckks::multiply_polys_by(ctx_.ring(), L, a.size, a.data.data(), lifted.data(), out.data.data());
-  check_not_transparent(out, L * n);
+  rlwe::check_not_transparent(out, L * n);
   return out;
 }
 
 Cipher Evaluator::relinearize(const Cipher& a, const KeySwitchingKeys& relin) const {
   const Level& level = data_level_of(ctx_, a);
-  check_keys(relin, "relinearization keys");
+  rlwe::check_keys(ctx_.chain(), relin, "relinearization keys");
   if (a.size == 2) return a;
   for (std::size_t power = 2; power < a.size; power++) {
     if (!relin.has(power - 2)) fail("E_MISSING_KEY", "not enough relinearization keys");
@@ -224,7 +203,7 @@ Cipher Evaluator::relinearize(const Cipher& a, const KeySwitchingKeys& relin) co
     rlwe::key_switch(ctx_.ring(), L, a.data.data() + power * poly_words, relin.keys[power - 2], out.data.data(),
                      out.data.data() + poly_words, false, ctx_.plain_modulus());
   }
-  check_not_transparent(out, poly_words);
+  rlwe::check_not_transparent(out, poly_words);
   return out;
 }
 
@@ -242,23 +221,17 @@ Cipher Evaluator::mod_switch_to_next(const Cipher& a) const {
     rlwe::div_exact_last_ntt(ctx_.ring(), L, poly.data(), poly.data(), ctx_.plain_modulus());
     std::memcpy(out.data.data() + p * (L - 1) * n, poly.data(), (L - 1) * n * sizeof(u64));
   }
-  check_not_transparent(out, (L - 1) * n);
+  rlwe::check_not_transparent(out, (L - 1) * n);
   return out;
 }
 
 Cipher Evaluator::mod_switch_to(const Cipher& a, const ParmsId& target) const {
-  const Level& level = data_level_of(ctx_, a);
-  const Level* to = ctx_.chain().find(target);
-  if (to == nullptr) fail("E_PARAMS_MISMATCH", "parms_id is not valid for encryption parameters");
-  if (to->chain_index > level.chain_index) fail("E_INVALID_ARGUMENT", "cannot switch to higher level modulus");
-  Cipher out = a;
-  while (out.parms_id != target) out = mod_switch_to_next(out);
-  return out;
+  return rlwe::mod_switch_to(*this, ctx_.chain(), a, data_level_of(ctx_, a), target);
 }
 
 Cipher Evaluator::apply_galois(const Cipher& a, std::uint32_t galois_elt, const KeySwitchingKeys& galois) const {
   const Level& level = data_level_of(ctx_, a);
-  check_keys(galois, "Galois keys");
+  rlwe::check_keys(ctx_.chain(), galois, "Galois keys");
   if (a.size != 2) fail("E_INVALID_ARGUMENT", "encrypted size must be 2");
   const std::vector<std::uint32_t>& table = ctx_.galois().ntt_permutation(galois_elt);  // validates: odd, below 2N
   const std::size_t index = (galois_elt - 1) / 2;
@@ -274,26 +247,13 @@ Cipher Evaluator::apply_galois(const Cipher& a, std::uint32_t galois_elt, const 
   };
   rlwe::key_switch(ctx_.ring(), L, permuted_c1, galois.keys[index], out.data.data(), out.data.data() + poly_words, true,
                    ctx_.plain_modulus());
-  check_not_transparent(out, poly_words);
+  rlwe::check_not_transparent(out, poly_words);
   return out;
 }
 
 Cipher Evaluator::rotate_rows(const Cipher& a, int steps, const KeySwitchingKeys& galois) const {
   data_level_of(ctx_, a);
-  if (steps == 0) return a;
-  const std::uint32_t elt = rlwe::galois_elt_from_step(steps, ctx_.n());
-  if (galois.has((elt - 1) / 2)) return apply_galois(a, elt, galois);
-  const std::vector<int> digits = rlwe::non_adjacent_form(steps);
-  if (digits.size() == 1) {
-    check_keys(galois, "Galois keys");
-    fail("E_MISSING_GALOIS_KEY", "Galois key not present");
-  }
-  Cipher out = a;
-  for (const int digit : digits) {
-    if (static_cast<std::size_t>(std::abs(digit)) == ctx_.n() / 2) continue;
-    out = rotate_rows(out, digit, galois);
-  }
-  return out;
+  return rlwe::rotate_rows(*this, a, steps, galois, ctx_.n());
 }
 
 Cipher Evaluator::rotate_columns(const Cipher& a, const KeySwitchingKeys& galois) const {

@@ -44,7 +44,6 @@ class Evaluator {
  private:
   Cipher add_or_sub(const Cipher& a, const Cipher& b, bool subtract) const;
   Cipher plain_add_or_sub(const Cipher& a, const Plain& p, bool subtract) const;
-  void check_keys(const KeySwitchingKeys& keys, const char* what) const;
 
   const Context& ctx_;
 };

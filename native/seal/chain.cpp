@@ -1,5 +1,7 @@
 #include "chain.h"
 
+#include <numeric>
+
 #include "../ring/multiword.h"
 #include "../rlwe/op_error.h"
 #include "primes.h"
@@ -7,19 +9,6 @@
 namespace hefty::seal {
 
 using rlwe::fail;
-
-namespace {
-
-std::uint64_t gcd(std::uint64_t a, std::uint64_t b) {
-  while (b != 0) {
-    const std::uint64_t r = a % b;
-    a = b;
-    b = r;
-  }
-  return a;
-}
-
-}  // namespace
 
 Chain make_chain(const EncryptionParameters& parms) {
   const std::size_t n = parms.n;
@@ -39,7 +28,7 @@ Chain make_chain(const EncryptionParameters& parms) {
     const std::uint64_t t = parms.plain_modulus;
     if (t < 2 || t >= (std::uint64_t{1} << 60)) fail("E_INVALID_PARAMS", "plain modulus must be in [2, 2^60)");
     for (std::uint64_t q : primes) {
-      if (gcd(q, t) != 1) fail("E_INVALID_PARAMS", "plain modulus must be coprime to every prime");
+      if (std::gcd(q, t) != 1) fail("E_INVALID_PARAMS", "plain modulus must be coprime to every prime");
     }
   }
   const std::vector<ParmsId> ids = chain_parms_ids(parms);
