@@ -32,6 +32,7 @@ export class SealBgv {
   readonly #evaluator: InstanceType<Seal['Evaluator']>;
   readonly #encoder: InstanceType<Seal['BatchEncoder']>;
   readonly #keys = new Map<string, Raw>();
+  readonly #parms: InstanceType<Seal['EncryptionParameters']>;
 
   private constructor(seal: Seal, n: number, primes: readonly bigint[], t: bigint, secure: boolean) {
     this.#seal = seal;
@@ -41,10 +42,16 @@ export class SealBgv {
     for (const q of primes) vec.push_back(new seal.Modulus(q));
     parms.setCoeffModulus(vec);
     parms.setPlainModulus(new seal.Modulus(t));
+    this.#parms = parms;
     this.#ctx = new seal.SEALContext(parms, true, secure ? seal.SecLevelType.tc128 : seal.SecLevelType.none);
     if (!this.#ctx.parametersSet()) throw new Error('node-seal rejected the BGV parameters');
     this.#evaluator = new seal.Evaluator(this.#ctx);
     this.#encoder = new seal.BatchEncoder(this.#ctx);
+  }
+
+  /** The EncryptionParameters as node-seal saves them. */
+  paramsBytes(): Uint8Array {
+    return this.#bytes(this.#parms);
   }
 
   static async create(n: number, primes: readonly bigint[], t: bigint, secure = true): Promise<SealBgv> {
