@@ -8,6 +8,7 @@
 #include "../rlwe/op_error.h"
 #include "../rlwe/serialization.h"
 #include "integer_handles.h"
+#include "wire_objects.h"
 
 namespace hefty::addon {
 
@@ -104,54 +105,12 @@ Napi::Value correction_factor(const Napi::CallbackInfo& info) {
 
 template <typename S>
 Napi::Value save(const Napi::CallbackInfo& info) {
-  return guarded(info, [&] {
-    auto state = unwrap_integer_context<S>(info[0]);
-    const typename S::Context& ctx = *state->ctx;
-    Napi::Value v = info[1];
-    if (!v.IsExternal()) rlwe::fail("E_INVALID_ARGUMENT", "expected a native engine object");
-    const Kind kind = v.As<Napi::External<Handle>>().Data()->kind;
-    switch (kind) {
-      case Kind::Cipher:
-      case Kind::PublicKey: {
-        auto ct = unwrap<rlwe::Cipher>(v, kind);
-        return to_bytes(info.Env(), [&](std::uint8_t* out) { return rlwe::save_ciphertext(S::wire(ctx), *ct, out); });
-      }
-      case Kind::Plain:
-      case Kind::SecretKey: {
-        auto pt = unwrap<rlwe::Plain>(v, kind);
-        return to_bytes(info.Env(), [&](std::uint8_t* out) { return rlwe::save_plaintext(*pt, out); });
-      }
-      case Kind::KeySwitch: {
-        auto keys = unwrap<KeySet>(v, Kind::KeySwitch);
-        return to_bytes(info.Env(), [&](std::uint8_t* out) { return rlwe::save_kswitch_keys(keys->stored, ctx.n(), out); });
-      }
-      default:
-        rlwe::fail("E_INVALID_ARGUMENT", "this object cannot be saved");
-    }
-  });
+  return guarded(info, [&] { return save_object(info, S::wire(*unwrap_integer_context<S>(info[0])->ctx)); });
 }
 
 template <typename S>
 Napi::Value load(const Napi::CallbackInfo& info) {
-  return guarded(info, [&] {
-    auto state = unwrap_integer_context<S>(info[0]);
-    const rlwe::WireContext wire = S::wire(*state->ctx);
-    if (info.Length() < 2 || !info[1].IsString()) rlwe::fail("E_INVALID_ARGUMENT", "expected an object kind");
-    const std::string kind = info[1].As<Napi::String>().Utf8Value();
-    const auto [data, size] = arg_bytes(info, 2);
-    Napi::Env env = info.Env();
-    if (kind == "ciphertext") return wrap_value(env, Kind::Cipher, rlwe::load_ciphertext(wire, data, size, false));
-    if (kind == "public-key") return wrap_value(env, Kind::PublicKey, rlwe::load_ciphertext(wire, data, size, true));
-    if (kind == "plaintext") return wrap_value(env, Kind::Plain, rlwe::load_plaintext(wire, data, size));
-    if (kind == "secret-key") return wrap_value(env, Kind::SecretKey, rlwe::load_secret_key(wire, data, size));
-    if (kind == "keys") {
-      KeySet set;
-      set.stored = rlwe::load_kswitch_keys(wire, data, size);
-      set.rebuild_views();
-      return wrap(env, Kind::KeySwitch, std::make_shared<KeySet>(std::move(set)));
-    }
-    rlwe::fail("E_INVALID_ARGUMENT", "unknown object kind");
-  });
+  return guarded(info, [&] { return load_object(info, S::wire(*unwrap_integer_context<S>(info[0])->ctx)); });
 }
 
 template <typename S>

@@ -18,12 +18,6 @@ inline rlwe::WireContext wire(const Context& ctx) {
 inline std::size_t save_ciphertext(const Context& ctx, const Cipher& ct, std::uint8_t* out) {
   return rlwe::save_ciphertext(wire(ctx), ct, out);
 }
-// Seeded symmetric ciphertext: c0 plus the seed of c1 (coefficient form).
-inline std::size_t save_ciphertext_seeded(const Context& ctx, const Cipher& ct, const rlwe::Seed& seed, std::uint8_t* out) {
-  const Level* level = ctx.chain().find(ct.parms_id);
-  return rlwe::save_ciphertext_seeded({ct.parms_id, ct.ntt_form, ctx.n(), level->prime_count, 1.0, 1}, ct.data.data(), seed, out);
-}
-
 // A ciphertext at a data level (any NTT flag; operations check it), or with `public_key` a size-2 NTT-form
 // ciphertext at the key level.
 inline Cipher load_ciphertext(const Context& ctx, const std::uint8_t* bytes, std::size_t size, bool public_key) {
