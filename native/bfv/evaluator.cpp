@@ -6,10 +6,11 @@
 
 #include "../rlwe/key_switch.h"
 #include "../rlwe/op_error.h"
+#include "../rlwe/integer_ops.h"
 #include "../rlwe/row_ops.h"
 #include "../rlwe/scratch.h"
 #include "../rlwe/thread_pool.h"
-#include "batch_encoder.h"
+#include "../rlwe/batch_encoder.h"
 
 namespace hefty::bfv {
 
@@ -63,33 +64,7 @@ u64* multiply_workspace(std::size_t words) {
   return buffer.data();
 }
 
-std::vector<int> non_adjacent_form(int value) {
-  std::vector<int> digits;
-  const bool negative = value < 0;
-  long long v = std::llabs(static_cast<long long>(value));
-  for (int i = 0; v != 0; i++) {
-    const long long digit = (v & 1) != 0 ? 2 - (v & 3) : 0;
-    v = (v - digit) >> 1;
-    if (digit != 0) digits.push_back(static_cast<int>((negative ? -digit : digit) * (1LL << i)));
-  }
-  return digits;
-}
-
 }  // namespace
-
-void Evaluator::check_not_transparent(const Cipher& c, const Level& level) const {
-  const std::size_t poly_words = level.prime_count * ctx_.n();
-  const u64* begin = c.data.data() + poly_words;
-  const u64* end = c.data.data() + c.size * poly_words;
-  if (std::all_of(begin, end, [](u64 w) { return w == 0; })) fail("E_TRANSPARENT_RESULT", "result ciphertext is transparent");
-}
-
-void Evaluator::check_keys(const KeySwitchingKeys& keys, const char* what) const {
-  if (keys.parms_id != ctx_.chain().key_level().parms_id) {
-    fail("E_PARAMS_MISMATCH", std::string(what) + " are not valid for encryption parameters");
-  }
-  if (!ctx_.chain().has_key_switching()) fail("E_UNSUPPORTED", "keyswitching is not supported by the context");
-}
 
 Cipher Evaluator::negate(const Cipher& a) const {
   const Level& level = data_level_of(ctx_, a);
@@ -101,7 +76,7 @@ Cipher Evaluator::negate(const Cipher& a) const {
       rlwe::rows::negate(row, row, n, ctx_.ring().mod(j));
     }
   }
-  check_not_transparent(out, level);
+  rlwe::check_not_transparent(out, level.prime_count * ctx_.n());
   return out;
 }
 
@@ -135,7 +110,7 @@ Cipher Evaluator::add_or_sub(const Cipher& a, const Cipher& b, bool subtract) co
       }
     }
   }
-  check_not_transparent(out, level);
+  rlwe::check_not_transparent(out, level.prime_count * ctx_.n());
   return out;
 }
 
@@ -144,10 +119,10 @@ Cipher Evaluator::sub(const Cipher& a, const Cipher& b) const { return add_or_su
 
 Cipher Evaluator::plain_add_or_sub(const Cipher& a, const Plain& p, bool subtract) const {
   const Level& level = data_level_of(ctx_, a);
-  check_plain(ctx_, p);
+  rlwe::check_plain(ctx_.plain_space(), p);
   Cipher out = a;
   ctx_.tools(level).add_scaled_plain(p.data.data(), p.data.size(), out.data.data(), subtract);
-  check_not_transparent(out, level);
+  rlwe::check_not_transparent(out, level.prime_count * ctx_.n());
   return out;
 }
 
@@ -244,13 +219,13 @@ Cipher Evaluator::multiply(const Cipher& a, const Cipher& b) const {
   rlwe::parallel_for(size, [&](std::size_t p) {
     tools.floor_to_q(d_q + p * L * n, d_bsk + p * K * n, out.data.data() + p * L * n, conversion + p * per_poly);
   });
-  check_not_transparent(out, level);
+  rlwe::check_not_transparent(out, level.prime_count * ctx_.n());
   return out;
 }
 
 Cipher Evaluator::multiply_plain(const Cipher& a, const Plain& p) const {
   const Level& level = data_level_of(ctx_, a);
-  check_plain(ctx_, p);
+  rlwe::check_plain(ctx_.plain_space(), p);
   const LevelTools& tools = ctx_.tools(level);
   const rlwe::RingTools& ring = ctx_.ring();
   const std::size_t n = ctx_.n(), L = level.prime_count;
@@ -269,7 +244,7 @@ Cipher Evaluator::multiply_plain(const Cipher& a, const Plain& p) const {
       ring.ntt_inverse(row, j);
     }
   });
-  check_not_transparent(out, level);
+  rlwe::check_not_transparent(out, level.prime_count * ctx_.n());
   return out;
 }
 
@@ -303,7 +278,7 @@ void Evaluator::switch_key(std::size_t L, const u64* target, const rlwe::KSwitch
 
 Cipher Evaluator::relinearize(const Cipher& a, const KeySwitchingKeys& relin) const {
   const Level& level = data_level_of(ctx_, a);
-  check_keys(relin, "relinearization keys");
+  rlwe::check_keys(ctx_.chain(), relin, "relinearization keys");
   if (a.size == 2) return a;
   for (std::size_t power = 2; power < a.size; power++) {
     if (!relin.has(power - 2)) fail("E_MISSING_KEY", "not enough relinearization keys");
@@ -315,7 +290,7 @@ Cipher Evaluator::relinearize(const Cipher& a, const KeySwitchingKeys& relin) co
     switch_key(L, a.data.data() + power * poly_words, relin.keys[power - 2], out.data.data(),
                out.data.data() + poly_words, false);
   }
-  check_not_transparent(out, level);
+  rlwe::check_not_transparent(out, level.prime_count * ctx_.n());
   return out;
 }
 
@@ -328,23 +303,17 @@ Cipher Evaluator::mod_switch_to_next(const Cipher& a) const {
   for (std::size_t p = 0; p < a.size; p++) {
     div_round_last_coeff(ctx_.ring(), L, a.data.data() + p * L * n, out.data.data() + p * (L - 1) * n);
   }
-  check_not_transparent(out, *next);
+  rlwe::check_not_transparent(out, next->prime_count * ctx_.n());
   return out;
 }
 
 Cipher Evaluator::mod_switch_to(const Cipher& a, const ParmsId& target) const {
-  const Level& level = data_level_of(ctx_, a);
-  const Level* to = ctx_.chain().find(target);
-  if (to == nullptr) fail("E_PARAMS_MISMATCH", "parms_id is not valid for encryption parameters");
-  if (to->chain_index > level.chain_index) fail("E_INVALID_ARGUMENT", "cannot switch to higher level modulus");
-  Cipher out = a;
-  while (out.parms_id != target) out = mod_switch_to_next(out);
-  return out;
+  return rlwe::mod_switch_to(*this, ctx_.chain(), a, data_level_of(ctx_, a), target);
 }
 
 Cipher Evaluator::apply_galois(const Cipher& a, std::uint32_t galois_elt, const KeySwitchingKeys& galois) const {
   const Level& level = data_level_of(ctx_, a);
-  check_keys(galois, "Galois keys");
+  rlwe::check_keys(ctx_.chain(), galois, "Galois keys");
   if (a.size != 2) fail("E_INVALID_ARGUMENT", "encrypted size must be 2");
   ctx_.galois().ntt_permutation(galois_elt);  // validates: odd, below 2N
   const std::size_t index = (galois_elt - 1) / 2;
@@ -358,26 +327,13 @@ Cipher Evaluator::apply_galois(const Cipher& a, std::uint32_t galois_elt, const 
     automorphism_row(src, n, galois_elt, ctx_.ring().mod(j), poly == 0 ? out.data.data() + j * n : target.data() + j * n);
   });
   switch_key(L, target.data(), galois.keys[index], out.data.data(), out.data.data() + L * n, true);
-  check_not_transparent(out, level);
+  rlwe::check_not_transparent(out, level.prime_count * ctx_.n());
   return out;
 }
 
 Cipher Evaluator::rotate_rows(const Cipher& a, int steps, const KeySwitchingKeys& galois) const {
   data_level_of(ctx_, a);
-  if (steps == 0) return a;
-  const std::uint32_t elt = rlwe::galois_elt_from_step(steps, ctx_.n());
-  if (galois.has((elt - 1) / 2)) return apply_galois(a, elt, galois);
-  const std::vector<int> digits = non_adjacent_form(steps);
-  if (digits.size() == 1) {
-    check_keys(galois, "Galois keys");
-    fail("E_MISSING_GALOIS_KEY", "Galois key not present");
-  }
-  Cipher out = a;
-  for (const int digit : digits) {
-    if (static_cast<std::size_t>(std::abs(digit)) == ctx_.n() / 2) continue;
-    out = rotate_rows(out, digit, galois);
-  }
-  return out;
+  return rlwe::rotate_rows(*this, a, steps, galois, ctx_.n());
 }
 
 Cipher Evaluator::rotate_columns(const Cipher& a, const KeySwitchingKeys& galois) const {
@@ -385,29 +341,12 @@ Cipher Evaluator::rotate_columns(const Cipher& a, const KeySwitchingKeys& galois
 }
 
 Cipher Evaluator::multiply_many(const std::vector<const Cipher*>& list, const KeySwitchingKeys& relin) const {
-  if (list.empty()) fail("E_INVALID_ARGUMENT", "multiply_many needs at least one ciphertext");
-  for (const Cipher* c : list) {
-    if (c->parms_id != list.front()->parms_id) fail("E_PARAMS_MISMATCH", "encrypteds parameter mismatch");
-  }
-  if (list.size() == 1) return *list.front();
-  std::vector<Cipher> products;
-  products.reserve(2 * list.size());
-  for (std::size_t i = 0; i + 1 < list.size(); i += 2) products.push_back(relinearize(multiply(*list[i], *list[i + 1]), relin));
-  if (list.size() % 2 == 1) products.push_back(*list.back());
-  for (std::size_t i = 0; i + 1 < products.size(); i += 2) {
-    Cipher product = relinearize(multiply(products[i], products[i + 1]), relin);
-    products.push_back(std::move(product));
-  }
-  return products.back();
+  return rlwe::multiply_many(*this, list, relin);
 }
 
 Cipher Evaluator::exponentiate(const Cipher& a, std::uint64_t exponent, const KeySwitchingKeys& relin) const {
   data_level_of(ctx_, a);
-  if (exponent == 0) fail("E_INVALID_ARGUMENT", "exponent cannot be 0");
-  if (exponent > 4096) fail("E_INVALID_ARGUMENT", "exponent is too large");
-  if (exponent == 1) return a;
-  const std::vector<const Cipher*> copies(exponent, &a);
-  return multiply_many(copies, relin);
+  return rlwe::exponentiate(*this, a, exponent, relin);
 }
 
 }  // namespace hefty::bfv

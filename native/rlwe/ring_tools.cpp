@@ -66,4 +66,19 @@ void RingTools::round_drop(std::size_t last, std::size_t i, const u64* last_shif
   }
 }
 
+void RingTools::exact_drop_row(std::size_t last, std::size_t i, const u64* x, const u64* k, const u64* in, u64* out,
+                               bool accumulate, u64* scratch) const {
+  const Mod& m = mods_[i];
+  const u64 q = m.q;
+  const u64 q_last = m.reduce(mods_[last].q);
+  for (std::size_t j = 0; j < n_; j++) scratch[j] = m.add(m.mul(m.reduce(k[j]), q_last), m.reduce(x[j]));
+  ntt_forward(scratch, i);
+  const ShoupMul inv = inv_last_[last][i];
+  if (accumulate) {
+    for (std::size_t j = 0; j < n_; j++) out[j] = m.add(out[j], inv.apply(in[j] + q - scratch[j], q));
+  } else {
+    for (std::size_t j = 0; j < n_; j++) out[j] = inv.apply(in[j] + q - scratch[j], q);
+  }
+}
+
 }  // namespace hefty::rlwe

@@ -7,7 +7,7 @@
  * Evaluator operations are functional: they return a new handle and never modify their inputs.
  */
 
-export type Scheme = 'ckks' | 'bfv';
+export type Scheme = 'ckks' | 'bfv' | 'bgv';
 export type Compression = 'none' | 'zlib' | 'zstd';
 /** HomomorphicEncryption.org classical security level; 'none' disables the check (must be allowed explicitly). */
 export type SecurityLevel = 128 | 192 | 256 | 'none';

@@ -802,7 +802,7 @@ function checkLoadBytes(bytes: Uint8Array): void {
   if (bytes.length > MAX_LOAD_BYTES) throw new HeftyError('E_BAD_SERIALIZATION', 'object larger than 1 GiB');
 }
 
-const SCHEME_TYPES = { bfv: 1, ckks: 2 } as const;
+const SCHEME_TYPES: Partial<Record<B.Scheme, number>> = { bfv: 1, ckks: 2 };
 
 class WasmBackend implements B.Backend {
   readonly name = 'wasm';
