@@ -31,7 +31,7 @@ function cachedCiphertext(services: Services, tenant: string, keySetId: string, 
 }
 
 function keySetRef(services: Services, tenant: string, record: KeySetRecord): KeySetRef {
-  return { key: `${tenant}/${record.id}`, read: () => services.store.read(tenant, record.id) };
+  return { key: `${tenant}/${record.id}`, tenant, id: record.id, read: () => services.store.read(tenant, record.id) };
 }
 
 /**
