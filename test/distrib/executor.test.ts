@@ -45,6 +45,19 @@ describeWithRedis('distributed executor', (binary) => {
     started.push({ close: () => node.drain() });
     return node;
   };
+  /** Compute nodes for one test, drained at its end so the next test starts with its own. */
+  const withWorkers = async <T>(
+    count: number,
+    work: (nodes: WorkerNode[]) => Promise<T>,
+    extra: Partial<DistributedOptions> = {},
+  ): Promise<T> => {
+    const nodes = await Promise.all(Array.from({ length: count }, () => worker(extra)));
+    try {
+      return await work(nodes);
+    } finally {
+      await Promise.all(nodes.map((n) => n.drain()));
+    }
+  };
   const executor = async (): Promise<QueueExecutor> => {
     const e = await QueueExecutor.create({
       redisUrl: redis.url,
@@ -65,6 +78,31 @@ describeWithRedis('distributed executor', (binary) => {
     }
   };
 
+  /** Polls a condition on a short timer (state in Redis and metrics changes without an event we could await). */
+  async function until(condition: () => Promise<boolean>, timeoutMs = 60_000): Promise<void> {
+    const end = Date.now() + timeoutMs;
+    while (!(await condition())) {
+      if (Date.now() > end) throw new Error('condition not met in time');
+      await new Promise((resolve) => setTimeout(resolve, 25));
+    }
+  }
+
+  async function counter(node: WorkerNode, name: string, labels: Record<string, string>): Promise<number> {
+    const metric = await node.registry.getSingleMetric(name)!.get();
+    const value = metric.values.find((v) => Object.entries(labels).every(([k, l]) => v.labels[k] === l));
+    return value?.value ?? 0;
+  }
+
+  async function affinity(nodes: WorkerNode[]): Promise<{ hit: number; miss: number }> {
+    let hit = 0;
+    let miss = 0;
+    for (const node of nodes) {
+      hit += await counter(node, 'hefty_worker_keyset_affinity_total', { result: 'hit' });
+      miss += await counter(node, 'hefty_worker_keyset_affinity_total', { result: 'miss' });
+    }
+    return { hit, miss };
+  }
+
   beforeAll(async () => {
     redis = await startRedis(binary);
     options = distributedOptions({ shards: 8, stealAfterMs: 250, heartbeatMs: 200 }, {});
@@ -80,23 +118,138 @@ describeWithRedis('distributed executor', (binary) => {
   }, 60_000);
 
   it('runs evaluations and batches on compute nodes; outputs decrypt to the reference', async () => {
-    await worker();
-    const api = await executor();
-    const x = randomVector(16, 1);
-    const w = randomVector(16, 2);
-    const outputs = await api.run(ref('ks1'), dotProgram, { x: encrypt(x), w }, 'hefty');
-    expect(decryptFirst(ctx, outputs.z, 1)[0]).toBeCloseTo(dotReference(x, w), 2);
+    await withWorkers(1, async () => {
+      const api = await executor();
+      const x = randomVector(16, 1);
+      const w = randomVector(16, 2);
+      const outputs = await api.run(ref('ks1'), dotProgram, { x: encrypt(x), w }, 'hefty');
+      expect(decryptFirst(ctx, outputs.z, 1)[0]).toBeCloseTo(dotReference(x, w), 2);
 
-    const items = Array.from({ length: 12 }, (_, i) => ({ x: randomVector(16, 10 + i), w }));
-    const results = await api.runBatch(
-      ref('ks1'),
-      dotProgram,
-      items.map((item) => ({ x: encrypt(item.x), w: item.w })),
-      'hefty',
-    );
-    results.forEach((r, i) => {
-      if (!('outputs' in r)) throw new Error(JSON.stringify(r));
-      expect(decryptFirst(ctx, r.outputs.z, 1)[0]).toBeCloseTo(dotReference(items[i].x, w), 2);
+      const items = Array.from({ length: 12 }, (_, i) => ({ x: randomVector(16, 10 + i), w }));
+      const results = await api.runBatch(
+        ref('ks1'),
+        dotProgram,
+        items.map((item) => ({ x: encrypt(item.x), w: item.w })),
+        'hefty',
+      );
+      results.forEach((r, i) => {
+        if (!('outputs' in r)) throw new Error(JSON.stringify(r));
+        expect(decryptFirst(ctx, r.outputs.z, 1)[0]).toBeCloseTo(dotReference(items[i].x, w), 2);
+      });
+    });
+  }, 120_000);
+
+  it('an idempotent retry through another API node joins the finished job instead of running it again', async () => {
+    await withWorkers(1, async ([node]) => {
+      const [first, second] = [await executor(), await executor()];
+      const x = randomVector(16, 3);
+      const w = randomVector(16, 4);
+      const inputs = { x: encrypt(x), w };
+      const once = await first.run(ref('ks1'), dotProgram, inputs, 'hefty', { idempotencyKey: 'req-1' });
+      const ran = await counter(node, 'hefty_worker_jobs_total', { outcome: 'completed' });
+      expect(ran).toBe(1);
+      const again = await second.run(ref('ks1'), dotProgram, inputs, 'hefty', { idempotencyKey: 'req-1' });
+      expect(Buffer.from(again.z).equals(Buffer.from(once.z))).toBe(true);
+      expect(await counter(node, 'hefty_worker_jobs_total', { outcome: 'completed' })).toBe(ran);
+      // The same key for another request is refused, not answered with the first one's result.
+      const other = { x: encrypt(randomVector(16, 5)), w };
+      await expect(
+        second.run(ref('ks1'), dotProgram, other, 'hefty', { idempotencyKey: 'req-1' }),
+      ).rejects.toMatchObject({ code: 'E_INVALID_ARGUMENT' });
+      // A batch retried with its key answers every item once.
+      const items = Array.from({ length: 6 }, (_, i) => ({ x: encrypt(randomVector(16, 50 + i)), w }));
+      const a = await first.runBatch(ref('ks1'), dotProgram, items, 'hefty', { idempotencyKey: 'batch-1' });
+      const b = await second.runBatch(ref('ks1'), dotProgram, items, 'hefty', { idempotencyKey: 'batch-1' });
+      expect(await counter(node, 'hefty_worker_jobs_total', { outcome: 'completed' })).toBe(ran + 6);
+      b.forEach((r, i) => {
+        const [ra, rb] = [a[i], r];
+        if (!('outputs' in ra) || !('outputs' in rb)) throw new Error('item failed');
+        expect(Buffer.from(rb.outputs.z).equals(Buffer.from(ra.outputs.z))).toBe(true);
+      });
+    });
+  }, 120_000);
+
+  it('a client going away removes its jobs that have not started', async () => {
+    await withWorkers(1, async ([node]) => {
+      const api = await executor();
+      const w = randomVector(16, 6);
+      const items = Array.from({ length: 40 }, (_, i) => ({ x: encrypt(randomVector(16, 60 + i)), w }));
+      const controller = new AbortController();
+      const batch = api.runBatch(ref('ks1'), dotProgram, items, 'hefty', { signal: controller.signal });
+      // Abort once the first item is done: the rest are still queued behind the single slot.
+      await until(async () => (await counter(node, 'hefty_worker_jobs_total', { outcome: 'completed' })) >= 1);
+      controller.abort();
+      const results = await batch;
+      const cancelled = results.filter((r) => 'error' in r && r.error.code === 'E_CANCELLED').length;
+      expect(cancelled).toBeGreaterThan(20);
+      await until(async () => (await counter(node, 'hefty_worker_running_jobs', { what: 'running' })) === 0);
+      const ran = await counter(node, 'hefty_worker_jobs_total', { outcome: 'completed' });
+      expect(ran).toBeLessThanOrEqual(40 - cancelled + 1);
+    });
+  }, 120_000);
+
+  it('after warm-up, at least 90% of jobs run where their key set is loaded (2 workers, 6 key sets)', async () => {
+    const clients = await Promise.all(Array.from({ length: 6 }, () => smallClient()));
+    clients.forEach((c, i) => keySets.set(`aff${i}`, c.keySet));
+    try {
+      await withWorkers(2, async (nodes) => {
+        const api = await executor();
+        const w = randomVector(16, 7);
+        const job = async (k: number, seed: number): Promise<void> => {
+          const x = randomVector(16, seed);
+          const v = clients[k].ctx.encrypt(x);
+          const bytes = v.serialize();
+          v.dispose();
+          const out = await api.run(ref(`aff${k}`), dotProgram, { x: bytes, w }, 'hefty');
+          expect(decryptFirst(clients[k].ctx, out.z, 1)[0]).toBeCloseTo(dotReference(x, w), 2);
+        };
+        for (let k = 0; k < 6; k++) await job(k, 100 + k); // warm-up: each key set once
+        const hitsBefore = await affinity(nodes);
+        // 6 jobs per key set in shuffled order, two clients at a time.
+        const order = Array.from({ length: 36 }, (_, i) => i % 6);
+        const shuffle = randomVector(36, 11);
+        for (let i = order.length - 1; i > 0; i--) {
+          const j = Math.floor(((shuffle[i] + 1) / 2) * (i + 1));
+          [order[i], order[j]] = [order[j], order[i]];
+        }
+        let next = 0;
+        const client = async (): Promise<void> => {
+          while (next < order.length) {
+            const i = next++;
+            await job(order[i], 200 + i);
+          }
+        };
+        await Promise.all([client(), client()]);
+        const after = await affinity(nodes);
+        const hits = after.hit - hitsBefore.hit;
+        const misses = after.miss - hitsBefore.miss;
+        expect(hits + misses).toBe(36);
+        expect(hits / 36).toBeGreaterThanOrEqual(0.9);
+      });
+    } finally {
+      for (const c of clients) c.ctx.dispose();
+    }
+  }, 240_000);
+
+  it('Redis down: 503 E_UNAVAILABLE at once; back up: workers reconnect and evaluations run again', async () => {
+    await withWorkers(1, async () => {
+      const api = await executor();
+      const x = randomVector(16, 8);
+      const w = randomVector(16, 9);
+      await redis.halt();
+      await expect(api.run(ref('ks1'), dotProgram, { x: encrypt(x), w }, 'hefty')).rejects.toMatchObject({
+        code: 'E_UNAVAILABLE',
+      });
+      await redis.start();
+      await until(async () => {
+        try {
+          const out = await api.run(ref('ks1'), dotProgram, { x: encrypt(x), w }, 'hefty');
+          return Math.abs(decryptFirst(ctx, out.z, 1)[0] - dotReference(x, w)) < 0.01;
+        } catch (e) {
+          if (e instanceof HeftyError && e.code === 'E_UNAVAILABLE') return false;
+          throw e;
+        }
+      });
     });
   }, 120_000);
 });
