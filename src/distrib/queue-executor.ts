@@ -102,9 +102,7 @@ export class QueueExecutor implements Executor {
         prefix: JOBS_PREFIX,
       });
       events.on('error', () => undefined);
-      events.on('completed', ({ jobId, returnvalue }) =>
-        this.finished(jobId, returnvalue as unknown as EvalJobResult),
-      );
+      events.on('completed', ({ jobId, returnvalue }) => this.finished(jobId, returnvalue as unknown as EvalJobResult));
       events.on('failed', ({ jobId, failedReason }) => this.failedJob(jobId, failedReason));
       events.on('stalled', () => this.stalled.inc());
       return events;
