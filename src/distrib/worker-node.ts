@@ -49,6 +49,18 @@ export interface WorkerNodeOptions extends DistributedOptions {
   /** Where the node's metrics go (its own registry by default). */
   registry?: Registry;
   onStep?: (op: string, backend: string, milliseconds: number) => void;
+  /** Called when a job is finished here (for logs). */
+  onJob?: (event: JobEvent) => void;
+}
+
+export interface JobEvent {
+  readonly jobId: string;
+  readonly shard: string;
+  readonly outcome: string;
+  /** Whether the key set was loaded here already (absent when the job never got that far). */
+  readonly hit?: boolean;
+  readonly stolen: boolean;
+  readonly ms: number;
 }
 
 interface Taken {
@@ -91,7 +103,7 @@ function createMetrics(registry: Registry, node: WorkerNode): WorkerMetrics {
   return {
     jobs: new Counter({
       name: 'hefty_worker_jobs_total',
-      help: 'Jobs this worker finished, by outcome (completed, error, failed, cancelled, expired)',
+      help: 'Jobs this worker finished, by outcome (completed, error, failed, cancelled, expired, lock_lost)',
       labelNames: ['outcome'],
       registers: [registry],
     }),
@@ -305,19 +317,26 @@ export class WorkerNode {
     } finally {
       clearInterval(renew);
     }
+    let outcome = result ? ('error' in result ? outcomeOf(result.error.code) : 'completed') : 'failed';
     try {
-      if (result) {
-        await job.moveToCompleted(result, token, false);
-        this.metrics.jobs.inc({ outcome: 'error' in result ? outcomeOf(result.error.code) : 'completed' });
-      } else {
-        // Not a verdict on the job (Redis went away mid-job, an engine crash): let BullMQ record the failure.
-        await job.moveToFailed(failure ?? new Error('no result'), token, false);
-        this.metrics.jobs.inc({ outcome: 'failed' });
-      }
+      if (result) await job.moveToCompleted(result, token, false);
+      // Not a verdict on the job (Redis went away mid-job, an engine crash): let BullMQ record the failure.
+      else await job.moveToFailed(failure ?? new Error('no result'), token, false);
     } catch {
       // The lock was lost (this node was presumed dead and the job went back to the queue): its other run answers.
+      outcome = 'lock_lost';
     }
-    this.metrics.duration.observe((performance.now() - started) / 1000);
+    this.metrics.jobs.inc({ outcome });
+    const ms = performance.now() - started;
+    this.metrics.duration.observe(ms / 1000);
+    this.options.onJob?.({
+      jobId: job.id!,
+      shard: job.queueName,
+      outcome,
+      ...(result && 'hit' in result ? { hit: result.hit } : {}),
+      stolen,
+      ms: Math.round(ms * 10) / 10,
+    });
     this.running--;
     if (this.running === 0) for (const resolve of this.idle.splice(0)) resolve();
     if (!this.draining) this.fill();
