@@ -2,14 +2,14 @@
 import type { FastifyPluginAsync } from 'fastify';
 import type { ServerOptions } from './config.ts';
 import type { Executor } from './executor.ts';
-import type { KeyStore } from './keystore.ts';
+import type { KeySetStore } from './keyset-store.ts';
 import type { ServerMetrics } from './metrics.ts';
 import type { TenantCaches } from './tenant-cache.ts';
 import type { FairGate } from './tenant-limits.ts';
 
 export interface Services {
   readonly options: ServerOptions;
-  readonly store: KeyStore;
+  readonly store: KeySetStore;
   readonly executor: Executor;
   readonly cache: TenantCaches;
   readonly metrics: ServerMetrics;

@@ -1,17 +1,18 @@
 /**
  * Blobs are shared by content across tenants: deletes, expiry sweeps and uploads of the same bytes race on one
- * blob. Every acknowledged upload must stay readable, in memory and after a SIGKILL and a reopen.
+ * blob. Every acknowledged upload must stay readable, in memory and after a SIGKILL and a reopen — on the local
+ * store and on Redis, where the racing sides are separate connections (as separate API nodes would be).
  */
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { KeyStore } from '../../src/server/keystore.ts';
 import { createContext, encodeKeySet } from '../../src/index.ts';
+import type { KeySetStore } from '../../src/server/keyset-store.ts';
 import { ALICE, auth, BOB, decryptFirst, octet, tempDir, testApp } from './fixtures.ts';
+import { describeEachStore, type StoreHarness } from './keyset-stores.ts';
 
-const options = (dataDir: string, now?: () => number) => ({
-  dataDir,
+const limits = (now?: () => number) => ({
   tenantQuotaBytes: 1 << 30,
   rotationGraceMs: 1000,
   defaultTtlMs: 3600_000,
@@ -19,64 +20,100 @@ const options = (dataDir: string, now?: () => number) => ({
   now,
 });
 
-describe('key store races on shared blobs', () => {
+/** Two views of one storage: the same store locally (one process), two connections on Redis (two nodes). */
+async function twoSides(harness: StoreHarness, now?: () => number): Promise<[KeySetStore, KeySetStore]> {
+  const first = await harness.open(limits(now));
+  return [first, harness.kind === 'local' ? first : await harness.open(limits(now))];
+}
+
+async function closeAll(stores: KeySetStore[]): Promise<void> {
+  for (const store of new Set(stores)) await store.close();
+}
+
+describeEachStore('key store races on shared blobs', (makeHarness) => {
   it('a delete racing an upload of the same bytes by another tenant never loses the upload', async () => {
-    const dir = tempDir();
+    const harness = await makeHarness();
+    const [deleter, uploader] = await twoSides(harness);
     try {
-      const store = await KeyStore.open(options(dir.path));
       const lost: number[] = [];
       for (let round = 0; round < 40; round++) {
         const bytes = randomBytes(4096);
-        const a = await store.put('a', bytes);
+        const a = await deleter.put('a', bytes);
         // Vary which side starts first and by how many turns of the event loop.
         const delay = round % 4;
         const turns = async (): Promise<void> => {
           for (let i = 0; i < delay; i++) await new Promise((resolve) => setImmediate(resolve));
         };
-        const deleting = round % 2 === 0 ? store.delete('a', a.id) : turns().then(() => store.delete('a', a.id));
-        const uploading = round % 2 === 0 ? turns().then(() => store.put('b', bytes)) : store.put('b', bytes);
+        const deleting = round % 2 === 0 ? deleter.delete('a', a.id) : turns().then(() => deleter.delete('a', a.id));
+        const uploading = round % 2 === 0 ? turns().then(() => uploader.put('b', bytes)) : uploader.put('b', bytes);
         const [, b] = await Promise.all([deleting, uploading]);
-        const read = await store.read('b', b.id).then(
+        const read = await deleter.read('b', b.id).then(
           (r) => Buffer.from(r).equals(bytes),
           () => false,
         );
         if (!read) lost.push(round);
       }
       expect(lost).toEqual([]);
-      await store.close();
     } finally {
-      dir.remove();
+      await closeAll([deleter, uploader]);
+      await harness.dispose();
     }
   });
 
   it('an expiry sweep racing an upload of the same bytes never loses the upload', async () => {
-    const dir = tempDir();
+    const harness = await makeHarness();
     let clock = 1_000_000;
+    const [sweeper, uploader] = await twoSides(harness, () => clock);
     try {
-      const store = await KeyStore.open(options(dir.path, () => clock));
       const lost: number[] = [];
       for (let round = 0; round < 30; round++) {
         const bytes = randomBytes(4096);
-        await store.put('a', bytes, { ttlMs: 10 });
+        await sweeper.put('a', bytes, { ttlMs: 10 });
         clock += 20;
-        const [, b] = await Promise.all([store.sweep(), store.put('b', bytes)]);
-        const ok = await store.read('b', b.id).then(
+        const [, b] = await Promise.all([sweeper.sweep(), uploader.put('b', bytes)]);
+        const ok = await sweeper.read('b', b.id).then(
           () => true,
           () => false,
         );
         if (!ok) lost.push(round);
       }
       expect(lost).toEqual([]);
-      await store.close();
     } finally {
-      dir.remove();
+      await closeAll([sweeper, uploader]);
+      await harness.dispose();
+    }
+  });
+
+  it('a rotation racing deletes and sweeps never loses the new key set or resurrects a removed one', async () => {
+    const harness = await makeHarness();
+    let clock = 1_000_000;
+    const [rotator, remover] = await twoSides(harness, () => clock);
+    try {
+      for (let round = 0; round < 20; round++) {
+        const name = `n${round}`;
+        const old = await remover.put('a', randomBytes(2048), { name, ttlMs: 10 });
+        const fresh = randomBytes(2048);
+        clock += round % 2 === 0 ? 0 : 20; // odd rounds: the old one has expired, the sweep may take it
+        const [, , rotated] = await Promise.all([
+          remover.delete('a', old.id).catch(() => undefined),
+          remover.sweep(),
+          rotator.put('a', fresh, { name }),
+        ]);
+        expect(Buffer.from(await remover.read('a', rotated.id)).equals(fresh)).toBe(true);
+        await expect(remover.get('a', old.id)).rejects.toMatchObject({ code: 'E_NOT_FOUND' });
+        expect((await remover.list('a')).map((r) => r.id)).toContain(rotated.id);
+      }
+      expect((await rotator.list('a')).every((r) => r.replacedBy === undefined)).toBe(true);
+    } finally {
+      await closeAll([rotator, remover]);
+      await harness.dispose();
     }
   });
 
   it('after SIGKILL mid-race and a reopen, every acknowledged upload is complete', async () => {
-    const dir = tempDir();
+    const harness = await makeHarness();
     try {
-      const child = spawn(process.execPath, [join(import.meta.dirname, 'keystore-racer.ts'), dir.path], {
+      const child = spawn(process.execPath, [join(import.meta.dirname, 'keystore-racer.ts'), ...harness.location], {
         stdio: ['ignore', 'pipe', 'inherit'],
       });
       const acknowledged: string[] = [];
@@ -92,7 +129,8 @@ describe('key store races on shared blobs', () => {
       });
       child.kill('SIGKILL');
       await new Promise((resolve) => child.once('exit', resolve));
-      const store = await KeyStore.open(options(dir.path));
+      const store = await harness.open(limits(() => Date.now() + 700_000));
+      await store.sweep();
       const missing: string[] = [];
       for (const id of acknowledged) {
         const ok = await store.read('b', id).then(
@@ -104,7 +142,7 @@ describe('key store races on shared blobs', () => {
       expect(missing).toEqual([]);
       await store.close();
     } finally {
-      dir.remove();
+      await harness.dispose();
     }
   });
 });

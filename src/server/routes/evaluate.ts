@@ -11,7 +11,7 @@ import { decodeVector } from '../../api/vector-wire.ts';
 import type { Scheme } from '../../backend/types.ts';
 import { estimateCost, type KeySetShape } from '../cost.ts';
 import type { ItemResult, KeySetRef, OutputFormat, WireInput } from '../executor.ts';
-import type { KeySetRecord } from '../keystore.ts';
+import type { KeySetRecord } from '../keyset-store.ts';
 import { readParts } from '../multipart.ts';
 import { runOptions } from '../run-options.ts';
 import { batchBody, errorSchema, evalBody, keySetParams, outputsSchema } from '../schemas.ts';
@@ -203,7 +203,7 @@ export const evaluateRoutes: ServicePlugin = async (app, { services }) => {
       },
     },
     async (request, reply) => {
-      const record = store.get(request.tenant, (request.params as { id: string }).id);
+      const record = await store.get(request.tenant, (request.params as { id: string }).id);
       if (!(request.body instanceof Uint8Array)) {
         throw new HeftyError('E_UNSUPPORTED_MEDIA_TYPE', 'send ciphertext bytes as application/octet-stream');
       }
@@ -236,7 +236,7 @@ export const evaluateRoutes: ServicePlugin = async (app, { services }) => {
       },
     },
     async (request, reply) => {
-      const record = store.get(request.tenant, (request.params as { id: string }).id);
+      const record = await store.get(request.tenant, (request.params as { id: string }).id);
       const body = request.body as EvalRequest;
       const binary = binaryInputs.get(request);
       const program: Program = validateProgram(body.program);
@@ -272,7 +272,7 @@ export const evaluateRoutes: ServicePlugin = async (app, { services }) => {
       },
     },
     async (request, reply) => {
-      const record = store.get(request.tenant, (request.params as { id: string }).id);
+      const record = await store.get(request.tenant, (request.params as { id: string }).id);
       const body = request.body as { program: unknown; items: Record<string, JsonInput>[]; format?: OutputFormat };
       if (body.items.length > options.maxBatchItems) {
         throw new HeftyError('E_INVALID_ARGUMENT', `at most ${options.maxBatchItems} items per batch`);
