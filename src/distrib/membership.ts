@@ -5,38 +5,44 @@
  */
 import type { Redis } from 'ioredis';
 import { HeftyError } from '../errors.ts';
-import { SHARDS_KEY, WORKERS_KEY, workerInfoKey } from './protocol.ts';
+import type { RedisKeys } from './protocol.ts';
 
 export interface LiveWorker {
   readonly id: string;
   readonly slots: number;
 }
 
-export async function heartbeat(redis: Redis, id: string, slots: number, ttlMs: number): Promise<void> {
+export async function heartbeat(
+  redis: Redis,
+  keys: RedisKeys,
+  id: string,
+  slots: number,
+  ttlMs: number,
+): Promise<void> {
   const now = Date.now();
   await redis
     .multi()
-    .zadd(WORKERS_KEY, now + ttlMs, id)
-    .zremrangebyscore(WORKERS_KEY, '-inf', now)
-    .set(workerInfoKey(id), String(slots), 'PX', ttlMs)
+    .zadd(keys.workers, now + ttlMs, id)
+    .zremrangebyscore(keys.workers, '-inf', now)
+    .set(keys.workerInfo(id), String(slots), 'PX', ttlMs)
     .exec();
 }
 
-export async function leave(redis: Redis, id: string): Promise<void> {
-  await redis.multi().zrem(WORKERS_KEY, id).del(workerInfoKey(id)).exec();
+export async function leave(redis: Redis, keys: RedisKeys, id: string): Promise<void> {
+  await redis.multi().zrem(keys.workers, id).del(keys.workerInfo(id)).exec();
 }
 
-export async function liveWorkers(redis: Redis): Promise<LiveWorker[]> {
-  const ids = await redis.zrangebyscore(WORKERS_KEY, Date.now(), '+inf');
+export async function liveWorkers(redis: Redis, keys: RedisKeys): Promise<LiveWorker[]> {
+  const ids = await redis.zrangebyscore(keys.workers, Date.now(), '+inf');
   if (ids.length === 0) return [];
-  const slots = await redis.mget(...ids.map(workerInfoKey));
+  const slots = await redis.mget(...ids.map((id) => keys.workerInfo(id)));
   return ids.map((id, i) => ({ id, slots: Number(slots[i] ?? 0) }));
 }
 
 /** Every node of a deployment must hash key sets into the same number of shards. */
-export async function checkShardCount(redis: Redis, shards: number): Promise<void> {
-  await redis.set(SHARDS_KEY, String(shards), 'NX');
-  const agreed = Number(await redis.get(SHARDS_KEY));
+export async function checkShardCount(redis: Redis, keys: RedisKeys, shards: number): Promise<void> {
+  await redis.set(keys.shards, String(shards), 'NX');
+  const agreed = Number(await redis.get(keys.shards));
   if (agreed !== shards) {
     throw new HeftyError(
       'E_INVALID_ARGUMENT',

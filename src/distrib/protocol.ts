@@ -1,7 +1,7 @@
 /**
  * What travels through Redis for one evaluation job. A job carries references, not megabytes: the key set by
  * tenant and id (workers read and keep it loaded), encrypted operands by content hash (stored once under
- * `payloadKey`, refreshed rather than rewritten when reused) unless they are small enough to ride inline, and
+ * `RedisKeys.payload`, refreshed rather than rewritten when reused) unless they are small enough to ride inline, and
  * numbers as they are. Outputs go to their own keys; the job's return value only names them, so BullMQ's
  * event stream never holds ciphertexts.
  */
@@ -10,7 +10,6 @@ import type { Redis } from 'ioredis';
 import type { Program } from '../api/program.ts';
 import { HeftyError } from '../errors.ts';
 import type { OutputFormat } from '../server/executor.ts';
-import { KEY_PREFIX } from './redis.ts';
 
 /** Operands up to this size ride in the job itself (base64); larger ones go by reference. */
 export const INLINE_BYTES = 16 << 10;
@@ -45,24 +44,43 @@ export type EvalJobResult =
     }
   | { readonly error: { readonly code: string; readonly message: string }; readonly worker: string };
 
-export const WORKERS_KEY = `${KEY_PREFIX}workers`;
-export const WAKE_CHANNEL = `${KEY_PREFIX}wake`;
-export const SHARDS_KEY = `${KEY_PREFIX}shards`;
-
-export function workerInfoKey(worker: string): string {
-  return `${KEY_PREFIX}worker:${worker}`;
-}
-
-export function payloadKey(hash: string): string {
-  return `${KEY_PREFIX}payload:${hash}`;
-}
-
-export function outputKey(jobId: string, index: number): string {
-  return `${KEY_PREFIX}out:${jobId}:${index}`;
-}
-
-export function cancelKey(jobId: string): string {
-  return `${KEY_PREFIX}cancel:${jobId}`;
+/**
+ * The keys and channel this mode uses besides the key store's, under the deployment's prefix (HEFTY_REDIS_PREFIX,
+ * 'hefty:' by default), so deployments sharing one Redis stay apart. BullMQ's own keys sit under `jobs`.
+ */
+export class RedisKeys {
+  readonly prefix: string;
+  constructor(prefix: string) {
+    this.prefix = prefix;
+  }
+  /** BullMQ's prefix for the shard queues. */
+  get jobs(): string {
+    return `${this.prefix}jobs`;
+  }
+  /** Sorted set of live workers, scored by when their heartbeat expires. */
+  get workers(): string {
+    return `${this.prefix}workers`;
+  }
+  /** Pub/sub channel: "a job was queued in shard <n>". */
+  get wake(): string {
+    return `${this.prefix}wake`;
+  }
+  /** The shard count every node of the deployment agreed on. */
+  get shards(): string {
+    return `${this.prefix}shards`;
+  }
+  workerInfo(worker: string): string {
+    return `${this.prefix}worker:${worker}`;
+  }
+  payload(hash: string): string {
+    return `${this.prefix}payload:${hash}`;
+  }
+  output(jobId: string, index: number): string {
+    return `${this.prefix}out:${jobId}:${index}`;
+  }
+  cancel(jobId: string): string {
+    return `${this.prefix}cancel:${jobId}`;
+  }
 }
 
 export function sha256Hex(data: Uint8Array | string): string {
@@ -73,14 +91,20 @@ export function sha256Hex(data: Uint8Array | string): string {
  * Stores an operand under its hash unless it is there already; an existing copy only has its lifetime renewed,
  * so a ciphertext reused by many jobs crosses the network to Redis once.
  */
-export async function putPayload(redis: Redis, hash: string, bytes: Uint8Array, ttlMs: number): Promise<void> {
-  const key = payloadKey(hash);
+export async function putPayload(
+  redis: Redis,
+  keys: RedisKeys,
+  hash: string,
+  bytes: Uint8Array,
+  ttlMs: number,
+): Promise<void> {
+  const key = keys.payload(hash);
   if ((await redis.pexpire(key, ttlMs)) === 1) return;
   await redis.set(key, Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength), 'PX', ttlMs);
 }
 
-export async function getPayload(redis: Redis, hash: string): Promise<Uint8Array> {
-  const bytes = await redis.getBuffer(payloadKey(hash));
+export async function getPayload(redis: Redis, keys: RedisKeys, hash: string): Promise<Uint8Array> {
+  const bytes = await redis.getBuffer(keys.payload(hash));
   if (!bytes) throw new HeftyError('E_NOT_FOUND', 'an operand of this job expired before a worker ran it');
   return new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength);
 }

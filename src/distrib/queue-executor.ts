@@ -30,22 +30,23 @@ import type {
   WireInput,
 } from '../server/executor.ts';
 import {
-  cancelKey,
   idempotentJobId,
   INLINE_BYTES,
   putPayload,
+  RedisKeys,
   sha256Hex,
-  WAKE_CHANNEL,
   type EvalJobData,
   type EvalJobResult,
   type JobOperand,
 } from './protocol.ts';
 import { checkShardCount, liveWorkers } from './membership.ts';
-import { connect, guarded, JOBS_PREFIX, unavailable } from './redis.ts';
+import { connect, guarded, unavailable } from './redis.ts';
 import { shardOf, shardQueueName } from './shards.ts';
 
 export interface QueueExecutorOptions {
   redisUrl: string;
+  /** Prefix of this deployment's keys (HEFTY_REDIS_PREFIX). */
+  prefix: string;
   /** Shard queues; every node of a deployment must use the same number. */
   shards: number;
   jobTimeoutMs: number;
@@ -75,6 +76,7 @@ export class QueueExecutor implements Executor {
   readonly metricsRegistry = new Registry();
   private readonly options: QueueExecutorOptions;
   private readonly redis: Redis;
+  private readonly keys: RedisKeys;
   private readonly queues: Queue<EvalJobData, EvalJobResult>[];
   private readonly events: QueueEvents[];
   private readonly waiters = new Map<string, Waiter>();
@@ -90,16 +92,18 @@ export class QueueExecutor implements Executor {
   private constructor(options: QueueExecutorOptions) {
     this.options = options;
     this.redis = connect(options.redisUrl, 'command', 'hefty-api');
+    this.keys = new RedisKeys(options.prefix);
     const connection = this.redis;
+    const prefix = this.keys.jobs;
     this.queues = Array.from(
       { length: options.shards },
-      (_, s) => new Queue<EvalJobData, EvalJobResult>(shardQueueName(s), { connection, prefix: JOBS_PREFIX }),
+      (_, s) => new Queue<EvalJobData, EvalJobResult>(shardQueueName(s), { connection, prefix }),
     );
     for (const queue of this.queues) queue.on('error', () => undefined);
     this.events = Array.from({ length: options.shards }, (_, s) => {
       const events = new QueueEvents(shardQueueName(s), {
         connection: connect(options.redisUrl, 'blocking', 'hefty-api-events'),
-        prefix: JOBS_PREFIX,
+        prefix,
       });
       events.on('error', () => undefined);
       events.on('completed', ({ jobId, returnvalue }) => this.finished(jobId, returnvalue as unknown as EvalJobResult));
@@ -164,7 +168,7 @@ export class QueueExecutor implements Executor {
       await Promise.race([
         (async () => {
           await Promise.all([...executor.queues, ...executor.events].map((q) => q.waitUntilReady()));
-          await checkShardCount(executor.redis, options.shards);
+          await checkShardCount(executor.redis, executor.keys, options.shards);
           await executor.refreshCapacity();
         })(),
         new Promise((_, reject) => {
@@ -182,7 +186,7 @@ export class QueueExecutor implements Executor {
 
   private async refreshCapacity(): Promise<void> {
     try {
-      const workers = await liveWorkers(this.redis);
+      const workers = await liveWorkers(this.redis, this.keys);
       this.liveWorkerCount = workers.length;
       this.liveSlots = workers.reduce((sum, w) => sum + w.slots, 0);
     } catch {
@@ -236,7 +240,7 @@ export class QueueExecutor implements Executor {
           continue;
         }
         const hash = isCacheEntry(value) ? value.hash : sha256Hex(bytes);
-        if (!stored.has(hash)) stored.set(hash, putPayload(this.redis, hash, bytes, ttlMs));
+        if (!stored.has(hash)) stored.set(hash, putPayload(this.redis, this.keys, hash, bytes, ttlMs));
         await stored.get(hash);
         result[name] = { ref: hash, size: bytes.byteLength };
       } else result[name] = value as JobOperand;
@@ -341,7 +345,7 @@ export class QueueExecutor implements Executor {
           })),
         ),
       );
-      await this.redis.publish(WAKE_CHANNEL, String(shard)).catch(() => undefined);
+      await this.redis.publish(this.keys.wake, String(shard)).catch(() => undefined);
       if (idempotencyKey !== undefined) await this.joinExisting(queue, jobs, settle);
       if (signal?.aborted) onAbort();
       await allDone;
@@ -422,7 +426,7 @@ export class QueueExecutor implements Executor {
   private async cancel(queue: Queue, jobIds: readonly string[]): Promise<void> {
     if (jobIds.length === 0) return;
     const mark = this.redis.multi();
-    for (const id of jobIds) mark.set(cancelKey(id), '1', 'PX', this.options.jobTimeoutMs);
+    for (const id of jobIds) mark.set(this.keys.cancel(id), '1', 'PX', this.options.jobTimeoutMs);
     await mark.exec();
     await Promise.all(jobIds.map((id) => queue.remove(id).catch(() => 0)));
   }

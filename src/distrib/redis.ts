@@ -6,10 +6,6 @@
 import { Redis, type RedisOptions } from 'ioredis';
 import { HeftyError } from '../errors.ts';
 
-/** Every key this mode writes outside BullMQ starts with this; BullMQ's own keys with JOBS_PREFIX. */
-export const KEY_PREFIX = 'hefty:';
-export const JOBS_PREFIX = 'hefty:jobs';
-
 export type ConnectionRole = 'command' | 'blocking';
 
 export function connect(url: string, role: ConnectionRole, name: string): Redis {

@@ -23,16 +23,8 @@ import { sharedCopy, type CacheEntry } from '../pool/cache.ts';
 import { createPool, type KeySetHandle, type Pool, type PoolInput } from '../pool/pool.ts';
 import type { DistributedOptions } from './options.ts';
 import { checkShardCount, heartbeat, leave, liveWorkers } from './membership.ts';
-import {
-  cancelKey,
-  getPayload,
-  outputKey,
-  WAKE_CHANNEL,
-  type EvalJobData,
-  type EvalJobResult,
-  type JobOperand,
-} from './protocol.ts';
-import { connect, JOBS_PREFIX } from './redis.ts';
+import { getPayload, RedisKeys, type EvalJobData, type EvalJobResult, type JobOperand } from './protocol.ts';
+import { connect } from './redis.ts';
 import { homeShards, shardQueueName } from './shards.ts';
 
 /** Reads a stored key set's envelope from the shared key store. */
@@ -40,6 +32,8 @@ export type KeySetReader = (tenant: string, id: string) => Promise<Uint8Array>;
 
 export interface WorkerNodeOptions extends DistributedOptions {
   redisUrl: string;
+  /** Prefix of this deployment's keys (HEFTY_REDIS_PREFIX). */
+  prefix: string;
   readKeySet: KeySetReader;
   /** Pool worker threads = jobs run at once. */
   slots: number;
@@ -139,6 +133,7 @@ export class WorkerNode {
   private readonly options: WorkerNodeOptions;
   private readonly pool: Pool;
   private readonly redis: Redis;
+  private readonly keys: RedisKeys;
   private readonly subscriber: Redis;
   private readonly queues: Worker<EvalJobData, EvalJobResult>[];
   private readonly metrics: WorkerMetrics;
@@ -163,13 +158,14 @@ export class WorkerNode {
     this.registry = options.registry ?? new Registry();
     this.metrics = createMetrics(this.registry, this);
     this.redis = connect(options.redisUrl, 'blocking', 'hefty-worker');
+    this.keys = new RedisKeys(options.prefix);
     this.subscriber = connect(options.redisUrl, 'blocking', 'hefty-worker-wake');
     this.queues = Array.from(
       { length: options.shards },
       (_, s) =>
         new Worker<EvalJobData, EvalJobResult>(shardQueueName(s), null, {
           connection: connect(options.redisUrl, 'blocking', 'hefty-worker-queue'),
-          prefix: JOBS_PREFIX,
+          prefix: this.keys.jobs,
           autorun: false,
           lockDuration: options.lockMs,
           stalledInterval: options.stalledIntervalMs,
@@ -204,9 +200,9 @@ export class WorkerNode {
     const node = new WorkerNode(options, pool);
     try {
       await Promise.all(node.queues.map((q) => q.waitUntilReady()));
-      await checkShardCount(node.redis, options.shards);
+      await checkShardCount(node.redis, node.keys, options.shards);
       await node.refreshMembership();
-      await node.subscriber.subscribe(WAKE_CHANNEL);
+      await node.subscriber.subscribe(node.keys.wake);
     } catch (e) {
       await node.close();
       throw e;
@@ -233,8 +229,8 @@ export class WorkerNode {
 
   private async refreshMembership(): Promise<void> {
     if (this.draining) return;
-    await heartbeat(this.redis, this.id, this.options.slots, 3 * this.options.heartbeatMs);
-    const live = (await liveWorkers(this.redis)).map((w) => w.id);
+    await heartbeat(this.redis, this.keys, this.id, this.options.slots, 3 * this.options.heartbeatMs);
+    const live = (await liveWorkers(this.redis, this.keys)).map((w) => w.id);
     const before = this.home.join(',');
     this.home = homeShards(this.id, live.includes(this.id) ? live : [...live, this.id], this.options.shards);
     if (this.home.join(',') !== before) this.fill();
@@ -346,7 +342,7 @@ export class WorkerNode {
   private async evaluate(job: Job<EvalJobData, EvalJobResult>): Promise<EvalJobResult> {
     const data = job.data;
     try {
-      if ((await this.redis.exists(cancelKey(job.id!))) === 1) {
+      if ((await this.redis.exists(this.keys.cancel(job.id!))) === 1) {
         throw new HeftyError('E_CANCELLED', 'the client went away before the job started');
       }
       const left = data.deadline - Date.now();
@@ -360,7 +356,7 @@ export class WorkerNode {
       const ttlMs = Math.max(1000, data.deadline - Date.now()) + this.options.resultTtlMs;
       const write = this.redis.multi();
       const refs = Object.entries(outputs).map(([name, bytes], index) => {
-        const key = outputKey(job.id!, index);
+        const key = this.keys.output(job.id!, index);
         write.set(key, Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength), 'PX', ttlMs);
         this.metrics.redisBytes.inc({ direction: 'write', what: 'output' }, bytes.byteLength);
         return { name, key, size: bytes.byteLength };
@@ -405,7 +401,7 @@ export class WorkerNode {
       } else if (operand !== null && typeof operand === 'object' && 'ref' in operand) {
         let entry = this.operands.get(operand.ref);
         if (!entry) {
-          const bytes = await getPayload(this.redis, operand.ref);
+          const bytes = await getPayload(this.redis, this.keys, operand.ref);
           this.metrics.redisBytes.inc({ direction: 'read', what: 'operand' }, bytes.byteLength);
           entry = { bytes: sharedCopy(bytes), hash: operand.ref };
           this.operands.set(operand.ref, entry);
@@ -421,7 +417,7 @@ export class WorkerNode {
     return (this.drained ??= (async () => {
       this.draining = true;
       for (const timer of this.timers) clearInterval(timer);
-      await leave(this.redis, this.id).catch(() => undefined);
+      await leave(this.redis, this.keys, this.id).catch(() => undefined);
       if (this.running > 0) await new Promise<void>((resolve) => this.idle.push(resolve));
       await this.close();
     })());

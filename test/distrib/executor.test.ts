@@ -37,6 +37,7 @@ describeWithRedis('distributed executor', (binary) => {
       ...options,
       ...extra,
       redisUrl: redis.url,
+      prefix: 'hefty:',
       readKeySet,
       slots: 1,
       threadsPerSlot: 1,
@@ -61,6 +62,7 @@ describeWithRedis('distributed executor', (binary) => {
   const executor = async (): Promise<QueueExecutor> => {
     const e = await QueueExecutor.create({
       redisUrl: redis.url,
+      prefix: 'hefty:',
       shards: options.shards,
       jobTimeoutMs: 60_000,
       resultTtlMs: options.resultTtlMs,
