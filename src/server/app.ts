@@ -14,6 +14,12 @@ import { resolveOptions, type ServerOptions } from './config.ts';
 import { errorPlugin } from './error-handler.ts';
 import { InProcessExecutor, type Executor } from './executor.ts';
 import { KeyStore } from './keystore.ts';
+import type { KeySetStore, KeySetStoreLimits } from './keyset-store.ts';
+import { RedisConnection } from './redis-connection.ts';
+import { RedisKeyStore } from './redis-keystore.ts';
+import { RedisUploadCache } from './redis-upload-cache.ts';
+import { createStoreMetrics, InstrumentedKeySetStore, InstrumentedUploadCache } from './store-metrics.ts';
+import type { UploadCache, UploadCacheOptions } from './upload-cache.ts';
 import { PoolExecutor } from './pool-executor.ts';
 import { createServerMetrics } from './metrics.ts';
 import { registerOpenApi } from './openapi.ts';
@@ -39,25 +45,36 @@ export async function buildApp(options: Partial<ServerOptions> = {}, build: Buil
   if (Object.keys(resolved.apiKeys).length === 0) {
     throw new HeftyError('E_INVALID_ARGUMENT', 'buildApp needs at least one API key (startServer makes a dev key)');
   }
-  const store = await KeyStore.open({
-    dataDir: resolved.dataDir,
+  const limits: KeySetStoreLimits = {
     tenantQuotaBytes: resolved.tenantQuotaBytes,
     tenantMaxKeySets: resolved.tenantMaxKeySets,
     rotationGraceMs: resolved.rotationGraceMs,
     defaultTtlMs: resolved.defaultKeySetTtlMs,
     maxTtlMs: resolved.maxKeySetTtlMs,
-  });
-  const cache = new TenantCaches({
+  };
+  const cacheOptions: UploadCacheOptions = {
     maxBytes: resolved.cacheBytes,
     tenantMaxBytes: resolved.tenantCacheBytes,
     ttlMs: resolved.cacheTtlMs,
-  });
+  };
+  // With a Redis URL, key sets and uploaded ciphertexts are shared by every node; without, they stay here.
+  const redis = resolved.redisUrl ? await RedisConnection.open(resolved.redisUrl, { name: 'hefty-api' }) : undefined;
+  const prefix = resolved.redisPrefix;
+  const rawStore: KeySetStore = redis
+    ? await RedisKeyStore.open({ connection: redis, prefix, ...limits })
+    : await KeyStore.open({ dataDir: resolved.dataDir, ...limits });
+  const rawCache: UploadCache = redis
+    ? new RedisUploadCache({ connection: redis, prefix, ...cacheOptions })
+    : new TenantCaches(cacheOptions);
   // Gauges read executor stats at scrape time, so the metrics can exist before the executor.
   const metrics = createServerMetrics({
     executor: () => executor.stats(),
-    cache: () => cache.stats(),
+    cache: () => rawCache.stats(),
     engine: () => engineReport({ probeWasm: false }),
   });
+  const storeMetrics = createStoreMetrics(metrics.registry, () => redis);
+  const store = new InstrumentedKeySetStore(rawStore, storeMetrics);
+  const cache = new InstrumentedUploadCache(rawCache, storeMetrics);
   const executorOptions = {
     backend: resolved.backend,
     maxLoadedKeySets: resolved.maxLoadedKeySets,
@@ -76,7 +93,7 @@ export async function buildApp(options: Partial<ServerOptions> = {}, build: Buil
     tenantMaxInFlight: resolved.tenantMaxInFlight,
     waitTimeoutMs: resolved.jobTimeoutMs,
   });
-  const services: Services = { options: resolved, store, executor, cache, metrics, gate };
+  const services: Services = { options: resolved, store, executor, cache, metrics, gate, redis };
 
   const app = Fastify({
     logger: { level: resolved.logLevel },
@@ -163,6 +180,8 @@ export async function buildApp(options: Partial<ServerOptions> = {}, build: Buil
   app.addHook('onClose', async () => {
     await executor.close();
     await store.close();
+    await cache.close();
+    await redis?.close();
   });
   return Object.assign(app, { services }) as unknown as HeftyApp;
 }

@@ -128,4 +128,23 @@ export class LuaScript {
       throw error;
     }
   }
+
+  /** As run(), with bulk replies as Buffers (for binary values). */
+  async runBuffer(client: Redis, args: readonly (string | number | Buffer)[]): Promise<unknown> {
+    const buffers = client as unknown as BufferScripting;
+    try {
+      return await buffers.evalshaBuffer(this.sha, 0, ...args);
+    } catch (error) {
+      if (error instanceof ReplyError && (error as Error).message.startsWith('NOSCRIPT')) {
+        return buffers.evalBuffer(this.source, 0, ...args);
+      }
+      throw error;
+    }
+  }
+}
+
+/** ioredis makes a …Buffer variant of every command; its types list only some. */
+interface BufferScripting {
+  evalshaBuffer(sha: string, keys: number, ...args: (string | number | Buffer)[]): Promise<unknown>;
+  evalBuffer(source: string, keys: number, ...args: (string | number | Buffer)[]): Promise<unknown>;
 }

@@ -227,8 +227,10 @@ export class RedisKeyStore implements KeySetStore {
       await this.connection.run(async (redis) => {
         const pipeline = redis.pipeline();
         for (let i = first; i < Math.min(count, first + WRITE_BATCH_CHUNKS); i++) {
-          pipeline.set(this.key('blob', digest, String(i)), view.subarray(i * chunkBytes, (i + 1) * chunkBytes));
-          pipeline.pexpire(this.key('blob', digest, String(i)), this.leaseMs);
+          // NX: a chunk already there (same digest, same bytes) is left alone — rewriting it would put an
+          // expiry back on a chunk another upload has already made permanent.
+          const chunk = view.subarray(i * chunkBytes, (i + 1) * chunkBytes);
+          pipeline.set(this.key('blob', digest, String(i)), chunk, 'PX', this.leaseMs, 'NX');
         }
         for (const [error] of (await pipeline.exec()) ?? []) if (error) throw error;
       });

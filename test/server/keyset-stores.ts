@@ -26,6 +26,8 @@ export interface StoreHarness {
   writesInFlight(): Promise<number>;
   /** Stored bytes no live record accounts for: temp files, or chunks of missing or unreferenced blobs. */
   leftovers(): Promise<number>;
+  /** Parts of complete blobs that are still set to expire (Redis chunks with a TTL; files never expire). */
+  expiringParts(): Promise<number>;
   dispose(): Promise<void>;
 }
 
@@ -39,6 +41,7 @@ function localHarness(): StoreHarness {
     corruptBlob: async (digest, bytes) => writeFileSync(join(dir.path, 'blobs', digest), bytes),
     writesInFlight: async () => readdirSync(join(dir.path, 'tmp')).length,
     leftovers: async () => readdirSync(join(dir.path, 'tmp')).length,
+    expiringParts: async () => 0,
     dispose: async () => dir.remove(),
   };
 }
@@ -84,6 +87,15 @@ async function redisHarness(server: RedisServer): Promise<StoreHarness> {
         if (refs === null || Number(refs) <= 0) stray++;
       }
       return stray;
+    },
+    expiringParts: async () => {
+      let expiring = 0;
+      for (const meta of await metas()) {
+        if ((await redis.hget(meta, 'complete')) !== '1') continue;
+        const chunks = Number(await redis.hget(meta, 'chunks'));
+        for (let i = 0; i < chunks; i++) if ((await redis.pttl(`${meta}:${i}`)) !== -1) expiring++;
+      }
+      return expiring;
     },
     dispose: async () => {
       const all = await keys('*');

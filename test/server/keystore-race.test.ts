@@ -6,9 +6,11 @@
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createContext, encodeKeySet } from '../../src/index.ts';
+import type { HeftyApp } from '../../src/server/app.ts';
 import type { KeySetStore } from '../../src/server/keyset-store.ts';
+import { describeWithRedis, startRedis, type RedisServer } from '../helpers/redis.ts';
 import { ALICE, auth, BOB, decryptFirst, octet, tempDir, testApp } from './fixtures.ts';
 import { describeEachStore, type StoreHarness } from './keyset-stores.ts';
 
@@ -110,6 +112,29 @@ describeEachStore('key store races on shared blobs', (makeHarness) => {
     }
   });
 
+  it('several writers uploading the same new bytes at once leave one complete blob, nothing of it expiring', async () => {
+    const harness = await makeHarness();
+    const writers: KeySetStore[] = [];
+    try {
+      for (let i = 0; i < 3; i++)
+        writers.push(harness.kind === 'local' && i > 0 ? writers[0] : await harness.open(limits()));
+      for (let round = 0; round < 10; round++) {
+        // Several chunks (the Redis harness writes 64 KiB per key), so the writers interleave.
+        const bytes = randomBytes(400 << 10);
+        const records = await Promise.all(
+          ['a', 'b', 'c', 'a', 'b', 'c'].map((tenant, i) => writers[i % writers.length].put(tenant, bytes)),
+        );
+        for (const record of records)
+          expect(Buffer.from(await writers[0].read(record.tenant, record.id)).equals(bytes)).toBe(true);
+      }
+      expect(await harness.blobCount()).toBe(10);
+      expect(await harness.expiringParts()).toBe(0);
+    } finally {
+      await closeAll(writers);
+      await harness.dispose();
+    }
+  });
+
   it('after SIGKILL mid-race and a reopen, every acknowledged upload is complete', async () => {
     const harness = await makeHarness();
     try {
@@ -147,10 +172,12 @@ describeEachStore('key store races on shared blobs', (makeHarness) => {
   });
 });
 
-describe('racing HTTP clients on one shared key set', () => {
+/** The service nodes the clients talk to: Alice to the first, Bob to the second (the same node locally). */
+type Nodes = () => Promise<{ alice: HeftyApp; bob: HeftyApp; close(): Promise<void> }>;
+
+function httpRace(nodes: Nodes): void {
   it("tenant A's deletes never take tenant B's acknowledged upload of the same bytes", async () => {
-    const dir = tempDir();
-    const app = await testApp(dir.path, { executor: 'inline' });
+    const { alice, bob, close } = await nodes();
     const scaleProgram = {
       inputs: { x: 'vector', w: 'plain' },
       steps: [{ out: 'y', op: 'mul', args: ['x', 'w'] }],
@@ -164,15 +191,20 @@ describe('racing HTTP clients on one shared key set', () => {
           ctx.keygen();
           const keySet = Buffer.from(encodeKeySet(ctx.exportKeySet()));
           const upload = (key: string) =>
-            app.inject({ method: 'POST', url: '/v1/keysets', headers: { ...auth(key), ...octet }, payload: keySet });
+            (key === ALICE ? alice : bob).inject({
+              method: 'POST',
+              url: '/v1/keysets',
+              headers: { ...auth(key), ...octet },
+              payload: keySet,
+            });
           const a = (await upload(ALICE)).json().id;
           const [, b] = await Promise.all([
-            app.inject({ method: 'DELETE', url: `/v1/keysets/${a}`, headers: auth(ALICE) }),
+            alice.inject({ method: 'DELETE', url: `/v1/keysets/${a}`, headers: auth(ALICE) }),
             upload(BOB),
           ]);
           expect(b.statusCode).toBe(201);
           const v = ctx.encrypt([1, 2, 3]);
-          const evaluated = await app.inject({
+          const evaluated = await bob.inject({
             method: 'POST',
             url: `/v1/keysets/${b.json().id}/eval`,
             headers: auth(BOB),
@@ -193,8 +225,46 @@ describe('racing HTTP clients on one shared key set', () => {
       }
       expect(lost).toEqual([]);
     } finally {
-      await app.close();
-      dir.remove();
+      await close();
     }
+  });
+}
+
+describe('racing HTTP clients on one shared key set [local]', () => {
+  httpRace(async () => {
+    const dir = tempDir();
+    const app = await testApp(dir.path, { executor: 'inline' });
+    return {
+      alice: app,
+      bob: app,
+      close: async () => {
+        await app.close();
+        dir.remove();
+      },
+    };
+  });
+});
+
+describeWithRedis('racing HTTP clients on one shared key set [redis, two nodes]', (binary) => {
+  let server: RedisServer | undefined;
+  beforeAll(async () => {
+    server = await startRedis(binary);
+  });
+  afterAll(async () => {
+    await server?.stop();
+  });
+  httpRace(async () => {
+    const dir = tempDir();
+    const node = () => testApp(dir.path, { executor: 'inline', redisUrl: server!.url });
+    const [alice, bob] = [await node(), await node()];
+    return {
+      alice,
+      bob,
+      close: async () => {
+        await alice.close();
+        await bob.close();
+        dir.remove();
+      },
+    };
   });
 });

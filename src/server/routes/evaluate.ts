@@ -25,8 +25,8 @@ interface EvalRequest {
   format?: OutputFormat;
 }
 
-function cachedCiphertext(services: Services, tenant: string, keySetId: string, id: string): CacheEntry {
-  const entry = services.cache.get(id, cacheScope(tenant, keySetId));
+async function cachedCiphertext(services: Services, tenant: string, keySetId: string, id: string): Promise<CacheEntry> {
+  const entry = await services.cache.get(id, cacheScope(tenant, keySetId));
   if (!entry) throw new HeftyError('E_NOT_FOUND', `no ciphertext ${id} for this key set (expired or never uploaded)`);
   return entry;
 }
@@ -62,13 +62,13 @@ interface ResolvedInputs {
   chunks: number;
 }
 
-function resolveInputs(
+async function resolveInputs(
   services: Services,
   tenant: string,
   record: KeySetRecord,
   inputs: Record<string, JsonInput>,
   binary: Map<string, Uint8Array> = new Map(),
-): ResolvedInputs {
+): Promise<ResolvedInputs> {
   if (inputs === null || typeof inputs !== 'object' || Array.isArray(inputs)) {
     throw new HeftyError('E_INVALID_ARGUMENT', 'inputs must be an object of name → value');
   }
@@ -80,7 +80,7 @@ function resolveInputs(
       const operand = value as Record<string, unknown>;
       if (Object.hasOwn(operand, 'ciphertext') && typeof operand.ciphertext === 'string') {
         // Cache entries go to the executor as they are: pool workers keep them loaded by content hash.
-        const entry = cachedCiphertext(services, tenant, record.id, operand.ciphertext);
+        const entry = await cachedCiphertext(services, tenant, record.id, operand.ciphertext);
         chunks = Math.max(chunks, checkCiphertext(record, entry.bytes));
         resolved[name] = entry;
       } else if (Object.hasOwn(operand, 'bytes') && typeof operand.bytes === 'string') {
@@ -209,7 +209,7 @@ export const evaluateRoutes: ServicePlugin = async (app, { services }) => {
       }
       const bytes = new Uint8Array(request.body);
       checkCiphertext(record, bytes);
-      const id = cache.put(bytes, { scope: cacheScope(request.tenant, record.id) });
+      const id = await cache.put(bytes, { scope: cacheScope(request.tenant, record.id) });
       return reply.status(201).send({ id, size: bytes.length, ttlSeconds: Math.floor(options.cacheTtlMs / 1000) });
     },
   );
@@ -240,7 +240,7 @@ export const evaluateRoutes: ServicePlugin = async (app, { services }) => {
       const body = request.body as EvalRequest;
       const binary = binaryInputs.get(request);
       const program: Program = validateProgram(body.program);
-      const { inputs, chunks } = resolveInputs(services, request.tenant, record, body.inputs, binary);
+      const { inputs, chunks } = await resolveInputs(services, request.tenant, record, body.inputs, binary);
       checkCost(request.tenant, record, program, chunks);
       const perRequest = runOptions(request, reply);
       const outputs = await inTurn(request, async () => {
@@ -282,16 +282,21 @@ export const evaluateRoutes: ServicePlugin = async (app, { services }) => {
       const results: ItemResult[] = new Array(body.items.length);
       const runnable: { index: number; inputs: Record<string, WireInput> }[] = [];
       let chunks = 1;
-      body.items.forEach((item, index) => {
-        try {
-          const resolved = resolveInputs(services, request.tenant, record, item);
-          chunks = Math.max(chunks, resolved.chunks);
-          runnable.push({ index, inputs: resolved.inputs });
-        } catch (e) {
-          if (!(e instanceof HeftyError)) throw e;
-          results[index] = { error: e.toJSON() };
+      // Looked up together: with a shared (Redis) cache that is one round trip's wait, not one per item.
+      const lookups = await Promise.allSettled(
+        body.items.map((item) => resolveInputs(services, request.tenant, record, item)),
+      );
+      for (const [index, lookup] of lookups.entries()) {
+        if (lookup.status === 'fulfilled') {
+          chunks = Math.max(chunks, lookup.value.chunks);
+          runnable.push({ index, inputs: lookup.value.inputs });
+          continue;
         }
-      });
+        const e: unknown = lookup.reason;
+        // Redis unavailable fails the whole request (503), not one item.
+        if (!(e instanceof HeftyError) || e.code === 'E_UNAVAILABLE') throw e;
+        results[index] = { error: e.toJSON() };
+      }
       if (runnable.length > 0) {
         checkCost(request.tenant, record, program, chunks, runnable.length);
         const perRequest = runOptions(request, reply);

@@ -119,7 +119,7 @@ export const keySetRoutes: ServicePlugin = async (app, { services }) => {
       const { id } = request.params as { id: string };
       await store.delete(request.tenant, id);
       executor.forget(`${request.tenant}/${id}`);
-      cache.dropScope(cacheScope(request.tenant, id));
+      await cache.dropScope(cacheScope(request.tenant, id));
       return reply.status(204).send();
     },
   );
