@@ -21,6 +21,8 @@ import { RedisUploadCache } from './redis-upload-cache.ts';
 import { createStoreMetrics, InstrumentedKeySetStore, InstrumentedUploadCache } from './store-metrics.ts';
 import type { UploadCache, UploadCacheOptions } from './upload-cache.ts';
 import { PoolExecutor } from './pool-executor.ts';
+import { startDistributedRoles } from '../distrib/api-node.ts';
+import type { JobEvent } from '../distrib/worker-node.ts';
 import { createServerMetrics } from './metrics.ts';
 import { registerOpenApi } from './openapi.ts';
 import { evaluateRoutes } from './routes/evaluate.ts';
@@ -82,8 +84,20 @@ export async function buildApp(options: Partial<ServerOptions> = {}, build: Buil
     jobTimeoutMs: resolved.jobTimeoutMs,
     onStep: (op: string, backend: string, ms: number) => metrics.opDuration.observe({ op, backend }, ms / 1000),
   };
+  // With Redis this node is a stateless API node: evaluations go to the shard queues, and `workers` > 0 makes it
+  // a compute node as well. Job lines are logged once the logger exists.
+  const jobLog: { write?: (event: JobEvent) => void } = {};
+  const roles =
+    !build.executor && resolved.redisUrl
+      ? await startDistributedRoles(resolved.redisUrl, prefix, resolved, rawStore, {
+          env: { ...process.env, ...build.env },
+          onStep: executorOptions.onStep,
+          onJob: (event) => jobLog.write?.(event),
+        })
+      : undefined;
   const executor: Executor =
     build.executor ??
+    roles?.executor ??
     (resolved.executor === 'pool'
       ? await PoolExecutor.create({ ...executorOptions, workers: resolved.workers })
       : new InProcessExecutor(executorOptions));
@@ -177,8 +191,9 @@ export async function buildApp(options: Partial<ServerOptions> = {}, build: Buil
   app.addHook('onSend', async (_request, reply) => {
     if (closing) reply.header('connection', 'close');
   });
+  jobLog.write = (event) => app.log.debug(event, 'job');
   app.addHook('onClose', async () => {
-    await executor.close();
+    await (roles ? roles.close() : executor.close());
     await store.close();
     await cache.close();
     await redis?.close();

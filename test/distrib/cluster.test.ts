@@ -175,18 +175,22 @@ describeWithRedis('loopback cluster: Redis + 2 API nodes + 2 workers', (binary) 
     // A worker SIGKILLed in the middle of a 200-item batch: every item answered once, correctly.
     const big = Array.from({ length: 200 }, (_, i) => randomVector(16, 1000 + i));
     const bigJobs = new Set(big.map((_, i) => idempotentJobId('alice', 'big-batch', i)));
+    // Uploaded through the first API node (the shared upload cache), referenced through the second.
+    const uploads = await Promise.all(big.map((v) => first.uploadCiphertext(id, encrypt(v))));
     const doneBefore = w1.completedJobs().length;
     const batch = second.batch(
       id,
       dotProgram,
-      big.map((v) => ({ x: encrypt(v), w })),
+      uploads.map((ciphertext) => ({ x: { ciphertext }, w })),
       { idempotencyKey: 'big-batch' },
     );
     let seen = 0;
-    await w1.waitFor(
-      (l) => l.msg === 'job' && bigJobs.has(String(l.jobId)) && ++seen >= 10,
-      '10 jobs of the batch on worker 1',
-    );
+    await Promise.race([
+      w1.waitFor((l) => l.msg === 'job' && bigJobs.has(String(l.jobId)) && ++seen >= 10, '10 batch jobs on worker 1'),
+      batch.then(() => {
+        throw new Error('the batch finished before worker 1 ran 10 of its jobs');
+      }),
+    ]);
     w1.kill('SIGKILL');
     expect(w1.completedJobs().length - doneBefore).toBeLessThan(200);
     const bigResults = await batch;
@@ -203,19 +207,14 @@ describeWithRedis('loopback cluster: Redis + 2 API nodes + 2 workers', (binary) 
     const w3 = await startWorker();
     const inFlight = [0, 1, 2].map((k) => Array.from({ length: 30 }, (_, i) => randomVector(16, 5000 + 100 * k + i)));
     const keys = ['retry-0', 'retry-1', 'retry-2'];
+    // A retry is the same request: the same bytes (a fresh encryption would be another request, and refused).
+    const bodies = inFlight.map((items) => items.map((v) => ({ x: encrypt(v), w })));
     const jobsOf = new Set(keys.flatMap((key) => inFlight[0].map((_, i) => idempotentJobId('alice', key, i))));
-    const attempts = inFlight.map((items, k) =>
-      first
-        .batch(
-          id,
-          dotProgram,
-          items.map((v) => ({ x: encrypt(v), w })),
-          { idempotencyKey: keys[k] },
-        )
-        .then(
-          () => 'answered',
-          (e: unknown) => (e instanceof HeftyError ? e.code : String(e)),
-        ),
+    const attempts = inFlight.map((_, k) =>
+      first.batch(id, dotProgram, bodies[k], { idempotencyKey: keys[k] }).then(
+        () => 'answered',
+        (e: unknown) => (e instanceof HeftyError ? e.code : String(e)),
+      ),
     );
     await Promise.race(
       [w2, w3].map((node) => node.waitFor((l) => l.msg === 'job' && jobsOf.has(String(l.jobId)), 'retry jobs')),
@@ -226,12 +225,7 @@ describeWithRedis('loopback cluster: Redis + 2 API nodes + 2 workers', (binary) 
     expect(outcomes.filter((o) => o !== 'answered').every((o) => o === 'E_UNAVAILABLE')).toBe(true);
     expect(outcomes).toContain('E_UNAVAILABLE');
     for (const [k, items] of inFlight.entries()) {
-      const results = await second.batch(
-        id,
-        dotProgram,
-        items.map((v) => ({ x: encrypt(v), w })),
-        { idempotencyKey: keys[k] },
-      );
+      const results = await second.batch(id, dotProgram, bodies[k], { idempotencyKey: keys[k] });
       results.forEach((r, i) => {
         if (!('outputs' in r)) throw new Error(`retry ${k} item ${i}: ${JSON.stringify(r)}`);
         expectDot(r.outputs.z, items[i], w);
