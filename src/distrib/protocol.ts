@@ -15,7 +15,11 @@ import type { OutputFormat } from '../server/executor.ts';
 export const INLINE_BYTES = 16 << 10;
 
 export type JobOperand =
-  | { readonly ref: string; readonly size: number }
+  /**
+   * Stored under RedisKeys.payload(ref): an uploaded ciphertext under its content hash (`reuse`: other jobs may
+   * name it too, so workers keep it loaded), or bytes that came with one request, under a request-scoped ref.
+   */
+  | { readonly ref: string; readonly size: number; readonly reuse: boolean }
   | { readonly inline: string }
   | number
   | readonly number[]
@@ -72,8 +76,8 @@ export class RedisKeys {
   workerInfo(worker: string): string {
     return `${this.prefix}worker:${worker}`;
   }
-  payload(hash: string): string {
-    return `${this.prefix}payload:${hash}`;
+  payload(ref: string): string {
+    return `${this.prefix}payload:${ref}`;
   }
   output(jobId: string, index: number): string {
     return `${this.prefix}out:${jobId}:${index}`;
@@ -88,23 +92,23 @@ export function sha256Hex(data: Uint8Array | string): string {
 }
 
 /**
- * Stores an operand under its hash unless it is there already; an existing copy only has its lifetime renewed,
+ * Stores an operand under its ref unless it is there already; an existing copy only has its lifetime renewed,
  * so a ciphertext reused by many jobs crosses the network to Redis once.
  */
 export async function putPayload(
   redis: Redis,
   keys: RedisKeys,
-  hash: string,
+  ref: string,
   bytes: Uint8Array,
   ttlMs: number,
 ): Promise<void> {
-  const key = keys.payload(hash);
+  const key = keys.payload(ref);
   if ((await redis.pexpire(key, ttlMs)) === 1) return;
   await redis.set(key, Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength), 'PX', ttlMs);
 }
 
-export async function getPayload(redis: Redis, keys: RedisKeys, hash: string): Promise<Uint8Array> {
-  const bytes = await redis.getBuffer(keys.payload(hash));
+export async function getPayload(redis: Redis, keys: RedisKeys, ref: string): Promise<Uint8Array> {
+  const bytes = await redis.getBuffer(keys.payload(ref));
   if (!bytes) throw new HeftyError('E_NOT_FOUND', 'an operand of this job expired before a worker ran it');
   return new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength);
 }

@@ -225,27 +225,39 @@ export class QueueExecutor implements Executor {
     return this.runJobs(keySet, program, items, format, options);
   }
 
-  /** Wire inputs → job operands; large ciphertexts are stored once by content hash. */
+  /**
+   * Wire inputs → job operands. Large ciphertexts go by reference: an uploaded one under its content hash (shared
+   * with other requests, and kept loaded by workers under it), bytes that came with the request under the
+   * request's own name (`ownRefs`), so that they can be freed when the request is done. `content` is what the
+   * idempotency fingerprint covers: the operands with references replaced by content hashes.
+   */
   private async operands(
     inputs: Readonly<Record<string, WireInput>>,
+    requestId: string,
     stored: Map<string, Promise<void>>,
-  ): Promise<Record<string, JobOperand>> {
+    ownRefs: Set<string>,
+  ): Promise<{ operands: Record<string, JobOperand>; content: Record<string, unknown> }> {
     const ttlMs = this.options.jobTimeoutMs + this.options.resultTtlMs;
     const result: Record<string, JobOperand> = {};
+    const content: Record<string, unknown> = {};
     for (const [name, value] of Object.entries(inputs)) {
       if (isCacheEntry(value) || value instanceof Uint8Array) {
         const bytes = isCacheEntry(value) ? value.bytes : value;
         if (bytes.byteLength <= INLINE_BYTES) {
           result[name] = { inline: Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('base64') };
+          content[name] = result[name];
           continue;
         }
         const hash = isCacheEntry(value) ? value.hash : sha256Hex(bytes);
-        if (!stored.has(hash)) stored.set(hash, putPayload(this.redis, this.keys, hash, bytes, ttlMs));
-        await stored.get(hash);
-        result[name] = { ref: hash, size: bytes.byteLength };
-      } else result[name] = value as JobOperand;
+        const ref = isCacheEntry(value) ? hash : `${requestId}-${hash}`;
+        content[name] = { sha256: hash };
+        if (!isCacheEntry(value)) ownRefs.add(ref);
+        if (!stored.has(ref)) stored.set(ref, putPayload(this.redis, this.keys, ref, bytes, ttlMs));
+        await stored.get(ref);
+        result[name] = { ref, size: bytes.byteLength, reuse: isCacheEntry(value) };
+      } else content[name] = result[name] = value as JobOperand;
     }
-    return result;
+    return { operands: result, content };
   }
 
   private async runJobs(
@@ -276,10 +288,11 @@ export class QueueExecutor implements Executor {
     const queue = this.queues[shard];
     const requestId = randomUUID();
     const stored = new Map<string, Promise<void>>();
+    const ownRefs = new Set<string>();
     const jobs = await guarded(() =>
       Promise.all(
         items.map(async (item, index) => {
-          const inputs = await this.operands(item, stored);
+          const { operands: inputs, content } = await this.operands(item, requestId, stored, ownRefs);
           const data: EvalJobData = {
             tenant: keySet.tenant,
             keySetId: keySet.id,
@@ -288,7 +301,7 @@ export class QueueExecutor implements Executor {
             inputs,
             format,
             deadline,
-            fingerprint: sha256Hex(JSON.stringify([keySet.key, program, inputs, format])),
+            fingerprint: sha256Hex(JSON.stringify([keySet.key, program, content, format])),
           };
           const jobId =
             idempotencyKey === undefined
@@ -355,6 +368,9 @@ export class QueueExecutor implements Executor {
     } finally {
       clearTimeout(timer);
       signal?.removeEventListener('abort', onAbort);
+      // Operands that came with this request are needed by its jobs alone: free them now, not at their TTL.
+      if (ownRefs.size > 0)
+        void this.redis.unlink(...[...ownRefs].map((ref) => this.keys.payload(ref))).catch(() => undefined);
     }
     return this.collect(results as RawResult[], idempotencyKey === undefined);
   }

@@ -399,14 +399,19 @@ export class WorkerNode {
       if (operand !== null && typeof operand === 'object' && 'inline' in operand) {
         inputs[name] = new Uint8Array(Buffer.from(operand.inline, 'base64'));
       } else if (operand !== null && typeof operand === 'object' && 'ref' in operand) {
-        let entry = this.operands.get(operand.ref);
-        if (!entry) {
-          const bytes = await getPayload(this.redis, this.keys, operand.ref);
-          this.metrics.redisBytes.inc({ direction: 'read', what: 'operand' }, bytes.byteLength);
-          entry = { bytes: sharedCopy(bytes), hash: operand.ref };
-          this.operands.set(operand.ref, entry);
+        const cached = operand.reuse ? this.operands.get(operand.ref) : undefined;
+        if (cached) {
+          inputs[name] = cached;
+          continue;
         }
-        inputs[name] = entry;
+        const bytes = await getPayload(this.redis, this.keys, operand.ref);
+        this.metrics.redisBytes.inc({ direction: 'read', what: 'operand' }, bytes.byteLength);
+        if (operand.reuse) {
+          // Shared bytes keyed by content hash: the pool's workers keep the operand loaded under it.
+          const entry = { bytes: sharedCopy(bytes), hash: operand.ref };
+          this.operands.set(operand.ref, entry);
+          inputs[name] = entry;
+        } else inputs[name] = bytes;
       } else inputs[name] = operand as PoolInput;
     }
     return inputs;
