@@ -24,6 +24,7 @@ import { DEFAULT_OPTIONS } from '../src/server/config.ts';
 import { RedisConnection } from '../src/server/redis-connection.ts';
 import { RedisKeyStore } from '../src/server/redis-keystore.ts';
 import type { Executor, KeySetRef } from '../src/server/executor.ts';
+import { engineRate } from './engine-workers.ts';
 
 const full = process.argv.includes('--full');
 const ITEMS = full ? 240 : 120;
@@ -186,14 +187,19 @@ const items = n8.xs.map((x) => ({ x, w: n8.w }));
 const first = await startWorker(server.url);
 await batchRate(api, n8.ref, items.slice(0, 4)); // key set loaded on the first worker
 const rates: number[][] = [[], []];
+const engine: number[][] = [[], []];
 for (let round = 0; round < ROUNDS; round++) {
   rates[0].push(await batchRate(api, n8.ref, items));
   const second = await startWorker(server.url);
   await batchRate(api, n8.ref, items.slice(0, 8)); // both hold the key set before timing
   rates[1].push(await batchRate(api, n8.ref, items));
   await second.stop();
+  // The engine alone in 1 and 2 plain threads, same rounds: what this machine allows right now.
+  for (const [i, threads] of [1, 2].entries())
+    engine[i].push(await engineRate(threads, { keySet: n8.bytes, x: n8.xs[0], w: n8.w, program, ms: 1000 }));
 }
 const [one, two] = rates.map(median);
+const engineScaling = median(engine[1]) / median(engine[0]);
 
 // 2. per-job cost, one evaluation at a time: in-process pool vs Redis + one worker process
 interface JobCost {
@@ -270,6 +276,12 @@ const kib = (bytes: number): string => `${(bytes / 1024).toFixed(0)} KiB`;
 const rows = [
   ['throughput, 1 worker process', `${one.toFixed(1)} items/s`, ''],
   ['throughput, 2 worker processes', `${two.toFixed(1)} items/s`, `${(two / one).toFixed(2)}× (target ≥ 1.7×)`],
+  ['engine alone (no queue): 1 thread', `${median(engine[0]).toFixed(0)} items/s`, ''],
+  [
+    'engine alone (no queue): 2 threads',
+    `${median(engine[1]).toFixed(0)} items/s`,
+    `${engineScaling.toFixed(2)}× (what the machine allows now)`,
+  ],
   ...costs.flatMap((c) => [
     [`N=${c.n}: latency, in-process pool`, `${c.poolMs.toFixed(1)} ms`, ''],
     [
@@ -303,7 +315,16 @@ const date = new Date().toISOString().slice(0, 19).replace(/[:T]/g, '-');
 writeFileSync(
   new URL(`./results/${date}-distributed.json`, import.meta.url),
   JSON.stringify(
-    { items: ITEMS, rounds: ROUNDS, load, itemsPerSecond: { one: rates[0], two: rates[1] }, speedup: two / one, costs },
+    {
+      items: ITEMS,
+      rounds: ROUNDS,
+      load,
+      itemsPerSecond: { one: rates[0], two: rates[1] },
+      speedup: two / one,
+      engineAloneItemsPerSecond: { oneThread: engine[0], twoThreads: engine[1] },
+      engineScaling,
+      costs,
+    },
     null,
     2,
   ),
