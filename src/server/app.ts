@@ -13,15 +13,10 @@ import { authPlugin } from './auth.ts';
 import { resolveOptions, type ServerOptions } from './config.ts';
 import { errorPlugin } from './error-handler.ts';
 import { InProcessExecutor, type Executor } from './executor.ts';
-import { KeyStore } from './keystore.ts';
-import type { KeySetStore, KeySetStoreLimits } from './keyset-store.ts';
-import { RedisConnection } from './redis-connection.ts';
-import { RedisKeyStore } from './redis-keystore.ts';
-import { RedisUploadCache } from './redis-upload-cache.ts';
 import { createStoreMetrics, InstrumentedKeySetStore, InstrumentedUploadCache } from './store-metrics.ts';
-import type { UploadCache, UploadCacheOptions } from './upload-cache.ts';
+import { openStores } from './stores.ts';
 import { PoolExecutor } from './pool-executor.ts';
-import { startDistributedRoles } from '../distrib/api-node.ts';
+import { startDistributedRoles, type DistributedRoles } from '../distrib/api-node.ts';
 import type { JobEvent } from '../distrib/worker-node.ts';
 import { createServerMetrics } from './metrics.ts';
 import { registerOpenApi } from './openapi.ts';
@@ -29,7 +24,6 @@ import { evaluateRoutes } from './routes/evaluate.ts';
 import { keySetRoutes } from './routes/keysets.ts';
 import { operationsRoutes } from './routes/operations.ts';
 import type { Services } from './services.ts';
-import { TenantCaches } from './tenant-cache.ts';
 import { FairGate } from './tenant-limits.ts';
 
 export interface BuildOptions {
@@ -47,36 +41,18 @@ export async function buildApp(options: Partial<ServerOptions> = {}, build: Buil
   if (Object.keys(resolved.apiKeys).length === 0) {
     throw new HeftyError('E_INVALID_ARGUMENT', 'buildApp needs at least one API key (startServer makes a dev key)');
   }
-  const limits: KeySetStoreLimits = {
-    tenantQuotaBytes: resolved.tenantQuotaBytes,
-    tenantMaxKeySets: resolved.tenantMaxKeySets,
-    rotationGraceMs: resolved.rotationGraceMs,
-    defaultTtlMs: resolved.defaultKeySetTtlMs,
-    maxTtlMs: resolved.maxKeySetTtlMs,
-  };
-  const cacheOptions: UploadCacheOptions = {
-    maxBytes: resolved.cacheBytes,
-    tenantMaxBytes: resolved.tenantCacheBytes,
-    ttlMs: resolved.cacheTtlMs,
-  };
   // With a Redis URL, key sets and uploaded ciphertexts are shared by every node; without, they stay here.
-  const redis = resolved.redisUrl ? await RedisConnection.open(resolved.redisUrl, { name: 'hefty-api' }) : undefined;
-  const prefix = resolved.redisPrefix;
-  const rawStore: KeySetStore = redis
-    ? await RedisKeyStore.open({ connection: redis, prefix, ...limits })
-    : await KeyStore.open({ dataDir: resolved.dataDir, ...limits });
-  const rawCache: UploadCache = redis
-    ? new RedisUploadCache({ connection: redis, prefix, ...cacheOptions })
-    : new TenantCaches(cacheOptions);
+  const stores = await openStores(resolved);
+  const { redis } = stores;
   // Gauges read executor stats at scrape time, so the metrics can exist before the executor.
   const metrics = createServerMetrics({
     executor: () => executor.stats(),
-    cache: () => rawCache.stats(),
+    cache: () => stores.cache.stats(),
     engine: () => engineReport({ probeWasm: false }),
   });
   const storeMetrics = createStoreMetrics(metrics.registry, () => redis);
-  const store = new InstrumentedKeySetStore(rawStore, storeMetrics);
-  const cache = new InstrumentedUploadCache(rawCache, storeMetrics);
+  const store = new InstrumentedKeySetStore(stores.store, storeMetrics);
+  const cache = new InstrumentedUploadCache(stores.cache, storeMetrics);
   const executorOptions = {
     backend: resolved.backend,
     maxLoadedKeySets: resolved.maxLoadedKeySets,
@@ -87,20 +63,27 @@ export async function buildApp(options: Partial<ServerOptions> = {}, build: Buil
   // With Redis this node is a stateless API node: evaluations go to the shard queues, and `workers` > 0 makes it
   // a compute node as well. Job lines are logged once the logger exists.
   const jobLog: { write?: (event: JobEvent) => void } = {};
-  const roles =
-    !build.executor && resolved.redisUrl
-      ? await startDistributedRoles(resolved.redisUrl, prefix, resolved, rawStore, {
-          env: { ...process.env, ...build.env },
-          onStep: executorOptions.onStep,
-          onJob: (event) => jobLog.write?.(event),
-        })
-      : undefined;
-  const executor: Executor =
-    build.executor ??
-    roles?.executor ??
-    (resolved.executor === 'pool'
-      ? await PoolExecutor.create({ ...executorOptions, workers: resolved.workers })
-      : new InProcessExecutor(executorOptions));
+  let roles: DistributedRoles | undefined;
+  let executor: Executor;
+  try {
+    roles =
+      !build.executor && resolved.redisUrl
+        ? await startDistributedRoles(resolved.redisUrl, resolved.redisPrefix, resolved, stores.store, {
+            env: { ...process.env, ...build.env },
+            onStep: executorOptions.onStep,
+            onJob: (event) => jobLog.write?.(event),
+          })
+        : undefined;
+    executor =
+      build.executor ??
+      roles?.executor ??
+      (resolved.executor === 'pool'
+        ? await PoolExecutor.create({ ...executorOptions, workers: resolved.workers })
+        : new InProcessExecutor(executorOptions));
+  } catch (error) {
+    await stores.close();
+    throw error;
+  }
   const gate = new FairGate({
     slots: () => Math.max(1, executor.stats().capacity),
     maxQueued: resolved.maxQueue,
@@ -194,9 +177,7 @@ export async function buildApp(options: Partial<ServerOptions> = {}, build: Buil
   jobLog.write = (event) => app.log.debug(event, 'job');
   app.addHook('onClose', async () => {
     await (roles ? roles.close() : executor.close());
-    await store.close();
-    await cache.close();
-    await redis?.close();
+    await stores.close();
   });
   return Object.assign(app, { services }) as unknown as HeftyApp;
 }

@@ -43,6 +43,9 @@ export class RedisConnection {
       lazyConnect: true,
       enableOfflineQueue: false,
       maxRetriesPerRequest: 1,
+      // A command cut off by a lost connection fails (the request gets 503); it is never sent again later,
+      // behind the back of a caller that has already been told it failed.
+      autoResendUnfulfilledCommands: false,
       connectTimeout,
       connectionName: options.name ?? 'hefty',
       // Forever, backing off to one attempt a second: Redis coming back must be noticed soon.
@@ -75,6 +78,17 @@ export class RedisConnection {
     try {
       return await work(this.client);
     } catch (error) {
+      throw toHeftyError(error);
+    }
+  }
+
+  /** The server's maxmemory-policy, or undefined where CONFIG is not allowed (some managed services). */
+  async evictionPolicy(): Promise<string | undefined> {
+    try {
+      const reply = (await this.client.config('GET', 'maxmemory-policy')) as string[];
+      return reply[1];
+    } catch (error) {
+      if (error instanceof ReplyError) return undefined;
       throw toHeftyError(error);
     }
   }

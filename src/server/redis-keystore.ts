@@ -100,9 +100,19 @@ export class RedisKeyStore implements KeySetStore {
       throw new HeftyError('E_INVALID_ARGUMENT', 'chunkBytes must be a positive integer');
   }
 
-  /** Opens the store on a connection (see RedisConnection.open) and starts its periodic sweep. */
+  /**
+   * Opens the store on a connection (see RedisConnection.open) and starts its periodic sweep. Refuses a Redis
+   * that may evict any key when full (maxmemory-policy allkeys-*): that would drop stored key sets.
+   */
   static async open(options: RedisKeyStoreOptions): Promise<RedisKeyStore> {
     const store = new RedisKeyStore(options);
+    const policy = await options.connection.evictionPolicy();
+    if (policy?.startsWith('allkeys')) {
+      throw new HeftyError(
+        'E_INVALID_ARGUMENT',
+        `Redis maxmemory-policy is ${policy}, which may evict stored key sets: use noeviction or a volatile-* policy`,
+      );
+    }
     const interval = options.sweepIntervalMs ?? 60_000;
     if (interval > 0) {
       // Every node sweeps; the scripts make concurrent sweeps harmless. An outage just skips a round.

@@ -6,9 +6,9 @@
  * touches the tenant again.
  *
  *   P ct:SCOPE/ID   hash b (bytes) h (SHA-256), expires with the TTL
- *   P ctl:T         zset entry → last use (LRU)       P ctx:T  zset entry → expiry
+ *   P ctl:T         zset entry → last use tick (LRU)       P ctx:T  zset entry → expiry
  *   P cts:T         hash entry → bytes                P ctt    zset tenant → bytes held
- *   P ctsum         hash bytes, entries (all tenants)
+ *   P ctsum         hash bytes, entries (all tenants)   P ctuse  counter: recency ticks (strictly increasing)
  */
 import { HeftyError } from '../errors.ts';
 import { contentId, sha256, sharedCopy, type CacheEntry, type CacheStats } from '../pool/cache.ts';
@@ -74,7 +74,7 @@ while totals(p)[1] + size > totalMax do
 end
 redis.call('HSET', p .. 'ct:' .. k, 'b', ARGV[4], 'h', ARGV[5])
 redis.call('PEXPIRE', p .. 'ct:' .. k, ttl)
-redis.call('ZADD', p .. 'ctl:' .. t, now, k)
+redis.call('ZADD', p .. 'ctl:' .. t, redis.call('INCR', p .. 'ctuse'), k)
 redis.call('ZADD', p .. 'ctx:' .. t, now + ttl, k)
 redis.call('HSET', p .. 'cts:' .. t, k, size)
 redis.call('ZINCRBY', p .. 'ctt', size, t)
@@ -98,7 +98,7 @@ if not entry[1] then
   drop(p, t, k)
   return {}
 end
-redis.call('ZADD', p .. 'ctl:' .. t, ARGV[4], k)
+redis.call('ZADD', p .. 'ctl:' .. t, redis.call('INCR', p .. 'ctuse'), k)
 return entry
 `);
 

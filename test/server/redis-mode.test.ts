@@ -12,6 +12,8 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { HeftyError } from '../../src/errors.ts';
 import { resolveOptions } from '../../src/server/config.ts';
+import { RedisConnection } from '../../src/server/redis-connection.ts';
+import { RedisKeyStore } from '../../src/server/redis-keystore.ts';
 import type { HeftyContext } from '../../src/api/context.ts';
 import type { HeftyApp } from '../../src/server/app.ts';
 import { randomVector } from '../helpers.ts';
@@ -166,6 +168,7 @@ describeWithRedis('service nodes sharing Redis', (binary) => {
       for (const answer of refused) {
         expect(answer.statusCode).toBe(503);
         expect(answer.json().code).toBe('E_UNAVAILABLE');
+        expect(answer.headers['retry-after']).toBe('1');
       }
       // Liveness does not depend on Redis.
       expect((await node.inject({ method: 'GET', url: '/healthz' })).statusCode).toBe(200);
@@ -244,6 +247,45 @@ describe('Redis configuration', () => {
       ]);
     } finally {
       dir.remove();
+    }
+  });
+});
+
+describeWithRedis('Redis eviction policy', (binary) => {
+  it('a Redis that may evict any key (allkeys-*) is refused; noeviction and volatile-* are accepted', async () => {
+    const limits = { tenantQuotaBytes: 1 << 20, rotationGraceMs: 1000, defaultTtlMs: 60_000, maxTtlMs: 60_000 };
+    for (const [policy, accepted] of [
+      ['allkeys-lru', false],
+      ['volatile-lru', true],
+      ['noeviction', true],
+    ] as const) {
+      const server = await startRedis(binary, { config: { 'maxmemory-policy': policy } });
+      const connection = await RedisConnection.open(server.url);
+      try {
+        const opening = RedisKeyStore.open({ connection, ...limits, sweepIntervalMs: 0 });
+        if (accepted) await (await opening).close();
+        else {
+          await expect(opening).rejects.toThrow(/allkeys-lru, which may evict stored key sets/);
+          // The service refuses to start, in one line, and exits (no connection left holding it open).
+          const dir = tempDir();
+          const run = spawnSync(
+            process.execPath,
+            [CLI, 'serve', '--port', '0', '--data-dir', dir.path, '--redis', server.url],
+            {
+              encoding: 'utf8',
+              timeout: 60_000,
+            },
+          );
+          dir.remove();
+          expect(run.status).toBe(1);
+          expect(run.stderr.trim().split('\n')).toEqual([
+            expect.stringMatching(/^hefty: E_INVALID_ARGUMENT: Redis maxmemory-policy is allkeys-lru/),
+          ]);
+        }
+      } finally {
+        await connection.close();
+        await server.stop();
+      }
     }
   });
 });
