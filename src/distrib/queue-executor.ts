@@ -229,13 +229,15 @@ export class QueueExecutor implements Executor {
    * Wire inputs → job operands. Large ciphertexts go by reference: an uploaded one under its content hash (shared
    * with other requests, and kept loaded by workers under it), bytes that came with the request under the
    * request's own name (`ownRefs`), so that they can be freed when the request is done. `content` is what the
-   * idempotency fingerprint covers: the operands with references replaced by content hashes.
+   * idempotency fingerprint covers: the operands with references replaced by content hashes. Without an
+   * idempotency key (`hashed` false) request bytes are not hashed at all: their ref is unique to the request.
    */
   private async operands(
     inputs: Readonly<Record<string, WireInput>>,
     requestId: string,
-    stored: Map<string, Promise<void>>,
+    stored: Map<Uint8Array | string, string>,
     ownRefs: Set<string>,
+    hashed: boolean,
   ): Promise<{ operands: Record<string, JobOperand>; content: Record<string, unknown> }> {
     const ttlMs = this.options.jobTimeoutMs + this.options.resultTtlMs;
     const result: Record<string, JobOperand> = {};
@@ -248,12 +250,19 @@ export class QueueExecutor implements Executor {
           content[name] = result[name];
           continue;
         }
-        const hash = isCacheEntry(value) ? value.hash : sha256Hex(bytes);
-        const ref = isCacheEntry(value) ? hash : `${requestId}-${hash}`;
-        content[name] = { sha256: hash };
-        if (!isCacheEntry(value)) ownRefs.add(ref);
-        if (!stored.has(ref)) stored.set(ref, putPayload(this.redis, this.keys, ref, bytes, ttlMs));
-        await stored.get(ref);
+        // The same bytes (or upload) named twice in one request are stored once.
+        const identity = isCacheEntry(value) ? value.hash : bytes;
+        let ref = stored.get(identity);
+        if (ref === undefined) {
+          if (isCacheEntry(value)) ref = value.hash;
+          else {
+            ref = `${requestId}-${hashed ? sha256Hex(bytes) : String(stored.size)}`;
+            ownRefs.add(ref);
+          }
+          stored.set(identity, ref);
+          await putPayload(this.redis, this.keys, ref, bytes, ttlMs);
+        }
+        content[name] = { sha256: isCacheEntry(value) ? value.hash : ref.slice(requestId.length + 1) };
         result[name] = { ref, size: bytes.byteLength, reuse: isCacheEntry(value) };
       } else content[name] = result[name] = value as JobOperand;
     }
@@ -287,12 +296,13 @@ export class QueueExecutor implements Executor {
     const shard = shardOf(keySet.key, this.options.shards);
     const queue = this.queues[shard];
     const requestId = randomUUID();
-    const stored = new Map<string, Promise<void>>();
+    const stored = new Map<Uint8Array | string, string>();
     const ownRefs = new Set<string>();
+    const hashed = idempotencyKey !== undefined;
     const jobs = await guarded(() =>
       Promise.all(
         items.map(async (item, index) => {
-          const { operands: inputs, content } = await this.operands(item, requestId, stored, ownRefs);
+          const { operands: inputs, content } = await this.operands(item, requestId, stored, ownRefs, hashed);
           const data: EvalJobData = {
             tenant: keySet.tenant,
             keySetId: keySet.id,
@@ -301,7 +311,7 @@ export class QueueExecutor implements Executor {
             inputs,
             format,
             deadline,
-            fingerprint: sha256Hex(JSON.stringify([keySet.key, program, content, format])),
+            fingerprint: hashed ? sha256Hex(JSON.stringify([keySet.key, program, content, format])) : '',
           };
           const jobId =
             idempotencyKey === undefined
