@@ -25,8 +25,9 @@ export interface DistributedOptions {
 
 export const DEFAULT_DISTRIBUTED_OPTIONS: DistributedOptions = {
   shards: 8,
-  lockMs: 30_000,
-  stalledIntervalMs: 15_000,
+  // A killed worker's job runs again within about lock + 2 × interval (20 s), well inside the default 60 s deadline.
+  lockMs: 10_000,
+  stalledIntervalMs: 5_000,
   resultTtlMs: 60_000,
   stealAfterMs: 250,
   workerKeySetBytes: 1 << 30,
