@@ -7,11 +7,10 @@ import { tracingChannel } from 'node:diagnostics_channel';
 import { startServer } from '../../src/server/main.ts';
 
 const [dataDir, apiKey] = process.argv.slice(2);
-tracingChannel<unknown, { route: { method: string; url: string } }>('fastify.request.handler').start.subscribe(
-  ({ route }) => {
-    process.stdout.write(`handling ${route.method} ${route.url}\n`);
-  },
-);
+tracingChannel('fastify.request.handler').start.subscribe((message) => {
+  const { route } = message as { route: { method: string; url: string } };
+  process.stdout.write(`handling ${route.method} ${route.url}\n`);
+});
 const server = await startServer(
   { host: '127.0.0.1', port: 0, dataDir, apiKeys: { [apiKey]: 'alice' }, logLevel: 'silent' },
   { env: {} },
