@@ -5,14 +5,23 @@
 import { HeftyError } from '../errors.ts';
 import { loadBackend, type BackendChoice } from '../backend/load.ts';
 import { recompress } from '../backend/seal-compression.ts';
-import type { Backend, Compression, GaloisSpec, ParamsSpec, Scheme, SecurityLevel } from '../backend/types.ts';
+import {
+  isIntegerScheme,
+  type Backend,
+  type Compression,
+  type GaloisSpec,
+  type IntegerScheme,
+  type ParamsSpec,
+  type Scheme,
+  type SecurityLevel,
+} from '../backend/types.ts';
 import type { GpuMode } from '../gpu/device.ts';
 import { decodeKeySet, type KeySetBundle } from './bundle.ts';
-import { BFVVector, type IntegerValues } from './bfv-vector.ts';
+import { IntegerVector, type IntegerValues } from './integer-vector.ts';
 import { CKKSVector, type EncryptOptions } from './ckks-vector.ts';
 import { programGaloisSteps, validateProgram, type Program } from './program.ts';
 import { planProgram, programCost, type InputSize, type PlanOptions, type ProgramPlan } from './he/planner.ts';
-import { runProgram, type ProgramInput, type RunHooks } from './run.ts';
+import { runProgram, type ProgramInput, type ProgramVector, type RunHooks } from './run.ts';
 import { Session, type SessionKeys, type SessionOptions } from './session.ts';
 import { decodeVector } from './vector-wire.ts';
 
@@ -23,7 +32,7 @@ export interface ContextOptions {
   coeffModulusBits?: readonly number[];
   /** CKKS: scale of fresh encryptions. Default 2^(bit size of the second prime). */
   scale?: number;
-  /** BFV: bit size of the batching plaintext modulus (default 20). */
+  /** BFV and BGV: bit size of the batching plaintext modulus t (default 20); values are integers mod t. */
   plainModulusBits?: number;
   /** Default 128. 'none' needs allowInsecure: true. */
   security?: SecurityLevel;
@@ -55,6 +64,9 @@ export interface ProgramContextOptions extends Omit<PlanOptions, 'inputs'> {
 
 /** A context made for a program: its plan is always there. */
 export type PlannedContext = HeftyContext & { readonly plan: ProgramPlan };
+
+/** A BFV or BGV context: it encrypts integers into IntegerVectors, and its programs return them. */
+export type IntegerContext = HeftyContext<IntegerVector>;
 
 export interface LoadContextOptions {
   security?: SecurityLevel;
@@ -124,7 +136,12 @@ interface WireKeys {
   galoisKeys?: Uint8Array;
 }
 
-export class HeftyContext implements Disposable {
+/**
+ * `V` is the kind of vector the context encrypts and its programs return: CKKSVector (the default, and what
+ * createContext gives for CKKS) or IntegerVector (createContext for BFV and BGV). loadContext cannot know the
+ * scheme before it reads the key set: narrow its result with `as IntegerContext` for integer key sets.
+ */
+export class HeftyContext<V extends ProgramVector = CKKSVector> implements Disposable {
   readonly backend: Backend;
   readonly session: Session;
   /** The plan this context was made for (createContext({ program })), if any. */
@@ -199,15 +216,13 @@ export class HeftyContext implements Disposable {
    * slot count), the layout a matrix-vector product with that many padded columns wants, so it skips the
    * rotations that would replicate the input.
    */
-  encrypt(values: ArrayLike<number>, options?: EncryptOptions): CKKSVector;
-  encrypt(values: IntegerValues): BFVVector;
-  encrypt(values: ArrayLike<number> | IntegerValues, options?: EncryptOptions): CKKSVector | BFVVector {
-    if (this.scheme === 'ckks') return CKKSVector.encrypt(this.session, values as ArrayLike<number>, options);
-    return BFVVector.encrypt(this.session, values);
+  encrypt(values: V extends IntegerVector ? IntegerValues : ArrayLike<number>, options?: EncryptOptions): V {
+    if (this.scheme === 'ckks') return CKKSVector.encrypt(this.session, values as ArrayLike<number>, options) as V;
+    return IntegerVector.encrypt(this.session, values) as V;
   }
 
   /** Loads a vector from hefty envelope bytes or bare SEAL ciphertext bytes (e.g. from node-seal). */
-  loadVector(bytes: Uint8Array): CKKSVector | BFVVector {
+  loadVector(bytes: Uint8Array): V {
     const parts = decodeVector(bytes, this.scheme, this.slotCount);
     const chunks = [];
     try {
@@ -226,8 +241,9 @@ export class HeftyContext implements Disposable {
       for (const c of chunks) c.dispose();
       throw e;
     }
-    if (this.scheme === 'ckks') return new CKKSVector(this.session, chunks, parts.length, parts.clean, parts.period);
-    return new BFVVector(this.session, chunks, parts.length, parts.clean);
+    if (this.scheme === 'ckks')
+      return new CKKSVector(this.session, chunks, parts.length, parts.clean, parts.period) as V;
+    return new IntegerVector(this.session, chunks, parts.length, parts.clean) as V;
   }
 
   /**
@@ -245,8 +261,9 @@ export class HeftyContext implements Disposable {
     program: unknown,
     inputs: Readonly<Record<string, ProgramInput>>,
     hooks?: RunHooks,
-  ): Promise<Record<string, CKKSVector>> {
-    return runProgram(this.session, validateProgram(program), inputs, hooks);
+  ): Promise<Record<string, V>> {
+    const outputs = await runProgram(this.session, validateProgram(program, this.scheme), inputs, hooks);
+    return outputs as Record<string, V>;
   }
 
   /**
@@ -298,13 +315,19 @@ export class HeftyContext implements Disposable {
  * polyModulusDegree, ...) or a program and its input sizes, and the planner chooses them.
  */
 export async function createContext(options: ProgramContextOptions): Promise<PlannedContext>;
+export async function createContext(
+  options: ContextOptions & { scheme: IntegerScheme },
+): Promise<IntegerContext>;
 export async function createContext(options: ContextOptions): Promise<HeftyContext>;
-export async function createContext(options: ContextOptions | ProgramContextOptions): Promise<HeftyContext> {
+export async function createContext(
+  options: ContextOptions | ProgramContextOptions,
+): Promise<HeftyContext<ProgramVector>> {
   if (options === null || typeof options !== 'object')
     throw new HeftyError('E_INVALID_ARGUMENT', 'createContext needs an options object');
   if ('program' in options) return createPlannedContext(options);
   const { scheme, polyModulusDegree: n } = options;
-  if (scheme !== 'ckks' && scheme !== 'bfv') throw new HeftyError('E_INVALID_PARAMS', `scheme must be 'ckks' or 'bfv'`);
+  if (scheme !== 'ckks' && !isIntegerScheme(scheme))
+    throw new HeftyError('E_INVALID_PARAMS', `scheme must be 'ckks', 'bfv' or 'bgv'`);
   if (!Number.isInteger(n) || !(n in DEFAULT_CKKS_BITS)) {
     throw new HeftyError(
       'E_INVALID_PARAMS',
@@ -323,7 +346,9 @@ export async function createContext(options: ContextOptions | ProgramContextOpti
     scheme,
     polyModulusDegree: n,
     coeffModulus,
-    ...(scheme === 'bfv' ? { plainModulus: backend.plainModulusBatching(n, options.plainModulusBits ?? 20) } : {}),
+    ...(isIntegerScheme(scheme)
+      ? { plainModulus: backend.plainModulusBatching(n, options.plainModulusBits ?? 20) }
+      : {}),
   };
   return buildContext(backend, params, security, options.scale, sessionOptionsOf(options));
 }

@@ -978,7 +978,7 @@ function securityBits(level: Exclude<B.SecurityLevel, 'none'>): number {
   return level;
 }
 
-const SCHEME_BYTES = { bfv: 1, ckks: 2 } as const;
+const SCHEME_BYTES = { bfv: 1, ckks: 2, bgv: 3 } as const;
 
 /** Largest serialized EncryptionParameters: 256 primes (SEAL's reader limit). */
 

@@ -8,7 +8,7 @@
  * steps), so a plan is what runs: test/api/he/planner.test.ts runs programs and compares.
  */
 import { HeftyError } from '../../errors.ts';
-import type { SecurityLevel } from '../../backend/types.ts';
+import { isIntegerScheme, type Scheme, type SecurityLevel } from '../../backend/types.ts';
 import type { Operand, Program, Step } from '../program.ts';
 import { activationPolynomial } from './chebyshev.ts';
 import { keySetBytes, type KeySetBytes } from './key-size.ts';
@@ -156,6 +156,84 @@ function polynomialCostFor(step: Step & { op: 'polyval' | 'activation' }): Polyn
   return polynomialCostOf(coeffs, { basis: 'chebyshev', interval });
 }
 
+/**
+ * What one op costs on BFV or BGV (integer-vector.ts, restated as numbers). `levels` counts multiplicative depth:
+ * ciphertext products (the noise budget's main cost); rotations cycle through one batching row (slotCount / 2),
+ * and a column swap (rotateColumns, and a sum reaching the second row) uses the galois key of step 0.
+ */
+function integerOpCost(step: Step, args: readonly Value[], slotCount: number, hasKey: HasKey): OpCost {
+  const [x, y] = args;
+  const rowSize = slotCount / 2;
+  const chunks = Math.ceil(x.length / slotCount);
+  const same = { length: x.length, period: rowSize };
+  const none = { levels: 0, galoisSteps: [], rotations: 0, multiplications: 0 };
+  const full = x.length === chunks * slotCount;
+  const sumOf = (length: number) => {
+    const rows = rotateSum(nextPowerOfTwo(Math.min(length, rowSize)), rowSize, hasKey);
+    const columns = length > rowSize || chunks > 1;
+    return {
+      galoisSteps: columns ? [...rows.galoisSteps, 0] : rows.galoisSteps,
+      rotations: (rows.rotations + (columns ? 1 : 0)),
+    };
+  };
+  const isVector = y !== undefined && y.kind === 'vector';
+  switch (step.op) {
+    case 'add':
+    case 'sub':
+      return { ...none, ...same, clean: x.clean && (!isVector || y.clean) };
+    case 'negate':
+      return { ...none, ...same, clean: x.clean };
+    case 'mul':
+      return {
+        ...none,
+        ...same,
+        levels: isVector ? 1 : 0,
+        multiplications: isVector ? chunks : 0,
+        clean: !isVector || x.clean || y.clean,
+      };
+    case 'square':
+      return { ...none, ...same, levels: 1, multiplications: chunks, clean: x.clean };
+    case 'rotate': {
+      const parts = partsOf(step.steps, rowSize, hasKey);
+      return { ...none, ...same, galoisSteps: parts, rotations: parts.length * chunks, clean: full && x.clean };
+    }
+    case 'rotateColumns':
+      return { ...none, ...same, galoisSteps: [0], rotations: chunks, clean: full && x.clean };
+    case 'sum':
+      return { ...none, ...sumOf(x.length), length: 1, period: rowSize, clean: false };
+    case 'dot':
+      return {
+        ...none,
+        ...sumOf(x.length),
+        levels: isVector ? 1 : 0,
+        multiplications: isVector ? chunks : 0,
+        length: 1,
+        period: rowSize,
+        clean: false,
+      };
+    case 'polyval': {
+      const cost = polynomialCostOf(step.coeffs);
+      return { ...none, ...same, levels: cost.levels, multiplications: cost.multiplications * chunks, clean: x.clean };
+    }
+    case 'matvec': {
+      const matrix = args[1];
+      if (x.length > rowSize || matrix.length > rowSize)
+        bad(`matvec "${step.out}": an integer matrix-vector product takes at most N/2 = ${rowSize} columns and rows`);
+      const plan = linearTransformSteps(matrix.length, x.length, rowSize, { inputClean: x.clean, hasKey });
+      return {
+        ...none,
+        galoisSteps: plan.galoisSteps,
+        rotations: plan.rotations.total,
+        length: matrix.length,
+        period: rowSize,
+        clean: false,
+      };
+    }
+    case 'activation':
+      return bad(`${step.op} "${step.out}": the integer schemes have no activation`);
+  }
+}
+
 function opCost(step: Step, args: readonly Value[], slotCount: number, hasKey: HasKey): OpCost {
   const [x, y] = args;
   const chunks = Math.ceil(x.length / slotCount);
@@ -242,6 +320,8 @@ function opCost(step: Step, args: readonly Value[], slotCount: number, hasKey: H
         period: plan.outputChunks > 1 ? slotCount : plan.outputPeriod,
       };
     }
+    case 'rotateColumns':
+      return bad(`rotateColumns "${step.out}": CKKS has no rotateColumns`);
   }
 }
 
@@ -256,13 +336,18 @@ function operandValue(operand: Operand, values: Map<string, Value>): Value {
     : { kind: 'plain', length: operand.const.length, depth: 0, clean: true, period: 0 };
 }
 
-/** Levels, steps and key switches of a validated program at this slot count. */
+/**
+ * Levels, steps and key switches of a validated program at this slot count. On BFV and BGV (`scheme`), levels
+ * are the multiplicative depth and rotation steps are row steps (in [0, slotCount / 2); 0 is the column swap).
+ */
 export function programCost(
   program: Program,
   inputs: Readonly<Record<string, InputSize>>,
   slotCount: number,
   hasKey: HasKey = () => true,
+  scheme: Scheme = 'ckks',
 ): ProgramCost {
+  const costOf = isIntegerScheme(scheme) ? integerOpCost : opCost;
   const fresh = { depth: 0, clean: true, period: slotCount };
   const values = new Map<string, Value>();
   for (const [name, kind] of Object.entries(program.inputs)) {
@@ -302,7 +387,7 @@ export function programCost(
     } else if (args[1] && args[1].kind !== 'scalar' && args[1].length >= 0 && args[1].length !== args[0].length) {
       bad(`${step.op} "${step.out}": operand lengths ${args[0].length} and ${args[1].length} differ`);
     }
-    const cost = opCost(step, args, slotCount, hasKey);
+    const cost = costOf(step, args, slotCount, hasKey);
     const depth = Math.max(...args.filter((a) => a.kind === 'vector').map((a) => a.depth)) + cost.levels;
     values.set(step.out, { kind: 'vector', length: cost.length, depth, clean: cost.clean, period: cost.period });
     for (const s of cost.galoisSteps) allSteps.add(s);
