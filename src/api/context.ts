@@ -315,9 +315,7 @@ export class HeftyContext<V extends ProgramVector = CKKSVector> implements Dispo
  * polyModulusDegree, ...) or a program and its input sizes, and the planner chooses them.
  */
 export async function createContext(options: ProgramContextOptions): Promise<PlannedContext>;
-export async function createContext(
-  options: ContextOptions & { scheme: IntegerScheme },
-): Promise<IntegerContext>;
+export async function createContext(options: ContextOptions & { scheme: IntegerScheme }): Promise<IntegerContext>;
 export async function createContext(options: ContextOptions): Promise<HeftyContext>;
 export async function createContext(
   options: ContextOptions | ProgramContextOptions,

@@ -257,13 +257,12 @@ export class IntegerVector implements Disposable {
         'a constant polynomial has no encrypted result; give at least one coefficient of degree ≥ 1 that is nonzero mod t',
       );
     }
-    const plan = evaluateIntegerPolynomial(
-      s,
-      this.chunks,
-      reduced.slice(0, degree + 1),
-      (list, value) => ops.mapAll(list, (c, k) => this.#withPlain(value, k, (p) => s.evaluator.addPlain(c, p))),
-      (c, value) => this.#withConstant(value, (p) => s.evaluator.multiplyPlain(c, p)),
-    );
+    const plan = evaluateIntegerPolynomial(s, this.chunks, reduced.slice(0, degree + 1), {
+      addConstant: (list, value) =>
+        ops.mapAll(list, (c, k) => this.#withPlain(value, k, (p) => s.evaluator.addPlain(c, p))),
+      timesConstant: (c, value) => this.#withConstant(value, (p) => s.evaluator.multiplyPlain(c, p)),
+      afterProduct: (list) => this.#afterProduct(list),
+    });
     return this.#fromPlan(plan, this.length, this.clean);
   }
 
@@ -294,7 +293,9 @@ export class IntegerVector implements Disposable {
     const width = nextPowerOfTwo(Math.min(this.length, rowSize));
     acc = yield* ops.consumePlan(acc, (list) => ops.rotateSumMany(s, list, width));
     if (this.length <= rowSize && this.chunks.length === 1) return acc;
-    return ops.consumeAll(acc, (c) => ops.consume(s.evaluator.rotateColumns(c, s.galoisKeys), (r) => s.evaluator.add(c, r)));
+    return ops.consumeAll(acc, (c) =>
+      ops.consume(s.evaluator.rotateColumns(c, s.galoisKeys), (r) => s.evaluator.add(c, r)),
+    );
   }
 
   #products(other: IntegerVector): IntegerVector {
@@ -308,8 +309,23 @@ export class IntegerVector implements Disposable {
         y.dispose();
       }
     });
-    const plan = ops.consumePlan(products, (list) => keySwitch({ op: 'relinearize', list }));
-    return this.#fromPlan(plan, this.length, this.clean || other.clean);
+    return this.#fromPlan(this.#relinearized(products), this.length, this.clean || other.clean);
+  }
+
+  /** Relinearizes fresh products (one request), then #afterProduct; consumes them. */
+  *#relinearized(products: Ciphertext[]): Plan<Ciphertext[]> {
+    return this.#afterProduct(yield* ops.consumePlan(products, (list) => keySwitch({ op: 'relinearize', list })));
+  }
+
+  /**
+   * BGV: a relinearized product moves to the next level while one is left (SEAL's advice for BGV: its noise then
+   * grows linearly in the depth instead of doubling). BFV keeps its level: its budget lasts longer without.
+   * Consumes the list.
+   */
+  #afterProduct(list: Ciphertext[]): Ciphertext[] {
+    const s = this.session;
+    if (s.scheme !== 'bgv' || list[0].chainIndex === 0) return list;
+    return ops.consumeAll(list, (c) => s.evaluator.modSwitchToNext(c));
   }
 
   #fromPlan(plan: Plan<Ciphertext[]>, length: number, clean: boolean): IntegerVector {

@@ -12,12 +12,7 @@ import type { Session } from './session.ts';
 
 /** Encrypted inputs are CKKSVectors on CKKS contexts, IntegerVectors on BFV and BGV; plain inputs are numbers. */
 export type ProgramInput =
-  | CKKSVector
-  | IntegerVector
-  | number
-  | bigint
-  | ArrayLike<number | bigint>
-  | ArrayLike<ArrayLike<number>>;
+  CKKSVector | IntegerVector | number | bigint | ArrayLike<number | bigint> | ArrayLike<ArrayLike<number>>;
 
 /** What a program's outputs are: the context's kind of vector. */
 export type ProgramVector = CKKSVector | IntegerVector;
@@ -66,7 +61,12 @@ function bindInputs(
         values.set(name, value);
         break;
       case 'plain':
-        if (typeof value !== 'object' || value instanceof CKKSVector || value instanceof IntegerVector || !('length' in value)) {
+        if (
+          typeof value !== 'object' ||
+          value instanceof CKKSVector ||
+          value instanceof IntegerVector ||
+          !('length' in value)
+        ) {
           throw new HeftyError('E_BAD_PROGRAM', `input "${name}" must be an array of numbers`);
         }
         values.set(name, toFiniteArray(value as ArrayLike<number>, `input "${name}"`));

@@ -959,7 +959,10 @@ class WasmBackend implements B.Backend {
       }
       const scheme = SCHEMES_BY_TYPE[parms.scheme().value];
       if (scheme === undefined)
-        throw new HeftyError('E_UNSUPPORTED', `scheme ${parms.scheme().value} is not supported (CKKS, BFV and BGV are)`);
+        throw new HeftyError(
+          'E_UNSUPPORTED',
+          `scheme ${parms.scheme().value} is not supported (CKKS, BFV and BGV are)`,
+        );
       const spec: B.ParamsSpec = {
         scheme,
         polyModulusDegree: parms.polyModulusDegree(),

@@ -16,10 +16,32 @@ import { keySwitch, type Plan } from '../key-switching.ts';
 import type { Session } from '../session.ts';
 import { bestPlan, type PlanNode } from './polynomial.ts';
 
-/** Adds a constant to the elements of each chunk (and leaves slots outside the vector alone). */
-export type AddConstant = (list: readonly Ciphertext[], value: bigint) => Ciphertext[];
-/** Multiplies every slot of each chunk by a constant (never zero mod t). */
-export type TimesConstant = (c: Ciphertext, value: bigint) => Ciphertext;
+/** What the vector decides: how constants are encoded, and what follows a relinearized product. */
+export interface IntegerPolicy {
+  /** Adds a constant to the elements of each chunk (and leaves slots outside the vector alone). */
+  addConstant(list: readonly Ciphertext[], value: bigint): Ciphertext[];
+  /** Multiplies every slot of a chunk by a constant (never zero mod t). */
+  timesConstant(c: Ciphertext, value: bigint): Ciphertext;
+  /** After each relinearized product (BGV: the switch to the next level); consumes the list. */
+  afterProduct(list: Ciphertext[]): Ciphertext[];
+}
+
+/** a op b with the operands brought to the lower of their levels. */
+function aligned(
+  s: Session,
+  a: Ciphertext,
+  b: Ciphertext,
+  op: (x: Ciphertext, y: Ciphertext) => Ciphertext,
+): Ciphertext {
+  if (a.chainIndex === b.chainIndex) return op(a, b);
+  const [x, y] = ops.alignLevels(s, a, b);
+  try {
+    return op(x, y);
+  } finally {
+    x.dispose();
+    y.dispose();
+  }
+}
 
 /** Centered residue of v mod t, in (-t/2, t/2]: what the batch encoder takes. */
 export function centered(v: bigint, t: bigint): bigint {
@@ -46,15 +68,15 @@ export function* evaluateIntegerPolynomial(
   s: Session,
   xs: readonly Ciphertext[],
   coeffs: readonly bigint[],
-  addConstant: AddConstant,
-  timesConstant: TimesConstant,
+  policy: IntegerPolicy,
 ): Plan<Ciphertext[]> {
   const plan = bestPlan(indexMarks(coeffs), 'monomial');
-  const evaluation = new IntegerEvaluation(s, coeffs, addConstant, timesConstant);
+  const evaluation = new IntegerEvaluation(s, coeffs, policy);
   try {
     evaluation.setInput(ops.mapAll(xs, (x) => x.clone()));
     const result = yield* evaluation.node(plan.root);
-    if (typeof result === 'bigint') throw new HeftyError('E_INTERNAL', 'a polynomial of degree ≥ 1 reduced to a constant');
+    if (typeof result === 'bigint')
+      throw new HeftyError('E_INTERNAL', 'a polynomial of degree ≥ 1 reduced to a constant');
     return result;
   } finally {
     evaluation.dispose();
@@ -64,15 +86,13 @@ export function* evaluateIntegerPolynomial(
 class IntegerEvaluation {
   readonly #s: Session;
   readonly #coeffs: readonly bigint[];
-  readonly #addConstant: AddConstant;
-  readonly #timesConstant: TimesConstant;
+  readonly #policy: IntegerPolicy;
   readonly #powers = new Map<number, Ciphertext[]>();
 
-  constructor(s: Session, coeffs: readonly bigint[], addConstant: AddConstant, timesConstant: TimesConstant) {
+  constructor(s: Session, coeffs: readonly bigint[], policy: IntegerPolicy) {
     this.#s = s;
     this.#coeffs = coeffs;
-    this.#addConstant = addConstant;
-    this.#timesConstant = timesConstant;
+    this.#policy = policy;
   }
 
   setInput(xs: Ciphertext[]): void {
@@ -96,8 +116,12 @@ class IntegerEvaluation {
     const s = this.#s;
     const a = yield* this.power(Math.ceil(j / 2));
     const b = yield* this.power(Math.floor(j / 2));
-    const products = ops.mapAll(a, (x, k) => (a === b ? s.evaluator.square(x) : s.evaluator.multiply(x, b[k])));
-    const result = yield* ops.consumePlan(products, (list) => keySwitch({ op: 'relinearize', list }));
+    const products = ops.mapAll(a, (x, k) =>
+      a === b ? s.evaluator.square(x) : aligned(s, x, b[k], (u, v) => s.evaluator.multiply(u, v)),
+    );
+    const result = this.#policy.afterProduct(
+      yield* ops.consumePlan(products, (list) => keySwitch({ op: 'relinearize', list })),
+    );
     this.#powers.set(j, result);
     return result;
   }
@@ -122,8 +146,9 @@ class IntegerEvaluation {
   #sum(high: Ciphertext[], low: Ciphertext[] | bigint): Ciphertext[] {
     const s = this.#s;
     try {
-      if (typeof low !== 'bigint') return ops.mapAll(high, (h, k) => s.evaluator.add(h, low[k]));
-      return low === 0n ? ops.mapAll(high, (h) => h.clone()) : this.#addConstant(high, low);
+      if (typeof low !== 'bigint')
+        return ops.mapAll(high, (h, k) => aligned(s, h, low[k], (u, v) => s.evaluator.add(u, v)));
+      return low === 0n ? ops.mapAll(high, (h) => h.clone()) : this.#policy.addConstant(high, low);
     } finally {
       ops.disposeAll(high);
       if (typeof low !== 'bigint') ops.disposeAll(low);
@@ -137,7 +162,7 @@ class IntegerEvaluation {
     if (typeof quotient === 'bigint') {
       if (quotient === 0n) return 0n;
       const giant = yield* this.power(node.giant);
-      return ops.mapAll(giant, (g) => this.#timesConstant(g, quotient));
+      return ops.mapAll(giant, (g) => this.#policy.timesConstant(g, quotient));
     }
     let giant: readonly Ciphertext[];
     try {
@@ -146,8 +171,10 @@ class IntegerEvaluation {
       ops.disposeAll(quotient);
       throw e;
     }
-    const products = ops.consumeAll(quotient, (q, k) => s.evaluator.multiply(q, giant[k]));
-    return yield* ops.consumePlan(products, (list) => keySwitch({ op: 'relinearize', list }));
+    const products = ops.consumeAll(quotient, (q, k) => aligned(s, q, giant[k], (u, v) => s.evaluator.multiply(u, v)));
+    return this.#policy.afterProduct(
+      yield* ops.consumePlan(products, (list) => keySwitch({ op: 'relinearize', list })),
+    );
   }
 
   /** Σ cj·x^j + c0. */
@@ -158,14 +185,14 @@ class IntegerEvaluation {
       for (const [j, mark] of node.terms) {
         const cj = this.#coefficient(mark);
         const power = yield* this.power(j);
-        const terms = ops.mapAll(power, (t) => this.#timesConstant(t, cj));
+        const terms = ops.mapAll(power, (t) => this.#policy.timesConstant(t, cj));
         if (sums === null) {
           sums = terms;
         } else {
           const previous: Ciphertext[] = sums;
           sums = null;
           try {
-            sums = ops.mapAll(previous, (acc, k) => s.evaluator.add(acc, terms[k]));
+            sums = ops.mapAll(previous, (acc, k) => aligned(s, acc, terms[k], (u, v) => s.evaluator.add(u, v)));
           } finally {
             ops.disposeAll(previous);
             ops.disposeAll(terms);

@@ -540,7 +540,9 @@ function* transform(
     }
     // Giant steps from the last down (Horner): acc = u_g + rot_n1(acc).
     for (let g = n2 - 1; g >= 0; g--) {
-      const inner = ops.mapAll(Array.from({ length: R }), (_, r) => innerSum(s, arithmetic, plan, diagonals, babies, r, g));
+      const inner = ops.mapAll(Array.from({ length: R }), (_, r) =>
+        innerSum(s, arithmetic, plan, diagonals, babies, r, g),
+      );
       if (acc === null) {
         acc = inner;
         continue;

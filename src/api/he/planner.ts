@@ -173,7 +173,7 @@ function integerOpCost(step: Step, args: readonly Value[], slotCount: number, ha
     const columns = length > rowSize || chunks > 1;
     return {
       galoisSteps: columns ? [...rows.galoisSteps, 0] : rows.galoisSteps,
-      rotations: (rows.rotations + (columns ? 1 : 0)),
+      rotations: rows.rotations + (columns ? 1 : 0),
     };
   };
   const isVector = y !== undefined && y.kind === 'vector';
