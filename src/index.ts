@@ -10,6 +10,7 @@ export {
   type KeygenOptions,
   type ProgramContextOptions,
   type PlannedContext,
+  type PlannedIntegerContext,
   type IntegerContext,
   type ExportKeySetOptions,
 } from './api/context.ts';
@@ -85,9 +86,11 @@ export {
 export { CiphertextCache, type CacheStats } from './pool/cache.ts';
 export {
   planProgram,
+  planIntegerProgram,
   programCost,
   KEY_BUDGET_BYTES,
   type PlanOptions,
+  type IntegerPlanOptions,
   type ProgramPlan,
   type ProgramCost,
   type StepPlan,

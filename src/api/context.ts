@@ -20,7 +20,14 @@ import { decodeKeySet, type KeySetBundle } from './bundle.ts';
 import { IntegerVector, type IntegerValues } from './integer-vector.ts';
 import { CKKSVector, type EncryptOptions } from './ckks-vector.ts';
 import { programGaloisSteps, validateProgram, type Program } from './program.ts';
-import { planProgram, programCost, type InputSize, type PlanOptions, type ProgramPlan } from './he/planner.ts';
+import {
+  planIntegerProgram,
+  planProgram,
+  programCost,
+  type InputSize,
+  type PlanOptions,
+  type ProgramPlan,
+} from './he/planner.ts';
 import { runProgram, type ProgramInput, type ProgramVector, type RunHooks } from './run.ts';
 import { Session, type SessionKeys, type SessionOptions } from './session.ts';
 import { decodeVector } from './vector-wire.ts';
@@ -52,7 +59,13 @@ export interface ContextOptions {
  * program's levels at 128-bit security and the requested precision, and keygen() makes exactly its keys.
  */
 export interface ProgramContextOptions extends Omit<PlanOptions, 'inputs'> {
-  scheme?: 'ckks';
+  /**
+   * Default 'ckks'. 'bfv' or 'bgv': the planner picks the smallest N whose default chain's noise budget holds the
+   * program's multiplicative depth (scaleBits and integerBits do not apply; plainModulusBits does).
+   */
+  scheme?: Scheme;
+  /** BFV and BGV: bits of the batching plaintext modulus t (default 20). */
+  plainModulusBits?: number;
   program: Program;
   /** Lengths of the encrypted inputs, [rows, cols] of matrix inputs, e.g. { x: 784, w: [128, 784] }. */
   inputs: PlanOptions['inputs'];
@@ -64,6 +77,8 @@ export interface ProgramContextOptions extends Omit<PlanOptions, 'inputs'> {
 
 /** A context made for a program: its plan is always there. */
 export type PlannedContext = HeftyContext & { readonly plan: ProgramPlan };
+/** A BFV or BGV context made for a program. */
+export type PlannedIntegerContext = HeftyContext<IntegerVector> & { readonly plan: ProgramPlan };
 
 /** A BFV or BGV context: it encrypts integers into IntegerVectors, and its programs return them. */
 export type IntegerContext = HeftyContext<IntegerVector>;
@@ -251,9 +266,9 @@ export class HeftyContext<V extends ProgramVector = CKKSVector> implements Dispo
    * exactly the steps its rotations use; without them, every power of two a sum, dot or matvec might use.
    */
   requiredGaloisSteps(program: Program, inputs?: Readonly<Record<string, InputSize>>): number[] {
-    const valid = validateProgram(program);
-    if (inputs === undefined) return programGaloisSteps(valid, this.slotCount);
-    return [...programCost(valid, inputs, this.slotCount).galoisSteps];
+    const valid = validateProgram(program, this.scheme);
+    if (inputs === undefined) return programGaloisSteps(valid, this.slotCount, this.scheme);
+    return [...programCost(valid, inputs, this.slotCount, () => true, this.scheme).galoisSteps];
   }
 
   /** Evaluates a program (see program.ts) over named inputs; returns its outputs by name. */
@@ -314,6 +329,9 @@ export class HeftyContext<V extends ProgramVector = CKKSVector> implements Dispo
  * Creates a client context; call keygen() before encrypting. Either give the parameters (scheme,
  * polyModulusDegree, ...) or a program and its input sizes, and the planner chooses them.
  */
+export async function createContext(
+  options: ProgramContextOptions & { scheme: IntegerScheme },
+): Promise<PlannedIntegerContext>;
 export async function createContext(options: ProgramContextOptions): Promise<PlannedContext>;
 export async function createContext(options: ContextOptions & { scheme: IntegerScheme }): Promise<IntegerContext>;
 export async function createContext(options: ContextOptions): Promise<HeftyContext>;
@@ -351,10 +369,14 @@ export async function createContext(
   return buildContext(backend, params, security, options.scale, sessionOptionsOf(options));
 }
 
-async function createPlannedContext(options: ProgramContextOptions): Promise<PlannedContext> {
-  if (options.scheme !== undefined && options.scheme !== 'ckks')
-    throw new HeftyError('E_INVALID_PARAMS', 'programs run on CKKS: a planned context is always CKKS');
-  const program = validateProgram(options.program);
+async function createPlannedContext(
+  options: ProgramContextOptions,
+): Promise<HeftyContext<ProgramVector> & { readonly plan: ProgramPlan }> {
+  const scheme = options.scheme ?? 'ckks';
+  if (scheme !== 'ckks' && !isIntegerScheme(scheme))
+    throw new HeftyError('E_INVALID_PARAMS', `scheme must be 'ckks', 'bfv' or 'bgv'`);
+  if (isIntegerScheme(scheme)) return createPlannedIntegerContext(options, scheme);
+  const program = validateProgram(options.program, 'ckks');
   const backend = await loadBackend(options.backend, 'ckks');
   const plan = planProgram(program, options, (n, security) => backend.maxCoeffModulusBits(n, security));
   const n = plan.polyModulusDegree;
@@ -373,18 +395,44 @@ async function createPlannedContext(options: ProgramContextOptions): Promise<Pla
   ) as PlannedContext;
 }
 
+async function createPlannedIntegerContext(
+  options: ProgramContextOptions,
+  scheme: IntegerScheme,
+): Promise<PlannedIntegerContext> {
+  const program = validateProgram(options.program, scheme);
+  const backend = await loadBackend(options.backend, scheme);
+  const plan = planIntegerProgram(program, scheme, options, (n, security) =>
+    backend.coeffModulusBfvDefault(n, security).map((q) => q.toString(2).length),
+  );
+  const n = plan.polyModulusDegree;
+  const params: ParamsSpec = {
+    scheme,
+    polyModulusDegree: n,
+    coeffModulus: backend.coeffModulusBfvDefault(n, plan.security),
+    plainModulus: backend.plainModulusBatching(n, plan.plainModulusBits ?? 20),
+  };
+  return buildContext(
+    backend,
+    params,
+    plan.security,
+    undefined,
+    sessionOptionsOf(options),
+    plan,
+  ) as PlannedIntegerContext;
+}
+
 function sessionOptionsOf(options: { gpu?: GpuMode; diagonalCacheBytes?: number }): SessionOptions {
   return { gpu: options.gpu, diagonalCacheBytes: options.diagonalCacheBytes };
 }
 
-function buildContext(
+function buildContext<V extends ProgramVector>(
   backend: Backend,
   params: ParamsSpec,
   security: SecurityLevel,
   requestedScale: number | undefined,
   sessionOptions: SessionOptions,
   plan?: ProgramPlan,
-): HeftyContext {
+): HeftyContext<V> {
   const ctx = backend.createContext(params, security);
   const scale = requestedScale ?? defaultScale(params);
   const { coeffModulus } = params;
@@ -394,7 +442,7 @@ function buildContext(
     ctx.dispose();
     throw new HeftyError('E_SCALE_OUT_OF_BOUNDS', `scale ${scale} does not fit the coefficient modulus`);
   }
-  return new HeftyContext(backend, new Session(ctx, scale, sessionOptions), plan);
+  return new HeftyContext<V>(backend, new Session(ctx, scale, sessionOptions), plan);
 }
 
 /**
@@ -417,6 +465,7 @@ export async function loadContext(
   const backend = probe.capabilities.schemes.includes(params.scheme)
     ? probe
     : await loadBackend(options.backend, params.scheme);
+  checkEvaluable(backend, params);
   const ctx = backend.createContext(params, security);
   const session = new Session(ctx, options.scale ?? defaultScale(params), {
     gpu: options.gpu,
@@ -433,6 +482,65 @@ export async function loadContext(
     throw e;
   }
   return new HeftyContext(backend, session);
+}
+
+/**
+ * Parameters hefty can compute on, checked before any key loads (a service refuses the upload with these codes
+ * instead of failing every evaluation later): an engine that runs the scheme (E_UNSUPPORTED, e.g. BGV where the
+ * native engine was asked for and does not have it), and for BFV and BGV a plaintext modulus that batches, a
+ * prime t ≡ 1 (mod 2N) (E_INVALID_PARAMS): hefty's integer vectors are batched.
+ */
+function checkEvaluable(backend: Backend, params: ParamsSpec): void {
+  if (!backend.capabilities.schemes.includes(params.scheme)) {
+    throw new HeftyError(
+      'E_UNSUPPORTED',
+      `the ${backend.name} engine does not run ${params.scheme.toUpperCase()} ` +
+        `(it runs ${backend.capabilities.schemes.join(', ')}); choose the backend auto or wasm`,
+    );
+  }
+  if (!isIntegerScheme(params.scheme)) return;
+  const t = params.plainModulus ?? 0n;
+  const twoN = BigInt(2 * params.polyModulusDegree);
+  if (t < 2n || t % twoN !== 1n || !isPrime(t)) {
+    throw new HeftyError(
+      'E_INVALID_PARAMS',
+      `plain modulus ${t} does not support batching (it must be a prime ≡ 1 mod 2N = ${twoN}); ` +
+        'hefty computes on batched integer vectors only (PlainModulus.Batching makes such a t)',
+    );
+  }
+}
+
+/** Deterministic Miller–Rabin for t < 2^64 (the first 12 primes as bases suffice there). */
+function isPrime(n: bigint): boolean {
+  const bases = [2n, 3n, 5n, 7n, 11n, 13n, 17n, 19n, 23n, 29n, 31n, 37n];
+  if (n < 2n) return false;
+  for (const p of bases) if (n % p === 0n) return n === p;
+  let d = n - 1n;
+  let r = 0;
+  while (d % 2n === 0n) {
+    d /= 2n;
+    r++;
+  }
+  const powMod = (base: bigint, exp: bigint): bigint => {
+    let result = 1n;
+    let b = base % n;
+    for (let e = exp; e > 0n; e >>= 1n) {
+      if (e & 1n) result = (result * b) % n;
+      b = (b * b) % n;
+    }
+    return result;
+  };
+  for (const a of bases) {
+    let x = powMod(a, d);
+    if (x === 1n || x === n - 1n) continue;
+    let composite = true;
+    for (let i = 1; i < r && composite; i++) {
+      x = (x * x) % n;
+      if (x === n - 1n) composite = false;
+    }
+    if (composite) return false;
+  }
+  return true;
 }
 
 /** Restores a client context from its key set and secret key (both from this library or node-seal). */

@@ -265,14 +265,20 @@ export function checkMatrix(value: unknown, what: string): readonly (readonly nu
  * Rotation steps a program needs galois keys for. Sums, dot products and matvec rotate by powers of two
  * (below slotCount); `rotate` needs its own step. Servers generate or demand exactly these keys.
  */
-export function programGaloisSteps(program: Program, slotCount: number): number[] {
+export function programGaloisSteps(program: Program, slotCount: number, scheme: Scheme = 'ckks'): number[] {
   const steps = new Set<number>();
-  for (const step of validateProgram(program).steps) {
+  // BFV and BGV rotate within a batching row of slotCount / 2; step 0 is their column swap (sums use it too).
+  const integer = isIntegerScheme(scheme);
+  const cycle = integer ? slotCount / 2 : slotCount;
+  for (const step of validateProgram(program, scheme).steps) {
     if (step.op === 'sum' || step.op === 'dot' || step.op === 'matvec') {
-      for (let s = 1; s < slotCount; s *= 2) steps.add(s);
+      for (let s = 1; s < cycle; s *= 2) steps.add(s);
+      if (integer && step.op !== 'matvec') steps.add(0);
     } else if (step.op === 'rotate') {
-      const normalized = ((step.steps % slotCount) + slotCount) % slotCount;
+      const normalized = ((step.steps % cycle) + cycle) % cycle;
       if (normalized !== 0) steps.add(normalized);
+    } else if (step.op === 'rotateColumns') {
+      steps.add(0);
     }
   }
   return [...steps].sort((a, b) => a - b);
