@@ -3,7 +3,7 @@
  * decrypts; a public context (loadContext) holds evaluation keys only and can compute but never decrypt.
  */
 import { HeftyError } from '../errors.ts';
-import { loadBackend, type BackendChoice } from '../backend/load.ts';
+import { loadBackend, resolveBackendChoice, type BackendChoice } from '../backend/load.ts';
 import { recompress } from '../backend/seal-compression.ts';
 import {
   isIntegerScheme,
@@ -460,8 +460,17 @@ export async function loadContext(
   const security = resolveSecurity(options.security, options.allowInsecure);
   checkDiagonalCacheBytes(options.diagonalCacheBytes);
   // Parameters are parsed by the default engine, then the engine that supports their scheme takes over.
-  const probe = await loadBackend(options.backend);
-  const params = probe.loadParams(bundle.params);
+  let probe = await loadBackend(options.backend);
+  let params: ParamsSpec;
+  try {
+    params = probe.loadParams(bundle.params);
+  } catch (e) {
+    // The native engine does not read a scheme it lacks (BGV until it has it); with 'auto', node-seal does.
+    const auto = resolveBackendChoice(options.backend) === 'auto';
+    if (!(e instanceof HeftyError && e.code === 'E_UNSUPPORTED') || probe.name === 'wasm' || !auto) throw e;
+    probe = await loadBackend('wasm');
+    params = probe.loadParams(bundle.params);
+  }
   const backend = probe.capabilities.schemes.includes(params.scheme)
     ? probe
     : await loadBackend(options.backend, params.scheme);
