@@ -134,14 +134,14 @@ for (const scheme of ['bfv', 'bgv'] as const) {
     it('refuses inputs of the wrong kind with typed errors', async () => {
       const xv = ctx.encrypt(x);
       const yv = ctx.encrypt(y);
-      await expectHeftyErrorAsync(() => ctx.run(model, { x: xv, y: yv, w, b, k: 0.5 }), 'E_BAD_PROGRAM');
-      await expectHeftyErrorAsync(() => ctx.run(model, { x: xv, y: yv, w, b: [1.5, 2, 3], k: 1 }), 'E_BAD_PROGRAM');
-      await expectHeftyErrorAsync(() => ctx.run(model, { x: xv, y: [1, 2, 3], w, b, k: 1 }), 'E_BAD_PROGRAM');
+      await expectHeftyErrorAsync(ctx.run(model, { x: xv, y: yv, w, b, k: 0.5 }), 'E_BAD_PROGRAM');
+      await expectHeftyErrorAsync(ctx.run(model, { x: xv, y: yv, w, b: [1.5, 2, 3], k: 1 }), 'E_BAD_PROGRAM');
+      await expectHeftyErrorAsync(ctx.run(model, { x: xv, y: [1, 2, 3], w, b, k: 1 }), 'E_BAD_PROGRAM');
       const ckks = await createContext({ scheme: 'ckks', polyModulusDegree: 4096 });
       try {
         ckks.keygen();
         await expectHeftyErrorAsync(
-          () => ctx.run(model, { x: ckks.encrypt(x) as never, y: yv, w, b, k: 1 }),
+          ctx.run(model, { x: ckks.encrypt(x) as never, y: yv, w, b, k: 1 }),
           'E_BAD_PROGRAM',
         );
       } finally {
