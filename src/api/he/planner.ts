@@ -206,10 +206,10 @@ function integerOpCost(step: Step, args: readonly Value[], slotCount: number, ha
       return { ...none, ...same, levels: 1, multiplications: chunks, clean: x.clean };
     case 'rotate': {
       const parts = partsOf(step.steps, rowSize, hasKey);
-      return { ...none, ...same, galoisSteps: parts, rotations: parts.length * chunks, clean: full && x.clean };
+      return { ...none, ...same, galoisSteps: parts, rotations: parts.length, clean: full && x.clean };
     }
     case 'rotateColumns':
-      return { ...none, ...same, galoisSteps: [0], rotations: chunks, clean: full && x.clean };
+      return { ...none, ...same, galoisSteps: [0], rotations: 1, clean: full && x.clean };
     case 'sum':
       return { ...none, ...sumOf(x.length), levels: x.clean ? 0 : 1, length: 1, period: rowSize, clean: false };
     case 'dot':
