@@ -88,9 +88,14 @@ let dir: ReturnType<typeof tempDir>;
 let app: HeftyApp;
 let client: HeftyClient;
 let seal: Seal;
+type Peer = ReturnType<typeof sealClient>;
+let peers: Record<'bfv' | 'bgv' | 'unbatched', Peer>;
 
 beforeAll(async () => {
   seal = await SEAL();
+  // Keys first: node-seal keygen takes seconds, and a client connection idle past the service's keep-alive
+  // timeout (5 s) can be closed just as the next request goes out on it.
+  peers = { bfv: sealClient(seal, 'bfv'), bgv: sealClient(seal, 'bgv'), unbatched: sealClient(seal, 'bfv', 1024n) };
   dir = tempDir();
   app = await testApp(dir.path);
   client = new HeftyClient({ baseUrl: await app.listen({ host: '127.0.0.1', port: 0 }), apiKey: ALICE });
@@ -116,7 +121,7 @@ const program: Program = {
 for (const scheme of ['bfv', 'bgv'] as const) {
   describe(`node-seal ${scheme.toUpperCase()} client against the service`, () => {
     it('uploads seeded keys, evaluates rotations, a product and a dot product, and batches, all exact', async () => {
-      const peer = sealClient(seal, scheme);
+      const peer = peers[scheme];
       const { keys, t } = peer;
       const encrypt = peer.encrypt as NonNullable<typeof peer.encrypt>;
       const decrypt = peer.decrypt as NonNullable<typeof peer.decrypt>;
@@ -193,7 +198,7 @@ for (const scheme of ['bfv', 'bgv'] as const) {
 
 describe('key sets the service cannot evaluate are refused at upload', () => {
   it('refuses a BFV key set whose plain modulus does not batch (E_INVALID_PARAMS, 400)', async () => {
-    const { keys } = sealClient(seal, 'bfv', 1024n);
+    const { keys } = peers.unbatched;
     const before = (await client.listKeySets()).keysets.length;
     await expectRefused(client.uploadSealKeys(keys), 'E_INVALID_PARAMS');
     expect((await client.listKeySets()).keysets).toHaveLength(before);
@@ -213,7 +218,7 @@ describe('key sets the service cannot evaluate are refused at upload', () => {
         baseUrl: await nativeApp.listen({ host: '127.0.0.1', port: 0 }),
         apiKey: ALICE,
       });
-      const { keys } = sealClient(seal, 'bgv');
+      const { keys } = peers.bgv;
       if (native.capabilities.schemes.includes('bgv')) {
         expect((await nativeClient.uploadSealKeys(keys)).info).toMatchObject({ scheme: 'bgv', backend: 'native' });
       } else {
