@@ -8,6 +8,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { availableBackends, loadBackend } from '../src/backend/load.ts';
 import type * as B from '../src/backend/types.ts';
 import { writeRatioChart } from './ratio-chart.ts';
+import { HEXL_TARGETS, TARGETS } from './speed-targets.ts';
 
 export interface OpTiming {
   backend: B.BackendName;
@@ -99,14 +100,23 @@ export async function benchBackendOps(options: { quick?: boolean; degrees?: numb
   return results;
 }
 
+/**
+ * The op's speed target over node-seal: issue 17's HEXL-level one where it has one, else the older single-thread
+ * one. Both are for the native engine on 1 thread, which bench/native-ops.ts measures interleaved with node-seal;
+ * this table's native column runs on every core, one backend after the other.
+ */
+function speedTarget(n: number, op: string): number | undefined {
+  return HEXL_TARGETS[n]?.[op] ?? TARGETS[op]?.single;
+}
+
 export function markdownTable(results: OpTiming[]): string {
   const keys = [...new Set(results.map((r) => `${r.n}|${r.op}`))];
   const names = [...new Set(results.map((r) => r.backend))];
   const find = (backend: string, key: string) => results.find((r) => r.backend === backend && `${r.n}|${r.op}` === key);
   const ratio = names.includes('native') && names.includes('wasm');
   const lines = [
-    `| N | op | ${names.map((n) => `${n} (ms)`).join(' | ')}${ratio ? ' | native speed-up (wasm/native) |' : ''}`,
-    `|---|---|${names.map(() => '---:').join('|')}|${ratio ? '---:|' : ''}`,
+    `| N | op | ${names.map((n) => `${n} (ms)`).join(' | ')}${ratio ? ' | native speed-up (wasm/native) | target |' : ''}`,
+    `|---|---|${names.map(() => '---:').join('|')}|${ratio ? '---:|---|' : ''}`,
   ];
   for (const key of keys) {
     const [n, op] = key.split('|');
@@ -115,7 +125,10 @@ export function markdownTable(results: OpTiming[]): string {
     if (ratio) {
       const w = find('wasm', key);
       const nat = find('native', key);
+      const target = speedTarget(Number(n), op);
+      const met = w && nat && target !== undefined ? (w.meanMs / nat.meanMs >= target ? ' ✓' : ' ✗') : '';
       speedup = w && nat ? ` ${(w.meanMs / nat.meanMs).toFixed(2)}× |` : ' — |';
+      speedup += target === undefined ? ' |' : ` ≥${target}${met} |`;
     }
     lines.push(`| ${n} | ${op} | ${cells.join(' | ')} |${speedup}`);
   }

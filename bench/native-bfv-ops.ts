@@ -1,10 +1,11 @@
 /**
- * Native engine vs node-seal, per BFV operation, from one run: median time of each op on each engine and the
- * speed-up ratio (node-seal time / native time), the native engine single-threaded. The two are sampled
+ * Native engine vs node-seal, per BFV and BGV operation, from one run: median time of each op on each engine and
+ * the speed-up ratio (node-seal time / native time), the native engine single-threaded. The two are sampled
  * round-robin so machine load affects them alike. Ops with a speed target show it next to the ratio. The fastest
  * sample of each engine is shown too: on a loaded shared machine medians mostly measure preemption, while the
  * minimum stays close to the uncontended time.
- * Usage: `node bench/native-bfv-ops.ts [--quick]` (or `npm run bench -- --only=native-bfv-ops`).
+ * A scheme the WASM backend does not serve is skipped with a note.
+ * Usage: `node bench/native-bfv-ops.ts [--quick] [--schemes=bfv,bgv]` (or `npm run bench -- --only=native-bfv-ops`).
  */
 import os from 'node:os';
 import { createWasmBackend } from '../src/backend/wasm.ts';
@@ -25,10 +26,10 @@ function median(samples: number[]): number {
   return s[Math.floor(s.length / 2)];
 }
 
-function operations(backend: B.Backend, n: number): { ops: OpTable; dispose: () => void } {
+function operations(backend: B.Backend, scheme: B.Scheme, n: number): { ops: OpTable; dispose: () => void } {
   const ctx = backend.createContext(
     {
-      scheme: 'bfv',
+      scheme,
       polyModulusDegree: n,
       coeffModulus: backend.coeffModulusBfvDefault(n, 128),
       plainModulus: backend.plainModulusBatching(n, 20),
@@ -77,10 +78,23 @@ async function main(): Promise<void> {
   const seal = await createWasmBackend();
   const native: NativeBackend = await createNativeBackend();
   native.setThreads(1);
-  const rows: { n: number; op: string; sealUs: number; nativeUs: number; sealMin: number; nativeMin: number }[] = [];
-  for (const n of [8192, 16384]) {
-    const sealSide = operations(seal, n);
-    const nativeSide = operations(native, n);
+  const schemesArg = process.argv.find((a) => a.startsWith('--schemes='));
+  const schemes = (schemesArg ? schemesArg.slice('--schemes='.length).split(',') : ['bfv', 'bgv']) as B.Scheme[];
+  const rows: {
+    scheme: B.Scheme;
+    n: number;
+    op: string;
+    sealUs: number;
+    nativeUs: number;
+    sealMin: number;
+    nativeMin: number;
+  }[] = [];
+  const skipped = schemes.filter((scheme) => !seal.capabilities.schemes.includes(scheme));
+  for (const [scheme, n] of schemes
+    .filter((s) => !skipped.includes(s))
+    .flatMap((s) => [8192, 16384].map((m) => [s, m] as const))) {
+    const sealSide = operations(seal, scheme, n);
+    const nativeSide = operations(native, scheme, n);
     for (const op of Object.keys(sealSide.ops)) {
       const samples = { seal: [] as number[], native: [] as number[] };
       const release = (result: unknown): void => (result as { dispose?: () => void } | undefined)?.dispose?.();
@@ -99,6 +113,7 @@ async function main(): Promise<void> {
         samples.native.push(time(nativeSide.ops[op]));
       }
       rows.push({
+        scheme,
         n,
         op,
         sealUs: median(samples.seal),
@@ -115,16 +130,19 @@ async function main(): Promise<void> {
   console.log(
     `${os.availableParallelism()} cores; 1-minute load average ${loadBefore.toFixed(1)} at start, ${os.loadavg()[0].toFixed(1)} at end\n`,
   );
+  for (const scheme of skipped) console.log(`${scheme}: skipped (the WASM backend does not serve it)\n`);
   const ratio = (seal: number, native: number, target: number | undefined): string => {
     const x = seal / native;
     return `${x.toFixed(2)}×${target === undefined ? '' : x >= target ? ` (≥${target} ✓)` : ` (≥${target} ✗)`}`;
   };
-  console.log('| N | op | node-seal median | native median | ratio | node-seal min | native min | ratio of mins |');
-  console.log('|---|---|---|---|---|---|---|---|');
+  console.log(
+    '| scheme | N | op | node-seal median | native median | ratio | node-seal min | native min | ratio of mins |',
+  );
+  console.log('|---|---|---|---|---|---|---|---|---|');
   for (const r of rows) {
     const target = TARGETS[r.op];
     console.log(
-      `| ${r.n} | ${r.op} | ${fmt(r.sealUs)} | ${fmt(r.nativeUs)} | ${ratio(r.sealUs, r.nativeUs, target)} | ${fmt(r.sealMin)} | ${fmt(r.nativeMin)} | ${ratio(r.sealMin, r.nativeMin, target)} |`,
+      `| ${r.scheme} | ${r.n} | ${r.op} | ${fmt(r.sealUs)} | ${fmt(r.nativeUs)} | ${ratio(r.sealUs, r.nativeUs, target)} | ${fmt(r.sealMin)} | ${fmt(r.nativeMin)} | ${ratio(r.sealMin, r.nativeMin, target)} |`,
     );
   }
 }

@@ -8,6 +8,7 @@
  */
 import os from 'node:os';
 import { writeRatioChart } from './ratio-chart.ts';
+import { HEXL_TARGETS, TARGETS } from './speed-targets.ts';
 import { createWasmBackend } from '../src/backend/wasm.ts';
 import { createNativeBackend, type NativeBackend } from '../src/backend/native.ts';
 import type * as B from '../src/backend/types.ts';
@@ -23,44 +24,6 @@ interface Row {
 const CHAINS: Record<number, number[]> = {
   8192: [60, 40, 40, 60],
   16384: [60, 40, 40, 40, 40, 40, 40, 60],
-};
-
-/** The issue's speed targets (node-seal time / native time), single-threaded and with 2 intra-op threads. */
-const TARGETS: Record<string, { single: number; twoThreads?: number }> = {
-  relinearize: { single: 3, twoThreads: 5 },
-  rotate: { single: 3, twoThreads: 5 },
-  rescale: { single: 3 },
-  multiply: { single: 4 },
-  multiply_plain: { single: 4 },
-};
-
-/**
- * Issue 17: the speed-up over node-seal that SEAL 4.1.2 with Intel HEXL (AVX-512 IFMA) reaches on the same op,
- * measured on this machine class; native (1 thread) should reach it. Relinearize and rotate: 1.5× HEXL's.
- */
-const HEXL_TARGETS: Record<number, Record<string, number>> = {
-  8192: {
-    encode: 4,
-    encrypt: 3.8,
-    decrypt: 9,
-    multiply_plain: 14,
-    add: 2.7,
-    serialize: 3.4,
-    keygen: 1.8,
-    relinearize: 6.5,
-    rotate: 7.5,
-  },
-  16384: {
-    encode: 4.5,
-    encrypt: 4.5,
-    decrypt: 10,
-    multiply_plain: 16,
-    add: 2.1,
-    serialize: 4.2,
-    keygen: 2,
-    relinearize: 8.5,
-    rotate: 5.5,
-  },
 };
 
 function median(samples: number[]): number {

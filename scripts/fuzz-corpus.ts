@@ -1,6 +1,7 @@
 /**
  * Seed corpora for the libFuzzer targets (native/test/fuzz): valid objects of every kind, made by the native
- * engine for the targets' parameters (CKKS, N = 64, CoeffModulus.Create(64, [40, 30, 40]); fuzz_bfv: BFV, N = 64).
+ * engine for the targets' parameters (CKKS, N = 64, CoeffModulus.Create(64, [40, 30, 40]); fuzz_bfv and fuzz_bgv:
+ * BFV and BGV, N = 64).
  * Usage: node scripts/fuzz-corpus.ts <out-dir>   → <out-dir>/<target>/<name>
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
@@ -64,7 +65,27 @@ const bfvPlain = bfvCtx.createBatchEncoder().encode(BigInt64Array.from({ length:
 const bfvEncryptor = bfvCtx.createEncryptor({ publicKey: bfvGen.createPublicKey(), secretKey: bfvSk });
 const bfvCt = bfvEncryptor.encrypt(bfvPlain);
 
+/** BGV objects for fuzz_bgv (same parameters and loader byte as fuzz_bfv), correction factors other than 1 included. */
+const bgvCtx = backend.createContext({ ...bfvCtx.params, scheme: 'bgv' }, 'none');
+const bgvGen = bgvCtx.createKeyGenerator();
+const bgvSk = bgvGen.secretKey();
+const bgvPlain = bgvCtx.createBatchEncoder().encode(BigInt64Array.from({ length: n }, (_, i) => BigInt(i - 32)));
+const bgvEncryptor = bgvCtx.createEncryptor({ publicKey: bgvGen.createPublicKey(), secretKey: bgvSk });
+const bgvCt = bgvEncryptor.encrypt(bgvPlain);
+const bgvEvaluator = bgvCtx.createEvaluator();
+
 const corpora: Record<string, Record<string, Uint8Array>> = {
+  fuzz_bgv: {
+    plaintext: selected(0, bgvPlain.save()),
+    ciphertext: selected(1, bgvCt.save()),
+    seededCiphertext: selected(1, bgvEncryptor.encryptSymmetricSeeded(bgvPlain)),
+    product: selected(1, bgvEvaluator.multiply(bgvCt, bgvCt).save()),
+    switched: selected(1, bgvEvaluator.modSwitchToNext(bgvCt).save()),
+    secretKey: selected(2, bgvSk.save()),
+    publicKey: selected(3, bgvGen.createPublicKey().save()),
+    relinKeys: selected(4, bgvGen.createRelinKeysSeeded()),
+    galoisKeys: selected(4, bgvGen.createGaloisKeys([1, 0]).save()),
+  },
   fuzz_bfv: {
     plaintext: selected(0, bfvPlain.save()),
     ciphertext: selected(1, bfvCt.save()),

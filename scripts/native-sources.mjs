@@ -7,7 +7,7 @@ import process from 'node:process';
 import { URL, fileURLToPath } from 'node:url';
 
 const PARTS = {
-  core: ['native/ring', 'native/seal', 'native/rlwe', 'native/ckks', 'native/bfv'],
+  core: ['native/ring', 'native/seal', 'native/rlwe', 'native/ckks', 'native/bfv', 'native/bgv'],
   addon: ['native/addon'],
 };
 

@@ -32,7 +32,10 @@ export const ERROR_CODES = {
   E_WORKER_LOST: { httpStatus: 500, summary: 'The worker running the job crashed or was killed.' },
   E_BACKEND_UNAVAILABLE: { httpStatus: 500, summary: 'The requested backend cannot be loaded.' },
   E_OVERLOADED: { httpStatus: 503, summary: 'The job queue is full; retry later.' },
-  E_UNAVAILABLE: { httpStatus: 503, summary: 'The service cannot be reached, or the address is already in use.' },
+  E_UNAVAILABLE: {
+    httpStatus: 503,
+    summary: 'The service, or the shared store (Redis) it needs, cannot be reached; or the address is in use.',
+  },
   E_TIMEOUT: { httpStatus: 504, summary: 'The job did not finish in time.' },
 } as const satisfies Record<string, { httpStatus: number; summary: string }>;
 

@@ -6,6 +6,7 @@
 #include "../rlwe/thread_pool.h"
 #include "../seal/primes.h"
 #include "ckks_handles.h"
+#include "key_sets.h"
 
 namespace hefty::addon {
 
@@ -43,19 +44,7 @@ Napi::Value context_create(const Napi::CallbackInfo& info) {
 Napi::Value context_levels(const Napi::CallbackInfo& info) {
   return guarded(info, [&] {
     auto state = unwrap_context(info[0]);
-    const ckks::Context& ctx = *state->ctx;
-    Napi::Env env = info.Env();
-    Napi::Array out = Napi::Array::New(env);
-    const ckks::Level* level = &ctx.chain().key_level();
-    for (std::uint32_t i = 0; level != nullptr; i++, level = ctx.chain().next(*level)) {
-      Napi::Object o = Napi::Object::New(env);
-      o.Set("parmsId", to_u64_array(env, level->parms_id.data(), 4));
-      o.Set("primes", to_u64_array(env, ctx.primes().data(), level->prime_count));
-      o.Set("chainIndex", Napi::Number::New(env, static_cast<double>(level->chain_index)));
-      o.Set("totalBits", Napi::Number::New(env, level->total_bits));
-      out.Set(i, o);
-    }
-    return out;
+    return levels_array(info.Env(), state->ctx->chain(), state->ctx->primes());
   });
 }
 

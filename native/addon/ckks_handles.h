@@ -18,7 +18,7 @@
 namespace hefty::addon {
 
 // Ciphertexts, plaintexts and keys have one in-memory layout for every scheme; only contexts differ by kind.
-enum class Kind : std::uint32_t { Context = 1, Cipher, Plain, SecretKey, PublicKey, KeySwitch, Ntt, BfvContext };
+enum class Kind : std::uint32_t { Context = 1, Cipher, Plain, SecretKey, PublicKey, KeySwitch, Ntt, BfvContext, BgvContext };
 
 // Key-switching keys plus the views the evaluator reads (pointing into `stored`).
 struct KeySet {

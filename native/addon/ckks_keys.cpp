@@ -6,6 +6,7 @@
 #include "../rlwe/op_error.h"
 #include "../rlwe/row_ops.h"
 #include "ckks_handles.h"
+#include "key_sets.h"
 
 namespace hefty::addon {
 
@@ -13,53 +14,14 @@ namespace {
 
 using rlwe::u64;
 
-bool arg_flag(const Napi::CallbackInfo& info, std::size_t i) { return info.Length() > i && info[i].ToBoolean().Value(); }
-
 std::shared_ptr<ckks::CkksPlain> unwrap_secret(const Napi::Value& v) { return unwrap<ckks::CkksPlain>(v, Kind::SecretKey); }
 
-void require_key_switching(const ckks::Context& ctx) {
-  if (!ctx.chain().has_key_switching()) rlwe::fail("E_UNSUPPORTED", "keyswitching is not supported by the context");
-}
-
-// A key set for the given targets: one key-switching key per (index, target) pair, stored at `index`.
-struct GeneratedKeys {
-  KeySet set;
-  std::vector<std::vector<rlwe::Seed>> seeds;
-};
-
-GeneratedKeys generate_keys(const ckks::Context& ctx, const ckks::CkksPlain& sk, std::size_t dim1,
-                            const std::vector<std::pair<std::size_t, rlwe::Words>>& targets) {
-  GeneratedKeys out;
-  const ckks::ParmsId key_id = ctx.chain().key_level().parms_id;
-  out.set.stored.parms_id = key_id;
-  out.set.stored.keys.resize(dim1);
-  out.seeds.resize(dim1);
-  for (const auto& [index, target] : targets) {
-    if (!out.set.stored.keys[index].empty()) continue;  // duplicates are generated once
-    for (rlwe::ZeroCipher& part : rlwe::generate_kswitch_key(ctx.ring(), sk.data, target, ctx.randomness())) {
-      out.seeds[index].push_back(part.seed);
-      out.set.stored.keys[index].push_back(ckks::CkksCipher{key_id, 2, 1.0, true, std::move(part.data)});
-    }
-  }
-  out.set.rebuild_views();
-  return out;
-}
-
-GeneratedKeys relin_keys(const ckks::Context& ctx, const ckks::CkksPlain& sk);
-
-Napi::Value finish_keys(Napi::Env env, const ckks::Context& ctx, GeneratedKeys&& keys, bool seeded) {
-  if (seeded) {
-    return to_bytes(env, [&](std::uint8_t* out) { return ckks::save_kswitch_keys_seeded(keys.set.stored, keys.seeds, ctx.n(), out); });
-  }
-  return wrap(env, Kind::KeySwitch, std::make_shared<KeySet>(std::move(keys.set)));
-}
+KeyMaterial key_material(const ckks::Context& ctx) { return {ctx.ring(), ctx.galois(), ctx.chain(), ctx.randomness(), 1}; }
 
 Napi::Value keygen_secret(const Napi::CallbackInfo& info) {
   return guarded(info, [&] {
     auto state = unwrap_context(info[0]);
-    const ckks::Context& ctx = *state->ctx;
-    ckks::CkksPlain sk{ctx.chain().key_level().parms_id, 1.0, rlwe::generate_secret(ctx.ring(), ctx.randomness())};
-    return wrap_value(info.Env(), Kind::SecretKey, std::move(sk));
+    return wrap_value(info.Env(), Kind::SecretKey, generate_secret_key(key_material(*state->ctx)));
   });
 }
 
@@ -67,15 +29,7 @@ Napi::Value keygen_public(const Napi::CallbackInfo& info) {
   return guarded(info, [&] {
     auto state = unwrap_context(info[0]);
     auto sk = unwrap_secret(info[1]);
-    const ckks::Context& ctx = *state->ctx;
-    const ckks::Level& key = ctx.chain().key_level();
-    rlwe::ZeroCipher zero = rlwe::encrypt_zero_symmetric(ctx.ring(), key.prime_count, sk->data, ctx.randomness());
-    if (arg_flag(info, 2)) {
-      return to_bytes(info.Env(), [&](std::uint8_t* out) {
-        return ckks::save_ciphertext_seeded(key.parms_id, ctx.n(), key.prime_count, 1.0, zero.data.data(), zero.seed, out);
-      });
-    }
-    return wrap_value(info.Env(), Kind::PublicKey, ckks::CkksCipher{key.parms_id, 2, 1.0, true, std::move(zero.data)});
+    return generate_public_key(info.Env(), key_material(*state->ctx), *sk, arg_flag(info, 2));
   });
 }
 
@@ -84,38 +38,9 @@ Napi::Value keygen_relin(const Napi::CallbackInfo& info) {
     auto state = unwrap_context(info[0]);
     auto sk = unwrap_secret(info[1]);
     const ckks::Context& ctx = *state->ctx;
-    require_key_switching(ctx);
-    return finish_keys(info.Env(), ctx, relin_keys(ctx, *sk), arg_flag(info, 2));
+    require_key_switching(ctx.chain());
+    return finish_keys(info.Env(), ctx.n(), relin_keys(key_material(ctx), *sk), arg_flag(info, 2));
   });
-}
-
-std::vector<std::uint32_t> arg_galois_elements(const Napi::CallbackInfo& info, std::size_t i, const ckks::Context& ctx) {
-  if (info.Length() <= i || !info[i].IsTypedArray() || info[i].As<Napi::TypedArray>().TypedArrayType() != napi_uint32_array) {
-    rlwe::fail("E_INVALID_ARGUMENT", "galois elements must be a Uint32Array");
-  }
-  Napi::Uint32Array elts = info[i].As<Napi::Uint32Array>();
-  std::vector<std::uint32_t> out;
-  for (std::size_t j = 0; j < elts.ElementLength(); j++) {
-    ctx.galois().ntt_permutation(elts[j]);  // validates the element
-    out.push_back(elts[j]);
-  }
-  return out;
-}
-
-GeneratedKeys galois_keys(const ckks::Context& ctx, const ckks::CkksPlain& sk, const std::vector<std::uint32_t>& elts) {
-  std::vector<std::pair<std::size_t, rlwe::Words>> targets;
-  for (const std::uint32_t g : elts) {
-    const std::size_t index = (g - 1) / 2;
-    const bool seen = std::any_of(targets.begin(), targets.end(), [&](const auto& t) { return t.first == index; });
-    if (!seen) targets.emplace_back(index, rlwe::secret_galois(ctx.ring(), ctx.galois(), sk.data, g));
-  }
-  return generate_keys(ctx, sk, ctx.n(), targets);
-}
-
-GeneratedKeys relin_keys(const ckks::Context& ctx, const ckks::CkksPlain& sk) {
-  std::vector<std::pair<std::size_t, rlwe::Words>> targets;
-  targets.emplace_back(0, rlwe::secret_squared(ctx.ring(), sk.data));
-  return generate_keys(ctx, sk, 1, targets);
 }
 
 Napi::Value keygen_galois(const Napi::CallbackInfo& info) {
@@ -123,9 +48,9 @@ Napi::Value keygen_galois(const Napi::CallbackInfo& info) {
     auto state = unwrap_context(info[0]);
     auto sk = unwrap_secret(info[1]);
     const ckks::Context& ctx = *state->ctx;
-    require_key_switching(ctx);
-    const auto elts = arg_galois_elements(info, 2, ctx);
-    return finish_keys(info.Env(), ctx, galois_keys(ctx, *sk, elts), arg_flag(info, 3));
+    require_key_switching(ctx.chain());
+    const auto elts = arg_galois_elements(info, 2, ctx.galois());
+    return finish_keys(info.Env(), ctx.n(), galois_keys(key_material(ctx), *sk, elts), arg_flag(info, 3));
   });
 }
 
@@ -134,10 +59,10 @@ Napi::Value keygen_galois_async(const Napi::CallbackInfo& info) {
   return guarded(info, [&] {
     auto state = unwrap_context(info[0]);
     auto sk = unwrap_secret(info[1]);
-    require_key_switching(*state->ctx);
-    const auto elts = arg_galois_elements(info, 2, *state->ctx);
+    require_key_switching(state->ctx->chain());
+    const auto elts = arg_galois_elements(info, 2, state->ctx->galois());
     return run_async(info.Env(), Kind::KeySwitch, [state, sk, elts]() -> std::shared_ptr<void> {
-      return std::make_shared<KeySet>(galois_keys(*state->ctx, *sk, elts).set);
+      return std::make_shared<KeySet>(galois_keys(key_material(*state->ctx), *sk, elts).set);
     });
   });
 }
@@ -146,9 +71,9 @@ Napi::Value keygen_relin_async(const Napi::CallbackInfo& info) {
   return guarded(info, [&] {
     auto state = unwrap_context(info[0]);
     auto sk = unwrap_secret(info[1]);
-    require_key_switching(*state->ctx);
+    require_key_switching(state->ctx->chain());
     return run_async(info.Env(), Kind::KeySwitch, [state, sk]() -> std::shared_ptr<void> {
-      return std::make_shared<KeySet>(relin_keys(*state->ctx, *sk).set);
+      return std::make_shared<KeySet>(relin_keys(key_material(*state->ctx), *sk).set);
     });
   });
 }

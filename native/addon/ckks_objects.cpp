@@ -5,6 +5,7 @@
 #include "../rlwe/op_error.h"
 #include "../rlwe/thread_pool.h"
 #include "ckks_handles.h"
+#include "wire_objects.h"
 
 namespace hefty::addon {
 
@@ -126,53 +127,11 @@ Napi::Value cipher_with_scale(const Napi::CallbackInfo& info) {
 }
 
 Napi::Value save(const Napi::CallbackInfo& info) {
-  return guarded(info, [&] {
-    auto state = unwrap_context(info[0]);
-    const std::size_t n = state->ctx->n();
-    Napi::Value v = info[1];
-    if (!v.IsExternal()) rlwe::fail("E_INVALID_ARGUMENT", "expected a native engine object");
-    const Kind kind = v.As<Napi::External<Handle>>().Data()->kind;
-    switch (kind) {
-      case Kind::Cipher:
-      case Kind::PublicKey: {
-        auto ct = unwrap<ckks::CkksCipher>(v, kind);
-        return to_bytes(info.Env(), [&](std::uint8_t* out) { return ckks::save_ciphertext(*ct, *state->ctx, out); });
-      }
-      case Kind::Plain:
-      case Kind::SecretKey: {
-        auto pt = unwrap<ckks::CkksPlain>(v, kind);
-        return to_bytes(info.Env(), [&](std::uint8_t* out) { return ckks::save_plaintext(*pt, out); });
-      }
-      case Kind::KeySwitch: {
-        auto keys = unwrap<KeySet>(v, Kind::KeySwitch);
-        return to_bytes(info.Env(), [&](std::uint8_t* out) { return ckks::save_kswitch_keys(keys->stored, n, out); });
-      }
-      default:
-        rlwe::fail("E_INVALID_ARGUMENT", "this object cannot be saved");
-    }
-  });
+  return guarded(info, [&] { return save_object(info, ckks::wire(*unwrap_context(info[0])->ctx)); });
 }
 
 Napi::Value load(const Napi::CallbackInfo& info) {
-  return guarded(info, [&] {
-    auto state = unwrap_context(info[0]);
-    const ckks::Context& ctx = *state->ctx;
-    if (info.Length() < 2 || !info[1].IsString()) rlwe::fail("E_INVALID_ARGUMENT", "expected an object kind");
-    const std::string kind = info[1].As<Napi::String>().Utf8Value();
-    const auto [data, size] = arg_bytes(info, 2);
-    Napi::Env env = info.Env();
-    if (kind == "ciphertext") return wrap_value(env, Kind::Cipher, ckks::load_ciphertext(ctx, data, size, false));
-    if (kind == "public-key") return wrap_value(env, Kind::PublicKey, ckks::load_ciphertext(ctx, data, size, true));
-    if (kind == "plaintext") return wrap_value(env, Kind::Plain, ckks::load_plaintext(ctx, data, size, false));
-    if (kind == "secret-key") return wrap_value(env, Kind::SecretKey, ckks::load_plaintext(ctx, data, size, true));
-    if (kind == "keys") {
-      KeySet set;
-      set.stored = ckks::load_kswitch_keys(ctx, data, size);
-      set.rebuild_views();
-      return wrap(env, Kind::KeySwitch, std::make_shared<KeySet>(std::move(set)));
-    }
-    rlwe::fail("E_INVALID_ARGUMENT", "unknown object kind");
-  });
+  return guarded(info, [&] { return load_object(info, ckks::wire(*unwrap_context(info[0])->ctx)); });
 }
 
 // Indices i with a non-empty key (galois element 2i + 1; relin power i + 2).

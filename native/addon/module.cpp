@@ -1,8 +1,8 @@
 // Addon entry point: registers every group of native functions on the module's exports.
 #include <napi.h>
 
-#include "bfv_handles.h"
 #include "ckks_handles.h"
+#include "integer_handles.h"
 #include "rlwe/ntt_ifma.h"
 #include "rlwe/ntt_simd.h"
 #include "seal_functions.h"
@@ -19,7 +19,7 @@ Napi::Value simd_path(const Napi::CallbackInfo& info) {
 
 Napi::Object init(Napi::Env env, Napi::Object exports) {
   hefty::addon::register_ckks(env, exports);
-  hefty::addon::register_bfv(env, exports);
+  hefty::addon::register_integer_schemes(env, exports);
   hefty::addon::register_params_functions(env, exports);
   hefty::addon::register_ntt_functions(env, exports);
   exports.Set("simdPath", Napi::Function::New(env, simd_path));

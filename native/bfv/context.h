@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "../ckks/chain.h"
+#include "../rlwe/batch_encoder.h"
 #include "../rlwe/galois.h"
 #include "../rlwe/randomness.h"
 #include "../rlwe/ring_tools.h"
@@ -40,11 +41,8 @@ class Context {
   // The RNS tools of a data level of this chain.
   const LevelTools& tools(const Level& level) const { return *tools_[level.chain_index]; }
 
-  // Batching needs t prime and 1 mod 2N; the NTT modulo t (nullptr otherwise).
-  bool batching() const { return plain_ring_ != nullptr; }
-  const rlwe::RingTools& plain_ring() const { return *plain_ring_; }
-  // Slot k (row k / (N/2), column k % (N/2)) <-> NTT position slot_positions()[k] (spec §9.2).
-  const std::vector<std::uint32_t>& slot_positions() const { return slot_positions_; }
+  // The plaintext space and its batch encoder (spec §9.2), shared with BGV.
+  const rlwe::PlainSpace& plain_space() const { return *plain_space_; }
 
   rlwe::RandomnessFactory& randomness() const { return *randomness_; }
   void set_randomness(std::shared_ptr<rlwe::RandomnessFactory> factory) { randomness_ = std::move(factory); }
@@ -57,8 +55,7 @@ class Context {
   std::unique_ptr<Chain> chain_;
   std::unique_ptr<rlwe::GaloisTables> galois_;
   std::vector<std::unique_ptr<LevelTools>> tools_;  // by chain index
-  std::unique_ptr<rlwe::RingTools> plain_ring_;
-  std::vector<std::uint32_t> slot_positions_;
+  std::unique_ptr<rlwe::PlainSpace> plain_space_;
   std::shared_ptr<rlwe::RandomnessFactory> randomness_;
 };
 

@@ -3,13 +3,11 @@
 #include <algorithm>
 #include <cstring>
 
-#include "../ring/multiword.h"
-#include "../ring/rns_base.h"
 #include "../rlwe/crypto_core.h"
 #include "../rlwe/op_error.h"
 #include "../rlwe/scratch.h"
 #include "../rlwe/thread_pool.h"
-#include "batch_encoder.h"
+#include "../rlwe/batch_encoder.h"
 #include "evaluator.h"
 
 namespace hefty::bfv {
@@ -57,7 +55,7 @@ std::vector<u64> dot_with_secret(const Context& ctx, const rlwe::Words& secret, 
 
 Cipher encrypt_symmetric(const Context& ctx, const rlwe::Words& secret, const Plain& plain, rlwe::Seed* seed_out) {
   check_secret(ctx, secret);
-  check_plain(ctx, plain);
+  rlwe::check_plain(ctx.plain_space(), plain);
   const Level& level = ctx.first_data_level();
   const std::size_t L = level.prime_count;
   const std::size_t n = ctx.n();
@@ -89,7 +87,7 @@ Cipher encrypt_symmetric(const Context& ctx, const rlwe::Words& secret, const Pl
 }
 
 Cipher encrypt_public(const Context& ctx, const rlwe::Words& pk, const Plain& plain) {
-  check_plain(ctx, plain);
+  rlwe::check_plain(ctx.plain_space(), plain);
   const std::size_t n = ctx.n();
   const std::size_t k = ctx.primes().size();
   if (pk.size() != 2 * k * n) fail("E_INVALID_ARGUMENT", "public key has the wrong size");
@@ -154,29 +152,7 @@ int invariant_noise_budget(const Context& ctx, const rlwe::Words& secret, const 
     const u64 t = m.reduce(ctx.plain_modulus());
     for (std::size_t i = 0; i < n; i++) x[j * n + i] = m.mul(x[j * n + i], t);
   }
-  const ring::RnsBase base(std::vector<u64>(ctx.primes().begin(), ctx.primes().begin() + static_cast<std::ptrdiff_t>(L)));
-  std::vector<u64> values(n * L);
-  base.compose(x.data(), n, values.data());
-  const u64* q = base.modulus();
-  // (Q + 1) / 2: values at or above it are negative.
-  ring::Words half(q, q + L);
-  ring::Words one(L, 0);
-  one[0] = 1;
-  ring::add_in_place(half.data(), one.data(), L);
-  for (std::size_t w = 0; w < L; w++) half[w] = (half[w] >> 1) | (w + 1 < L ? half[w + 1] << 63 : 0);
-  int norm_bits = 0;
-  ring::Words magnitude(L);
-  for (std::size_t i = 0; i < n; i++) {
-    const u64* v = values.data() + i * L;
-    if (ring::greater_or_equal(v, half.data(), L)) {
-      std::memcpy(magnitude.data(), q, L * sizeof(u64));
-      ring::sub_in_place(magnitude.data(), v, L);
-    } else {
-      std::memcpy(magnitude.data(), v, L * sizeof(u64));
-    }
-    const int bits = ring::bit_length(magnitude.data(), L);
-    if (bits > norm_bits) norm_bits = bits;
-  }
+  const int norm_bits = rlwe::centered_norm_bits(ctx.ring(), L, x.data());
   const int budget = level.total_bits - norm_bits - 1;
   return budget > 0 ? budget : 0;
 }

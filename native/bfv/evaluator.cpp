@@ -6,9 +6,11 @@
 
 #include "../rlwe/key_switch.h"
 #include "../rlwe/op_error.h"
+#include "../rlwe/integer_ops.h"
+#include "../rlwe/row_ops.h"
 #include "../rlwe/scratch.h"
 #include "../rlwe/thread_pool.h"
-#include "batch_encoder.h"
+#include "../rlwe/batch_encoder.h"
 
 namespace hefty::bfv {
 
@@ -33,18 +35,9 @@ void div_round_last_coeff(const rlwe::RingTools& ring, std::size_t L, const u64*
   rlwe::ScratchBuffer shifted(n);
   std::memcpy(shifted.data(), in + last * n, n * sizeof(u64));
   ring.shift_by_half(shifted.data(), last);
-  const u64 q_last = ring.mod(last).q;
-  const u64 half = q_last >> 1;
   rlwe::parallel_for(last, [&](std::size_t i) {
-    const Mod& m = ring.mod(i);
-    const u64 half_i = m.reduce(half);
-    const ShoupMul inv(m.inv(m.reduce(q_last)), m.q);
-    const u64* src = in + i * n;
-    u64* dst = out + i * n;
-    for (std::size_t k = 0; k < n; k++) {
-      const u64 delta = m.sub(m.reduce(shifted.data()[k]), half_i);
-      dst[k] = inv.apply(m.sub(src[k], delta), m.q);
-    }
+    rlwe::ScratchBuffer scratch(n);
+    ring.round_drop_row_coefficients(last, i, shifted.data(), in + i * n, out + i * n, scratch.data());
   });
 }
 
@@ -71,33 +64,7 @@ u64* multiply_workspace(std::size_t words) {
   return buffer.data();
 }
 
-std::vector<int> non_adjacent_form(int value) {
-  std::vector<int> digits;
-  const bool negative = value < 0;
-  long long v = std::llabs(static_cast<long long>(value));
-  for (int i = 0; v != 0; i++) {
-    const long long digit = (v & 1) != 0 ? 2 - (v & 3) : 0;
-    v = (v - digit) >> 1;
-    if (digit != 0) digits.push_back(static_cast<int>((negative ? -digit : digit) * (1LL << i)));
-  }
-  return digits;
-}
-
 }  // namespace
-
-void Evaluator::check_not_transparent(const Cipher& c, const Level& level) const {
-  const std::size_t poly_words = level.prime_count * ctx_.n();
-  const u64* begin = c.data.data() + poly_words;
-  const u64* end = c.data.data() + c.size * poly_words;
-  if (std::all_of(begin, end, [](u64 w) { return w == 0; })) fail("E_TRANSPARENT_RESULT", "result ciphertext is transparent");
-}
-
-void Evaluator::check_keys(const KeySwitchingKeys& keys, const char* what) const {
-  if (keys.parms_id != ctx_.chain().key_level().parms_id) {
-    fail("E_PARAMS_MISMATCH", std::string(what) + " are not valid for encryption parameters");
-  }
-  if (!ctx_.chain().has_key_switching()) fail("E_UNSUPPORTED", "keyswitching is not supported by the context");
-}
 
 Cipher Evaluator::negate(const Cipher& a) const {
   const Level& level = data_level_of(ctx_, a);
@@ -105,12 +72,11 @@ Cipher Evaluator::negate(const Cipher& a) const {
   Cipher out = a;
   for (std::size_t p = 0; p < a.size; p++) {
     for (std::size_t j = 0; j < L; j++) {
-      const Mod& m = ctx_.ring().mod(j);
       u64* row = out.data.data() + (p * L + j) * n;
-      for (std::size_t i = 0; i < n; i++) row[i] = m.neg(row[i]);
+      rlwe::rows::negate(row, row, n, ctx_.ring().mod(j));
     }
   }
-  check_not_transparent(out, level);
+  rlwe::check_not_transparent(out, level.prime_count * ctx_.n());
   return out;
 }
 
@@ -121,21 +87,30 @@ Cipher Evaluator::add_or_sub(const Cipher& a, const Cipher& b, bool subtract) co
   const std::size_t n = ctx_.n(), L = level.prime_count;
   const std::size_t poly_words = L * n;
   const std::size_t size = std::max(a.size, b.size);
-  Cipher out{a.parms_id, size, 1.0, false, rlwe::Words(size * poly_words, 0)};
+  Cipher out{a.parms_id, size, 1.0, false, rlwe::Words(size * poly_words)};  // every word written below
   for (std::size_t p = 0; p < size; p++) {
     for (std::size_t j = 0; j < L; j++) {
       const Mod& m = ctx_.ring().mod(j);
-      const u64* x = p < a.size ? a.data.data() + (p * L + j) * n : nullptr;
-      const u64* y = p < b.size ? b.data.data() + (p * L + j) * n : nullptr;
-      u64* dst = out.data.data() + (p * L + j) * n;
-      for (std::size_t i = 0; i < n; i++) {
-        const u64 u = x != nullptr ? x[i] : 0;
-        const u64 v = y != nullptr ? y[i] : 0;
-        dst[i] = subtract ? m.sub(u, v) : m.add(u, v);
+      const std::size_t offset = (p * L + j) * n;
+      u64* dst = out.data.data() + offset;
+      if (p < a.size && p < b.size) {
+        const u64* x = a.data.data() + offset;
+        const u64* y = b.data.data() + offset;
+        if (subtract) {
+          rlwe::rows::sub(x, y, dst, n, m);
+        } else {
+          rlwe::rows::add(x, y, dst, n, m);
+        }
+      } else if (p < a.size) {
+        std::memcpy(dst, a.data.data() + offset, n * sizeof(u64));
+      } else if (subtract) {
+        rlwe::rows::negate(b.data.data() + offset, dst, n, m);
+      } else {
+        std::memcpy(dst, b.data.data() + offset, n * sizeof(u64));
       }
     }
   }
-  check_not_transparent(out, level);
+  rlwe::check_not_transparent(out, level.prime_count * ctx_.n());
   return out;
 }
 
@@ -144,10 +119,10 @@ Cipher Evaluator::sub(const Cipher& a, const Cipher& b) const { return add_or_su
 
 Cipher Evaluator::plain_add_or_sub(const Cipher& a, const Plain& p, bool subtract) const {
   const Level& level = data_level_of(ctx_, a);
-  check_plain(ctx_, p);
+  rlwe::check_plain(ctx_.plain_space(), p);
   Cipher out = a;
   ctx_.tools(level).add_scaled_plain(p.data.data(), p.data.size(), out.data.data(), subtract);
-  check_not_transparent(out, level);
+  rlwe::check_not_transparent(out, level.prime_count * ctx_.n());
   return out;
 }
 
@@ -160,6 +135,13 @@ namespace {
 void tensor(const rlwe::RingTools& ring, std::size_t rows, const u64* a, std::size_t s1, const u64* b, std::size_t s2,
             u64* out) {
   const std::size_t n = ring.n();
+  if (s1 == 2 && s2 == 2) {  // the common case in one pass per row
+    rlwe::parallel_for(rows, [&](std::size_t j) {
+      rlwe::rows::tensor(a + j * n, a + (rows + j) * n, b + j * n, b + (rows + j) * n, out + j * n,
+                         out + (rows + j) * n, out + (2 * rows + j) * n, n, ring.mod(j));
+    });
+    return;
+  }
   const std::size_t size = s1 + s2 - 1;
   rlwe::parallel_for(size * rows, [&](std::size_t task) {
     const std::size_t k = task / rows, j = task % rows;
@@ -167,10 +149,8 @@ void tensor(const rlwe::RingTools& ring, std::size_t rows, const u64* a, std::si
     u64* dst = out + (k * rows + j) * n;
     const std::size_t first = k >= s2 - 1 ? k - (s2 - 1) : 0;
     const std::size_t last = std::min(k, s1 - 1);
-    if (first == last) {  // one product: a single-word Barrett reduction suffices
-      const u64* x = a + (first * rows + j) * n;
-      const u64* y = b + ((k - first) * rows + j) * n;
-      for (std::size_t i = 0; i < n; i++) dst[i] = m.mul(x[i], y[i]);
+    if (first == last) {  // one product
+      rlwe::rows::multiply(a + (first * rows + j) * n, b + ((k - first) * rows + j) * n, dst, n, m);
       return;
     }
     for (std::size_t i = 0; i < n; i++) {
@@ -235,17 +215,17 @@ Cipher Evaluator::multiply(const Cipher& a, const Cipher& b) const {
       bsk_ring.ntt_inverse(d_bsk + (p * K + r - L) * n, r - L);
     }
   });
-  Cipher out{a.parms_id, size, 1.0, false, rlwe::Words(size * L * n, 0)};
+  Cipher out{a.parms_id, size, 1.0, false, rlwe::Words(size * L * n)};  // every word written below
   rlwe::parallel_for(size, [&](std::size_t p) {
     tools.floor_to_q(d_q + p * L * n, d_bsk + p * K * n, out.data.data() + p * L * n, conversion + p * per_poly);
   });
-  check_not_transparent(out, level);
+  rlwe::check_not_transparent(out, level.prime_count * ctx_.n());
   return out;
 }
 
 Cipher Evaluator::multiply_plain(const Cipher& a, const Plain& p) const {
   const Level& level = data_level_of(ctx_, a);
-  check_plain(ctx_, p);
+  rlwe::check_plain(ctx_.plain_space(), p);
   const LevelTools& tools = ctx_.tools(level);
   const rlwe::RingTools& ring = ctx_.ring();
   const std::size_t n = ctx_.n(), L = level.prime_count;
@@ -267,11 +247,11 @@ Cipher Evaluator::multiply_plain(const Cipher& a, const Plain& p) const {
     for (std::size_t poly = 0; poly < a.size; poly++) {
       u64* row = out.data.data() + (poly * L + j) * n;
       ring.ntt_forward(row, j);
-      for (std::size_t i = 0; i < n; i++) row[i] = m.mul(row[i], pr[i]);
+      rlwe::rows::multiply(row, pr, row, n, m);
       ring.ntt_inverse(row, j);
     }
   });
-  check_not_transparent(out, level);
+  rlwe::check_not_transparent(out, level.prime_count * ctx_.n());
   return out;
 }
 
@@ -305,7 +285,7 @@ void Evaluator::switch_key(std::size_t L, const u64* target, const rlwe::KSwitch
 
 Cipher Evaluator::relinearize(const Cipher& a, const KeySwitchingKeys& relin) const {
   const Level& level = data_level_of(ctx_, a);
-  check_keys(relin, "relinearization keys");
+  rlwe::check_keys(ctx_.chain(), relin, "relinearization keys");
   if (a.size == 2) return a;
   for (std::size_t power = 2; power < a.size; power++) {
     if (!relin.has(power - 2)) fail("E_MISSING_KEY", "not enough relinearization keys");
@@ -317,7 +297,7 @@ Cipher Evaluator::relinearize(const Cipher& a, const KeySwitchingKeys& relin) co
     switch_key(L, a.data.data() + power * poly_words, relin.keys[power - 2], out.data.data(),
                out.data.data() + poly_words, false);
   }
-  check_not_transparent(out, level);
+  rlwe::check_not_transparent(out, level.prime_count * ctx_.n());
   return out;
 }
 
@@ -330,23 +310,17 @@ Cipher Evaluator::mod_switch_to_next(const Cipher& a) const {
   for (std::size_t p = 0; p < a.size; p++) {
     div_round_last_coeff(ctx_.ring(), L, a.data.data() + p * L * n, out.data.data() + p * (L - 1) * n);
   }
-  check_not_transparent(out, *next);
+  rlwe::check_not_transparent(out, next->prime_count * ctx_.n());
   return out;
 }
 
 Cipher Evaluator::mod_switch_to(const Cipher& a, const ParmsId& target) const {
-  const Level& level = data_level_of(ctx_, a);
-  const Level* to = ctx_.chain().find(target);
-  if (to == nullptr) fail("E_PARAMS_MISMATCH", "parms_id is not valid for encryption parameters");
-  if (to->chain_index > level.chain_index) fail("E_INVALID_ARGUMENT", "cannot switch to higher level modulus");
-  Cipher out = a;
-  while (out.parms_id != target) out = mod_switch_to_next(out);
-  return out;
+  return rlwe::mod_switch_to(*this, ctx_.chain(), a, data_level_of(ctx_, a), target);
 }
 
 Cipher Evaluator::apply_galois(const Cipher& a, std::uint32_t galois_elt, const KeySwitchingKeys& galois) const {
   const Level& level = data_level_of(ctx_, a);
-  check_keys(galois, "Galois keys");
+  rlwe::check_keys(ctx_.chain(), galois, "Galois keys");
   if (a.size != 2) fail("E_INVALID_ARGUMENT", "encrypted size must be 2");
   ctx_.galois().ntt_permutation(galois_elt);  // validates: odd, below 2N
   const std::size_t index = (galois_elt - 1) / 2;
@@ -360,26 +334,13 @@ Cipher Evaluator::apply_galois(const Cipher& a, std::uint32_t galois_elt, const 
     automorphism_row(src, n, galois_elt, ctx_.ring().mod(j), poly == 0 ? out.data.data() + j * n : target.data() + j * n);
   });
   switch_key(L, target.data(), galois.keys[index], out.data.data(), out.data.data() + L * n, true);
-  check_not_transparent(out, level);
+  rlwe::check_not_transparent(out, level.prime_count * ctx_.n());
   return out;
 }
 
 Cipher Evaluator::rotate_rows(const Cipher& a, int steps, const KeySwitchingKeys& galois) const {
   data_level_of(ctx_, a);
-  if (steps == 0) return a;
-  const std::uint32_t elt = rlwe::galois_elt_from_step(steps, ctx_.n());
-  if (galois.has((elt - 1) / 2)) return apply_galois(a, elt, galois);
-  const std::vector<int> digits = non_adjacent_form(steps);
-  if (digits.size() == 1) {
-    check_keys(galois, "Galois keys");
-    fail("E_MISSING_GALOIS_KEY", "Galois key not present");
-  }
-  Cipher out = a;
-  for (const int digit : digits) {
-    if (static_cast<std::size_t>(std::abs(digit)) == ctx_.n() / 2) continue;
-    out = rotate_rows(out, digit, galois);
-  }
-  return out;
+  return rlwe::rotate_rows(*this, a, steps, galois, ctx_.n());
 }
 
 Cipher Evaluator::rotate_columns(const Cipher& a, const KeySwitchingKeys& galois) const {
@@ -387,29 +348,12 @@ Cipher Evaluator::rotate_columns(const Cipher& a, const KeySwitchingKeys& galois
 }
 
 Cipher Evaluator::multiply_many(const std::vector<const Cipher*>& list, const KeySwitchingKeys& relin) const {
-  if (list.empty()) fail("E_INVALID_ARGUMENT", "multiply_many needs at least one ciphertext");
-  for (const Cipher* c : list) {
-    if (c->parms_id != list.front()->parms_id) fail("E_PARAMS_MISMATCH", "encrypteds parameter mismatch");
-  }
-  if (list.size() == 1) return *list.front();
-  std::vector<Cipher> products;
-  products.reserve(2 * list.size());
-  for (std::size_t i = 0; i + 1 < list.size(); i += 2) products.push_back(relinearize(multiply(*list[i], *list[i + 1]), relin));
-  if (list.size() % 2 == 1) products.push_back(*list.back());
-  for (std::size_t i = 0; i + 1 < products.size(); i += 2) {
-    Cipher product = relinearize(multiply(products[i], products[i + 1]), relin);
-    products.push_back(std::move(product));
-  }
-  return products.back();
+  return rlwe::multiply_many(*this, list, relin);
 }
 
 Cipher Evaluator::exponentiate(const Cipher& a, std::uint64_t exponent, const KeySwitchingKeys& relin) const {
   data_level_of(ctx_, a);
-  if (exponent == 0) fail("E_INVALID_ARGUMENT", "exponent cannot be 0");
-  if (exponent > 4096) fail("E_INVALID_ARGUMENT", "exponent is too large");
-  if (exponent == 1) return a;
-  const std::vector<const Cipher*> copies(exponent, &a);
-  return multiply_many(copies, relin);
+  return rlwe::exponentiate(*this, a, exponent, relin);
 }
 
 }  // namespace hefty::bfv

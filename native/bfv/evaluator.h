@@ -46,8 +46,6 @@ class Evaluator {
  private:
   Cipher add_or_sub(const Cipher& a, const Cipher& b, bool subtract) const;
   Cipher plain_add_or_sub(const Cipher& a, const Plain& p, bool subtract) const;
-  void check_not_transparent(const Cipher& c, const Level& level) const;
-  void check_keys(const KeySwitchingKeys& keys, const char* what) const;
   // Adds the key switch of `target` (L rows, coefficient form) to c0 and c1 (c1 replaced when `replace_c1`).
   void switch_key(std::size_t L, const u64* target, const rlwe::KSwitchKeyView& key, u64* c0, u64* c1,
                   bool replace_c1) const;

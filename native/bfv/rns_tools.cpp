@@ -167,6 +167,76 @@ LevelTools::LevelTools(std::size_t n, const std::vector<u64>& primes, u64 t) : n
   const Mod& msk = bsk_.back();
   inv_b_msk_ = msk.inv(product_mod(b_primes, kAll, msk));
   for (const Mod& m : q_) b_mod_q_.push_back(product_mod(b_primes, kAll, m));
+  fold_vector_tables(primes, b_primes);
+}
+
+void LevelTools::fold_vector_tables(const std::vector<u64>& primes, const std::vector<u64>& b_primes) {
+  const std::size_t L = q_.size();
+  const auto shoup = [](u64 value, const Mod& m) { return ShoupMul(value, m.q); };
+  const u64 mtilde = u64{1} << 32;
+
+  simd::LiftTables& lift = lift_tables_;
+  lift.q = q_;
+  lift.bsk = bsk_;
+  lift.neg_inv_q_mtilde = neg_inv_q_mtilde_;
+  for (std::size_t j = 0; j < L; j++) {
+    const Mod& m = q_[j];
+    lift.pre.push_back(shoup(m.mul(m.reduce(mtilde), m.inv(product_mod(primes, j, m))), m));
+    std::uint32_t low = 1;
+    for (std::size_t k = 0; k < L; k++) {
+      if (k != j) low *= static_cast<std::uint32_t>(primes[k]);
+    }
+    lift.punctured_low.push_back(low);
+  }
+  for (std::size_t o = 0; o < bsk_.size(); o++) {
+    const Mod& b = bsk_[o];
+    const u64 inv_m = inv_mtilde_bsk_[o].w;
+    for (std::size_t j = 0; j < L; j++) lift.weights.push_back(shoup(b.mul(product_mod(primes, j, b), inv_m), b));
+    const u64 r_weight = b.mul(q_mod_bsk_[o], inv_m);
+    lift.r_weight.push_back(shoup(r_weight, b));
+    lift.r_negative.push_back(b.neg(b.mul(b.reduce(mtilde), r_weight)));
+  }
+
+  simd::RoundTables& round = round_tables_;
+  round.q = q_;
+  round.t = t_mod_;
+  round.gamma = gamma_;
+  for (std::size_t j = 0; j < L; j++) {
+    const Mod& m = q_[j];
+    const u64 tg = m.mul(m.reduce(t_), m.reduce(gamma_.q));
+    round.pre.push_back(shoup(m.mul(tg, m.inv(product_mod(primes, j, m))), m));
+    round.t_weights.push_back(shoup(t_mod_.mul(product_mod(primes, j, t_mod_), neg_inv_q_t_), t_mod_));
+    round.gamma_weights.push_back(shoup(gamma_.mul(product_mod(primes, j, gamma_), neg_inv_q_gamma_), gamma_));
+  }
+  round.one_mod_t = shoup(1, t_mod_);
+  round.inv_gamma_t = shoup(inv_gamma_t_, t_mod_);
+
+  simd::FloorTables& floor = floor_tables_;
+  floor.q = q_;
+  floor.bsk = bsk_;
+  for (std::size_t j = 0; j < L; j++) {
+    const Mod& m = q_[j];
+    floor.pre_q.push_back(shoup(m.mul(m.reduce(t_), m.inv(product_mod(primes, j, m))), m));
+  }
+  for (std::size_t o = 0; o < bsk_.size(); o++) {
+    const Mod& b = bsk_[o];
+    const u64 inv_q = inv_q_bsk_[o].w;
+    for (std::size_t j = 0; j < L; j++) floor.f_weights.push_back(shoup(b.neg(b.mul(product_mod(primes, j, b), inv_q)), b));
+    floor.f_self.push_back(shoup(b.mul(t_mod_bsk_[o].w, inv_q), b));
+  }
+  const Mod& msk = bsk_.back();
+  for (std::size_t k = 0; k < b_size_; k++) {
+    const Mod& b = bsk_[k];
+    floor.pre_b.push_back(shoup(b.inv(product_mod(b_primes, k, b)), b));
+    floor.alpha_weights.push_back(shoup(msk.mul(product_mod(b_primes, k, msk), inv_b_msk_), msk));
+  }
+  floor.alpha_self = shoup(msk.neg(inv_b_msk_), msk);
+  for (std::size_t j = 0; j < L; j++) {
+    const Mod& m = q_[j];
+    for (std::size_t k = 0; k < b_size_; k++) floor.out_weights.push_back(shoup(product_mod(b_primes, k, m), m));
+    floor.b_mod_q.push_back(shoup(b_mod_q_[j], m));
+    floor.neg_b_mod_q.push_back(shoup(m.neg(b_mod_q_[j]), m));
+  }
 }
 
 void LevelTools::add_scaled_plain(const u64* m, std::size_t count, u64* c0, bool subtract) const {
@@ -186,6 +256,14 @@ void LevelTools::add_scaled_plain(const u64* m, std::size_t count, u64* c0, bool
 }
 
 void LevelTools::scale_and_round(const u64* x, u64* m) const {
+  if (simd::usable(n_)) {
+    rlwe::ScratchBuffer y(q_.size() * 8);
+    return simd::scale_and_round(round_tables_, x, n_, m, y.data());
+  }
+  scale_and_round_portable(x, m);
+}
+
+void LevelTools::scale_and_round_portable(const u64* x, u64* m) const {
   const std::size_t L = q_.size();
   rlwe::ScratchBuffer y(L * n_);
   to_t_gamma_.weigh(x, n_, y.data());
@@ -204,6 +282,16 @@ void LevelTools::scale_and_round(const u64* x, u64* m) const {
 }
 
 void LevelTools::lift_to_bsk(const u64* c, u64* out, u64* scratch) const {
+  if (simd::usable(n_)) return simd::lift_to_bsk(lift_tables_, c, n_, out, scratch);
+  lift_to_bsk_portable(c, out, scratch);
+}
+
+void LevelTools::floor_to_q(const u64* d_q, const u64* d_bsk, u64* out, u64* scratch) const {
+  if (simd::usable(n_)) return simd::floor_to_q(floor_tables_, d_q, d_bsk, n_, out, scratch);
+  floor_to_q_portable(d_q, d_bsk, out, scratch);
+}
+
+void LevelTools::lift_to_bsk_portable(const u64* c, u64* out, u64* scratch) const {
   const std::size_t L = q_.size();
   u64* y = scratch;
   q_to_bsk_m_.weigh(c, n_, y);
@@ -237,7 +325,7 @@ void LevelTools::lift_to_bsk(const u64* c, u64* out, u64* scratch) const {
   }
 }
 
-void LevelTools::floor_to_q(const u64* d_q, const u64* d_bsk, u64* out, u64* scratch) const {
+void LevelTools::floor_to_q_portable(const u64* d_q, const u64* d_bsk, u64* out, u64* scratch) const {
   const std::size_t L = q_.size();
   const std::size_t bsk = bsk_.size();
   u64* y = scratch;

@@ -10,6 +10,7 @@
 
 #include "../rlwe/modarith.h"
 #include "../rlwe/ring_tools.h"
+#include "rns_tools_simd.h"
 
 namespace hefty::bfv {
 
@@ -61,6 +62,8 @@ class LevelTools {
   void add_scaled_plain(const u64* m, std::size_t count, u64* c0, bool subtract) const;
   // Scale and round of a decryption x = c0 + c1·s + ... (L rows, coefficient form) to N coefficients mod t.
   void scale_and_round(const u64* x, u64* m) const;
+  // The same on the portable loop, whatever the CPU (the vector kernel's reference in the kernel tests).
+  void scale_and_round_portable(const u64* x, u64* m) const;
 
   // BEHZ. The Bsk base (B then m_sk) with its own NTT tables.
   std::size_t bsk_size() const { return bsk_.size(); }
@@ -72,6 +75,9 @@ class LevelTools {
   // The per-product steps of spec §9.5: d_q (L rows) and d_bsk (bsk_size rows), both coefficient form, are
   // multiplied by t, floored to Bsk and brought back to q: out (L rows, may alias d_q).
   void floor_to_q(const u64* d_q, const u64* d_bsk, u64* out, u64* scratch) const;
+  // The same two on the portable loops, whatever the CPU: the vector kernels' reference in the kernel tests.
+  void lift_to_bsk_portable(const u64* c, u64* out, u64* scratch) const;
+  void floor_to_q_portable(const u64* d_q, const u64* d_bsk, u64* out, u64* scratch) const;
 
   // Plaintext lift for multiply_plain: m (< t) centered as a residue mod q_j.
   u64 centered_plain(u64 m, std::size_t j) const { return m >= threshold_ ? q_[j].q - (t_ - m) : m; }
@@ -109,6 +115,12 @@ class LevelTools {
   BaseConverter b_to_q_msk_;          // B -> q ∪ {m_sk}
   u64 inv_b_msk_ = 0;                 // B^-1 mod m_sk
   std::vector<u64> b_mod_q_;          // B mod q_i
+  // The same constants folded for the vector kernels.
+  simd::LiftTables lift_tables_;
+  simd::FloorTables floor_tables_;
+  simd::RoundTables round_tables_;
+
+  void fold_vector_tables(const std::vector<u64>& primes, const std::vector<u64>& b_primes);
 };
 
 // get_primes(factor, bits, count) of spec §3.1 for any bit size up to 61: descending primes ≡ 1 mod factor.

@@ -2,7 +2,6 @@
 
 #include <algorithm>
 
-#include "../rlwe/ntt_simd.h"
 #include "../rlwe/row_ops.h"
 #include "../rlwe/thread_pool.h"
 
@@ -65,26 +64,10 @@ void multiply_polys_by(const RingTools& ring, std::size_t L, std::size_t polys, 
 void tensor(const RingTools& ring, std::size_t L, const u64* a, std::size_t s1, const u64* b, std::size_t s2, u64* out) {
   const std::size_t n = ring.n();
   if (s1 == 2 && s2 == 2) {
-    const bool vector = n % 8 == 0 && rlwe::simd::available();
     // The common case in one pass per row: (a0b0, a0b1 + a1b0, a1b1).
     for_each_row(ring, L, 1, [&](std::size_t, std::size_t j) {
-      const Mod& mod = ring.mod(j);
-      const u64* a0 = a + j * n;
-      const u64* a1 = a + (L + j) * n;
-      const u64* b0 = b + j * n;
-      const u64* b1 = b + (L + j) * n;
-      u64* c0 = out + j * n;
-      u64* c1 = out + (L + j) * n;
-      u64* c2 = out + (2 * L + j) * n;
-      if (vector) {
-        rlwe::simd::tensor_rows(a0, a1, b0, b1, c0, c1, c2, n, mod);
-        return;
-      }
-      for (std::size_t i = 0; i < n; i++) {
-        c0[i] = mod.reduce_product(static_cast<u128>(a0[i]) * b0[i]);
-        c1[i] = mod.reduce(static_cast<u128>(a0[i]) * b1[i] + static_cast<u128>(a1[i]) * b0[i]);
-        c2[i] = mod.reduce_product(static_cast<u128>(a1[i]) * b1[i]);
-      }
+      rlwe::rows::tensor(a + j * n, a + (L + j) * n, b + j * n, b + (L + j) * n, out + j * n, out + (L + j) * n,
+                         out + (2 * L + j) * n, n, ring.mod(j));
     });
     return;
   }

@@ -1,46 +1,41 @@
-// SEAL 4.1 wire format for the CKKS objects (spec §1), uncompressed only: compression is unwrapped and
-// applied on the JavaScript side. Loading validates every count against the context before allocating.
+// SEAL 4.1 wire format for the CKKS objects (spec §1): the shared writers and loaders of the rlwe layer, with
+// CKKS's rules (ciphertexts and plaintexts in NTT form, a finite nonzero scale).
 #pragma once
 #include <cstddef>
 #include <cstdint>
-#include <optional>
-#include <vector>
 
-#include "../rlwe/randomness.h"
+#include "../rlwe/serialization.h"
 #include "chain.h"
 #include "context.h"
 
 namespace hefty::ckks {
 
-// Key-switching keys as stored: keys[i] holds K-1 entries (2 polys × K rows each) or is empty.
-struct KSwitchKeys {
-  ParmsId parms_id{};
-  std::vector<std::vector<CkksCipher>> keys;
-};
+using rlwe::KSwitchKeys;
+using rlwe::save_kswitch_keys;
+using rlwe::save_kswitch_keys_seeded;
+using rlwe::save_plaintext;
 
-// One polynomial pair with the seed its c1 expands from (for seeded writing).
-struct SeededCipher {
-  const std::uint64_t* c0;
-  const rlwe::Seed* seed;
-};
+inline rlwe::WireContext wire(const Context& ctx) { return {seal::Scheme::Ckks, ctx.chain(), ctx.ring(), 0}; }
 
-// Writers: each writes the object to `out` and returns its size; with out == nullptr they only return the
-// size, so callers can allocate the exact buffer first (one pass over the data, no intermediate copy).
-// The prime count written is that of the object's level in `ctx` (also for size 0, as SEAL does).
-std::size_t save_ciphertext(const CkksCipher& ct, const Context& ctx, std::uint8_t* out);
+inline std::size_t save_ciphertext(const CkksCipher& ct, const Context& ctx, std::uint8_t* out) {
+  return rlwe::save_ciphertext(wire(ctx), ct, out);
+}
 // Seeded form: c0 only plus prng info (type 1, Blake2xb); size field says 2.
-std::size_t save_ciphertext_seeded(const ParmsId& parms_id, std::size_t n, std::size_t prime_count, double scale,
-                                   const std::uint64_t* c0, const rlwe::Seed& seed, std::uint8_t* out);
-std::size_t save_plaintext(const CkksPlain& pt, std::uint8_t* out);
-std::size_t save_kswitch_keys(const KSwitchKeys& keys, std::size_t n, std::uint8_t* out);
-// Seeded key set: seeds[i][j] for every entry.
-std::size_t save_kswitch_keys_seeded(const KSwitchKeys& keys, const std::vector<std::vector<rlwe::Seed>>& seeds,
-                                     std::size_t n, std::uint8_t* out);
+inline std::size_t save_ciphertext_seeded(const ParmsId& parms_id, std::size_t n, std::size_t prime_count, double scale,
+                                          const std::uint64_t* c0, const rlwe::Seed& seed, std::uint8_t* out) {
+  return rlwe::save_ciphertext_seeded({parms_id, true, n, prime_count, scale, 1}, c0, seed, out);
+}
 
 // `key_level_allowed` is true for public keys only.
-CkksCipher load_ciphertext(const Context& ctx, const std::uint8_t* bytes, std::size_t size, bool key_level_allowed);
+inline CkksCipher load_ciphertext(const Context& ctx, const std::uint8_t* bytes, std::size_t size, bool key_level_allowed) {
+  return rlwe::load_ciphertext(wire(ctx), bytes, size, key_level_allowed);
+}
 // `secret_key` selects the key level (secret keys) instead of a data level (plaintexts).
-CkksPlain load_plaintext(const Context& ctx, const std::uint8_t* bytes, std::size_t size, bool secret_key);
-KSwitchKeys load_kswitch_keys(const Context& ctx, const std::uint8_t* bytes, std::size_t size);
+inline CkksPlain load_plaintext(const Context& ctx, const std::uint8_t* bytes, std::size_t size, bool secret_key) {
+  return secret_key ? rlwe::load_secret_key(wire(ctx), bytes, size) : rlwe::load_plaintext(wire(ctx), bytes, size);
+}
+inline KSwitchKeys load_kswitch_keys(const Context& ctx, const std::uint8_t* bytes, std::size_t size) {
+  return rlwe::load_kswitch_keys(wire(ctx), bytes, size);
+}
 
 }  // namespace hefty::ckks

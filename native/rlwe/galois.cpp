@@ -1,5 +1,6 @@
 #include "galois.h"
 
+#include <cstdlib>
 #include <string>
 
 #include "ntt_simd.h"
@@ -17,6 +18,18 @@ std::uint32_t reverse_bits(std::uint32_t x, int bits) {
 }
 
 }  // namespace
+
+std::vector<int> non_adjacent_form(int value) {
+  std::vector<int> digits;
+  const bool negative = value < 0;
+  long long v = std::llabs(static_cast<long long>(value));
+  for (int i = 0; v != 0; i++) {
+    const long long digit = (v & 1) != 0 ? 2 - (v & 3) : 0;
+    v = (v - digit) >> 1;
+    if (digit != 0) digits.push_back(static_cast<int>((negative ? -digit : digit) * (1LL << i)));
+  }
+  return digits;
+}
 
 std::uint32_t galois_elt_from_step(int step, std::size_t n) {
   const std::uint64_t m = 2 * n;

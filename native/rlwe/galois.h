@@ -12,6 +12,10 @@ namespace hefty::rlwe {
 // SEAL's element for a rotation by `step` slots (0 = conjugation). Throws E_INVALID_ARGUMENT if |step| >= N/2.
 std::uint32_t galois_elt_from_step(int step, std::size_t n);
 
+// The non-adjacent form of a rotation step as signed powers of two (lowest first): SEAL composes a row rotation
+// without its own Galois key from these.
+std::vector<int> non_adjacent_form(int value);
+
 // Permutation tables, built once per element: out[i] = in[table[i]].
 class GaloisTables {
  public:

@@ -4,6 +4,7 @@
 #include <cstring>
 #include <vector>
 
+#include "crypto_core.h"
 #include "ifma_products.h"
 #include "ntt_simd.h"
 #include "op_error.h"
@@ -90,22 +91,30 @@ void inner_products(const RingTools& ring, const std::vector<const u64*>& x, con
   }
 }
 
-// The P rows of the products back to coefficient form, shifted by floor(P/2) for the rounding division.
-void prepare_mod_down(const RingTools& ring, u64* p0, u64* p1) {
+// The P rows of the products back to coefficient form, shifted by floor(P/2) for the rounding division (not
+// for BGV's exact one).
+void prepare_mod_down(const RingTools& ring, u64* p0, u64* p1, bool rounding) {
   const std::size_t special = ring.key_count() - 1;
   for (u64* last : {p0, p1}) {
     ring.ntt_inverse(last, special);
-    ring.shift_by_half(last, special);
+    if (rounding) ring.shift_by_half(last, special);
   }
 }
 
 // Divides the products (layout [poly][output modulus][coeff], L + 1 rows per poly, P last) by P with rounding:
 // c0 += r0; c1 += r1, or c1 = r1 with `replace_c1`.
-void mod_down(const RingTools& ring, std::size_t L, const u64* products, u64* c0, u64* c1, bool replace_c1) {
+// With a plain modulus t the division is BGV's exact one.
+void mod_down(const RingTools& ring, std::size_t L, const u64* products, u64* c0, u64* c1, bool replace_c1,
+              u64 plain_modulus) {
   const std::size_t n = ring.n();
   const std::size_t special = ring.key_count() - 1;
   const u64* last0 = products + L * n;
   const u64* last1 = products + (2 * L + 1) * n;
+  ScratchBuffer offsets(plain_modulus != 0 ? 2 * n : 0);
+  if (plain_modulus != 0) {
+    plain_offsets(last0, n, ring.mod(special).q, plain_modulus, offsets.data());
+    plain_offsets(last1, n, ring.mod(special).q, plain_modulus, offsets.data() + n);
+  }
   parallel_for(2 * L, [&](std::size_t task) {
     const std::size_t poly = task / L;
     const std::size_t i = task % L;
@@ -113,12 +122,17 @@ void mod_down(const RingTools& ring, std::size_t L, const u64* products, u64* c0
     const u64* last = poly == 0 ? last0 : last1;
     const u64* acc = products + (poly * (L + 1) + i) * n;
     u64* out = (poly == 0 ? c0 : c1) + i * n;
-    ring.round_drop_row(special, i, last, acc, out, !(poly == 1 && replace_c1), scratch.data());
+    const bool accumulate = !(poly == 1 && replace_c1);
+    if (plain_modulus != 0) {
+      ring.exact_drop_row(special, i, last, offsets.data() + poly * n, acc, out, accumulate, scratch.data());
+    } else {
+      ring.round_drop_row(special, i, last, acc, out, accumulate, scratch.data());
+    }
   });
 }
 
 void switch_keys(const RingTools& ring, std::size_t L, const u64* target, const TargetRowMaker* make_row,
-                 const KSwitchKeyView& key, u64* c0, u64* c1, bool replace_c1) {
+                 const KSwitchKeyView& key, u64* c0, u64* c1, bool replace_c1, u64 plain_modulus) {
   const std::size_t n = ring.n();
   const std::size_t special = ring.key_count() - 1;
   check_level(ring, L, &key);
@@ -155,11 +169,11 @@ void switch_keys(const RingTools& ring, std::size_t L, const u64* target, const 
     u64* p0 = products.data() + out * n;
     u64* p1 = products.data() + (L + 1 + out) * n;
     inner_products(ring, x, key, prime, p0, p1);
-    if (out == L) prepare_mod_down(ring, p0, p1);
+    if (out == L) prepare_mod_down(ring, p0, p1, plain_modulus == 0);
   });
 
   // Step 3: divide by P with rounding and add to (c0, c1).
-  mod_down(ring, L, products.data(), c0, c1, replace_c1);
+  mod_down(ring, L, products.data(), c0, c1, replace_c1, plain_modulus);
 }
 
 // out[i] = in[table[i]]. The decomposed rows come from memory, not cache: the row is first streamed in
@@ -174,13 +188,13 @@ void permute(const RingTools& ring, const std::uint32_t* table, const u64* in, u
 }  // namespace
 
 void key_switch(const RingTools& ring, std::size_t L, const u64* target, const KSwitchKeyView& key, u64* c0, u64* c1,
-                bool replace_c1) {
-  switch_keys(ring, L, target, nullptr, key, c0, c1, replace_c1);
+                bool replace_c1, u64 plain_modulus) {
+  switch_keys(ring, L, target, nullptr, key, c0, c1, replace_c1, plain_modulus);
 }
 
 void key_switch(const RingTools& ring, std::size_t L, const TargetRowMaker& make_row, const KSwitchKeyView& key, u64* c0,
-                u64* c1, bool replace_c1) {
-  switch_keys(ring, L, nullptr, &make_row, key, c0, c1, replace_c1);
+                u64* c1, bool replace_c1, u64 plain_modulus) {
+  switch_keys(ring, L, nullptr, &make_row, key, c0, c1, replace_c1, plain_modulus);
 }
 
 HoistedTarget::HoistedTarget(const RingTools& ring, std::size_t L, const u64* t)
@@ -234,7 +248,7 @@ void HoistedTarget::apply(const std::vector<Job>& jobs, const u64* c0) const {
         u64* p1 = products + r * job_words + (L + 1 + out) * n;
         inner_products(ring_, x, *job.key, prime, p0, p1);
         if (out == L) {
-          prepare_mod_down(ring_, p0, p1);
+          prepare_mod_down(ring_, p0, p1, true);
         } else {
           permute(ring_, job.table, c0 + out * n, job.out0 + out * n);
         }
@@ -242,7 +256,7 @@ void HoistedTarget::apply(const std::vector<Job>& jobs, const u64* c0) const {
     });
     for (std::size_t r = 0; r < count; r++) {
       const Job& job = jobs[first + r];
-      mod_down(ring_, L, products + r * job_words, job.out0, job.out1, true);
+      mod_down(ring_, L, products + r * job_words, job.out0, job.out1, true, 0);
     }
   }
 }

@@ -17,15 +17,17 @@ struct KSwitchKeyView {
 };
 
 // For a target polynomial t (NTT form, L rows at a data level, L <= K-1) computes (r0, r1) ≈ (t·s')/P
-// and adds them to c0 and c1 (L rows each). With `replace_c1`, c1 is overwritten by r1 instead.
+// and adds them to c0 and c1 (L rows each). With `replace_c1`, c1 is overwritten by r1 instead. The division by
+// P rounds; with a plain modulus (BGV, whose keys carry noise t·e) it is exact modulo t instead
+// (RingTools::exact_drop_row), so the result keeps the plaintext.
 void key_switch(const RingTools& ring, std::size_t L, const u64* target, const KSwitchKeyView& key, u64* c0, u64* c1,
-                bool replace_c1 = false);
+                bool replace_c1 = false, u64 plain_modulus = 0);
 
 // The same with the target made row by row inside the first parallel phase: make_row(j, dst) writes row j (NTT
 // form) to dst. Rotations permute there instead of in a phase of their own.
 using TargetRowMaker = std::function<void(std::size_t row, u64* dst)>;
 void key_switch(const RingTools& ring, std::size_t L, const TargetRowMaker& make_row, const KSwitchKeyView& key, u64* c0,
-                u64* c1, bool replace_c1 = false);
+                u64* c1, bool replace_c1 = false, u64 plain_modulus = 0);
 
 // Hoisted key switching: one target t, many Galois automorphisms π. The decomposition (INTT of each row, each
 // digit [t mod q_j] reduced to every output modulus and NTT'd) is made once; each π then permutes the

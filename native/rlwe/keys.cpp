@@ -20,7 +20,7 @@ Words generate_secret(const RingTools& ring, RandomnessFactory& randomness) {
 }
 
 ZeroCipher encrypt_zero_symmetric(const RingTools& ring, std::size_t L, const Words& secret,
-                                  RandomnessFactory& randomness) {
+                                  RandomnessFactory& randomness, u64 noise_factor) {
   const std::size_t n = ring.n();
   ZeroCipher out;
   out.data.resize(2 * L * n);
@@ -31,17 +31,18 @@ ZeroCipher encrypt_zero_symmetric(const RingTools& ring, std::size_t L, const Wo
   sample_uniform(*expansion, ring, L, c1);
   Scratch<std::int64_t> e(n);
   sample_cbd(*bootstrap, n, e.data());
-  rlwe::encrypt_zero_symmetric(ring, L, secret.data(), c1, e.data(), out.data.data());
+  rlwe::encrypt_zero_symmetric(ring, L, secret.data(), c1, e.data(), out.data.data(), noise_factor);
   return out;
 }
 
 std::vector<ZeroCipher> generate_kswitch_key(const RingTools& ring, const Words& secret,
-                                             const Words& target, RandomnessFactory& randomness) {
+                                             const Words& target, RandomnessFactory& randomness,
+                                             u64 noise_factor) {
   const std::size_t k = ring.key_count();
   std::vector<ZeroCipher> entries(k - 1);
   // Entries are independent draws: generate them in parallel (each takes its own randomness stream).
   parallel_for(k - 1, [&](std::size_t j) {
-    entries[j] = encrypt_zero_symmetric(ring, k, secret, randomness);
+    entries[j] = encrypt_zero_symmetric(ring, k, secret, randomness, noise_factor);
     add_key_switching_target(ring, j, target.data(), entries[j].data.data());
   });
   return entries;
@@ -62,7 +63,7 @@ Words secret_galois(const RingTools& ring, const GaloisTables& galois, const Wor
 }
 
 Words encrypt_zero_public_key(const RingTools& ring, std::size_t L, const Words& pk,
-                                         RandomnessFactory& randomness) {
+                                         RandomnessFactory& randomness, u64 plain_modulus) {
   const std::size_t n = ring.n();
   const std::size_t k = ring.key_count();
   const std::size_t L_up = L < k ? L + 1 : L;
@@ -73,7 +74,8 @@ Words encrypt_zero_public_key(const RingTools& ring, std::size_t L, const Words&
   sample_cbd(*stream, n, e1.data());
   const std::size_t out_rows = L_up == 1 ? 1 : L_up - 1;
   Words out(2 * out_rows * n);
-  encrypt_zero_public(ring, L_up, pk.data(), u.data(), e0.data(), e1.data(), out.data(), out.data() + out_rows * n);
+  encrypt_zero_public(ring, L_up, pk.data(), u.data(), e0.data(), e1.data(), out.data(), out.data() + out_rows * n,
+                      plain_modulus);
   return out;
 }
 

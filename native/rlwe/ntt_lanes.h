@@ -1,4 +1,5 @@
-// AVX-512 lane helpers shared by the NTT kernels (ntt_simd.cpp, ntt_ifma.cpp): internal to those files.
+// AVX-512 lane helpers shared by the vector kernels (the NTTs, the product kernels, BFV's base conversions):
+// internal to those files.
 #pragma once
 #include <cstddef>
 
@@ -20,6 +21,41 @@ namespace {
 
 // x - bound if x >= bound (unsigned): the wrapped difference is larger than x exactly when x < bound.
 HEFTY_AVX512 inline __m512i reduce_once(__m512i x, __m512i bound) { return _mm512_min_epu64(x, _mm512_sub_epi64(x, bound)); }
+
+// High 64 bits of the 128-bit products of unsigned 64-bit lanes, from four 32x32 -> 64 products.
+HEFTY_AVX512 inline __m512i mul_hi(__m512i a, __m512i b) {
+  const __m512i lo_mask = _mm512_set1_epi64(0xffffffff);
+  const __m512i a_hi = _mm512_srli_epi64(a, 32);
+  const __m512i b_hi = _mm512_srli_epi64(b, 32);
+  const __m512i ll = _mm512_mul_epu32(a, b);
+  const __m512i lh = _mm512_mul_epu32(a, b_hi);
+  const __m512i hl = _mm512_mul_epu32(a_hi, b);
+  const __m512i hh = _mm512_mul_epu32(a_hi, b_hi);
+  const __m512i mid = _mm512_add_epi64(_mm512_add_epi64(_mm512_srli_epi64(ll, 32), _mm512_and_si512(lh, lo_mask)),
+                                       _mm512_and_si512(hl, lo_mask));
+  return _mm512_add_epi64(_mm512_add_epi64(hh, _mm512_srli_epi64(lh, 32)),
+                          _mm512_add_epi64(_mm512_srli_epi64(hl, 32), _mm512_srli_epi64(mid, 32)));
+}
+
+// x * w mod q in [0, 4q) (Shoup) for any 64-bit x, lane-wise. The quotient floor(x * w_shoup / 2^64) is
+// estimated from the three high 32x32 partial products only: the dropped low terms carry at most 2 into the
+// high word, so the remainder x * w - estimate * q lies in [0, 4q). That is five operations fewer than the
+// exact high product; needs 4q < 2^64.
+HEFTY_AVX512 inline __m512i shoup_lazy_4q(__m512i x, __m512i w, __m512i w_shoup, __m512i q) {
+  const __m512i x_hi = _mm512_srli_epi64(x, 32);
+  const __m512i ws_hi = _mm512_srli_epi64(w_shoup, 32);
+  const __m512i lh = _mm512_mul_epu32(x, ws_hi);
+  const __m512i hl = _mm512_mul_epu32(x_hi, w_shoup);
+  const __m512i hh = _mm512_mul_epu32(x_hi, ws_hi);
+  const __m512i estimate =
+      _mm512_add_epi64(hh, _mm512_add_epi64(_mm512_srli_epi64(lh, 32), _mm512_srli_epi64(hl, 32)));
+  return _mm512_sub_epi64(_mm512_mullo_epi64(x, w), _mm512_mullo_epi64(estimate, q));
+}
+
+// The same in [0, 2q): one conditional subtraction of 2q.
+HEFTY_AVX512 inline __m512i shoup_lazy(__m512i x, __m512i w, __m512i w_shoup, __m512i q) {
+  return reduce_once(shoup_lazy_4q(x, w, w_shoup, q), _mm512_add_epi64(q, q));
+}
 
 struct TailStage {
   __m512i x_idx, y_idx, back_idx, w_idx, ws_idx;

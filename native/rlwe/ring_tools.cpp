@@ -33,13 +33,23 @@ void RingTools::shift_by_half(u64* row, std::size_t last) const {
 
 void RingTools::round_drop_row(std::size_t last, std::size_t i, const u64* last_shifted, const u64* in, u64* out,
                                bool accumulate, u64* scratch) const {
+  round_drop(last, i, last_shifted, in, out, accumulate, scratch, true);
+}
+
+void RingTools::round_drop_row_coefficients(std::size_t last, std::size_t i, const u64* last_shifted, const u64* in,
+                                            u64* out, u64* scratch) const {
+  round_drop(last, i, last_shifted, in, out, false, scratch, false);
+}
+
+void RingTools::round_drop(std::size_t last, std::size_t i, const u64* last_shifted, const u64* in, u64* out,
+                           bool accumulate, u64* scratch, bool ntt_form) const {
   const Mod& m = mods_[i];
   const u64 q = m.q;
   const u64 half = half_last_[last][i];
   const u64 q_last = mods_[last].q;
   if (n_ % 8 == 0 && simd::available()) {
     simd::round_drop_prepare(last_shifted, scratch, n_, m, half, q_last > q);
-    ntt_forward(scratch, i);
+    if (ntt_form) ntt_forward(scratch, i);
     simd::round_drop_finish(in, scratch, out, n_, q, inv_last_[last][i], accumulate);
     return;
   }
@@ -47,6 +57,21 @@ void RingTools::round_drop_row(std::size_t last, std::size_t i, const u64* last_
     const u64 x = q_last > q ? m.reduce(last_shifted[j]) : last_shifted[j];
     scratch[j] = m.sub(x, half);
   }
+  if (ntt_form) ntt_forward(scratch, i);
+  const ShoupMul inv = inv_last_[last][i];
+  if (accumulate) {
+    for (std::size_t j = 0; j < n_; j++) out[j] = m.add(out[j], inv.apply(in[j] + q - scratch[j], q));
+  } else {
+    for (std::size_t j = 0; j < n_; j++) out[j] = inv.apply(in[j] + q - scratch[j], q);
+  }
+}
+
+void RingTools::exact_drop_row(std::size_t last, std::size_t i, const u64* x, const u64* k, const u64* in, u64* out,
+                               bool accumulate, u64* scratch) const {
+  const Mod& m = mods_[i];
+  const u64 q = m.q;
+  const u64 q_last = m.reduce(mods_[last].q);
+  for (std::size_t j = 0; j < n_; j++) scratch[j] = m.add(m.mul(m.reduce(k[j]), q_last), m.reduce(x[j]));
   ntt_forward(scratch, i);
   const ShoupMul inv = inv_last_[last][i];
   if (accumulate) {

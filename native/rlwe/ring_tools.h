@@ -33,11 +33,24 @@ class RingTools {
   // `scratch` holds N words. `in` and `out` may alias.
   void round_drop_row(std::size_t last, std::size_t i, const u64* last_shifted, const u64* in, u64* out,
                       bool accumulate, u64* scratch) const;
+  // The same for a coefficient-form row (BFV's modulus switching): out = (in - (last_shifted -
+  // floor(q_last/2))) * q_last^-1 mod q_i, without the NTT.
+  void round_drop_row_coefficients(std::size_t last, std::size_t i, const u64* last_shifted, const u64* in, u64* out,
+                                   u64* scratch) const;
+
+  // BGV's division by q_last (it keeps the plaintext modulo t) of one output row i < last: `x` is the last row in
+  // coefficient form and `k` = [-x·q_last^-1]_t (plain_offsets); the subtracted δ = x + k·q_last is x modulo
+  // q_last and 0 modulo t. out = (in - NTT_i(δ))·q_last^-1 mod q_i, or out += that when `accumulate`.
+  void exact_drop_row(std::size_t last, std::size_t i, const u64* x, const u64* k, const u64* in, u64* out,
+                      bool accumulate, u64* scratch) const;
 
   // (x + floor(q_last/2)) mod q_last for a coefficient-form row, in place.
   void shift_by_half(u64* row, std::size_t last) const;
 
  private:
+  void round_drop(std::size_t last, std::size_t i, const u64* last_shifted, const u64* in, u64* out, bool accumulate,
+                  u64* scratch, bool ntt_form) const;
+
   std::size_t n_;
   std::vector<Mod> mods_;
   std::vector<std::vector<ShoupMul>> inv_last_;  // [last][i] = q_last^-1 mod q_i

@@ -52,4 +52,14 @@ void multiply_add(const u64* a, const u64* b, const u64* c, u64* out, std::size_
   for (std::size_t i = 0; i < n; i++) out[i] = reduce_once(m.mul(a[i], b[i]) + c[i], m.q);
 }
 
+void tensor(const u64* a0, const u64* a1, const u64* b0, const u64* b1, u64* c0, u64* c1, u64* c2, std::size_t n,
+            const Mod& m) {
+  if (vectorized(n)) return simd::tensor_rows(a0, a1, b0, b1, c0, c1, c2, n, m);
+  for (std::size_t i = 0; i < n; i++) {
+    c0[i] = m.reduce_product(static_cast<u128>(a0[i]) * b0[i]);
+    c1[i] = m.reduce(static_cast<u128>(a0[i]) * b1[i] + static_cast<u128>(a1[i]) * b0[i]);
+    c2[i] = m.reduce_product(static_cast<u128>(a1[i]) * b1[i]);
+  }
+}
+
 }  // namespace hefty::rlwe::rows

@@ -73,10 +73,10 @@ std::vector<u64> textbook_forward(std::vector<u64> a, u64 q) {
   return a;
 }
 
-void check(std::size_t n, u64 q) {
+void check(std::size_t n, u64 q, bool all_top = false) {
   std::mt19937_64 rng(n * 31 + q);
   std::vector<u64> a(n);
-  for (auto& x : a) x = rng() % q;
+  for (auto& x : a) x = all_top ? q - 1 : rng() % q;
   // The extremes too: every lazy bound is reached when inputs sit at q - 1.
   a[0] = q - 1;
   a[n - 1] = q - 1;
@@ -100,6 +100,18 @@ int main() {
   for (std::size_t n : {32, 64, 1024, 8192, 32768}) {
     for (u64 bound : {u64{1} << 40, u64{1} << 50, (u64{1} << 50) + (u64{1} << 40), u64{1} << 60}) {
       check(n, prime_below(bound, n));
+    }
+    // The IFMA forward NTT runs lazily while (4 + 2 log2 n) q < 2^52: the largest prime that does, and the
+    // smallest above, with every input at q - 1 as well.
+    std::size_t log_n = 0;
+    while ((std::size_t{1} << log_n) < n) log_n++;
+    const u64 lazy_bound = ((u64{1} << 52) - 1) / (4 + 2 * log_n) + 1;
+    const u64 largest_lazy = prime_below(lazy_bound - 1, n);
+    u64 smallest_eager = lazy_bound + (2 * n - (lazy_bound - 1) % (2 * n));
+    while (!is_prime(smallest_eager)) smallest_eager += 2 * n;
+    for (u64 q : {largest_lazy, smallest_eager}) {
+      check(n, q);
+      check(n, q, true);
     }
   }
   if (failures == 0) std::printf("ntt_paths_test: ok\n");

@@ -5,7 +5,8 @@
  * and decompression is bounded by the largest legal object so compressed bombs fail fast.
  *
  * Parameters of every scheme (EncryptionParameters, parms_ids, prime search, BFVDefault, PlainModulus.Batching,
- * the security table) are native, and so are CKKS and BFV evaluation (native/bfv: BEHZ multiplication, batching).
+ * the security table) are native, and so are CKKS, BFV and BGV evaluation (native/bfv: BEHZ multiplication; native/bgv:
+ * NTT-form ciphertexts with SEAL's correction factor; both share the batch encoder).
  * Ciphertexts, plaintexts and keys share one handle layout across schemes; the entry points that differ by
  * scheme are picked once per context (SchemeEngine).
  * Heavy evaluator calls also have `...Async` variants that run on libuv worker threads.
@@ -33,7 +34,36 @@ interface LevelRecord {
   totalBits: number;
 }
 
-interface CkksAddon {
+/** The entry points of an integer scheme; the addon exports them once per scheme, as bfv<Name> and bgv<Name>. */
+interface IntegerEntryPoints {
+  ContextCreate(n: number, primes: BigUint64Array, plainModulus: bigint): Handle;
+  ContextLevels(ctx: Handle): LevelRecord[];
+  SetTestSeed(ctx: Handle, seed: Uint8Array | null): void;
+  Encode(ctx: Handle, residues: BigUint64Array): Handle;
+  Decode(ctx: Handle, plain: Handle): BigUint64Array;
+  /** The correction factor of a ciphertext (BGV; 1 for the other schemes). */
+  CorrectionFactor(ct: Handle): bigint;
+  Save(ctx: Handle, object: Handle): Uint8Array;
+  Load(ctx: Handle, kind: LoadKind, bytes: Uint8Array): Handle;
+  KeygenSecret(ctx: Handle): Handle;
+  KeygenPublic(ctx: Handle, sk: Handle, seeded: boolean): Handle | Uint8Array;
+  KeygenRelin(ctx: Handle, sk: Handle, seeded: boolean): Handle | Uint8Array;
+  KeygenGalois(ctx: Handle, sk: Handle, elts: Uint32Array, seeded: boolean): Handle | Uint8Array;
+  KeygenRelinAsync(ctx: Handle, sk: Handle): Promise<Handle>;
+  KeygenGaloisAsync(ctx: Handle, sk: Handle, elts: Uint32Array): Promise<Handle>;
+  Encrypt(ctx: Handle, pk: Handle, plain: Handle): Handle;
+  EncryptSymmetric(ctx: Handle, sk: Handle, plain: Handle, seeded: boolean): Handle | Uint8Array;
+  Decrypt(ctx: Handle, sk: Handle, ct: Handle): Handle;
+  NoiseBudget(ctx: Handle, sk: Handle, ct: Handle): number;
+  Eval(op: string, ctx: Handle, ...operands: unknown[]): Handle;
+  EvalAsync(op: string, ctx: Handle, ...operands: unknown[]): Promise<Handle>;
+}
+
+type IntegerScheme = 'bfv' | 'bgv';
+type Prefixed<P extends string, T> = { [K in keyof T as `${P}${K & string}`]: T[K] };
+type IntegerAddon = Prefixed<'bfv', IntegerEntryPoints> & Prefixed<'bgv', IntegerEntryPoints>;
+
+interface CkksAddon extends IntegerAddon {
   ckksCoeffModulusCreate(n: number, bits: number[]): BigUint64Array;
   ckksContextCreate(n: number, primes: BigUint64Array): Handle;
   ckksContextLevels(ctx: Handle): LevelRecord[];
@@ -80,25 +110,6 @@ interface CkksAddon {
   nttForward(ntt: Handle, prime: number, words: BigUint64Array): void;
   nttInverse(ntt: Handle, prime: number, words: BigUint64Array): void;
   nttTables(ntt: Handle, prime: number): { rootPowers: BigUint64Array; invRootPowers: BigUint64Array; nInv: bigint };
-  bfvContextCreate(n: number, primes: BigUint64Array, plainModulus: bigint): Handle;
-  bfvContextLevels(ctx: Handle): LevelRecord[];
-  bfvSetTestSeed(ctx: Handle, seed: Uint8Array | null): void;
-  bfvEncode(ctx: Handle, residues: BigUint64Array): Handle;
-  bfvDecode(ctx: Handle, plain: Handle): BigUint64Array;
-  bfvSave(ctx: Handle, object: Handle): Uint8Array;
-  bfvLoad(ctx: Handle, kind: LoadKind, bytes: Uint8Array): Handle;
-  bfvKeygenSecret(ctx: Handle): Handle;
-  bfvKeygenPublic(ctx: Handle, sk: Handle, seeded: boolean): Handle | Uint8Array;
-  bfvKeygenRelin(ctx: Handle, sk: Handle, seeded: boolean): Handle | Uint8Array;
-  bfvKeygenGalois(ctx: Handle, sk: Handle, elts: Uint32Array, seeded: boolean): Handle | Uint8Array;
-  bfvKeygenRelinAsync(ctx: Handle, sk: Handle): Promise<Handle>;
-  bfvKeygenGaloisAsync(ctx: Handle, sk: Handle, elts: Uint32Array): Promise<Handle>;
-  bfvEncrypt(ctx: Handle, pk: Handle, plain: Handle): Handle;
-  bfvEncryptSymmetric(ctx: Handle, sk: Handle, plain: Handle, seeded: boolean): Handle | Uint8Array;
-  bfvDecrypt(ctx: Handle, sk: Handle, ct: Handle): Handle;
-  bfvNoiseBudget(ctx: Handle, sk: Handle, ct: Handle): number;
-  bfvEval(op: string, ctx: Handle, ...operands: unknown[]): Handle;
-  bfvEvalAsync(op: string, ctx: Handle, ...operands: unknown[]): Promise<Handle>;
 }
 
 /** The addon entry points that differ by scheme (object info, copies, key indices and dispose are shared). */
@@ -121,25 +132,7 @@ interface SchemeEngine {
 }
 
 function schemeEngine(addon: CkksAddon, scheme: B.Scheme): SchemeEngine {
-  if (scheme === 'bfv') {
-    return {
-      levels: (c) => addon.bfvContextLevels(c),
-      setTestSeed: (c, seed) => addon.bfvSetTestSeed(c, seed),
-      save: (c, o) => addon.bfvSave(c, o),
-      load: (c, kind, bytes) => addon.bfvLoad(c, kind, bytes),
-      keygenSecret: (c) => addon.bfvKeygenSecret(c),
-      keygenPublic: (c, sk, seeded) => addon.bfvKeygenPublic(c, sk, seeded),
-      keygenRelin: (c, sk, seeded) => addon.bfvKeygenRelin(c, sk, seeded),
-      keygenGalois: (c, sk, elts, seeded) => addon.bfvKeygenGalois(c, sk, elts, seeded),
-      keygenRelinAsync: (c, sk) => addon.bfvKeygenRelinAsync(c, sk),
-      keygenGaloisAsync: (c, sk, elts) => addon.bfvKeygenGaloisAsync(c, sk, elts),
-      encrypt: (c, pk, p) => addon.bfvEncrypt(c, pk, p),
-      encryptSymmetric: (c, sk, p, seeded) => addon.bfvEncryptSymmetric(c, sk, p, seeded),
-      decrypt: (c, sk, ct) => addon.bfvDecrypt(c, sk, ct),
-      eval: (op, c, ...operands) => addon.bfvEval(op, c, ...operands),
-      evalAsync: (op, c, ...operands) => addon.bfvEvalAsync(op, c, ...operands),
-    };
-  }
+  if (scheme === 'bfv' || scheme === 'bgv') return integerEngine(addon, scheme);
   return {
     levels: (c) => addon.ckksContextLevels(c),
     setTestSeed: (c, seed) => addon.ckksSetTestSeed(c, seed),
@@ -156,6 +149,37 @@ function schemeEngine(addon: CkksAddon, scheme: B.Scheme): SchemeEngine {
     decrypt: (c, sk, ct) => addon.ckksDecrypt(c, sk, ct),
     eval: (op, c, ...operands) => addon.ckksEval(op, c, ...operands),
     evalAsync: (op, c, ...operands) => addon.ckksEvalAsync(op, c, ...operands),
+  };
+}
+
+/** One integer scheme's entry point by name (bfvSave, bgvSave, ...). */
+function integerEntry<K extends keyof IntegerEntryPoints>(
+  addon: CkksAddon,
+  scheme: IntegerScheme,
+  name: K,
+): IntegerEntryPoints[K] {
+  return (addon as unknown as Record<string, IntegerEntryPoints[K]>)[`${scheme}${name}`];
+}
+
+function integerEngine(addon: CkksAddon, scheme: IntegerScheme): SchemeEngine {
+  const entry = <K extends keyof IntegerEntryPoints>(name: K): IntegerEntryPoints[K] =>
+    integerEntry(addon, scheme, name);
+  return {
+    levels: entry('ContextLevels'),
+    setTestSeed: entry('SetTestSeed'),
+    save: entry('Save'),
+    load: entry('Load'),
+    keygenSecret: entry('KeygenSecret'),
+    keygenPublic: entry('KeygenPublic'),
+    keygenRelin: entry('KeygenRelin'),
+    keygenGalois: entry('KeygenGalois'),
+    keygenRelinAsync: entry('KeygenRelinAsync'),
+    keygenGaloisAsync: entry('KeygenGaloisAsync'),
+    encrypt: entry('Encrypt'),
+    encryptSymmetric: entry('EncryptSymmetric'),
+    decrypt: entry('Decrypt'),
+    eval: entry('Eval'),
+    evalAsync: entry('EvalAsync'),
   };
 }
 
@@ -255,8 +279,8 @@ export class NativeCiphertext extends NativeObject implements B.Ciphertext {
     );
   }
   withScale(scale: number): NativeCiphertext {
-    if (this.ctx.params.scheme === 'bfv' && scale !== 1)
-      throw new HeftyError('E_INVALID_ARGUMENT', 'BFV ciphertexts have scale 1');
+    if (this.ctx.params.scheme !== 'ckks' && scale !== 1)
+      throw new HeftyError('E_INVALID_ARGUMENT', 'BFV and BGV ciphertexts have scale 1');
     if (!(scale > 0) || !Number.isFinite(scale))
       throw new HeftyError('E_SCALE_OUT_OF_BOUNDS', `invalid scale ${scale}`);
     return new NativeCiphertext(
@@ -463,9 +487,9 @@ class NativeDecryptor extends Helper implements B.Decryptor {
   }
   invariantNoiseBudget(cipher: B.Ciphertext): number {
     this.check();
-    if (this.ctx.params.scheme !== 'bfv') throw new HeftyError('E_UNSUPPORTED', 'noise budget is defined for BFV only');
+    const scheme = this.ctx.integerScheme('noise budget is defined for BFV and BGV only');
     const c = own(this.ctx, cipher, NativeCiphertext, 'ciphertext');
-    return call(() => this.ctx.addon.bfvNoiseBudget(this.ctx.handle, this.#sk.handle, c));
+    return call(() => integerEntry(this.ctx.addon, scheme, 'NoiseBudget')(this.ctx.handle, this.#sk.handle, c));
   }
 }
 
@@ -520,10 +544,12 @@ class NativeCkksEncoder extends Helper implements B.CkksEncoder {
 class NativeBatchEncoder extends Helper implements B.BatchEncoder {
   readonly slotCount: number;
   readonly #t: bigint;
-  constructor(ctx: NativeContext) {
+  readonly #scheme: IntegerScheme;
+  constructor(ctx: NativeContext, scheme: IntegerScheme) {
     super(ctx);
     this.slotCount = ctx.slotCount;
     this.#t = ctx.params.plainModulus ?? 0n;
+    this.#scheme = scheme;
   }
   encode(values: BigInt64Array): B.Plaintext {
     this.check();
@@ -546,13 +572,13 @@ class NativeBatchEncoder extends Helper implements B.BatchEncoder {
     }
     return new NativePlaintext(
       this.ctx,
-      call(() => this.ctx.addon.bfvEncode(this.ctx.handle, residues)),
+      call(() => integerEntry(this.ctx.addon, this.#scheme, 'Encode')(this.ctx.handle, residues)),
     );
   }
   decode(plain: B.Plaintext): BigInt64Array {
     this.check();
     const p = own(this.ctx, plain, NativePlaintext, 'plaintext');
-    const residues = call(() => this.ctx.addon.bfvDecode(this.ctx.handle, p));
+    const residues = call(() => integerEntry(this.ctx.addon, this.#scheme, 'Decode')(this.ctx.handle, p));
     const t = this.#t;
     const half = t / 2n;
     return BigInt64Array.from(residues, (v) => (v > half ? v - t : v));
@@ -575,11 +601,12 @@ export class NativeEvaluator extends Helper implements B.Evaluator {
   #relin(keys: B.RelinKeys): Handle {
     return own(this.ctx, keys, NativeRelinKeys, 'relin keys');
   }
-  get #bfv(): boolean {
-    return this.ctx.params.scheme === 'bfv';
+  /** BFV or BGV (the integer schemes share every evaluator entry point). */
+  get #integer(): boolean {
+    return this.ctx.params.scheme !== 'ckks';
   }
   #ckksOnly(op: string): void {
-    if (this.#bfv) throw new HeftyError('E_UNSUPPORTED', `${op} is a CKKS operation`);
+    if (this.#integer) throw new HeftyError('E_UNSUPPORTED', `${op} is a CKKS operation`);
   }
   #run(op: string, ...operands: unknown[]): NativeCiphertext {
     this.check();
@@ -688,13 +715,13 @@ export class NativeEvaluator extends Helper implements B.Evaluator {
   }
   /** BFV: SEAL composes a step without its own key from the keys of its non-adjacent form (in the engine). */
   rotateRows(a: B.Ciphertext, steps: number, keys: B.GaloisKeys): B.Ciphertext {
-    if (!this.#bfv) throw new HeftyError('E_UNSUPPORTED', 'rotateRows is a BFV operation');
+    if (!this.#integer) throw new HeftyError('E_UNSUPPORTED', 'rotateRows is a BFV and BGV operation');
     this.ctx.galoisElt(steps);
     const k = own(this.ctx, keys, NativeGaloisKeys, 'galois keys');
     return this.#run('rotateRows', this.#ct(a), steps, k);
   }
   rotateColumns(a: B.Ciphertext, keys: B.GaloisKeys): B.Ciphertext {
-    if (!this.#bfv) throw new HeftyError('E_UNSUPPORTED', 'rotateColumns is a BFV operation');
+    if (!this.#integer) throw new HeftyError('E_UNSUPPORTED', 'rotateColumns is a BFV and BGV operation');
     const k = this.#galois(keys, this.ctx.conjugationElt);
     return this.#run('rotateColumns', this.#ct(a), k);
   }
@@ -719,7 +746,7 @@ export class NativeEvaluator extends Helper implements B.Evaluator {
   }
   multiplyMany(list: readonly B.Ciphertext[], keys: B.RelinKeys): B.Ciphertext {
     if (list.length === 0) throw new HeftyError('E_INVALID_ARGUMENT', 'multiplyMany needs at least one ciphertext');
-    if (this.#bfv) {
+    if (this.#integer) {
       const handles = list.map((c) => this.#ct(c));
       return this.#run('multiplyMany', handles, this.#relin(keys));
     }
@@ -742,7 +769,7 @@ export class NativeEvaluator extends Helper implements B.Evaluator {
 
   /** BFV: a^exponent by SEAL's multiply_many over `exponent` copies (relinearized after each product). */
   exponentiate(a: B.Ciphertext, exponent: number, keys: B.RelinKeys): B.Ciphertext {
-    if (!this.#bfv) throw new HeftyError('E_UNSUPPORTED', 'exponentiate is a BFV operation');
+    if (!this.#integer) throw new HeftyError('E_UNSUPPORTED', 'exponentiate is a BFV and BGV operation');
     if (!Number.isInteger(exponent) || exponent < 1 || exponent > 4096)
       throw new HeftyError('E_INVALID_ARGUMENT', 'exponent must be an integer in [1, 4096]');
     return this.#run('exponentiate', this.#ct(a), exponent, this.#relin(keys));
@@ -820,7 +847,7 @@ export class NativeContext implements B.BackendContext {
     this.params = params;
     this.security = security;
     const n = params.polyModulusDegree;
-    this.slotCount = params.scheme === 'bfv' ? n : n / 2;
+    this.slotCount = params.scheme === 'ckks' ? n / 2 : n;
     this.conjugationElt = 2 * n - 1;
     const records = call(() => this.engine.levels(handle));
     this.levels = Object.freeze(
@@ -940,13 +967,19 @@ export class NativeContext implements B.BackendContext {
     return new NativeCkksEncoder(this);
   }
 
+  /** The integer scheme of this context (BFV or BGV); E_UNSUPPORTED with `message` for CKKS. */
+  integerScheme(message: string): IntegerScheme {
+    if (this.params.scheme === 'ckks') throw new HeftyError('E_UNSUPPORTED', message);
+    return this.params.scheme;
+  }
+
   createBatchEncoder(): B.BatchEncoder {
-    if (this.params.scheme !== 'bfv') throw new HeftyError('E_UNSUPPORTED', 'the batch encoder needs BFV parameters');
+    const scheme = this.integerScheme('the batch encoder needs BFV or BGV parameters');
     const t = this.params.plainModulus ?? 0n;
     const n = BigInt(this.params.polyModulusDegree);
     if (t % (2n * n) !== 1n)
       throw new HeftyError('E_INVALID_PARAMS', 'batching needs a prime plain modulus that is 1 mod 2N');
-    return new NativeBatchEncoder(this);
+    return new NativeBatchEncoder(this, scheme);
   }
 
   #loader(): B.ObjectLoader {
@@ -984,7 +1017,7 @@ const SCHEME_BYTES = { bfv: 1, ckks: 2, bgv: 3 } as const;
 
 export class NativeBackend implements B.Backend {
   readonly name = 'native';
-  readonly capabilities: B.BackendCapabilities = { schemes: ['ckks', 'bfv'] };
+  readonly capabilities: B.BackendCapabilities = { schemes: ['ckks', 'bfv', 'bgv'] };
   readonly addon: CkksAddon;
   /** Which binary this is: an explicit file, a source build or the package's prebuild. */
   readonly source: AddonCandidate;
@@ -1063,10 +1096,10 @@ export class NativeBackend implements B.Backend {
   }
 
   createContext(params: B.ParamsSpec, security: B.SecurityLevel): NativeContext {
-    if (params.scheme !== 'ckks' && params.scheme !== 'bfv') {
+    if (params.scheme !== 'ckks' && params.scheme !== 'bfv' && params.scheme !== 'bgv') {
       throw new HeftyError(
         'E_INVALID_PARAMS',
-        `the native engine supports CKKS and BFV, got "${String(params.scheme)}"`,
+        `the native engine supports CKKS, BFV and BGV, got "${String(params.scheme)}"`,
       );
     }
     checkDegree(params.polyModulusDegree);
@@ -1086,11 +1119,13 @@ export class NativeBackend implements B.Backend {
         );
       }
     }
-    if (params.scheme === 'bfv') {
-      const t = bfvPlainModulus(params.plainModulus);
-      const handle = call(() => this.addon.bfvContextCreate(params.polyModulusDegree, BigUint64Array.from(primes), t));
+    if (params.scheme === 'bfv' || params.scheme === 'bgv') {
+      const scheme = params.scheme;
+      const t = plainModulusOf(params.plainModulus);
+      const create = integerEntry(this.addon, scheme, 'ContextCreate');
+      const handle = call(() => create(params.polyModulusDegree, BigUint64Array.from(primes), t));
       const normalized: B.ParamsSpec = Object.freeze({
-        scheme: 'bfv',
+        scheme,
         polyModulusDegree: params.polyModulusDegree,
         coeffModulus: Object.freeze(primes),
         plainModulus: t,
@@ -1116,18 +1151,17 @@ export class NativeBackend implements B.Backend {
   loadParams(bytes: Uint8Array): B.ParamsSpec {
     const data = decompress(bytes, MAX_PARAMS_BYTES);
     const parms = call(() => this.addon.sealParamsLoad(data));
-    if (parms.scheme !== 1 && parms.scheme !== 2)
-      throw new HeftyError('E_UNSUPPORTED', `scheme ${parms.scheme} is not supported (CKKS and BFV are)`);
+    if (parms.scheme !== 1 && parms.scheme !== 2 && parms.scheme !== 3)
+      throw new HeftyError('E_UNSUPPORTED', `scheme ${parms.scheme} is not supported (CKKS, BFV and BGV are)`);
     const base = { polyModulusDegree: parms.polyModulusDegree, coeffModulus: Array.from(parms.coeffModulus) };
-    return parms.scheme === 2
-      ? { scheme: 'ckks', ...base }
-      : { scheme: 'bfv', ...base, plainModulus: parms.plainModulus };
+    if (parms.scheme === 2) return { scheme: 'ckks', ...base };
+    return { scheme: parms.scheme === 1 ? 'bfv' : 'bgv', ...base, plainModulus: parms.plainModulus };
   }
 }
 
-/** A BFV plain modulus as a bigint in [2, 2^60) (the engine checks the rest: coprime to the primes, below Q). */
-function bfvPlainModulus(value: bigint | number | undefined): bigint {
-  if (value === undefined) throw new HeftyError('E_INVALID_PARAMS', 'BFV needs a plainModulus');
+/** A BFV/BGV plain modulus as a bigint in [2, 2^60) (the engine checks the rest: coprime to the primes, below Q). */
+function plainModulusOf(value: bigint | number | undefined): bigint {
+  if (value === undefined) throw new HeftyError('E_INVALID_PARAMS', 'BFV and BGV need a plainModulus');
   let t: bigint;
   try {
     t = BigInt(value);
@@ -1144,8 +1178,9 @@ function paramsTuple(params: B.ParamsSpec): [number, number, BigUint64Array, big
   if (scheme === undefined) throw new HeftyError('E_INVALID_PARAMS', `unknown scheme "${String(params.scheme)}"`);
   if (!Array.isArray(params.coeffModulus) || params.coeffModulus.length > 256)
     throw new HeftyError('E_INVALID_PARAMS', 'coeffModulus must list at most 256 primes');
-  if (params.scheme === 'bfv' && params.plainModulus === undefined)
-    throw new HeftyError('E_INVALID_PARAMS', 'BFV needs a plainModulus');
+  const integer = params.scheme === 'bfv' || params.scheme === 'bgv';
+  if (integer && params.plainModulus === undefined)
+    throw new HeftyError('E_INVALID_PARAMS', 'BFV and BGV need a plainModulus');
   const word = (value: bigint | number | undefined): bigint => {
     let v: bigint;
     try {
@@ -1157,7 +1192,7 @@ function paramsTuple(params: B.ParamsSpec): [number, number, BigUint64Array, big
     return v;
   };
   const primes = BigUint64Array.from(params.coeffModulus, word);
-  const plain = params.scheme === 'bfv' ? word(params.plainModulus) : 0n;
+  const plain = integer ? word(params.plainModulus) : 0n;
   return [scheme, params.polyModulusDegree, primes, plain];
 }
 

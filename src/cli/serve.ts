@@ -14,6 +14,8 @@ random API key kept in <data-dir>/dev-api-key and printed at start.
   --port N           TCP port (env HEFTY_PORT, default 8080; 0 picks a free one)
   --host ADDR        address to bind (env HEFTY_HOST, default 127.0.0.1)
   --data-dir DIR     key store and dev key (env HEFTY_DATA_DIR, default ./data)
+  --redis URL        keep key sets and uploaded ciphertexts in Redis (redis://host:6379), shared by every
+                     node; unset (the default) keeps them in this process and --data-dir (env HEFTY_REDIS_URL)
   --workers N        evaluation worker threads, 0 = one per core (env HEFTY_WORKERS, default 0)
   --executor E       pool (worker threads, default) or inline (env HEFTY_EXECUTOR)
   --backend NAME     native, wasm or auto (env HEFTY_BACKEND, default auto)
@@ -33,6 +35,7 @@ const FLAGS = {
   executor: ['executor', 'HEFTY_EXECUTOR'],
   backend: ['backend', 'HEFTY_BACKEND'],
   'log-level': ['logLevel', 'HEFTY_LOG_LEVEL'],
+  redis: ['redisUrl', 'HEFTY_REDIS_URL'],
 } as const satisfies Record<string, readonly [keyof ServerOptions, string]>;
 
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
@@ -50,6 +53,7 @@ export async function serveCommand(argv: readonly string[]): Promise<void> {
         executor: { type: 'string' },
         backend: { type: 'string' },
         'log-level': { type: 'string' },
+        redis: { type: 'string' },
       },
     },
     argv,
@@ -64,6 +68,7 @@ export async function serveCommand(argv: readonly string[]): Promise<void> {
     executor: oneOf(values.executor, ['pool', 'inline'], '--executor'),
     backend: oneOf(values.backend, ['native', 'wasm', 'auto'], '--backend'),
     logLevel: oneOf(values['log-level'], LOG_LEVELS, '--log-level'),
+    redisUrl: values.redis,
   };
   const env = { ...process.env };
   for (const [flag, [key, variable]] of Object.entries(FLAGS)) {

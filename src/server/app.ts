@@ -13,7 +13,8 @@ import { authPlugin } from './auth.ts';
 import { resolveOptions, type ServerOptions } from './config.ts';
 import { errorPlugin } from './error-handler.ts';
 import { InProcessExecutor, type Executor } from './executor.ts';
-import { KeyStore } from './keystore.ts';
+import { createStoreMetrics, InstrumentedKeySetStore, InstrumentedUploadCache } from './store-metrics.ts';
+import { openStores } from './stores.ts';
 import { PoolExecutor } from './pool-executor.ts';
 import { createServerMetrics } from './metrics.ts';
 import { registerOpenApi } from './openapi.ts';
@@ -21,7 +22,6 @@ import { evaluateRoutes } from './routes/evaluate.ts';
 import { keySetRoutes } from './routes/keysets.ts';
 import { operationsRoutes } from './routes/operations.ts';
 import type { Services } from './services.ts';
-import { TenantCaches } from './tenant-cache.ts';
 import { FairGate } from './tenant-limits.ts';
 
 export interface BuildOptions {
@@ -39,25 +39,18 @@ export async function buildApp(options: Partial<ServerOptions> = {}, build: Buil
   if (Object.keys(resolved.apiKeys).length === 0) {
     throw new HeftyError('E_INVALID_ARGUMENT', 'buildApp needs at least one API key (startServer makes a dev key)');
   }
-  const store = await KeyStore.open({
-    dataDir: resolved.dataDir,
-    tenantQuotaBytes: resolved.tenantQuotaBytes,
-    tenantMaxKeySets: resolved.tenantMaxKeySets,
-    rotationGraceMs: resolved.rotationGraceMs,
-    defaultTtlMs: resolved.defaultKeySetTtlMs,
-    maxTtlMs: resolved.maxKeySetTtlMs,
-  });
-  const cache = new TenantCaches({
-    maxBytes: resolved.cacheBytes,
-    tenantMaxBytes: resolved.tenantCacheBytes,
-    ttlMs: resolved.cacheTtlMs,
-  });
+  // With a Redis URL, key sets and uploaded ciphertexts are shared by every node; without, they stay here.
+  const stores = await openStores(resolved);
+  const { redis } = stores;
   // Gauges read executor stats at scrape time, so the metrics can exist before the executor.
   const metrics = createServerMetrics({
     executor: () => executor.stats(),
-    cache: () => cache.stats(),
+    cache: () => stores.cache.stats(),
     engine: () => engineReport({ probeWasm: false }),
   });
+  const storeMetrics = createStoreMetrics(metrics.registry, () => redis);
+  const store = new InstrumentedKeySetStore(stores.store, storeMetrics);
+  const cache = new InstrumentedUploadCache(stores.cache, storeMetrics);
   const executorOptions = {
     backend: resolved.backend,
     maxLoadedKeySets: resolved.maxLoadedKeySets,
@@ -65,18 +58,24 @@ export async function buildApp(options: Partial<ServerOptions> = {}, build: Buil
     jobTimeoutMs: resolved.jobTimeoutMs,
     onStep: (op: string, backend: string, ms: number) => metrics.opDuration.observe({ op, backend }, ms / 1000),
   };
-  const executor: Executor =
-    build.executor ??
-    (resolved.executor === 'pool'
-      ? await PoolExecutor.create({ ...executorOptions, workers: resolved.workers })
-      : new InProcessExecutor(executorOptions));
+  let executor: Executor;
+  try {
+    executor =
+      build.executor ??
+      (resolved.executor === 'pool'
+        ? await PoolExecutor.create({ ...executorOptions, workers: resolved.workers })
+        : new InProcessExecutor(executorOptions));
+  } catch (error) {
+    await stores.close();
+    throw error;
+  }
   const gate = new FairGate({
     slots: () => Math.max(1, executor.stats().capacity),
     maxQueued: resolved.maxQueue,
     tenantMaxInFlight: resolved.tenantMaxInFlight,
     waitTimeoutMs: resolved.jobTimeoutMs,
   });
-  const services: Services = { options: resolved, store, executor, cache, metrics, gate };
+  const services: Services = { options: resolved, store, executor, cache, metrics, gate, redis };
 
   const app = Fastify({
     logger: { level: resolved.logLevel },
@@ -162,7 +161,7 @@ export async function buildApp(options: Partial<ServerOptions> = {}, build: Buil
   });
   app.addHook('onClose', async () => {
     await executor.close();
-    await store.close();
+    await stores.close();
   });
   return Object.assign(app, { services }) as unknown as HeftyApp;
 }

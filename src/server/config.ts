@@ -65,6 +65,13 @@ export interface ServerOptions {
   logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
   /** Accept key sets that contain a secret key (never in production). */
   allowSecretKeys: boolean;
+  /**
+   * redis:// or rediss:// URL of the shared state (key store, uploaded ciphertexts) of a distributed deployment;
+   * '' (the default) keeps everything in this process and dataDir.
+   */
+  redisUrl: string;
+  /** Prefix of every Redis key, so deployments can share one server. */
+  redisPrefix: string;
 }
 
 export const DEFAULT_OPTIONS: ServerOptions = {
@@ -105,6 +112,8 @@ export const DEFAULT_OPTIONS: ServerOptions = {
   rateLimitPerMinute: 6000,
   logLevel: 'info',
   allowSecretKeys: false,
+  redisUrl: '',
+  redisPrefix: 'hefty:',
 };
 
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
@@ -154,6 +163,8 @@ function envOverrides(env: NodeJS.ProcessEnv): Partial<ServerOptions> {
   num('HEFTY_RATE_LIMIT', 'rateLimitPerMinute');
   num('HEFTY_JOB_TIMEOUT_MS', 'jobTimeoutMs');
   if (env.HEFTY_LOG_LEVEL) out.logLevel = env.HEFTY_LOG_LEVEL;
+  if (env.HEFTY_REDIS_URL !== undefined) out.redisUrl = env.HEFTY_REDIS_URL;
+  if (env.HEFTY_REDIS_PREFIX) out.redisPrefix = env.HEFTY_REDIS_PREFIX;
   return out as Partial<ServerOptions>;
 }
 
@@ -217,6 +228,10 @@ export function resolveOptions(
   if (merged.headersTimeoutMs > merged.requestTimeoutMs) invalid('headersTimeoutMs must be at most requestTimeoutMs');
   if (merged.executor !== 'pool' && merged.executor !== 'inline') invalid('executor must be pool or inline');
   if (!Number.isSafeInteger(merged.workers) || merged.workers < 0) invalid('workers must be ≥ 0 (0 = one per core)');
+  if (typeof merged.redisUrl !== 'string' || (merged.redisUrl !== '' && !/^rediss?:\/\/./.test(merged.redisUrl)))
+    invalid('redisUrl must be a redis:// or rediss:// URL (or empty)');
+  if (typeof merged.redisPrefix !== 'string' || !/^[A-Za-z0-9_.:-]{1,64}$/.test(merged.redisPrefix))
+    invalid('redisPrefix must match [A-Za-z0-9_.:-]{1,64}');
   return merged;
 }
 

@@ -37,7 +37,8 @@ export const errorPlugin: FastifyPluginAsync<{ retryAfterSeconds: number }> = ap
     // Refusals that know when capacity comes back (the fair gate's drain rate, a cost budget) say so.
     const retryAfter = (heftyError as { retryAfterSeconds?: unknown }).retryAfterSeconds;
     if (typeof retryAfter === 'number') reply.header('retry-after', String(retryAfter));
-    else if (heftyError.code === 'E_OVERLOADED') reply.header('retry-after', String(opts.retryAfterSeconds));
+    else if (heftyError.code === 'E_OVERLOADED' || heftyError.code === 'E_UNAVAILABLE')
+      reply.header('retry-after', String(opts.retryAfterSeconds));
     const message = heftyError.code === 'E_INTERNAL' ? 'internal error' : heftyError.message;
     return reply.status(status).type('application/json').send({ code: heftyError.code, message });
   });

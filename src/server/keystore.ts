@@ -17,43 +17,25 @@ import { createHash, randomBytes } from 'node:crypto';
 import { mkdir, open, readdir, readFile, rename, rm, stat, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { HeftyError } from '../errors.ts';
+import {
+  KEYSET_ID,
+  keySetIds,
+  keySetTtl,
+  type KeySetRecord,
+  type KeySetStore,
+  type KeySetStoreLimits,
+  type PutMeta,
+  type Reservation,
+} from './keyset-store.ts';
 
-export interface KeySetRecord {
-  readonly id: string;
-  readonly tenant: string;
-  readonly name: string;
-  readonly digest: string;
-  readonly size: number;
-  readonly createdAt: number;
-  readonly expiresAt: number;
-  /** Set when a newer key set took this one's name; it stays readable until expiresAt. */
-  readonly replacedBy?: string;
-  /** What the service learned when it checked the key set (parameters, keys present). */
-  readonly info?: Readonly<Record<string, unknown>>;
-}
+export type { KeySetRecord, Reservation } from './keyset-store.ts';
 
-export interface KeyStoreOptions {
+export interface KeyStoreOptions extends KeySetStoreLimits {
   dataDir: string;
-  tenantQuotaBytes: number;
-  /** Live key sets (rotated ones included) allowed per tenant. */
-  tenantMaxKeySets?: number;
-  rotationGraceMs: number;
-  defaultTtlMs: number;
-  maxTtlMs: number;
-  /** Clock, for tests of expiry. */
-  now?: () => number;
 }
 
-const ID = /^ks_[0-9a-f]{32}$/;
 const DIGEST = /^[0-9a-f]{64}$/;
 const SWEEP_INTERVAL_MS = 60_000;
-
-/** Quota held for an upload between its check and its write; release() is idempotent. */
-export interface Reservation {
-  readonly tenant: string;
-  readonly id: string;
-  release(): void;
-}
 
 function notFound(id: string): never {
   throw new HeftyError('E_NOT_FOUND', `no key set ${id}`);
@@ -68,7 +50,9 @@ async function syncDir(dir: string): Promise<void> {
   }
 }
 
-export class KeyStore {
+export class KeyStore implements KeySetStore {
+  readonly kind = 'local';
+  readonly available = true;
   readonly options: KeyStoreOptions;
   private readonly records = new Map<string, Map<string, KeySetRecord>>();
   private readonly pending = new Set<Promise<unknown>>();
@@ -132,7 +116,8 @@ export class KeyStore {
   private async readRecord(path: string): Promise<KeySetRecord | undefined> {
     try {
       const record = JSON.parse(await readFile(path, 'utf8')) as KeySetRecord;
-      if (!ID.test(record.id) || !DIGEST.test(record.digest) || !Number.isSafeInteger(record.size)) return undefined;
+      if (!KEYSET_ID.test(record.id) || !DIGEST.test(record.digest) || !Number.isSafeInteger(record.size))
+        return undefined;
       if (path !== this.dir('tenants', record.tenant, `${record.id}.json`)) return undefined;
       return record;
     } catch {
@@ -173,17 +158,16 @@ export class KeyStore {
     return result;
   }
 
-  private static ids(tenant: string, bytes: Uint8Array): { digest: string; id: string } {
-    const digest = createHash('sha256').update(bytes).digest('hex');
-    return { digest, id: `ks_${createHash('sha256').update(`${tenant}\0${digest}`).digest('hex').slice(0, 32)}` };
+  /**
+   * Takes quota for storing `bytes` as a new key set of `tenant`, or rejects with E_QUOTA_EXCEEDED. Decided
+   * synchronously, so concurrent uploads are counted against each other. Re-uploading a live key set takes nothing.
+   */
+  async reserve(tenant: string, bytes: Uint8Array): Promise<Reservation> {
+    return this.reserveNow(tenant, bytes);
   }
 
-  /**
-   * Takes quota for storing `bytes` as a new key set of `tenant`, or throws E_QUOTA_EXCEEDED. Synchronous, so
-   * concurrent uploads are counted against each other. Re-uploading a live key set takes nothing.
-   */
-  reserve(tenant: string, bytes: Uint8Array): Reservation {
-    const { id } = KeyStore.ids(tenant, bytes);
+  private reserveNow(tenant: string, bytes: Uint8Array): Reservation {
+    const { id } = keySetIds(tenant, bytes);
     const existing = this.records.get(tenant)?.get(id);
     const held =
       existing && existing.expiresAt > this.now() ? { bytes: 0, records: 0 } : { bytes: bytes.length, records: 1 };
@@ -205,7 +189,7 @@ export class KeyStore {
     return {
       tenant,
       id,
-      release: () => {
+      release: async () => {
         if (released) return;
         released = true;
         const now = this.reserved.get(tenant) ?? { bytes: 0, records: 0 };
@@ -228,7 +212,7 @@ export class KeyStore {
     return [...(this.records.get(tenant)?.values() ?? [])].filter((r) => r.expiresAt > now);
   }
 
-  usedBytes(tenant: string): number {
+  async usedBytes(tenant: string): Promise<number> {
     return this.live(tenant).reduce((sum, r) => sum + r.size, 0);
   }
 
@@ -237,23 +221,19 @@ export class KeyStore {
    * held by another live key set is rotated: the old one gets `replacedBy` and expires after the grace period.
    * Quota is checked here unless the caller passes the reservation it took earlier (which put releases).
    */
-  put(
-    tenant: string,
-    bytes: Uint8Array,
-    meta: { name?: string; ttlMs?: number; info?: Record<string, unknown>; reservation?: Reservation } = {},
-  ): Promise<KeySetRecord> {
+  put(tenant: string, bytes: Uint8Array, meta: PutMeta = {}): Promise<KeySetRecord> {
     let reservation: Reservation;
     try {
-      reservation = meta.reservation ?? this.reserve(tenant, bytes);
+      reservation = meta.reservation ?? this.reserveNow(tenant, bytes);
     } catch (e) {
       return Promise.reject(e);
     }
-    if (reservation.tenant !== tenant || reservation.id !== KeyStore.ids(tenant, bytes).id) {
-      reservation.release();
+    if (reservation.tenant !== tenant || reservation.id !== keySetIds(tenant, bytes).id) {
+      void reservation.release();
       return Promise.reject(new HeftyError('E_INVALID_ARGUMENT', 'the reservation is for other bytes or tenant'));
     }
     const work = this.putNow(tenant, bytes, meta);
-    const release = (): void => reservation.release();
+    const release = (): void => void reservation.release();
     work.then(release, release);
     return this.track(work);
   }
@@ -263,9 +243,9 @@ export class KeyStore {
     bytes: Uint8Array,
     meta: { name?: string; ttlMs?: number; info?: Record<string, unknown> },
   ): Promise<KeySetRecord> {
-    const { digest, id } = KeyStore.ids(tenant, bytes);
+    const { digest, id } = keySetIds(tenant, bytes);
     const name = meta.name ?? id;
-    const ttl = Math.min(meta.ttlMs ?? this.options.defaultTtlMs, this.options.maxTtlMs);
+    const ttl = keySetTtl(this.options, meta.ttlMs);
     const now = this.now();
     const record: KeySetRecord = {
       id,
@@ -310,19 +290,23 @@ export class KeyStore {
   }
 
   /** The record, or E_NOT_FOUND when absent, expired or another tenant's. */
-  get(tenant: string, id: string): KeySetRecord {
+  async get(tenant: string, id: string): Promise<KeySetRecord> {
+    return this.liveRecord(tenant, id);
+  }
+
+  private liveRecord(tenant: string, id: string): KeySetRecord {
     const record = this.records.get(tenant)?.get(id);
     if (!record || record.expiresAt <= this.now()) notFound(id);
     return record;
   }
 
-  list(tenant: string): KeySetRecord[] {
+  async list(tenant: string): Promise<KeySetRecord[]> {
     return this.live(tenant).sort((a, b) => a.createdAt - b.createdAt);
   }
 
   /** Reads the key-set bytes and checks them against their digest. */
   async read(tenant: string, id: string): Promise<Uint8Array> {
-    const record = this.get(tenant, id);
+    const record = this.liveRecord(tenant, id);
     const bytes = await readFile(this.dir('blobs', record.digest));
     if (createHash('sha256').update(bytes).digest('hex') !== record.digest) {
       throw new HeftyError('E_INTERNAL', `stored key set ${id} failed its integrity check`);
@@ -331,7 +315,11 @@ export class KeyStore {
   }
 
   delete(tenant: string, id: string): Promise<void> {
-    this.get(tenant, id);
+    try {
+      this.liveRecord(tenant, id);
+    } catch (e) {
+      return Promise.reject(e);
+    }
     return this.track(this.remove(tenant, id));
   }
 

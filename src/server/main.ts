@@ -15,6 +15,7 @@ import { HeftyError } from '../errors.ts';
 import { buildApp } from './app.ts';
 import { isLoopback, resolveOptions, type ServerOptions } from './config.ts';
 import type { Executor } from './executor.ts';
+import { redactUrl } from './redis-connection.ts';
 
 export const DEV_KEY_FILE = 'dev-api-key';
 
@@ -79,6 +80,7 @@ export async function startServer(
       executor: resolved.executor,
       workers: resolved.executor === 'pool' ? resolved.workers || availableParallelism() : 0,
       dataDir: resolve(resolved.dataDir),
+      store: resolved.redisUrl ? redactUrl(resolved.redisUrl) : 'local',
       auth: devKey ? 'dev-key' : 'api-keys',
       tenants: new Set(Object.values(resolved.apiKeys)).size,
     },

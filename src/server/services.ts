@@ -2,19 +2,22 @@
 import type { FastifyPluginAsync } from 'fastify';
 import type { ServerOptions } from './config.ts';
 import type { Executor } from './executor.ts';
-import type { KeyStore } from './keystore.ts';
+import type { KeySetStore } from './keyset-store.ts';
+import type { RedisConnection } from './redis-connection.ts';
 import type { ServerMetrics } from './metrics.ts';
-import type { TenantCaches } from './tenant-cache.ts';
+import type { UploadCache } from './upload-cache.ts';
 import type { FairGate } from './tenant-limits.ts';
 
 export interface Services {
   readonly options: ServerOptions;
-  readonly store: KeyStore;
+  readonly store: KeySetStore;
   readonly executor: Executor;
-  readonly cache: TenantCaches;
+  readonly cache: UploadCache;
   readonly metrics: ServerMetrics;
   /** Fair admission of evaluations (per-tenant limits, round-robin slots). */
   readonly gate: FairGate;
+  /** The shared-state connection when the service runs with Redis (options.redisUrl). */
+  readonly redis?: RedisConnection;
 }
 
 export type ServicePlugin = FastifyPluginAsync<{ services: Services }>;

@@ -6,19 +6,12 @@
  */
 import { HeftyError } from '../errors.ts';
 import { CiphertextCache, type CacheEntry, type CacheStats } from '../pool/cache.ts';
+import { tenantOf, type UploadCache, type UploadCacheOptions } from './upload-cache.ts';
 
-export interface TenantCacheOptions {
-  maxBytes: number;
-  tenantMaxBytes: number;
-  ttlMs: number;
-}
+export type TenantCacheOptions = UploadCacheOptions;
 
-function tenantOf(scope: string): string {
-  const slash = scope.indexOf('/');
-  return slash < 0 ? scope : scope.slice(0, slash);
-}
-
-export class TenantCaches {
+export class TenantCaches implements UploadCache {
+  readonly kind = 'local';
   private readonly options: TenantCacheOptions;
   private readonly caches = new Map<string, CiphertextCache>();
 
@@ -53,7 +46,7 @@ export class TenantCaches {
   }
 
   /** Caches bytes for the scope's tenant; returns the id (content id unless given). */
-  put(bytes: Uint8Array, options: { id?: string; scope: string }): string {
+  async put(bytes: Uint8Array, options: { id?: string; scope: string }): Promise<string> {
     if (bytes.byteLength > this.options.tenantMaxBytes) {
       throw new HeftyError(
         'E_QUOTA_EXCEEDED',
@@ -64,15 +57,15 @@ export class TenantCaches {
     return this.cacheOf(tenantOf(options.scope)).put(bytes, options);
   }
 
-  get(id: string, scope: string): CacheEntry | undefined {
+  async get(id: string, scope: string): Promise<CacheEntry | undefined> {
     return this.cacheOf(tenantOf(scope)).get(id, scope);
   }
 
-  dropScope(scope: string): void {
+  async dropScope(scope: string): Promise<void> {
     this.caches.get(tenantOf(scope))?.dropScope(scope);
   }
 
-  clear(): void {
+  async close(): Promise<void> {
     for (const cache of this.caches.values()) cache.clear();
   }
 

@@ -10,48 +10,7 @@ import { createNativeBackend } from '../../src/backend/native.ts';
 import type * as B from '../../src/backend/types.ts';
 import { HeftyError } from '../../src/errors.ts';
 import { nativeAvailable } from '../native-ckks/native-available.ts';
-
-function codeOf(fn: () => unknown): string {
-  try {
-    fn();
-  } catch (e) {
-    expect(e).toBeInstanceOf(HeftyError);
-    return (e as HeftyError).code;
-  }
-  return 'no error';
-}
-
-function withHeader(body: Uint8Array, mode: number): Uint8Array {
-  const out = new Uint8Array(16 + body.length);
-  out.set([0x5e, 0xa1, 0x10, 4, 1, mode, 0, 0]);
-  new DataView(out.buffer).setBigUint64(8, BigInt(out.length), true);
-  out.set(body, 16);
-  return out;
-}
-
-const u64At = (b: Uint8Array, at: number, value: bigint): Uint8Array => {
-  const copy = b.slice();
-  new DataView(copy.buffer).setBigUint64(at, value, true);
-  return copy;
-};
-const f64At = (b: Uint8Array, at: number, value: number): Uint8Array => {
-  const copy = b.slice();
-  new DataView(copy.buffer).setFloat64(at, value, true);
-  return copy;
-};
-
-/** A small deterministic PRNG (xorshift32) so failures reproduce. */
-function prng(seed: number): () => number {
-  let x = seed >>> 0 || 1;
-  return () => {
-    x ^= x << 13;
-    x >>>= 0;
-    x ^= x >>> 17;
-    x ^= x << 5;
-    x >>>= 0;
-    return x;
-  };
-}
+import { codeOf, f64At, prng, u64At, withHeader } from './hostile-helpers.ts';
 
 type Kind = keyof B.ObjectLoader;
 interface Valid {

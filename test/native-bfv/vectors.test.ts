@@ -6,9 +6,10 @@
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { createNativeBackend, type NativeBackend, type NativeContext } from '../../src/backend/native.ts';
+import { createNativeBackend, type NativeContext } from '../../src/backend/native.ts';
 import type * as B from '../../src/backend/types.ts';
 import { nativeAvailable } from '../native-ckks/native-available.ts';
+import { patternSecretKey } from './pattern-key.ts';
 
 const VECTORS = JSON.parse(readFileSync(new URL('../fixtures/seal-bfv-vectors.json', import.meta.url), 'utf8'));
 
@@ -27,34 +28,6 @@ const fromHex = (hex: string): Uint8Array => Uint8Array.from(Buffer.from(hex, 'h
 function expectBytes(actual: Uint8Array, expected: Expected, what: string): void {
   expect(actual.length, `${what} length`).toBe(expected.bytes);
   expect(sha256(actual), `${what} sha256`).toBe(expected.sha256);
-}
-
-/** SEAL bytes of the secret key s_i = (i mod 3) - 1: its NTT modulo each key-level prime, as a Plaintext. */
-function patternSecretKey(backend: NativeBackend, ctx: B.BackendContext): Uint8Array {
-  const n = ctx.params.polyModulusDegree;
-  const primes = ctx.levels[0].primes;
-  const ntt = backend.createNtt(n, primes);
-  const words = new BigUint64Array(n * primes.length);
-  primes.forEach((q, j) => {
-    const row = BigUint64Array.from({ length: n }, (_, i) => ((BigInt((i % 3) - 1) % q) + q) % q);
-    ntt.forward(j, row);
-    words.set(row, j * n);
-  });
-  const out = new Uint8Array(16 + 32 + 8 + 8 + 24 + 8 * words.length);
-  const view = new DataView(out.buffer);
-  const header = (at: number, size: number): void => {
-    out.set([0x5e, 0xa1, 0x10, 4, 1, 0, 0, 0], at);
-    view.setBigUint64(at + 8, BigInt(size), true);
-  };
-  header(0, out.length);
-  const id = ctx.keyParmsId;
-  for (let w = 0; w < 4; w++) view.setBigUint64(16 + 8 * w, BigInt('0x' + id.slice(16 * w, 16 * w + 16)), true);
-  view.setBigUint64(48, BigInt(words.length), true);
-  view.setFloat64(56, 1, true);
-  header(64, 24 + 8 * words.length);
-  view.setBigUint64(80, BigInt(words.length), true);
-  words.forEach((w, i) => view.setBigUint64(88 + 8 * i, w, true));
-  return out;
 }
 
 /** The first two words of c0 and of c1 (rows 0 and 1 of each polynomial's first coefficient: SEAL's layout). */

@@ -27,8 +27,8 @@ async function testPool(workers: number, maxQueue = 16): Promise<{ pool: Pool; k
 }
 
 async function workersBackTo(pool: Pool, n: number): Promise<void> {
-  for (let i = 0; i < 100 && pool.stats().workers !== n; i++) await sleep(20);
-  expect(pool.stats().workers).toBe(n);
+  // A replacement worker's start has no event of its own; the test's timeout bounds the wait, not a guess.
+  while (pool.stats().workers !== n) await sleep(20);
 }
 
 describe('pool backpressure and failures', () => {

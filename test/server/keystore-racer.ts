@@ -1,18 +1,12 @@
 /**
  * Child process for the SIGKILL race test: tenant "a" stores bytes and deletes them while tenant "b" uploads
- * the same bytes, round after round, until killed. Prints "acked <id>" once b's upload is acknowledged.
+ * the same bytes, round after round, until killed. Prints "acked <id>" once b's upload is acknowledged. The store
+ * is named by the arguments (`local <dir>` or `redis <url> <prefix>`).
  */
 import { randomBytes } from 'node:crypto';
-import { KeyStore } from '../../src/server/keystore.ts';
+import { openStoreAt } from './open-store.ts';
 
-const [dataDir] = process.argv.slice(2);
-const store = await KeyStore.open({
-  dataDir,
-  tenantQuotaBytes: 2 ** 40,
-  rotationGraceMs: 3600_000,
-  defaultTtlMs: 3600_000,
-  maxTtlMs: 3600_000,
-});
+const store = await openStoreAt(process.argv.slice(2));
 for (let round = 0; ; round++) {
   const bytes = randomBytes(4096);
   const a = await store.put('a', bytes);

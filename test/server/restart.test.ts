@@ -4,23 +4,54 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { describe, expect, it } from 'vitest';
 import { HeftyClient } from '../../src/client/client.ts';
 import { createContext, encodeKeySet } from '../../src/index.ts';
 import { randomVector } from '../helpers.ts';
 import { ALICE, decryptFirst, dotProgram, dotReference, tempDir, testApp } from './fixtures.ts';
 
-function startChild(dataDir: string): Promise<{ child: ChildProcess; url: string }> {
+interface Child {
+  child: ChildProcess;
+  url: string;
+  /** Resolves once `count` handlers of routes matching `route` (e.g. `POST /v1/keysets`) have started. */
+  handling(route: string, count: number): Promise<void>;
+}
+
+function startChild(dataDir: string): Promise<Child> {
   const child = spawn(process.execPath, [join(import.meta.dirname, 'serve-child.ts'), dataDir, ALICE], {
     stdio: ['ignore', 'pipe', 'inherit'],
   });
+  let seen = '';
+  const handled = new Map<string, number>();
+  const waiters: { route: string; count: number; resolve: () => void }[] = [];
+  const settle = () => {
+    for (const w of waiters.splice(0)) {
+      if ((handled.get(w.route) ?? 0) >= w.count) w.resolve();
+      else waiters.push(w);
+    }
+  };
   return new Promise((resolve) => {
-    let seen = '';
     child.stdout.on('data', (chunk: Buffer) => {
       seen += chunk.toString();
-      const line = seen.split('\n').find((l) => l.startsWith('http'));
-      if (line) resolve({ child, url: line.trim() });
+      const lines = seen.split('\n');
+      seen = lines.pop() ?? '';
+      for (const line of lines) {
+        if (line.startsWith('http')) {
+          resolve({
+            child,
+            url: line.trim(),
+            handling: (route, count) =>
+              new Promise<void>((done) => {
+                waiters.push({ route, count, resolve: done });
+                settle();
+              }),
+          });
+        } else if (line.startsWith('handling ')) {
+          const route = line.slice('handling '.length).trim();
+          handled.set(route, (handled.get(route) ?? 0) + 1);
+          settle();
+        }
+      }
     });
   });
 }
@@ -30,7 +61,7 @@ describe('graceful shutdown', () => {
     const dir = tempDir();
     const ctx = await createContext({ scheme: 'ckks', polyModulusDegree: 4096 });
     try {
-      const { child, url } = await startChild(dir.path);
+      const { child, url, handling } = await startChild(dir.path);
       const exited = new Promise<number | null>((resolve) => child.once('exit', resolve));
       const client = new HeftyClient({ baseUrl: url, apiKey: ALICE, overloadRetries: 0 });
       ctx.keygen({ galois: Array.from({ length: 11 }, (_, i) => 2 ** i) });
@@ -41,11 +72,12 @@ describe('graceful shutdown', () => {
       const bytes = v.serialize();
       v.dispose();
       const inFlight = Array.from({ length: 4 }, () => client.eval(id, dotProgram, { x: bytes, w }));
-      await sleep(30);
+      // SIGTERM once all four are inside their handlers: each must then be finished, not dropped.
+      await handling('POST /v1/keysets/:id/eval', 4);
       child.kill('SIGTERM');
       const results = await Promise.allSettled(inFlight);
       const served = results.filter((r) => r.status === 'fulfilled');
-      expect(served.length).toBeGreaterThan(0);
+      expect(served.length).toBe(4);
       for (const r of served) {
         const [z] = decryptFirst(ctx, r.value.z, 1);
         expect(Math.abs(z - dotReference(x, w))).toBeLessThan(1e-2);
@@ -64,7 +96,7 @@ describe('service restart after SIGKILL', () => {
     const dir = tempDir();
     const ctx = await createContext({ scheme: 'ckks', polyModulusDegree: 4096 });
     try {
-      const { child, url } = await startChild(dir.path);
+      const { child, url, handling } = await startChild(dir.path);
       const client = new HeftyClient({ baseUrl: url, apiKey: ALICE, timeoutMs: 20_000 });
       ctx.keygen({ galois: Array.from({ length: 11 }, (_, i) => 2 ** i) });
       const keySet = encodeKeySet(ctx.exportKeySet());
@@ -82,7 +114,7 @@ describe('service restart after SIGKILL', () => {
       const inFlight = others.map((bytes, i) =>
         client.uploadKeySet(bytes, { name: `other-${i}` }).catch(() => undefined),
       );
-      await sleep(60);
+      await handling('POST /v1/keysets', 3); // the first upload and both in flight
       child.kill('SIGKILL');
       await new Promise((resolve) => child.once('exit', resolve));
       await Promise.all(inFlight);

@@ -3,7 +3,7 @@
 // loader: 0 plaintext, 1 ciphertext, 2 secret key, 3 public key, 4 key-switching keys; every accepted object must
 // re-save stably. Accepted plaintexts and ciphertexts also go through decoding and an evaluator op, which must
 // either succeed or throw OpError.
-#include "../../bfv/batch_encoder.h"
+#include "../../rlwe/batch_encoder.h"
 #include "../../bfv/context.h"
 #include "../../bfv/evaluator.h"
 #include "../../bfv/serialization.h"
@@ -36,11 +36,11 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   switch (data[0] % 5) {
     case 0:
       fuzz::check_loader<bfv::Plain>(
-          body, length, [](const bfv::Plain& p, std::uint8_t* out) { return ckks::save_plaintext(p, out); },
+          body, length, [](const bfv::Plain& p, std::uint8_t* out) { return rlwe::save_plaintext(p, out); },
           [&](const std::uint8_t* d, std::size_t s) {
             bfv::Plain p = bfv::load_plaintext(ctx, d, s);
             std::vector<std::uint64_t> slots(ctx.n());
-            exercise([&] { bfv::batch_decode(ctx, p, slots.data()); });
+            exercise([&] { rlwe::batch_decode(ctx.plain_space(), p, slots.data()); });
             return p;
           },
           "bfv plaintext");
@@ -59,7 +59,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
       break;
     case 2:
       fuzz::check_loader<bfv::Plain>(
-          body, length, [](const bfv::Plain& p, std::uint8_t* out) { return ckks::save_plaintext(p, out); },
+          body, length, [](const bfv::Plain& p, std::uint8_t* out) { return rlwe::save_plaintext(p, out); },
           [&](const std::uint8_t* d, std::size_t s) { return bfv::load_secret_key(ctx, d, s); }, "bfv secret key");
       break;
     case 3:
@@ -70,7 +70,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     default:
       fuzz::check_loader<bfv::KSwitchKeys>(
           body, length,
-          [&](const bfv::KSwitchKeys& k, std::uint8_t* out) { return ckks::save_kswitch_keys(k, ctx.n(), out); },
+          [&](const bfv::KSwitchKeys& k, std::uint8_t* out) { return rlwe::save_kswitch_keys(k, ctx.n(), out); },
           [&](const std::uint8_t* d, std::size_t s) { return bfv::load_kswitch_keys(ctx, d, s); }, "bfv keys");
       break;
   }

@@ -11,7 +11,7 @@ import { decodeVector } from '../../api/vector-wire.ts';
 import type { Scheme } from '../../backend/types.ts';
 import { estimateCost, type KeySetShape } from '../cost.ts';
 import type { ItemResult, KeySetRef, OutputFormat, WireInput } from '../executor.ts';
-import type { KeySetRecord } from '../keystore.ts';
+import type { KeySetRecord } from '../keyset-store.ts';
 import { readParts } from '../multipart.ts';
 import { batchBody, errorSchema, evalBody, keySetParams, outputsSchema } from '../schemas.ts';
 import { cacheScope, type ServicePlugin, type Services } from '../services.ts';
@@ -24,8 +24,8 @@ interface EvalRequest {
   format?: OutputFormat;
 }
 
-function cachedCiphertext(services: Services, tenant: string, keySetId: string, id: string): CacheEntry {
-  const entry = services.cache.get(id, cacheScope(tenant, keySetId));
+async function cachedCiphertext(services: Services, tenant: string, keySetId: string, id: string): Promise<CacheEntry> {
+  const entry = await services.cache.get(id, cacheScope(tenant, keySetId));
   if (!entry) throw new HeftyError('E_NOT_FOUND', `no ciphertext ${id} for this key set (expired or never uploaded)`);
   return entry;
 }
@@ -67,13 +67,13 @@ interface ResolvedInputs {
   chunks: number;
 }
 
-function resolveInputs(
+async function resolveInputs(
   services: Services,
   tenant: string,
   record: KeySetRecord,
   inputs: Record<string, JsonInput>,
   binary: Map<string, Uint8Array> = new Map(),
-): ResolvedInputs {
+): Promise<ResolvedInputs> {
   if (inputs === null || typeof inputs !== 'object' || Array.isArray(inputs)) {
     throw new HeftyError('E_INVALID_ARGUMENT', 'inputs must be an object of name → value');
   }
@@ -85,7 +85,7 @@ function resolveInputs(
       const operand = value as Record<string, unknown>;
       if (Object.hasOwn(operand, 'ciphertext') && typeof operand.ciphertext === 'string') {
         // Cache entries go to the executor as they are: pool workers keep them loaded by content hash.
-        const entry = cachedCiphertext(services, tenant, record.id, operand.ciphertext);
+        const entry = await cachedCiphertext(services, tenant, record.id, operand.ciphertext);
         chunks = Math.max(chunks, checkCiphertext(record, entry.bytes));
         resolved[name] = entry;
       } else if (Object.hasOwn(operand, 'bytes') && typeof operand.bytes === 'string') {
@@ -208,13 +208,13 @@ export const evaluateRoutes: ServicePlugin = async (app, { services }) => {
       },
     },
     async (request, reply) => {
-      const record = store.get(request.tenant, (request.params as { id: string }).id);
+      const record = await store.get(request.tenant, (request.params as { id: string }).id);
       if (!(request.body instanceof Uint8Array)) {
         throw new HeftyError('E_UNSUPPORTED_MEDIA_TYPE', 'send ciphertext bytes as application/octet-stream');
       }
       const bytes = new Uint8Array(request.body);
       checkCiphertext(record, bytes);
-      const id = cache.put(bytes, { scope: cacheScope(request.tenant, record.id) });
+      const id = await cache.put(bytes, { scope: cacheScope(request.tenant, record.id) });
       return reply.status(201).send({ id, size: bytes.length, ttlSeconds: Math.floor(options.cacheTtlMs / 1000) });
     },
   );
@@ -241,12 +241,12 @@ export const evaluateRoutes: ServicePlugin = async (app, { services }) => {
       },
     },
     async (request, reply) => {
-      const record = store.get(request.tenant, (request.params as { id: string }).id);
+      const record = await store.get(request.tenant, (request.params as { id: string }).id);
       const body = request.body as EvalRequest;
       const binary = binaryInputs.get(request);
       // Checked against the key set's scheme: an op it lacks is one 400, before any input is read.
       const program: Program = validateProgram(body.program, schemeOf(record));
-      const { inputs, chunks } = resolveInputs(services, request.tenant, record, body.inputs, binary);
+      const { inputs, chunks } = await resolveInputs(services, request.tenant, record, body.inputs, binary);
       checkCost(request.tenant, record, program, chunks);
       const outputs = await inTurn(request, async () => {
         const stop = metrics.evalDuration.startTimer({ kind: 'eval' });
@@ -276,7 +276,7 @@ export const evaluateRoutes: ServicePlugin = async (app, { services }) => {
       },
     },
     async (request) => {
-      const record = store.get(request.tenant, (request.params as { id: string }).id);
+      const record = await store.get(request.tenant, (request.params as { id: string }).id);
       const body = request.body as { program: unknown; items: Record<string, JsonInput>[]; format?: OutputFormat };
       if (body.items.length > options.maxBatchItems) {
         throw new HeftyError('E_INVALID_ARGUMENT', `at most ${options.maxBatchItems} items per batch`);
@@ -286,16 +286,21 @@ export const evaluateRoutes: ServicePlugin = async (app, { services }) => {
       const results: ItemResult[] = new Array(body.items.length);
       const runnable: { index: number; inputs: Record<string, WireInput> }[] = [];
       let chunks = 1;
-      body.items.forEach((item, index) => {
-        try {
-          const resolved = resolveInputs(services, request.tenant, record, item);
-          chunks = Math.max(chunks, resolved.chunks);
-          runnable.push({ index, inputs: resolved.inputs });
-        } catch (e) {
-          if (!(e instanceof HeftyError)) throw e;
-          results[index] = { error: e.toJSON() };
+      // Looked up together: with a shared (Redis) cache that is one round trip's wait, not one per item.
+      const lookups = await Promise.allSettled(
+        body.items.map((item) => resolveInputs(services, request.tenant, record, item)),
+      );
+      for (const [index, lookup] of lookups.entries()) {
+        if (lookup.status === 'fulfilled') {
+          chunks = Math.max(chunks, lookup.value.chunks);
+          runnable.push({ index, inputs: lookup.value.inputs });
+          continue;
         }
-      });
+        const e: unknown = lookup.reason;
+        // Redis unavailable fails the whole request (503), not one item.
+        if (!(e instanceof HeftyError) || e.code === 'E_UNAVAILABLE') throw e;
+        results[index] = { error: e.toJSON() };
+      }
       if (runnable.length > 0) {
         checkCost(request.tenant, record, program, chunks, runnable.length);
         const ran = await inTurn(request, async () => {

@@ -5,7 +5,7 @@
 import type { FastifyRequest } from 'fastify';
 import { HeftyError } from '../../errors.ts';
 import { decodeKeySet, encodeKeySet, type KeySetBundle } from '../../api/bundle.ts';
-import type { KeySetRecord } from '../keystore.ts';
+import type { KeySetRecord } from '../keyset-store.ts';
 import { readParts } from '../multipart.ts';
 import { errorSchema, keySetParams, keySetQuery, keySetRecordSchema } from '../schemas.ts';
 import { cacheScope, type ServicePlugin, type Services } from '../services.ts';
@@ -86,7 +86,7 @@ export const keySetRoutes: ServicePlugin = async (app, { services }) => {
       const bundle = await uploadedBundle(request, services);
       const bytes = encodeKeySet(bundle);
       // Quota is taken before the (slow) check, so concurrent uploads count against each other.
-      const reservation = store.reserve(request.tenant, bytes);
+      const reservation = await store.reserve(request.tenant, bytes);
       try {
         const info = await executor.inspect(bytes);
         const record = await store.put(request.tenant, bytes, {
@@ -97,19 +97,19 @@ export const keySetRoutes: ServicePlugin = async (app, { services }) => {
         });
         return reply.status(201).send(presentRecord(record));
       } finally {
-        reservation.release();
+        await reservation.release();
       }
     },
   );
 
   app.get('/v1/keysets', { schema: { summary: "List this tenant's key sets" } }, async (request) => ({
-    keysets: store.list(request.tenant).map(presentRecord),
+    keysets: (await store.list(request.tenant)).map(presentRecord),
   }));
 
   app.get(
     '/v1/keysets/:id',
     { schema: { params: keySetParams, response: { 200: keySetRecordSchema, '4xx': errorSchema } } },
-    async (request) => presentRecord(store.get(request.tenant, (request.params as { id: string }).id)),
+    async (request) => presentRecord(await store.get(request.tenant, (request.params as { id: string }).id)),
   );
 
   app.delete(
@@ -119,7 +119,7 @@ export const keySetRoutes: ServicePlugin = async (app, { services }) => {
       const { id } = request.params as { id: string };
       await store.delete(request.tenant, id);
       executor.forget(`${request.tenant}/${id}`);
-      cache.dropScope(cacheScope(request.tenant, id));
+      await cache.dropScope(cacheScope(request.tenant, id));
       return reply.status(204).send();
     },
   );

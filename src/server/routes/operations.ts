@@ -10,7 +10,7 @@ function withoutMetrics(source: Registry, names: readonly string[]): Registry {
 }
 
 export const operationsRoutes: ServicePlugin = async (app, { services }) => {
-  const { executor, options, metrics, gate } = services;
+  const { executor, options, metrics, gate, store } = services;
   let closing = false;
   app.addHook('onClose', async () => {
     closing = true;
@@ -20,14 +20,22 @@ export const operationsRoutes: ServicePlugin = async (app, { services }) => {
 
   app.get(
     '/readyz',
-    { schema: { summary: 'Readiness: accepting work (503 while shutting down or saturated)' } },
+    {
+      schema: {
+        summary: 'Readiness: accepting work (503 while shutting down, saturated, or cut off from Redis)',
+      },
+    },
     async (_request, reply) => {
       const stats = executor.stats();
       // Evaluations wait in the fair gate (the executor only ever holds about one per slot).
-      const ready = !closing && stats.queued < options.maxQueue && gate.backlog < options.maxQueue;
-      return reply
-        .status(ready ? 200 : 503)
-        .send({ status: ready ? 'ready' : 'busy', ...stats, admissionBacklog: gate.backlog });
+      const busy = closing || stats.queued >= options.maxQueue || gate.backlog >= options.maxQueue;
+      const status = !store.available ? 'unavailable' : busy ? 'busy' : 'ready';
+      return reply.status(status === 'ready' ? 200 : 503).send({
+        status,
+        ...stats,
+        admissionBacklog: gate.backlog,
+        ...(services.redis ? { redis: services.redis.up ? 'up' : 'down' } : {}),
+      });
     },
   );
 

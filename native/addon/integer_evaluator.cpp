@@ -1,9 +1,10 @@
-// BFV evaluator entry points: each operation is parsed on the JS thread into a closure over shared objects;
-// `bfvEval` runs it at once, `bfvEvalAsync` on a libuv worker (returning a promise).
+// BFV and BGV evaluator entry points (one implementation, instantiated per scheme): each operation is parsed on
+// the JS thread into a closure over shared objects; `<prefix>Eval` runs it at once, `<prefix>EvalAsync` on a libuv
+// worker (returning a promise).
 #include <string>
 
 #include "../rlwe/op_error.h"
-#include "bfv_handles.h"
+#include "integer_handles.h"
 
 namespace hefty::addon {
 
@@ -28,11 +29,12 @@ double arg_integer(const Napi::CallbackInfo& info, std::size_t i, double low, do
 }
 
 // info: (op, ctx, operands...). Operands start at index 2.
+template <typename S>
 Work prepare(const Napi::CallbackInfo& info) {
   if (info.Length() < 3 || !info[0].IsString()) rlwe::fail("E_INVALID_ARGUMENT", "expected an operation name");
   const std::string op = info[0].As<Napi::String>().Utf8Value();
-  auto state = unwrap_bfv_context(info[1]);
-  const bfv::Evaluator* ev = &state->evaluator;
+  auto state = unwrap_integer_context<S>(info[1]);
+  const typename S::Evaluator* ev = &state->evaluator;
   if (op == "multiplyMany") {
     if (!info[2].IsArray()) rlwe::fail("E_INVALID_ARGUMENT", "expected an array of ciphertexts");
     Napi::Array array = info[2].As<Napi::Array>();
@@ -40,7 +42,7 @@ Work prepare(const Napi::CallbackInfo& info) {
     for (std::uint32_t i = 0; i < array.Length(); i++) list.push_back(unwrap_cipher(array.Get(i)));
     auto k = unwrap_keys(info[3]);
     return [state, ev, list, k] {
-      std::vector<const bfv::Cipher*> pointers;
+      std::vector<const rlwe::Cipher*> pointers;
       for (const auto& c : list) pointers.push_back(c.get());
       return boxed(ev->multiply_many(pointers, k->views));
     };
@@ -91,19 +93,26 @@ Work prepare(const Napi::CallbackInfo& info) {
   rlwe::fail("E_INVALID_ARGUMENT", "unknown evaluator operation " + op);
 }
 
+template <typename S>
 Napi::Value eval(const Napi::CallbackInfo& info) {
-  return guarded(info, [&] { return wrap(info.Env(), Kind::Cipher, prepare(info)()); });
+  return guarded(info, [&] { return wrap(info.Env(), Kind::Cipher, prepare<S>(info)()); });
 }
 
+template <typename S>
 Napi::Value eval_async(const Napi::CallbackInfo& info) {
-  return guarded(info, [&] { return run_async(info.Env(), Kind::Cipher, prepare(info)); });
+  return guarded(info, [&] { return run_async(info.Env(), Kind::Cipher, prepare<S>(info)); });
 }
 
 }  // namespace
 
-void register_bfv_evaluator_functions(Napi::Env env, Napi::Object exports) {
-  exports.Set("bfvEval", Napi::Function::New(env, eval));
-  exports.Set("bfvEvalAsync", Napi::Function::New(env, eval_async));
+template <typename S>
+void register_integer_evaluator_functions(Napi::Env env, Napi::Object exports) {
+  const std::string p = S::prefix;
+  exports.Set(p + "Eval", Napi::Function::New(env, eval<S>));
+  exports.Set(p + "EvalAsync", Napi::Function::New(env, eval_async<S>));
 }
+
+template void register_integer_evaluator_functions<BfvScheme>(Napi::Env, Napi::Object);
+template void register_integer_evaluator_functions<BgvScheme>(Napi::Env, Napi::Object);
 
 }  // namespace hefty::addon
