@@ -465,7 +465,7 @@ export async function loadContext(
   try {
     params = probe.loadParams(bundle.params);
   } catch (e) {
-    // The native engine does not read a scheme it lacks (BGV until it has it); with 'auto', node-seal does.
+    // An engine does not read parameters of a scheme it lacks; with 'auto', node-seal (which has them all) does.
     const auto = resolveBackendChoice(options.backend) === 'auto';
     if (!(e instanceof HeftyError && e.code === 'E_UNSUPPORTED') || probe.name === 'wasm' || !auto) throw e;
     probe = await loadBackend('wasm');
@@ -495,8 +495,8 @@ export async function loadContext(
 
 /**
  * Parameters hefty can compute on, checked before any key loads (a service refuses the upload with these codes
- * instead of failing every evaluation later): an engine that runs the scheme (E_UNSUPPORTED, e.g. BGV where the
- * native engine was asked for and does not have it), and for BFV and BGV a plaintext modulus that batches, a
+ * instead of failing every evaluation later): an engine that runs the scheme (E_UNSUPPORTED where the engine
+ * asked for lacks it), and for BFV and BGV a plaintext modulus that batches, a
  * prime t ≡ 1 (mod 2N) (E_INVALID_PARAMS): hefty's integer vectors are batched.
  */
 function checkEvaluable(backend: Backend, params: ParamsSpec): void {

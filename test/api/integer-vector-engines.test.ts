@@ -2,7 +2,7 @@
  * The integer API on the native engine against node-seal: the same keys and the same input ciphertext give the
  * same result bytes for every deterministic composite operation (composed rotations, sums, matrix products,
  * polynomials), so the native path computes exactly what SEAL computes. Each scheme runs where the native engine
- * has it (BFV today; BGV once native/bgv lands) and is skipped elsewhere.
+ * has it and is skipped elsewhere.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createContext, loadSecretContext, type IntegerContext, type IntegerVector } from '../../src/index.ts';
