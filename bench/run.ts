@@ -17,6 +17,7 @@ const SUITES = [
   'he-polynomial',
   'batch',
   'server-load',
+  'distributed',
   'tenant-soak',
   'gpu-ntt',
   'gpu-key-switch',

@@ -18,6 +18,7 @@ commands:
   plan       levels, galois steps, N, chain and key-set size a program needs
   batch      run a program over many ciphertext files on the worker pool
   serve      start the HTTP service (API docs at /docs)
+  worker     run a compute node of a distributed deployment (jobs from Redis)
   info       show the version and which engine runs here, and why
   demo       private-scoring demo: a client encrypts, the service computes, the client decrypts and checks
   bench      run the benchmark suites (in a clone of the repository: npm run bench)
@@ -33,6 +34,7 @@ const COMMANDS: Record<string, (argv: readonly string[]) => Promise<void>> = {
   plan: async (argv) => (await import('./cli/plan.ts')).runPlanCommand(argv),
   batch: async (argv) => (await import('./pool/cli-batch.ts')).runBatchCommand(argv),
   serve: async (argv) => (await import('./cli/serve.ts')).serveCommand(argv),
+  worker: async (argv) => (await import('./cli/worker.ts')).workerCommand(argv),
   info: async (argv) => (await import('./cli/info.ts')).infoCommand(argv),
   demo: async (argv) => {
     const help = 'usage: hefty demo\n\nStarts a throwaway service on a loopback port and runs the demo against it.';

@@ -16,7 +16,9 @@ random API key kept in <data-dir>/dev-api-key and printed at start.
   --data-dir DIR     key store and dev key (env HEFTY_DATA_DIR, default ./data)
   --redis URL        keep key sets and uploaded ciphertexts in Redis (redis://host:6379), shared by every
                      node; unset (the default) keeps them in this process and --data-dir (env HEFTY_REDIS_URL)
-  --workers N        evaluation worker threads, 0 = one per core (env HEFTY_WORKERS, default 0)
+  --workers N        evaluation worker threads, 0 = one per core (env HEFTY_WORKERS, default 0); with --redis
+                     this node is an API node that queues evaluations for \`hefty worker\` nodes, and N > 0
+                     makes it a compute node too, with N threads
   --executor E       pool (worker threads, default) or inline (env HEFTY_EXECUTOR)
   --backend NAME     native, wasm or auto (env HEFTY_BACKEND, default auto)
   --log-level L      fatal, error, warn, info, debug, trace or silent (env HEFTY_LOG_LEVEL, default info)

@@ -56,9 +56,18 @@ export type ClientInput =
 export interface EvalOptions {
   /** 'seal': single-ciphertext outputs come back as bare SEAL bytes (for node-seal). */
   format?: 'hefty' | 'seal';
+  /**
+   * Sent as Idempotency-Key: the service runs a request once per key, so the request may be retried after a
+   * network failure (here, or through another API node of a distributed deployment) without running twice.
+   */
+  idempotencyKey?: string;
 }
 
 export type BatchResult = { outputs: Record<string, Uint8Array> } | { error: { code: string; message: string } };
+
+function idempotencyHeader(options: EvalOptions): Record<string, string> {
+  return options.idempotencyKey === undefined ? {} : { 'idempotency-key': options.idempotencyKey };
+}
 
 function fromBase64Record(record: Record<string, string>): Record<string, Uint8Array> {
   return Object.fromEntries(Object.entries(record).map(([k, v]) => [k, new Uint8Array(Buffer.from(v, 'base64'))]));
@@ -89,7 +98,8 @@ export class HeftyClient {
         return await fetch(url, { ...init, signal: AbortSignal.timeout(this.#timeoutMs) });
       } catch (e) {
         const { error, sent } = networkError(e, url, this.#timeoutMs);
-        const safe = error.code === 'E_UNAVAILABLE' && (!sent || IDEMPOTENT.has(init.method ?? 'GET'));
+        const idempotent = IDEMPOTENT.has(init.method ?? 'GET') || new Headers(init.headers).has('idempotency-key');
+        const safe = error.code === 'E_UNAVAILABLE' && (!sent || idempotent);
         if (!safe || attempt >= this.#networkRetries) throw error;
         await new Promise((resolve) => setTimeout(resolve, NETWORK_RETRY_BASE_MS * 2 ** attempt));
       }
@@ -127,11 +137,11 @@ export class HeftyClient {
     return new HeftyError('E_INTERNAL', `HTTP ${response.status}: ${text.slice(0, 200)}`);
   }
 
-  async #json<T>(method: string, path: string, body?: unknown): Promise<T> {
+  async #json<T>(method: string, path: string, body?: unknown, headers: Record<string, string> = {}): Promise<T> {
     const response =
       body === undefined
-        ? await this.#request(method, path)
-        : await this.#request(method, path, JSON.stringify(body), { 'content-type': 'application/json' });
+        ? await this.#request(method, path, undefined, headers)
+        : await this.#request(method, path, JSON.stringify(body), { 'content-type': 'application/json', ...headers });
     return (await response.json()) as T;
   }
 
@@ -208,7 +218,10 @@ export class HeftyClient {
     }
     const body = { program, inputs: json, ...(options.format ? { format: options.format } : {}) };
     const single = program.outputs.length === 1;
-    const accept = { accept: single ? 'application/octet-stream' : 'application/json' };
+    const accept = {
+      accept: single ? 'application/octet-stream' : 'application/json',
+      ...idempotencyHeader(options),
+    };
     const path = `/v1/keysets/${encodeURIComponent(keySetId)}/eval`;
     let response: Response;
     if (binary) {
@@ -244,7 +257,12 @@ export class HeftyClient {
     );
     const { results } = await this.#json<{
       results: ({ outputs: Record<string, string> } | { error: { code: string; message: string } })[];
-    }>('POST', `/v1/keysets/${encodeURIComponent(keySetId)}/batch`, { program, items: encoded, ...options });
+    }>(
+      'POST',
+      `/v1/keysets/${encodeURIComponent(keySetId)}/batch`,
+      { program, items: encoded, ...(options.format ? { format: options.format } : {}) },
+      idempotencyHeader(options),
+    );
     return results.map((r) => ('outputs' in r ? { outputs: fromBase64Record(r.outputs) } : r));
   }
 

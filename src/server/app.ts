@@ -16,6 +16,8 @@ import { InProcessExecutor, type Executor } from './executor.ts';
 import { createStoreMetrics, InstrumentedKeySetStore, InstrumentedUploadCache } from './store-metrics.ts';
 import { openStores } from './stores.ts';
 import { PoolExecutor } from './pool-executor.ts';
+import { startDistributedRoles, type DistributedRoles } from '../distrib/api-node.ts';
+import type { JobEvent } from '../distrib/worker-node.ts';
 import { createServerMetrics } from './metrics.ts';
 import { registerOpenApi } from './openapi.ts';
 import { evaluateRoutes } from './routes/evaluate.ts';
@@ -58,10 +60,23 @@ export async function buildApp(options: Partial<ServerOptions> = {}, build: Buil
     jobTimeoutMs: resolved.jobTimeoutMs,
     onStep: (op: string, backend: string, ms: number) => metrics.opDuration.observe({ op, backend }, ms / 1000),
   };
+  // With Redis this node is a stateless API node: evaluations go to the shard queues, and `workers` > 0 makes it
+  // a compute node as well. Job lines are logged once the logger exists.
+  const jobLog: { write?: (event: JobEvent) => void } = {};
+  let roles: DistributedRoles | undefined;
   let executor: Executor;
   try {
+    roles =
+      !build.executor && resolved.redisUrl
+        ? await startDistributedRoles(resolved.redisUrl, resolved.redisPrefix, resolved, stores.store, {
+            env: { ...process.env, ...build.env },
+            onStep: executorOptions.onStep,
+            onJob: (event) => jobLog.write?.(event),
+          })
+        : undefined;
     executor =
       build.executor ??
+      roles?.executor ??
       (resolved.executor === 'pool'
         ? await PoolExecutor.create({ ...executorOptions, workers: resolved.workers })
         : new InProcessExecutor(executorOptions));
@@ -159,8 +174,9 @@ export async function buildApp(options: Partial<ServerOptions> = {}, build: Buil
   app.addHook('onSend', async (_request, reply) => {
     if (closing) reply.header('connection', 'close');
   });
+  jobLog.write = (event) => app.log.debug(event, 'job');
   app.addHook('onClose', async () => {
-    await executor.close();
+    await (roles ? roles.close() : executor.close());
     await stores.close();
   });
   return Object.assign(app, { services }) as unknown as HeftyApp;

@@ -23,6 +23,9 @@ export type WireInput = Uint8Array | CacheEntry | number | readonly number[] | r
 export interface KeySetRef {
   /** Unique per stored key set (tenant-scoped id). */
   readonly key: string;
+  /** The owner and id in the key store (remote workers read the key set by these). */
+  readonly tenant: string;
+  readonly id: string;
   /** Reads the envelope bytes when the executor does not hold the key set loaded. */
   readonly read: () => Promise<Uint8Array>;
 }
@@ -31,6 +34,14 @@ export type { KeySetInfo } from '../api/keyset-info.ts';
 
 export type OutputFormat = 'hefty' | 'seal';
 export type ItemResult = { outputs: Record<string, Uint8Array> } | { error: { code: string; message: string } };
+
+/** Per-request options an executor may honour (the distributed one does; in-process ones need neither). */
+export interface RunOptions {
+  /** The client's Idempotency-Key: a retry with the same key (and request) never runs the work twice. */
+  readonly idempotencyKey?: string;
+  /** Aborted when the client goes away: work not started yet is dropped. */
+  readonly signal?: AbortSignal;
+}
 
 export interface ExecutorStats {
   queued: number;
@@ -48,12 +59,14 @@ export interface Executor {
     program: Program,
     inputs: Readonly<Record<string, WireInput>>,
     format: OutputFormat,
+    options?: RunOptions,
   ): Promise<Record<string, Uint8Array>>;
   runBatch(
     keySet: KeySetRef,
     program: Program,
     items: readonly Readonly<Record<string, WireInput>>[],
     format: OutputFormat,
+    options?: RunOptions,
   ): Promise<ItemResult[]>;
   /** Drops a loaded key set (after deletion). */
   forget(key: string): void;

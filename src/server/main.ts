@@ -77,8 +77,13 @@ export async function startServer(
       version: engine.version,
       engine: engine.engine,
       engineSource: engine.reason,
-      executor: resolved.executor,
-      workers: resolved.executor === 'pool' ? resolved.workers || availableParallelism() : 0,
+      // With Redis, evaluations go to the shard queues; `workers` threads here make this node compute too.
+      executor: resolved.redisUrl ? 'queue' : resolved.executor,
+      workers: resolved.redisUrl
+        ? resolved.workers
+        : resolved.executor === 'pool'
+          ? resolved.workers || availableParallelism()
+          : 0,
       dataDir: resolve(resolved.dataDir),
       store: resolved.redisUrl ? redactUrl(resolved.redisUrl) : 'local',
       auth: devKey ? 'dev-key' : 'api-keys',

@@ -21,6 +21,8 @@ afterAll(() => ctx?.dispose());
 /** A key set whose first load takes `delayMs`, to hold the execution slot. */
 const slowRef = (key: string, delayMs: number): KeySetRef => ({
   key,
+  tenant: 't',
+  id: key,
   read: async () => {
     await sleep(delayMs);
     return keySet;

@@ -255,7 +255,8 @@ describeWithRedis('racing HTTP clients on one shared key set [redis, two nodes]'
   });
   httpRace(async () => {
     const dir = tempDir();
-    const node = () => testApp(dir.path, { executor: 'inline', redisUrl: server!.url });
+    // With Redis evaluations are queued; workers: 1 makes each node compute its share too.
+    const node = () => testApp(dir.path, { workers: 1, redisUrl: server!.url });
     const [alice, bob] = [await node(), await node()];
     return {
       alice,

@@ -39,7 +39,8 @@ describeWithRedis('service nodes sharing Redis', (binary) => {
     // AOF, so what was stored before the outage is still there after the restart.
     server = await startRedis(binary, { appendOnly: true });
     dir = tempDir();
-    const options = { executor: 'inline' as const, redisUrl: server.url, redisPrefix: 'mode:' };
+    // With Redis, evaluations are queued; workers: 1 makes each node a compute node as well (serve --workers 1).
+    const options = { workers: 1, redisUrl: server.url, redisPrefix: 'mode:' };
     nodeA = await testApp(`${dir.path}/a`, options);
     nodeB = await testApp(`${dir.path}/b`, options);
     ({ ctx, keySet } = await smallClient());

@@ -13,6 +13,7 @@ import { estimateCost, type KeySetShape } from '../cost.ts';
 import type { ItemResult, KeySetRef, OutputFormat, WireInput } from '../executor.ts';
 import type { KeySetRecord } from '../keyset-store.ts';
 import { readParts } from '../multipart.ts';
+import { runOptions } from '../run-options.ts';
 import { batchBody, errorSchema, evalBody, keySetParams, outputsSchema } from '../schemas.ts';
 import { cacheScope, type ServicePlugin, type Services } from '../services.ts';
 import { CostBudget, type Admission } from '../tenant-limits.ts';
@@ -31,7 +32,7 @@ async function cachedCiphertext(services: Services, tenant: string, keySetId: st
 }
 
 function keySetRef(services: Services, tenant: string, record: KeySetRecord): KeySetRef {
-  return { key: `${tenant}/${record.id}`, read: () => services.store.read(tenant, record.id) };
+  return { key: `${tenant}/${record.id}`, tenant, id: record.id, read: () => services.store.read(tenant, record.id) };
 }
 
 /**
@@ -248,6 +249,7 @@ export const evaluateRoutes: ServicePlugin = async (app, { services }) => {
       const program: Program = validateProgram(body.program, schemeOf(record));
       const { inputs, chunks } = await resolveInputs(services, request.tenant, record, body.inputs, binary);
       checkCost(request.tenant, record, program, chunks);
+      const perRequest = runOptions(request, reply);
       const outputs = await inTurn(request, async () => {
         const stop = metrics.evalDuration.startTimer({ kind: 'eval' });
         const result = await executor.run(
@@ -255,6 +257,7 @@ export const evaluateRoutes: ServicePlugin = async (app, { services }) => {
           program,
           inputs,
           body.format ?? 'hefty',
+          perRequest,
         );
         stop();
         return result;
@@ -275,7 +278,7 @@ export const evaluateRoutes: ServicePlugin = async (app, { services }) => {
         response: { '4xx': errorSchema, '5xx': errorSchema },
       },
     },
-    async (request) => {
+    async (request, reply) => {
       const record = await store.get(request.tenant, (request.params as { id: string }).id);
       const body = request.body as { program: unknown; items: Record<string, JsonInput>[]; format?: OutputFormat };
       if (body.items.length > options.maxBatchItems) {
@@ -303,6 +306,7 @@ export const evaluateRoutes: ServicePlugin = async (app, { services }) => {
       }
       if (runnable.length > 0) {
         checkCost(request.tenant, record, program, chunks, runnable.length);
+        const perRequest = runOptions(request, reply);
         const ran = await inTurn(request, async () => {
           const stop = metrics.evalDuration.startTimer({ kind: 'batch' });
           const done = await executor.runBatch(
@@ -310,6 +314,7 @@ export const evaluateRoutes: ServicePlugin = async (app, { services }) => {
             program,
             runnable.map((r) => r.inputs),
             body.format ?? 'hefty',
+            perRequest,
           );
           stop();
           return done;

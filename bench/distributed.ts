@@ -1,0 +1,332 @@
+/**
+ * The distributed mode (Redis + BullMQ), from one run:
+ *  1. scaling: the same N=8192 dot-product batch (distinct ciphertexts, one job per item) answered by 1 and by 2
+ *     `hefty worker` processes (1 evaluation thread, 1 intra-op thread each), alternated over rounds so machine
+ *     load affects both alike; median items/s and the ratio (target ≥ 1.7×). The API side runs in this process.
+ *  2. per-job cost, N=8192 and N=16384: one evaluation at a time through the in-process pool (1 worker thread)
+ *     and through Redis to one worker process; mean latency of each and the difference (the distributed path's
+ *     overhead), API-side and worker CPU per job, and Redis traffic per job (INFO stats, both directions).
+ * The machine's load average is printed with the results: on a shared machine it bounds the scaling ratio.
+ * Usage: `node bench/distributed.ts [--full]`. Results: bench/results/<date>-distributed.{json,md}.
+ */
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { loadavg, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { Redis } from 'ioredis';
+import { createContext, encodeKeySet, programGaloisSteps, type Program } from '../src/index.ts';
+import { QueueExecutor } from '../src/distrib/queue-executor.ts';
+import { distributedOptions } from '../src/distrib/options.ts';
+import { PoolExecutor } from '../src/server/pool-executor.ts';
+import { DEFAULT_OPTIONS } from '../src/server/config.ts';
+import { RedisConnection } from '../src/server/redis-connection.ts';
+import { RedisKeyStore } from '../src/server/redis-keystore.ts';
+import type { Executor, KeySetRef } from '../src/server/executor.ts';
+import { engineRate } from './engine-workers.ts';
+
+const full = process.argv.includes('--full');
+const ITEMS = full ? 240 : 120;
+const ROUNDS = full ? 5 : 3;
+const SEQUENTIAL = full ? 40 : 16;
+const CLI = fileURLToPath(new URL('../src/cli.ts', import.meta.url));
+
+const program: Program = {
+  inputs: { x: 'vector', w: 'plain' },
+  steps: [{ out: 'z', op: 'dot', args: ['x', 'w'] }],
+  outputs: ['z'],
+};
+const median = (values: number[]): number => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)];
+const mean = (values: number[]): number => values.reduce((a, b) => a + b, 0) / values.length;
+
+async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const probe = createServer();
+    probe.once('error', reject);
+    probe.listen(0, '127.0.0.1', () => {
+      const { port } = probe.address() as { port: number };
+      probe.close(() => resolve(port));
+    });
+  });
+}
+
+/** A private redis-server (provisioned like the tests' one), ready when it says so. */
+async function startRedis(): Promise<{ url: string; stop: () => void }> {
+  const provision = spawnSync('bash', [fileURLToPath(new URL('../scripts/provision-redis.sh', import.meta.url))], {
+    encoding: 'utf8',
+  });
+  const binary = provision.stdout.trim().split('\n').pop();
+  if (provision.status !== 0 || !binary) throw new Error(`no redis-server: ${provision.stderr}`);
+  const dir = mkdtempSync(join(tmpdir(), 'hefty-bench-redis-'));
+  const port = await freePort();
+  const child = spawn(binary, ['--port', String(port), '--bind', '127.0.0.1', '--dir', dir, '--save', ''], {
+    stdio: ['ignore', 'pipe', 'ignore'],
+  });
+  // Never outlive the bench, however it ends.
+  process.once('exit', () => child.kill('SIGKILL'));
+  await new Promise<void>((resolve, reject) => {
+    let out = '';
+    child.stdout.on('data', (chunk: Buffer) => {
+      out += chunk.toString();
+      if (out.includes('Ready to accept connections')) resolve();
+    });
+    child.once('exit', (code) => reject(new Error(`redis-server exited ${code}`)));
+  });
+  child.stdout.resume();
+  return {
+    url: `redis://127.0.0.1:${port}`,
+    stop: () => {
+      child.kill('SIGTERM');
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+interface WorkerProcess {
+  child: ChildProcess;
+  metricsUrl: string;
+  stop(): Promise<void>;
+}
+
+async function startWorker(url: string): Promise<WorkerProcess> {
+  const child = spawn(
+    process.execPath,
+    [CLI, 'worker', '--redis', url, '--workers', '1', '--metrics-port', '0', '--log-level', 'info'],
+    { env: { ...process.env, HEFTY_NATIVE_THREADS: '1' }, stdio: ['ignore', 'pipe', 'inherit'] },
+  );
+  process.once('exit', () => child.kill('SIGKILL'));
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  const metricsUrl = await new Promise<string>((resolve, reject) => {
+    let out = '';
+    child.stdout!.on('data', (chunk: Buffer) => {
+      out += chunk.toString();
+      const line = out.split('\n').find((l) => l.includes('"metricsUrl"'));
+      if (line) resolve(JSON.parse(line).metricsUrl as string);
+    });
+    void exited.then(() => reject(new Error(`worker exited before ready:\n${out}`)));
+  });
+  child.stdout!.resume();
+  return {
+    child,
+    metricsUrl,
+    stop: async () => {
+      child.kill('SIGTERM');
+      await exited;
+    },
+  };
+}
+
+async function workerCpuSeconds(worker: WorkerProcess): Promise<number> {
+  const text = await (await fetch(`${worker.metricsUrl}/metrics`)).text();
+  const line = text.split('\n').find((l) => l.startsWith('hefty_process_cpu_seconds_total '));
+  return Number(line?.split(' ')[1] ?? NaN);
+}
+
+async function redisTraffic(redis: Redis): Promise<{ input: number; output: number }> {
+  const info = await redis.info('stats');
+  const read = (name: string): number => Number(new RegExp(`^${name}:(\\d+)`, 'm').exec(info)?.[1]);
+  return { input: read('total_net_input_bytes'), output: read('total_net_output_bytes') };
+}
+
+async function batchRate(executor: Executor, ref: KeySetRef, items: Record<string, Uint8Array | number[]>[]) {
+  const started = performance.now();
+  const results = await executor.runBatch(ref, program, items, 'hefty');
+  const failed = results.find((r) => 'error' in r);
+  if (failed) throw new Error(JSON.stringify(failed));
+  return items.length / ((performance.now() - started) / 1000);
+}
+
+// One intra-op thread everywhere (the in-process pool here, the worker processes through their environment).
+process.env.HEFTY_NATIVE_THREADS = '1';
+const load = { before: loadavg()[0], after: 0 };
+const server = await startRedis();
+const probe = new Redis(server.url);
+const connection = await RedisConnection.open(server.url);
+const store = await RedisKeyStore.open({
+  connection,
+  tenantQuotaBytes: 4 * 2 ** 30,
+  rotationGraceMs: DEFAULT_OPTIONS.rotationGraceMs,
+  defaultTtlMs: DEFAULT_OPTIONS.defaultKeySetTtlMs,
+  maxTtlMs: DEFAULT_OPTIONS.maxKeySetTtlMs,
+  sweepIntervalMs: 0,
+});
+const shared = distributedOptions();
+const api = await QueueExecutor.create({
+  redisUrl: server.url,
+  prefix: 'hefty:',
+  shards: shared.shards,
+  jobTimeoutMs: 600_000,
+  resultTtlMs: shared.resultTtlMs,
+  backend: 'auto',
+});
+
+async function fixture(n: number, count: number) {
+  const ctx = await createContext({ scheme: 'ckks', polyModulusDegree: n });
+  ctx.keygen({ galois: programGaloisSteps(program, ctx.slotCount) });
+  const bytes = encodeKeySet(ctx.exportKeySet());
+  const record = await store.put('bench', bytes);
+  const ref: KeySetRef = { key: `bench/${record.id}`, tenant: 'bench', id: record.id, read: async () => bytes };
+  const w = Array.from({ length: 64 }, (_, i) => Math.cos(i));
+  let made = 0;
+  /** Fresh ciphertexts (distinct contents, so none is in Redis or a worker's cache yet). */
+  const encrypt = (n: number): Uint8Array[] =>
+    Array.from({ length: n }, () => {
+      const v = ctx.encrypt(Array.from({ length: 64 }, (_, i) => Math.sin(i + made++)));
+      const serialized = v.serialize();
+      v.dispose();
+      return serialized;
+    });
+  const xs = encrypt(count);
+  return { ctx, ref, bytes, w, xs, encrypt };
+}
+
+// 1. scaling: 1 vs 2 worker processes
+const n8 = await fixture(8192, ITEMS);
+const items = n8.xs.map((x) => ({ x, w: n8.w }));
+const first = await startWorker(server.url);
+await batchRate(api, n8.ref, items.slice(0, 4)); // key set loaded on the first worker
+const rates: number[][] = [[], []];
+const engine: number[][] = [[], []];
+for (let round = 0; round < ROUNDS; round++) {
+  rates[0].push(await batchRate(api, n8.ref, items));
+  const second = await startWorker(server.url);
+  await batchRate(api, n8.ref, items.slice(0, 8)); // both hold the key set before timing
+  rates[1].push(await batchRate(api, n8.ref, items));
+  await second.stop();
+  // The engine alone in 1 and 2 plain threads, same rounds: what this machine allows right now.
+  for (const [i, threads] of [1, 2].entries())
+    engine[i].push(await engineRate(threads, { keySet: n8.bytes, x: n8.xs[0], w: n8.w, program, ms: 1000 }));
+}
+const [one, two] = rates.map(median);
+const engineScaling = median(engine[1]) / median(engine[0]);
+
+// 2. per-job cost, one evaluation at a time: in-process pool vs Redis + one worker process
+interface JobCost {
+  n: number;
+  ciphertextBytes: number;
+  outputBytes: number;
+  poolMs: number;
+  distributedMs: number;
+  apiCpuMsPerJob: number;
+  workerCpuMsPerJob: number;
+  redisBytesInPerJob: number;
+  redisBytesOutPerJob: number;
+  keySetBytes: number;
+}
+async function jobCost(n: number, f: Awaited<ReturnType<typeof fixture>>): Promise<JobCost> {
+  const pool = await PoolExecutor.create({
+    backend: 'auto',
+    workers: 1,
+    maxLoadedKeySets: 2,
+    maxQueue: 16,
+    jobTimeoutMs: 600_000,
+  });
+  const latency = async (executor: Executor, xs: Uint8Array[]): Promise<number[]> => {
+    const times: number[] = [];
+    for (const x of xs) {
+      const started = performance.now();
+      await executor.run(f.ref, program, { x, w: f.w }, 'hefty');
+      times.push(performance.now() - started);
+    }
+    return times;
+  };
+  // Warm-ups (key set loaded, caches filled) stay outside the measured windows.
+  await latency(pool, f.encrypt(1));
+  const poolTimes = await latency(pool, f.encrypt(SEQUENTIAL));
+  await pool.close();
+  await latency(api, f.encrypt(1));
+  const xs = f.encrypt(SEQUENTIAL);
+  const cpuBefore = process.cpuUsage();
+  const workerBefore = await workerCpuSeconds(first);
+  const trafficBefore = await redisTraffic(probe);
+  const distributedTimes = await latency(api, xs);
+  const cpu = process.cpuUsage(cpuBefore);
+  const trafficAfter = await redisTraffic(probe);
+  const workerAfter = await workerCpuSeconds(first);
+  const output = (await api.run(f.ref, program, { x: xs[0], w: f.w }, 'hefty')).z.byteLength;
+  return {
+    n,
+    ciphertextBytes: xs[0].byteLength,
+    outputBytes: output,
+    keySetBytes: f.bytes.byteLength,
+    poolMs: mean(poolTimes),
+    distributedMs: mean(distributedTimes),
+    apiCpuMsPerJob: (cpu.user + cpu.system) / 1000 / SEQUENTIAL,
+    workerCpuMsPerJob: ((workerAfter - workerBefore) * 1000) / SEQUENTIAL,
+    redisBytesInPerJob: (trafficAfter.input - trafficBefore.input) / SEQUENTIAL,
+    redisBytesOutPerJob: (trafficAfter.output - trafficBefore.output) / SEQUENTIAL,
+  };
+}
+const costs = [await jobCost(8192, n8)];
+n8.ctx.dispose();
+const n16 = await fixture(16384, 0);
+costs.push(await jobCost(16384, n16));
+n16.ctx.dispose();
+load.after = loadavg()[0];
+
+await first.stop();
+await api.close();
+await store.close();
+await connection.close();
+probe.disconnect();
+server.stop();
+
+const kib = (bytes: number): string => `${(bytes / 1024).toFixed(0)} KiB`;
+const rows = [
+  ['throughput, 1 worker process', `${one.toFixed(1)} items/s`, ''],
+  ['throughput, 2 worker processes', `${two.toFixed(1)} items/s`, `${(two / one).toFixed(2)}× (target ≥ 1.7×)`],
+  ['engine alone (no queue): 1 thread', `${median(engine[0]).toFixed(0)} items/s`, ''],
+  [
+    'engine alone (no queue): 2 threads',
+    `${median(engine[1]).toFixed(0)} items/s`,
+    `${engineScaling.toFixed(2)}× (what the machine allows now)`,
+  ],
+  ...costs.flatMap((c) => [
+    [`N=${c.n}: latency, in-process pool`, `${c.poolMs.toFixed(1)} ms`, ''],
+    [
+      `N=${c.n}: latency, via Redis + worker`,
+      `${c.distributedMs.toFixed(1)} ms`,
+      `+${(c.distributedMs - c.poolMs).toFixed(1)} ms per job`,
+    ],
+    [
+      `N=${c.n}: CPU per job, API side / worker`,
+      `${c.apiCpuMsPerJob.toFixed(1)} / ${c.workerCpuMsPerJob.toFixed(1)} ms`,
+      '',
+    ],
+    [
+      `N=${c.n}: Redis traffic per job, in / out`,
+      `${kib(c.redisBytesInPerJob)} / ${kib(c.redisBytesOutPerJob)}`,
+      `ciphertext ${kib(c.ciphertextBytes)}, output ${kib(c.outputBytes)}, key set ${kib(c.keySetBytes)}`,
+    ],
+  ]),
+];
+const table = [
+  `distributed mode: dot product over 64 slots, ${ITEMS}-item batches (one job per item), median of ${ROUNDS} rounds; load average ${load.before.toFixed(2)} → ${load.after.toFixed(2)}`,
+  '',
+  '| measure | value | note |',
+  '| --- | --- | --- |',
+  ...rows.map((r) => `| ${r.join(' | ')} |`),
+].join('\n');
+console.log(table);
+
+mkdirSync(new URL('./results/', import.meta.url), { recursive: true });
+const date = new Date().toISOString().slice(0, 19).replace(/[:T]/g, '-');
+writeFileSync(
+  new URL(`./results/${date}-distributed.json`, import.meta.url),
+  JSON.stringify(
+    {
+      items: ITEMS,
+      rounds: ROUNDS,
+      load,
+      itemsPerSecond: { one: rates[0], two: rates[1] },
+      speedup: two / one,
+      engineAloneItemsPerSecond: { oneThread: engine[0], twoThreads: engine[1] },
+      engineScaling,
+      costs,
+    },
+    null,
+    2,
+  ),
+);
+writeFileSync(new URL(`./results/${date}-distributed.md`, import.meta.url), table + '\n');

@@ -1,0 +1,446 @@
+/**
+ * `hefty worker`: a compute node. It runs the piscina pool (src/pool) and takes evaluation jobs from the shard
+ * queues in Redis, preferring its home shards (shards.ts: the shards rendezvous hashing gives it among the live
+ * workers), so that the key sets it keeps loaded (LRU by bytes) are the ones its jobs need. When it has a free
+ * slot and its home shards are empty, it takes jobs that have waited stealAfterMs in other shards (their home is
+ * busy, gone, or the job came back from a killed worker).
+ *
+ * Jobs are fetched by hand (BullMQ's manual mode), one per free pool slot, so a busy node never holds jobs it
+ * cannot start; it renews their locks while they run. BullMQ's stalled-job checker (run by every worker) puts
+ * the job of a node that stopped renewing (SIGKILL, partition) back in its queue, where another worker runs it;
+ * completing is atomic with the lock, so a job is answered once. SIGTERM drains: leave the membership, take no
+ * new jobs, finish the running ones, close.
+ */
+import { hostname } from 'node:os';
+import { randomBytes } from 'node:crypto';
+import { Worker, type Job } from 'bullmq';
+import type { Redis } from 'ioredis';
+import { LRUCache } from 'lru-cache';
+import { Counter, Gauge, Histogram, Registry } from 'prom-client';
+import { HeftyError } from '../errors.ts';
+import type { BackendChoice } from '../backend/load.ts';
+import { sharedCopy, type CacheEntry } from '../pool/cache.ts';
+import { createPool, type KeySetHandle, type Pool, type PoolInput } from '../pool/pool.ts';
+import type { DistributedOptions } from './options.ts';
+import { checkShardCount, heartbeat, leave, liveWorkers } from './membership.ts';
+import { getPayload, RedisKeys, type EvalJobData, type EvalJobResult, type JobOperand } from './protocol.ts';
+import { connect } from './redis.ts';
+import { homeShards, shardQueueName } from './shards.ts';
+
+/** Reads a stored key set's envelope from the shared key store. */
+export type KeySetReader = (tenant: string, id: string) => Promise<Uint8Array>;
+
+export interface WorkerNodeOptions extends DistributedOptions {
+  redisUrl: string;
+  /** Prefix of this deployment's keys (HEFTY_REDIS_PREFIX). */
+  prefix: string;
+  readKeySet: KeySetReader;
+  /** Pool worker threads = jobs run at once. */
+  slots: number;
+  /** Native intra-op threads per pool worker (default: the pool's). */
+  threadsPerSlot?: number;
+  backend: BackendChoice;
+  /** Where the node's metrics go (its own registry by default). */
+  registry?: Registry;
+  onStep?: (op: string, backend: string, milliseconds: number) => void;
+  /** Called when a job is finished here (for logs). */
+  onJob?: (event: JobEvent) => void;
+}
+
+export interface JobEvent {
+  readonly jobId: string;
+  readonly shard: string;
+  readonly outcome: string;
+  /** Whether the key set was loaded here already (absent when the job never got that far). */
+  readonly hit?: boolean;
+  readonly stolen: boolean;
+  readonly ms: number;
+}
+
+interface Taken {
+  readonly job: Job<EvalJobData, EvalJobResult>;
+  readonly token: string;
+  readonly stolen: boolean;
+}
+
+interface WorkerMetrics {
+  jobs: Counter<'outcome'>;
+  affinity: Counter<'result'>;
+  stolen: Counter;
+  duration: Histogram;
+  redisBytes: Counter<'direction' | 'what'>;
+}
+
+function createMetrics(registry: Registry, node: WorkerNode): WorkerMetrics {
+  new Gauge({
+    name: 'hefty_worker_loaded_keysets',
+    help: 'Key sets this worker holds loaded, and their serialized bytes',
+    labelNames: ['what'],
+    registers: [registry],
+    collect() {
+      const { keySets, keySetBytes } = node.stats();
+      this.set({ what: 'count' }, keySets);
+      this.set({ what: 'bytes' }, keySetBytes);
+    },
+  });
+  new Gauge({
+    name: 'hefty_worker_running_jobs',
+    help: 'Jobs running on this worker, and its home shards',
+    labelNames: ['what'],
+    registers: [registry],
+    collect() {
+      const { running, homeShards } = node.stats();
+      this.set({ what: 'running' }, running);
+      this.set({ what: 'home_shards' }, homeShards);
+    },
+  });
+  return {
+    jobs: new Counter({
+      name: 'hefty_worker_jobs_total',
+      help: 'Jobs this worker finished, by outcome (completed, error, failed, cancelled, expired, lock_lost)',
+      labelNames: ['outcome'],
+      registers: [registry],
+    }),
+    affinity: new Counter({
+      name: 'hefty_worker_keyset_affinity_total',
+      help: 'Jobs that found their key set already loaded here (hit) or had to load it (miss)',
+      labelNames: ['result'],
+      registers: [registry],
+    }),
+    stolen: new Counter({
+      name: 'hefty_worker_jobs_stolen_total',
+      help: "Jobs taken from another worker's home shard",
+      registers: [registry],
+    }),
+    duration: new Histogram({
+      name: 'hefty_worker_job_duration_seconds',
+      help: 'From taking a job to completing it',
+      buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
+      registers: [registry],
+    }),
+    redisBytes: new Counter({
+      name: 'hefty_worker_redis_bytes_total',
+      help: 'Payload bytes read from and written to Redis (key sets, operands, outputs)',
+      labelNames: ['direction', 'what'],
+      registers: [registry],
+    }),
+  };
+}
+
+export class WorkerNode {
+  readonly id = `${hostname()}-${process.pid}-${randomBytes(3).toString('hex')}`;
+  readonly registry: Registry;
+  private readonly options: WorkerNodeOptions;
+  private readonly pool: Pool;
+  private readonly redis: Redis;
+  private readonly keys: RedisKeys;
+  private readonly subscriber: Redis;
+  private readonly queues: Worker<EvalJobData, EvalJobResult>[];
+  private readonly metrics: WorkerMetrics;
+  private readonly keySets: LRUCache<string, KeySetHandle>;
+  private readonly keySetSizes = new Map<string, number>();
+  private readonly loading = new Map<string, Promise<KeySetHandle>>();
+  private readonly operands: LRUCache<string, CacheEntry>;
+  private home: number[] = [];
+  private homeCursor = 0;
+  private running = 0;
+  private tokens = 0;
+  private filling = false;
+  private fillAgain = false;
+  private draining = false;
+  private drained: Promise<void> | undefined;
+  private idle: (() => void)[] = [];
+  private timers: NodeJS.Timeout[] = [];
+
+  private constructor(options: WorkerNodeOptions, pool: Pool) {
+    this.options = options;
+    this.pool = pool;
+    this.registry = options.registry ?? new Registry();
+    this.metrics = createMetrics(this.registry, this);
+    this.redis = connect(options.redisUrl, 'blocking', 'hefty-worker');
+    this.keys = new RedisKeys(options.prefix);
+    this.subscriber = connect(options.redisUrl, 'blocking', 'hefty-worker-wake');
+    this.queues = Array.from(
+      { length: options.shards },
+      (_, s) =>
+        new Worker<EvalJobData, EvalJobResult>(shardQueueName(s), null, {
+          connection: connect(options.redisUrl, 'blocking', 'hefty-worker-queue'),
+          prefix: this.keys.jobs,
+          autorun: false,
+          lockDuration: options.lockMs,
+          stalledInterval: options.stalledIntervalMs,
+          // A job survives one worker dying under it twice; a third time it fails (E_WORKER_LOST).
+          maxStalledCount: 2,
+        }),
+    );
+    for (const queue of this.queues) queue.on('error', () => undefined);
+    this.keySets = new LRUCache({
+      maxSize: options.workerKeySetBytes,
+      sizeCalculation: (_handle, key) => Math.max(1, this.keySetSizes.get(key) ?? 1),
+      dispose: (handle, key) => {
+        this.keySetSizes.delete(key);
+        this.pool.removeKeySet(handle);
+      },
+    });
+    this.operands = new LRUCache({
+      maxSize: options.workerOperandBytes,
+      sizeCalculation: (entry) => Math.max(1, entry.bytes.byteLength),
+    });
+  }
+
+  static async start(options: WorkerNodeOptions): Promise<WorkerNode> {
+    const pool = await createPool({
+      backend: options.backend,
+      workers: options.slots,
+      ...(options.threadsPerSlot !== undefined ? { threadsPerWorker: options.threadsPerSlot } : {}),
+      // The node's own LRU decides which key sets stay; the pool only must not drop them first.
+      maxLoadedKeySets: 1024,
+      onStep: options.onStep,
+    });
+    const node = new WorkerNode(options, pool);
+    try {
+      await Promise.all(node.queues.map((q) => q.waitUntilReady()));
+      await checkShardCount(node.redis, node.keys, options.shards);
+      await node.refreshMembership();
+      await node.subscriber.subscribe(node.keys.wake);
+    } catch (e) {
+      await node.close();
+      throw e;
+    }
+    node.subscriber.on('message', (_channel, message) => node.onWake(Number(message)));
+    for (const queue of node.queues) void queue.startStalledCheckTimer().catch(() => undefined);
+    node.timers.push(
+      setInterval(() => void node.refreshMembership().catch(() => undefined), options.heartbeatMs),
+      // Wakes can be missed (reconnects) and stalled jobs return without one: look again now and then.
+      setInterval(() => node.fill(), Math.max(50, Math.min(1000, options.stealAfterMs))),
+    );
+    node.fill();
+    return node;
+  }
+
+  stats(): { running: number; keySets: number; keySetBytes: number; homeShards: number } {
+    return {
+      running: this.running,
+      keySets: this.keySets.size,
+      keySetBytes: this.keySets.calculatedSize,
+      homeShards: this.home.length,
+    };
+  }
+
+  private async refreshMembership(): Promise<void> {
+    if (this.draining) return;
+    await heartbeat(this.redis, this.keys, this.id, this.options.slots, 3 * this.options.heartbeatMs);
+    const live = (await liveWorkers(this.redis, this.keys)).map((w) => w.id);
+    const before = this.home.join(',');
+    this.home = homeShards(this.id, live.includes(this.id) ? live : [...live, this.id], this.options.shards);
+    if (this.home.join(',') !== before) this.fill();
+  }
+
+  private onWake(shard: number): void {
+    if (this.home.includes(shard)) return this.fill();
+    // Another worker's shard: leave the job to its home unless it is still waiting after stealAfterMs.
+    const timer = setTimeout(() => this.fill(), this.options.stealAfterMs + 1);
+    timer.unref();
+  }
+
+  /** Takes jobs while pool slots are free; calls made while it runs make it go round once more. */
+  private fill(): void {
+    if (this.filling) {
+      this.fillAgain = true;
+      return;
+    }
+    this.filling = true;
+    void (async () => {
+      try {
+        do {
+          this.fillAgain = false;
+          while (!this.draining && this.running < this.options.slots) {
+            const taken = await this.take().catch(() => undefined);
+            if (!taken) break;
+            this.running++;
+            void this.process(taken);
+          }
+        } while (this.fillAgain && !this.draining);
+      } finally {
+        this.filling = false;
+      }
+    })();
+  }
+
+  private async take(): Promise<Taken | undefined> {
+    const shards = this.options.shards;
+    const home = this.home;
+    for (let i = 0; i < home.length; i++) {
+      const shard = home[(this.homeCursor + i) % home.length];
+      const token = `${this.id}-${++this.tokens}`;
+      const job = await this.queues[shard].getNextJob(token, { block: false });
+      if (job) {
+        this.homeCursor = (this.homeCursor + i + 1) % home.length;
+        return { job, token, stolen: false };
+      }
+    }
+    for (let shard = 0; shard < shards; shard++) {
+      if (home.includes(shard) || !(await this.waitedLongEnough(shard))) continue;
+      const token = `${this.id}-${++this.tokens}`;
+      const job = await this.queues[shard].getNextJob(token, { block: false });
+      if (job) return { job, token, stolen: true };
+    }
+    return undefined;
+  }
+
+  /** Whether the oldest job waiting in a shard has waited stealAfterMs (BullMQ takes jobs from the list's tail). */
+  private async waitedLongEnough(shard: number): Promise<boolean> {
+    const queue = this.queues[shard];
+    const jobId = await this.redis.lindex(queue.keys.wait, -1);
+    if (jobId === null) return false;
+    const timestamp = Number(await this.redis.hget(queue.toKey(jobId), 'timestamp'));
+    return Date.now() - timestamp >= this.options.stealAfterMs;
+  }
+
+  private async process({ job, token, stolen }: Taken): Promise<void> {
+    const started = performance.now();
+    if (stolen) this.metrics.stolen.inc();
+    const renew = setInterval(
+      () => void job.extendLock(token, this.options.lockMs).catch(() => undefined),
+      Math.max(100, Math.floor(this.options.lockMs / 3)),
+    );
+    let result: EvalJobResult | undefined;
+    let failure: Error | undefined;
+    try {
+      result = await this.evaluate(job);
+    } catch (e) {
+      failure = e instanceof Error ? e : new Error(String(e));
+    } finally {
+      clearInterval(renew);
+    }
+    let outcome = result ? ('error' in result ? outcomeOf(result.error.code) : 'completed') : 'failed';
+    try {
+      if (result) await job.moveToCompleted(result, token, false);
+      // Not a verdict on the job (Redis went away mid-job, an engine crash): let BullMQ record the failure.
+      else await job.moveToFailed(failure ?? new Error('no result'), token, false);
+    } catch {
+      // The lock was lost (this node was presumed dead and the job went back to the queue): its other run answers.
+      outcome = 'lock_lost';
+    }
+    this.metrics.jobs.inc({ outcome });
+    const ms = performance.now() - started;
+    this.metrics.duration.observe(ms / 1000);
+    this.options.onJob?.({
+      jobId: job.id!,
+      shard: job.queueName,
+      outcome,
+      ...(result && 'hit' in result ? { hit: result.hit } : {}),
+      stolen,
+      ms: Math.round(ms * 10) / 10,
+    });
+    this.running--;
+    if (this.running === 0) for (const resolve of this.idle.splice(0)) resolve();
+    if (!this.draining) this.fill();
+  }
+
+  /** Runs a job; evaluation errors (the request's fault) are results, not failures, and are never retried. */
+  private async evaluate(job: Job<EvalJobData, EvalJobResult>): Promise<EvalJobResult> {
+    const data = job.data;
+    try {
+      if ((await this.redis.exists(this.keys.cancel(job.id!))) === 1) {
+        throw new HeftyError('E_CANCELLED', 'the client went away before the job started');
+      }
+      const left = data.deadline - Date.now();
+      if (left <= 0) throw new HeftyError('E_TIMEOUT', 'the job reached its deadline before a worker took it');
+      const { handle, hit } = await this.keySet(data);
+      const inputs = await this.inputs(data.inputs);
+      const { outputs } = await this.pool.run(handle, data.program, inputs, {
+        format: data.format,
+        timeoutMs: left,
+      });
+      const ttlMs = Math.max(1000, data.deadline - Date.now()) + this.options.resultTtlMs;
+      const write = this.redis.multi();
+      const refs = Object.entries(outputs).map(([name, bytes], index) => {
+        const key = this.keys.output(job.id!, index);
+        write.set(key, Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength), 'PX', ttlMs);
+        this.metrics.redisBytes.inc({ direction: 'write', what: 'output' }, bytes.byteLength);
+        return { name, key, size: bytes.byteLength };
+      });
+      await write.exec();
+      return { outputs: refs, worker: this.id, hit };
+    } catch (e) {
+      if (!(e instanceof HeftyError) || e.code === 'E_WORKER_LOST' || e.code === 'E_INTERNAL') throw e;
+      return { error: e.toJSON(), worker: this.id };
+    }
+  }
+
+  /** The job's key set, loaded here already (an affinity hit) or read from the key store and loaded now. */
+  private async keySet(data: EvalJobData): Promise<{ handle: KeySetHandle; hit: boolean }> {
+    const loaded = this.keySets.get(data.keySet);
+    if (loaded) {
+      this.metrics.affinity.inc({ result: 'hit' });
+      return { handle: loaded, hit: true };
+    }
+    this.metrics.affinity.inc({ result: 'miss' });
+    let pending = this.loading.get(data.keySet);
+    if (!pending) {
+      pending = (async () => {
+        const bytes = await this.options.readKeySet(data.tenant, data.keySetId);
+        this.metrics.redisBytes.inc({ direction: 'read', what: 'keyset' }, bytes.byteLength);
+        const handle = await this.pool.addKeySet(bytes);
+        this.keySetSizes.set(data.keySet, bytes.byteLength);
+        this.keySets.set(data.keySet, handle);
+        return handle;
+      })();
+      this.loading.set(data.keySet, pending);
+      void pending.finally(() => this.loading.delete(data.keySet)).catch(() => undefined);
+    }
+    return { handle: await pending, hit: false };
+  }
+
+  private async inputs(operands: Readonly<Record<string, JobOperand>>): Promise<Record<string, PoolInput>> {
+    const inputs: Record<string, PoolInput> = {};
+    for (const [name, operand] of Object.entries(operands)) {
+      if (operand !== null && typeof operand === 'object' && 'inline' in operand) {
+        inputs[name] = new Uint8Array(Buffer.from(operand.inline, 'base64'));
+      } else if (operand !== null && typeof operand === 'object' && 'ref' in operand) {
+        const cached = operand.reuse ? this.operands.get(operand.ref) : undefined;
+        if (cached) {
+          inputs[name] = cached;
+          continue;
+        }
+        const bytes = await getPayload(this.redis, this.keys, operand.ref);
+        this.metrics.redisBytes.inc({ direction: 'read', what: 'operand' }, bytes.byteLength);
+        if (operand.reuse) {
+          // Shared bytes keyed by content hash: the pool's workers keep the operand loaded under it.
+          const entry = { bytes: sharedCopy(bytes), hash: operand.ref };
+          this.operands.set(operand.ref, entry);
+          inputs[name] = entry;
+        } else inputs[name] = bytes;
+      } else inputs[name] = operand as PoolInput;
+    }
+    return inputs;
+  }
+
+  /** Graceful drain: leave the membership, take nothing new, finish running jobs, close. */
+  drain(): Promise<void> {
+    return (this.drained ??= (async () => {
+      this.draining = true;
+      for (const timer of this.timers) clearInterval(timer);
+      await leave(this.redis, this.keys, this.id).catch(() => undefined);
+      if (this.running > 0) await new Promise<void>((resolve) => this.idle.push(resolve));
+      await this.close();
+    })());
+  }
+
+  private async close(): Promise<void> {
+    this.draining = true;
+    for (const timer of this.timers) clearInterval(timer);
+    await Promise.allSettled(this.queues.map((q) => q.close(true)));
+    this.subscriber.disconnect();
+    this.redis.disconnect();
+    this.keySets.clear();
+    await this.pool.close();
+  }
+}
+
+function outcomeOf(code: string): string {
+  if (code === 'E_CANCELLED') return 'cancelled';
+  if (code === 'E_TIMEOUT') return 'expired';
+  return 'error';
+}

@@ -1,0 +1,257 @@
+/**
+ * The distributed executor against a real redis-server, with API side and compute nodes in this process:
+ * evaluations and batches decrypt correctly, idempotent retries never run a job twice, key sets stay where
+ * their jobs go (affinity), and Redis going away is 503 E_UNAVAILABLE until it is back.
+ */
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import type { HeftyContext } from '../../src/api/context.ts';
+import { distributedOptions, type DistributedOptions } from '../../src/distrib/options.ts';
+import { QueueExecutor } from '../../src/distrib/queue-executor.ts';
+import { WorkerNode } from '../../src/distrib/worker-node.ts';
+import { HeftyError } from '../../src/errors.ts';
+import type { KeySetRef } from '../../src/server/executor.ts';
+import { randomVector } from '../helpers.ts';
+import { describeWithRedis, startRedis, type RedisServer } from '../helpers/redis.ts';
+import { decryptFirst, dotProgram, dotReference, smallClient } from '../server/fixtures.ts';
+
+describeWithRedis('distributed executor', (binary) => {
+  let redis: RedisServer;
+  let ctx: HeftyContext;
+  const keySets = new Map<string, Uint8Array>();
+  const started: { close: () => Promise<void> }[] = [];
+  let options: DistributedOptions;
+
+  const ref = (id: string): KeySetRef => ({
+    key: `t/${id}`,
+    tenant: 't',
+    id,
+    read: async () => keySets.get(id)!,
+  });
+  const readKeySet = async (_tenant: string, id: string): Promise<Uint8Array> => {
+    const bytes = keySets.get(id);
+    if (!bytes) throw new HeftyError('E_NOT_FOUND', `no key set ${id}`);
+    return bytes;
+  };
+  const worker = async (extra: Partial<DistributedOptions> = {}): Promise<WorkerNode> => {
+    const node = await WorkerNode.start({
+      ...options,
+      ...extra,
+      redisUrl: redis.url,
+      prefix: 'hefty:',
+      readKeySet,
+      slots: 1,
+      threadsPerSlot: 1,
+      backend: 'auto',
+    });
+    started.push({ close: () => node.drain() });
+    return node;
+  };
+  /** Compute nodes for one test, drained at its end so the next test starts with its own. */
+  const withWorkers = async <T>(
+    count: number,
+    work: (nodes: WorkerNode[]) => Promise<T>,
+    extra: Partial<DistributedOptions> = {},
+  ): Promise<T> => {
+    const nodes = await Promise.all(Array.from({ length: count }, () => worker(extra)));
+    try {
+      return await work(nodes);
+    } finally {
+      await Promise.all(nodes.map((n) => n.drain()));
+    }
+  };
+  const executor = async (): Promise<QueueExecutor> => {
+    const e = await QueueExecutor.create({
+      redisUrl: redis.url,
+      prefix: 'hefty:',
+      shards: options.shards,
+      jobTimeoutMs: 60_000,
+      resultTtlMs: options.resultTtlMs,
+      backend: 'auto',
+    });
+    started.push(e);
+    return e;
+  };
+  const encrypt = (x: number[]): Uint8Array => {
+    const v = ctx.encrypt(x);
+    try {
+      return v.serialize();
+    } finally {
+      v.dispose();
+    }
+  };
+
+  /** Polls a condition on a short timer (state in Redis and metrics changes without an event we could await). */
+  async function until(condition: () => Promise<boolean>, timeoutMs = 60_000): Promise<void> {
+    const end = Date.now() + timeoutMs;
+    while (!(await condition())) {
+      if (Date.now() > end) throw new Error('condition not met in time');
+      await new Promise((resolve) => setTimeout(resolve, 25));
+    }
+  }
+
+  async function counter(node: WorkerNode, name: string, labels: Record<string, string>): Promise<number> {
+    const metric = await node.registry.getSingleMetric(name)!.get();
+    const value = metric.values.find((v) => Object.entries(labels).every(([k, l]) => v.labels[k] === l));
+    return value?.value ?? 0;
+  }
+
+  async function affinity(nodes: WorkerNode[]): Promise<{ hit: number; miss: number }> {
+    let hit = 0;
+    let miss = 0;
+    for (const node of nodes) {
+      hit += await counter(node, 'hefty_worker_keyset_affinity_total', { result: 'hit' });
+      miss += await counter(node, 'hefty_worker_keyset_affinity_total', { result: 'miss' });
+    }
+    return { hit, miss };
+  }
+
+  beforeAll(async () => {
+    redis = await startRedis(binary);
+    options = distributedOptions({ shards: 8, stealAfterMs: 250, heartbeatMs: 200 }, {});
+    let keySet: Uint8Array;
+    ({ ctx, keySet } = await smallClient());
+    keySets.set('ks1', keySet);
+  }, 120_000);
+
+  afterAll(async () => {
+    for (const s of started.reverse()) await s.close().catch(() => undefined);
+    await redis?.stop();
+    ctx?.dispose();
+  }, 60_000);
+
+  it('runs evaluations and batches on compute nodes; outputs decrypt to the reference', async () => {
+    await withWorkers(1, async () => {
+      const api = await executor();
+      const x = randomVector(16, 1);
+      const w = randomVector(16, 2);
+      const outputs = await api.run(ref('ks1'), dotProgram, { x: encrypt(x), w }, 'hefty');
+      expect(decryptFirst(ctx, outputs.z, 1)[0]).toBeCloseTo(dotReference(x, w), 2);
+
+      const items = Array.from({ length: 12 }, (_, i) => ({ x: randomVector(16, 10 + i), w }));
+      const results = await api.runBatch(
+        ref('ks1'),
+        dotProgram,
+        items.map((item) => ({ x: encrypt(item.x), w: item.w })),
+        'hefty',
+      );
+      results.forEach((r, i) => {
+        if (!('outputs' in r)) throw new Error(JSON.stringify(r));
+        expect(decryptFirst(ctx, r.outputs.z, 1)[0]).toBeCloseTo(dotReference(items[i].x, w), 2);
+      });
+    });
+  }, 120_000);
+
+  it('an idempotent retry through another API node joins the finished job instead of running it again', async () => {
+    await withWorkers(1, async ([node]) => {
+      const [first, second] = [await executor(), await executor()];
+      const x = randomVector(16, 3);
+      const w = randomVector(16, 4);
+      const inputs = { x: encrypt(x), w };
+      const once = await first.run(ref('ks1'), dotProgram, inputs, 'hefty', { idempotencyKey: 'req-1' });
+      const ran = await counter(node, 'hefty_worker_jobs_total', { outcome: 'completed' });
+      expect(ran).toBe(1);
+      const again = await second.run(ref('ks1'), dotProgram, inputs, 'hefty', { idempotencyKey: 'req-1' });
+      expect(Buffer.from(again.z).equals(Buffer.from(once.z))).toBe(true);
+      expect(await counter(node, 'hefty_worker_jobs_total', { outcome: 'completed' })).toBe(ran);
+      // The same key for another request is refused, not answered with the first one's result.
+      const other = { x: encrypt(randomVector(16, 5)), w };
+      await expect(
+        second.run(ref('ks1'), dotProgram, other, 'hefty', { idempotencyKey: 'req-1' }),
+      ).rejects.toMatchObject({ code: 'E_INVALID_ARGUMENT' });
+      // A batch retried with its key answers every item once.
+      const items = Array.from({ length: 6 }, (_, i) => ({ x: encrypt(randomVector(16, 50 + i)), w }));
+      const a = await first.runBatch(ref('ks1'), dotProgram, items, 'hefty', { idempotencyKey: 'batch-1' });
+      const b = await second.runBatch(ref('ks1'), dotProgram, items, 'hefty', { idempotencyKey: 'batch-1' });
+      expect(await counter(node, 'hefty_worker_jobs_total', { outcome: 'completed' })).toBe(ran + 6);
+      b.forEach((r, i) => {
+        const [ra, rb] = [a[i], r];
+        if (!('outputs' in ra) || !('outputs' in rb)) throw new Error('item failed');
+        expect(Buffer.from(rb.outputs.z).equals(Buffer.from(ra.outputs.z))).toBe(true);
+      });
+    });
+  }, 120_000);
+
+  it('a client going away removes its jobs that have not started', async () => {
+    await withWorkers(1, async ([node]) => {
+      const api = await executor();
+      const w = randomVector(16, 6);
+      const items = Array.from({ length: 40 }, (_, i) => ({ x: encrypt(randomVector(16, 60 + i)), w }));
+      const controller = new AbortController();
+      const batch = api.runBatch(ref('ks1'), dotProgram, items, 'hefty', { signal: controller.signal });
+      // Abort once the first item is done: the rest are still queued behind the single slot.
+      await until(async () => (await counter(node, 'hefty_worker_jobs_total', { outcome: 'completed' })) >= 1);
+      controller.abort();
+      const results = await batch;
+      const cancelled = results.filter((r) => 'error' in r && r.error.code === 'E_CANCELLED').length;
+      expect(cancelled).toBeGreaterThan(20);
+      await until(async () => (await counter(node, 'hefty_worker_running_jobs', { what: 'running' })) === 0);
+      const ran = await counter(node, 'hefty_worker_jobs_total', { outcome: 'completed' });
+      expect(ran).toBeLessThanOrEqual(40 - cancelled + 1);
+    });
+  }, 120_000);
+
+  it('after warm-up, at least 90% of jobs run where their key set is loaded (2 workers, 6 key sets)', async () => {
+    const clients = await Promise.all(Array.from({ length: 6 }, () => smallClient()));
+    clients.forEach((c, i) => keySets.set(`aff${i}`, c.keySet));
+    try {
+      await withWorkers(2, async (nodes) => {
+        const api = await executor();
+        const w = randomVector(16, 7);
+        const job = async (k: number, seed: number): Promise<void> => {
+          const x = randomVector(16, seed);
+          const v = clients[k].ctx.encrypt(x);
+          const bytes = v.serialize();
+          v.dispose();
+          const out = await api.run(ref(`aff${k}`), dotProgram, { x: bytes, w }, 'hefty');
+          expect(decryptFirst(clients[k].ctx, out.z, 1)[0]).toBeCloseTo(dotReference(x, w), 2);
+        };
+        for (let k = 0; k < 6; k++) await job(k, 100 + k); // warm-up: each key set once
+        const hitsBefore = await affinity(nodes);
+        // 6 jobs per key set in shuffled order, two clients at a time.
+        const order = Array.from({ length: 36 }, (_, i) => i % 6);
+        const shuffle = randomVector(36, 11);
+        for (let i = order.length - 1; i > 0; i--) {
+          const j = Math.floor(((shuffle[i] + 1) / 2) * (i + 1));
+          [order[i], order[j]] = [order[j], order[i]];
+        }
+        let next = 0;
+        const client = async (): Promise<void> => {
+          while (next < order.length) {
+            const i = next++;
+            await job(order[i], 200 + i);
+          }
+        };
+        await Promise.all([client(), client()]);
+        const after = await affinity(nodes);
+        const hits = after.hit - hitsBefore.hit;
+        const misses = after.miss - hitsBefore.miss;
+        expect(hits + misses).toBe(36);
+        expect(hits / 36).toBeGreaterThanOrEqual(0.9);
+      });
+    } finally {
+      for (const c of clients) c.ctx.dispose();
+    }
+  }, 240_000);
+
+  it('Redis down: 503 E_UNAVAILABLE at once; back up: workers reconnect and evaluations run again', async () => {
+    await withWorkers(1, async () => {
+      const api = await executor();
+      const x = randomVector(16, 8);
+      const w = randomVector(16, 9);
+      await redis.halt();
+      await expect(api.run(ref('ks1'), dotProgram, { x: encrypt(x), w }, 'hefty')).rejects.toMatchObject({
+        code: 'E_UNAVAILABLE',
+      });
+      await redis.start();
+      await until(async () => {
+        try {
+          const out = await api.run(ref('ks1'), dotProgram, { x: encrypt(x), w }, 'hefty');
+          return Math.abs(decryptFirst(ctx, out.z, 1)[0] - dotReference(x, w)) < 0.01;
+        } catch (e) {
+          if (e instanceof HeftyError && e.code === 'E_UNAVAILABLE') return false;
+          throw e;
+        }
+      });
+    });
+  }, 120_000);
+});
