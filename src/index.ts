@@ -10,6 +10,8 @@ export {
   type KeygenOptions,
   type ProgramContextOptions,
   type PlannedContext,
+  type PlannedIntegerContext,
+  type IntegerContext,
   type ExportKeySetOptions,
 } from './api/context.ts';
 export { CKKSVector, type CkksOperand, type EncryptOptions } from './api/ckks-vector.ts';
@@ -19,7 +21,14 @@ export {
   type DecryptOptions,
   type DecryptProtection,
 } from './api/decrypt-protection.ts';
-export { BFVVector, type BfvOperand, type IntegerValues } from './api/bfv-vector.ts';
+export {
+  IntegerVector,
+  // The integer vector's name from when it served BFV alone.
+  IntegerVector as BFVVector,
+  type IntegerOperand,
+  type IntegerOperand as BfvOperand,
+  type IntegerValues,
+} from './api/integer-vector.ts';
 export {
   validateProgram,
   programGaloisSteps,
@@ -77,9 +86,11 @@ export {
 export { CiphertextCache, type CacheStats } from './pool/cache.ts';
 export {
   planProgram,
+  planIntegerProgram,
   programCost,
   KEY_BUDGET_BYTES,
   type PlanOptions,
+  type IntegerPlanOptions,
   type ProgramPlan,
   type ProgramCost,
   type StepPlan,

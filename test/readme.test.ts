@@ -53,6 +53,7 @@ const RUNNERS = [
   'Install/sh',
   'Choosing parameters/ts',
   'Programs/ts',
+  'Exact integers (BFV and BGV)/ts',
   'Batch jobs/ts',
   'Command line/sh',
   'Service/sh',
@@ -184,6 +185,27 @@ describe('README', () => {
     expect(values[1]).toBeCloseTo(activation(1.5), 3);
     expect(activation(7.25)).toBeCloseTo(0.40394, 4); // the values the README's comment gives
     expect(activation(1.5)).toBeCloseTo(0.782, 4);
+  });
+
+  it('Exact integers: runs as written and prints the documented integers', () => {
+    const out = runTs('integers', block('Exact integers (BFV and BGV)', 'ts'));
+    const lines = out.trim().split('\n');
+    expect(lines).toHaveLength(6);
+    const integers = (line: string) => (line.match(/-?\d+n/g) ?? []).map((v) => Number(v.slice(0, -1)));
+    expect(integers(lines[0])).toEqual([10, 2, 17, 2, 26]);
+    expect(integers(lines[1])).toEqual([21]);
+    expect(integers(lines[2])).toEqual([4, 1, 5, 0, 0]);
+    expect(integers(lines[3])).toEqual([8, 3]);
+    expect(integers(lines[4])).toEqual([19, 3, 33, 3, 51]);
+    expect(lines[5]).toBe('true');
+    // The comments promise what the program prints.
+    const block_ = block('Exact integers (BFV and BGV)', 'ts');
+    for (const line of lines.slice(0, 5))
+      expect(block_).toContain(
+        `[${integers(line)
+          .map((v) => `${v}n`)
+          .join(', ')}]`,
+      );
   });
 
   it('Batch jobs: runs on the pool and prints the documented scores', () => {

@@ -230,12 +230,19 @@ Cipher Evaluator::multiply_plain(const Cipher& a, const Plain& p) const {
   const rlwe::RingTools& ring = ctx_.ring();
   const std::size_t n = ctx_.n(), L = level.prime_count;
   Cipher out = a;
+  // SEAL multiplies by a one-term plaintext's coefficient as stored, not centered, when every prime exceeds t
+  // (its monomial path with the fast plain lift): t - 1 stays t - 1 rather than -1. The same value mod t; the
+  // bytes (and noise) are SEAL's only this way.
+  const std::size_t terms =
+      static_cast<std::size_t>(std::count_if(p.data.begin(), p.data.end(), [](u64 c) { return c != 0; }));
+  const bool as_stored = terms == 1 && tools.primes_exceed_plain();
   rlwe::parallel_for(L, [&](std::size_t j) {
     const Mod& m = ring.mod(j);
     rlwe::ScratchBuffer plain_row(n);
     u64* pr = plain_row.data();
     std::fill(pr, pr + n, 0);
-    for (std::size_t i = 0; i < p.data.size(); i++) pr[i] = tools.centered_plain(p.data[i], j);
+    for (std::size_t i = 0; i < p.data.size(); i++)
+      pr[i] = as_stored ? p.data[i] : tools.centered_plain(p.data[i], j);
     ring.ntt_forward(pr, j);
     for (std::size_t poly = 0; poly < a.size; poly++) {
       u64* row = out.data.data() + (poly * L + j) * n;

@@ -82,6 +82,12 @@ class LevelTools {
   // Plaintext lift for multiply_plain: m (< t) centered as a residue mod q_j.
   u64 centered_plain(u64 m, std::size_t j) const { return m >= threshold_ ? q_[j].q - (t_ - m) : m; }
   u64 plain_threshold() const { return threshold_; }
+  // SEAL's "fast plain lift": every prime of the level exceeds t.
+  bool primes_exceed_plain() const {
+    for (const Mod& m : q_)
+      if (m.q <= t_) return false;
+    return true;
+  }
 
  private:
   std::size_t n_;

@@ -269,9 +269,9 @@ export function hasRotationKey(s: Session): (step: number) => boolean {
 
 /** The keyed rotations that compose `steps` ([] for none); E_MISSING_GALOIS_KEY when the keys cannot. */
 export function rotationParts(s: Session, steps: number): number[] {
-  const normalized = normalizeStep(steps, s.slotCount);
+  const normalized = normalizeStep(steps, s.rotationSlotCount);
   if (normalized === 0) return [];
-  const parts = composeRotation(normalized, s.slotCount, hasRotationKey(s));
+  const parts = composeRotation(normalized, s.rotationSlotCount, hasRotationKey(s));
   if (parts === null) {
     throw new HeftyError(
       'E_MISSING_GALOIS_KEY',

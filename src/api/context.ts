@@ -3,16 +3,32 @@
  * decrypts; a public context (loadContext) holds evaluation keys only and can compute but never decrypt.
  */
 import { HeftyError } from '../errors.ts';
-import { loadBackend, type BackendChoice } from '../backend/load.ts';
+import { loadBackend, resolveBackendChoice, type BackendChoice } from '../backend/load.ts';
 import { recompress } from '../backend/seal-compression.ts';
-import type { Backend, Compression, GaloisSpec, ParamsSpec, Scheme, SecurityLevel } from '../backend/types.ts';
+import {
+  isIntegerScheme,
+  type Backend,
+  type Compression,
+  type GaloisSpec,
+  type IntegerScheme,
+  type ParamsSpec,
+  type Scheme,
+  type SecurityLevel,
+} from '../backend/types.ts';
 import type { GpuMode } from '../gpu/device.ts';
 import { decodeKeySet, type KeySetBundle } from './bundle.ts';
-import { BFVVector, type IntegerValues } from './bfv-vector.ts';
+import { IntegerVector, type IntegerValues } from './integer-vector.ts';
 import { CKKSVector, type EncryptOptions } from './ckks-vector.ts';
 import { programGaloisSteps, validateProgram, type Program } from './program.ts';
-import { planProgram, programCost, type InputSize, type PlanOptions, type ProgramPlan } from './he/planner.ts';
-import { runProgram, type ProgramInput, type RunHooks } from './run.ts';
+import {
+  planIntegerProgram,
+  planProgram,
+  programCost,
+  type InputSize,
+  type PlanOptions,
+  type ProgramPlan,
+} from './he/planner.ts';
+import { runProgram, type ProgramInput, type ProgramVector, type RunHooks } from './run.ts';
 import { Session, type SessionKeys, type SessionOptions } from './session.ts';
 import { decodeVector } from './vector-wire.ts';
 
@@ -23,7 +39,7 @@ export interface ContextOptions {
   coeffModulusBits?: readonly number[];
   /** CKKS: scale of fresh encryptions. Default 2^(bit size of the second prime). */
   scale?: number;
-  /** BFV: bit size of the batching plaintext modulus (default 20). */
+  /** BFV and BGV: bit size of the batching plaintext modulus t (default 20); values are integers mod t. */
   plainModulusBits?: number;
   /** Default 128. 'none' needs allowInsecure: true. */
   security?: SecurityLevel;
@@ -43,7 +59,13 @@ export interface ContextOptions {
  * program's levels at 128-bit security and the requested precision, and keygen() makes exactly its keys.
  */
 export interface ProgramContextOptions extends Omit<PlanOptions, 'inputs'> {
-  scheme?: 'ckks';
+  /**
+   * Default 'ckks'. 'bfv' or 'bgv': the planner picks the smallest N whose default chain's noise budget holds the
+   * program's multiplicative depth (scaleBits and integerBits do not apply; plainModulusBits does).
+   */
+  scheme?: Scheme;
+  /** BFV and BGV: bits of the batching plaintext modulus t (default 20). */
+  plainModulusBits?: number;
   program: Program;
   /** Lengths of the encrypted inputs, [rows, cols] of matrix inputs, e.g. { x: 784, w: [128, 784] }. */
   inputs: PlanOptions['inputs'];
@@ -55,6 +77,11 @@ export interface ProgramContextOptions extends Omit<PlanOptions, 'inputs'> {
 
 /** A context made for a program: its plan is always there. */
 export type PlannedContext = HeftyContext & { readonly plan: ProgramPlan };
+/** A BFV or BGV context made for a program. */
+export type PlannedIntegerContext = HeftyContext<IntegerVector> & { readonly plan: ProgramPlan };
+
+/** A BFV or BGV context: it encrypts integers into IntegerVectors, and its programs return them. */
+export type IntegerContext = HeftyContext<IntegerVector>;
 
 export interface LoadContextOptions {
   security?: SecurityLevel;
@@ -124,7 +151,12 @@ interface WireKeys {
   galoisKeys?: Uint8Array;
 }
 
-export class HeftyContext implements Disposable {
+/**
+ * `V` is the kind of vector the context encrypts and its programs return: CKKSVector (the default, and what
+ * createContext gives for CKKS) or IntegerVector (createContext for BFV and BGV). loadContext cannot know the
+ * scheme before it reads the key set: narrow its result with `as IntegerContext` for integer key sets.
+ */
+export class HeftyContext<V extends ProgramVector = CKKSVector> implements Disposable {
   readonly backend: Backend;
   readonly session: Session;
   /** The plan this context was made for (createContext({ program })), if any. */
@@ -199,15 +231,13 @@ export class HeftyContext implements Disposable {
    * slot count), the layout a matrix-vector product with that many padded columns wants, so it skips the
    * rotations that would replicate the input.
    */
-  encrypt(values: ArrayLike<number>, options?: EncryptOptions): CKKSVector;
-  encrypt(values: IntegerValues): BFVVector;
-  encrypt(values: ArrayLike<number> | IntegerValues, options?: EncryptOptions): CKKSVector | BFVVector {
-    if (this.scheme === 'ckks') return CKKSVector.encrypt(this.session, values as ArrayLike<number>, options);
-    return BFVVector.encrypt(this.session, values);
+  encrypt(values: V extends IntegerVector ? IntegerValues : ArrayLike<number>, options?: EncryptOptions): V {
+    if (this.scheme === 'ckks') return CKKSVector.encrypt(this.session, values as ArrayLike<number>, options) as V;
+    return IntegerVector.encrypt(this.session, values) as V;
   }
 
   /** Loads a vector from hefty envelope bytes or bare SEAL ciphertext bytes (e.g. from node-seal). */
-  loadVector(bytes: Uint8Array): CKKSVector | BFVVector {
+  loadVector(bytes: Uint8Array): V {
     const parts = decodeVector(bytes, this.scheme, this.slotCount);
     const chunks = [];
     try {
@@ -226,8 +256,9 @@ export class HeftyContext implements Disposable {
       for (const c of chunks) c.dispose();
       throw e;
     }
-    if (this.scheme === 'ckks') return new CKKSVector(this.session, chunks, parts.length, parts.clean, parts.period);
-    return new BFVVector(this.session, chunks, parts.length, parts.clean);
+    if (this.scheme === 'ckks')
+      return new CKKSVector(this.session, chunks, parts.length, parts.clean, parts.period) as V;
+    return new IntegerVector(this.session, chunks, parts.length, parts.clean) as V;
   }
 
   /**
@@ -235,9 +266,9 @@ export class HeftyContext implements Disposable {
    * exactly the steps its rotations use; without them, every power of two a sum, dot or matvec might use.
    */
   requiredGaloisSteps(program: Program, inputs?: Readonly<Record<string, InputSize>>): number[] {
-    const valid = validateProgram(program);
-    if (inputs === undefined) return programGaloisSteps(valid, this.slotCount);
-    return [...programCost(valid, inputs, this.slotCount).galoisSteps];
+    const valid = validateProgram(program, this.scheme);
+    if (inputs === undefined) return programGaloisSteps(valid, this.slotCount, this.scheme);
+    return [...programCost(valid, inputs, this.slotCount, () => true, this.scheme).galoisSteps];
   }
 
   /** Evaluates a program (see program.ts) over named inputs; returns its outputs by name. */
@@ -245,8 +276,9 @@ export class HeftyContext implements Disposable {
     program: unknown,
     inputs: Readonly<Record<string, ProgramInput>>,
     hooks?: RunHooks,
-  ): Promise<Record<string, CKKSVector>> {
-    return runProgram(this.session, validateProgram(program), inputs, hooks);
+  ): Promise<Record<string, V>> {
+    const outputs = await runProgram(this.session, validateProgram(program, this.scheme), inputs, hooks);
+    return outputs as Record<string, V>;
   }
 
   /**
@@ -297,14 +329,21 @@ export class HeftyContext implements Disposable {
  * Creates a client context; call keygen() before encrypting. Either give the parameters (scheme,
  * polyModulusDegree, ...) or a program and its input sizes, and the planner chooses them.
  */
+export async function createContext(
+  options: ProgramContextOptions & { scheme: IntegerScheme },
+): Promise<PlannedIntegerContext>;
 export async function createContext(options: ProgramContextOptions): Promise<PlannedContext>;
+export async function createContext(options: ContextOptions & { scheme: IntegerScheme }): Promise<IntegerContext>;
 export async function createContext(options: ContextOptions): Promise<HeftyContext>;
-export async function createContext(options: ContextOptions | ProgramContextOptions): Promise<HeftyContext> {
+export async function createContext(
+  options: ContextOptions | ProgramContextOptions,
+): Promise<HeftyContext<ProgramVector>> {
   if (options === null || typeof options !== 'object')
     throw new HeftyError('E_INVALID_ARGUMENT', 'createContext needs an options object');
   if ('program' in options) return createPlannedContext(options);
   const { scheme, polyModulusDegree: n } = options;
-  if (scheme !== 'ckks' && scheme !== 'bfv') throw new HeftyError('E_INVALID_PARAMS', `scheme must be 'ckks' or 'bfv'`);
+  if (scheme !== 'ckks' && !isIntegerScheme(scheme))
+    throw new HeftyError('E_INVALID_PARAMS', `scheme must be 'ckks', 'bfv' or 'bgv'`);
   if (!Number.isInteger(n) || !(n in DEFAULT_CKKS_BITS)) {
     throw new HeftyError(
       'E_INVALID_PARAMS',
@@ -323,15 +362,21 @@ export async function createContext(options: ContextOptions | ProgramContextOpti
     scheme,
     polyModulusDegree: n,
     coeffModulus,
-    ...(scheme === 'bfv' ? { plainModulus: backend.plainModulusBatching(n, options.plainModulusBits ?? 20) } : {}),
+    ...(isIntegerScheme(scheme)
+      ? { plainModulus: backend.plainModulusBatching(n, options.plainModulusBits ?? 20) }
+      : {}),
   };
   return buildContext(backend, params, security, options.scale, sessionOptionsOf(options));
 }
 
-async function createPlannedContext(options: ProgramContextOptions): Promise<PlannedContext> {
-  if (options.scheme !== undefined && options.scheme !== 'ckks')
-    throw new HeftyError('E_INVALID_PARAMS', 'programs run on CKKS: a planned context is always CKKS');
-  const program = validateProgram(options.program);
+async function createPlannedContext(
+  options: ProgramContextOptions,
+): Promise<HeftyContext<ProgramVector> & { readonly plan: ProgramPlan }> {
+  const scheme = options.scheme ?? 'ckks';
+  if (scheme !== 'ckks' && !isIntegerScheme(scheme))
+    throw new HeftyError('E_INVALID_PARAMS', `scheme must be 'ckks', 'bfv' or 'bgv'`);
+  if (isIntegerScheme(scheme)) return createPlannedIntegerContext(options, scheme);
+  const program = validateProgram(options.program, 'ckks');
   const backend = await loadBackend(options.backend, 'ckks');
   const plan = planProgram(program, options, (n, security) => backend.maxCoeffModulusBits(n, security));
   const n = plan.polyModulusDegree;
@@ -350,18 +395,44 @@ async function createPlannedContext(options: ProgramContextOptions): Promise<Pla
   ) as PlannedContext;
 }
 
+async function createPlannedIntegerContext(
+  options: ProgramContextOptions,
+  scheme: IntegerScheme,
+): Promise<PlannedIntegerContext> {
+  const program = validateProgram(options.program, scheme);
+  const backend = await loadBackend(options.backend, scheme);
+  const plan = planIntegerProgram(program, scheme, options, (n, security) =>
+    backend.coeffModulusBfvDefault(n, security).map((q) => q.toString(2).length),
+  );
+  const n = plan.polyModulusDegree;
+  const params: ParamsSpec = {
+    scheme,
+    polyModulusDegree: n,
+    coeffModulus: backend.coeffModulusBfvDefault(n, plan.security),
+    plainModulus: backend.plainModulusBatching(n, plan.plainModulusBits ?? 20),
+  };
+  return buildContext(
+    backend,
+    params,
+    plan.security,
+    undefined,
+    sessionOptionsOf(options),
+    plan,
+  ) as PlannedIntegerContext;
+}
+
 function sessionOptionsOf(options: { gpu?: GpuMode; diagonalCacheBytes?: number }): SessionOptions {
   return { gpu: options.gpu, diagonalCacheBytes: options.diagonalCacheBytes };
 }
 
-function buildContext(
+function buildContext<V extends ProgramVector>(
   backend: Backend,
   params: ParamsSpec,
   security: SecurityLevel,
   requestedScale: number | undefined,
   sessionOptions: SessionOptions,
   plan?: ProgramPlan,
-): HeftyContext {
+): HeftyContext<V> {
   const ctx = backend.createContext(params, security);
   const scale = requestedScale ?? defaultScale(params);
   const { coeffModulus } = params;
@@ -371,7 +442,7 @@ function buildContext(
     ctx.dispose();
     throw new HeftyError('E_SCALE_OUT_OF_BOUNDS', `scale ${scale} does not fit the coefficient modulus`);
   }
-  return new HeftyContext(backend, new Session(ctx, scale, sessionOptions), plan);
+  return new HeftyContext<V>(backend, new Session(ctx, scale, sessionOptions), plan);
 }
 
 /**
@@ -389,11 +460,21 @@ export async function loadContext(
   const security = resolveSecurity(options.security, options.allowInsecure);
   checkDiagonalCacheBytes(options.diagonalCacheBytes);
   // Parameters are parsed by the default engine, then the engine that supports their scheme takes over.
-  const probe = await loadBackend(options.backend);
-  const params = probe.loadParams(bundle.params);
+  let probe = await loadBackend(options.backend);
+  let params: ParamsSpec;
+  try {
+    params = probe.loadParams(bundle.params);
+  } catch (e) {
+    // An engine does not read parameters of a scheme it lacks; with 'auto', node-seal (which has them all) does.
+    const auto = resolveBackendChoice(options.backend) === 'auto';
+    if (!(e instanceof HeftyError && e.code === 'E_UNSUPPORTED') || probe.name === 'wasm' || !auto) throw e;
+    probe = await loadBackend('wasm');
+    params = probe.loadParams(bundle.params);
+  }
   const backend = probe.capabilities.schemes.includes(params.scheme)
     ? probe
     : await loadBackend(options.backend, params.scheme);
+  checkEvaluable(backend, params);
   const ctx = backend.createContext(params, security);
   const session = new Session(ctx, options.scale ?? defaultScale(params), {
     gpu: options.gpu,
@@ -410,6 +491,65 @@ export async function loadContext(
     throw e;
   }
   return new HeftyContext(backend, session);
+}
+
+/**
+ * Parameters hefty can compute on, checked before any key loads (a service refuses the upload with these codes
+ * instead of failing every evaluation later): an engine that runs the scheme (E_UNSUPPORTED where the engine
+ * asked for lacks it), and for BFV and BGV a plaintext modulus that batches, a
+ * prime t ≡ 1 (mod 2N) (E_INVALID_PARAMS): hefty's integer vectors are batched.
+ */
+function checkEvaluable(backend: Backend, params: ParamsSpec): void {
+  if (!backend.capabilities.schemes.includes(params.scheme)) {
+    throw new HeftyError(
+      'E_UNSUPPORTED',
+      `the ${backend.name} engine does not run ${params.scheme.toUpperCase()} ` +
+        `(it runs ${backend.capabilities.schemes.join(', ')}); choose the backend auto or wasm`,
+    );
+  }
+  if (!isIntegerScheme(params.scheme)) return;
+  const t = params.plainModulus ?? 0n;
+  const twoN = BigInt(2 * params.polyModulusDegree);
+  if (t < 2n || t % twoN !== 1n || !isPrime(t)) {
+    throw new HeftyError(
+      'E_INVALID_PARAMS',
+      `plain modulus ${t} does not support batching (it must be a prime ≡ 1 mod 2N = ${twoN}); ` +
+        'hefty computes on batched integer vectors only (PlainModulus.Batching makes such a t)',
+    );
+  }
+}
+
+/** Deterministic Miller–Rabin for t < 2^64 (the first 12 primes as bases suffice there). */
+function isPrime(n: bigint): boolean {
+  const bases = [2n, 3n, 5n, 7n, 11n, 13n, 17n, 19n, 23n, 29n, 31n, 37n];
+  if (n < 2n) return false;
+  for (const p of bases) if (n % p === 0n) return n === p;
+  let d = n - 1n;
+  let r = 0;
+  while (d % 2n === 0n) {
+    d /= 2n;
+    r++;
+  }
+  const powMod = (base: bigint, exp: bigint): bigint => {
+    let result = 1n;
+    let b = base % n;
+    for (let e = exp; e > 0n; e >>= 1n) {
+      if (e & 1n) result = (result * b) % n;
+      b = (b * b) % n;
+    }
+    return result;
+  };
+  for (const a of bases) {
+    let x = powMod(a, d);
+    if (x === 1n || x === n - 1n) continue;
+    let composite = true;
+    for (let i = 1; i < r && composite; i++) {
+      x = (x * x) % n;
+      if (x === n - 1n) composite = false;
+    }
+    if (composite) return false;
+  }
+  return true;
 }
 
 /** Restores a client context from its key set and secret key (both from this library or node-seal). */

@@ -6,7 +6,7 @@
  * Either way the results are the same ciphertext bytes, except for `rotate-hoisted`: the native CPU engine hoists
  * (one decomposition per ciphertext for all steps), the GPU rotates step by step; both decrypt within rotation error.
  */
-import type { Ciphertext, Evaluator, GaloisKeys, RelinKeys } from '../backend/types.ts';
+import type { Ciphertext, Evaluator, GaloisKeys, RelinKeys, Scheme } from '../backend/types.ts';
 import type { BatchEvaluator } from '../gpu/batch-evaluator.ts';
 
 /**
@@ -35,6 +35,8 @@ export function* keySwitch(request: KeySwitchRequest): Plan<Ciphertext[]> {
 export interface KeySwitchKeys {
   readonly relinKeys: RelinKeys;
   readonly galoisKeys: GaloisKeys;
+  /** Rotations are CKKS slot rotations, or (BFV, BGV) rotations of both rows of the batching matrix. */
+  readonly scheme: Scheme;
 }
 
 export interface KeySwitchStats {
@@ -72,12 +74,15 @@ function count(stats: KeySwitchStats, size: number, onGpu: boolean): void {
 /** Serves a request on the CPU evaluator, one ciphertext at a time; nothing is left behind on failure. */
 export function serveOnCpu(evaluator: Evaluator, request: KeySwitchRequest, keys: KeySwitchKeys): Ciphertext[] {
   const out: Ciphertext[] = [];
+  const rows = keys.scheme !== 'ckks';
   try {
     for (const c of request.list) {
-      if (request.op === 'rotate-hoisted')
-        out.push(...evaluator.rotateVectorHoisted(c, request.steps, keys.galoisKeys));
-      else if (request.op === 'relinearize') out.push(evaluator.relinearize(c, keys.relinKeys));
-      else out.push(evaluator.rotateVector(c, request.steps, keys.galoisKeys));
+      if (request.op === 'relinearize') out.push(evaluator.relinearize(c, keys.relinKeys));
+      else if (request.op === 'rotate' && rows) out.push(evaluator.rotateRows(c, request.steps, keys.galoisKeys));
+      else if (request.op === 'rotate') out.push(evaluator.rotateVector(c, request.steps, keys.galoisKeys));
+      // The integer engines have no hoisted row rotation: one after another.
+      else if (rows) for (const step of request.steps) out.push(evaluator.rotateRows(c, step, keys.galoisKeys));
+      else out.push(...evaluator.rotateVectorHoisted(c, request.steps, keys.galoisKeys));
     }
   } catch (e) {
     for (const c of out) c.dispose();

@@ -10,8 +10,13 @@
  *   ],
  *   "outputs": ["z"]
  * }
+ *
+ * Programs are scheme-neutral data; what a scheme can run is checked when the scheme is known (`ctx.run`, the
+ * pool and the service pass it): CKKS has no `rotateColumns`; BFV and BGV (exact integers mod t) have no
+ * `activation`, polyval only in the monomial basis, and every constant, coefficient and matrix entry an integer.
  */
 import { HeftyError } from '../errors.ts';
+import { isIntegerScheme, type Scheme } from '../backend/types.ts';
 import { ACTIVATIONS, type ActivationName } from './he/chebyshev.ts';
 import type { PolynomialBasis } from './he/polynomial.ts';
 
@@ -24,6 +29,8 @@ export type Operand = string | { const: number | readonly number[] };
 export type Step =
   | { out: string; op: 'add' | 'sub' | 'mul' | 'dot'; args: readonly [Operand, Operand]; reusable?: boolean }
   | { out: string; op: 'negate' | 'square' | 'sum'; args: readonly [string]; reusable?: boolean }
+  /** BFV and BGV: swap the two rows of the batching matrix. */
+  | { out: string; op: 'rotateColumns'; args: readonly [string]; reusable?: boolean }
   | { out: string; op: 'rotate'; args: readonly [string]; steps: number; reusable?: boolean }
   | {
       out: string;
@@ -74,7 +81,9 @@ export const PROGRAM_LIMITS = {
 const NAME = /^[A-Za-z_][A-Za-z0-9_.-]*$/;
 const INPUT_KINDS: readonly InputKind[] = ['vector', 'plain', 'scalar', 'matrix'];
 const BINARY_OPS = new Set(['add', 'sub', 'mul', 'dot']);
-const UNARY_OPS = new Set(['negate', 'square', 'sum', 'rotate', 'polyval', 'activation', 'matvec']);
+const UNARY_OPS = new Set(['negate', 'square', 'sum', 'rotate', 'rotateColumns', 'polyval', 'activation', 'matvec']);
+const CKKS_ONLY_OPS = new Set(['activation']);
+const INTEGER_ONLY_OPS = new Set(['rotateColumns']);
 
 function bad(message: string): never {
   throw new HeftyError('E_BAD_PROGRAM', message);
@@ -129,9 +138,10 @@ function operandKind(operand: unknown, kinds: Map<string, ValueKind>, where: str
 
 /**
  * Checks shape, names, references and limits; returns the program typed. Everything that can be decided
- * without data is decided here, so evaluation errors are about data (lengths, levels, keys) only.
+ * without data is decided here, so evaluation errors are about data (lengths, levels, keys) only. With a
+ * `scheme`, also that the scheme has every op and (BFV, BGV) that every number is an integer (E_BAD_PROGRAM).
  */
-export function validateProgram(input: unknown): Program {
+export function validateProgram(input: unknown, scheme?: Scheme): Program {
   if (!isRecord(input)) bad('a program is an object with inputs, steps and outputs');
   const { inputs, steps, outputs } = input;
   if (!isRecord(inputs)) bad('program.inputs must be an object of name → kind');
@@ -157,6 +167,7 @@ export function validateProgram(input: unknown): Program {
     const op = raw.op;
     if (typeof op !== 'string' || !(BINARY_OPS.has(op) || UNARY_OPS.has(op)))
       bad(`${where}: unknown op ${describe(op)}`);
+    if (scheme !== undefined) checkSchemeOp(raw, op, scheme, where);
     if (!Array.isArray(raw.args)) bad(`${where}.args must be an array`);
     const arity = BINARY_OPS.has(op) ? 2 : 1;
     if (raw.args.length !== arity) bad(`${where}: ${op} takes ${arity} argument(s)`);
@@ -208,6 +219,25 @@ export function validateProgram(input: unknown): Program {
   return input as unknown as Program;
 }
 
+/** What the scheme cannot run (ops, bases) and, on the integer schemes, numbers that are not integers. */
+function checkSchemeOp(raw: Record<string, unknown>, op: string, scheme: Scheme, where: string): void {
+  const integer = isIntegerScheme(scheme);
+  if ((integer && CKKS_ONLY_OPS.has(op)) || (!integer && INTEGER_ONLY_OPS.has(op)))
+    bad(`${where}: ${scheme.toUpperCase()} has no ${op}`);
+  if (!integer) return;
+  if (op === 'polyval' && (raw.basis ?? 'monomial') !== 'monomial')
+    bad(`${where}: ${scheme.toUpperCase()} evaluates polynomials in the monomial basis only (integer coefficients)`);
+  const integers = (value: unknown, what: string): void => {
+    const list = Array.isArray(value) ? value.flat() : [value];
+    if (!list.every((v) => typeof v !== 'number' || Number.isSafeInteger(v)))
+      bad(`${where}: ${what} must be integers on ${scheme.toUpperCase()} (safe integers, taken mod t)`);
+  };
+  if (op === 'polyval') integers(raw.coeffs, 'polynomial coefficients');
+  if (op === 'matvec' && Array.isArray(raw.matrix)) integers(raw.matrix, 'matrix entries');
+  if (Array.isArray(raw.args))
+    for (const arg of raw.args) if (isRecord(arg) && 'const' in arg) integers(arg.const, 'constants');
+}
+
 function checkInterval(value: unknown, what: string): void {
   if (
     !Array.isArray(value) ||
@@ -235,14 +265,20 @@ export function checkMatrix(value: unknown, what: string): readonly (readonly nu
  * Rotation steps a program needs galois keys for. Sums, dot products and matvec rotate by powers of two
  * (below slotCount); `rotate` needs its own step. Servers generate or demand exactly these keys.
  */
-export function programGaloisSteps(program: Program, slotCount: number): number[] {
+export function programGaloisSteps(program: Program, slotCount: number, scheme: Scheme = 'ckks'): number[] {
   const steps = new Set<number>();
-  for (const step of validateProgram(program).steps) {
+  // BFV and BGV rotate within a batching row of slotCount / 2; step 0 is their column swap (sums use it too).
+  const integer = isIntegerScheme(scheme);
+  const cycle = integer ? slotCount / 2 : slotCount;
+  for (const step of validateProgram(program, scheme).steps) {
     if (step.op === 'sum' || step.op === 'dot' || step.op === 'matvec') {
-      for (let s = 1; s < slotCount; s *= 2) steps.add(s);
+      for (let s = 1; s < cycle; s *= 2) steps.add(s);
+      if (integer && step.op !== 'matvec') steps.add(0);
     } else if (step.op === 'rotate') {
-      const normalized = ((step.steps % slotCount) + slotCount) % slotCount;
+      const normalized = ((step.steps % cycle) + cycle) % cycle;
       if (normalized !== 0) steps.add(normalized);
+    } else if (step.op === 'rotateColumns') {
+      steps.add(0);
     }
   }
   return [...steps].sort((a, b) => a - b);

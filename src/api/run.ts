@@ -3,14 +3,21 @@
  * done with them; only the outputs survive.
  */
 import { HeftyError } from '../errors.ts';
+import { isIntegerScheme } from '../backend/types.ts';
 import { CKKSVector, toFiniteArray, type CkksOperand } from './ckks-vector.ts';
 import { programCost, type InputSize } from './he/planner.ts';
+import { IntegerVector, toBigInts, type IntegerOperand } from './integer-vector.ts';
 import { checkMatrix, type Operand, type Program, type Step } from './program.ts';
 import type { Session } from './session.ts';
 
-export type ProgramInput = CKKSVector | number | ArrayLike<number> | ArrayLike<ArrayLike<number>>;
+/** Encrypted inputs are CKKSVectors on CKKS contexts, IntegerVectors on BFV and BGV; plain inputs are numbers. */
+export type ProgramInput =
+  CKKSVector | IntegerVector | number | bigint | ArrayLike<number | bigint> | ArrayLike<ArrayLike<number>>;
 
-type Value = CKKSVector | number | Float64Array | readonly (readonly number[])[];
+/** What a program's outputs are: the context's kind of vector. */
+export type ProgramVector = CKKSVector | IntegerVector;
+
+type Value = ProgramVector | number | bigint | Float64Array | BigInt64Array | readonly (readonly number[])[];
 
 export interface RunHooks {
   /** Called after each step with its op and duration, for metrics. */
@@ -30,13 +37,19 @@ function bindInputs(
 ): Map<string, Value> {
   if (inputs === null || typeof inputs !== 'object') throw new HeftyError('E_BAD_PROGRAM', 'inputs must be an object');
   const values = new Map<string, Value>();
+  const integer = isIntegerScheme(session.scheme);
+  const Vector = integer ? IntegerVector : CKKSVector;
   for (const [name, kind] of Object.entries(program.inputs)) {
     // Own properties only: a name like "constructor" must not find Object.prototype's member.
     const value = Object.hasOwn(inputs, name) ? inputs[name] : undefined;
     if (value === undefined) throw new HeftyError('E_BAD_PROGRAM', `input "${name}" is missing`);
+    if (integer && kind !== 'vector') {
+      values.set(name, integerInput(name, kind, value));
+      continue;
+    }
     switch (kind) {
       case 'vector':
-        if (!(value instanceof CKKSVector))
+        if (!(value instanceof Vector))
           throw new HeftyError('E_BAD_PROGRAM', `input "${name}" must be an encrypted vector`);
         if (value.session !== session)
           throw new HeftyError('E_PARAMS_MISMATCH', `input "${name}" belongs to another context`);
@@ -48,7 +61,12 @@ function bindInputs(
         values.set(name, value);
         break;
       case 'plain':
-        if (typeof value !== 'object' || value instanceof CKKSVector || !('length' in value)) {
+        if (
+          typeof value !== 'object' ||
+          value instanceof CKKSVector ||
+          value instanceof IntegerVector ||
+          !('length' in value)
+        ) {
           throw new HeftyError('E_BAD_PROGRAM', `input "${name}" must be an array of numbers`);
         }
         values.set(name, toFiniteArray(value as ArrayLike<number>, `input "${name}"`));
@@ -67,6 +85,29 @@ function bindInputs(
   return values;
 }
 
+/** A plain input of an integer program: integers only (bigint or safe integers), taken mod t by the vector ops. */
+function integerInput(name: string, kind: 'plain' | 'scalar' | 'matrix', value: ProgramInput): Value {
+  const what = `input "${name}"`;
+  try {
+    if (kind === 'scalar') {
+      if (typeof value === 'bigint') return value;
+      if (typeof value === 'number' && Number.isSafeInteger(value)) return value;
+      throw new HeftyError('E_BAD_PROGRAM', `${what} must be an integer`);
+    }
+    if (typeof value !== 'object' || value instanceof CKKSVector || value instanceof IntegerVector)
+      throw new HeftyError('E_BAD_PROGRAM', `${what} must be an array of integers`);
+    if (kind === 'plain') return toBigInts(value as ArrayLike<number | bigint>, what);
+    const rows = checkMatrix(
+      Array.from(value as ArrayLike<ArrayLike<number>>, (r) => Array.from(r)),
+      what,
+    );
+    for (const row of rows) toBigInts(row, `${what} row`);
+    return rows;
+  } catch (e) {
+    throw e instanceof HeftyError && e.code !== 'E_BAD_PROGRAM' ? new HeftyError('E_BAD_PROGRAM', e.message) : e;
+  }
+}
+
 function resolve(values: Map<string, Value>, operand: Operand): CkksOperand {
   if (typeof operand === 'string') {
     const value = values.get(operand);
@@ -75,6 +116,52 @@ function resolve(values: Map<string, Value>, operand: Operand): CkksOperand {
     return value as CkksOperand;
   }
   return typeof operand.const === 'number' ? operand.const : Float64Array.from(operand.const);
+}
+
+/** The operand of an integer step: a vector, a plain integer vector or an integer. */
+function resolveInteger(values: Map<string, Value>, operand: Operand): IntegerOperand {
+  if (typeof operand !== 'string') return typeof operand.const === 'number' ? operand.const : operand.const;
+  const value = values.get(operand);
+  if (value === undefined) throw new HeftyError('E_BAD_PROGRAM', `unknown value "${operand}"`);
+  if (Array.isArray(value)) throw new HeftyError('E_BAD_PROGRAM', `"${operand}" is a matrix`);
+  return value as IntegerOperand;
+}
+
+/** One step of a BFV or BGV program (the validator has refused the ops these schemes do not have). */
+function evaluateIntegerStep(step: Step, values: Map<string, Value>): IntegerVector {
+  const x = resolveInteger(values, step.args[0]) as IntegerVector;
+  switch (step.op) {
+    case 'add':
+      return x.add(resolveInteger(values, step.args[1]));
+    case 'sub':
+      return x.sub(resolveInteger(values, step.args[1]));
+    case 'mul':
+      return x.mul(resolveInteger(values, step.args[1]));
+    case 'dot': {
+      const y = resolveInteger(values, step.args[1]);
+      if (typeof y === 'number' || typeof y === 'bigint')
+        throw new HeftyError('E_BAD_PROGRAM', 'dot needs a vector operand');
+      return x.dot(y);
+    }
+    case 'negate':
+      return x.negate();
+    case 'square':
+      return x.square();
+    case 'sum':
+      return x.sum();
+    case 'rotate':
+      return x.rotate(step.steps);
+    case 'rotateColumns':
+      return x.rotateColumns();
+    case 'polyval':
+      return x.polyval(step.coeffs);
+    case 'matvec': {
+      const matrix = typeof step.matrix === 'string' ? values.get(step.matrix) : step.matrix;
+      return x.matvec(matrix as readonly (readonly number[])[]);
+    }
+    case 'activation':
+      throw new HeftyError('E_BAD_PROGRAM', `${x.session.scheme.toUpperCase()} has no ${step.op}`);
+  }
 }
 
 /** Key-switching steps go through the async variants, so the session may batch them on the GPU. */
@@ -108,6 +195,8 @@ async function evaluateStep(step: Step, values: Map<string, Value>): Promise<CKK
       const matrix = typeof step.matrix === 'string' ? values.get(step.matrix) : step.matrix;
       return x.matvecAsync(matrix as readonly (readonly number[])[]);
     }
+    case 'rotateColumns':
+      throw new HeftyError('E_BAD_PROGRAM', 'CKKS has no rotateColumns');
   }
 }
 
@@ -174,32 +263,38 @@ function dropInputs(session: Session, program: Program, values: Map<string, Valu
   }
 }
 
+/**
+ * Runs a validated program (validateProgram with the session's scheme). CKKS steps key-switch through the
+ * session's key switcher (GPU batching where on); BFV and BGV steps run on the CPU evaluator.
+ */
 export async function runProgram(
   session: Session,
   program: Program,
   inputs: Readonly<Record<string, ProgramInput>>,
   hooks: RunHooks = {},
-): Promise<Record<string, CKKSVector>> {
-  if (session.scheme !== 'ckks') throw new HeftyError('E_UNSUPPORTED', 'programs run on CKKS contexts');
+): Promise<Record<string, ProgramVector>> {
+  const integer = isIntegerScheme(session.scheme);
   const values = bindInputs(session, program, inputs);
-  const produced: CKKSVector[] = [];
-  const kept = new Set<CKKSVector>();
+  const produced: ProgramVector[] = [];
+  const kept = new Set<ProgramVector>();
   try {
-    if (!hooks.keepInputLevels) dropInputs(session, program, values, produced);
+    if (!hooks.keepInputLevels && !integer) dropInputs(session, program, values, produced as CKKSVector[]);
     for (const step of program.steps) {
       const started = performance.now();
-      const result = await evaluateStep(step, values).catch((e: unknown) => {
-        throw e instanceof HeftyError && e.code === 'E_LEVEL_EXHAUSTED'
-          ? withProgramLevels(e, session, program, values, step)
-          : e;
-      });
+      const result = integer
+        ? evaluateIntegerStep(step, values)
+        : await evaluateStep(step, values).catch((e: unknown) => {
+            throw e instanceof HeftyError && e.code === 'E_LEVEL_EXHAUSTED'
+              ? withProgramLevels(e, session, program, values, step)
+              : e;
+          });
       produced.push(result);
       values.set(step.out, result);
       hooks.onStep?.(step.op, performance.now() - started);
     }
-    const result: Record<string, CKKSVector> = {};
+    const result: Record<string, ProgramVector> = {};
     for (const name of program.outputs) {
-      const value = values.get(name) as CKKSVector;
+      const value = values.get(name) as ProgramVector;
       // Outputs never alias inputs, so callers may dispose results freely.
       result[name] = produced.includes(value) && !kept.has(value) ? value : value.clone();
       kept.add(result[name]);

@@ -33,6 +33,11 @@ export class Session {
   readonly evaluator: B.Evaluator;
   readonly scheme: B.Scheme;
   readonly slotCount: number;
+  /**
+   * Slots a rotation cycles through: all of them (CKKS), or one row of the 2×(N/2) batching matrix (BFV, BGV:
+   * both rows rotate together).
+   */
+  readonly rotationSlotCount: number;
   /** Scale fresh CKKS encryptions use. */
   readonly scale: number;
   readonly keys: SessionKeys = {};
@@ -57,6 +62,7 @@ export class Session {
     this.ctx = ctx;
     this.scheme = ctx.params.scheme;
     this.slotCount = ctx.slotCount;
+    this.rotationSlotCount = this.scheme === 'ckks' ? ctx.slotCount : ctx.slotCount / 2;
     this.scale = scale;
     this.#gpu = options.gpu;
     this.#diagonalCacheBytes = options.diagonalCacheBytes ?? DEFAULT_DIAGONAL_CACHE_BYTES;
@@ -153,7 +159,8 @@ export class Session {
 
   async #chooseKeySwitcher(): Promise<KeySwitcher> {
     const mode = gpuModeFromEnv(this.#gpu ?? process.env.HEFTY_GPU ?? 'off');
-    if (mode === 'off') return new CpuKeySwitcher(this.evaluator);
+    // The GPU batch evaluator rotates CKKS slots; integer schemes key-switch on the CPU.
+    if (mode === 'off' || this.scheme !== 'ckks') return new CpuKeySwitcher(this.evaluator);
     const { createBatchEvaluator } = await import('../gpu/batch-evaluator.ts');
     const batch = await createBatchEvaluator(this.ctx, { mode });
     if (batch.device !== null) return new BatchKeySwitcher(batch);

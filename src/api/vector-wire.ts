@@ -1,6 +1,6 @@
 /**
  * Encrypted-vector envelope: a vector longer than one ciphertext is several SEAL ciphertexts plus its length.
- * Layout (little-endian): "HFV1" | u8 scheme (1 ckks, 2 bfv) | u8 flags (bit 0: slots past length are zero)
+ * Layout (little-endian): "HFV1" | u8 scheme (1 ckks, 2 bfv, 3 bgv) | u8 flags (bit 0: slots past length are zero)
  *   | u8 period (0: the slot count; k > 0: a single-chunk CKKS vector periodic with period 2^(k-1))
  *   | u8 reserved=0 | u32 length | u32 chunkCount | per chunk: u32 byteLength | SEAL ciphertext bytes
  * Envelopes from before the period byte have 0 there and load as before.
@@ -21,6 +21,8 @@ export interface VectorParts {
 }
 
 const MAGIC = [0x48, 0x46, 0x56, 0x31]; // "HFV1"
+const SCHEME_BYTES: Readonly<Record<Scheme, number>> = { ckks: 1, bfv: 2, bgv: 3 };
+const SCHEMES: readonly (Scheme | undefined)[] = [undefined, 'ckks', 'bfv', 'bgv'];
 const SEAL_MAGIC = [0x5e, 0xa1];
 export const MAX_CHUNKS = 4096;
 
@@ -33,7 +35,7 @@ export function encodeVector(parts: Omit<VectorParts, 'bareSeal'>): Uint8Array {
   const out = new Uint8Array(total);
   const view = new DataView(out.buffer);
   out.set(MAGIC, 0);
-  out[4] = parts.scheme === 'ckks' ? 1 : 2;
+  out[4] = SCHEME_BYTES[parts.scheme];
   out[5] = parts.clean ? 1 : 0;
   out[6] = parts.period === undefined ? 0 : Math.log2(parts.period) + 1;
   view.setUint32(8, parts.length, true);
@@ -56,7 +58,7 @@ export function decodeVector(bytes: Uint8Array, scheme: Scheme, slotCount: numbe
   if (!(bytes instanceof Uint8Array)) bad('expected bytes');
   if (isSealObject(bytes)) return { scheme, length: slotCount, clean: true, chunks: [bytes], bareSeal: true };
   if (bytes.length < 16 || !MAGIC.every((b, i) => bytes[i] === b)) bad('neither a hefty vector nor a SEAL ciphertext');
-  const encodedScheme = bytes[4] === 1 ? 'ckks' : bytes[4] === 2 ? 'bfv' : bad(`unknown scheme byte ${bytes[4]}`);
+  const encodedScheme = SCHEMES[bytes[4]] ?? bad(`unknown scheme byte ${bytes[4]}`);
   if (encodedScheme !== scheme) {
     throw new HeftyError('E_PARAMS_MISMATCH', `a ${encodedScheme} vector cannot be used with a ${scheme} context`);
   }

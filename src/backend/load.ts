@@ -42,6 +42,11 @@ function loadNamed(name: BackendName): Promise<Backend> {
   return pending;
 }
 
+/** The choice in effect: the one given, else HEFTY_BACKEND, else auto. */
+export function resolveBackendChoice(choice?: BackendChoice): BackendChoice {
+  return choice ?? parseChoice(process.env.HEFTY_BACKEND);
+}
+
 let warnedFallback = false;
 
 /**
@@ -49,7 +54,7 @@ let warnedFallback = false;
  * when the native engine does not implement `scheme`.
  */
 export async function loadBackend(choice?: BackendChoice, scheme?: Scheme): Promise<Backend> {
-  const resolved = choice ?? parseChoice(process.env.HEFTY_BACKEND);
+  const resolved = resolveBackendChoice(choice);
   if (resolved !== 'auto') return loadNamed(resolved);
   try {
     const native = await loadNamed('native');

@@ -8,6 +8,12 @@
  */
 
 export type Scheme = 'ckks' | 'bfv' | 'bgv';
+/** The exact-integer schemes: slots hold integers mod the plaintext modulus t, in a 2×(N/2) batching matrix. */
+export type IntegerScheme = Exclude<Scheme, 'ckks'>;
+
+export function isIntegerScheme(scheme: Scheme): scheme is IntegerScheme {
+  return scheme === 'bfv' || scheme === 'bgv';
+}
 export type Compression = 'none' | 'zlib' | 'zstd';
 /** HomomorphicEncryption.org classical security level; 'none' disables the check (must be allowed explicitly). */
 export type SecurityLevel = 128 | 192 | 256 | 'none';
@@ -18,7 +24,7 @@ export interface ParamsSpec {
   readonly scheme: Scheme;
   readonly polyModulusDegree: number;
   readonly coeffModulus: readonly bigint[];
-  /** BFV only: the plaintext modulus t. */
+  /** BFV and BGV: the plaintext modulus t. */
   readonly plainModulus?: bigint;
 }
 
@@ -42,7 +48,7 @@ export interface Saveable {
 
 export interface Plaintext extends Owned, Saveable {
   readonly kind: 'plaintext';
-  /** Hex parms_id; all zero for BFV plaintexts (not in NTT form). */
+  /** Hex parms_id; all zero for BFV and BGV plaintexts (not in NTT form). */
   readonly parmsId: string;
   readonly scale: number;
 }
@@ -102,7 +108,7 @@ export interface Encryptor extends Owned {
 
 export interface Decryptor extends Owned {
   decrypt(cipher: Ciphertext): Plaintext;
-  /** BFV only: remaining noise budget in bits (0 means decryption is no longer correct). */
+  /** BFV and BGV: remaining noise budget in bits (0 means decryption is no longer correct). */
   invariantNoiseBudget(cipher: Ciphertext): number;
 }
 
@@ -135,7 +141,7 @@ export interface Evaluator extends Owned {
   relinearize(a: Ciphertext, keys: RelinKeys): Ciphertext;
   /** CKKS: divide by the last prime of the level and drop it. */
   rescaleToNext(a: Ciphertext): Ciphertext;
-  /** Drop the last prime without scaling (CKKS) / with scaling (BFV). */
+  /** Drop the last prime: without scaling (CKKS), scaling by it (BFV), or with SEAL's t-correction (BGV). */
   modSwitchToNext(a: Ciphertext): Ciphertext;
   modSwitchTo(a: Ciphertext, parmsId: string): Ciphertext;
   modSwitchPlainToNext(p: Plaintext): Plaintext;
@@ -149,9 +155,12 @@ export interface Evaluator extends Owned {
    * rotateVector does); no steps give no results.
    */
   rotateVectorHoisted(a: Ciphertext, steps: readonly number[], keys: GaloisKeys): Ciphertext[];
-  /** BFV: rotate both rows of the 2×(N/2) batching matrix. */
+  /**
+   * BFV and BGV: rotate both rows of the 2×(N/2) batching matrix left by `steps` (|steps| < N/2). A step without
+   * its own galois key is composed from the keys of its non-adjacent form, as SEAL does.
+   */
   rotateRows(a: Ciphertext, steps: number, keys: GaloisKeys): Ciphertext;
-  /** BFV: swap the two rows. */
+  /** BFV and BGV: swap the two rows. */
   rotateColumns(a: Ciphertext, keys: GaloisKeys): Ciphertext;
   complexConjugate(a: Ciphertext, keys: GaloisKeys): Ciphertext;
   applyGalois(a: Ciphertext, galoisElt: number, keys: GaloisKeys): Ciphertext;
@@ -173,7 +182,7 @@ export interface BackendContext extends Owned {
   readonly backend: Backend;
   readonly params: ParamsSpec;
   readonly security: SecurityLevel;
-  /** CKKS: N/2 complex slots used as reals; BFV: N integer slots. */
+  /** CKKS: N/2 complex slots used as reals; BFV and BGV: N integer slots (two rows of N/2). */
   readonly slotCount: number;
   /** The chain from the key level (first entry, includes the special prime) down to chainIndex 0. */
   readonly levels: readonly LevelInfo[];

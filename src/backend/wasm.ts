@@ -12,6 +12,7 @@ import { parmsIdToHex } from './parms-id.ts';
 import { decompress } from './seal-compression.ts';
 import { MAX_PARAMS_BYTES, maxInflated, type LoadKind } from './seal-inflation.ts';
 import type * as B from './types.ts';
+import { isIntegerScheme } from './types.ts';
 
 type Seal = S.MainModule;
 
@@ -340,8 +341,8 @@ class WasmDecryptor extends Owner<S.Decryptor> implements B.Decryptor {
     return new WasmPlaintext(this.rt, out);
   }
   invariantNoiseBudget(cipher: B.Ciphertext): number {
-    if (this.#ctx.params.scheme !== 'bfv')
-      throw new HeftyError('E_UNSUPPORTED', 'noise budget is defined for BFV only');
+    if (!isIntegerScheme(this.#ctx.params.scheme))
+      throw new HeftyError('E_UNSUPPORTED', 'noise budget is defined for BFV and BGV only');
     const c = unwrap(this.#ctx, cipher, WasmCiphertext, 'ciphertext');
     return this.rt.guard(() => this.raw.invariantNoiseBudget(c));
   }
@@ -537,7 +538,8 @@ class WasmEvaluator extends Owner<S.Evaluator> implements B.Evaluator {
     return out;
   }
   rotateRows(a: B.Ciphertext, steps: number, keys: B.GaloisKeys): B.Ciphertext {
-    if (this.#ctx.params.scheme !== 'bfv') throw new HeftyError('E_UNSUPPORTED', 'rotateRows is a BFV operation');
+    if (!isIntegerScheme(this.#ctx.params.scheme))
+      throw new HeftyError('E_UNSUPPORTED', 'rotateRows is a BFV and BGV operation');
     const x = this.#ct(a);
     this.#ctx.galoisElt(steps);
     // SEAL composes a step without its own key from the keys of its non-adjacent form; it raises the missing key.
@@ -545,7 +547,8 @@ class WasmEvaluator extends Owner<S.Evaluator> implements B.Evaluator {
     return this.#unary((out) => this.raw.rotateRows(x, steps, k, out));
   }
   rotateColumns(a: B.Ciphertext, keys: B.GaloisKeys): B.Ciphertext {
-    if (this.#ctx.params.scheme !== 'bfv') throw new HeftyError('E_UNSUPPORTED', 'rotateColumns is a BFV operation');
+    if (!isIntegerScheme(this.#ctx.params.scheme))
+      throw new HeftyError('E_UNSUPPORTED', 'rotateColumns is a BFV and BGV operation');
     const x = this.#ct(a);
     const k = this.#galois(keys, this.#ctx.conjugationElt);
     return this.#unary((out) => this.raw.rotateColumns(x, k, out));
@@ -725,7 +728,8 @@ class WasmContext extends Owner<S.SEALContext> implements B.BackendContext {
   }
 
   createBatchEncoder(): B.BatchEncoder {
-    if (this.params.scheme !== 'bfv') throw new HeftyError('E_UNSUPPORTED', 'the batch encoder needs BFV parameters');
+    if (!isIntegerScheme(this.params.scheme))
+      throw new HeftyError('E_UNSUPPORTED', 'the batch encoder needs BFV or BGV parameters');
     return new WasmBatchEncoder(
       this,
       this.rt.guard(() => new this.rt.seal.BatchEncoder(this.raw), 'E_INVALID_PARAMS'),
@@ -802,11 +806,12 @@ function checkLoadBytes(bytes: Uint8Array): void {
   if (bytes.length > MAX_LOAD_BYTES) throw new HeftyError('E_BAD_SERIALIZATION', 'object larger than 1 GiB');
 }
 
-const SCHEME_TYPES: Partial<Record<B.Scheme, number>> = { bfv: 1, ckks: 2 };
+const SCHEME_TYPES = { bfv: 1, ckks: 2, bgv: 3 } as const;
+const SCHEMES_BY_TYPE: Readonly<Record<number, B.Scheme>> = { 1: 'bfv', 2: 'ckks', 3: 'bgv' };
 
 class WasmBackend implements B.Backend {
   readonly name = 'wasm';
-  readonly capabilities: B.BackendCapabilities = { schemes: ['ckks', 'bfv'] };
+  readonly capabilities: B.BackendCapabilities = { schemes: ['ckks', 'bfv', 'bgv'] };
   readonly rt: WasmRuntime;
 
   constructor(rt: WasmRuntime) {
@@ -875,7 +880,7 @@ class WasmBackend implements B.Backend {
     if (!Array.isArray(params.coeffModulus) || params.coeffModulus.length === 0 || params.coeffModulus.length > 64) {
       throw new HeftyError('E_INVALID_PARAMS', 'coeffModulus must list 1 to 64 primes');
     }
-    const parms = new seal.EncryptionParameters(params.scheme === 'ckks' ? seal.SchemeType.ckks : seal.SchemeType.bfv);
+    const parms = new seal.EncryptionParameters(seal.SchemeType[params.scheme]);
     try {
       this.rt.guard(() => {
         parms.setPolyModulusDegree(params.polyModulusDegree);
@@ -887,8 +892,9 @@ class WasmBackend implements B.Backend {
         }
         parms.setCoeffModulus(vec);
         vec.delete();
-        if (params.scheme === 'bfv') {
-          if (params.plainModulus === undefined) throw new HeftyError('E_INVALID_PARAMS', 'BFV needs a plainModulus');
+        if (isIntegerScheme(params.scheme)) {
+          if (params.plainModulus === undefined)
+            throw new HeftyError('E_INVALID_PARAMS', `${params.scheme.toUpperCase()} needs a plainModulus`);
           const t = new seal.Modulus(BigInt(params.plainModulus));
           parms.setPlainModulus(t);
           t.delete();
@@ -951,14 +957,17 @@ class WasmBackend implements B.Backend {
       } catch (e) {
         throw asLoadError(e);
       }
-      const scheme = parms.scheme().value;
-      if (scheme !== 1 && scheme !== 2)
-        throw new HeftyError('E_UNSUPPORTED', `scheme ${scheme} is not supported (CKKS and BFV are)`);
+      const scheme = SCHEMES_BY_TYPE[parms.scheme().value];
+      if (scheme === undefined)
+        throw new HeftyError(
+          'E_UNSUPPORTED',
+          `scheme ${parms.scheme().value} is not supported (CKKS, BFV and BGV are)`,
+        );
       const spec: B.ParamsSpec = {
-        scheme: scheme === 2 ? 'ckks' : 'bfv',
+        scheme,
         polyModulusDegree: parms.polyModulusDegree(),
         coeffModulus: (seal.jsArrayFromVecModulus(parms.coeffModulus()) as bigint[]).map(BigInt),
-        ...(scheme === 1 ? { plainModulus: BigInt(parms.plainModulus().value()) } : {}),
+        ...(isIntegerScheme(scheme) ? { plainModulus: BigInt(parms.plainModulus().value()) } : {}),
       };
       return spec;
     } finally {

@@ -19,7 +19,7 @@ const HELP = `usage: hefty keygen [options]
 Creates <out>/${KEYSET_FILE} (parameters, public and evaluation keys: give this to servers) and
 <out>/${SECRET_KEY_FILE} (keep it private).
 
-  --scheme ckks|bfv      scheme (default ckks)
+  --scheme ckks|bfv|bgv  scheme (default ckks)
   --degree N             polynomial modulus degree: 4096, 8192, 16384 or 32768 (default 8192); N/2 slots
   --levels L             CKKS: L multiplications deep: primes ${EDGE_PRIME_BITS},${LEVEL_PRIME_BITS}×L,${EDGE_PRIME_BITS} (bits), scale 2^${LEVEL_PRIME_BITS}
   --modulus BITS         coefficient-modulus prime sizes, e.g. 60,40,40,60 (special prime last); overrides --levels
@@ -64,12 +64,12 @@ export async function keygenCommand(argv: readonly string[]): Promise<void> {
   const parsed = parseCommand({ name: 'keygen', help: HELP, options: OPTIONS }, argv);
   if (!parsed) return;
   const { values } = parsed;
-  const scheme = oneOf(values.scheme, ['ckks', 'bfv'], '--scheme') as 'ckks' | 'bfv';
+  const scheme = oneOf(values.scheme, ['ckks', 'bfv', 'bgv'], '--scheme') as 'ckks' | 'bfv' | 'bgv';
   const degree = integer(values.degree, '--degree', 1024, 32768) as number;
   const levels = integer(values.levels, '--levels', 0, 64);
   const scaleBits = integer(values.scale, '--scale', 1, 120);
   const plainBits = integer(values['plain-bits'], '--plain-bits', 2, 60);
-  if (scheme === 'bfv' && (levels !== undefined || scaleBits !== undefined))
+  if (scheme !== 'ckks' && (levels !== undefined || scaleBits !== undefined))
     throw new HeftyError('E_INVALID_ARGUMENT', '--levels and --scale are CKKS options');
   const coeffModulusBits =
     values.modulus !== undefined

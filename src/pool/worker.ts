@@ -10,10 +10,9 @@ import { threadId, workerData } from 'node:worker_threads';
 import { LRUCache } from 'lru-cache';
 import { move, transferableSymbol, valueSymbol } from 'piscina';
 import { loadContext, type HeftyContext } from '../api/context.ts';
-import type { CKKSVector } from '../api/ckks-vector.ts';
 import { describeKeySet } from '../api/keyset-info.ts';
 import type { Program } from '../api/program.ts';
-import type { ProgramInput } from '../api/run.ts';
+import type { ProgramInput, ProgramVector } from '../api/run.ts';
 import { loadBackend } from '../backend/load.ts';
 import { HeftyError } from '../errors.ts';
 import { sha256 } from './cache.ts';
@@ -46,10 +45,10 @@ const ready = loadBackend(config.backend).then((backend) => {
 ready.catch(() => undefined);
 
 /** Operands evicted while a job may still use them are disposed after it. */
-const retired: CKKSVector[] = [];
+const retired: ProgramVector[] = [];
 
 const operandSizes = new Map<string, number>();
-const operands = new LRUCache<string, CKKSVector>({
+const operands = new LRUCache<string, ProgramVector>({
   maxSize: config.operandCacheBytes,
   sizeCalculation: (_vector, key) => operandSizes.get(key) ?? 1,
   dispose: (vector, key) => {
@@ -111,7 +110,7 @@ function runTestHook(test: TestHook | undefined): void {
   if (test.exit !== undefined) process.exit(test.exit);
 }
 
-function cacheOperand(key: string, vector: CKKSVector, size: number): void {
+function cacheOperand(key: string, vector: ProgramVector, size: number): void {
   if (size > config.operandCacheBytes) return;
   operandSizes.set(key, size);
   operands.set(key, vector);
@@ -129,8 +128,8 @@ function program(wire: ProgramWire): Program {
 }
 
 async function evaluate(ctx: HeftyContext, checked: Program, job: EvalJob, item: EvalItem): Promise<ItemDone> {
-  const owned: CKKSVector[] = [];
-  let outputs: Record<string, CKKSVector> = {};
+  const owned: ProgramVector[] = [];
+  let outputs: Record<string, ProgramVector> = {};
   const loads: [InputSource, number][] = [];
   try {
     const inputs: Record<string, ProgramInput> = {};
@@ -148,7 +147,7 @@ async function evaluate(ctx: HeftyContext, checked: Program, job: EvalJob, item:
       const started = performance.now();
       let source: InputSource = 'deserialized';
       if (input.kind === 'bytes') {
-        const vector = ctx.loadVector(ownBytes(input.bytes)) as CKKSVector;
+        const vector = ctx.loadVector(ownBytes(input.bytes));
         owned.push(vector);
         inputs[name] = vector;
       } else {
@@ -156,7 +155,7 @@ async function evaluate(ctx: HeftyContext, checked: Program, job: EvalJob, item:
         let vector = operands.get(key);
         if (vector) source = 'cache-hit';
         else {
-          vector = ctx.loadVector(ownBytes(input.bytes)) as CKKSVector;
+          vector = ctx.loadVector(ownBytes(input.bytes));
           cacheOperand(key, vector, input.bytes.byteLength);
           if (!operands.has(key)) owned.push(vector);
         }

@@ -51,6 +51,7 @@ function stepKeySwitches(program: Program, slots: number): number {
         break;
       case 'square':
       case 'rotate':
+      case 'rotateColumns':
         total += 1;
         break;
       case 'sum':

@@ -8,10 +8,9 @@ import { LRUCache } from 'lru-cache';
 import type { Registry } from 'prom-client';
 import { HeftyError } from '../errors.ts';
 import { loadContext, type HeftyContext } from '../api/context.ts';
-import type { CKKSVector } from '../api/ckks-vector.ts';
 import { describeKeySet, type KeySetInfo } from '../api/keyset-info.ts';
 import type { Program } from '../api/program.ts';
-import type { ProgramInput } from '../api/run.ts';
+import type { ProgramInput, ProgramVector } from '../api/run.ts';
 import type { BackendChoice } from '../backend/load.ts';
 import { isCacheEntry, type CacheEntry } from '../pool/cache.ts';
 
@@ -94,7 +93,7 @@ interface Waiter {
 
 export class InProcessExecutor implements Executor {
   private readonly options: InProcessOptions;
-  private readonly contexts: LRUCache<string, Promise<HeftyContext>>;
+  private readonly contexts: LRUCache<string, Promise<HeftyContext<ProgramVector>>>;
   private readonly waiting: Waiter[] = [];
   private active = 0;
   private closed = false;
@@ -121,7 +120,7 @@ export class InProcessExecutor implements Executor {
     }
   }
 
-  private context(ref: KeySetRef): Promise<HeftyContext> {
+  private context(ref: KeySetRef): Promise<HeftyContext<ProgramVector>> {
     let pending = this.contexts.get(ref.key);
     if (!pending) {
       pending = ref.read().then((bytes) => loadContext(bytes, { backend: this.options.backend, security: 128 }));
@@ -178,13 +177,13 @@ export class InProcessExecutor implements Executor {
   }
 
   private async evaluate(
-    ctx: HeftyContext,
+    ctx: HeftyContext<ProgramVector>,
     program: Program,
     wire: Readonly<Record<string, WireInput>>,
     format: OutputFormat,
   ): Promise<Record<string, Uint8Array>> {
-    const loaded: CKKSVector[] = [];
-    let outputs: Record<string, CKKSVector> = {};
+    const loaded: ProgramVector[] = [];
+    let outputs: Record<string, ProgramVector> = {};
     try {
       const inputs: Record<string, ProgramInput> = {};
       for (const [name, kind] of Object.entries(program.inputs)) {
@@ -194,7 +193,7 @@ export class InProcessExecutor implements Executor {
         if (kind === 'vector') {
           if (!(value instanceof Uint8Array))
             throw new HeftyError('E_BAD_PROGRAM', `input "${name}" needs a ciphertext`);
-          const vector = ctx.loadVector(value) as CKKSVector;
+          const vector = ctx.loadVector(value);
           loaded.push(vector);
           inputs[name] = vector;
         } else if (value !== undefined) {

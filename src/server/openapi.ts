@@ -74,7 +74,7 @@ const SCHEMAS: Schema[] = [
         items: {
           oneOf: [
             step(['add', 'sub', 'mul', 'dot'], { type: 'array', items: operand, minItems: 2, maxItems: 2 }),
-            step(['negate', 'square', 'sum'], oneName),
+            step(['negate', 'square', 'sum', 'rotateColumns'], oneName),
             step(['rotate'], oneName, { steps: { type: 'integer' } }),
             step(['polyval'], oneName, {
               coeffs: { ...numbers, maxItems: PROGRAM_LIMITS.maxPolyDegree + 1, description: 'c0 + c1 x + …' },

@@ -5,7 +5,7 @@
  */
 import { zstdCompressSync, deflateSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { HeftyContext } from '../../src/api/context.ts';
+import type { HeftyContext, IntegerContext } from '../../src/api/context.ts';
 import { createContext, encodeKeySet, HeftyError, loadContext } from '../../src/index.ts';
 
 /** A SEAL header (v4.1) with compr_mode `mode` around `body`. */
@@ -23,7 +23,7 @@ const bombs = {
   zlib: sealObject(1, deflateSync(zeros)),
 };
 
-let bfv: HeftyContext;
+let bfv: IntegerContext;
 let ckks: HeftyContext;
 
 beforeAll(async () => {

@@ -43,6 +43,20 @@ describe('hefty plan', () => {
     expect(json).toMatchObject({ levels: 2, polyModulusDegree: 8192, coeffModulusBits: [50, 30, 30, 50] });
   });
 
+  it('plans BFV and BGV: depth, the noise budget, row steps', () => {
+    const { out, status } = hefty(['plan', file, '--input', 'x=100', '--scheme', 'bfv']);
+    expect(status).toBe(0);
+    expect(out).toMatch(/^depth +2 /m);
+    expect(out).toMatch(/^N +8192 \(8192 slots\), 128-bit security, bfv/m);
+    expect(out).toMatch(/^chain +\[43, 43, 44, 44, 44\] bits, t 20 bits, noise budget \d+ bits fresh/m);
+    expect(out).toMatch(/^galois steps +1, 2, 4, 8, 16, 32, 64$/m);
+    const json = JSON.parse(hefty(['plan', file, '--input', 'x=9000', '--scheme', 'bgv', '--json']).out);
+    // 9000 elements reach the second batching row: the sum swaps columns (galois step 0).
+    expect(json).toMatchObject({ scheme: 'bgv', levels: 2, plainModulusBits: 20 });
+    expect(json.galoisSteps[0]).toBe(0);
+    expect(hefty(['plan', file, '--input', 'x=100', '--scheme', 'rsa']).out).toContain('E_INVALID_ARGUMENT');
+  });
+
   it('fails with a typed error for missing sizes and bad arguments', () => {
     expect(hefty(['plan', file])).toMatchObject({ status: 1 });
     expect(hefty(['plan', file]).out).toContain('E_BAD_PROGRAM: the planner needs the length of input "x"');

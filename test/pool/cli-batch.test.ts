@@ -53,6 +53,54 @@ it('runs a program over a directory of ciphertexts and writes one file per outpu
   });
 });
 
+it('runs integer programs (BFV and BGV key sets) and the outputs decrypt exactly', async () => {
+  const { createContext, encodeKeySet } = await import('../../src/index.ts');
+  for (const scheme of ['bfv', 'bgv'] as const) {
+    const ctx = await createContext({ scheme, polyModulusDegree: 4096 });
+    try {
+      ctx.keygen({ galois: 'power-of-two' });
+      const base = join(dir, scheme);
+      mkdirSync(join(base, 'in'), { recursive: true });
+      const xs = [
+        [1, -2, 3],
+        [40, 50, -60],
+      ];
+      xs.forEach((x, i) => writeFileSync(join(base, 'in', `item${i}.ct`), ctx.encrypt(x).serialize()));
+      writeFileSync(join(base, 'keyset.hfks'), encodeKeySet(ctx.exportKeySet()));
+      const program = {
+        inputs: { x: 'vector', w: 'plain' },
+        steps: [
+          { out: 'd', op: 'dot', args: ['x', 'w'] },
+          { out: 'r', op: 'rotate', args: ['x'], steps: 1 },
+        ],
+        outputs: ['d', 'r'],
+      };
+      writeFileSync(join(base, 'program.json'), JSON.stringify(program));
+      writeFileSync(join(base, 'values.json'), JSON.stringify({ w: [3, 2, 1] }));
+      const run = spawnSync(
+        process.execPath,
+        [
+          CLI,
+          'batch',
+          ...['--keyset', join(base, 'keyset.hfks'), '--program', join(base, 'program.json')],
+          ...['--values', join(base, 'values.json'), '--inputs', join(base, 'in'), '--out', join(base, 'out')],
+          ...['--workers', '1', '--no-progress'],
+        ],
+        { encoding: 'utf8' },
+      );
+      expect(run.stdout, run.stderr).toContain('2/2 items done');
+      xs.forEach((x, i) => {
+        const out = (name: string) =>
+          ctx.loadVector(new Uint8Array(readFileSync(join(base, 'out', `item${i}.${name}.ct`)))).decrypt();
+        expect(out('d')).toEqual(BigInt64Array.of(BigInt(3 * x[0] + 2 * x[1] + x[2])));
+        expect(out('r')).toEqual(BigInt64Array.from([x[1], x[2], 0], BigInt));
+      });
+    } finally {
+      ctx.dispose();
+    }
+  }
+});
+
 it('reports bad arguments and unreadable files as E_INVALID_ARGUMENT', () => {
   for (const args of [
     ['--bogus'],

@@ -330,20 +330,46 @@ function diagonalValues(
 }
 
 /**
- * Encodes every nonzero diagonal at the level's last-prime scale (the rescale then restores the input's scale).
- * Zero diagonals are skipped. A giant step whose diagonals are all zero still needs a product (engines refuse
- * transparent ciphertexts), so it multiplies by the smallest nonzero plaintext instead: the constant one unit
- * at that scale, which adds x/q (~1e-12·|x|), far below the CKKS noise.
+ * What differs between schemes: how a diagonal is encoded for the products, what a giant step whose diagonals are
+ * all zero multiplies by (engines refuse the transparent ciphertext a zero product would be), and how an inner
+ * sum of products is finished. The plan, the rotations and the sums are the same.
  */
+export interface DiagonalArithmetic {
+  /** Levels the transform consumes. */
+  readonly levels: number;
+  /** Encodes the plan.slotCount values of one diagonal for products with ciphertexts at `chainIndex`. */
+  encode(values: Float64Array, chainIndex: number): Plaintext;
+  /** A plaintext that adds nothing to the transform's slots (for a giant step with no nonzero diagonal). */
+  filler(chainIndex: number): Plaintext;
+  /** The inner sum finished (CKKS: rescaled); consumes `sum`. */
+  finish(sum: Ciphertext): Ciphertext;
+}
+
+/**
+ * CKKS: diagonals at the level's last-prime scale, so that the rescale restores the input's scale; the filler is
+ * the constant one unit at that scale, which adds x/q (~1e-12·|x|), far below the CKKS noise.
+ */
+function ckksArithmetic(s: Session): DiagonalArithmetic {
+  return {
+    levels: 1,
+    encode: (values, chainIndex) => s.ckksEncoder.encode(values, s.lastPrime(chainIndex), s.parmsIdAt(chainIndex)),
+    filler: (chainIndex) => {
+      const scale = s.lastPrime(chainIndex);
+      return s.ckksEncoder.encodeScalar(1 / scale, scale, s.parmsIdAt(chainIndex));
+    },
+    finish: (sum) => ops.consume(sum, (c) => s.evaluator.rescaleToNext(c)),
+  };
+}
+
+/** Encodes every nonzero diagonal; zero diagonals are skipped, and a giant step with none gets the filler. */
 function encodeDiagonals(
   s: Session,
+  arithmetic: DiagonalArithmetic,
   matrix: readonly Float64Array[],
   cols: number,
   plan: LinearTransformPlan,
   chainIndex: number,
 ): { plaintexts: Diagonals; bytes: number } {
-  const parmsId = s.parmsIdAt(chainIndex);
-  const scale = s.lastPrime(chainIndex);
   const { outputChunks: R, inputChunks: C, diagonals: D, babySteps: n1, giantSteps: n2 } = plan;
   const out: (Plaintext | null)[] = new Array<Plaintext | null>(R * C * D).fill(null);
   let encoded = 0;
@@ -355,13 +381,13 @@ function encodeDiagonals(
           for (let b = 0; b < n1; b++) {
             const values = diagonalValues(matrix, cols, plan, r, c, g * n1 + b);
             if (values.every((v) => v === 0)) continue;
-            out[(r * C + c) * D + g * n1 + b] = s.ckksEncoder.encode(values, scale, parmsId);
+            out[(r * C + c) * D + g * n1 + b] = arithmetic.encode(values, chainIndex);
             encoded++;
             any = true;
           }
         }
         if (!any) {
-          out[r * C * D + g * n1] = s.ckksEncoder.encodeScalar(1 / scale, scale, parmsId);
+          out[r * C * D + g * n1] = arithmetic.filler(chainIndex);
           encoded++;
         }
       }
@@ -376,12 +402,13 @@ function encodeDiagonals(
 }
 
 /**
- * Σ_c Σ_b diag ⊙ rot_b(x_c) for block r and giant step g, rescaled. Products are added into a running sum as
- * they are made: keeping many large temporaries alive makes every allocation fresh memory (measured 10× slower
- * at N=16384 than this).
+ * Σ_c Σ_b diag ⊙ rot_b(x_c) for block r and giant step g, finished (rescaled). Products are added into a running
+ * sum as they are made: keeping many large temporaries alive makes every allocation fresh memory (measured 10×
+ * slower at N=16384 than this).
  */
 function innerSum(
   s: Session,
+  arithmetic: DiagonalArithmetic,
   plan: LinearTransformPlan,
   diagonals: Diagonals,
   babies: readonly Ciphertext[][],
@@ -410,7 +437,9 @@ function innerSum(
       }
     }
     // encodeDiagonals leaves at least one diagonal per (block, giant step)
-    return s.evaluator.rescaleToNext(sum as Ciphertext);
+    const done = sum as Ciphertext;
+    sum = null;
+    return arithmetic.finish(done);
   } finally {
     sum?.dispose();
   }
@@ -438,7 +467,7 @@ function* rotateAndAdd(s: Session, list: Ciphertext[], parts: readonly number[])
 
 /** Plan for a session's keys and an input layout. */
 function planFor(s: Session, rows: number, input: TransformInput): LinearTransformPlan {
-  return planLinearTransform(rows, input.length, s.slotCount, {
+  return planLinearTransform(rows, input.length, s.rotationSlotCount, {
     inputPeriod: input.period,
     inputClean: input.clean,
     hasKey: ops.hasRotationKey(s),
@@ -447,12 +476,14 @@ function planFor(s: Session, rows: number, input: TransformInput): LinearTransfo
 
 /**
  * matrix (rows × input.length) × input. Diagonals come from the session's cache (keyed by the matrix's content
- * hash, level and layout). Consumes one level.
+ * hash, level and layout). Consumes one level (CKKS). Integer sessions pass their own arithmetic, and their
+ * rotations cycle through one batching row (session.rotationSlotCount).
  */
 export function* evaluateLinearTransform(
   s: Session,
   matrix: readonly Float64Array[],
   input: TransformInput,
+  arithmetic: DiagonalArithmetic = ckksArithmetic(s),
 ): Plan<TransformOutput> {
   const cols = input.length;
   for (const [i, row] of matrix.entries()) {
@@ -463,7 +494,7 @@ export function* evaluateLinearTransform(
       );
   }
   const chainIndex = input.chunks[0].chainIndex;
-  if (chainIndex === 0) {
+  if (chainIndex < arithmetic.levels) {
     throw new HeftyError(
       'E_LEVEL_EXHAUSTED',
       'a matrix-vector product needs 1 level but the vector has 0 left (it is at the last one); use more coefficient-modulus primes',
@@ -474,9 +505,9 @@ export function* evaluateLinearTransform(
   // input's own scale: inputs at any scale share an entry.
   const layout = `${plan.blockHeight}x${plan.blockWidth}/${plan.babySteps}|${s.slotCount}`;
   const key = `${matrixHash(matrix)}|${chainIndex}|${layout}`;
-  const lease = s.diagonalCache.acquire(key, () => encodeDiagonals(s, matrix, cols, plan, chainIndex));
+  const lease = s.diagonalCache.acquire(key, () => encodeDiagonals(s, arithmetic, matrix, cols, plan, chainIndex));
   try {
-    return yield* transform(s, plan, lease.plaintexts, input);
+    return yield* transform(s, arithmetic, plan, lease.plaintexts, input);
   } finally {
     lease.release();
   }
@@ -484,6 +515,7 @@ export function* evaluateLinearTransform(
 
 function* transform(
   s: Session,
+  arithmetic: DiagonalArithmetic,
   plan: LinearTransformPlan,
   diagonals: Diagonals,
   input: TransformInput,
@@ -508,7 +540,9 @@ function* transform(
     }
     // Giant steps from the last down (Horner): acc = u_g + rot_n1(acc).
     for (let g = n2 - 1; g >= 0; g--) {
-      const inner = ops.mapAll(Array.from({ length: R }), (_, r) => innerSum(s, plan, diagonals, babies, r, g));
+      const inner = ops.mapAll(Array.from({ length: R }), (_, r) =>
+        innerSum(s, arithmetic, plan, diagonals, babies, r, g),
+      );
       if (acc === null) {
         acc = inner;
         continue;
@@ -532,7 +566,7 @@ function* transform(
     let out = acc as Ciphertext[];
     acc = null;
     for (const parts of plan.fold) out = yield* rotateAndAdd(s, out, parts);
-    return { chunks: out, length: plan.rows, period: R > 1 ? s.slotCount : plan.outputPeriod };
+    return { chunks: out, length: plan.rows, period: R > 1 ? plan.slotCount : plan.outputPeriod };
   } finally {
     if (acc !== null) ops.disposeAll(acc);
     for (const list of babies) ops.disposeAll(list.filter((c) => c !== undefined));

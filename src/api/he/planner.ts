@@ -8,7 +8,7 @@
  * steps), so a plan is what runs: test/api/he/planner.test.ts runs programs and compares.
  */
 import { HeftyError } from '../../errors.ts';
-import type { SecurityLevel } from '../../backend/types.ts';
+import { isIntegerScheme, type Scheme, type SecurityLevel } from '../../backend/types.ts';
 import type { Operand, Program, Step } from '../program.ts';
 import { activationPolynomial } from './chebyshev.ts';
 import { keySetBytes, type KeySetBytes } from './key-size.ts';
@@ -69,13 +69,22 @@ export interface ProgramCost {
 }
 
 export interface ProgramPlan extends ProgramCost {
+  readonly scheme: Scheme;
   readonly polyModulusDegree: number;
   readonly slotCount: number;
   /** Bit sizes of the chain: first prime, one prime per level, special prime last. */
   readonly coeffModulusBits: readonly number[];
+  /** CKKS: bits of the scale; 0 on BFV and BGV. */
   readonly scaleBits: number;
+  /** BFV and BGV: bits of the batching plaintext modulus t. */
+  readonly plainModulusBits?: number;
+  /**
+   * BFV and BGV: the noise budget (bits) fresh ciphertexts have, and the estimate of what the program's depth
+   * consumes (planIntegerProgram's model; decryption needs what is left to stay above 0).
+   */
+  readonly noiseBudget?: { readonly fresh: number; readonly consumed: number };
   readonly security: Exclude<SecurityLevel, 'none'>;
-  /** The most levels a chain at this N, security and precision could hold. */
+  /** The most levels a chain at this N, security and precision could hold (BFV, BGV: depth the budget holds). */
   readonly maxLevels: number;
   /**
    * Which galois keys the plan makes (galoisSteps lists them; rotations counts the key switches with them):
@@ -154,6 +163,87 @@ function polynomialCostFor(step: Step & { op: 'polyval' | 'activation' }): Polyn
   if (step.op === 'polyval') return polynomialCostOf(step.coeffs, { basis: step.basis, interval: step.interval });
   const { coeffs, interval } = activationPolynomial(step.fn, { interval: step.interval, degree: step.degree });
   return polynomialCostOf(coeffs, { basis: 'chebyshev', interval });
+}
+
+/**
+ * What one op costs on BFV or BGV (integer-vector.ts, restated as numbers). `levels` counts multiplicative depth,
+ * what consumes the noise budget: products with ciphertexts and with plain vectors (masks and matrix diagonals
+ * included; a plain vector costs a little less than a ciphertext, counted the same); scalars and additions are
+ * almost free. Rotations cycle through one batching row (slotCount / 2); a column swap (rotateColumns, and a sum
+ * reaching the second row) uses the galois key of step 0.
+ */
+function integerOpCost(step: Step, args: readonly Value[], slotCount: number, hasKey: HasKey): OpCost {
+  const [x, y] = args;
+  const rowSize = slotCount / 2;
+  const chunks = Math.ceil(x.length / slotCount);
+  const same = { length: x.length, period: rowSize };
+  const none = { levels: 0, galoisSteps: [], rotations: 0, multiplications: 0 };
+  const full = x.length === chunks * slotCount;
+  const sumOf = (length: number) => {
+    const rows = rotateSum(nextPowerOfTwo(Math.min(length, rowSize)), rowSize, hasKey);
+    const columns = length > rowSize || chunks > 1;
+    return {
+      galoisSteps: columns ? [...rows.galoisSteps, 0] : rows.galoisSteps,
+      rotations: rows.rotations + (columns ? 1 : 0),
+    };
+  };
+  const isVector = y !== undefined && y.kind === 'vector';
+  switch (step.op) {
+    case 'add':
+    case 'sub':
+      return { ...none, ...same, clean: x.clean && (!isVector || y.clean) };
+    case 'negate':
+      return { ...none, ...same, clean: x.clean };
+    case 'mul':
+      return {
+        ...none,
+        ...same,
+        levels: y.kind === 'scalar' ? 0 : 1,
+        multiplications: isVector ? chunks : 0,
+        clean: !isVector || x.clean || y.clean,
+      };
+    case 'square':
+      return { ...none, ...same, levels: 1, multiplications: chunks, clean: x.clean };
+    case 'rotate': {
+      const parts = partsOf(step.steps, rowSize, hasKey);
+      return { ...none, ...same, galoisSteps: parts, rotations: parts.length, clean: full && x.clean };
+    }
+    case 'rotateColumns':
+      return { ...none, ...same, galoisSteps: [0], rotations: 1, clean: full && x.clean };
+    case 'sum':
+      return { ...none, ...sumOf(x.length), levels: x.clean ? 0 : 1, length: 1, period: rowSize, clean: false };
+    case 'dot':
+      return {
+        ...none,
+        ...sumOf(x.length),
+        levels: isVector && !x.clean && !y.clean ? 2 : 1,
+        multiplications: isVector ? chunks : 0,
+        length: 1,
+        period: rowSize,
+        clean: false,
+      };
+    case 'polyval': {
+      const cost = polynomialCostOf(step.coeffs);
+      return { ...none, ...same, levels: cost.levels, multiplications: cost.multiplications * chunks, clean: x.clean };
+    }
+    case 'matvec': {
+      const matrix = args[1];
+      if (x.length > rowSize || matrix.length > rowSize)
+        bad(`matvec "${step.out}": an integer matrix-vector product takes at most N/2 = ${rowSize} columns and rows`);
+      const plan = linearTransformSteps(matrix.length, x.length, rowSize, { inputClean: x.clean, hasKey });
+      return {
+        ...none,
+        levels: 1,
+        galoisSteps: plan.galoisSteps,
+        rotations: plan.rotations.total,
+        length: matrix.length,
+        period: rowSize,
+        clean: false,
+      };
+    }
+    case 'activation':
+      return bad(`${step.op} "${step.out}": the integer schemes have no activation`);
+  }
 }
 
 function opCost(step: Step, args: readonly Value[], slotCount: number, hasKey: HasKey): OpCost {
@@ -242,6 +332,8 @@ function opCost(step: Step, args: readonly Value[], slotCount: number, hasKey: H
         period: plan.outputChunks > 1 ? slotCount : plan.outputPeriod,
       };
     }
+    case 'rotateColumns':
+      return bad(`rotateColumns "${step.out}": CKKS has no rotateColumns`);
   }
 }
 
@@ -256,13 +348,18 @@ function operandValue(operand: Operand, values: Map<string, Value>): Value {
     : { kind: 'plain', length: operand.const.length, depth: 0, clean: true, period: 0 };
 }
 
-/** Levels, steps and key switches of a validated program at this slot count. */
+/**
+ * Levels, steps and key switches of a validated program at this slot count. On BFV and BGV (`scheme`), levels
+ * are the multiplicative depth and rotation steps are row steps (in [0, slotCount / 2); 0 is the column swap).
+ */
 export function programCost(
   program: Program,
   inputs: Readonly<Record<string, InputSize>>,
   slotCount: number,
   hasKey: HasKey = () => true,
+  scheme: Scheme = 'ckks',
 ): ProgramCost {
+  const costOf = isIntegerScheme(scheme) ? integerOpCost : opCost;
   const fresh = { depth: 0, clean: true, period: slotCount };
   const values = new Map<string, Value>();
   for (const [name, kind] of Object.entries(program.inputs)) {
@@ -302,7 +399,7 @@ export function programCost(
     } else if (args[1] && args[1].kind !== 'scalar' && args[1].length >= 0 && args[1].length !== args[0].length) {
       bad(`${step.op} "${step.out}": operand lengths ${args[0].length} and ${args[1].length} differ`);
     }
-    const cost = opCost(step, args, slotCount, hasKey);
+    const cost = costOf(step, args, slotCount, hasKey);
     const depth = Math.max(...args.filter((a) => a.kind === 'vector').map((a) => a.depth)) + cost.levels;
     values.set(step.out, { kind: 'vector', length: cost.length, depth, clean: cost.clean, period: cost.period });
     for (const s of cost.galoisSteps) allSteps.add(s);
@@ -396,6 +493,7 @@ export function planProgram(program: Program, options: PlanOptions, maxBits: Max
     if (!chosen) break;
     return {
       ...chosen.cost,
+      scheme: 'ckks',
       polyModulusDegree: n,
       slotCount,
       coeffModulusBits: chain,
@@ -418,6 +516,111 @@ export function planProgram(program: Program, options: PlanOptions, maxBits: Max
     'E_LEVEL_EXHAUSTED',
     `the program needs ${needed} levels; the largest chain at ${security}-bit security with ${scaleBits}-bit ` +
       `primes gives ${Math.max(0, largest?.levels ?? 0)} (N=${largest?.n}); lower scaleBits, or the program's depth`,
+  );
+}
+
+/** BFV and BGV planning: the options of PlanOptions that apply, and the plaintext modulus. */
+export interface IntegerPlanOptions extends Omit<PlanOptions, 'scaleBits' | 'integerBits'> {
+  /** Bits of the batching plaintext modulus t (default 20): values are integers mod t. */
+  readonly plainModulusBits?: number;
+}
+
+/** SEAL's default chain for N at a security level (BFVDefault), as bit sizes, special prime last. */
+export type DefaultChainBits = (polyModulusDegree: number, security: Exclude<SecurityLevel, 'none'>) => number[];
+
+/**
+ * Noise model of the integer schemes (measured with SEAL at t = 2^20, N = 4096…16384, within a few bits):
+ * fresh ciphertexts have (data-prime bits − log2 t − 9) bits of budget; a level of depth costs about
+ * log2 t + log2 N bits on BFV, and on BGV (which switches down a prime after each product) about 15 bits more,
+ * with at most one switch per data prime but the last. The planner keeps MARGIN bits for rotations and additions.
+ */
+const FRESH_LOSS_BITS = 10;
+const BGV_LEVEL_EXTRA_BITS = 16;
+const INTEGER_MARGIN_BITS = 20;
+
+/** Plans a validated program for BFV or BGV: the smallest N whose default chain's noise budget holds its depth. */
+export function planIntegerProgram(
+  program: Program,
+  scheme: Exclude<Scheme, 'ckks'>,
+  options: IntegerPlanOptions,
+  chainBits: DefaultChainBits,
+): ProgramPlan {
+  if (options === null || typeof options !== 'object' || typeof options.inputs !== 'object' || options.inputs === null)
+    throw new HeftyError('E_INVALID_ARGUMENT', 'planning needs options with the input sizes: { inputs: { x: 784 } }');
+  const plainBits = checkBits(options.plainModulusBits ?? 20, 'plainModulusBits', 2, MAX_PRIME_BITS);
+  const security = options.security ?? 128;
+  if (![128, 192, 256].includes(security))
+    throw new HeftyError('E_INVALID_ARGUMENT', `unknown security level ${String(security)}`);
+  const budget = options.maxKeyBytes ?? KEY_BUDGET_BYTES;
+  const maxN = options.maxPolyModulusDegree ?? 32768;
+  const candidates = POLY_MODULUS_DEGREES.filter((n) =>
+    options.polyModulusDegree !== undefined ? n === options.polyModulusDegree : n <= maxN,
+  );
+  if (candidates.length === 0)
+    throw new HeftyError('E_INVALID_PARAMS', `polyModulusDegree must be one of ${POLY_MODULUS_DEGREES.join(', ')}`);
+  let needed = 0;
+  let largest: { n: number; levels: number } | undefined;
+  let overBudget: { n: number; bytes: number } | undefined;
+  for (const n of candidates) {
+    const chain = chainBits(n, security);
+    const dataBits = chain.slice(0, -1).reduce((a, b) => a + b, 0);
+    const fresh = dataBits - plainBits - FRESH_LOSS_BITS;
+    const perLevel = plainBits + Math.log2(n) + 1 + (scheme === 'bgv' ? BGV_LEVEL_EXTRA_BITS : 0);
+    let fits = Math.max(0, Math.floor((fresh - INTEGER_MARGIN_BITS) / perLevel));
+    if (scheme === 'bgv') fits = Math.min(fits, chain.length - 2);
+    largest = { n, levels: fits };
+    const cost = programCost(program, options.inputs, n, () => true, scheme);
+    needed = cost.levels;
+    if (fits < cost.levels) continue;
+    const relinKeys = cost.multiplications > 0;
+    const rowSize = n / 2;
+    const signed = new Set(powerOfTwoSteps(rowSize));
+    const bases: [ProgramPlan['keyBasis'], HasKey][] = [
+      ['exact', () => true],
+      ['power-of-two', (step) => signed.has(step)],
+      ['positive-power-of-two', (step) => (step & (step - 1)) === 0],
+    ];
+    for (const [basis, hasKey] of bases) {
+      const keyed = basis === 'exact' ? cost : programCost(program, options.inputs, n, hasKey, scheme);
+      const bytes = keySetBytes({
+        polyModulusDegree: n,
+        coeffModulusBits: chain,
+        galoisKeys: keyed.galoisSteps.length,
+        relinKeys,
+      });
+      if (bytes.seededZstd > budget) {
+        overBudget = { n, bytes: bytes.seededZstd };
+        continue;
+      }
+      return {
+        ...keyed,
+        scheme,
+        polyModulusDegree: n,
+        slotCount: n,
+        coeffModulusBits: chain,
+        scaleBits: 0,
+        plainModulusBits: plainBits,
+        noiseBudget: { fresh, consumed: Math.ceil(cost.levels * perLevel) },
+        security,
+        maxLevels: fits,
+        keyBasis: basis,
+        relinKeys,
+        keyBytes: bytes,
+      };
+    }
+  }
+  if (overBudget) {
+    throw new HeftyError(
+      'E_INVALID_PARAMS',
+      `the program's keys at N=${overBudget.n} take about ${megabytes(overBudget.bytes)} (seeded, zstd), over the ` +
+        `${megabytes(budget)} budget; raise maxKeyBytes or use fewer rotations`,
+    );
+  }
+  throw new HeftyError(
+    'E_LEVEL_EXHAUSTED',
+    `the program has multiplicative depth ${needed}; the noise budget of ${scheme.toUpperCase()} at ` +
+      `${security}-bit security with a ${plainBits}-bit t holds ${largest?.levels ?? 0} (N=${largest?.n}); ` +
+      "lower plainModulusBits, or the program's depth",
   );
 }
 

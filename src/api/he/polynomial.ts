@@ -86,7 +86,7 @@ function divide(coeffs: Float64Array, g: number, basis: PolynomialBasis): [Float
   return [q, r];
 }
 
-type PlanNode =
+export type PlanNode =
   | { readonly kind: 'constant'; readonly c0: number }
   | { readonly kind: 'leaf'; readonly c0: number; readonly terms: readonly (readonly [number, number])[] }
   | { readonly kind: 'split'; readonly giant: number; readonly q: PlanNode; readonly r: PlanNode };
@@ -132,7 +132,7 @@ function splitProducts(node: PlanNode): number {
   return (node.q.kind === 'constant' ? 0 : 1) + splitProducts(node.q) + splitProducts(node.r);
 }
 
-interface EvaluationPlan {
+export interface EvaluationPlan {
   readonly root: PlanNode;
   readonly levels: number;
   readonly products: number;
@@ -140,8 +140,12 @@ interface EvaluationPlan {
   readonly powers: readonly number[];
 }
 
-/** The cheapest plan (fewest ciphertext products) over the baby-step sizes 2, 4, …, 2^levels. */
-function bestPlan(coeffs: Float64Array, basis: PolynomialBasis): EvaluationPlan {
+/**
+ * The cheapest plan (fewest ciphertext products) over the baby-step sizes 2, 4, …, 2^levels. In the monomial
+ * basis the division only moves coefficients (q and r are slices of p), so a plan made over any values with the
+ * same zero pattern carries those values to the same places: the integer evaluator plans over coefficient indices.
+ */
+export function bestPlan(coeffs: Float64Array, basis: PolynomialBasis): EvaluationPlan {
   const levels = bitLength(degreeOf(coeffs));
   let best: EvaluationPlan | undefined;
   for (let logBaby = 1; logBaby <= Math.max(1, levels); logBaby++) {

@@ -40,9 +40,15 @@ function keySetRef(services: Services, tenant: string, record: KeySetRecord): Ke
  * returns the number of ciphertext chunks, for the cost estimate.
  */
 function checkCiphertext(record: KeySetRecord, bytes: Uint8Array): number {
-  const scheme = (record.info?.scheme ?? 'ckks') as Scheme;
+  const scheme = schemeOf(record) ?? 'ckks';
   const slots = Number(record.info?.slotCount ?? 1);
   return decodeVector(bytes, scheme, slots).chunks.length;
+}
+
+/** The key set's scheme as its record says (records from before `info` existed: unknown). */
+function schemeOf(record: KeySetRecord): Scheme | undefined {
+  const scheme = record.info?.scheme;
+  return scheme === 'ckks' || scheme === 'bfv' || scheme === 'bgv' ? scheme : undefined;
 }
 
 /** The key set's size for cost estimates; records stored before `info` existed get a large default. */
@@ -239,7 +245,8 @@ export const evaluateRoutes: ServicePlugin = async (app, { services }) => {
       const record = await store.get(request.tenant, (request.params as { id: string }).id);
       const body = request.body as EvalRequest;
       const binary = binaryInputs.get(request);
-      const program: Program = validateProgram(body.program);
+      // Checked against the key set's scheme: an op it lacks is one 400, before any input is read.
+      const program: Program = validateProgram(body.program, schemeOf(record));
       const { inputs, chunks } = await resolveInputs(services, request.tenant, record, body.inputs, binary);
       checkCost(request.tenant, record, program, chunks);
       const perRequest = runOptions(request, reply);
@@ -277,7 +284,7 @@ export const evaluateRoutes: ServicePlugin = async (app, { services }) => {
       if (body.items.length > options.maxBatchItems) {
         throw new HeftyError('E_INVALID_ARGUMENT', `at most ${options.maxBatchItems} items per batch`);
       }
-      const program = validateProgram(body.program);
+      const program = validateProgram(body.program, schemeOf(record));
       // A bad item (unknown ciphertext id, malformed bytes) fails alone; the others still run.
       const results: ItemResult[] = new Array(body.items.length);
       const runnable: { index: number; inputs: Record<string, WireInput> }[] = [];
