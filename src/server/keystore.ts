@@ -17,6 +17,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { mkdir, open, readdir, readFile, rename, rm, stat, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { HeftyError } from '../errors.ts';
+import { byPosition } from './keyset-pages.ts';
 
 export interface KeySetRecord {
   readonly id: string;
@@ -316,8 +317,9 @@ export class KeyStore {
     return record;
   }
 
+  /** Live key sets in a stable order: creation time, then id (see keyset-pages.ts). */
   list(tenant: string): KeySetRecord[] {
-    return this.live(tenant).sort((a, b) => a.createdAt - b.createdAt);
+    return this.live(tenant).sort(byPosition);
   }
 
   /** Reads the key-set bytes and checks them against their digest. */
