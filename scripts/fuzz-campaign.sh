@@ -63,19 +63,19 @@ main() {
       echo "committed minimized corpus (\`corpus/<target>/\`, \`-merge=1\` with the ASan+UBSan build) and the"
       echo "cov/ft its inputs alone reach in that build (\`-runs=0\`)."
       echo
-      echo "| target | executions | by build (ASan+UBSan / UBSan / none) | turns | exec/s (ASan+UBSan / UBSan / none) | best cov / ft | corpus: files, bytes, cov / ft | findings |"
+      echo "| target | executions (goal $goal) | by build (ASan+UBSan / UBSan / none) | turns | exec/s (ASan+UBSan / UBSan / none) | best cov / ft | corpus: files, bytes, cov / ft | findings |"
       echo "|---|---:|---|---:|---|---|---|---|"
       for target in "${targets[@]}"; do
-        awk -F'\t' -v t="$target" -v corpus="$(corpus_figures "$target")" '
+        awk -F'\t' -v t="$target" -v goal="$goal" -v corpus="$(corpus_figures "$target")" '
           NR > 1 && $2 == t {
             n++; total += $5; by[$3] += $5; secs[$3] += $4
             if ($3 == "address,undefined" && $7 + 0 > cov) { cov = $7 + 0; ft = $8 }
             if ($10 != "ok") found = found " " $10
-            if (first == "" ) first = $1; last = $1
           }
           function rate(b) { return secs[b] > 0 ? sprintf("%d", by[b] / secs[b]) : "–" }
           END {
-            printf "| %s | %d | %d / %d / %d | %d | %s / %s / %s | %s / %s | %s | %s |\n", t, total,
+            printf "| %s | %d %s | %d / %d / %d | %d | %s / %s / %s | %s / %s | %s | %s |\n", t, total,
+              (total >= goal ? "✓" : "✗"),
               by["address,undefined"], by["undefined"], by["none"], n,
               rate("address,undefined"), rate("undefined"), rate("none"), cov, ft, corpus,
               found == "" ? "none" : found
@@ -109,8 +109,14 @@ main() {
       for d in "$fuzz_root/corpus/$target" "$work/$target" "$base/fuzz/corpus/$target" "$fuzz_root/regressions/$target"; do
         [ -d "$d" ] && sources+=("$d")
       done
+      # Every input is run again under ASan+UBSan here, including those the faster builds found.
       "$base/fuzz/bin/$target" -merge=1 -timeout=10 -malloc_limit_mb=256 -rss_limit_mb=2048 "$next" "${sources[@]}" \
         >"$work/$target.merge.log" 2>&1
+      if grep -qE 'ERROR: (AddressSanitizer|libFuzzer)|runtime error:|deadly signal' \
+        "$work/$target.merge.log"; then
+        echo "fuzz-campaign: $target: an input fails under ASan+UBSan; see $work/$target.merge.log" >&2
+        return 1
+      fi
       rm -rf "$fuzz_root/corpus/$target"
       mv "$next" "$fuzz_root/corpus/$target"
       echo "fuzz-campaign: $target corpus $(find "$fuzz_root/corpus/$target" -type f | wc -l) files"
