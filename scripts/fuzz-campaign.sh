@@ -16,7 +16,8 @@
 #   FUZZ_SANITIZE       address,undefined (default, as the smoke run), undefined, or none; each has its own build
 set -euo pipefail
 
-# The body is one function, read whole before it runs, so editing this file cannot disturb a running campaign.
+# The body is one function, read whole before it runs, and the call exits on the same line, so editing this file
+# cannot disturb a running campaign.
 main() {
   local args=("$@")
   root="$(cd "$(dirname "$0")/.." && pwd)"
@@ -118,6 +119,7 @@ main() {
         return 1
       fi
       rm -rf "$fuzz_root/corpus/$target"
+      mkdir -p "$fuzz_root/corpus"
       mv "$next" "$fuzz_root/corpus/$target"
       echo "fuzz-campaign: $target corpus $(find "$fuzz_root/corpus/$target" -type f | wc -l) files"
     done
@@ -176,5 +178,4 @@ main() {
   done
 }
 
-main "$@"
-exit $?
+main "$@"; exit $?
