@@ -17,6 +17,7 @@ export {
 export { CKKSVector, type CkksOperand, type EncryptOptions } from './api/ckks-vector.ts';
 export {
   estimateNoiseBits,
+  DEFAULT_PROTECTION,
   DEFAULT_STATISTICAL_SECURITY,
   type DecryptOptions,
   type DecryptProtection,

@@ -257,10 +257,11 @@ describe('README', () => {
     expect(readFileSync(join(root, '.ci', 'run'), 'utf8')).toMatch(/npm ci\nnpm test\n/);
   });
 
-  it('Native engine: the fuzz campaign names real targets and the variables scripts/fuzz-smoke.sh reads', () => {
-    // test/build/fuzz-smoke runs the same script for seconds; an hour-long campaign is not a unit test.
+  it('Native engine: the fuzz campaign names real targets, modes and the variables scripts/fuzz-campaign.sh reads', () => {
+    // test/build/fuzz-smoke runs the same build for seconds; an hour-long campaign is not a unit test.
     const code = block('Native engine: build and fuzzing', 'sh');
-    const script = readFileSync(join(root, 'scripts', 'fuzz-smoke.sh'), 'utf8');
+    const script = readFileSync(join(root, 'scripts', 'fuzz-campaign.sh'), 'utf8');
+    for (const mode of code.match(/--[a-z]+/g) ?? []) expect(script).toContain(`${mode})`);
     for (const variable of code.match(/\b[A-Z_]+(?==)/g) ?? []) expect(script).toContain(variable);
     for (const target of code.match(/\bfuzz_[a-z_]+\b/g) ?? [])
       expect(existsSync(join(root, 'native', 'test', 'fuzz', `${target}.cpp`)), target).toBe(true);

@@ -137,9 +137,10 @@ export class CKKSVector implements Disposable {
   }
 
   /**
-   * Decrypts and decodes. The default ('raw') is the exact decoding: keep it, never share it (the secret key
-   * can be recovered from a few raw decryptions). Results that leave the client: `{ protection: 'flooded' }`
-   * (noise flooding, κ = 30) or `'rounded'`; see decrypt-protection.ts.
+   * Decrypts and decodes. The default ('rounded') drops the bits below the noise bound, where the noise that
+   * would give the secret key away lives (Li–Micciancio), so results are safe to share; `{ protection:
+   * 'flooded' }` adds provable noise flooding (κ = 30); `'raw'` is the exact decoding, never to be shared.
+   * See decrypt-protection.ts.
    */
   decrypt(options: DecryptOptions = {}): Float64Array {
     const out = new Float64Array(this.length);

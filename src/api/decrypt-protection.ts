@@ -15,8 +15,15 @@
  *   noise bound, so the low bits that carry the noise are not released. Cheaper on precision, but with no
  *   proof: the attack above fails, cleverer ones are not ruled out.
  *
- * The default noise bound per slot is 2^(log2 N + 10) / scale: about 8 bits above a fresh encryption's noise,
- * which covers a few key switches and rescales; deeper programs must pass their measured noiseBits.
+ * The default noise bound per slot is 2^(log2 N + 10) / scale. It covers a few key switches and rescales (a
+ * 64-element dot product at N = 8192, scale 2^40, measures 2^-19 against the bound's 2^-17; a fresh encryption
+ * 2^-28); deeper programs must pass their measured noiseBits.
+ *
+ * decrypt() defaults to 'rounded': decrypted results get shared (a scoring service's outputs are its clients'
+ * answers to act on), and a default that is safe to share is the one that gets used. At the default scale 2^40
+ * it keeps 17 fractional bits at N = 8192 (18 at 4096), the precision of a result after a few operations
+ * anyway; 'raw' is the exact decoding, asked for by name where nothing is released (measuring noise, tests of
+ * the engine's precision, comparisons with node-seal).
  */
 import { randomFillSync } from 'node:crypto';
 import { HeftyError } from '../errors.ts';
@@ -24,7 +31,7 @@ import { HeftyError } from '../errors.ts';
 export type DecryptProtection = 'raw' | 'flooded' | 'rounded';
 
 export interface DecryptOptions {
-  /** 'raw' (default): the exact decoding, never to be shared. */
+  /** 'rounded' (default), 'flooded' (provable, costs precision), or 'raw': the exact decoding, never to be shared. */
   protection?: DecryptProtection;
   /** κ for 'flooded' (default 30). */
   statisticalSecurity?: number;
@@ -34,6 +41,7 @@ export interface DecryptOptions {
   precisionBits?: number;
 }
 
+export const DEFAULT_PROTECTION: DecryptProtection = 'rounded';
 export const DEFAULT_STATISTICAL_SECURITY = 30;
 /** Bits of noise growth, over a fresh encryption's, that the default bound allows. */
 const DEFAULT_NOISE_HEADROOM_BITS = 10;
@@ -77,7 +85,7 @@ function gaussians(count: number): Float64Array {
 function checkOptions(options: DecryptOptions): Required<Pick<DecryptOptions, 'protection'>> & DecryptOptions {
   if (options === null || typeof options !== 'object')
     throw new HeftyError('E_INVALID_ARGUMENT', 'decrypt options must be an object');
-  const protection = options.protection ?? 'raw';
+  const protection = options.protection ?? DEFAULT_PROTECTION;
   if (!['raw', 'flooded', 'rounded'].includes(protection))
     throw new HeftyError('E_INVALID_ARGUMENT', 'protection must be raw, flooded or rounded');
   const kappa = options.statisticalSecurity;

@@ -6,6 +6,8 @@
 import { mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { basename, extname, join } from 'node:path';
 import type { HeftyContext } from '../api/context.ts';
+import type { CKKSVector } from '../api/ckks-vector.ts';
+import { DEFAULT_PROTECTION, type DecryptProtection } from '../api/decrypt-protection.ts';
 import { HeftyError } from '../errors.ts';
 import { attempt, integer, oneOf, parseCommand, required } from './args.ts';
 import { KEYSET_FILE, SECRET_KEY_FILE } from './keygen.ts';
@@ -32,11 +34,14 @@ a single file, else an object of file name -> array.
   --keys DIR        folder written by hefty keygen (${KEYSET_FILE} and ${SECRET_KEY_FILE})
   --digits D        decimals to round CKKS values to (default 6; CKKS results are approximate)
   --length N        keep the first N values (bare SEAL ciphertexts decrypt to every slot)
+  --protection P    CKKS: rounded (default; safe to share), flooded (provable noise flooding, costs
+                    precision) or raw (the exact decoding: never share it, it gives the secret key away)
   --out FILE        write the JSON there instead of standard output
   --backend NAME    native, wasm or auto (default auto)
   -h, --help        this help
   -v, --version     hefty's version`;
 
+const PROTECTION = ['rounded', 'flooded', 'raw'] as const;
 const BACKEND = ['native', 'wasm', 'auto'] as const;
 
 function readValues(path: string): number[] | Record<string, number[]> {
@@ -116,11 +121,23 @@ function ciphertextFiles(paths: readonly string[]): { name: string; file: string
   });
 }
 
-function decryptFile(ctx: HeftyContext, file: string, digits: number, length: number | undefined): number[] {
+interface DecryptFormat {
+  digits: number;
+  length: number | undefined;
+  protection: DecryptProtection;
+}
+
+function decryptFile(ctx: HeftyContext, file: string, format: DecryptFormat): number[] {
   const bytes = attempt(`cannot read ${file}`, () => new Uint8Array(readFileSync(file)));
   using vector = ctx.loadVector(bytes);
-  const values = Array.from(vector.decrypt() as ArrayLike<number | bigint>, Number).slice(0, length);
-  return ctx.scheme === 'ckks' ? values.map((v) => Number(v.toFixed(digits)) + 0) : values;
+  if (ctx.scheme === 'ckks') {
+    const values = Array.from((vector as CKKSVector).decrypt({ protection: format.protection })).slice(
+      0,
+      format.length,
+    );
+    return values.map((v) => Number(v.toFixed(format.digits)) + 0);
+  }
+  return Array.from(vector.decrypt(), Number).slice(0, format.length);
 }
 
 export async function decryptCommand(argv: readonly string[]): Promise<void> {
@@ -133,6 +150,7 @@ export async function decryptCommand(argv: readonly string[]): Promise<void> {
         keys: { type: 'string' },
         digits: { type: 'string', default: '6' },
         length: { type: 'string' },
+        protection: { type: 'string', default: DEFAULT_PROTECTION },
         out: { type: 'string' },
         backend: { type: 'string', default: 'auto' },
       },
@@ -144,8 +162,11 @@ export async function decryptCommand(argv: readonly string[]): Promise<void> {
   const keys = required(args.keys, '--keys', 'decrypt');
   if (positionals.length === 0)
     throw new HeftyError('E_INVALID_ARGUMENT', 'name the ciphertext files or folders (hefty decrypt --help)');
-  const digits = integer(args.digits, '--digits', 0, 17) as number;
-  const length = integer(args.length, '--length', 1);
+  const format: DecryptFormat = {
+    digits: integer(args.digits, '--digits', 0, 17) as number,
+    length: integer(args.length, '--length', 1),
+    protection: oneOf(args.protection, PROTECTION, '--protection') ?? DEFAULT_PROTECTION,
+  };
   const files = ciphertextFiles(positionals);
   if (files.length === 0) throw new HeftyError('E_INVALID_ARGUMENT', `no .ct files in ${positionals.join(', ')}`);
   const keySet = attempt('cannot read the key set', () => new Uint8Array(readFileSync(join(keys, KEYSET_FILE))));
@@ -158,8 +179,8 @@ export async function decryptCommand(argv: readonly string[]): Promise<void> {
   try {
     const single = files.length === 1 && positionals.length === 1 && statSync(positionals[0]).isFile();
     const result = single
-      ? decryptFile(ctx, files[0].file, digits, length)
-      : Object.fromEntries(files.map(({ name, file }) => [name, decryptFile(ctx, file, digits, length)]));
+      ? decryptFile(ctx, files[0].file, format)
+      : Object.fromEntries(files.map(({ name, file }) => [name, decryptFile(ctx, file, format)]));
     const text = `${JSON.stringify(result)}\n`;
     if (args.out) attempt(`cannot write ${args.out}`, () => writeFileSync(args.out as string, text));
     else process.stdout.write(text);

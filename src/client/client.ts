@@ -49,6 +49,12 @@ export interface KeySetInfo {
   info?: Record<string, unknown>;
 }
 
+export interface KeySetPage {
+  keysets: KeySetInfo[];
+  /** Cursor of the next page; absent on the last page. */
+  next?: string;
+}
+
 /** An operand for eval: ciphertext bytes (sent as binary), an uploaded ciphertext id, or plaintext numbers. */
 export type ClientInput =
   Uint8Array | { ciphertext: string } | number | readonly number[] | readonly (readonly number[])[];
@@ -174,8 +180,23 @@ export class HeftyClient {
     return (await (await this.#request('POST', `/v1/keysets${qs}`, form)).json()) as KeySetInfo;
   }
 
-  listKeySets(): Promise<{ keysets: KeySetInfo[] }> {
-    return this.#json('GET', '/v1/keysets');
+  /** One page of this tenant's key sets, oldest first; pass the page's `next` as `cursor` for the following one. */
+  listKeySets(options: { limit?: number; cursor?: string } = {}): Promise<KeySetPage> {
+    const query = new URLSearchParams();
+    if (options.limit !== undefined) query.set('limit', String(options.limit));
+    if (options.cursor !== undefined) query.set('cursor', options.cursor);
+    const qs = query.size > 0 ? `?${query}` : '';
+    return this.#json('GET', `/v1/keysets${qs}`);
+  }
+
+  /** Every key set of this tenant, oldest first, fetched a page at a time. */
+  async *keySets(options: { pageSize?: number } = {}): AsyncGenerator<KeySetInfo> {
+    let cursor: string | undefined;
+    do {
+      const page = await this.listKeySets({ limit: options.pageSize, cursor });
+      yield* page.keysets;
+      cursor = page.next;
+    } while (cursor !== undefined);
   }
 
   getKeySet(id: string): Promise<KeySetInfo> {

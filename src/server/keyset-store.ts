@@ -65,7 +65,7 @@ export interface KeySetStore {
   put(tenant: string, bytes: Uint8Array, meta?: PutMeta): Promise<KeySetRecord>;
   /** The live record, or E_NOT_FOUND when absent, expired or another tenant's. */
   get(tenant: string, id: string): Promise<KeySetRecord>;
-  /** The tenant's live records, oldest first. */
+  /** The tenant's live records in page order: creation time, then id (keyset-pages.ts). */
   list(tenant: string): Promise<KeySetRecord[]>;
   /** The key-set bytes, checked against their digest. What a compute worker loads by (tenant, id). */
   read(tenant: string, id: string): Promise<Uint8Array>;

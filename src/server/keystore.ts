@@ -17,6 +17,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { mkdir, open, readdir, readFile, rename, rm, stat, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { HeftyError } from '../errors.ts';
+import { byPosition } from './keyset-pages.ts';
 import {
   KEYSET_ID,
   keySetIds,
@@ -301,7 +302,7 @@ export class KeyStore implements KeySetStore {
   }
 
   async list(tenant: string): Promise<KeySetRecord[]> {
-    return this.live(tenant).sort((a, b) => a.createdAt - b.createdAt);
+    return this.live(tenant).sort(byPosition);
   }
 
   /** Reads the key-set bytes and checks them against their digest. */

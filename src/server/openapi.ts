@@ -258,10 +258,17 @@ const ROUTES: Record<string, RouteDoc> = {
     tags: ['key sets'],
     response: {
       200: {
-        description: "The tenant's key sets",
-        content: json({ type: 'object', properties: { keysets: { type: 'array', items: ref('KeySet') } } }),
+        description: "A page of the tenant's key sets, oldest first (ties by id); `next` fetches the following page",
+        content: json({
+          type: 'object',
+          properties: {
+            keysets: { type: 'array', items: ref('KeySet') },
+            next: { type: 'string', description: 'Pass as `cursor` for the next page; absent on the last page' },
+          },
+          required: ['keysets'],
+        }),
       },
-      ...errorResponses(AUTHENTICATED),
+      ...errorResponses([...AUTHENTICATED, 'E_INVALID_ARGUMENT']),
     },
   },
   'GET /v1/keysets/:id': {

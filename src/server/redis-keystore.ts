@@ -14,6 +14,7 @@
  * round trip for the chunks.
  */
 import { createHash, randomBytes } from 'node:crypto';
+import { byPosition } from './keyset-pages.ts';
 import { HeftyError } from '../errors.ts';
 import {
   keySetIds,
@@ -306,7 +307,7 @@ export class RedisKeyStore implements KeySetStore {
     ids.forEach((_id, i) => {
       if (jsons[i] !== null) records.push(this.record(jsons[i] as string, expires[i], replaced[i]));
     });
-    return records.sort((a, b) => a.createdAt - b.createdAt);
+    return records.sort(byPosition);
   }
 
   async usedBytes(tenant: string): Promise<number> {

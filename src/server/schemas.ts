@@ -1,4 +1,5 @@
 /** JSON schemas for the routes: validation and the OpenAPI document (/docs) come from the same objects. */
+import { DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE } from './keyset-pages.ts';
 
 export const errorSchema = {
   type: 'object',
@@ -25,6 +26,25 @@ export const keySetQuery = {
   additionalProperties: false,
 } as const;
 
+export const keySetListQuery = {
+  type: 'object',
+  properties: {
+    limit: {
+      type: 'integer',
+      minimum: 1,
+      maximum: MAX_PAGE_SIZE,
+      default: DEFAULT_PAGE_SIZE,
+      description: `Key sets per page (at most ${MAX_PAGE_SIZE})`,
+    },
+    cursor: {
+      type: 'string',
+      pattern: '^[A-Za-z0-9_-]{1,128}$',
+      description: "The previous page's `next`; omit for the first page",
+    },
+  },
+  additionalProperties: false,
+} as const;
+
 export const keySetRecordSchema = {
   type: 'object',
   properties: {
@@ -37,6 +57,15 @@ export const keySetRecordSchema = {
     replacedBy: { type: 'string' },
     info: { type: 'object', additionalProperties: true },
   },
+} as const;
+
+export const keySetListSchema = {
+  type: 'object',
+  properties: {
+    keysets: { type: 'array', items: keySetRecordSchema },
+    next: { type: 'string', description: 'Cursor of the next page; absent on the last page' },
+  },
+  required: ['keysets'],
 } as const;
 
 /** An encrypted operand: an uploaded ciphertext id or inline base64 bytes (hefty vector or SEAL ciphertext). */

@@ -10,6 +10,9 @@ import {
 } from '../../src/index.ts';
 import { expectHeftyError, expectHeftyErrorAsync, maxAbsError } from '../helpers.ts';
 
+/** These tests measure the engine's precision, so they read the exact decoding (nothing here is shared). */
+const RAW = { protection: 'raw' } as const;
+
 const scoring: Program = {
   inputs: { x: 'vector', w: 'plain', bias: 'scalar' },
   steps: [
@@ -124,8 +127,8 @@ describe('program form', () => {
       const x = [1, -2, 3, 0.5];
       const w = [0.5, 0.25, -1, 2];
       const out = await ctx.run(scoring, { x: ctx.encrypt(x), w, bias: 0.1 });
-      expect(maxAbsError(out.score.decrypt(), [x.reduce((s, v, i) => s + v * w[i] + 0.1, 0)])).toBeLessThan(1e-5);
-      const moved = out.moved.decrypt();
+      expect(maxAbsError(out.score.decrypt(RAW), [x.reduce((s, v, i) => s + v * w[i] + 0.1, 0)])).toBeLessThan(1e-5);
+      const moved = out.moved.decrypt(RAW);
       expect(moved[0]).toBeCloseTo(0, 5);
       expect(maxAbsError(moved.subarray(1), x.slice(0, 3))).toBeLessThan(1e-5);
     });
@@ -146,7 +149,7 @@ describe('program form', () => {
           [0, 2, 0],
         ],
       });
-      expect(maxAbsError(out.z.decrypt(), [5, 6])).toBeLessThan(1e-4);
+      expect(maxAbsError(out.z.decrypt(RAW), [5, 6])).toBeLessThan(1e-4);
     });
 
     it('rejects bad inputs', async () => {
@@ -177,7 +180,7 @@ describe('program levels', () => {
       const x = ctx.encrypt([0.5, -1, 1.5]);
       const { z } = await ctx.run(square, { x });
       expect(z.chainIndex).toBe(0);
-      expect(maxAbsError(z.decrypt(), [0.5, -1, 1.5].map(want))).toBeLessThan(1e-4);
+      expect(maxAbsError(z.decrypt(RAW), [0.5, -1, 1.5].map(want))).toBeLessThan(1e-4);
       const kept = (await ctx.run(square, { x }, { keepInputLevels: true })).z;
       expect(kept.chainIndex).toBe(x.chainIndex - 3);
       expect(x.chainIndex).toBe(6); // the caller's input is not touched
@@ -198,7 +201,7 @@ describe('program levels', () => {
       const x = ctx.encrypt([0.5, -1, 1.5]);
       const { z } = await ctx.run(square, { x });
       expect(z.chainIndex).toBe(1);
-      expect(maxAbsError(z.decrypt(), [0.5, -1, 1.5].map(want))).toBeLessThan(1e-3);
+      expect(maxAbsError(z.decrypt(RAW), [0.5, -1, 1.5].map(want))).toBeLessThan(1e-3);
       x.dispose();
       z.dispose();
     } finally {

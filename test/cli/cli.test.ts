@@ -74,6 +74,35 @@ describe('hefty', () => {
     expect(over.stderr.trim()).toMatch(/^hefty: E_INSECURE_PARAMS: coefficient modulus of 240 bits exceeds 218 bits/);
   });
 
+  it('decrypt rounds CKKS results by default (safe to share); --protection raw gives the exact decoding', () => {
+    expect(hefty(['keygen', '--degree', '8192', '--out', 'shared']).status).toBe(0);
+    const values = [Math.PI, 1 / 3];
+    const encrypt = spawnSync(
+      process.execPath,
+      [CLI, 'encrypt', '--keys', 'shared', '--values', '-', '--out', 'pi.ct'],
+      { cwd: dir, encoding: 'utf8', input: JSON.stringify(values), env: { ...process.env, HEFTY_QUIET_FALLBACK: '1' } },
+    );
+    expect(encrypt.status, encrypt.stderr).toBe(0);
+    const decrypt = (...extra: string[]) => {
+      const run = hefty(['decrypt', '--keys', 'shared', '--digits', '17', '--length', '2', ...extra, 'pi.ct']);
+      expect(run.status, run.stderr).toBe(0);
+      return JSON.parse(run.stdout) as number[];
+    };
+    const shared = decrypt();
+    const raw = decrypt('--protection', 'raw');
+    // N = 8192 at scale 2^40: the default keeps multiples of 2^-17; the raw decoding carries its noise below that.
+    for (let i = 0; i < values.length; i++) {
+      expect(Number.isInteger(shared[i] * 2 ** 17), `${shared[i]}`).toBe(true);
+      expect(Number.isInteger(raw[i] * 2 ** 17), `${raw[i]}`).toBe(false);
+      expect(Math.abs(raw[i] - values[i])).toBeLessThan(1e-6);
+      expect(Math.abs(shared[i] - values[i])).toBeLessThan(2 ** -17);
+    }
+    expect(decrypt('--protection', 'rounded')).toEqual(shared);
+    const bad = hefty(['decrypt', '--keys', 'shared', '--protection', 'none', 'pi.ct']);
+    expect(bad.status).toBe(1);
+    expect(bad.stderr.trim()).toMatch(/^hefty: E_INVALID_ARGUMENT: --protection must be rounded, flooded, raw/);
+  });
+
   it('info says which engine runs and why', () => {
     const native = hefty(['info']);
     expect(native.status).toBe(0);

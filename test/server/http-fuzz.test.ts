@@ -96,6 +96,11 @@ function seeds(): Seed[] {
     { method: 'POST', url: '/v1/keysets?name=fuzz', headers: { ...auth(), ...octet }, body: keySet },
     { method: 'GET', url: `/v1/keysets/${keySetId}`, headers: auth() },
     { method: 'GET', url: '/v1/keysets', headers: auth() },
+    {
+      method: 'GET',
+      url: `/v1/keysets?limit=1&cursor=${Buffer.from(`1.${keySetId}`).toString('base64url')}`,
+      headers: auth(),
+    },
     { method: 'DELETE', url: `/v1/keysets/ks_${'0'.repeat(32)}`, headers: auth() },
   ];
 }
@@ -237,9 +242,16 @@ describe('HTTP mutation fuzzing', () => {
             ['ks_', '..', '%00', 'ks_' + 'z'.repeat(32), 'constructor'][Math.floor(random() * 5)],
           );
         if (random() < 0.05)
-          url += ['?ttlSeconds=-1', '?name=' + 'n'.repeat(500), '?ttlSeconds=1e99', '?__proto__=1'][
-            Math.floor(random() * 4)
-          ];
+          url += [
+            '?ttlSeconds=-1',
+            '?name=' + 'n'.repeat(500),
+            '?ttlSeconds=1e99',
+            '?__proto__=1',
+            '?limit=1e9',
+            '?cursor=%FF%FE',
+            '?cursor=' + 'A'.repeat(129),
+            '?limit=0&cursor=',
+          ][Math.floor(random() * 8)];
         const response = await app.inject({
           method: seed.method,
           url,

@@ -7,7 +7,15 @@ import { HeftyError } from '../../errors.ts';
 import { decodeKeySet, encodeKeySet, type KeySetBundle } from '../../api/bundle.ts';
 import type { KeySetRecord } from '../keyset-store.ts';
 import { readParts } from '../multipart.ts';
-import { errorSchema, keySetParams, keySetQuery, keySetRecordSchema } from '../schemas.ts';
+import { pageOf } from '../keyset-pages.ts';
+import {
+  errorSchema,
+  keySetListQuery,
+  keySetListSchema,
+  keySetParams,
+  keySetQuery,
+  keySetRecordSchema,
+} from '../schemas.ts';
 import { cacheScope, type ServicePlugin, type Services } from '../services.ts';
 
 const PART_NAMES = ['params', 'publicKey', 'relinKeys', 'galoisKeys', 'secretKey'] as const;
@@ -102,9 +110,23 @@ export const keySetRoutes: ServicePlugin = async (app, { services }) => {
     },
   );
 
-  app.get('/v1/keysets', { schema: { summary: "List this tenant's key sets" } }, async (request) => ({
-    keysets: (await store.list(request.tenant)).map(presentRecord),
-  }));
+  app.get(
+    '/v1/keysets',
+    {
+      schema: {
+        summary: "List this tenant's key sets, oldest first, a page at a time",
+        querystring: keySetListQuery,
+        response: { 200: keySetListSchema, '4xx': errorSchema },
+      },
+    },
+    async (request) => {
+      const { records, next } = pageOf(
+        await store.list(request.tenant),
+        request.query as { limit: number; cursor?: string },
+      );
+      return { keysets: records.map(presentRecord), ...(next ? { next } : {}) };
+    },
+  );
 
   app.get(
     '/v1/keysets/:id',

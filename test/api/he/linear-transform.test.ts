@@ -18,6 +18,9 @@ import { linearTransformSteps, planLinearTransform } from '../../../src/api/he/l
 import { hasRotationKey } from '../../../src/api/ckks-ops.ts';
 import { backendsUnderTest, expectHeftyError, maxAbsError, randomVector } from '../../helpers.ts';
 
+/** These tests measure the engine's precision, so they read the exact decoding (nothing here is shared). */
+const RAW = { protection: 'raw' } as const;
+
 const backends = await backendsUnderTest();
 const SLOTS = 2048; // N = 4096
 
@@ -76,7 +79,7 @@ describe.each(backends)('linear transforms on %s (N=4096, 4 levels)', (backend) 
   const perRow = (v: CKKSVector, matrix: number[][]) =>
     matrix.map((row) => {
       using d = v.dot(row);
-      return d.decrypt()[0];
+      return d.decrypt(RAW)[0];
     });
 
   it.each([
@@ -92,7 +95,7 @@ describe.each(backends)('linear transforms on %s (N=4096, 4 levels)', (backend) 
     const matrix = matrixOf(rows, cols, 1000);
     using v = ctx.encrypt(x);
     using y = v.matvec(matrix);
-    const got = y.decrypt();
+    const got = y.decrypt(RAW);
     const want = product(matrix, x);
     const bound = 1e-6 * Math.sqrt(cols) + 1e-6;
     expect(maxAbsError(got, want)).toBeLessThan(bound);
@@ -116,7 +119,7 @@ describe.each(backends)('linear transforms on %s (N=4096, 4 levels)', (backend) 
     using out = a.matvec(second);
     const hidden = product(first, x).map((t) => coeffs.reduce((acc, c, k) => acc + c * t ** k, 0));
     const want = product(second, hidden);
-    expect(maxAbsError(out.decrypt(), want)).toBeLessThan(1e-4);
+    expect(maxAbsError(out.decrypt(RAW), want)).toBeLessThan(1e-4);
     expect(out.period).toBe(4);
     // matvec 1 + polyval (degree 3) 2 + matvec 1
     expect(v.chainIndex - out.chainIndex).toBe(h.chainIndex - a.chainIndex + 2);
@@ -132,7 +135,7 @@ describe.each(backends)('linear transforms on %s (N=4096, 4 levels)', (backend) 
     using y = v.matvec(matrix);
     const yy = product(matrix, x);
     expect(y.period).toBe(8);
-    const check = (vec: CKKSVector, want: number[]) => expect(maxAbsError(vec.decrypt(), want)).toBeLessThan(1e-5);
+    const check = (vec: CKKSVector, want: number[]) => expect(maxAbsError(vec.decrypt(RAW), want)).toBeLessThan(1e-5);
     check(
       y.add(w),
       yy.map((t, i) => t + w[i]),
@@ -184,10 +187,10 @@ describe.each(backends)('linear transforms on %s (N=4096, 4 levels)', (backend) 
     const matrix = matrixOf(64, 20, 600);
     using v = ctx.encrypt(x, { period: 32 });
     expect(v.period).toBe(32);
-    expect(maxAbsError(v.decrypt(), x)).toBeLessThan(1e-6);
-    expect(maxAbsError(v.sum().decrypt(), [x.reduce((a, b) => a + b, 0)])).toBeLessThan(1e-5);
+    expect(maxAbsError(v.decrypt(RAW), x)).toBeLessThan(1e-6);
+    expect(maxAbsError(v.sum().decrypt(RAW), [x.reduce((a, b) => a + b, 0)])).toBeLessThan(1e-5);
     using y = v.matvec(matrix);
-    expect(maxAbsError(y.decrypt(), product(matrix, x))).toBeLessThan(1e-5);
+    expect(maxAbsError(y.decrypt(RAW), product(matrix, x))).toBeLessThan(1e-5);
     const fresh = linearTransformSteps(64, 20, SLOTS);
     const periodic = linearTransformSteps(64, 20, SLOTS, { inputPeriod: 32 });
     expect(fresh.rotations.plain - periodic.rotations.plain).toBe(Math.log2(SLOTS / 32));
@@ -215,7 +218,7 @@ describe.each(backends)('linear transforms on %s (N=4096, 4 levels)', (backend) 
     );
     using y = out.y;
     const hidden = product(w1, x).map((t) => t + 0.1 * t * t);
-    expect(maxAbsError(y.decrypt(), product(w2, hidden))).toBeLessThan(1e-4);
+    expect(maxAbsError(y.decrypt(RAW), product(w2, hidden))).toBeLessThan(1e-4);
     expect(y.period).toBe(4);
   });
 
@@ -225,10 +228,10 @@ describe.each(backends)('linear transforms on %s (N=4096, 4 levels)', (backend) 
     using v = ctx.encrypt(x);
     using low = v.atLevel(1);
     expect(low.chainIndex).toBe(1);
-    expect(maxAbsError(low.decrypt(), x)).toBeLessThan(1e-6);
+    expect(maxAbsError(low.decrypt(RAW), x)).toBeLessThan(1e-6);
     using y = low.matvec(matrix);
     expect(y.chainIndex).toBe(0);
-    expect(maxAbsError(y.decrypt(), product(matrix, x))).toBeLessThan(1e-5);
+    expect(maxAbsError(y.decrypt(RAW), product(matrix, x))).toBeLessThan(1e-5);
     expectHeftyError(() => low.atLevel(2), 'E_INVALID_ARGUMENT');
   });
 
@@ -240,7 +243,7 @@ describe.each(backends)('linear transforms on %s (N=4096, 4 levels)', (backend) 
     using dirty = v.add(moved); // x, plus a copy of x outside the vector
     expect(dirty.clean).toBe(false);
     using y = dirty.matvec(matrix);
-    expect(maxAbsError(y.decrypt(), product(matrix, x))).toBeLessThan(1e-5);
+    expect(maxAbsError(y.decrypt(RAW), product(matrix, x))).toBeLessThan(1e-5);
     expect(dirty.chainIndex - y.chainIndex).toBe(1);
   });
 
@@ -288,7 +291,7 @@ describe('linearTransformSteps is what runs', () => {
       const matrix = matrixOf(rows, cols, 400);
       using v = ctx.encrypt(x);
       using y = await v.matvecAsync(matrix);
-      expect(maxAbsError(y.decrypt(), product(matrix, x))).toBeLessThan(1e-6 * Math.sqrt(cols) + 1e-6);
+      expect(maxAbsError(y.decrypt(RAW), product(matrix, x))).toBeLessThan(1e-6 * Math.sqrt(cols) + 1e-6);
       const seen = counter.rotations;
       expect(seen.steps).toEqual(planned.galoisSteps);
       expect({ hoisted: seen.hoisted, plain: seen.plain }).toEqual({
@@ -340,8 +343,8 @@ describe('interop', () => {
         using bare = seal.loadVector(y.serialize('seal')) as CKKSVector;
         const want = product(matrix, x);
         expect(fromEnvelope.period).toBe(16);
-        expect(maxAbsError(fromEnvelope.decrypt(), want)).toBeLessThan(1e-4);
-        expect(maxAbsError(bare.decrypt().subarray(0, 10), want)).toBeLessThan(1e-4);
+        expect(maxAbsError(fromEnvelope.decrypt(RAW), want)).toBeLessThan(1e-4);
+        expect(maxAbsError(bare.decrypt(RAW).subarray(0, 10), want)).toBeLessThan(1e-4);
       } finally {
         seal.dispose();
       }

@@ -18,6 +18,9 @@ import { CpuKeySwitcher, type KeySwitchRequest } from '../../../src/api/key-swit
 import { chebyshevAt } from '../../../src/api/he/chebyshev.ts';
 import { backendsUnderTest, expectHeftyError, maxAbsError, randomVector } from '../../helpers.ts';
 
+/** These tests measure the engine's precision, so they read the exact decoding (nothing here is shared). */
+const RAW = { protection: 'raw' } as const;
+
 const backends = await backendsUnderTest();
 
 /** Coefficients that do not shrink with the degree, so every term matters: cos(1.7 i)/(1 + i/8). */
@@ -103,7 +106,7 @@ describe.each(backends)('polynomials on %s (N=4096, insecure test chain of 6 lev
         expect(vx.chainIndex - result.chainIndex, `degree ${d} ${basis} levels`).toBe(Math.ceil(Math.log2(d + 1)));
         expect(result.scale).toBeCloseTo(vx.scale, -2); // lands on the input's scale
         const want = x.map((v) => (basis === 'monomial' ? monomialAt(coeffs, v) : chebyshevAt(coeffs, [-1, 1], v)));
-        const error = maxAbsError(result.decrypt(), want);
+        const error = maxAbsError(result.decrypt(RAW), want);
         expect(error, `degree ${d} ${basis}`).toBeLessThan(1e-4);
         worst = Math.max(worst, error);
         result.dispose();
@@ -120,7 +123,7 @@ describe.each(backends)('polynomials on %s (N=4096, insecure test chain of 6 lev
     expect(vw.chainIndex - mapped.chainIndex).toBe(5);
     expect(
       maxAbsError(
-        mapped.decrypt(),
+        mapped.decrypt(RAW),
         wide.map((v) => chebyshevAt(coeffs, [-8, 8], v)),
       ),
     ).toBeLessThan(1e-4);
@@ -128,7 +131,7 @@ describe.each(backends)('polynomials on %s (N=4096, insecure test chain of 6 lev
     expect(vw.chainIndex - cubic.chainIndex).toBe(2);
     expect(
       maxAbsError(
-        cubic.decrypt(),
+        cubic.decrypt(RAW),
         wide.map((v) => chebyshevAt(coefficientsOf(3), [-8, 8], v)),
       ),
     ).toBeLessThan(1e-4);
@@ -138,7 +141,7 @@ describe.each(backends)('polynomials on %s (N=4096, insecure test chain of 6 lev
     expect(vs.chainIndex - narrow.chainIndex).toBe(3);
     expect(
       maxAbsError(
-        narrow.decrypt(),
+        narrow.decrypt(RAW),
         shifted.map((v) => chebyshevAt(coefficientsOf(7), [1.4, 3.6], v)),
       ),
     ).toBeLessThan(1e-4);
@@ -152,7 +155,7 @@ describe.each(backends)('polynomials on %s (N=4096, insecure test chain of 6 lev
     ctx.keygen({ galois: 'power-of-two' });
     const v = ctx.encrypt(x);
     const summed = v.polyval(coeffs).sum();
-    expect(maxAbsError(summed.decrypt(), [total])).toBeLessThan(1e-4);
+    expect(maxAbsError(summed.decrypt(RAW), [total])).toBeLessThan(1e-4);
   });
 
   it('says how many levels a polynomial needs and how many the ciphertext has', () => {
@@ -203,7 +206,7 @@ describe.runIf(backends.includes('native'))('polynomials at N=16384 (default cha
       expect(switcher.relinearizations, `degree ${d}`).toBe(polynomialCostOf(coeffs, { basis }).multiplications);
       expect(switcher.relinearizations).toBeLessThanOrEqual(2.25 * Math.sqrt(d + 1) + Math.log2(d + 1));
       const want = x.map((v) => (basis === 'monomial' ? monomialAt(coeffs, v) : chebyshevAt(coeffs, [-1, 1], v)));
-      expect(maxAbsError(result.decrypt(), want), `degree ${d} ${basis}`).toBeLessThan(1e-5);
+      expect(maxAbsError(result.decrypt(RAW), want), `degree ${d} ${basis}`).toBeLessThan(1e-5);
       result.dispose();
     }
   });
@@ -221,7 +224,7 @@ describe.runIf(backends.includes('native'))('polynomials at N=16384 (default cha
     expect(switcher.relinearizedCiphertexts).toBe(3 * products);
     expect(
       maxAbsError(
-        result.decrypt(),
+        result.decrypt(RAW),
         long.map((t) => monomialAt(coeffs, t)),
       ),
     ).toBeLessThan(1e-5);
@@ -236,13 +239,13 @@ describe.runIf(backends.includes('native'))('polynomials at N=16384 (default cha
     expect(z.period).toBe(y.period); // the polynomial keeps matvec's periodic layout
     const rows = matrix.map((row) => row.reduce((acc, w, j) => acc + w * x[j], 0));
     const want = rows.map((v) => chebyshevAt(coeffs, [-1, 1], v));
-    const native = z.decrypt();
+    const native = z.decrypt(RAW);
     // matvec's error (~1e-6) grows by the polynomial's slope (|T7'| ≤ 49) on the way through.
     expect(maxAbsError(native, want)).toBeLessThan(1e-3);
     const seal = await loadSecretContext(ctx.exportKeySet(), ctx.exportSecretKey(), { backend: 'wasm' });
     try {
       expect(seal.backend.name).toBe('wasm');
-      const inSeal = (seal.loadVector(z.serialize()) as CKKSVector).decrypt();
+      const inSeal = (seal.loadVector(z.serialize()) as CKKSVector).decrypt(RAW);
       // node-seal reads the native result as native decryption does (the interop tests' 1e-5 bound).
       expect(maxAbsError(inSeal, native)).toBeLessThan(1e-5);
       expect(maxAbsError(inSeal, want)).toBeLessThan(1e-3);
@@ -266,6 +269,6 @@ describe.runIf(backends.includes('native'))('polynomials at N=16384 (default cha
         row.reduce((acc, w, j) => acc + w * x[j], 0),
       ),
     );
-    expect(maxAbsError(total.decrypt(), [h.reduce((a, b) => a + b, 0)])).toBeLessThan(1e-4);
+    expect(maxAbsError(total.decrypt(RAW), [h.reduce((a, b) => a + b, 0)])).toBeLessThan(1e-4);
   });
 });
