@@ -23,7 +23,15 @@ import { sharedCopy, type CacheEntry } from '../pool/cache.ts';
 import { createPool, type KeySetHandle, type Pool, type PoolInput } from '../pool/pool.ts';
 import type { DistributedOptions } from './options.ts';
 import { checkShardCount, heartbeat, leave, liveWorkers } from './membership.ts';
-import { getPayload, RedisKeys, type EvalJobData, type EvalJobResult, type JobOperand } from './protocol.ts';
+import {
+  asBuffer,
+  failed,
+  RedisKeys,
+  type EvalJobData,
+  type EvalJobResult,
+  type ItemOutcome,
+  type JobOperand,
+} from './protocol.ts';
 import { connect } from './redis.ts';
 import { homeShards, shardQueueName } from './shards.ts';
 
@@ -338,35 +346,79 @@ export class WorkerNode {
     if (!this.draining) this.fill();
   }
 
-  /** Runs a job; evaluation errors (the request's fault) are results, not failures, and are never retried. */
+  /**
+   * Runs a job's items; evaluation errors (the request's fault) are results, not failures, and are never retried.
+   * Redis sees three round trips per job whatever its item count: one read (the cancel mark and every operand not
+   * kept here), one write (every output), and BullMQ's completion.
+   */
   private async evaluate(job: Job<EvalJobData, EvalJobResult>): Promise<EvalJobResult> {
     const data = job.data;
     try {
-      if ((await this.redis.exists(this.keys.cancel(job.id!))) === 1) {
-        throw new HeftyError('E_CANCELLED', 'the client went away before the job started');
-      }
       const left = data.deadline - Date.now();
       if (left <= 0) throw new HeftyError('E_TIMEOUT', 'the job reached its deadline before a worker took it');
-      const { handle, hit } = await this.keySet(data);
-      const inputs = await this.inputs(data.inputs);
-      const { outputs } = await this.pool.run(handle, data.program, inputs, {
-        format: data.format,
-        timeoutMs: left,
-      });
+      const [{ handle, hit }, operands] = await Promise.all([this.keySet(data), this.readOperands(job)]);
+      const evaluated = await Promise.all(
+        data.items.map(async (item) => {
+          try {
+            const inputs = this.inputs(item, operands);
+            return await this.pool.run(handle, data.program, inputs, { format: data.format, timeoutMs: left });
+          } catch (e) {
+            if (!(e instanceof HeftyError) || e.code === 'E_WORKER_LOST' || e.code === 'E_INTERNAL') throw e;
+            return { error: e.toJSON() };
+          }
+        }),
+      );
       const ttlMs = Math.max(1000, data.deadline - Date.now()) + this.options.resultTtlMs;
-      const write = this.redis.multi();
-      const refs = Object.entries(outputs).map(([name, bytes], index) => {
-        const key = this.keys.output(job.id!, index);
-        write.set(key, Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength), 'PX', ttlMs);
-        this.metrics.redisBytes.inc({ direction: 'write', what: 'output' }, bytes.byteLength);
-        return { name, key, size: bytes.byteLength };
+      const write = this.redis.pipeline();
+      const items = evaluated.map((result, item): ItemOutcome => {
+        if ('error' in result) return result;
+        const outputs = Object.entries(result.outputs).map(([name, bytes], index) => {
+          const key = this.keys.output(job.id!, item, index);
+          write.set(key, asBuffer(bytes), 'PX', ttlMs);
+          this.metrics.redisBytes.inc({ direction: 'write', what: 'output' }, bytes.byteLength);
+          return { name, key, size: bytes.byteLength };
+        });
+        return { outputs };
       });
-      await write.exec();
-      return { outputs: refs, worker: this.id, hit };
+      if (write.length > 0) failed(await write.exec());
+      return { items, worker: this.id, hit };
     } catch (e) {
       if (!(e instanceof HeftyError) || e.code === 'E_WORKER_LOST' || e.code === 'E_INTERNAL') throw e;
       return { error: e.toJSON(), worker: this.id };
     }
+  }
+
+  /**
+   * One pipeline: whether the client went away (then the job is not run), and the bytes of every referenced operand
+   * not kept here; an operand that expired is missing from the map (its item fails with E_NOT_FOUND).
+   */
+  private async readOperands(job: Job<EvalJobData, EvalJobResult>): Promise<Map<string, Uint8Array | CacheEntry>> {
+    const operands = new Map<string, Uint8Array | CacheEntry>();
+    const wanted: { ref: string; reuse: boolean }[] = [];
+    for (const item of job.data.items) {
+      for (const operand of Object.values(item)) {
+        if (!isRef(operand) || operands.has(operand.ref) || wanted.some((w) => w.ref === operand.ref)) continue;
+        const cached = operand.reuse ? this.operands.get(operand.ref) : undefined;
+        if (cached) operands.set(operand.ref, cached);
+        else wanted.push({ ref: operand.ref, reuse: operand.reuse });
+      }
+    }
+    const read = this.redis.pipeline().exists(this.keys.cancel(job.id!));
+    for (const { ref } of wanted) read.getBuffer(this.keys.payload(ref));
+    const [[, cancelled], ...values] = failed(await read.exec());
+    if (cancelled === 1) throw new HeftyError('E_CANCELLED', 'the client went away before the job started');
+    wanted.forEach(({ ref, reuse }, i) => {
+      const value = values[i][1] as Buffer | null;
+      if (!value) return;
+      const bytes = new Uint8Array(value.buffer, value.byteOffset, value.byteLength);
+      this.metrics.redisBytes.inc({ direction: 'read', what: 'operand' }, bytes.byteLength);
+      if (!reuse) return void operands.set(ref, bytes);
+      // Shared bytes keyed by content hash: the pool's workers keep the operand loaded under it.
+      const entry = { bytes: sharedCopy(bytes), hash: ref };
+      this.operands.set(ref, entry);
+      operands.set(ref, entry);
+    });
+    return operands;
   }
 
   /** The job's key set, loaded here already (an affinity hit) or read from the key store and loaded now. */
@@ -393,25 +445,19 @@ export class WorkerNode {
     return { handle: await pending, hit: false };
   }
 
-  private async inputs(operands: Readonly<Record<string, JobOperand>>): Promise<Record<string, PoolInput>> {
+  /** One item's pool inputs, its referenced operands taken from what readOperands fetched. */
+  private inputs(
+    operands: Readonly<Record<string, JobOperand>>,
+    fetched: ReadonlyMap<string, Uint8Array | CacheEntry>,
+  ): Record<string, PoolInput> {
     const inputs: Record<string, PoolInput> = {};
     for (const [name, operand] of Object.entries(operands)) {
       if (operand !== null && typeof operand === 'object' && 'inline' in operand) {
         inputs[name] = new Uint8Array(Buffer.from(operand.inline, 'base64'));
-      } else if (operand !== null && typeof operand === 'object' && 'ref' in operand) {
-        const cached = operand.reuse ? this.operands.get(operand.ref) : undefined;
-        if (cached) {
-          inputs[name] = cached;
-          continue;
-        }
-        const bytes = await getPayload(this.redis, this.keys, operand.ref);
-        this.metrics.redisBytes.inc({ direction: 'read', what: 'operand' }, bytes.byteLength);
-        if (operand.reuse) {
-          // Shared bytes keyed by content hash: the pool's workers keep the operand loaded under it.
-          const entry = { bytes: sharedCopy(bytes), hash: operand.ref };
-          this.operands.set(operand.ref, entry);
-          inputs[name] = entry;
-        } else inputs[name] = bytes;
+      } else if (isRef(operand)) {
+        const value = fetched.get(operand.ref);
+        if (!value) throw new HeftyError('E_NOT_FOUND', 'an operand of this job expired before a worker ran it');
+        inputs[name] = value;
       } else inputs[name] = operand as PoolInput;
     }
     return inputs;
@@ -437,6 +483,12 @@ export class WorkerNode {
     this.keySets.clear();
     await this.pool.close();
   }
+}
+
+function isRef(
+  operand: JobOperand,
+): operand is { readonly ref: string; readonly size: number; readonly reuse: boolean } {
+  return operand !== null && typeof operand === 'object' && 'ref' in operand;
 }
 
 function outcomeOf(code: string): string {
