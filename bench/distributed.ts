@@ -137,6 +137,12 @@ async function redisCommands(redis: Redis): Promise<number> {
   return [...info.matchAll(/calls=(\d+)/g)].reduce((sum, m) => sum + Number(m[1]), 0);
 }
 
+/** Commands Redis ran so far, by name (for the results file: where the commands per item go). */
+async function redisCommandsByName(redis: Redis): Promise<Record<string, number>> {
+  const info = await redis.info('commandstats');
+  return Object.fromEntries([...info.matchAll(/^cmdstat_([^:]+):calls=(\d+)/gm)].map((m) => [m[1], Number(m[2])]));
+}
+
 interface BatchCost {
   apiCpuMs: number;
   workerCpuMs: number;
@@ -227,6 +233,7 @@ const rates: number[][] = [[], []];
 const engine: number[][] = [[], []];
 const batchCosts: BatchCost[][] = [[], []];
 const loadDuring: number[] = [];
+const commandsBefore = await redisCommandsByName(probe);
 for (let round = 0; round < ROUNDS; round++) {
   const alone = await measured([first], () => batchRate(api, n8.ref, items));
   rates[0].push(alone.value);
@@ -242,6 +249,14 @@ for (let round = 0; round < ROUNDS; round++) {
   for (const [i, threads] of [1, 2].entries())
     engine[i].push(await engineRate(threads, { keySet: n8.bytes, x: n8.xs[0], w: n8.w, program, ms: 1000 }));
 }
+const commandsAfter = await redisCommandsByName(probe);
+// Per item batched over the scaling rounds (their 8-item warm-ups and the engine-alone runs' idle time included).
+const commandsPerItem = Object.fromEntries(
+  Object.entries(commandsAfter)
+    .map(([name, calls]) => [name, (calls - (commandsBefore[name] ?? 0)) / (ROUNDS * (2 * ITEMS + 8))] as const)
+    .filter(([, perItem]) => perItem >= 0.05)
+    .sort((a, b) => b[1] - a[1]),
+);
 const [one, two] = rates.map(median);
 const costOf = (config: BatchCost[]): BatchCost => ({
   apiCpuMs: median(config.map((c) => c.apiCpuMs)),
@@ -382,6 +397,7 @@ writeFileSync(
       load: { ...load, duringBatchRounds: loadDuring },
       itemsPerJob: itemsPerJob(ITEMS),
       batchCostPerItem: { one: perItem[0], two: perItem[1] },
+      redisCommandsPerItem: commandsPerItem,
       itemsPerSecond: { one: rates[0], two: rates[1] },
       speedup: two / one,
       engineAloneItemsPerSecond: { oneThread: engine[0], twoThreads: engine[1] },

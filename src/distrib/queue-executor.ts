@@ -75,6 +75,8 @@ interface Waiter {
 }
 
 const CAPACITY_REFRESH_MS = 2000;
+/** Output keys read per MGET when a request's results are collected. */
+const OUTPUTS_PER_READ = 8;
 
 export class QueueExecutor implements Executor {
   readonly metricsRegistry = new Registry();
@@ -83,6 +85,8 @@ export class QueueExecutor implements Executor {
   private readonly keys: RedisKeys;
   private readonly queues: Queue<EvalJobData, EvalJobResult>[];
   private readonly events: QueueEvents[];
+  /** The events' connections: BullMQ leaves a connection it was given open when it closes. */
+  private readonly eventConnections: Redis[];
   private readonly waiters = new Map<string, Waiter>();
   private readonly outcomes: Counter<'outcome'>;
   private readonly stalled: Counter;
@@ -104,11 +108,11 @@ export class QueueExecutor implements Executor {
       (_, s) => new Queue<EvalJobData, EvalJobResult>(shardQueueName(s), { connection, prefix }),
     );
     for (const queue of this.queues) queue.on('error', () => undefined);
-    this.events = Array.from({ length: options.shards }, (_, s) => {
-      const events = new QueueEvents(shardQueueName(s), {
-        connection: connect(options.redisUrl, 'blocking', 'hefty-api-events'),
-        prefix,
-      });
+    this.eventConnections = Array.from({ length: options.shards }, () =>
+      connect(options.redisUrl, 'blocking', 'hefty-api-events'),
+    );
+    this.events = this.eventConnections.map((eventConnection, s) => {
+      const events = new QueueEvents(shardQueueName(s), { connection: eventConnection, prefix });
       events.on('error', () => undefined);
       events.on('completed', ({ jobId, returnvalue }) => this.finished(jobId, returnvalue as unknown as EvalJobResult));
       events.on('failed', ({ jobId, failedReason }) => this.failedJob(jobId, failedReason));
@@ -426,7 +430,11 @@ export class QueueExecutor implements Executor {
   /** Reads the outputs the results name (and deletes them unless a retry may still ask). */
   private async collect(results: readonly RawResult[], consume: boolean): Promise<ItemResult[]> {
     const keys = results.flatMap((r) => ('refs' in r ? r.refs.map((o) => o.key) : []));
-    const values = keys.length === 0 ? [] : await guarded(() => this.redis.mgetBuffer(...keys));
+    // Several small MGETs (pipelined) rather than one: a reply of many megabytes is costly for the client to parse.
+    const groups = Array.from({ length: Math.ceil(keys.length / OUTPUTS_PER_READ) }, (_, g) =>
+      keys.slice(g * OUTPUTS_PER_READ, (g + 1) * OUTPUTS_PER_READ),
+    );
+    const values = (await guarded(() => Promise.all(groups.map((group) => this.redis.mgetBuffer(...group))))).flat();
     if (consume && keys.length > 0) void this.redis.unlink(...keys).catch(() => undefined);
     const byKey = new Map(keys.map((k, i) => [k, values[i]]));
     return results.map((r) => {
@@ -481,6 +489,7 @@ export class QueueExecutor implements Executor {
   private async shutdown(): Promise<void> {
     clearInterval(this.refresher);
     await Promise.allSettled([...this.events, ...this.queues].map((q) => q.close()));
+    for (const eventConnection of this.eventConnections) eventConnection.disconnect();
     this.redis.disconnect();
   }
 

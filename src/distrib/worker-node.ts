@@ -30,6 +30,7 @@ import {
   type EvalJobData,
   type EvalJobResult,
   type ItemOutcome,
+  type JobError,
   type JobOperand,
 } from './protocol.ts';
 import { connect } from './redis.ts';
@@ -144,6 +145,8 @@ export class WorkerNode {
   private readonly keys: RedisKeys;
   private readonly subscriber: Redis;
   private readonly queues: Worker<EvalJobData, EvalJobResult>[];
+  /** The queues' connections: BullMQ leaves a connection it was given open when it closes. */
+  private readonly queueConnections: Redis[];
   private readonly metrics: WorkerMetrics;
   private readonly keySets: LRUCache<string, KeySetHandle>;
   private readonly keySetSizes = new Map<string, number>();
@@ -168,11 +171,13 @@ export class WorkerNode {
     this.redis = connect(options.redisUrl, 'blocking', 'hefty-worker');
     this.keys = new RedisKeys(options.prefix);
     this.subscriber = connect(options.redisUrl, 'blocking', 'hefty-worker-wake');
-    this.queues = Array.from(
-      { length: options.shards },
-      (_, s) =>
+    this.queueConnections = Array.from({ length: options.shards }, () =>
+      connect(options.redisUrl, 'blocking', 'hefty-worker-queue'),
+    );
+    this.queues = this.queueConnections.map(
+      (queueConnection, s) =>
         new Worker<EvalJobData, EvalJobResult>(shardQueueName(s), null, {
-          connection: connect(options.redisUrl, 'blocking', 'hefty-worker-queue'),
+          connection: queueConnection,
           prefix: this.keys.jobs,
           autorun: false,
           lockDuration: options.lockMs,
@@ -275,11 +280,20 @@ export class WorkerNode {
     })();
   }
 
+  /**
+   * The next job for a free slot: from a home shard (round robin), else one waiting long enough elsewhere. One
+   * pipelined look at every shard's wait list first, so that BullMQ's take script (a dozen commands) runs only
+   * where a job waits, not once per empty shard.
+   */
   private async take(): Promise<Taken | undefined> {
     const shards = this.options.shards;
     const home = this.home;
+    const look = this.redis.pipeline();
+    for (const queue of this.queues) look.llen(queue.keys.wait);
+    const waiting = failed(await look.exec()).map(([, length]) => Number(length) > 0);
     for (let i = 0; i < home.length; i++) {
       const shard = home[(this.homeCursor + i) % home.length];
+      if (!waiting[shard]) continue;
       const token = `${this.id}-${++this.tokens}`;
       const job = await this.queues[shard].getNextJob(token, { block: false });
       if (job) {
@@ -288,7 +302,7 @@ export class WorkerNode {
       }
     }
     for (let shard = 0; shard < shards; shard++) {
-      if (home.includes(shard) || !(await this.waitedLongEnough(shard))) continue;
+      if (!waiting[shard] || home.includes(shard) || !(await this.waitedLongEnough(shard))) continue;
       const token = `${this.id}-${++this.tokens}`;
       const job = await this.queues[shard].getNextJob(token, { block: false });
       if (job) return { job, token, stolen: true };
@@ -357,17 +371,27 @@ export class WorkerNode {
       const left = data.deadline - Date.now();
       if (left <= 0) throw new HeftyError('E_TIMEOUT', 'the job reached its deadline before a worker took it');
       const [{ handle, hit }, operands] = await Promise.all([this.keySet(data), this.readOperands(job)]);
-      const evaluated = await Promise.all(
-        data.items.map(async (item) => {
-          try {
-            const inputs = this.inputs(item, operands);
-            return await this.pool.run(handle, data.program, inputs, { format: data.format, timeoutMs: left });
-          } catch (e) {
-            if (!(e instanceof HeftyError) || e.code === 'E_WORKER_LOST' || e.code === 'E_INTERNAL') throw e;
-            return { error: e.toJSON() };
-          }
-        }),
-      );
+      // The job's items as one pool batch: the program crosses to the pool once, and the operand buffers read from
+      // Redis move to the pool's thread instead of being copied.
+      const evaluated: ({ outputs: Record<string, Uint8Array> } | { error: JobError })[] = [];
+      const runnable: Record<string, PoolInput>[] = [];
+      const positions: number[] = [];
+      data.items.forEach((item, index) => {
+        try {
+          runnable.push(this.inputs(item, operands));
+          positions.push(index);
+        } catch (e) {
+          evaluated[index] = { error: itemError(e) };
+        }
+      });
+      const outcomes = await this.pool.runBatch(handle, data.program, runnable, {
+        format: data.format,
+        timeoutMs: left,
+        transferInputs: true,
+      });
+      outcomes.forEach((outcome, i) => {
+        evaluated[positions[i]] = outcome instanceof HeftyError ? { error: itemError(outcome) } : outcome;
+      });
       const ttlMs = Math.max(1000, data.deadline - Date.now()) + this.options.resultTtlMs;
       const write = this.redis.pipeline();
       const items = evaluated.map((result, item): ItemOutcome => {
@@ -478,11 +502,18 @@ export class WorkerNode {
     this.draining = true;
     for (const timer of this.timers) clearInterval(timer);
     await Promise.allSettled(this.queues.map((q) => q.close(true)));
+    for (const queueConnection of this.queueConnections) queueConnection.disconnect();
     this.subscriber.disconnect();
     this.redis.disconnect();
     this.keySets.clear();
     await this.pool.close();
   }
+}
+
+/** An item's error as its result; one that is not the request's fault fails the whole job (BullMQ records it). */
+function itemError(e: unknown): JobError {
+  if (!(e instanceof HeftyError) || e.code === 'E_WORKER_LOST' || e.code === 'E_INTERNAL') throw e;
+  return e.toJSON();
 }
 
 function isRef(
