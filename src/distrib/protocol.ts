@@ -126,7 +126,8 @@ export interface PayloadWrite {
 /**
  * Stores operands in two round trips at most: request-scoped ones are written at once; shared ones (content-hash
  * refs) only have their lifetime renewed when they are there already, so a ciphertext reused by many jobs crosses
- * the network to Redis once.
+ * the network to Redis once. Separate commands sent together, not a pipeline: ioredis joins a pipeline's commands
+ * into one buffer, a copy of every operand it carries.
  */
 export async function putPayloads(
   redis: Redis,
@@ -134,18 +135,12 @@ export async function putPayloads(
   writes: readonly PayloadWrite[],
   ttlMs: number,
 ): Promise<void> {
-  if (writes.length === 0) return;
-  const first = redis.pipeline();
-  for (const { ref, bytes, reuse } of writes) {
-    if (reuse) first.pexpire(keys.payload(ref), ttlMs);
-    else first.set(keys.payload(ref), asBuffer(bytes), 'PX', ttlMs);
-  }
-  const renewed = failed(await first.exec());
-  const missing = writes.filter((w, i) => w.reuse && renewed[i]?.[1] !== 1);
-  if (missing.length === 0) return;
-  const second = redis.pipeline();
-  for (const { ref, bytes } of missing) second.set(keys.payload(ref), asBuffer(bytes), 'PX', ttlMs);
-  failed(await second.exec());
+  const store = ({ ref, bytes }: PayloadWrite): Promise<unknown> =>
+    redis.set(keys.payload(ref), asBuffer(bytes), 'PX', ttlMs);
+  const renewed = await Promise.all(
+    writes.map((write) => (write.reuse ? redis.pexpire(keys.payload(write.ref), ttlMs) : store(write))),
+  );
+  await Promise.all(writes.filter((write, i) => write.reuse && renewed[i] !== 1).map(store));
 }
 
 /** A pipeline's replies, or its first error thrown (a pipeline reports errors per command instead of throwing). */

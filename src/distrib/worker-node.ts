@@ -393,18 +393,19 @@ export class WorkerNode {
         evaluated[positions[i]] = outcome instanceof HeftyError ? { error: itemError(outcome) } : outcome;
       });
       const ttlMs = Math.max(1000, data.deadline - Date.now()) + this.options.resultTtlMs;
-      const write = this.redis.pipeline();
+      // Separate commands sent together, not a pipeline (ioredis would copy every output into one buffer).
+      const writes: Promise<unknown>[] = [];
       const items = evaluated.map((result, item): ItemOutcome => {
         if ('error' in result) return result;
         const outputs = Object.entries(result.outputs).map(([name, bytes], index) => {
           const key = this.keys.output(job.id!, item, index);
-          write.set(key, asBuffer(bytes), 'PX', ttlMs);
+          writes.push(this.redis.set(key, asBuffer(bytes), 'PX', ttlMs));
           this.metrics.redisBytes.inc({ direction: 'write', what: 'output' }, bytes.byteLength);
           return { name, key, size: bytes.byteLength };
         });
         return { outputs };
       });
-      if (write.length > 0) failed(await write.exec());
+      await Promise.all(writes);
       return { items, worker: this.id, hit };
     } catch (e) {
       if (!(e instanceof HeftyError) || e.code === 'E_WORKER_LOST' || e.code === 'E_INTERNAL') throw e;
