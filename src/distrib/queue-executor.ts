@@ -374,7 +374,8 @@ export class QueueExecutor implements Executor {
       await guarded(() =>
         queue.addBulk(
           jobs.map(({ jobId, data }) => ({
-            name: 'eval',
+            // The key set's affinity key: a worker that holds it loaded may take the job from another's shard.
+            name: data.keySet,
             data,
             opts: {
               jobId,

@@ -250,8 +250,10 @@ export class WorkerNode {
   }
 
   private onWake(shard: number): void {
-    if (this.home.includes(shard)) return this.fill();
-    // Another worker's shard: leave the job to its home unless it is still waiting after stealAfterMs.
+    // Another worker's shard: take its job now only if its key set is loaded here (mayTakeFrom); otherwise leave
+    // it to its home unless it is still waiting after stealAfterMs.
+    this.fill();
+    if (this.home.includes(shard)) return;
     const timer = setTimeout(() => this.fill(), this.options.stealAfterMs + 1);
     timer.unref();
   }
@@ -302,7 +304,7 @@ export class WorkerNode {
       }
     }
     for (let shard = 0; shard < shards; shard++) {
-      if (!waiting[shard] || home.includes(shard) || !(await this.waitedLongEnough(shard))) continue;
+      if (!waiting[shard] || home.includes(shard) || !(await this.mayTakeFrom(shard))) continue;
       const token = `${this.id}-${++this.tokens}`;
       const job = await this.queues[shard].getNextJob(token, { block: false });
       if (job) return { job, token, stolen: true };
@@ -310,13 +312,18 @@ export class WorkerNode {
     return undefined;
   }
 
-  /** Whether the oldest job waiting in a shard has waited stealAfterMs (BullMQ takes jobs from the list's tail). */
-  private async waitedLongEnough(shard: number): Promise<boolean> {
+  /**
+   * Whether to take the next job of another worker's shard (BullMQ takes jobs from the wait list's tail): when its
+   * key set is loaded here already (no affinity is lost: a large batch of one key set spreads over every worker
+   * that holds it), or when it has waited stealAfterMs.
+   */
+  private async mayTakeFrom(shard: number): Promise<boolean> {
     const queue = this.queues[shard];
     const jobId = await this.redis.lindex(queue.keys.wait, -1);
     if (jobId === null) return false;
-    const timestamp = Number(await this.redis.hget(queue.toKey(jobId), 'timestamp'));
-    return Date.now() - timestamp >= this.options.stealAfterMs;
+    const [timestamp, keySet] = await this.redis.hmget(queue.toKey(jobId), 'timestamp', 'name');
+    if (keySet !== null && this.keySets.has(keySet)) return true;
+    return Date.now() - Number(timestamp) >= this.options.stealAfterMs;
   }
 
   private async process({ job, token, stolen }: Taken): Promise<void> {
