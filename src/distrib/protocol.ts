@@ -1,5 +1,6 @@
 /**
- * What travels through Redis for one evaluation job. A job carries references, not megabytes: the key set by
+ * What travels through Redis for one evaluation job. A job is a run of consecutive batch items (itemsPerJob: the
+ * queue's fixed costs per job are paid once for several items) and carries references, not megabytes: the key set by
  * tenant and id (workers read and keep it loaded), encrypted operands by content hash (stored once under
  * `RedisKeys.payload`, refreshed rather than rewritten when reused) unless they are small enough to ride inline, and
  * numbers as they are. Outputs go to their own keys; the job's return value only names them, so BullMQ's
@@ -8,7 +9,6 @@
 import { createHash } from 'node:crypto';
 import type { Redis } from 'ioredis';
 import type { Program } from '../api/program.ts';
-import { HeftyError } from '../errors.ts';
 import type { OutputFormat } from '../server/executor.ts';
 
 /** Operands up to this size ride in the job itself (base64); larger ones go by reference. */
@@ -31,7 +31,8 @@ export interface EvalJobData {
   /** The key set's affinity key (tenant-scoped, also the worker's LRU key). */
   readonly keySet: string;
   readonly program: Program;
-  readonly inputs: Readonly<Record<string, JobOperand>>;
+  /** The inputs of each item this job evaluates, in batch order. */
+  readonly items: readonly Readonly<Record<string, JobOperand>>[];
   readonly format: OutputFormat;
   /** Epoch ms after which the job is not worth running (the request's deadline). */
   readonly deadline: number;
@@ -39,14 +40,38 @@ export interface EvalJobData {
   readonly fingerprint: string;
 }
 
+export interface JobError {
+  readonly code: string;
+  readonly message: string;
+}
+
+/** One item's answer: where its outputs are, or its error (the request's fault, never retried). */
+export type ItemOutcome =
+  | { readonly outputs: readonly { readonly name: string; readonly key: string; readonly size: number }[] }
+  | { readonly error: JobError };
+
 export type EvalJobResult =
   | {
-      readonly outputs: readonly { readonly name: string; readonly key: string; readonly size: number }[];
+      readonly items: readonly ItemOutcome[];
       readonly worker: string;
       /** Whether the worker already had the key set loaded. */
       readonly hit: boolean;
     }
-  | { readonly error: { readonly code: string; readonly message: string }; readonly worker: string };
+  /** The whole job's error (cancelled, past its deadline, key set gone): every item gets it. */
+  | { readonly error: JobError; readonly worker: string };
+
+/** Largest run of batch items one job carries. */
+export const MAX_ITEMS_PER_JOB = 8;
+/** A batch is cut into about this many jobs (fewer items per job for small batches), so it spreads over workers. */
+const JOBS_PER_BATCH = 32;
+
+/**
+ * Items per job for a batch of `count`: a function of the count alone, so that an idempotent retry through any API
+ * node cuts the batch into the same jobs (job ids are the request's key and the job's index).
+ */
+export function itemsPerJob(count: number): number {
+  return Math.max(1, Math.min(MAX_ITEMS_PER_JOB, Math.ceil(count / JOBS_PER_BATCH)));
+}
 
 /**
  * The keys and channel this mode uses besides the key store's, under the deployment's prefix (HEFTY_REDIS_PREFIX,
@@ -79,8 +104,8 @@ export class RedisKeys {
   payload(ref: string): string {
     return `${this.prefix}payload:${ref}`;
   }
-  output(jobId: string, index: number): string {
-    return `${this.prefix}out:${jobId}:${index}`;
+  output(jobId: string, item: number, index: number): string {
+    return `${this.prefix}out:${jobId}:${item}:${index}`;
   }
   cancel(jobId: string): string {
     return `${this.prefix}cancel:${jobId}`;
@@ -91,26 +116,42 @@ export function sha256Hex(data: Uint8Array | string): string {
   return createHash('sha256').update(data).digest('hex');
 }
 
-/**
- * Stores an operand under its ref unless it is there already; an existing copy only has its lifetime renewed,
- * so a ciphertext reused by many jobs crosses the network to Redis once.
- */
-export async function putPayload(
-  redis: Redis,
-  keys: RedisKeys,
-  ref: string,
-  bytes: Uint8Array,
-  ttlMs: number,
-): Promise<void> {
-  const key = keys.payload(ref);
-  if ((await redis.pexpire(key, ttlMs)) === 1) return;
-  await redis.set(key, Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength), 'PX', ttlMs);
+/** An operand to store for a request's jobs: request-scoped bytes are new; a shared (`reuse`) ref may exist. */
+export interface PayloadWrite {
+  readonly ref: string;
+  readonly bytes: Uint8Array;
+  readonly reuse: boolean;
 }
 
-export async function getPayload(redis: Redis, keys: RedisKeys, ref: string): Promise<Uint8Array> {
-  const bytes = await redis.getBuffer(keys.payload(ref));
-  if (!bytes) throw new HeftyError('E_NOT_FOUND', 'an operand of this job expired before a worker ran it');
-  return new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+/**
+ * Stores operands in two round trips at most: request-scoped ones are written at once; shared ones (content-hash
+ * refs) only have their lifetime renewed when they are there already, so a ciphertext reused by many jobs crosses
+ * the network to Redis once. Separate commands sent together, not a pipeline: ioredis joins a pipeline's commands
+ * into one buffer, a copy of every operand it carries.
+ */
+export async function putPayloads(
+  redis: Redis,
+  keys: RedisKeys,
+  writes: readonly PayloadWrite[],
+  ttlMs: number,
+): Promise<void> {
+  const store = ({ ref, bytes }: PayloadWrite): Promise<unknown> =>
+    redis.set(keys.payload(ref), asBuffer(bytes), 'PX', ttlMs);
+  const renewed = await Promise.all(
+    writes.map((write) => (write.reuse ? redis.pexpire(keys.payload(write.ref), ttlMs) : store(write))),
+  );
+  await Promise.all(writes.filter((write, i) => write.reuse && renewed[i] !== 1).map(store));
+}
+
+/** A pipeline's replies, or its first error thrown (a pipeline reports errors per command instead of throwing). */
+export function failed<T>(replies: [Error | null, T][] | null): [Error | null, T][] {
+  if (!replies) throw new Error('the Redis pipeline was discarded');
+  for (const [error] of replies) if (error) throw error;
+  return replies;
+}
+
+export function asBuffer(bytes: Uint8Array): Buffer {
+  return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
 }
 
 /** BullMQ job ids may not contain ':'; idempotent ids are derived from the tenant and the client's key. */

@@ -32,12 +32,15 @@ import type {
 import {
   idempotentJobId,
   INLINE_BYTES,
-  putPayload,
+  itemsPerJob,
+  putPayloads,
   RedisKeys,
   sha256Hex,
   type EvalJobData,
   type EvalJobResult,
+  type JobError,
   type JobOperand,
+  type PayloadWrite,
 } from './protocol.ts';
 import { checkShardCount, liveWorkers } from './membership.ts';
 import { connect, guarded, unavailable } from './redis.ts';
@@ -63,14 +66,17 @@ interface OutputRef {
   readonly key: string;
 }
 
-/** A job's answer before its outputs are read: where they are, or its error. */
-type RawResult = { readonly refs: readonly OutputRef[] } | { readonly error: { code: string; message: string } };
+/** An item's answer before its outputs are read: where they are, or its error. */
+type RawResult = { readonly refs: readonly OutputRef[] } | { readonly error: JobError };
 
 interface Waiter {
-  settle: (result: RawResult) => void;
+  /** The job's answer: one result per item of the job, or one error for all of them. */
+  settle: (result: readonly RawResult[] | { readonly error: JobError }) => void;
 }
 
 const CAPACITY_REFRESH_MS = 2000;
+/** Output keys read per MGET when a request's results are collected. */
+const OUTPUTS_PER_READ = 8;
 
 export class QueueExecutor implements Executor {
   readonly metricsRegistry = new Registry();
@@ -79,6 +85,8 @@ export class QueueExecutor implements Executor {
   private readonly keys: RedisKeys;
   private readonly queues: Queue<EvalJobData, EvalJobResult>[];
   private readonly events: QueueEvents[];
+  /** The events' connections: BullMQ leaves a connection it was given open when it closes. */
+  private readonly eventConnections: Redis[];
   private readonly waiters = new Map<string, Waiter>();
   private readonly outcomes: Counter<'outcome'>;
   private readonly stalled: Counter;
@@ -100,11 +108,11 @@ export class QueueExecutor implements Executor {
       (_, s) => new Queue<EvalJobData, EvalJobResult>(shardQueueName(s), { connection, prefix }),
     );
     for (const queue of this.queues) queue.on('error', () => undefined);
-    this.events = Array.from({ length: options.shards }, (_, s) => {
-      const events = new QueueEvents(shardQueueName(s), {
-        connection: connect(options.redisUrl, 'blocking', 'hefty-api-events'),
-        prefix,
-      });
+    this.eventConnections = Array.from({ length: options.shards }, () =>
+      connect(options.redisUrl, 'blocking', 'hefty-api-events'),
+    );
+    this.events = this.eventConnections.map((eventConnection, s) => {
+      const events = new QueueEvents(shardQueueName(s), { connection: eventConnection, prefix });
       events.on('error', () => undefined);
       events.on('completed', ({ jobId, returnvalue }) => this.finished(jobId, returnvalue as unknown as EvalJobResult));
       events.on('failed', ({ jobId, failedReason }) => this.failedJob(jobId, failedReason));
@@ -228,18 +236,19 @@ export class QueueExecutor implements Executor {
   /**
    * Wire inputs → job operands. Large ciphertexts go by reference: an uploaded one under its content hash (shared
    * with other requests, and kept loaded by workers under it), bytes that came with the request under the
-   * request's own name (`ownRefs`), so that they can be freed when the request is done. `content` is what the
-   * idempotency fingerprint covers: the operands with references replaced by content hashes. Without an
-   * idempotency key (`hashed` false) request bytes are not hashed at all: their ref is unique to the request.
+   * request's own name (`ownRefs`), so that they can be freed when the request is done; what must be stored goes
+   * to `writes` (stored for the whole request at once). `content` is what the idempotency fingerprint covers: the
+   * operands with references replaced by content hashes. Without an idempotency key (`hashed` false) request bytes
+   * are not hashed at all: their ref is unique to the request.
    */
-  private async operands(
+  private operands(
     inputs: Readonly<Record<string, WireInput>>,
     requestId: string,
     stored: Map<Uint8Array | string, string>,
     ownRefs: Set<string>,
+    writes: PayloadWrite[],
     hashed: boolean,
-  ): Promise<{ operands: Record<string, JobOperand>; content: Record<string, unknown> }> {
-    const ttlMs = this.options.jobTimeoutMs + this.options.resultTtlMs;
+  ): { operands: Record<string, JobOperand>; content: Record<string, unknown> } {
     const result: Record<string, JobOperand> = {};
     const content: Record<string, unknown> = {};
     for (const [name, value] of Object.entries(inputs)) {
@@ -260,7 +269,7 @@ export class QueueExecutor implements Executor {
             ownRefs.add(ref);
           }
           stored.set(identity, ref);
-          await putPayload(this.redis, this.keys, ref, bytes, ttlMs);
+          writes.push({ ref, bytes, reuse: isCacheEntry(value) });
         }
         content[name] = { sha256: isCacheEntry(value) ? value.hash : ref.slice(requestId.length + 1) };
         result[name] = { ref, size: bytes.byteLength, reuse: isCacheEntry(value) };
@@ -298,45 +307,51 @@ export class QueueExecutor implements Executor {
     const requestId = randomUUID();
     const stored = new Map<Uint8Array | string, string>();
     const ownRefs = new Set<string>();
+    const writes: PayloadWrite[] = [];
     const hashed = idempotencyKey !== undefined;
-    const jobs = await guarded(() =>
-      Promise.all(
-        items.map(async (item, index) => {
-          const { operands: inputs, content } = await this.operands(item, requestId, stored, ownRefs, hashed);
-          const data: EvalJobData = {
-            tenant: keySet.tenant,
-            keySetId: keySet.id,
-            keySet: keySet.key,
-            program,
-            inputs,
-            format,
-            deadline,
-            fingerprint: hashed ? sha256Hex(JSON.stringify([keySet.key, program, content, format])) : '',
-          };
-          const jobId =
-            idempotencyKey === undefined
-              ? `${requestId}-${index}`
-              : idempotentJobId(keySet.tenant, idempotencyKey, index);
-          return { jobId, data };
-        }),
-      ),
-    );
+    // Consecutive items share a job: [first, first + size) of the batch.
+    const size = itemsPerJob(items.length);
+    const jobs = Array.from({ length: Math.ceil(items.length / size) }, (_, index) => {
+      const first = index * size;
+      const chunk = items
+        .slice(first, first + size)
+        .map((item) => this.operands(item, requestId, stored, ownRefs, writes, hashed));
+      const data: EvalJobData = {
+        tenant: keySet.tenant,
+        keySetId: keySet.id,
+        keySet: keySet.key,
+        program,
+        items: chunk.map((c) => c.operands),
+        format,
+        deadline,
+        fingerprint: hashed
+          ? sha256Hex(JSON.stringify([keySet.key, program, chunk.map((c) => c.content), format]))
+          : '',
+      };
+      const jobId =
+        idempotencyKey === undefined ? `${requestId}-${index}` : idempotentJobId(keySet.tenant, idempotencyKey, index);
+      return { jobId, data, first, count: chunk.length };
+    });
 
     const results: (RawResult | undefined)[] = new Array(items.length);
-    let pending = items.length;
+    const settledJobs = new Set<number>();
     let done!: () => void;
     const allDone = new Promise<void>((resolve) => (done = resolve));
-    const settle = (index: number, result: RawResult): void => {
-      if (results[index] !== undefined) return;
-      results[index] = result;
-      this.waiters.delete(jobs[index].jobId);
-      if (--pending === 0) done();
+    const settle = (index: number, result: readonly RawResult[] | { readonly error: JobError }): void => {
+      if (settledJobs.has(index)) return;
+      settledJobs.add(index);
+      const { jobId, first, count } = jobs[index];
+      for (let i = 0; i < count; i++) {
+        results[first + i] = 'error' in result ? result : (result[i] ?? missingItem);
+      }
+      this.waiters.delete(jobId);
+      if (settledJobs.size === jobs.length) done();
     };
     // Listeners first: a job may finish before addBulk returns.
     jobs.forEach(({ jobId }, index) => {
       this.waiters.set(jobId, { settle: (result) => settle(index, result) });
     });
-    const unsettled = (): number[] => jobs.map((_, i) => i).filter((i) => results[i] === undefined);
+    const unsettled = (): number[] => jobs.map((_, i) => i).filter((i) => !settledJobs.has(i));
     const abandon = async (code: HeftyErrorCode, message: string, outcome: string): Promise<void> => {
       const left = unsettled();
       for (const i of left) settle(i, { error: { code, message } });
@@ -354,10 +369,13 @@ export class QueueExecutor implements Executor {
     signal?.addEventListener('abort', onAbort, { once: true });
     try {
       const retainSeconds = Math.ceil(this.options.resultTtlMs / 1000);
+      const ttlMs = this.options.jobTimeoutMs + this.options.resultTtlMs;
+      await guarded(() => putPayloads(this.redis, this.keys, writes, ttlMs));
       await guarded(() =>
         queue.addBulk(
           jobs.map(({ jobId, data }) => ({
-            name: 'eval',
+            // The key set's affinity key: a worker that holds it loaded may take the job from another's shard.
+            name: data.keySet,
             data,
             opts: {
               jobId,
@@ -392,7 +410,7 @@ export class QueueExecutor implements Executor {
   private async joinExisting(
     queue: Queue<EvalJobData, EvalJobResult>,
     jobs: readonly { jobId: string; data: EvalJobData }[],
-    settle: (index: number, result: RawResult) => void,
+    settle: (index: number, result: readonly RawResult[] | { readonly error: JobError }) => void,
   ): Promise<void> {
     const found = await guarded(() => Promise.all(jobs.map(({ jobId }) => Job.fromId(queue, jobId))));
     found.forEach((job, index) => {
@@ -413,7 +431,11 @@ export class QueueExecutor implements Executor {
   /** Reads the outputs the results name (and deletes them unless a retry may still ask). */
   private async collect(results: readonly RawResult[], consume: boolean): Promise<ItemResult[]> {
     const keys = results.flatMap((r) => ('refs' in r ? r.refs.map((o) => o.key) : []));
-    const values = keys.length === 0 ? [] : await guarded(() => this.redis.mgetBuffer(...keys));
+    // Several small MGETs (pipelined) rather than one: a reply of many megabytes is costly for the client to parse.
+    const groups = Array.from({ length: Math.ceil(keys.length / OUTPUTS_PER_READ) }, (_, g) =>
+      keys.slice(g * OUTPUTS_PER_READ, (g + 1) * OUTPUTS_PER_READ),
+    );
+    const values = (await guarded(() => Promise.all(groups.map((group) => this.redis.mgetBuffer(...group))))).flat();
     if (consume && keys.length > 0) void this.redis.unlink(...keys).catch(() => undefined);
     const byKey = new Map(keys.map((k, i) => [k, values[i]]));
     return results.map((r) => {
@@ -468,6 +490,7 @@ export class QueueExecutor implements Executor {
   private async shutdown(): Promise<void> {
     clearInterval(this.refresher);
     await Promise.allSettled([...this.events, ...this.queues].map((q) => q.close()));
+    for (const eventConnection of this.eventConnections) eventConnection.disconnect();
     this.redis.disconnect();
   }
 
@@ -478,6 +501,11 @@ export class QueueExecutor implements Executor {
   }
 }
 
-function fromJobResult(result: EvalJobResult): RawResult {
-  return 'error' in result ? { error: result.error } : { refs: result.outputs };
+const missingItem: RawResult = {
+  error: { code: 'E_INTERNAL', message: 'the worker returned no answer for this item' },
+};
+
+function fromJobResult(result: EvalJobResult): readonly RawResult[] | { readonly error: JobError } {
+  if ('error' in result) return { error: result.error };
+  return result.items.map((item) => ('error' in item ? { error: item.error } : { refs: item.outputs }));
 }

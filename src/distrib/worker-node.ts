@@ -23,7 +23,16 @@ import { sharedCopy, type CacheEntry } from '../pool/cache.ts';
 import { createPool, type KeySetHandle, type Pool, type PoolInput } from '../pool/pool.ts';
 import type { DistributedOptions } from './options.ts';
 import { checkShardCount, heartbeat, leave, liveWorkers } from './membership.ts';
-import { getPayload, RedisKeys, type EvalJobData, type EvalJobResult, type JobOperand } from './protocol.ts';
+import {
+  asBuffer,
+  failed,
+  RedisKeys,
+  type EvalJobData,
+  type EvalJobResult,
+  type ItemOutcome,
+  type JobError,
+  type JobOperand,
+} from './protocol.ts';
 import { connect } from './redis.ts';
 import { homeShards, shardQueueName } from './shards.ts';
 
@@ -136,6 +145,8 @@ export class WorkerNode {
   private readonly keys: RedisKeys;
   private readonly subscriber: Redis;
   private readonly queues: Worker<EvalJobData, EvalJobResult>[];
+  /** The queues' connections: BullMQ leaves a connection it was given open when it closes. */
+  private readonly queueConnections: Redis[];
   private readonly metrics: WorkerMetrics;
   private readonly keySets: LRUCache<string, KeySetHandle>;
   private readonly keySetSizes = new Map<string, number>();
@@ -160,11 +171,13 @@ export class WorkerNode {
     this.redis = connect(options.redisUrl, 'blocking', 'hefty-worker');
     this.keys = new RedisKeys(options.prefix);
     this.subscriber = connect(options.redisUrl, 'blocking', 'hefty-worker-wake');
-    this.queues = Array.from(
-      { length: options.shards },
-      (_, s) =>
+    this.queueConnections = Array.from({ length: options.shards }, () =>
+      connect(options.redisUrl, 'blocking', 'hefty-worker-queue'),
+    );
+    this.queues = this.queueConnections.map(
+      (queueConnection, s) =>
         new Worker<EvalJobData, EvalJobResult>(shardQueueName(s), null, {
-          connection: connect(options.redisUrl, 'blocking', 'hefty-worker-queue'),
+          connection: queueConnection,
           prefix: this.keys.jobs,
           autorun: false,
           lockDuration: options.lockMs,
@@ -237,8 +250,10 @@ export class WorkerNode {
   }
 
   private onWake(shard: number): void {
-    if (this.home.includes(shard)) return this.fill();
-    // Another worker's shard: leave the job to its home unless it is still waiting after stealAfterMs.
+    // Another worker's shard: take its job now only if its key set is loaded here (mayTakeFrom); otherwise leave
+    // it to its home unless it is still waiting after stealAfterMs.
+    this.fill();
+    if (this.home.includes(shard)) return;
     const timer = setTimeout(() => this.fill(), this.options.stealAfterMs + 1);
     timer.unref();
   }
@@ -267,11 +282,20 @@ export class WorkerNode {
     })();
   }
 
+  /**
+   * The next job for a free slot: from a home shard (round robin), else one waiting long enough elsewhere. One
+   * pipelined look at every shard's wait list first, so that BullMQ's take script (a dozen commands) runs only
+   * where a job waits, not once per empty shard.
+   */
   private async take(): Promise<Taken | undefined> {
     const shards = this.options.shards;
     const home = this.home;
+    const look = this.redis.pipeline();
+    for (const queue of this.queues) look.llen(queue.keys.wait);
+    const waiting = failed(await look.exec()).map(([, length]) => Number(length) > 0);
     for (let i = 0; i < home.length; i++) {
       const shard = home[(this.homeCursor + i) % home.length];
+      if (!waiting[shard]) continue;
       const token = `${this.id}-${++this.tokens}`;
       const job = await this.queues[shard].getNextJob(token, { block: false });
       if (job) {
@@ -280,7 +304,7 @@ export class WorkerNode {
       }
     }
     for (let shard = 0; shard < shards; shard++) {
-      if (home.includes(shard) || !(await this.waitedLongEnough(shard))) continue;
+      if (!waiting[shard] || home.includes(shard) || !(await this.mayTakeFrom(shard))) continue;
       const token = `${this.id}-${++this.tokens}`;
       const job = await this.queues[shard].getNextJob(token, { block: false });
       if (job) return { job, token, stolen: true };
@@ -288,13 +312,18 @@ export class WorkerNode {
     return undefined;
   }
 
-  /** Whether the oldest job waiting in a shard has waited stealAfterMs (BullMQ takes jobs from the list's tail). */
-  private async waitedLongEnough(shard: number): Promise<boolean> {
+  /**
+   * Whether to take the next job of another worker's shard (BullMQ takes jobs from the wait list's tail): when its
+   * key set is loaded here already (no affinity is lost: a large batch of one key set spreads over every worker
+   * that holds it), or when it has waited stealAfterMs.
+   */
+  private async mayTakeFrom(shard: number): Promise<boolean> {
     const queue = this.queues[shard];
     const jobId = await this.redis.lindex(queue.keys.wait, -1);
     if (jobId === null) return false;
-    const timestamp = Number(await this.redis.hget(queue.toKey(jobId), 'timestamp'));
-    return Date.now() - timestamp >= this.options.stealAfterMs;
+    const [timestamp, keySet] = await this.redis.hmget(queue.toKey(jobId), 'timestamp', 'name');
+    if (keySet !== null && this.keySets.has(keySet)) return true;
+    return Date.now() - Number(timestamp) >= this.options.stealAfterMs;
   }
 
   private async process({ job, token, stolen }: Taken): Promise<void> {
@@ -338,35 +367,90 @@ export class WorkerNode {
     if (!this.draining) this.fill();
   }
 
-  /** Runs a job; evaluation errors (the request's fault) are results, not failures, and are never retried. */
+  /**
+   * Runs a job's items; evaluation errors (the request's fault) are results, not failures, and are never retried.
+   * Redis sees three round trips per job whatever its item count: one read (the cancel mark and every operand not
+   * kept here), one write (every output), and BullMQ's completion.
+   */
   private async evaluate(job: Job<EvalJobData, EvalJobResult>): Promise<EvalJobResult> {
     const data = job.data;
     try {
-      if ((await this.redis.exists(this.keys.cancel(job.id!))) === 1) {
-        throw new HeftyError('E_CANCELLED', 'the client went away before the job started');
-      }
       const left = data.deadline - Date.now();
       if (left <= 0) throw new HeftyError('E_TIMEOUT', 'the job reached its deadline before a worker took it');
-      const { handle, hit } = await this.keySet(data);
-      const inputs = await this.inputs(data.inputs);
-      const { outputs } = await this.pool.run(handle, data.program, inputs, {
+      const [{ handle, hit }, operands] = await Promise.all([this.keySet(data), this.readOperands(job)]);
+      // The job's items as one pool batch: the program crosses to the pool once, and the operand buffers read from
+      // Redis move to the pool's thread instead of being copied.
+      const evaluated: ({ outputs: Record<string, Uint8Array> } | { error: JobError })[] = [];
+      const runnable: Record<string, PoolInput>[] = [];
+      const positions: number[] = [];
+      data.items.forEach((item, index) => {
+        try {
+          runnable.push(this.inputs(item, operands));
+          positions.push(index);
+        } catch (e) {
+          evaluated[index] = { error: itemError(e) };
+        }
+      });
+      const outcomes = await this.pool.runBatch(handle, data.program, runnable, {
         format: data.format,
         timeoutMs: left,
+        transferInputs: true,
+      });
+      outcomes.forEach((outcome, i) => {
+        evaluated[positions[i]] = outcome instanceof HeftyError ? { error: itemError(outcome) } : outcome;
       });
       const ttlMs = Math.max(1000, data.deadline - Date.now()) + this.options.resultTtlMs;
-      const write = this.redis.multi();
-      const refs = Object.entries(outputs).map(([name, bytes], index) => {
-        const key = this.keys.output(job.id!, index);
-        write.set(key, Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength), 'PX', ttlMs);
-        this.metrics.redisBytes.inc({ direction: 'write', what: 'output' }, bytes.byteLength);
-        return { name, key, size: bytes.byteLength };
+      // Separate commands sent together, not a pipeline (ioredis would copy every output into one buffer).
+      const writes: Promise<unknown>[] = [];
+      const items = evaluated.map((result, item): ItemOutcome => {
+        if ('error' in result) return result;
+        const outputs = Object.entries(result.outputs).map(([name, bytes], index) => {
+          const key = this.keys.output(job.id!, item, index);
+          writes.push(this.redis.set(key, asBuffer(bytes), 'PX', ttlMs));
+          this.metrics.redisBytes.inc({ direction: 'write', what: 'output' }, bytes.byteLength);
+          return { name, key, size: bytes.byteLength };
+        });
+        return { outputs };
       });
-      await write.exec();
-      return { outputs: refs, worker: this.id, hit };
+      await Promise.all(writes);
+      return { items, worker: this.id, hit };
     } catch (e) {
       if (!(e instanceof HeftyError) || e.code === 'E_WORKER_LOST' || e.code === 'E_INTERNAL') throw e;
       return { error: e.toJSON(), worker: this.id };
     }
+  }
+
+  /**
+   * One pipeline: whether the client went away (then the job is not run), and the bytes of every referenced operand
+   * not kept here; an operand that expired is missing from the map (its item fails with E_NOT_FOUND).
+   */
+  private async readOperands(job: Job<EvalJobData, EvalJobResult>): Promise<Map<string, Uint8Array | CacheEntry>> {
+    const operands = new Map<string, Uint8Array | CacheEntry>();
+    const wanted: { ref: string; reuse: boolean }[] = [];
+    for (const item of job.data.items) {
+      for (const operand of Object.values(item)) {
+        if (!isRef(operand) || operands.has(operand.ref) || wanted.some((w) => w.ref === operand.ref)) continue;
+        const cached = operand.reuse ? this.operands.get(operand.ref) : undefined;
+        if (cached) operands.set(operand.ref, cached);
+        else wanted.push({ ref: operand.ref, reuse: operand.reuse });
+      }
+    }
+    const read = this.redis.pipeline().exists(this.keys.cancel(job.id!));
+    for (const { ref } of wanted) read.getBuffer(this.keys.payload(ref));
+    const [[, cancelled], ...values] = failed(await read.exec());
+    if (cancelled === 1) throw new HeftyError('E_CANCELLED', 'the client went away before the job started');
+    wanted.forEach(({ ref, reuse }, i) => {
+      const value = values[i][1] as Buffer | null;
+      if (!value) return;
+      const bytes = new Uint8Array(value.buffer, value.byteOffset, value.byteLength);
+      this.metrics.redisBytes.inc({ direction: 'read', what: 'operand' }, bytes.byteLength);
+      if (!reuse) return void operands.set(ref, bytes);
+      // Shared bytes keyed by content hash: the pool's workers keep the operand loaded under it.
+      const entry = { bytes: sharedCopy(bytes), hash: ref };
+      this.operands.set(ref, entry);
+      operands.set(ref, entry);
+    });
+    return operands;
   }
 
   /** The job's key set, loaded here already (an affinity hit) or read from the key store and loaded now. */
@@ -393,25 +477,19 @@ export class WorkerNode {
     return { handle: await pending, hit: false };
   }
 
-  private async inputs(operands: Readonly<Record<string, JobOperand>>): Promise<Record<string, PoolInput>> {
+  /** One item's pool inputs, its referenced operands taken from what readOperands fetched. */
+  private inputs(
+    operands: Readonly<Record<string, JobOperand>>,
+    fetched: ReadonlyMap<string, Uint8Array | CacheEntry>,
+  ): Record<string, PoolInput> {
     const inputs: Record<string, PoolInput> = {};
     for (const [name, operand] of Object.entries(operands)) {
       if (operand !== null && typeof operand === 'object' && 'inline' in operand) {
         inputs[name] = new Uint8Array(Buffer.from(operand.inline, 'base64'));
-      } else if (operand !== null && typeof operand === 'object' && 'ref' in operand) {
-        const cached = operand.reuse ? this.operands.get(operand.ref) : undefined;
-        if (cached) {
-          inputs[name] = cached;
-          continue;
-        }
-        const bytes = await getPayload(this.redis, this.keys, operand.ref);
-        this.metrics.redisBytes.inc({ direction: 'read', what: 'operand' }, bytes.byteLength);
-        if (operand.reuse) {
-          // Shared bytes keyed by content hash: the pool's workers keep the operand loaded under it.
-          const entry = { bytes: sharedCopy(bytes), hash: operand.ref };
-          this.operands.set(operand.ref, entry);
-          inputs[name] = entry;
-        } else inputs[name] = bytes;
+      } else if (isRef(operand)) {
+        const value = fetched.get(operand.ref);
+        if (!value) throw new HeftyError('E_NOT_FOUND', 'an operand of this job expired before a worker ran it');
+        inputs[name] = value;
       } else inputs[name] = operand as PoolInput;
     }
     return inputs;
@@ -432,11 +510,24 @@ export class WorkerNode {
     this.draining = true;
     for (const timer of this.timers) clearInterval(timer);
     await Promise.allSettled(this.queues.map((q) => q.close(true)));
+    for (const queueConnection of this.queueConnections) queueConnection.disconnect();
     this.subscriber.disconnect();
     this.redis.disconnect();
     this.keySets.clear();
     await this.pool.close();
   }
+}
+
+/** An item's error as its result; one that is not the request's fault fails the whole job (BullMQ records it). */
+function itemError(e: unknown): JobError {
+  if (!(e instanceof HeftyError) || e.code === 'E_WORKER_LOST' || e.code === 'E_INTERNAL') throw e;
+  return e.toJSON();
+}
+
+function isRef(
+  operand: JobOperand,
+): operand is { readonly ref: string; readonly size: number; readonly reuse: boolean } {
+  return operand !== null && typeof operand === 'object' && 'ref' in operand;
 }
 
 function outcomeOf(code: string): string {

@@ -6,6 +6,7 @@
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import type { HeftyContext } from '../../src/api/context.ts';
 import { distributedOptions, type DistributedOptions } from '../../src/distrib/options.ts';
+import { itemsPerJob } from '../../src/distrib/protocol.ts';
 import { QueueExecutor } from '../../src/distrib/queue-executor.ts';
 import { WorkerNode } from '../../src/distrib/worker-node.ts';
 import { HeftyError } from '../../src/errors.ts';
@@ -138,6 +139,32 @@ describeWithRedis('distributed executor', (binary) => {
         if (!('outputs' in r)) throw new Error(JSON.stringify(r));
         expect(decryptFirst(ctx, r.outputs.z, 1)[0]).toBeCloseTo(dotReference(items[i].x, w), 2);
       });
+    });
+  }, 120_000);
+
+  it('a batch rides in jobs of several items; each item answers for itself, a bad one fails alone', async () => {
+    await withWorkers(1, async ([node]) => {
+      const api = await executor();
+      const w = randomVector(16, 12);
+      const xs = Array.from({ length: 70 }, (_, i) => randomVector(16, 300 + i));
+      const items: Record<string, Uint8Array | number[]>[] = xs.map((x) => ({ x: encrypt(x), w }));
+      items[31] = { x: new Uint8Array(64).fill(7), w }; // not a ciphertext: that item's error, not its job's
+      const size = itemsPerJob(items.length);
+      expect(size).toBeGreaterThan(1);
+      const before = await counter(node, 'hefty_worker_jobs_total', { outcome: 'completed' });
+      const results = await api.runBatch(ref('ks1'), dotProgram, items, 'hefty');
+      expect(results).toHaveLength(70);
+      results.forEach((r, i) => {
+        if (i === 31) {
+          expect('error' in r && r.error.code).toMatch(/^E_/);
+          expect('error' in r && r.error.code).not.toBe('E_INTERNAL');
+          return;
+        }
+        if (!('outputs' in r)) throw new Error(`item ${i}: ${JSON.stringify(r)}`);
+        expect(decryptFirst(ctx, r.outputs.z, 1)[0]).toBeCloseTo(dotReference(xs[i], w), 2);
+      });
+      const jobs = (await counter(node, 'hefty_worker_jobs_total', { outcome: 'completed' })) - before;
+      expect(jobs).toBe(Math.ceil(70 / size));
     });
   }, 120_000);
 
