@@ -19,6 +19,25 @@ void KeySet::rebuild_views() {
 
 namespace {
 std::atomic<std::int64_t> handle_count{0};
+
+// The result-info block of this thread's environment (see ckks_handles.h); null before registration and after
+// the environment's teardown. One environment per thread in Node, so thread_local is per environment.
+thread_local std::uint8_t* result_info = nullptr;
+
+void record_result_info(Kind kind, const void* value) {
+  if (result_info == nullptr) return;
+  if (kind == Kind::Cipher) {
+    const auto* ct = static_cast<const rlwe::Cipher*>(value);
+    const double fields[3] = {static_cast<double>(ct->size), ct->scale, ct->ntt_form ? 1.0 : 0.0};
+    std::memcpy(result_info, ct->parms_id.data(), kResultInfoParmsIdBytes);
+    std::memcpy(result_info + kResultInfoParmsIdBytes, fields, sizeof fields);
+  } else if (kind == Kind::Plain) {
+    const auto* pt = static_cast<const rlwe::Plain*>(value);
+    const double fields[3] = {0.0, pt->scale, 0.0};
+    std::memcpy(result_info, pt->parms_id.data(), kResultInfoParmsIdBytes);
+    std::memcpy(result_info + kResultInfoParmsIdBytes, fields, sizeof fields);
+  }
+}
 }  // namespace
 
 Handle::Handle() { handle_count.fetch_add(1, std::memory_order_relaxed); }
@@ -27,6 +46,7 @@ Handle::~Handle() { handle_count.fetch_sub(1, std::memory_order_relaxed); }
 std::int64_t live_handles() { return handle_count.load(std::memory_order_relaxed); }
 
 Napi::Value wrap(Napi::Env env, Kind kind, std::shared_ptr<void> value) {
+  record_result_info(kind, value.get());
   auto handle = std::make_unique<Handle>();
   handle->kind = kind;
   handle->value = std::move(value);
@@ -196,6 +216,10 @@ Napi::Value run_async(Napi::Env env, ToJs to_js, std::function<std::shared_ptr<v
 }
 
 void register_ckks(Napi::Env env, Napi::Object exports) {
+  Napi::ArrayBuffer info_block = Napi::ArrayBuffer::New(env, kResultInfoBytes);
+  result_info = static_cast<std::uint8_t*>(info_block.Data());
+  exports.Set("resultInfo", info_block);
+  napi_add_env_cleanup_hook(env, [](void*) { result_info = nullptr; }, nullptr);
   register_context_functions(env, exports);
   register_object_functions(env, exports);
   register_key_functions(env, exports);

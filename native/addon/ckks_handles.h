@@ -48,6 +48,12 @@ struct Handle {
 // only after a GC and a turn of its thread's event loop, so a thread that never yields piles them up.
 std::int64_t live_handles();
 
+// Wrapping a ciphertext or plaintext also writes its metadata into the environment's result-info block (exported
+// once as `resultInfo`, an ArrayBuffer): parms_id (4 u64), then size, scale, NTT form (f64; 0 for plaintexts).
+// A synchronous call that returns one such handle leaves that handle's info there, so JS reads it without a
+// second crossing into the addon. Async completions write it too, so JS must not read it after an await.
+constexpr std::size_t kResultInfoParmsIdBytes = 32;
+constexpr std::size_t kResultInfoBytes = kResultInfoParmsIdBytes + 3 * sizeof(double);
 Napi::Value wrap(Napi::Env env, Kind kind, std::shared_ptr<void> value);
 
 template <typename T>

@@ -103,17 +103,6 @@ Napi::Value cipher_info(const Napi::CallbackInfo& info) {
   });
 }
 
-Napi::Value plain_info(const Napi::CallbackInfo& info) {
-  return guarded(info, [&] {
-    auto pt = unwrap_plain(info[0]);
-    Napi::Env env = info.Env();
-    Napi::Object o = Napi::Object::New(env);
-    o.Set("parmsId", to_u64_array(env, pt->parms_id.data(), 4));
-    o.Set("scale", Napi::Number::New(env, pt->scale));
-    return o;
-  });
-}
-
 Napi::Value cipher_with_scale(const Napi::CallbackInfo& info) {
   return guarded(info, [&] {
     ckks::CkksCipher copy = *unwrap_cipher(info[0]);
@@ -155,7 +144,6 @@ void register_object_functions(Napi::Env env, Napi::Object exports) {
   exports.Set("ckksEncodeScalar", Napi::Function::New(env, encode_scalar));
   exports.Set("ckksDecode", Napi::Function::New(env, decode));
   exports.Set("ckksCipherInfo", Napi::Function::New(env, cipher_info));
-  exports.Set("ckksPlainInfo", Napi::Function::New(env, plain_info));
   exports.Set("ckksCipherCopy", Napi::Function::New(env, cipher_with_scale));
   exports.Set("ckksSave", Napi::Function::New(env, save));
   exports.Set("ckksLoad", Napi::Function::New(env, load));

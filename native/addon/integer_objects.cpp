@@ -67,12 +67,28 @@ Napi::Value set_test_seed(const Napi::CallbackInfo& info) {
   });
 }
 
+// Slot values travel as signed integers in (-t/2, t/2] (a BigInt64Array both ways): the range check and the
+// mapping to residues below t happen here, not element by element through BigInt in JS.
 template <typename S>
 Napi::Value encode(const Napi::CallbackInfo& info) {
   return guarded(info, [&] {
     auto state = unwrap_integer_context<S>(info[0]);
-    const std::vector<u64> values = arg_u64s(info, 1);
-    return wrap_value(info.Env(), Kind::Plain, rlwe::batch_encode(state->ctx->plain_space(), values.data(), values.size()));
+    if (info.Length() <= 1 || !info[1].IsTypedArray() ||
+        info[1].As<Napi::TypedArray>().TypedArrayType() != napi_bigint64_array)
+      rlwe::fail("E_INVALID_ARGUMENT", "values must be a BigInt64Array");
+    auto signed_values = info[1].As<Napi::TypedArrayOf<std::int64_t>>();
+    const rlwe::PlainSpace& space = state->ctx->plain_space();
+    const u64 t = space.t();
+    const auto half = static_cast<std::int64_t>(t / 2);
+    std::vector<u64> residues(signed_values.ElementLength());
+    for (std::size_t i = 0; i < residues.size(); i++) {
+      const std::int64_t v = signed_values[i];
+      if (v > half || v < -half)
+        rlwe::fail("E_VALUE_OUT_OF_RANGE",
+                   "value " + std::to_string(v) + " is outside (-t/2, t/2] for t = " + std::to_string(t));
+      residues[i] = v < 0 ? t - static_cast<u64>(-v) : static_cast<u64>(v);
+    }
+    return wrap_value(info.Env(), Kind::Plain, rlwe::batch_encode(space, residues.data(), residues.size()));
   });
 }
 
@@ -81,9 +97,16 @@ Napi::Value decode(const Napi::CallbackInfo& info) {
   return guarded(info, [&] {
     auto state = unwrap_integer_context<S>(info[0]);
     auto pt = unwrap_plain(info[1]);
-    std::vector<u64> values(state->ctx->n());
-    rlwe::batch_decode(state->ctx->plain_space(), *pt, values.data());
-    return to_u64_array(info.Env(), values.data(), values.size());
+    const rlwe::PlainSpace& space = state->ctx->plain_space();
+    const u64 t = space.t();
+    auto out = Napi::TypedArrayOf<std::int64_t>::New(info.Env(), state->ctx->n(), napi_bigint64_array);
+    auto* residues = reinterpret_cast<u64*>(out.Data());
+    rlwe::batch_decode(space, *pt, residues);
+    for (std::size_t i = 0; i < out.ElementLength(); i++) {
+      const u64 r = residues[i];
+      out[i] = r > t / 2 ? -static_cast<std::int64_t>(t - r) : static_cast<std::int64_t>(r);
+    }
+    return out;
   });
 }
 

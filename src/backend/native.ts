@@ -39,8 +39,10 @@ interface IntegerEntryPoints {
   ContextCreate(n: number, primes: BigUint64Array, plainModulus: bigint): Handle;
   ContextLevels(ctx: Handle): LevelRecord[];
   SetTestSeed(ctx: Handle, seed: Uint8Array | null): void;
-  Encode(ctx: Handle, residues: BigUint64Array): Handle;
-  Decode(ctx: Handle, plain: Handle): BigUint64Array;
+  /** Slot values in (-t/2, t/2]; the addon maps them to residues below t. */
+  Encode(ctx: Handle, values: BigInt64Array): Handle;
+  /** Slot values in (-t/2, t/2]. */
+  Decode(ctx: Handle, plain: Handle): BigInt64Array;
   /** The correction factor of a ciphertext (BGV; 1 for the other schemes). */
   CorrectionFactor(ct: Handle): bigint;
   Save(ctx: Handle, object: Handle): Uint8Array;
@@ -64,6 +66,12 @@ type Prefixed<P extends string, T> = { [K in keyof T as `${P}${K & string}`]: T[
 type IntegerAddon = Prefixed<'bfv', IntegerEntryPoints> & Prefixed<'bgv', IntegerEntryPoints>;
 
 interface CkksAddon extends IntegerAddon {
+  /**
+   * Where the addon leaves the metadata of each ciphertext or plaintext handle it returns: parms_id (4 u64 words),
+   * then size, scale and NTT form (f64). Read right after a synchronous call (never after an await), it saves a
+   * second crossing per op.
+   */
+  resultInfo: ArrayBuffer;
   ckksCoeffModulusCreate(n: number, bits: number[]): BigUint64Array;
   ckksContextCreate(n: number, primes: BigUint64Array): Handle;
   ckksContextLevels(ctx: Handle): LevelRecord[];
@@ -77,7 +85,6 @@ interface CkksAddon extends IntegerAddon {
   ckksEncodeScalar(ctx: Handle, value: number, scale: number, parmsId?: BigUint64Array): Handle;
   ckksDecode(ctx: Handle, plain: Handle): Float64Array;
   ckksCipherInfo(ct: Handle): { parmsId: BigUint64Array; size: number; scale: number; isNttForm: boolean };
-  ckksPlainInfo(pt: Handle): { parmsId: BigUint64Array; scale: number };
   ckksCipherCopy(ct: Handle, scale?: number): Handle;
   ckksSave(ctx: Handle, object: Handle): Uint8Array;
   ckksLoad(ctx: Handle, kind: LoadKind, bytes: Uint8Array): Handle;
@@ -111,6 +118,14 @@ interface CkksAddon extends IntegerAddon {
   nttInverse(ntt: Handle, prime: number, words: BigUint64Array): void;
   nttTables(ntt: Handle, prime: number): { rootPowers: BigUint64Array; invRootPowers: BigUint64Array; nInv: bigint };
 }
+
+interface CipherInfo {
+  parmsId: string;
+  size: number;
+  scale: number;
+  isNttForm: boolean;
+}
+type PlainInfo = Pick<CipherInfo, 'parmsId' | 'scale'>;
 
 /** The addon entry points that differ by scheme (object info, copies, key indices and dispose are shared). */
 interface SchemeEngine {
@@ -197,8 +212,10 @@ function loadAddon(): { addon: CkksAddon; source: AddonCandidate } {
   for (const source of candidates) {
     try {
       const addon = require(source.file) as Partial<CkksAddon>;
-      if (typeof addon.ckksContextCreate === 'function') return { addon: addon as CkksAddon, source };
-      failures.push(`${source.file}: no CKKS engine`);
+      if (typeof addon.ckksContextCreate !== 'function') failures.push(`${source.file}: no CKKS engine`);
+      else if (!(addon.resultInfo instanceof ArrayBuffer))
+        failures.push(`${source.file}: built from older sources (no result-info block); rebuild it`);
+      else return { addon: addon as CkksAddon, source };
     } catch (e) {
       failures.push(`${source.file}: ${(e as Error).message.split('\n')[0]}`);
     }
@@ -247,10 +264,10 @@ class NativePlaintext extends NativeObject implements B.Plaintext {
   readonly kind = 'plaintext';
   readonly parmsId: string;
   readonly scale: number;
-  constructor(ctx: NativeContext, handle: Handle) {
+  /** `info` defaults to what the synchronous call that just returned `handle` left in the result-info block. */
+  constructor(ctx: NativeContext, handle: Handle, info: PlainInfo = ctx.resultPlainInfo()) {
     super(ctx, handle);
-    const info = call(() => ctx.addon.ckksPlainInfo(handle));
-    this.parmsId = ctx.parmsIdHex(info.parmsId);
+    this.parmsId = info.parmsId;
     this.scale = info.scale;
   }
 }
@@ -261,10 +278,10 @@ export class NativeCiphertext extends NativeObject implements B.Ciphertext {
   readonly size: number;
   readonly scale: number;
   readonly isNttForm: boolean;
-  constructor(ctx: NativeContext, handle: Handle) {
+  /** `info` defaults to what the synchronous call that just returned `handle` left in the result-info block. */
+  constructor(ctx: NativeContext, handle: Handle, info: CipherInfo = ctx.resultCipherInfo()) {
     super(ctx, handle);
-    const info = call(() => ctx.addon.ckksCipherInfo(handle));
-    this.parmsId = ctx.parmsIdHex(info.parmsId);
+    this.parmsId = info.parmsId;
     this.size = info.size;
     this.scale = info.scale;
     this.isNttForm = info.isNttForm;
@@ -543,12 +560,10 @@ class NativeCkksEncoder extends Helper implements B.CkksEncoder {
 
 class NativeBatchEncoder extends Helper implements B.BatchEncoder {
   readonly slotCount: number;
-  readonly #t: bigint;
   readonly #scheme: IntegerScheme;
   constructor(ctx: NativeContext, scheme: IntegerScheme) {
     super(ctx);
     this.slotCount = ctx.slotCount;
-    this.#t = ctx.params.plainModulus ?? 0n;
     this.#scheme = scheme;
   }
   encode(values: BigInt64Array): B.Plaintext {
@@ -561,27 +576,16 @@ class NativeBatchEncoder extends Helper implements B.BatchEncoder {
         `at most ${this.slotCount} values fit one plaintext, got ${values.length}`,
       );
     }
-    const t = this.#t;
-    const half = t / 2n;
-    const residues = new BigUint64Array(values.length);
-    for (let i = 0; i < values.length; i++) {
-      const v = values[i];
-      if (v > half || v < -half)
-        throw new HeftyError('E_VALUE_OUT_OF_RANGE', `value ${v} is outside (-t/2, t/2] for t = ${t}`);
-      residues[i] = v < 0n ? t + v : v;
-    }
+    // The addon checks each value against (-t/2, t/2] and maps it to its residue (E_VALUE_OUT_OF_RANGE).
     return new NativePlaintext(
       this.ctx,
-      call(() => integerEntry(this.ctx.addon, this.#scheme, 'Encode')(this.ctx.handle, residues)),
+      call(() => integerEntry(this.ctx.addon, this.#scheme, 'Encode')(this.ctx.handle, values)),
     );
   }
   decode(plain: B.Plaintext): BigInt64Array {
     this.check();
     const p = own(this.ctx, plain, NativePlaintext, 'plaintext');
-    const residues = call(() => integerEntry(this.ctx.addon, this.#scheme, 'Decode')(this.ctx.handle, p));
-    const t = this.#t;
-    const half = t / 2n;
-    return BigInt64Array.from(residues, (v) => (v > half ? v - t : v));
+    return call(() => integerEntry(this.ctx.addon, this.#scheme, 'Decode')(this.ctx.handle, p));
   }
 }
 
@@ -618,7 +622,7 @@ export class NativeEvaluator extends Helper implements B.Evaluator {
   async #runAsync(op: string, ...operands: unknown[]): Promise<NativeCiphertext> {
     this.check();
     const handle = await callAsync(() => this.ctx.engine.evalAsync(op, this.ctx.handle, ...operands));
-    return new NativeCiphertext(this.ctx, handle);
+    return new NativeCiphertext(this.ctx, handle, this.ctx.cipherInfo(handle));
   }
   #plainRun(op: string, ...operands: unknown[]): B.Plaintext {
     this.check();
@@ -695,7 +699,7 @@ export class NativeEvaluator extends Helper implements B.Evaluator {
     const operands = this.#hoisted(a, steps, keys);
     if (operands === null) return [];
     const handles = call(() => this.ctx.addon.ckksEval('rotateVectorHoisted', this.ctx.handle, ...operands));
-    return handles.map((h) => new NativeCiphertext(this.ctx, h));
+    return handles.map((h) => new NativeCiphertext(this.ctx, h, this.ctx.cipherInfo(h)));
   }
   /** Operands of a hoisted rotation, every step checked (integer, in range, own key); null for no steps. */
   #hoisted(
@@ -815,7 +819,7 @@ export class NativeEvaluator extends Helper implements B.Evaluator {
     const handles = await callAsync(() =>
       this.ctx.addon.ckksEvalAsync('rotateVectorHoisted', this.ctx.handle, ...operands),
     );
-    return handles.map((h) => new NativeCiphertext(this.ctx, h));
+    return handles.map((h) => new NativeCiphertext(this.ctx, h, this.ctx.cipherInfo(h)));
   }
 }
 
@@ -835,7 +839,10 @@ export class NativeContext implements B.BackendContext {
   readonly load: B.ObjectLoader;
   readonly #chainIndex = new Map<string, number>();
   readonly #keySwitching: boolean;
-  readonly #levelWords: { words: BigUint64Array; hex: string }[];
+  /** parms_ids objects commonly carry (the chain's, and zero for batched plaintexts) as 32-bit words, with hex. */
+  readonly #knownIds: { words: Uint32Array; hex: string }[];
+  readonly #resultWords: Uint32Array;
+  readonly #resultFields: Float64Array;
   readonly engine: SchemeEngine;
   #handle: Handle | null;
 
@@ -860,7 +867,13 @@ export class NativeContext implements B.BackendContext {
       ),
     );
     for (const level of this.levels) this.#chainIndex.set(level.parmsId, level.chainIndex);
-    this.#levelWords = records.map((r) => ({ words: r.parmsId, hex: parmsIdToHex(r.parmsId) }));
+    const zero = new BigUint64Array(4);
+    this.#knownIds = [...records.map((r) => r.parmsId), zero].map((id) => ({
+      words: new Uint32Array(id.slice().buffer),
+      hex: parmsIdToHex(id),
+    }));
+    this.#resultWords = new Uint32Array(this.addon.resultInfo, 0, 8);
+    this.#resultFields = new Float64Array(this.addon.resultInfo, 32, 3);
     this.keyParmsId = this.levels[0].parmsId;
     this.#keySwitching = this.levels.length > 1;
     this.firstParmsId = this.levels[this.#keySwitching ? 1 : 0].parmsId;
@@ -883,19 +896,47 @@ export class NativeContext implements B.BackendContext {
     this.dispose();
   }
 
-  /** Hex form of a parms_id from the addon; a chain level's string is reused (no BigInt formatting per object). */
-  parmsIdHex(words: BigUint64Array): string {
-    for (const level of this.#levelWords) {
+  /** Hex form of a parms_id as 8 32-bit words; a known id's string is reused (no BigInt formatting per object). */
+  #parmsIdHex(words: Uint32Array): string {
+    for (const known of this.#knownIds) {
+      const k = known.words;
       if (
-        level.words[0] === words[0] &&
-        level.words[1] === words[1] &&
-        level.words[2] === words[2] &&
-        level.words[3] === words[3]
+        k[0] === words[0] &&
+        k[1] === words[1] &&
+        k[2] === words[2] &&
+        k[3] === words[3] &&
+        k[4] === words[4] &&
+        k[5] === words[5] &&
+        k[6] === words[6] &&
+        k[7] === words[7]
       ) {
-        return level.hex;
+        return known.hex;
       }
     }
-    return parmsIdToHex(words);
+    return parmsIdToHex(new BigUint64Array(words.slice().buffer));
+  }
+
+  /** The info of the ciphertext the last synchronous addon call returned (from the result-info block). */
+  resultCipherInfo(): CipherInfo {
+    const fields = this.#resultFields;
+    return {
+      parmsId: this.#parmsIdHex(this.#resultWords),
+      size: fields[0],
+      scale: fields[1],
+      isNttForm: fields[2] === 1,
+    };
+  }
+
+  /** The info of the plaintext the last synchronous addon call returned (from the result-info block). */
+  resultPlainInfo(): PlainInfo {
+    return { parmsId: this.#parmsIdHex(this.#resultWords), scale: this.#resultFields[1] };
+  }
+
+  /** A ciphertext's info asked of the addon: for handles from async calls, or several from one call. */
+  cipherInfo(handle: Handle): CipherInfo {
+    const info = call(() => this.addon.ckksCipherInfo(handle));
+    const words = info.parmsId;
+    return { ...info, parmsId: this.#parmsIdHex(new Uint32Array(words.buffer, words.byteOffset, 8)) };
   }
 
   chainIndexOf(parmsId: string): number {
