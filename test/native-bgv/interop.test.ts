@@ -7,19 +7,11 @@
  * ciphertexts with different factors are balanced as SEAL balances them.
  */
 import { beforeAll, describe, expect, it } from 'vitest';
-import { createNativeBackend, type NativeBackend } from '../../src/backend/native.ts';
+import { createNativeBackend } from '../../src/backend/native.ts';
 import type * as B from '../../src/backend/types.ts';
 import { nativeAvailable } from '../native-ckks/native-available.ts';
+import { CHAINS, rotateRows, sameBytes, STEPS } from '../native-bfv/interop-helpers.ts';
 import { SealBgv, type EvalOp } from './seal-oracle.ts';
-
-/** Chains small enough for shared CI machines at large N, with room for two multiplications from N = 8192 on. */
-const CHAINS: Record<number, (b: NativeBackend) => bigint[]> = {
-  4096: (b) => b.coeffModulusBfvDefault(4096, 128),
-  8192: (b) => b.coeffModulusBfvDefault(8192, 128),
-  16384: (b) => b.coeffModulusCreate(16384, [50, 50, 50, 50]),
-  32768: (b) => b.coeffModulusCreate(32768, [55, 55, 55, 55]),
-};
-const STEPS = [1, -1, 4, 0];
 
 interface KeyBytes {
   sk: Uint8Array;
@@ -58,14 +50,6 @@ interface OpCase {
   native(s: NativeSide): B.Ciphertext;
   seal(s: SealSide): Uint8Array;
   expected(x: bigint[], y: bigint[]): bigint[];
-}
-
-function rotateRows(v: bigint[], steps: number): bigint[] {
-  const half = v.length / 2;
-  return v.map((_, i) => {
-    const row = i < half ? 0 : half;
-    return v[row + ((((i - row + steps) % half) + half) % half)];
-  });
 }
 
 const sealOp = (s: SealSide, op: EvalOp, a: Uint8Array, extra: Parameters<SealBgv['eval']>[1] = { a }) =>
@@ -205,8 +189,6 @@ const OPS: readonly OpCase[] = [
     expected: (x, y) => x.map((v, k) => v * y[k] + v),
   },
 ];
-
-const sameBytes = (a: Uint8Array, b: Uint8Array): boolean => Buffer.from(a).equals(Buffer.from(b));
 
 describe.runIf(await nativeAvailable())('native ⇄ node-seal BGV interop', () => {
   describe.each([4096, 8192, 16384, 32768])('N=%i', (n) => {
