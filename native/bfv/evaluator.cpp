@@ -72,9 +72,7 @@ Cipher Evaluator::negate(const Cipher& a) const {
 }
 
 Cipher Evaluator::add_or_sub(const Cipher& a, const Cipher& b, bool subtract) const {
-  const Level& level = data_level_of(ctx_, a);
-  data_level_of(ctx_, b);
-  if (a.parms_id != b.parms_id) fail("E_PARAMS_MISMATCH", "encrypted1 and encrypted2 parameter mismatch");
+  const Level& level = pair_level(a, b);
   const std::size_t n = ctx_.n(), L = level.prime_count;
   const std::size_t poly_words = L * n;
   const std::size_t size = std::max(a.size, b.size);
@@ -105,9 +103,6 @@ Cipher Evaluator::add_or_sub(const Cipher& a, const Cipher& b, bool subtract) co
   return out;
 }
 
-Cipher Evaluator::add(const Cipher& a, const Cipher& b) const { return add_or_sub(a, b, false); }
-Cipher Evaluator::sub(const Cipher& a, const Cipher& b) const { return add_or_sub(a, b, true); }
-
 Cipher Evaluator::plain_add_or_sub(const Cipher& a, const Plain& p, bool subtract) const {
   const Level& level = data_level_of(ctx_, a);
   rlwe::check_plain(ctx_.plain_space(), p);
@@ -116,9 +111,6 @@ Cipher Evaluator::plain_add_or_sub(const Cipher& a, const Plain& p, bool subtrac
   rlwe::check_not_transparent(out, level.prime_count * ctx_.n());
   return out;
 }
-
-Cipher Evaluator::add_plain(const Cipher& a, const Plain& p) const { return plain_add_or_sub(a, p, false); }
-Cipher Evaluator::sub_plain(const Cipher& a, const Plain& p) const { return plain_add_or_sub(a, p, true); }
 
 namespace {
 
@@ -157,9 +149,7 @@ void tensor(const rlwe::RingTools& ring, std::size_t rows, const u64* a, std::si
 }  // namespace
 
 Cipher Evaluator::multiply(const Cipher& a, const Cipher& b) const {
-  const Level& level = data_level_of(ctx_, a);
-  data_level_of(ctx_, b);
-  if (a.parms_id != b.parms_id) fail("E_PARAMS_MISMATCH", "encrypted1 and encrypted2 parameter mismatch");
+  const Level& level = pair_level(a, b);
   const std::size_t size = a.size + b.size - 1;
   if (size > 16) fail("E_INVALID_ARGUMENT", "ciphertext size would exceed 16");
   const LevelTools& tools = ctx_.tools(level);

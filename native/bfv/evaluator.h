@@ -20,7 +20,8 @@ const Level& data_level_of(const Context& ctx, const Cipher& ct);
 // Rounding division by the last prime in coefficient form (spec §8.4): `in` has L rows, `out` gets L-1.
 void div_round_last_coeff(const rlwe::RingTools& ring, std::size_t L, const u64* in, u64* out);
 
-// square, mod_switch_to, rotate_rows, rotate_columns, multiply_many and exponentiate come from the shared base.
+// add, sub, add_plain, sub_plain, square, mod_switch_to, rotate_rows, rotate_columns, multiply_many and
+// exponentiate come from the shared base.
 class Evaluator : public rlwe::IntegerEvaluator<Evaluator, KeySwitchingKeys> {
  public:
   explicit Evaluator(const Context& ctx) : ctx_(ctx) {}
@@ -29,10 +30,6 @@ class Evaluator : public rlwe::IntegerEvaluator<Evaluator, KeySwitchingKeys> {
   const Level& data_level(const Cipher& a) const { return data_level_of(ctx_, a); }
 
   Cipher negate(const Cipher& a) const;
-  Cipher add(const Cipher& a, const Cipher& b) const;
-  Cipher sub(const Cipher& a, const Cipher& b) const;
-  Cipher add_plain(const Cipher& a, const Plain& p) const;
-  Cipher sub_plain(const Cipher& a, const Plain& p) const;
   Cipher multiply(const Cipher& a, const Cipher& b) const;
   Cipher multiply_plain(const Cipher& a, const Plain& p) const;
   Cipher relinearize(const Cipher& a, const KeySwitchingKeys& relin) const;
@@ -40,6 +37,7 @@ class Evaluator : public rlwe::IntegerEvaluator<Evaluator, KeySwitchingKeys> {
   Cipher apply_galois(const Cipher& a, std::uint32_t galois_elt, const KeySwitchingKeys& galois) const;
 
  private:
+  friend class rlwe::IntegerEvaluator<Evaluator, KeySwitchingKeys>;
   Cipher add_or_sub(const Cipher& a, const Cipher& b, bool subtract) const;
   Cipher plain_add_or_sub(const Cipher& a, const Plain& p, bool subtract) const;
   // Adds the key switch of `target` (L rows, coefficient form) to c0 and c1 (c1 replaced when `replace_c1`).

@@ -93,9 +93,7 @@ Cipher Evaluator::negate(const Cipher& a) const {
 }
 
 Cipher Evaluator::add_or_sub(const Cipher& a, const Cipher& b, bool subtract) const {
-  const Level& level = data_level_of(ctx_, a);
-  data_level_of(ctx_, b);
-  if (a.parms_id != b.parms_id) fail("E_PARAMS_MISMATCH", "encrypted1 and encrypted2 parameter mismatch");
+  const Level& level = pair_level(a, b);
   const rlwe::RingTools& ring = ctx_.ring();
   const std::size_t L = level.prime_count;
   const std::size_t poly_words = L * ctx_.n();
@@ -128,9 +126,6 @@ Cipher Evaluator::add_or_sub(const Cipher& a, const Cipher& b, bool subtract) co
   return out;
 }
 
-Cipher Evaluator::add(const Cipher& a, const Cipher& b) const { return add_or_sub(a, b, false); }
-Cipher Evaluator::sub(const Cipher& a, const Cipher& b) const { return add_or_sub(a, b, true); }
-
 Cipher Evaluator::plain_add_or_sub(const Cipher& a, const Plain& p, bool subtract) const {
   const Level& level = data_level_of(ctx_, a);
   rlwe::check_plain(ctx_.plain_space(), p);
@@ -151,13 +146,8 @@ Cipher Evaluator::plain_add_or_sub(const Cipher& a, const Plain& p, bool subtrac
   return out;
 }
 
-Cipher Evaluator::add_plain(const Cipher& a, const Plain& p) const { return plain_add_or_sub(a, p, false); }
-Cipher Evaluator::sub_plain(const Cipher& a, const Plain& p) const { return plain_add_or_sub(a, p, true); }
-
 Cipher Evaluator::multiply(const Cipher& a, const Cipher& b) const {
-  const Level& level = data_level_of(ctx_, a);
-  data_level_of(ctx_, b);
-  if (a.parms_id != b.parms_id) fail("E_PARAMS_MISMATCH", "encrypted1 and encrypted2 parameter mismatch");
+  const Level& level = pair_level(a, b);
   const std::size_t size = a.size + b.size - 1;
   if (size > 16) fail("E_INVALID_ARGUMENT", "ciphertext size would exceed 16");
   const std::size_t L = level.prime_count;

@@ -148,10 +148,15 @@ Cipher mod_switch_to(const Evaluator& ev, const seal::Chain& chain, const Cipher
 }
 
 // The operations BFV's and BGV's evaluators derive from their own (CRTP): `Derived` provides multiply,
-// relinearize, apply_galois, mod_switch_to_next, context() (with chain() and n()) and data_level(a).
+// relinearize, apply_galois, mod_switch_to_next, context() (with chain() and n()), data_level(a) and, to this
+// base only, add_or_sub and plain_add_or_sub.
 template <typename Derived, typename Keys>
 class IntegerEvaluator {
  public:
+  Cipher add(const Cipher& a, const Cipher& b) const { return self().add_or_sub(a, b, false); }
+  Cipher sub(const Cipher& a, const Cipher& b) const { return self().add_or_sub(a, b, true); }
+  Cipher add_plain(const Cipher& a, const Plain& p) const { return self().plain_add_or_sub(a, p, false); }
+  Cipher sub_plain(const Cipher& a, const Plain& p) const { return self().plain_add_or_sub(a, p, true); }
   Cipher square(const Cipher& a) const { return self().multiply(a, a); }
   Cipher mod_switch_to(const Cipher& a, const seal::ParmsId& target) const {
     return rlwe::mod_switch_to(self(), self().context().chain(), a, self().data_level(a), target);
@@ -172,6 +177,15 @@ class IntegerEvaluator {
   Cipher exponentiate(const Cipher& a, std::uint64_t exponent, const Keys& relin) const {
     self().data_level(a);
     return rlwe::exponentiate(self(), a, exponent, relin);
+  }
+
+ protected:
+  // The level of two ciphertext operands, which must both be valid and at the same level.
+  const seal::Level& pair_level(const Cipher& a, const Cipher& b) const {
+    const seal::Level& level = self().data_level(a);
+    self().data_level(b);
+    if (a.parms_id != b.parms_id) fail("E_PARAMS_MISMATCH", "encrypted1 and encrypted2 parameter mismatch");
+    return level;
   }
 
  private:
