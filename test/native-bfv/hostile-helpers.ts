@@ -1,4 +1,5 @@
 /** Byte surgery, valid objects and the checks both hostile-input suites of the integer schemes (BFV, BGV) make. */
+import zlib from 'node:zlib';
 import { expect } from 'vitest';
 import type * as B from '../../src/backend/types.ts';
 import { HeftyError } from '../../src/errors.ts';
@@ -164,4 +165,13 @@ export function expectCorruptionRejectedOrSafe(
     }
   }
   expect(loaded).toBeGreaterThan(0);
+}
+
+/** A zlib and a zstd bomb (64 MiB of zeros) and a broken zlib stream are E_BAD_SERIALIZATION. */
+export function expectCompressionBombsRejected(ctx: B.BackendContext): void {
+  const bomb = withHeader(zlib.deflateSync(Buffer.alloc(64 << 20)), 1);
+  expect(codeOf(() => ctx.load.ciphertext(bomb))).toBe('E_BAD_SERIALIZATION');
+  const zstdBomb = withHeader(zlib.zstdCompressSync(Buffer.alloc(64 << 20)), 2);
+  expect(codeOf(() => ctx.load.plaintext(zstdBomb))).toBe('E_BAD_SERIALIZATION');
+  expect(codeOf(() => ctx.load.relinKeys(withHeader(Uint8Array.from([1, 2, 3]), 1)))).toBe('E_BAD_SERIALIZATION');
 }
