@@ -22,3 +22,11 @@ export function rotateRows(v: bigint[], steps: number): bigint[] {
 }
 
 export const sameBytes = (a: Uint8Array, b: Uint8Array): boolean => Buffer.from(a).equals(Buffer.from(b));
+
+/** Who makes the keys and inputs the other engine loads, and whether the keys travel seeded. */
+export const MAKERS = [
+  { label: 'node-seal keys (seeded) and inputs', makerIsSeal: true, seeded: true },
+  { label: 'node-seal keys (full) and inputs', makerIsSeal: true, seeded: false },
+  { label: 'native keys (seeded) and inputs', makerIsSeal: false, seeded: true },
+  { label: 'native keys (full) and inputs', makerIsSeal: false, seeded: false },
+];

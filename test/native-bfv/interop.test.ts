@@ -11,7 +11,7 @@ import { createNativeBackend } from '../../src/backend/native.ts';
 import type * as B from '../../src/backend/types.ts';
 import { createWasmBackend } from '../../src/backend/wasm.ts';
 import { nativeAvailable } from '../native-ckks/native-available.ts';
-import { CHAINS, rotateRows, sameBytes, STEPS } from './interop-helpers.ts';
+import { CHAINS, MAKERS, rotateRows, sameBytes, STEPS } from './interop-helpers.ts';
 
 interface Engine {
   readonly name: string;
@@ -143,12 +143,7 @@ describe.runIf(await nativeAvailable())('native ⇄ node-seal BFV interop', () =
       nativeCtx = native.createContext(params, 128);
     });
 
-    describe.each([
-      { label: 'node-seal keys (seeded) and inputs', makerIsSeal: true, seeded: true },
-      { label: 'node-seal keys (full) and inputs', makerIsSeal: true, seeded: false },
-      { label: 'native keys (seeded) and inputs', makerIsSeal: false, seeded: true },
-      { label: 'native keys (full) and inputs', makerIsSeal: false, seeded: false },
-    ])('$label', ({ makerIsSeal, seeded }) => {
+    describe.each(MAKERS)('$label', ({ makerIsSeal, seeded }) => {
       let seal: Engine;
       let native: Engine;
       let sealInputs: Inputs;

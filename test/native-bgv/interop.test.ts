@@ -10,7 +10,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { createNativeBackend } from '../../src/backend/native.ts';
 import type * as B from '../../src/backend/types.ts';
 import { nativeAvailable } from '../native-ckks/native-available.ts';
-import { CHAINS, rotateRows, sameBytes, STEPS } from '../native-bfv/interop-helpers.ts';
+import { CHAINS, MAKERS, rotateRows, sameBytes, STEPS } from '../native-bfv/interop-helpers.ts';
 import { SealBgv, type EvalOp } from './seal-oracle.ts';
 
 interface KeyBytes {
@@ -244,12 +244,7 @@ describe.runIf(await nativeAvailable())('native ⇄ node-seal BGV interop', () =
       };
     }
 
-    describe.each([
-      { label: 'node-seal keys (seeded) and inputs', makerIsSeal: true, seeded: true },
-      { label: 'node-seal keys (full) and inputs', makerIsSeal: true, seeded: false },
-      { label: 'native keys (seeded) and inputs', makerIsSeal: false, seeded: true },
-      { label: 'native keys (full) and inputs', makerIsSeal: false, seeded: false },
-    ])('$label', ({ makerIsSeal, seeded }) => {
+    describe.each(MAKERS)('$label', ({ makerIsSeal, seeded }) => {
       let sealSide: SealSide;
       let nativeSide: NativeSide;
       let decryptor: B.Decryptor;
