@@ -265,18 +265,9 @@ void Evaluator::switch_key(std::size_t L, const u64* target, const rlwe::KSwitch
 }
 
 Cipher Evaluator::relinearize(const Cipher& a, const KeySwitchingKeys& relin) const {
-  const Level& level = data_level_of(ctx_, a);
-  rlwe::check_relin_keys(ctx_.chain(), relin, a.size);
-  if (a.size == 2) return a;
-  const std::size_t L = level.prime_count;
-  const std::size_t poly_words = L * ctx_.n();
-  Cipher out{a.parms_id, 2, 1.0, false, rlwe::Words(a.data.begin(), a.data.begin() + 2 * poly_words)};
-  for (std::size_t power = a.size - 1; power >= 2; power--) {
-    switch_key(L, a.data.data() + power * poly_words, relin.keys[power - 2], out.data.data(),
-               out.data.data() + poly_words, false);
-  }
-  rlwe::check_not_transparent(out, level.prime_count * ctx_.n());
-  return out;
+  return relinearize_with(a, relin, [&](std::size_t L, const u64* target, const auto& key, u64* c0, u64* c1) {
+    switch_key(L, target, key, c0, c1, false);
+  });
 }
 
 Cipher Evaluator::mod_switch_to_next(const Cipher& a) const {

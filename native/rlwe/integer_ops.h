@@ -180,6 +180,25 @@ class IntegerEvaluator {
   }
 
  protected:
+  // Relinearization down to size 2: each power of the secret above 1 in `a`, highest first as SEAL does, goes
+  // through the scheme's key switch `switch_key(L, target, key, c0, c1)`, which adds onto c0 and c1.
+  template <typename SwitchKey>
+  Cipher relinearize_with(const Cipher& a, const Keys& relin, const SwitchKey& switch_key) const {
+    const seal::Level& level = self().data_level(a);
+    check_relin_keys(self().context().chain(), relin, a.size);
+    if (a.size == 2) return a;
+    const std::size_t L = level.prime_count;
+    const std::size_t poly_words = L * self().context().n();
+    Cipher out{a.parms_id, 2, 1.0, a.ntt_form, Words(a.data.begin(), a.data.begin() + 2 * poly_words),
+               a.correction_factor};
+    for (std::size_t power = a.size - 1; power >= 2; power--) {
+      switch_key(L, a.data.data() + power * poly_words, relin.keys[power - 2], out.data.data(),
+                 out.data.data() + poly_words);
+    }
+    check_not_transparent(out, poly_words);
+    return out;
+  }
+
   // The level of two ciphertext operands, which must both be valid and at the same level.
   const seal::Level& pair_level(const Cipher& a, const Cipher& b) const {
     const seal::Level& level = self().data_level(a);
