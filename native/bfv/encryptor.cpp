@@ -13,14 +13,11 @@
 
 namespace hefty::bfv {
 
+using rlwe::check_secret;
 using rlwe::fail;
 using rlwe::u64;
 
 namespace {
-
-void check_secret(const Context& ctx, const rlwe::Words& secret) {
-  rlwe::check_secret_size(secret, ctx.primes().size(), ctx.n());
-}
 
 // x = c0 + INTT(Σ_{i>=1} NTT(c_i) ⊙ s^i), per row (coefficient form, L rows).
 std::vector<u64> dot_with_secret(const Context& ctx, const rlwe::Words& secret, const Cipher& ct, std::size_t L) {

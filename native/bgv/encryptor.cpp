@@ -13,13 +13,10 @@
 
 namespace hefty::bgv {
 
+using rlwe::check_secret;
 using rlwe::fail;
 
 namespace {
-
-void check_secret(const Context& ctx, const rlwe::Words& secret) {
-  rlwe::check_secret_size(secret, ctx.primes().size(), ctx.n());
-}
 
 // c0 += NTT(lift(m)) at the first data level.
 void add_plain(const Context& ctx, const Plain& plain, Cipher& ct) {

@@ -50,9 +50,10 @@ inline const seal::Level& checked_data_level(const seal::Chain& chain, std::size
   return *level;
 }
 
-// A secret key is the NTT form of s over all `prime_count` primes of the chain.
-inline void check_secret_size(const Words& secret, std::size_t prime_count, std::size_t n) {
-  if (secret.size() != prime_count * n) fail("E_INVALID_ARGUMENT", "secret key has the wrong size");
+// A secret key is the NTT form of s over all primes of the context's chain.
+template <typename Context>
+void check_secret(const Context& ctx, const Words& secret) {
+  if (secret.size() != ctx.primes().size() * ctx.n()) fail("E_INVALID_ARGUMENT", "secret key has the wrong size");
 }
 
 // A decrypted plaintext keeps its coefficients up to the last non-zero one (at least one), as SEAL's does.
