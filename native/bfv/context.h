@@ -10,6 +10,7 @@
 #include "../ckks/chain.h"
 #include "../rlwe/batch_encoder.h"
 #include "../rlwe/galois.h"
+#include "../rlwe/integer_context.h"
 #include "../rlwe/randomness.h"
 #include "../rlwe/ring_tools.h"
 #include "rns_tools.h"
@@ -25,38 +26,13 @@ using ckks::ParmsId;
 using Cipher = ckks::CkksCipher;
 using Plain = ckks::CkksPlain;
 
-class Context {
+// The shared integer-scheme context, with LevelTools for the data levels (the key level has none unless it is
+// the only one).
+class Context : public rlwe::IntegerContext<LevelTools> {
  public:
   // Validates N, the primes (as the CKKS context does) and t (2 <= t < 2^60, coprime to every prime, below Q);
   // throws E_INVALID_PARAMS otherwise. The security limit is the caller's check.
   Context(std::size_t n, std::vector<std::uint64_t> primes, std::uint64_t plain_modulus);
-
-  std::size_t n() const { return n_; }
-  const std::vector<std::uint64_t>& primes() const { return primes_; }
-  std::uint64_t plain_modulus() const { return t_; }
-  const rlwe::RingTools& ring() const { return *ring_; }
-  const Chain& chain() const { return *chain_; }
-  const rlwe::GaloisTables& galois() const { return *galois_; }
-  const Level& first_data_level() const;
-  // The RNS tools of a data level of this chain.
-  const LevelTools& tools(const Level& level) const { return *tools_[level.chain_index]; }
-
-  // The plaintext space and its batch encoder (spec §9.2), shared with BGV.
-  const rlwe::PlainSpace& plain_space() const { return *plain_space_; }
-
-  rlwe::RandomnessFactory& randomness() const { return *randomness_; }
-  void set_randomness(std::shared_ptr<rlwe::RandomnessFactory> factory) { randomness_ = std::move(factory); }
-
- private:
-  std::size_t n_;
-  std::vector<std::uint64_t> primes_;
-  std::uint64_t t_;
-  std::unique_ptr<rlwe::RingTools> ring_;
-  std::unique_ptr<Chain> chain_;
-  std::unique_ptr<rlwe::GaloisTables> galois_;
-  std::vector<std::unique_ptr<LevelTools>> tools_;  // by chain index
-  std::unique_ptr<rlwe::PlainSpace> plain_space_;
-  std::shared_ptr<rlwe::RandomnessFactory> randomness_;
 };
 
 }  // namespace hefty::bfv

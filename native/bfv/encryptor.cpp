@@ -4,6 +4,7 @@
 #include <cstring>
 
 #include "../rlwe/crypto_core.h"
+#include "../rlwe/integer_ops.h"
 #include "../rlwe/op_error.h"
 #include "../rlwe/scratch.h"
 #include "../rlwe/thread_pool.h"
@@ -12,14 +13,11 @@
 
 namespace hefty::bfv {
 
+using rlwe::check_secret;
 using rlwe::fail;
 using rlwe::u64;
 
 namespace {
-
-void check_secret(const Context& ctx, const rlwe::Words& secret) {
-  if (secret.size() != ctx.primes().size() * ctx.n()) fail("E_INVALID_ARGUMENT", "secret key has the wrong size");
-}
 
 // x = c0 + INTT(Σ_{i>=1} NTT(c_i) ⊙ s^i), per row (coefficient form, L rows).
 std::vector<u64> dot_with_secret(const Context& ctx, const rlwe::Words& secret, const Cipher& ct, std::size_t L) {
@@ -134,9 +132,7 @@ Plain decrypt(const Context& ctx, const rlwe::Words& secret, const Cipher& ct) {
   const std::vector<u64> x = dot_with_secret(ctx, secret, ct, level.prime_count);
   Plain pt{ParmsId{}, 1.0, rlwe::Words(n, 0)};
   ctx.tools(level).scale_and_round(x.data(), pt.data.data());
-  std::size_t count = n;
-  while (count > 1 && pt.data[count - 1] == 0) count--;
-  pt.data.resize(count);
+  rlwe::trim_trailing_zeros(pt);
   return pt;
 }
 

@@ -17,16 +17,7 @@ namespace hefty::bfv {
 using rlwe::fail;
 
 const Level& data_level_of(const Context& ctx, const Cipher& ct) {
-  const Level* level = ctx.chain().find(ct.parms_id);
-  if (level == nullptr) fail("E_PARAMS_MISMATCH", "ciphertext is not valid for encryption parameters");
-  if (level == &ctx.chain().key_level() && ctx.chain().has_key_switching()) {
-    fail("E_PARAMS_MISMATCH", "ciphertext is at the key level");
-  }
-  if (ct.ntt_form) fail("E_INVALID_ARGUMENT", "BFV ciphertexts cannot be in NTT form");
-  if (ct.size < 2 || ct.data.size() != ct.size * level->prime_count * ctx.n()) {
-    fail("E_INVALID_ARGUMENT", "ciphertext has an invalid size");
-  }
-  return *level;
+  return rlwe::checked_data_level(ctx.chain(), ctx.n(), ct, false, "BFV ciphertexts cannot be in NTT form");
 }
 
 void div_round_last_coeff(const rlwe::RingTools& ring, std::size_t L, const u64* in, u64* out) {
@@ -81,9 +72,7 @@ Cipher Evaluator::negate(const Cipher& a) const {
 }
 
 Cipher Evaluator::add_or_sub(const Cipher& a, const Cipher& b, bool subtract) const {
-  const Level& level = data_level_of(ctx_, a);
-  data_level_of(ctx_, b);
-  if (a.parms_id != b.parms_id) fail("E_PARAMS_MISMATCH", "encrypted1 and encrypted2 parameter mismatch");
+  const Level& level = pair_level(a, b);
   const std::size_t n = ctx_.n(), L = level.prime_count;
   const std::size_t poly_words = L * n;
   const std::size_t size = std::max(a.size, b.size);
@@ -114,9 +103,6 @@ Cipher Evaluator::add_or_sub(const Cipher& a, const Cipher& b, bool subtract) co
   return out;
 }
 
-Cipher Evaluator::add(const Cipher& a, const Cipher& b) const { return add_or_sub(a, b, false); }
-Cipher Evaluator::sub(const Cipher& a, const Cipher& b) const { return add_or_sub(a, b, true); }
-
 Cipher Evaluator::plain_add_or_sub(const Cipher& a, const Plain& p, bool subtract) const {
   const Level& level = data_level_of(ctx_, a);
   rlwe::check_plain(ctx_.plain_space(), p);
@@ -125,9 +111,6 @@ Cipher Evaluator::plain_add_or_sub(const Cipher& a, const Plain& p, bool subtrac
   rlwe::check_not_transparent(out, level.prime_count * ctx_.n());
   return out;
 }
-
-Cipher Evaluator::add_plain(const Cipher& a, const Plain& p) const { return plain_add_or_sub(a, p, false); }
-Cipher Evaluator::sub_plain(const Cipher& a, const Plain& p) const { return plain_add_or_sub(a, p, true); }
 
 namespace {
 
@@ -166,9 +149,7 @@ void tensor(const rlwe::RingTools& ring, std::size_t rows, const u64* a, std::si
 }  // namespace
 
 Cipher Evaluator::multiply(const Cipher& a, const Cipher& b) const {
-  const Level& level = data_level_of(ctx_, a);
-  data_level_of(ctx_, b);
-  if (a.parms_id != b.parms_id) fail("E_PARAMS_MISMATCH", "encrypted1 and encrypted2 parameter mismatch");
+  const Level& level = pair_level(a, b);
   const std::size_t size = a.size + b.size - 1;
   if (size > 16) fail("E_INVALID_ARGUMENT", "ciphertext size would exceed 16");
   const LevelTools& tools = ctx_.tools(level);
@@ -284,21 +265,9 @@ void Evaluator::switch_key(std::size_t L, const u64* target, const rlwe::KSwitch
 }
 
 Cipher Evaluator::relinearize(const Cipher& a, const KeySwitchingKeys& relin) const {
-  const Level& level = data_level_of(ctx_, a);
-  rlwe::check_keys(ctx_.chain(), relin, "relinearization keys");
-  if (a.size == 2) return a;
-  for (std::size_t power = 2; power < a.size; power++) {
-    if (!relin.has(power - 2)) fail("E_MISSING_KEY", "not enough relinearization keys");
-  }
-  const std::size_t L = level.prime_count;
-  const std::size_t poly_words = L * ctx_.n();
-  Cipher out{a.parms_id, 2, 1.0, false, rlwe::Words(a.data.begin(), a.data.begin() + 2 * poly_words)};
-  for (std::size_t power = a.size - 1; power >= 2; power--) {
-    switch_key(L, a.data.data() + power * poly_words, relin.keys[power - 2], out.data.data(),
-               out.data.data() + poly_words, false);
-  }
-  rlwe::check_not_transparent(out, level.prime_count * ctx_.n());
-  return out;
+  return relinearize_with(a, relin, [&](std::size_t L, const u64* target, const auto& key, u64* c0, u64* c1) {
+    switch_key(L, target, key, c0, c1, false);
+  });
 }
 
 Cipher Evaluator::mod_switch_to_next(const Cipher& a) const {
@@ -314,17 +283,9 @@ Cipher Evaluator::mod_switch_to_next(const Cipher& a) const {
   return out;
 }
 
-Cipher Evaluator::mod_switch_to(const Cipher& a, const ParmsId& target) const {
-  return rlwe::mod_switch_to(*this, ctx_.chain(), a, data_level_of(ctx_, a), target);
-}
-
 Cipher Evaluator::apply_galois(const Cipher& a, std::uint32_t galois_elt, const KeySwitchingKeys& galois) const {
   const Level& level = data_level_of(ctx_, a);
-  rlwe::check_keys(ctx_.chain(), galois, "Galois keys");
-  if (a.size != 2) fail("E_INVALID_ARGUMENT", "encrypted size must be 2");
-  ctx_.galois().ntt_permutation(galois_elt);  // validates: odd, below 2N
-  const std::size_t index = (galois_elt - 1) / 2;
-  if (!galois.has(index)) fail("E_MISSING_GALOIS_KEY", "Galois key not present");
+  const std::size_t index = rlwe::check_galois_step(ctx_.chain(), ctx_.galois(), a.size, galois_elt, galois).key_index;
   const std::size_t n = ctx_.n(), L = level.prime_count;
   Cipher out{a.parms_id, 2, 1.0, false, rlwe::Words(2 * L * n, 0)};
   rlwe::ScratchBuffer target(L * n);
@@ -336,24 +297,6 @@ Cipher Evaluator::apply_galois(const Cipher& a, std::uint32_t galois_elt, const 
   switch_key(L, target.data(), galois.keys[index], out.data.data(), out.data.data() + L * n, true);
   rlwe::check_not_transparent(out, level.prime_count * ctx_.n());
   return out;
-}
-
-Cipher Evaluator::rotate_rows(const Cipher& a, int steps, const KeySwitchingKeys& galois) const {
-  data_level_of(ctx_, a);
-  return rlwe::rotate_rows(*this, a, steps, galois, ctx_.n());
-}
-
-Cipher Evaluator::rotate_columns(const Cipher& a, const KeySwitchingKeys& galois) const {
-  return apply_galois(a, static_cast<std::uint32_t>(2 * ctx_.n() - 1), galois);
-}
-
-Cipher Evaluator::multiply_many(const std::vector<const Cipher*>& list, const KeySwitchingKeys& relin) const {
-  return rlwe::multiply_many(*this, list, relin);
-}
-
-Cipher Evaluator::exponentiate(const Cipher& a, std::uint64_t exponent, const KeySwitchingKeys& relin) const {
-  data_level_of(ctx_, a);
-  return rlwe::exponentiate(*this, a, exponent, relin);
 }
 
 }  // namespace hefty::bfv

@@ -57,15 +57,9 @@ void LevelTools::to_plain(const u64* x, u64* m) const {
 }
 
 Context::Context(std::size_t n, std::vector<std::uint64_t> primes, std::uint64_t plain_modulus)
-    : n_(n), primes_(std::move(primes)), t_(plain_modulus) {
-  chain_ = std::make_unique<Chain>(seal::make_chain(seal::EncryptionParameters{seal::Scheme::Bgv, n, primes_, t_}));
-  ring_ = std::make_unique<rlwe::RingTools>(n, primes_);
-  galois_ = std::make_unique<rlwe::GaloisTables>(n);
-  plain_space_ = std::make_unique<rlwe::PlainSpace>(n, t_);
-  randomness_ = rlwe::os_randomness();
-  tools_.resize(chain_->key_level().chain_index + 1);
-  for (const Level* level = &chain_->key_level(); level != nullptr; level = chain_->next(*level)) {
-    tools_[level->chain_index] = std::make_unique<LevelTools>(*ring_, level->prime_count, t_);
+    : IntegerContext(seal::Scheme::Bgv, n, std::move(primes), plain_modulus) {
+  for (const Level* level = &chain().key_level(); level != nullptr; level = chain().next(*level)) {
+    tools_[level->chain_index] = std::make_unique<LevelTools>(ring(), level->prime_count, plain_modulus);
   }
 }
 

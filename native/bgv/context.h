@@ -10,6 +10,7 @@
 
 #include "../rlwe/batch_encoder.h"
 #include "../rlwe/galois.h"
+#include "../rlwe/integer_context.h"
 #include "../rlwe/modarith.h"
 #include "../rlwe/objects.h"
 #include "../rlwe/randomness.h"
@@ -60,35 +61,11 @@ class LevelTools {
   u64 inv_q_last_mod_t_ = 0;
 };
 
-class Context {
+// The shared integer-scheme context, with LevelTools for every level from the key level down.
+class Context : public rlwe::IntegerContext<LevelTools> {
  public:
   // Validates N, the primes and t as SEAL does (seal::make_chain); throws E_INVALID_PARAMS otherwise.
   Context(std::size_t n, std::vector<std::uint64_t> primes, std::uint64_t plain_modulus);
-
-  std::size_t n() const { return n_; }
-  const std::vector<std::uint64_t>& primes() const { return primes_; }
-  std::uint64_t plain_modulus() const { return t_; }
-  const rlwe::RingTools& ring() const { return *ring_; }
-  const Chain& chain() const { return *chain_; }
-  const rlwe::GaloisTables& galois() const { return *galois_; }
-  const rlwe::PlainSpace& plain_space() const { return *plain_space_; }
-  const Level& first_data_level() const { return chain_->first_data_level(); }
-  // The constants of a level of this chain.
-  const LevelTools& tools(const Level& level) const { return *tools_[level.chain_index]; }
-
-  rlwe::RandomnessFactory& randomness() const { return *randomness_; }
-  void set_randomness(std::shared_ptr<rlwe::RandomnessFactory> factory) { randomness_ = std::move(factory); }
-
- private:
-  std::size_t n_;
-  std::vector<std::uint64_t> primes_;
-  std::uint64_t t_;
-  std::unique_ptr<rlwe::RingTools> ring_;
-  std::unique_ptr<Chain> chain_;
-  std::unique_ptr<rlwe::GaloisTables> galois_;
-  std::unique_ptr<rlwe::PlainSpace> plain_space_;
-  std::vector<std::unique_ptr<LevelTools>> tools_;  // by chain index
-  std::shared_ptr<rlwe::RandomnessFactory> randomness_;
 };
 
 }  // namespace hefty::bgv

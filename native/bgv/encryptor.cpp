@@ -5,6 +5,7 @@
 #include "../rlwe/batch_encoder.h"
 #include "../rlwe/crypto_core.h"
 #include "../rlwe/keys.h"
+#include "../rlwe/integer_ops.h"
 #include "../rlwe/op_error.h"
 #include "../rlwe/scratch.h"
 #include "../rlwe/thread_pool.h"
@@ -12,13 +13,10 @@
 
 namespace hefty::bgv {
 
+using rlwe::check_secret;
 using rlwe::fail;
 
 namespace {
-
-void check_secret(const Context& ctx, const rlwe::Words& secret) {
-  if (secret.size() != ctx.primes().size() * ctx.n()) fail("E_INVALID_ARGUMENT", "secret key has the wrong size");
-}
 
 // c0 += NTT(lift(m)) at the first data level.
 void add_plain(const Context& ctx, const Plain& plain, Cipher& ct) {
@@ -81,9 +79,7 @@ Plain decrypt(const Context& ctx, const rlwe::Words& secret, const Cipher& ct) {
     if (fix == 0) fail("E_INVALID_ARGUMENT", "invalid correction factor");
     for (u64& c : pt.data) c = mt.mul(c, fix);
   }
-  std::size_t count = n;
-  while (count > 1 && pt.data[count - 1] == 0) count--;
-  pt.data.resize(count);
+  rlwe::trim_trailing_zeros(pt);
   return pt;
 }
 

@@ -19,19 +19,11 @@ namespace hefty::bgv {
 using rlwe::fail;
 
 const Level& data_level_of(const Context& ctx, const Cipher& ct) {
-  const Level* level = ctx.chain().find(ct.parms_id);
-  if (level == nullptr) fail("E_PARAMS_MISMATCH", "ciphertext is not valid for encryption parameters");
-  if (level == &ctx.chain().key_level() && ctx.chain().has_key_switching()) {
-    fail("E_PARAMS_MISMATCH", "ciphertext is at the key level");
-  }
-  if (!ct.ntt_form) fail("E_INVALID_ARGUMENT", "BGV ciphertexts must be in NTT form");
-  if (ct.size < 2 || ct.data.size() != ct.size * level->prime_count * ctx.n()) {
-    fail("E_INVALID_ARGUMENT", "ciphertext has an invalid size");
-  }
+  const Level& level = rlwe::checked_data_level(ctx.chain(), ctx.n(), ct, true, "BGV ciphertexts must be in NTT form");
   if (ct.correction_factor == 0 || ct.correction_factor >= ctx.plain_modulus()) {
     fail("E_INVALID_ARGUMENT", "correction factor is not in [1, t)");
   }
-  return *level;
+  return level;
 }
 
 namespace {
@@ -101,9 +93,7 @@ Cipher Evaluator::negate(const Cipher& a) const {
 }
 
 Cipher Evaluator::add_or_sub(const Cipher& a, const Cipher& b, bool subtract) const {
-  const Level& level = data_level_of(ctx_, a);
-  data_level_of(ctx_, b);
-  if (a.parms_id != b.parms_id) fail("E_PARAMS_MISMATCH", "encrypted1 and encrypted2 parameter mismatch");
+  const Level& level = pair_level(a, b);
   const rlwe::RingTools& ring = ctx_.ring();
   const std::size_t L = level.prime_count;
   const std::size_t poly_words = L * ctx_.n();
@@ -136,9 +126,6 @@ Cipher Evaluator::add_or_sub(const Cipher& a, const Cipher& b, bool subtract) co
   return out;
 }
 
-Cipher Evaluator::add(const Cipher& a, const Cipher& b) const { return add_or_sub(a, b, false); }
-Cipher Evaluator::sub(const Cipher& a, const Cipher& b) const { return add_or_sub(a, b, true); }
-
 Cipher Evaluator::plain_add_or_sub(const Cipher& a, const Plain& p, bool subtract) const {
   const Level& level = data_level_of(ctx_, a);
   rlwe::check_plain(ctx_.plain_space(), p);
@@ -159,13 +146,8 @@ Cipher Evaluator::plain_add_or_sub(const Cipher& a, const Plain& p, bool subtrac
   return out;
 }
 
-Cipher Evaluator::add_plain(const Cipher& a, const Plain& p) const { return plain_add_or_sub(a, p, false); }
-Cipher Evaluator::sub_plain(const Cipher& a, const Plain& p) const { return plain_add_or_sub(a, p, true); }
-
 Cipher Evaluator::multiply(const Cipher& a, const Cipher& b) const {
-  const Level& level = data_level_of(ctx_, a);
-  data_level_of(ctx_, b);
-  if (a.parms_id != b.parms_id) fail("E_PARAMS_MISMATCH", "encrypted1 and encrypted2 parameter mismatch");
+  const Level& level = pair_level(a, b);
   const std::size_t size = a.size + b.size - 1;
   if (size > 16) fail("E_INVALID_ARGUMENT", "ciphertext size would exceed 16");
   const std::size_t L = level.prime_count;
@@ -190,21 +172,10 @@ Cipher Evaluator::multiply_plain(const Cipher& a, const Plain& p) const {
 }
 
 Cipher Evaluator::relinearize(const Cipher& a, const KeySwitchingKeys& relin) const {
-  const Level& level = data_level_of(ctx_, a);
-  rlwe::check_keys(ctx_.chain(), relin, "relinearization keys");
-  if (a.size == 2) return a;
-  for (std::size_t power = 2; power < a.size; power++) {
-    if (!relin.has(power - 2)) fail("E_MISSING_KEY", "not enough relinearization keys");
-  }
-  const std::size_t L = level.prime_count;
-  const std::size_t poly_words = L * ctx_.n();
-  Cipher out{a.parms_id, 2, 1.0, true, rlwe::Words(a.data.begin(), a.data.begin() + 2 * poly_words), a.correction_factor};
-  for (std::size_t power = a.size - 1; power >= 2; power--) {
-    rlwe::key_switch(ctx_.ring(), L, a.data.data() + power * poly_words, relin.keys[power - 2], out.data.data(),
-                     out.data.data() + poly_words, false, ctx_.plain_modulus());
-  }
-  rlwe::check_not_transparent(out, poly_words);
-  return out;
+  // The key switch divides exactly modulo t, in NTT form like the ciphertext.
+  return relinearize_with(a, relin, [&](std::size_t L, const u64* target, const auto& key, u64* c0, u64* c1) {
+    rlwe::key_switch(ctx_.ring(), L, target, key, c0, c1, false, ctx_.plain_modulus());
+  });
 }
 
 Cipher Evaluator::mod_switch_to_next(const Cipher& a) const {
@@ -225,17 +196,11 @@ Cipher Evaluator::mod_switch_to_next(const Cipher& a) const {
   return out;
 }
 
-Cipher Evaluator::mod_switch_to(const Cipher& a, const ParmsId& target) const {
-  return rlwe::mod_switch_to(*this, ctx_.chain(), a, data_level_of(ctx_, a), target);
-}
-
 Cipher Evaluator::apply_galois(const Cipher& a, std::uint32_t galois_elt, const KeySwitchingKeys& galois) const {
   const Level& level = data_level_of(ctx_, a);
-  rlwe::check_keys(ctx_.chain(), galois, "Galois keys");
-  if (a.size != 2) fail("E_INVALID_ARGUMENT", "encrypted size must be 2");
-  const std::vector<std::uint32_t>& table = ctx_.galois().ntt_permutation(galois_elt);  // validates: odd, below 2N
-  const std::size_t index = (galois_elt - 1) / 2;
-  if (!galois.has(index)) fail("E_MISSING_GALOIS_KEY", "Galois key not present");
+  const rlwe::GaloisStep step = rlwe::check_galois_step(ctx_.chain(), ctx_.galois(), a.size, galois_elt, galois);
+  const std::vector<std::uint32_t>& table = step.ntt_permutation;
+  const std::size_t index = step.key_index;
   const std::size_t n = ctx_.n(), L = level.prime_count;
   const std::size_t poly_words = L * n;
   Cipher out{a.parms_id, 2, 1.0, true, rlwe::Words(2 * poly_words), a.correction_factor};
@@ -249,24 +214,6 @@ Cipher Evaluator::apply_galois(const Cipher& a, std::uint32_t galois_elt, const 
                    ctx_.plain_modulus());
   rlwe::check_not_transparent(out, poly_words);
   return out;
-}
-
-Cipher Evaluator::rotate_rows(const Cipher& a, int steps, const KeySwitchingKeys& galois) const {
-  data_level_of(ctx_, a);
-  return rlwe::rotate_rows(*this, a, steps, galois, ctx_.n());
-}
-
-Cipher Evaluator::rotate_columns(const Cipher& a, const KeySwitchingKeys& galois) const {
-  return apply_galois(a, static_cast<std::uint32_t>(2 * ctx_.n() - 1), galois);
-}
-
-Cipher Evaluator::multiply_many(const std::vector<const Cipher*>& list, const KeySwitchingKeys& relin) const {
-  return rlwe::multiply_many(*this, list, relin);
-}
-
-Cipher Evaluator::exponentiate(const Cipher& a, std::uint64_t exponent, const KeySwitchingKeys& relin) const {
-  data_level_of(ctx_, a);
-  return rlwe::exponentiate(*this, a, exponent, relin);
 }
 
 }  // namespace hefty::bgv

@@ -11,15 +11,7 @@ import { createNativeBackend } from '../../src/backend/native.ts';
 import type * as B from '../../src/backend/types.ts';
 import { createWasmBackend } from '../../src/backend/wasm.ts';
 import { nativeAvailable } from '../native-ckks/native-available.ts';
-
-/** Chains small enough for shared CI machines at large N, with room for two multiplications. */
-const CHAINS: Record<number, (b: B.Backend) => bigint[]> = {
-  4096: (b) => b.coeffModulusBfvDefault(4096, 128),
-  8192: (b) => b.coeffModulusBfvDefault(8192, 128),
-  16384: (b) => b.coeffModulusCreate(16384, [50, 50, 50, 50]),
-  32768: (b) => b.coeffModulusCreate(32768, [55, 55, 55, 55]),
-};
-const STEPS = [1, -1, 4, 0];
+import { CHAINS, MAKERS, rotateRows, sameBytes, STEPS } from './interop-helpers.ts';
 
 interface Engine {
   readonly name: string;
@@ -92,14 +84,6 @@ interface OpCase {
   expected(x: bigint[], y: bigint[]): bigint[];
 }
 
-function rotateRows(v: bigint[], steps: number): bigint[] {
-  const half = v.length / 2;
-  return v.map((_, i) => {
-    const row = i < half ? 0 : half;
-    return v[row + ((((i - row + steps) % half) + half) % half)];
-  });
-}
-
 const OPS: readonly OpCase[] = [
   { name: 'add', run: (e, i) => e.evaluator.add(i.cx, i.cy), expected: (x, y) => x.map((v, k) => v + y[k]) },
   { name: 'sub', run: (e, i) => e.evaluator.sub(i.cx, i.cy), expected: (x, y) => x.map((v, k) => v - y[k]) },
@@ -139,7 +123,6 @@ const OPS: readonly OpCase[] = [
 ];
 
 const decrypt = (e: Engine, ct: B.Ciphertext): bigint[] => Array.from(e.encoder.decode(e.decryptor.decrypt(ct)));
-const sameBytes = (a: Uint8Array, b: Uint8Array): boolean => Buffer.from(a).equals(Buffer.from(b));
 
 describe.runIf(await nativeAvailable())('native ⇄ node-seal BFV interop', () => {
   describe.each([4096, 8192, 16384, 32768])('N=%i', (n) => {
@@ -160,12 +143,7 @@ describe.runIf(await nativeAvailable())('native ⇄ node-seal BFV interop', () =
       nativeCtx = native.createContext(params, 128);
     });
 
-    describe.each([
-      { label: 'node-seal keys (seeded) and inputs', makerIsSeal: true, seeded: true },
-      { label: 'node-seal keys (full) and inputs', makerIsSeal: true, seeded: false },
-      { label: 'native keys (seeded) and inputs', makerIsSeal: false, seeded: true },
-      { label: 'native keys (full) and inputs', makerIsSeal: false, seeded: false },
-    ])('$label', ({ makerIsSeal, seeded }) => {
+    describe.each(MAKERS)('$label', ({ makerIsSeal, seeded }) => {
       let seal: Engine;
       let native: Engine;
       let sealInputs: Inputs;

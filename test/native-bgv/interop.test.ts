@@ -7,19 +7,11 @@
  * ciphertexts with different factors are balanced as SEAL balances them.
  */
 import { beforeAll, describe, expect, it } from 'vitest';
-import { createNativeBackend, type NativeBackend } from '../../src/backend/native.ts';
+import { createNativeBackend } from '../../src/backend/native.ts';
 import type * as B from '../../src/backend/types.ts';
 import { nativeAvailable } from '../native-ckks/native-available.ts';
+import { CHAINS, MAKERS, rotateRows, sameBytes, STEPS } from '../native-bfv/interop-helpers.ts';
 import { SealBgv, type EvalOp } from './seal-oracle.ts';
-
-/** Chains small enough for shared CI machines at large N, with room for two multiplications from N = 8192 on. */
-const CHAINS: Record<number, (b: NativeBackend) => bigint[]> = {
-  4096: (b) => b.coeffModulusBfvDefault(4096, 128),
-  8192: (b) => b.coeffModulusBfvDefault(8192, 128),
-  16384: (b) => b.coeffModulusCreate(16384, [50, 50, 50, 50]),
-  32768: (b) => b.coeffModulusCreate(32768, [55, 55, 55, 55]),
-};
-const STEPS = [1, -1, 4, 0];
 
 interface KeyBytes {
   sk: Uint8Array;
@@ -58,14 +50,6 @@ interface OpCase {
   native(s: NativeSide): B.Ciphertext;
   seal(s: SealSide): Uint8Array;
   expected(x: bigint[], y: bigint[]): bigint[];
-}
-
-function rotateRows(v: bigint[], steps: number): bigint[] {
-  const half = v.length / 2;
-  return v.map((_, i) => {
-    const row = i < half ? 0 : half;
-    return v[row + ((((i - row + steps) % half) + half) % half)];
-  });
 }
 
 const sealOp = (s: SealSide, op: EvalOp, a: Uint8Array, extra: Parameters<SealBgv['eval']>[1] = { a }) =>
@@ -206,8 +190,6 @@ const OPS: readonly OpCase[] = [
   },
 ];
 
-const sameBytes = (a: Uint8Array, b: Uint8Array): boolean => Buffer.from(a).equals(Buffer.from(b));
-
 describe.runIf(await nativeAvailable())('native ⇄ node-seal BGV interop', () => {
   describe.each([4096, 8192, 16384, 32768])('N=%i', (n) => {
     const x = Array.from({ length: n }, (_, i) => BigInt(((i * 7) % 201) - 100));
@@ -262,12 +244,7 @@ describe.runIf(await nativeAvailable())('native ⇄ node-seal BGV interop', () =
       };
     }
 
-    describe.each([
-      { label: 'node-seal keys (seeded) and inputs', makerIsSeal: true, seeded: true },
-      { label: 'node-seal keys (full) and inputs', makerIsSeal: true, seeded: false },
-      { label: 'native keys (seeded) and inputs', makerIsSeal: false, seeded: true },
-      { label: 'native keys (full) and inputs', makerIsSeal: false, seeded: false },
-    ])('$label', ({ makerIsSeal, seeded }) => {
+    describe.each(MAKERS)('$label', ({ makerIsSeal, seeded }) => {
       let sealSide: SealSide;
       let nativeSide: NativeSide;
       let decryptor: B.Decryptor;
