@@ -145,10 +145,11 @@ class WasmCiphertext extends Owner<S.Ciphertext> implements B.Ciphertext {
   get isNttForm(): boolean {
     return this.raw.isNttForm();
   }
+  /** A deep copy: embind's clone() would share one SEAL object, so a later setScale would change both. */
   clone(): WasmCiphertext {
     return new WasmCiphertext(
       this.#ctx,
-      this.rt.guard(() => this.raw.clone()),
+      this.rt.guard(() => this.raw.copy()),
     );
   }
   withScale(scale: number): WasmCiphertext {

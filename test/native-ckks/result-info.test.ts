@@ -51,7 +51,6 @@ function ckksSequence(backend: B.Backend): Meta[] {
     ...[a, product, relinearized, rescaled, switched, ...hoisted, loaded, a.clone()].map(cipherMeta),
     cipherMeta(encryptor.encryptSymmetric(lower)),
     cipherMeta(ev.multiplyPlain(switched, lower)),
-    // Last: the wasm backend's withScale also changes its source's scale (seen with node-seal 7).
     cipherMeta(rescaled.withScale(2 ** 40)),
   ];
 }
