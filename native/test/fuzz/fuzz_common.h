@@ -24,6 +24,16 @@ inline const ckks::Context& context() {
   return ctx;
 }
 
+// Runs an operation on a loaded object: a typed rejection (OpError) is an allowed outcome; anything else escapes
+// and fails the run.
+template <typename F>
+void exercise(F&& use) {
+  try {
+    use();
+  } catch (const rlwe::OpError&) {
+  }
+}
+
 // `save(object, out)` returns the size and writes when out is not null; `load(bytes, size)` returns an object.
 template <typename T, typename Save, typename Load>
 int check_loader(const std::uint8_t* data, std::size_t size, Save save, Load load, const char* what) {
