@@ -16,10 +16,17 @@ export const INLINE_BYTES = 16 << 10;
 
 export type JobOperand =
   /**
-   * Stored under RedisKeys.payload(ref): an uploaded ciphertext under its content hash (`reuse`: other jobs may
-   * name it too, so workers keep it loaded), or bytes that came with one request, under a request-scoped ref.
+   * Stored under RedisKeys.payload(ref) (or in the upload cache, `at`): an uploaded ciphertext under its content
+   * hash (`reuse`: other jobs may name it too, so workers keep it loaded), or bytes that came with one request,
+   * under a request-scoped ref.
    */
-  | { readonly ref: string; readonly size: number; readonly reuse: boolean }
+  | {
+      readonly ref: string;
+      readonly size: number;
+      readonly reuse: boolean;
+      /** An upload read where the shared upload cache holds it (field `b` of this hash), not under payload(ref). */
+      readonly at?: string;
+    }
   | { readonly inline: string }
   | number
   | readonly number[]

@@ -19,15 +19,16 @@ import type { Program } from '../api/program.ts';
 import type { BackendChoice } from '../backend/load.ts';
 import { HeftyError, type HeftyErrorCode } from '../errors.ts';
 import { isCacheEntry } from '../pool/cache.ts';
-import type {
-  Executor,
-  ExecutorStats,
-  ItemResult,
-  KeySetInfo,
-  KeySetRef,
-  OutputFormat,
-  RunOptions,
-  WireInput,
+import {
+  type Executor,
+  type ExecutorStats,
+  type ItemResult,
+  type KeySetInfo,
+  type KeySetRef,
+  type OutputFormat,
+  type RunOptions,
+  type WireInput,
+  isStoredUpload,
 } from '../server/executor.ts';
 import {
   idempotentJobId,
@@ -80,6 +81,7 @@ const OUTPUTS_PER_READ = 8;
 
 export class QueueExecutor implements Executor {
   readonly metricsRegistry = new Registry();
+  readonly readsStoredUploads = true;
   private readonly options: QueueExecutorOptions;
   private readonly redis: Redis;
   private readonly keys: RedisKeys;
@@ -252,7 +254,11 @@ export class QueueExecutor implements Executor {
     const result: Record<string, JobOperand> = {};
     const content: Record<string, unknown> = {};
     for (const [name, value] of Object.entries(inputs)) {
-      if (isCacheEntry(value) || value instanceof Uint8Array) {
+      if (isStoredUpload(value)) {
+        // Already in Redis: the worker reads it where the upload cache holds it; nothing to write.
+        content[name] = { sha256: value.hash };
+        result[name] = { ref: value.hash, size: value.size, reuse: true, at: value.location };
+      } else if (isCacheEntry(value) || value instanceof Uint8Array) {
         const bytes = isCacheEntry(value) ? value.bytes : value;
         if (bytes.byteLength <= INLINE_BYTES) {
           result[name] = { inline: Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('base64') };

@@ -426,17 +426,21 @@ export class WorkerNode {
    */
   private async readOperands(job: Job<EvalJobData, EvalJobResult>): Promise<Map<string, Uint8Array | CacheEntry>> {
     const operands = new Map<string, Uint8Array | CacheEntry>();
-    const wanted: { ref: string; reuse: boolean }[] = [];
+    const wanted: { ref: string; reuse: boolean; at?: string }[] = [];
     for (const item of job.data.items) {
       for (const operand of Object.values(item)) {
         if (!isRef(operand) || operands.has(operand.ref) || wanted.some((w) => w.ref === operand.ref)) continue;
         const cached = operand.reuse ? this.operands.get(operand.ref) : undefined;
         if (cached) operands.set(operand.ref, cached);
-        else wanted.push({ ref: operand.ref, reuse: operand.reuse });
+        else wanted.push({ ref: operand.ref, reuse: operand.reuse, ...(operand.at ? { at: operand.at } : {}) });
       }
     }
     const read = this.redis.pipeline().exists(this.keys.cancel(job.id!));
-    for (const { ref } of wanted) read.getBuffer(this.keys.payload(ref));
+    // Uploads are read where the upload cache holds them (evicted since the request: E_NOT_FOUND for the item).
+    for (const { ref, at } of wanted) {
+      if (at) read.hgetBuffer(at, 'b');
+      else read.getBuffer(this.keys.payload(ref));
+    }
     const [[, cancelled], ...values] = failed(await read.exec());
     if (cancelled === 1) throw new HeftyError('E_CANCELLED', 'the client went away before the job started');
     wanted.forEach(({ ref, reuse }, i) => {
@@ -524,9 +528,7 @@ function itemError(e: unknown): JobError {
   return e.toJSON();
 }
 
-function isRef(
-  operand: JobOperand,
-): operand is { readonly ref: string; readonly size: number; readonly reuse: boolean } {
+function isRef(operand: JobOperand): operand is Extract<JobOperand, { readonly ref: string }> {
   return operand !== null && typeof operand === 'object' && 'ref' in operand;
 }
 

@@ -13,12 +13,24 @@ import type { Program } from '../api/program.ts';
 import type { ProgramInput, ProgramVector } from '../api/run.ts';
 import type { BackendChoice } from '../backend/load.ts';
 import { isCacheEntry, type CacheEntry } from '../pool/cache.ts';
+import type { StoredUpload } from './upload-cache.ts';
 
 /**
- * A program input as it arrives over the wire: ciphertext bytes (or an uploaded ciphertext's cache entry) for
- * 'vector' inputs, numbers otherwise.
+ * A program input as it arrives over the wire: ciphertext bytes, an uploaded ciphertext's cache entry, or (only for
+ * executors that read them, `readsStoredUploads`) where a shared cache holds an upload, for 'vector' inputs;
+ * numbers otherwise.
  */
-export type WireInput = Uint8Array | CacheEntry | number | readonly number[] | readonly (readonly number[])[];
+export type WireInput =
+  Uint8Array | CacheEntry | StoredUpload | number | readonly number[] | readonly (readonly number[])[];
+
+export function isStoredUpload(value: unknown): value is StoredUpload {
+  return (
+    typeof value === 'object' &&
+    value !== null &&
+    typeof (value as StoredUpload).location === 'string' &&
+    typeof (value as StoredUpload).hash === 'string'
+  );
+}
 
 export interface KeySetRef {
   /** Unique per stored key set (tenant-scoped id). */
@@ -68,6 +80,11 @@ export interface Executor {
     format: OutputFormat,
     options?: RunOptions,
   ): Promise<ItemResult[]>;
+  /**
+   * Whether uploads may be named by where a shared cache holds them (StoredUpload) instead of their bytes: the
+   * distributed executor's compute nodes read them there themselves.
+   */
+  readonly readsStoredUploads?: boolean;
   /** Drops a loaded key set (after deletion). */
   forget(key: string): void;
   stats(): ExecutorStats;

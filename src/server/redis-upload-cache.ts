@@ -5,7 +5,8 @@
  * nodes never overshoot a bound. Entries also carry a Redis expiry, so nothing outlives its TTL even if no node
  * touches the tenant again.
  *
- *   P ct:SCOPE/ID   hash b (bytes) h (SHA-256), expires with the TTL
+ *   P ct:SCOPE/ID   hash b (bytes) h (SHA-256) c (ciphertext chunks, when the uploader counted them), expires
+ *                   with the TTL
  *   P ctl:T         zset entry → last use tick (LRU)       P ctx:T  zset entry → expiry
  *   P cts:T         hash entry → bytes                P ctt    zset tenant → bytes held
  *   P ctsum         hash bytes, entries (all tenants)   P ctuse  counter: recency ticks (strictly increasing)
@@ -13,7 +14,7 @@
 import { HeftyError } from '../errors.ts';
 import { contentId, sha256, sharedCopy, type CacheEntry, type CacheStats } from '../pool/cache.ts';
 import { LuaScript, type RedisConnection } from './redis-connection.ts';
-import { tenantOf, type UploadCache, type UploadCacheOptions } from './upload-cache.ts';
+import { tenantOf, type StoredUpload, type UploadCache, type UploadCacheOptions } from './upload-cache.ts';
 
 const MAX_ID_LENGTH = 256;
 
@@ -43,7 +44,8 @@ end
 `;
 
 /**
- * ARGV: prefix, tenant, entry, bytes, hash, now, ttl, tenantMax, totalMax → { evictions, bytes, entries }.
+ * ARGV: prefix, tenant, entry, bytes, hash, now, ttl, tenantMax, totalMax, chunks ('' when not counted) →
+ * { evictions, bytes, entries }.
  * The same entry again replaces itself (fresh TTL and recency) without counting as an eviction.
  */
 const PUT = new LuaScript(`${DROP_FUNCTIONS}
@@ -73,6 +75,7 @@ while totals(p)[1] + size > totalMax do
   end
 end
 redis.call('HSET', p .. 'ct:' .. k, 'b', ARGV[4], 'h', ARGV[5])
+if ARGV[10] ~= '' then redis.call('HSET', p .. 'ct:' .. k, 'c', ARGV[10]) end
 redis.call('PEXPIRE', p .. 'ct:' .. k, ttl)
 redis.call('ZADD', p .. 'ctl:' .. t, redis.call('INCR', p .. 'ctuse'), k)
 redis.call('ZADD', p .. 'ctx:' .. t, now + ttl, k)
@@ -100,6 +103,28 @@ if not entry[1] then
 end
 redis.call('ZADD', p .. 'ctl:' .. t, redis.call('INCR', p .. 'ctuse'), k)
 return entry
+`);
+
+/**
+ * ARGV: prefix, tenant, entry, now → { hash, size, chunks } or {} (absent, expired, or stored without a chunk
+ * count); like GET it renews the entry's recency, but leaves the bytes where they are.
+ */
+const LOCATE = new LuaScript(`${DROP_FUNCTIONS}
+local p, t, k = ARGV[1], ARGV[2], ARGV[3]
+local expires = redis.call('ZSCORE', p .. 'ctx:' .. t, k)
+if not expires then return {} end
+if tonumber(expires) <= tonumber(ARGV[4]) then
+  drop(p, t, k)
+  return {}
+end
+local entry = redis.call('HMGET', p .. 'ct:' .. k, 'h', 'c')
+if not entry[1] then
+  drop(p, t, k)
+  return {}
+end
+if not entry[2] then return {} end
+redis.call('ZADD', p .. 'ctl:' .. t, redis.call('INCR', p .. 'ctuse'), k)
+return { entry[1], redis.call('HSTRLEN', p .. 'ct:' .. k, 'b'), tonumber(entry[2]) }
 `);
 
 /** ARGV: prefix, tenant, scope prefix ("scope/") → { bytes, entries } after dropping the scope's entries. */
@@ -140,7 +165,7 @@ export class RedisUploadCache implements UploadCache {
     this.now = options.now ?? Date.now;
   }
 
-  async put(bytes: Uint8Array, options: { id?: string; scope: string }): Promise<string> {
+  async put(bytes: Uint8Array, options: { id?: string; scope: string; chunks?: number }): Promise<string> {
     if (!(bytes instanceof Uint8Array) || bytes.byteLength === 0)
       throw new HeftyError('E_INVALID_ARGUMENT', 'cache entries are non-empty byte arrays');
     if (bytes.byteLength > this.options.tenantMaxBytes) {
@@ -164,6 +189,7 @@ export class RedisUploadCache implements UploadCache {
         this.options.ttlMs,
         this.options.tenantMaxBytes,
         this.options.maxBytes,
+        options.chunks === undefined ? '' : String(options.chunks),
       ]),
     )) as number[];
     this.counters.evictions += reply[0];
@@ -182,6 +208,18 @@ export class RedisUploadCache implements UploadCache {
     this.counters.hits++;
     // Workers take entries as shared memory, as from the local cache.
     return { bytes: sharedCopy(reply[0]), hash: reply[1].toString() };
+  }
+
+  async locate(id: string, scope: string): Promise<StoredUpload | undefined> {
+    const key = `${scope}/${id}`;
+    const reply = (await this.options.connection.run((redis) =>
+      LOCATE.run(redis, [this.prefix, tenantOf(scope), key, this.now()]),
+    )) as (string | number)[];
+    // A miss is counted by the get() the caller falls back to.
+    if (reply.length < 3) return undefined;
+    this.counters.hits++;
+    const [hash, size, chunks] = reply;
+    return { location: `${this.prefix}ct:${key}`, hash: String(hash), size: Number(size), chunks: Number(chunks) };
   }
 
   async dropScope(scope: string): Promise<void> {

@@ -161,12 +161,18 @@ export class InstrumentedUploadCache implements UploadCache {
     return timed(this.metrics, { store: 'ciphertexts', kind: this.inner.kind, op }, work);
   }
 
-  put(bytes: Uint8Array, options: { id?: string; scope: string }): Promise<string> {
+  put(bytes: Uint8Array, options: { id?: string; scope: string; chunks?: number }): Promise<string> {
     return this.timed('put', () => this.inner.put(bytes, options));
   }
 
   get(id: string, scope: string): Promise<CacheEntry | undefined> {
     return this.timed('get', () => this.inner.get(id, scope));
+  }
+
+  get locate(): UploadCache['locate'] {
+    const inner = this.inner;
+    if (!inner.locate) return undefined;
+    return (id, scope) => this.timed('locate', () => inner.locate!(id, scope));
   }
 
   dropScope(scope: string): Promise<void> {

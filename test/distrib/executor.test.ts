@@ -3,6 +3,7 @@
  * evaluations and batches decrypt correctly, idempotent retries never run a job twice, key sets stay where
  * their jobs go (affinity), and Redis going away is 503 E_UNAVAILABLE until it is back.
  */
+import { Redis } from 'ioredis';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import type { HeftyContext } from '../../src/api/context.ts';
 import { distributedOptions, type DistributedOptions } from '../../src/distrib/options.ts';
@@ -10,7 +11,10 @@ import { itemsPerJob } from '../../src/distrib/protocol.ts';
 import { QueueExecutor } from '../../src/distrib/queue-executor.ts';
 import { WorkerNode } from '../../src/distrib/worker-node.ts';
 import { HeftyError } from '../../src/errors.ts';
+import { sha256 } from '../../src/pool/cache.ts';
 import type { KeySetRef } from '../../src/server/executor.ts';
+import { RedisConnection } from '../../src/server/redis-connection.ts';
+import { RedisUploadCache } from '../../src/server/redis-upload-cache.ts';
 import { randomVector } from '../helpers.ts';
 import { describeWithRedis, startRedis, type RedisServer } from '../helpers/redis.ts';
 import { decryptFirst, dotProgram, dotReference, smallClient } from '../server/fixtures.ts';
@@ -81,6 +85,10 @@ describeWithRedis('distributed executor', (binary) => {
     }
   };
 
+  async function redisInputBytes(probe: Redis): Promise<number> {
+    return Number(/^total_net_input_bytes:(\d+)/m.exec(await probe.info('stats'))?.[1]);
+  }
+
   /** Polls a condition on a short timer (state in Redis and metrics changes without an event we could await). */
   async function until(condition: () => Promise<boolean>, timeoutMs = 60_000): Promise<void> {
     const end = Date.now() + timeoutMs;
@@ -140,6 +148,50 @@ describeWithRedis('distributed executor', (binary) => {
         expect(decryptFirst(ctx, r.outputs.z, 1)[0]).toBeCloseTo(dotReference(items[i].x, w), 2);
       });
     });
+  }, 120_000);
+
+  it('uploads in the shared cache go by reference: the API node moves none of their bytes', async () => {
+    const connection = await RedisConnection.open(redis.url);
+    const uploads = new RedisUploadCache({ connection, maxBytes: 64 << 20, tenantMaxBytes: 32 << 20, ttlMs: 60_000 });
+    const probe = new Redis(redis.url);
+    try {
+      await withWorkers(1, async () => {
+        const api = await executor();
+        const x = randomVector(16, 3);
+        const w = randomVector(16, 4);
+        const bytes = encrypt(x);
+        const id = await uploads.put(bytes, { scope: 't/ks1', chunks: 1 });
+        const stored = await uploads.locate(id, 't/ks1');
+        expect(stored).toMatchObject({ size: bytes.byteLength, chunks: 1, hash: sha256(bytes) });
+        const trafficBefore = await redisInputBytes(probe);
+        const outputs = await api.run(ref('ks1'), dotProgram, { x: stored!, w }, 'hefty');
+        expect(decryptFirst(ctx, outputs.z, 1)[0]).toBeCloseTo(dotReference(x, w), 2);
+        // Nothing stored the operand again (the old path wrote it under payload:<hash>), and what reached Redis
+        // while it ran (the job, the output, BullMQ's bookkeeping) is less than the operand alone.
+        expect(await probe.exists(`hefty:payload:${stored!.hash}`)).toBe(0);
+        expect((await redisInputBytes(probe)) - trafficBefore).toBeLessThan(bytes.byteLength + outputs.z.byteLength);
+
+        // An upload evicted after the request named it: that item fails with E_NOT_FOUND, nothing else breaks.
+        const gone = await uploads.put(encrypt(randomVector(16, 5)), { scope: 't/ks1', chunks: 1 });
+        const located = await uploads.locate(gone, 't/ks1');
+        await uploads.dropScope('t/ks1');
+        const [evicted, fine] = await api.runBatch(
+          ref('ks1'),
+          dotProgram,
+          [
+            { x: located!, w },
+            { x: encrypt(x), w },
+          ],
+          'hefty',
+        );
+        expect(evicted).toMatchObject({ error: { code: 'E_NOT_FOUND' } });
+        if (!('outputs' in fine)) throw new Error(JSON.stringify(fine));
+        expect(decryptFirst(ctx, fine.outputs.z, 1)[0]).toBeCloseTo(dotReference(x, w), 2);
+      });
+    } finally {
+      probe.disconnect();
+      await connection.close();
+    }
   }, 120_000);
 
   it('a batch rides in jobs of several items; each item answers for itself, a bad one fails alone', async () => {

@@ -85,6 +85,15 @@ async function resolveInputs(
       // Own string properties only (the schema's removeAdditional can leave an empty object behind).
       const operand = value as Record<string, unknown>;
       if (Object.hasOwn(operand, 'ciphertext') && typeof operand.ciphertext === 'string') {
+        // An executor whose compute nodes read uploads from the shared cache gets where the upload is, not its bytes.
+        const stored = services.executor.readsStoredUploads
+          ? await services.cache.locate?.(operand.ciphertext, cacheScope(tenant, record.id))
+          : undefined;
+        if (stored) {
+          chunks = Math.max(chunks, stored.chunks);
+          resolved[name] = stored;
+          continue;
+        }
         // Cache entries go to the executor as they are: pool workers keep them loaded by content hash.
         const entry = await cachedCiphertext(services, tenant, record.id, operand.ciphertext);
         chunks = Math.max(chunks, checkCiphertext(record, entry.bytes));
@@ -214,8 +223,8 @@ export const evaluateRoutes: ServicePlugin = async (app, { services }) => {
         throw new HeftyError('E_UNSUPPORTED_MEDIA_TYPE', 'send ciphertext bytes as application/octet-stream');
       }
       const bytes = new Uint8Array(request.body);
-      checkCiphertext(record, bytes);
-      const id = await cache.put(bytes, { scope: cacheScope(request.tenant, record.id) });
+      const chunks = checkCiphertext(record, bytes);
+      const id = await cache.put(bytes, { scope: cacheScope(request.tenant, record.id), chunks });
       return reply.status(201).send({ id, size: bytes.length, ttlSeconds: Math.floor(options.cacheTtlMs / 1000) });
     },
   );
