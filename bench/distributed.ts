@@ -156,10 +156,22 @@ async function redisCommands(redis: Redis): Promise<number> {
   return [...info.matchAll(/calls=(\d+)/g)].reduce((sum, m) => sum + Number(m[1]), 0);
 }
 
-/** Commands Redis ran so far, by name (for the results file: where the commands per item go). */
-async function redisCommandsByName(redis: Redis): Promise<Record<string, number>> {
+/** CPU seconds the Redis server used so far (its main thread and I/O, user + system). */
+async function redisCpuSeconds(redis: Redis): Promise<number> {
+  const info = await redis.info('cpu');
+  const read = (name: string): number => Number(new RegExp(`^${name}:([\\d.]+)`, 'm').exec(info)?.[1]);
+  return read('used_cpu_user') + read('used_cpu_sys');
+}
+
+/** Calls and microseconds per command name so far (for the results file: where Redis's work per item goes). */
+async function redisCommandsByName(redis: Redis): Promise<Record<string, { calls: number; usec: number }>> {
   const info = await redis.info('commandstats');
-  return Object.fromEntries([...info.matchAll(/^cmdstat_([^:]+):calls=(\d+)/gm)].map((m) => [m[1], Number(m[2])]));
+  return Object.fromEntries(
+    [...info.matchAll(/^cmdstat_([^:]+):calls=(\d+),usec=(\d+)/gm)].map((m) => [
+      m[1],
+      { calls: Number(m[2]), usec: Number(m[3]) },
+    ]),
+  );
 }
 
 interface BatchCost {
@@ -167,16 +179,27 @@ interface BatchCost {
   workerCpuMs: number;
   redisBytes: number;
   redisCommands: number;
+  redisCpuMs: number;
 }
 
 /** Per item of a batch round: API-side CPU, workers' CPU, Redis traffic (both directions) and commands. */
 async function measured<T>(workers: WorkerProcess[], run: () => Promise<T>): Promise<{ value: T; cost: BatchCost }> {
   const cpu = process.cpuUsage();
   const workerCpu = async () => (await Promise.all(workers.map(workerCpuSeconds))).reduce((a, b) => a + b, 0);
-  const [w0, t0, c0] = [await workerCpu(), await redisTraffic(probe), await redisCommands(probe)];
+  const [w0, t0, c0, r0] = [
+    await workerCpu(),
+    await redisTraffic(probe),
+    await redisCommands(probe),
+    await redisCpuSeconds(probe),
+  ];
   const value = await run();
   const used = process.cpuUsage(cpu);
-  const [w1, t1, c1] = [await workerCpu(), await redisTraffic(probe), await redisCommands(probe)];
+  const [w1, t1, c1, r1] = [
+    await workerCpu(),
+    await redisTraffic(probe),
+    await redisCommands(probe),
+    await redisCpuSeconds(probe),
+  ];
   const n = ITEMS;
   return {
     value,
@@ -185,6 +208,7 @@ async function measured<T>(workers: WorkerProcess[], run: () => Promise<T>): Pro
       workerCpuMs: ((w1 - w0) * 1000) / n,
       redisBytes: (t1.input - t0.input + t1.output - t0.output) / n,
       redisCommands: (c1 - c0) / n,
+      redisCpuMs: ((r1 - r0) * 1000) / n,
     },
   };
 }
@@ -317,9 +341,13 @@ const commandsAfter = await redisCommandsByName(probe);
 // Per item batched over the scaling rounds (their warm-ups and the engine-alone runs' idle time included).
 const commandsPerItem = Object.fromEntries(
   Object.entries(commandsAfter)
-    .map(([name, calls]) => [name, (calls - (commandsBefore[name] ?? 0)) / (ROUNDS * 4 * ITEMS)] as const)
-    .filter(([, perItem]) => perItem >= 0.05)
-    .sort((a, b) => b[1] - a[1]),
+    .map(([name, { calls, usec }]) => {
+      const before = commandsBefore[name] ?? { calls: 0, usec: 0 };
+      const items = ROUNDS * 4 * ITEMS;
+      return [name, { calls: (calls - before.calls) / items, usec: (usec - before.usec) / items }] as const;
+    })
+    .filter(([, perItem]) => perItem.calls >= 0.05)
+    .sort((a, b) => b[1].usec - a[1].usec),
 );
 const speedup = (flow: Flow): { one: number; two: number; ratio: number } => {
   const [one, two] = rates[flow].map(median);
@@ -330,6 +358,7 @@ const costOf = (config: BatchCost[]): BatchCost => ({
   workerCpuMs: median(config.map((c) => c.workerCpuMs)),
   redisBytes: median(config.map((c) => c.redisBytes)),
   redisCommands: median(config.map((c) => c.redisCommands)),
+  redisCpuMs: median(config.map((c) => c.redisCpuMs)),
 });
 const perItem = { uploaded: batchCosts.uploaded.map(costOf), inline: batchCosts.inline.map(costOf) };
 const engineScaling = median(engine[1]) / median(engine[0]);
@@ -423,8 +452,8 @@ const rows = [
         `${ratio.toFixed(2)}×${target}`,
       ],
       ...perItem[flow].map((c, i) => [
-        `${FLOW_NAMES[flow]}, ${i + 1} worker${i ? 's' : ''}: per item CPU API / workers; Redis`,
-        `${c.apiCpuMs.toFixed(2)} / ${c.workerCpuMs.toFixed(2)} ms; ${c.redisCommands.toFixed(1)} commands, ${kib(c.redisBytes)}`,
+        `${FLOW_NAMES[flow]}, ${i + 1} worker${i ? 's' : ''}: per item CPU API / workers / Redis; Redis`,
+        `${c.apiCpuMs.toFixed(2)} / ${c.workerCpuMs.toFixed(2)} / ${c.redisCpuMs.toFixed(2)} ms; ${c.redisCommands.toFixed(1)} commands, ${kib(c.redisBytes)}`,
         `${itemsPerJob(ITEMS)} items per job`,
       ]),
     ];

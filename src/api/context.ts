@@ -194,6 +194,11 @@ export class HeftyContext<V extends ProgramVector = CKKSVector> implements Dispo
   keygen(options: KeygenOptions = {}): this {
     if (options === null || typeof options !== 'object')
       throw new HeftyError('E_INVALID_ARGUMENT', 'keygen options must be an object');
+    if (options.galois !== undefined && options.galois !== 'power-of-two' && !Array.isArray(options.galois))
+      throw new HeftyError(
+        'E_INVALID_ARGUMENT',
+        `keygen galois must be 'power-of-two' or an array of rotation steps (leave it out for no galois keys)`,
+      );
     const ctx = this.session.ctx;
     const galois =
       options.galois ?? (this.plan && this.plan.galoisSteps.length > 0 ? this.plan.galoisSteps : undefined);

@@ -251,6 +251,9 @@ describe.each(backends)('CKKSVector on %s (N=8192, scale 2^40)', (backend) => {
     const disposed = ctx.encrypt([1]);
     disposed.dispose();
     expectHeftyError(() => disposed.add(1), 'E_DISPOSED');
+    // A galois spec that is neither 'power-of-two' nor steps is named as such, before any key is made.
+    expectHeftyError(() => ctx.keygen({ galois: 'none' as never }), 'E_INVALID_ARGUMENT');
+    expect(() => ctx.keygen({ galois: 'none' as never })).toThrow(/leave it out for no galois keys/);
   });
 
   it('reports missing galois keys', async () => {
