@@ -42,6 +42,7 @@ import {
   type JobOperand,
   type PayloadWrite,
 } from './protocol.ts';
+import { cancelJobs } from './job-cancel.ts';
 import { checkShardCount, liveWorkers } from './membership.ts';
 import { connect, guarded, unavailable } from './redis.ts';
 import { shardOf, shardQueueName } from './shards.ts';
@@ -470,17 +471,19 @@ export class QueueExecutor implements Executor {
     });
   }
 
-  /** Removes jobs not taken yet; marks all so that a worker that just took one skips it. */
+  /**
+   * Marks the jobs cancelled and tells the workers (job-cancel.ts): one that just took a job skips it, one running
+   * it stops between items; then removes the jobs not taken yet.
+   */
   private async cancel(queue: Queue, jobIds: readonly string[]): Promise<void> {
     if (jobIds.length === 0) return;
-    const mark = this.redis.multi();
-    for (const id of jobIds) mark.set(this.keys.cancel(id), '1', 'PX', this.options.jobTimeoutMs);
-    await mark.exec();
+    await cancelJobs(this.redis, this.keys, jobIds, this.options.jobTimeoutMs);
     await Promise.all(jobIds.map((id) => queue.remove(id).catch(() => 0)));
   }
 
-  forget(): void {
-    // Workers keep key sets by id; a deleted key set is not found by its next job and ages out of their LRUs.
+  /** A deleted key set: every worker holding it loaded drops it (a worker offline at the time keeps it until its LRU does). */
+  forget(key: string): void {
+    void this.redis.publish(this.keys.forgotten, key).catch(() => undefined);
   }
 
   stats(): ExecutorStats {

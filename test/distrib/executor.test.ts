@@ -4,9 +4,11 @@
  * their jobs go (affinity), and Redis going away is 503 E_UNAVAILABLE until it is back.
  */
 import { afterAll, beforeAll, expect, it } from 'vitest';
+import { Redis } from 'ioredis';
 import type { HeftyContext } from '../../src/api/context.ts';
+import { PROGRAM_LIMITS, type Program } from '../../src/api/program.ts';
 import { distributedOptions, type DistributedOptions } from '../../src/distrib/options.ts';
-import { itemsPerJob } from '../../src/distrib/protocol.ts';
+import { itemsPerJob, MAX_ITEMS_PER_JOB } from '../../src/distrib/protocol.ts';
 import { QueueExecutor } from '../../src/distrib/queue-executor.ts';
 import { WorkerNode } from '../../src/distrib/worker-node.ts';
 import { HeftyError } from '../../src/errors.ts';
@@ -33,10 +35,14 @@ describeWithRedis('distributed executor', (binary) => {
     if (!bytes) throw new HeftyError('E_NOT_FOUND', `no key set ${id}`);
     return bytes;
   };
-  const worker = async (extra: Partial<DistributedOptions> = {}): Promise<WorkerNode> => {
+  const worker = async (
+    extra: Partial<DistributedOptions> = {},
+    onStep?: (op: string) => void,
+  ): Promise<WorkerNode> => {
     const node = await WorkerNode.start({
       ...options,
       ...extra,
+      onStep,
       redisUrl: redis.url,
       prefix: 'hefty:',
       readKeySet,
@@ -215,6 +221,94 @@ describeWithRedis('distributed executor', (binary) => {
       const ran = await counter(node, 'hefty_worker_jobs_total', { outcome: 'completed' });
       expect(ran).toBeLessThanOrEqual(40 - cancelled + 1);
     });
+  }, 120_000);
+
+  it('a client going away stops its running job between items: no further items run, no outputs are written', async () => {
+    // Items slow enough (a chain of rotations) that each pool run is one item; 8 items per job.
+    const chain = PROGRAM_LIMITS.maxSteps - 1;
+    const slowProgram: Program = {
+      inputs: { x: 'vector' },
+      steps: [
+        ...Array.from({ length: chain }, (_, i) => ({
+          out: `r${i}`,
+          op: 'rotate' as const,
+          args: [i ? `r${i - 1}` : 'x'] as const,
+          steps: 2 ** (i % 8),
+        })),
+        { out: 'z', op: 'negate', args: [`r${chain - 1}`] as const },
+      ],
+      outputs: ['z'],
+    };
+    const count = 256;
+    expect(itemsPerJob(count)).toBe(MAX_ITEMS_PER_JOB);
+    const controller = new AbortController();
+    let itemsRun = 0;
+    // Counted as each item's last step comes back; the first one finished is when the client goes away.
+    const node = await worker({}, (op) => {
+      if (op === 'negate' && ++itemsRun === 1) controller.abort();
+    });
+    const watcher = new Redis(redis.url);
+    try {
+      const api = await executor();
+      const outputsBefore = await watcher.keys('hefty:out:*');
+      const x = encrypt(randomVector(16, 13));
+      const items = Array.from({ length: count }, () => ({ x }));
+      const results = await api.runBatch(ref('ks1'), slowProgram, items, 'hefty', { signal: controller.signal });
+      expect(results.every((r) => 'error' in r && r.error.code === 'E_CANCELLED')).toBe(true);
+      // The running job ends as cancelled (not completed) once its item in flight is back.
+      await until(async () => (await counter(node, 'hefty_worker_jobs_total', { outcome: 'cancelled' })) >= 1);
+      await until(async () => (await counter(node, 'hefty_worker_running_jobs', { what: 'running' })) === 0);
+      expect(await counter(node, 'hefty_worker_jobs_total', { outcome: 'completed' })).toBe(0);
+      // The first item, and at most the one the pool started before the cancel message came: not all 8.
+      expect(itemsRun).toBeLessThanOrEqual(4);
+      const outputsAfter = await watcher.keys('hefty:out:*');
+      expect(outputsAfter.filter((key) => !outputsBefore.includes(key))).toEqual([]);
+    } finally {
+      watcher.disconnect();
+      await node.drain();
+    }
+  }, 120_000);
+
+  it('forget(): workers drop a deleted key set from their LRU and pool; a new key set under a rotated name loads', async () => {
+    const [old, rotated] = await Promise.all([smallClient(), smallClient()]);
+    keySets.set('rot-old', old.keySet);
+    keySets.set('rot-new', rotated.keySet);
+    try {
+      await withWorkers(1, async ([node]) => {
+        const api = await executor();
+        const w = randomVector(16, 14);
+        const evaluate = async (client: typeof old, id: string, seed: number): Promise<void> => {
+          const x = randomVector(16, seed);
+          const v = client.ctx.encrypt(x);
+          const bytes = v.serialize();
+          v.dispose();
+          const out = await api.run(ref(id), dotProgram, { x: bytes, w }, 'hefty');
+          expect(decryptFirst(client.ctx, out.z, 1)[0]).toBeCloseTo(dotReference(x, w), 2);
+        };
+        const loaded = (): Promise<number> => counter(node, 'hefty_worker_loaded_keysets', { what: 'count' });
+        await evaluate(old, 'rot-old', 20);
+        expect(await loaded()).toBe(1);
+        // Rotation: the new key set (a new id) is loaded by its first job, beside the old one.
+        await evaluate(rotated, 'rot-new', 21);
+        expect(await loaded()).toBe(2);
+        expect((await affinity([node])).miss).toBe(2);
+        // The old one deleted: the API node's forget reaches the worker, which unloads it.
+        keySets.delete('rot-old');
+        const bytesBefore = await counter(node, 'hefty_worker_loaded_keysets', { what: 'bytes' });
+        api.forget(ref('rot-old').key);
+        await until(async () => (await loaded()) === 1, 10_000);
+        expect(await counter(node, 'hefty_worker_loaded_keysets', { what: 'bytes' })).toBe(
+          bytesBefore - old.keySet.byteLength,
+        );
+        // The new one is still loaded (a hit); the old one's next job finds it gone from the store.
+        await evaluate(rotated, 'rot-new', 22);
+        expect(await affinity([node])).toEqual({ hit: 1, miss: 2 });
+        await expect(evaluate(old, 'rot-old', 23)).rejects.toMatchObject({ code: 'E_NOT_FOUND' });
+      });
+    } finally {
+      old.ctx.dispose();
+      rotated.ctx.dispose();
+    }
   }, 120_000);
 
   it('after warm-up, at least 90% of jobs run where their key set is loaded (2 workers, 6 key sets)', async () => {
