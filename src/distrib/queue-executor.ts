@@ -7,10 +7,11 @@
  * Idempotency: with an Idempotency-Key the job ids derive from (tenant, key, item index); BullMQ does not add
  * a job whose id exists, so a client's retry through any API node joins the jobs already queued, running or
  * finished (kept resultTtlMs) instead of running them again. The request's deadline is the jobs' deadline;
- * when the client goes away, jobs not started yet are removed (and marked, for a worker that just took one).
+ * when the client goes away, its jobs are cancelled (job-cancel.ts): those not started are removed, running ones
+ * stop between items. A retry of that request (same key) queues its cancelled jobs again.
  */
 import { randomUUID } from 'node:crypto';
-import { Job, Queue, QueueEvents } from 'bullmq';
+import { Job, Queue, QueueEvents, type JobsOptions } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { Counter, Gauge, Registry } from 'prom-client';
 import { loadContext } from '../api/context.ts';
@@ -348,9 +349,33 @@ export class QueueExecutor implements Executor {
       this.waiters.delete(jobId);
       if (settledJobs.size === jobs.length) done();
     };
+    const retainSeconds = Math.ceil(this.options.resultTtlMs / 1000);
+    const jobOptions = (jobId: string): JobsOptions => ({
+      jobId,
+      attempts: 1,
+      removeOnComplete: { age: retainSeconds },
+      removeOnFail: { age: retainSeconds },
+    });
+    /**
+     * A job of a retried idempotent request that was cancelled because an earlier client went away: not an answer
+     * for this client, whose request is still wanted. The job is queued again (removed first: its id is taken).
+     */
+    const runAgain = async (index: number): Promise<void> => {
+      const { jobId, data } = jobs[index];
+      await queue.remove(jobId).catch(() => 0);
+      await this.redis.unlink(this.keys.cancel(jobId));
+      await queue.add(data.keySet, data, jobOptions(jobId));
+    };
+    const deliver = (index: number, result: readonly RawResult[] | { readonly error: JobError }): void => {
+      if (hashed && !signal?.aborted && 'error' in result && result.error.code === 'E_CANCELLED') {
+        runAgain(index).catch(() =>
+          settle(index, { error: { code: 'E_UNAVAILABLE', message: 'the cancelled job could not be queued again' } }),
+        );
+      } else settle(index, result);
+    };
     // Listeners first: a job may finish before addBulk returns.
     jobs.forEach(({ jobId }, index) => {
-      this.waiters.set(jobId, { settle: (result) => settle(index, result) });
+      this.waiters.set(jobId, { settle: (result) => deliver(index, result) });
     });
     const unsettled = (): number[] => jobs.map((_, i) => i).filter((i) => !settledJobs.has(i));
     const abandon = async (code: HeftyErrorCode, message: string, outcome: string): Promise<void> => {
@@ -369,26 +394,26 @@ export class QueueExecutor implements Executor {
     const onAbort = (): void => void abandon('E_CANCELLED', 'the client went away', 'cancelled');
     signal?.addEventListener('abort', onAbort, { once: true });
     try {
-      const retainSeconds = Math.ceil(this.options.resultTtlMs / 1000);
       const ttlMs = this.options.jobTimeoutMs + this.options.resultTtlMs;
-      await guarded(() => putPayloads(this.redis, this.keys, writes, ttlMs));
+      await guarded(() =>
+        Promise.all([
+          putPayloads(this.redis, this.keys, writes, ttlMs),
+          // A retry after its client went away: the marks left for the jobs removed then must not cancel them now.
+          hashed ? this.redis.unlink(...jobs.map(({ jobId }) => this.keys.cancel(jobId))) : undefined,
+        ]),
+      );
       await guarded(() =>
         queue.addBulk(
           jobs.map(({ jobId, data }) => ({
             // The key set's affinity key: a worker that holds it loaded may take the job from another's shard.
             name: data.keySet,
             data,
-            opts: {
-              jobId,
-              attempts: 1,
-              removeOnComplete: { age: retainSeconds },
-              removeOnFail: { age: retainSeconds },
-            },
+            opts: jobOptions(jobId),
           })),
         ),
       );
       await this.redis.publish(this.keys.wake, String(shard)).catch(() => undefined);
-      if (idempotencyKey !== undefined) await this.joinExisting(queue, jobs, settle);
+      if (idempotencyKey !== undefined) await this.joinExisting(queue, jobs, deliver);
       if (signal?.aborted) onAbort();
       await allDone;
     } catch (e) {
@@ -405,13 +430,13 @@ export class QueueExecutor implements Executor {
   }
 
   /**
-   * A retried idempotent request finds its jobs already there, perhaps finished before we listened: settle
-   * those from the stored job, and refuse a key reused for a different request.
+   * A retried idempotent request finds its jobs already there, perhaps finished before we listened: delivers
+   * those from the stored job, and refuses a key reused for a different request.
    */
   private async joinExisting(
     queue: Queue<EvalJobData, EvalJobResult>,
     jobs: readonly { jobId: string; data: EvalJobData }[],
-    settle: (index: number, result: readonly RawResult[] | { readonly error: JobError }) => void,
+    deliver: (index: number, result: readonly RawResult[] | { readonly error: JobError }) => void,
   ): Promise<void> {
     const found = await guarded(() => Promise.all(jobs.map(({ jobId }) => Job.fromId(queue, jobId))));
     found.forEach((job, index) => {
@@ -420,7 +445,7 @@ export class QueueExecutor implements Executor {
         throw new HeftyError('E_INVALID_ARGUMENT', 'this Idempotency-Key was used for a different request');
       }
       if (job.finishedOn === undefined) return;
-      settle(
+      deliver(
         index,
         job.returnvalue
           ? fromJobResult(job.returnvalue)
