@@ -101,8 +101,24 @@ describeWithRedis('service nodes sharing Redis', (binary) => {
     const listed = await nodeB.inject({ method: 'GET', url: '/v1/keysets', headers: auth() });
     expect(listed.json().keysets.map((k: { id: string }) => k.id)).toContain(keySetId);
 
+    // The compute node that ran the evaluation keeps the key set loaded, until the delete tells every worker.
+    const loaded = async (): Promise<number> => {
+      let count = 0;
+      for (const node of [nodeA, nodeB]) {
+        const metrics = (await node.inject({ method: 'GET', url: '/metrics' })).body;
+        count += Number(/^hefty_worker_loaded_keysets\{what="count"\} (\d+)$/m.exec(metrics)?.[1]);
+      }
+      return count;
+    };
+    expect(await loaded()).toBe(1);
     const deleted = await nodeB.inject({ method: 'DELETE', url: `/v1/keysets/${keySetId}`, headers: auth() });
     expect(deleted.statusCode).toBe(204);
+    // Pub/sub reaches the workers a moment after the 204; nothing else happens to wait on.
+    const giveUp = Date.now() + 10_000;
+    while ((await loaded()) !== 0) {
+      if (Date.now() > giveUp) throw new Error('the workers still hold the deleted key set');
+      await new Promise((resolve) => setTimeout(resolve, 25));
+    }
     expect((await nodeA.inject({ method: 'GET', url: `/v1/keysets/${keySetId}`, headers: auth() })).statusCode).toBe(
       404,
     );
