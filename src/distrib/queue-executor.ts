@@ -89,7 +89,8 @@ export class QueueExecutor implements Executor {
   private readonly events: QueueEvents[];
   /** The events' connections: BullMQ leaves a connection it was given open when it closes. */
   private readonly eventConnections: Redis[];
-  private readonly waiters = new Map<string, Waiter>();
+  /** By job id; several when requests with the same Idempotency-Key wait here for one job. */
+  private readonly waiters = new Map<string, Set<Waiter>>();
   private readonly outcomes: Counter<'outcome'>;
   private readonly stalled: Counter;
   private readonly refresher: NodeJS.Timeout;
@@ -346,7 +347,7 @@ export class QueueExecutor implements Executor {
       for (let i = 0; i < count; i++) {
         results[first + i] = 'error' in result ? result : (result[i] ?? missingItem);
       }
-      this.waiters.delete(jobId);
+      this.unlisten(jobId, listeners[index]);
       if (settledJobs.size === jobs.length) done();
     };
     const retainSeconds = Math.ceil(this.options.resultTtlMs / 1000);
@@ -366,17 +367,22 @@ export class QueueExecutor implements Executor {
       await this.redis.unlink(this.keys.cancel(jobId));
       await queue.add(data.keySet, data, jobOptions(jobId));
     };
+    // Jobs queued again: a cancelled answer heard for them later is the earlier run's (its event and the stored job
+    // can both reach us), not the new run's.
+    const queuedAgain = new Set<number>();
     const deliver = (index: number, result: readonly RawResult[] | { readonly error: JobError }): void => {
+      if (settledJobs.has(index)) return;
       if (hashed && !signal?.aborted && 'error' in result && result.error.code === 'E_CANCELLED') {
+        if (queuedAgain.has(index)) return;
+        queuedAgain.add(index);
         runAgain(index).catch(() =>
           settle(index, { error: { code: 'E_UNAVAILABLE', message: 'the cancelled job could not be queued again' } }),
         );
       } else settle(index, result);
     };
+    const listeners: Waiter[] = jobs.map((_, index) => ({ settle: (result) => deliver(index, result) }));
     // Listeners first: a job may finish before addBulk returns.
-    jobs.forEach(({ jobId }, index) => {
-      this.waiters.set(jobId, { settle: (result) => deliver(index, result) });
-    });
+    jobs.forEach(({ jobId }, index) => this.listen(jobId, listeners[index]));
     const unsettled = (): number[] => jobs.map((_, i) => i).filter((i) => !settledJobs.has(i));
     const abandon = async (code: HeftyErrorCode, message: string, outcome: string): Promise<void> => {
       const left = unsettled();
@@ -417,7 +423,7 @@ export class QueueExecutor implements Executor {
       if (signal?.aborted) onAbort();
       await allDone;
     } catch (e) {
-      for (const { jobId } of jobs) this.waiters.delete(jobId);
+      jobs.forEach(({ jobId }, index) => this.unlisten(jobId, listeners[index]));
       throw e;
     } finally {
       clearTimeout(timer);
@@ -476,34 +482,50 @@ export class QueueExecutor implements Executor {
     });
   }
 
+  private listen(jobId: string, waiter: Waiter): void {
+    const waiting = this.waiters.get(jobId);
+    if (waiting) waiting.add(waiter);
+    else this.waiters.set(jobId, new Set([waiter]));
+  }
+
+  private unlisten(jobId: string, waiter: Waiter): void {
+    const waiting = this.waiters.get(jobId);
+    if (waiting?.delete(waiter) && waiting.size === 0) this.waiters.delete(jobId);
+  }
+
   private finished(jobId: string, result: EvalJobResult): void {
-    const waiter = this.waiters.get(jobId);
-    if (!waiter) return;
+    const waiting = this.waiters.get(jobId);
+    if (!waiting) return;
     this.outcomes.inc({ outcome: 'error' in result ? 'error' : 'completed' });
-    waiter.settle(fromJobResult(result));
+    for (const waiter of [...waiting]) waiter.settle(fromJobResult(result));
   }
 
   private failedJob(jobId: string, reason: string): void {
-    const waiter = this.waiters.get(jobId);
-    if (!waiter) return;
+    const waiting = this.waiters.get(jobId);
+    if (!waiting) return;
     this.outcomes.inc({ outcome: 'failed' });
     const stalled = /stalled/i.test(reason);
-    waiter.settle({
-      error: {
-        code: stalled ? 'E_WORKER_LOST' : 'E_INTERNAL',
-        message: stalled ? 'the job stalled on more workers than allowed' : 'the job failed on its worker',
-      },
-    });
+    for (const waiter of [...waiting]) {
+      waiter.settle({
+        error: {
+          code: stalled ? 'E_WORKER_LOST' : 'E_INTERNAL',
+          message: stalled ? 'the job stalled on more workers than allowed' : 'the job failed on its worker',
+        },
+      });
+    }
   }
 
   /**
    * Marks the jobs cancelled and tells the workers (job-cancel.ts): one that just took a job skips it, one running
-   * it stops between items; then removes the jobs not taken yet.
+   * it stops between items; then removes the jobs still queued. Finished ones stay: their answers are what an
+   * idempotent retry joins (and a running job is locked anyway).
    */
   private async cancel(queue: Queue, jobIds: readonly string[]): Promise<void> {
     if (jobIds.length === 0) return;
     await cancelJobs(this.redis, this.keys, jobIds, this.options.jobTimeoutMs);
-    await Promise.all(jobIds.map((id) => queue.remove(id).catch(() => 0)));
+    const states = await Promise.all(jobIds.map((id) => queue.getJobState(id).catch(() => 'unknown')));
+    const queued = jobIds.filter((_, i) => ['waiting', 'delayed', 'prioritized'].includes(states[i]));
+    await Promise.all(queued.map((id) => queue.remove(id).catch(() => 0)));
   }
 
   /** A deleted key set: every worker holding it loaded drops it (a worker offline at the time keeps it until its LRU does). */

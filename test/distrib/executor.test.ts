@@ -224,6 +224,24 @@ describeWithRedis('distributed executor', (binary) => {
     });
   }, 120_000);
 
+  it('requests with the same Idempotency-Key through one API node at once are all answered by one run', async () => {
+    await withWorkers(1, async ([node]) => {
+      const api = await executor();
+      const w = randomVector(16, 16);
+      const xs = Array.from({ length: 4 }, (_, i) => randomVector(16, 70 + i));
+      const items = xs.map((x) => ({ x: encrypt(x), w }));
+      const key = { idempotencyKey: 'twice-at-once' };
+      const answers = await Promise.all([1, 2, 3].map(() => api.runBatch(ref('ks1'), dotProgram, items, 'hefty', key)));
+      for (const results of answers) {
+        results.forEach((r, i) => {
+          if (!('outputs' in r)) throw new Error(`item ${i}: ${JSON.stringify(r)}`);
+          expect(decryptFirst(ctx, r.outputs.z, 1)[0]).toBeCloseTo(dotReference(xs[i], w), 2);
+        });
+      }
+      expect(await counter(node, 'hefty_worker_jobs_total', { outcome: 'completed' })).toBe(items.length);
+    });
+  }, 120_000);
+
   it('a client going away removes its jobs that have not started', async () => {
     await withWorkers(1, async ([node]) => {
       const api = await executor();
