@@ -94,7 +94,7 @@ export class RedisKeys {
   get wake(): string {
     return `${this.prefix}wake`;
   }
-  /** Pub/sub channel: "these jobs' clients went away" (job ids, space-separated); running ones stop early. */
+  /** Pub/sub channel: "stop these jobs" (a reason, then job ids, space-separated); running ones stop early. */
   get cancelled(): string {
     return `${this.prefix}cancelled`;
   }

@@ -43,7 +43,7 @@ import {
   type JobOperand,
   type PayloadWrite,
 } from './protocol.ts';
-import { cancelJobs } from './job-cancel.ts';
+import { cancelJobs, type CancelReason } from './job-cancel.ts';
 import { checkShardCount, liveWorkers } from './membership.ts';
 import { connect, guarded, unavailable } from './redis.ts';
 import { shardOf, shardQueueName } from './shards.ts';
@@ -391,6 +391,7 @@ export class QueueExecutor implements Executor {
       await this.cancel(
         queue,
         left.map((i) => jobs[i].jobId),
+        code === 'E_TIMEOUT' ? 'E_TIMEOUT' : 'E_CANCELLED',
       ).catch(() => undefined);
     };
     const timer = setTimeout(
@@ -520,9 +521,9 @@ export class QueueExecutor implements Executor {
    * it stops between items; then removes the jobs still queued. Finished ones stay: their answers are what an
    * idempotent retry joins (and a running job is locked anyway).
    */
-  private async cancel(queue: Queue, jobIds: readonly string[]): Promise<void> {
+  private async cancel(queue: Queue, jobIds: readonly string[], reason: CancelReason): Promise<void> {
     if (jobIds.length === 0) return;
-    await cancelJobs(this.redis, this.keys, jobIds, this.options.jobTimeoutMs);
+    await cancelJobs(this.redis, this.keys, jobIds, reason, this.options.jobTimeoutMs);
     const states = await Promise.all(jobIds.map((id) => queue.getJobState(id).catch(() => 'unknown')));
     const queued = jobIds.filter((_, i) => ['waiting', 'delayed', 'prioritized'].includes(states[i]));
     await Promise.all(queued.map((id) => queue.remove(id).catch(() => 0)));

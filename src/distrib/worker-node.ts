@@ -405,7 +405,8 @@ export class WorkerNode {
         transferInputs: true,
         signal: cancelled,
       });
-      // The client went away: the items not started were dropped; the finished ones' outputs are not written.
+      // Stopped (the client went away, or the API node's deadline passed): the items not started were dropped, and
+      // the finished ones' outputs are not written.
       if (cancelled.aborted) throw cancelled.reason;
       outcomes.forEach((outcome, i) => {
         evaluated[positions[i]] = outcome instanceof HeftyError ? { error: itemError(outcome) } : outcome;
