@@ -7,8 +7,8 @@
  * Idempotency: with an Idempotency-Key the job ids derive from (tenant, key, item index); BullMQ does not add
  * a job whose id exists, so a client's retry through any API node joins the jobs already queued, running or
  * finished (kept resultTtlMs) instead of running them again. The request's deadline is the jobs' deadline;
- * when the client goes away, its jobs are cancelled (job-cancel.ts): those not started are removed, running ones
- * stop between items. A retry of that request (same key) queues its cancelled jobs again.
+ * when the client goes away or the deadline passes, its jobs are stopped (job-cancel.ts): those not started are
+ * removed, running ones stop between items. A retry of that request (same key) queues its stopped jobs again.
  */
 import { randomUUID } from 'node:crypto';
 import { Job, Queue, QueueEvents, type JobsOptions } from 'bullmq';
@@ -358,8 +358,9 @@ export class QueueExecutor implements Executor {
       removeOnFail: { age: retainSeconds },
     });
     /**
-     * A job of a retried idempotent request that was cancelled because an earlier client went away: not an answer
-     * for this client, whose request is still wanted. The job is queued again (removed first: its id is taken).
+     * A job of a retried idempotent request that an earlier attempt stopped (its client went away, or its deadline
+     * passed): not an answer for this client, whose request is still wanted. The job is queued again, with this
+     * request's deadline (removed first: its id is taken).
      */
     const runAgain = async (index: number): Promise<void> => {
       const { jobId, data } = jobs[index];
@@ -367,16 +368,16 @@ export class QueueExecutor implements Executor {
       await this.redis.unlink(this.keys.cancel(jobId));
       await queue.add(data.keySet, data, jobOptions(jobId));
     };
-    // Jobs queued again: a cancelled answer heard for them later is the earlier run's (its event and the stored job
+    // Jobs queued again: a stopped answer heard for them later is the earlier run's (its event and the stored job
     // can both reach us), not the new run's.
     const queuedAgain = new Set<number>();
     const deliver = (index: number, result: readonly RawResult[] | { readonly error: JobError }): void => {
       if (settledJobs.has(index)) return;
-      if (hashed && !signal?.aborted && 'error' in result && result.error.code === 'E_CANCELLED') {
+      if (hashed && !signal?.aborted && 'error' in result && STOPPED.has(result.error.code)) {
         if (queuedAgain.has(index)) return;
         queuedAgain.add(index);
         runAgain(index).catch(() =>
-          settle(index, { error: { code: 'E_UNAVAILABLE', message: 'the cancelled job could not be queued again' } }),
+          settle(index, { error: { code: 'E_UNAVAILABLE', message: 'the stopped job could not be queued again' } }),
         );
       } else settle(index, result);
     };
@@ -529,7 +530,10 @@ export class QueueExecutor implements Executor {
     await Promise.all(queued.map((id) => queue.remove(id).catch(() => 0)));
   }
 
-  /** A deleted key set: every worker holding it loaded drops it (a worker offline at the time keeps it until its LRU does). */
+  /**
+   * A deleted key set: every worker holding it loaded unloads it (a worker not connected at that moment keeps it
+   * until its LRU drops it).
+   */
   forget(key: string): void {
     void this.redis.publish(this.keys.forgotten, key).catch(() => undefined);
   }
@@ -551,6 +555,9 @@ export class QueueExecutor implements Executor {
     await this.shutdown();
   }
 }
+
+/** Whole-job errors of a job an API node stopped (job-cancel.ts). */
+const STOPPED: ReadonlySet<string> = new Set(['E_CANCELLED', 'E_TIMEOUT']);
 
 const missingItem: RawResult = {
   error: { code: 'E_INTERNAL', message: 'the worker returned no answer for this item' },
