@@ -324,7 +324,7 @@ describeWithRedis('distributed executor', (binary) => {
     }
   }, 120_000);
 
-  it('forget(): workers drop a deleted key set from their LRU and pool; a new key set under a rotated name loads', async () => {
+  it('forget(): a worker unloads a deleted key set (LRU and pool); its replacement (a new id) loads on first use', async () => {
     const [old, rotated] = await Promise.all([smallClient(), smallClient()]);
     keySets.set('rot-old', old.keySet);
     keySets.set('rot-new', rotated.keySet);
