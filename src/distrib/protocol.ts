@@ -101,6 +101,14 @@ export class RedisKeys {
   get wake(): string {
     return `${this.prefix}wake`;
   }
+  /** Pub/sub channel: "stop these jobs" (a reason, then job ids, space-separated); running ones stop early. */
+  get cancelled(): string {
+    return `${this.prefix}cancelled`;
+  }
+  /** Pub/sub channel: "this key set was deleted" (its affinity key); workers drop it from their LRUs. */
+  get forgotten(): string {
+    return `${this.prefix}forgotten`;
+  }
   /** The shard count every node of the deployment agreed on. */
   get shards(): string {
     return `${this.prefix}shards`;

@@ -7,10 +7,11 @@
  * Idempotency: with an Idempotency-Key the job ids derive from (tenant, key, item index); BullMQ does not add
  * a job whose id exists, so a client's retry through any API node joins the jobs already queued, running or
  * finished (kept resultTtlMs) instead of running them again. The request's deadline is the jobs' deadline;
- * when the client goes away, jobs not started yet are removed (and marked, for a worker that just took one).
+ * when the client goes away or the deadline passes, its jobs are stopped (job-cancel.ts): those not started are
+ * removed, running ones stop between items. A retry of that request (same key) queues its stopped jobs again.
  */
 import { randomUUID } from 'node:crypto';
-import { Job, Queue, QueueEvents } from 'bullmq';
+import { Job, Queue, QueueEvents, type JobsOptions } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { Counter, Gauge, Registry } from 'prom-client';
 import { loadContext } from '../api/context.ts';
@@ -43,6 +44,7 @@ import {
   type JobOperand,
   type PayloadWrite,
 } from './protocol.ts';
+import { cancelJobs, type CancelReason } from './job-cancel.ts';
 import { checkShardCount, liveWorkers } from './membership.ts';
 import { connect, guarded, unavailable } from './redis.ts';
 import { shardOf, shardQueueName } from './shards.ts';
@@ -89,7 +91,8 @@ export class QueueExecutor implements Executor {
   private readonly events: QueueEvents[];
   /** The events' connections: BullMQ leaves a connection it was given open when it closes. */
   private readonly eventConnections: Redis[];
-  private readonly waiters = new Map<string, Waiter>();
+  /** By job id; several when requests with the same Idempotency-Key wait here for one job. */
+  private readonly waiters = new Map<string, Set<Waiter>>();
   private readonly outcomes: Counter<'outcome'>;
   private readonly stalled: Counter;
   private readonly refresher: NodeJS.Timeout;
@@ -350,13 +353,43 @@ export class QueueExecutor implements Executor {
       for (let i = 0; i < count; i++) {
         results[first + i] = 'error' in result ? result : (result[i] ?? missingItem);
       }
-      this.waiters.delete(jobId);
+      this.unlisten(jobId, listeners[index]);
       if (settledJobs.size === jobs.length) done();
     };
-    // Listeners first: a job may finish before addBulk returns.
-    jobs.forEach(({ jobId }, index) => {
-      this.waiters.set(jobId, { settle: (result) => settle(index, result) });
+    const retainSeconds = Math.ceil(this.options.resultTtlMs / 1000);
+    const jobOptions = (jobId: string): JobsOptions => ({
+      jobId,
+      attempts: 1,
+      removeOnComplete: { age: retainSeconds },
+      removeOnFail: { age: retainSeconds },
     });
+    /**
+     * A job of a retried idempotent request that an earlier attempt stopped (its client went away, or its deadline
+     * passed): not an answer for this client, whose request is still wanted. The job is queued again, with this
+     * request's deadline (removed first: its id is taken).
+     */
+    const runAgain = async (index: number): Promise<void> => {
+      const { jobId, data } = jobs[index];
+      await queue.remove(jobId).catch(() => 0);
+      await this.redis.unlink(this.keys.cancel(jobId));
+      await queue.add(data.keySet, data, jobOptions(jobId));
+    };
+    // Jobs queued again: a stopped answer heard for them later is the earlier run's (its event and the stored job
+    // can both reach us), not the new run's.
+    const queuedAgain = new Set<number>();
+    const deliver = (index: number, result: readonly RawResult[] | { readonly error: JobError }): void => {
+      if (settledJobs.has(index)) return;
+      if (hashed && !signal?.aborted && 'error' in result && STOPPED.has(result.error.code)) {
+        if (queuedAgain.has(index)) return;
+        queuedAgain.add(index);
+        runAgain(index).catch(() =>
+          settle(index, { error: { code: 'E_UNAVAILABLE', message: 'the stopped job could not be queued again' } }),
+        );
+      } else settle(index, result);
+    };
+    const listeners: Waiter[] = jobs.map((_, index) => ({ settle: (result) => deliver(index, result) }));
+    // Listeners first: a job may finish before addBulk returns.
+    jobs.forEach(({ jobId }, index) => this.listen(jobId, listeners[index]));
     const unsettled = (): number[] => jobs.map((_, i) => i).filter((i) => !settledJobs.has(i));
     const abandon = async (code: HeftyErrorCode, message: string, outcome: string): Promise<void> => {
       const left = unsettled();
@@ -365,6 +398,7 @@ export class QueueExecutor implements Executor {
       await this.cancel(
         queue,
         left.map((i) => jobs[i].jobId),
+        code === 'E_TIMEOUT' ? 'E_TIMEOUT' : 'E_CANCELLED',
       ).catch(() => undefined);
     };
     const timer = setTimeout(
@@ -374,30 +408,30 @@ export class QueueExecutor implements Executor {
     const onAbort = (): void => void abandon('E_CANCELLED', 'the client went away', 'cancelled');
     signal?.addEventListener('abort', onAbort, { once: true });
     try {
-      const retainSeconds = Math.ceil(this.options.resultTtlMs / 1000);
       const ttlMs = this.options.jobTimeoutMs + this.options.resultTtlMs;
-      await guarded(() => putPayloads(this.redis, this.keys, writes, ttlMs));
+      await guarded(() =>
+        Promise.all([
+          putPayloads(this.redis, this.keys, writes, ttlMs),
+          // A retry after its client went away: the marks left for the jobs removed then must not cancel them now.
+          hashed ? this.redis.unlink(...jobs.map(({ jobId }) => this.keys.cancel(jobId))) : undefined,
+        ]),
+      );
       await guarded(() =>
         queue.addBulk(
           jobs.map(({ jobId, data }) => ({
             // The key set's affinity key: a worker that holds it loaded may take the job from another's shard.
             name: data.keySet,
             data,
-            opts: {
-              jobId,
-              attempts: 1,
-              removeOnComplete: { age: retainSeconds },
-              removeOnFail: { age: retainSeconds },
-            },
+            opts: jobOptions(jobId),
           })),
         ),
       );
       await this.redis.publish(this.keys.wake, String(shard)).catch(() => undefined);
-      if (idempotencyKey !== undefined) await this.joinExisting(queue, jobs, settle);
+      if (idempotencyKey !== undefined) await this.joinExisting(queue, jobs, deliver);
       if (signal?.aborted) onAbort();
       await allDone;
     } catch (e) {
-      for (const { jobId } of jobs) this.waiters.delete(jobId);
+      jobs.forEach(({ jobId }, index) => this.unlisten(jobId, listeners[index]));
       throw e;
     } finally {
       clearTimeout(timer);
@@ -410,13 +444,13 @@ export class QueueExecutor implements Executor {
   }
 
   /**
-   * A retried idempotent request finds its jobs already there, perhaps finished before we listened: settle
-   * those from the stored job, and refuse a key reused for a different request.
+   * A retried idempotent request finds its jobs already there, perhaps finished before we listened: delivers
+   * those from the stored job, and refuses a key reused for a different request.
    */
   private async joinExisting(
     queue: Queue<EvalJobData, EvalJobResult>,
     jobs: readonly { jobId: string; data: EvalJobData }[],
-    settle: (index: number, result: readonly RawResult[] | { readonly error: JobError }) => void,
+    deliver: (index: number, result: readonly RawResult[] | { readonly error: JobError }) => void,
   ): Promise<void> {
     const found = await guarded(() => Promise.all(jobs.map(({ jobId }) => Job.fromId(queue, jobId))));
     found.forEach((job, index) => {
@@ -425,7 +459,7 @@ export class QueueExecutor implements Executor {
         throw new HeftyError('E_INVALID_ARGUMENT', 'this Idempotency-Key was used for a different request');
       }
       if (job.finishedOn === undefined) return;
-      settle(
+      deliver(
         index,
         job.returnvalue
           ? fromJobResult(job.returnvalue)
@@ -456,37 +490,58 @@ export class QueueExecutor implements Executor {
     });
   }
 
+  private listen(jobId: string, waiter: Waiter): void {
+    const waiting = this.waiters.get(jobId);
+    if (waiting) waiting.add(waiter);
+    else this.waiters.set(jobId, new Set([waiter]));
+  }
+
+  private unlisten(jobId: string, waiter: Waiter): void {
+    const waiting = this.waiters.get(jobId);
+    if (waiting?.delete(waiter) && waiting.size === 0) this.waiters.delete(jobId);
+  }
+
   private finished(jobId: string, result: EvalJobResult): void {
-    const waiter = this.waiters.get(jobId);
-    if (!waiter) return;
+    const waiting = this.waiters.get(jobId);
+    if (!waiting) return;
     this.outcomes.inc({ outcome: 'error' in result ? 'error' : 'completed' });
-    waiter.settle(fromJobResult(result));
+    for (const waiter of [...waiting]) waiter.settle(fromJobResult(result));
   }
 
   private failedJob(jobId: string, reason: string): void {
-    const waiter = this.waiters.get(jobId);
-    if (!waiter) return;
+    const waiting = this.waiters.get(jobId);
+    if (!waiting) return;
     this.outcomes.inc({ outcome: 'failed' });
     const stalled = /stalled/i.test(reason);
-    waiter.settle({
-      error: {
-        code: stalled ? 'E_WORKER_LOST' : 'E_INTERNAL',
-        message: stalled ? 'the job stalled on more workers than allowed' : 'the job failed on its worker',
-      },
-    });
+    for (const waiter of [...waiting]) {
+      waiter.settle({
+        error: {
+          code: stalled ? 'E_WORKER_LOST' : 'E_INTERNAL',
+          message: stalled ? 'the job stalled on more workers than allowed' : 'the job failed on its worker',
+        },
+      });
+    }
   }
 
-  /** Removes jobs not taken yet; marks all so that a worker that just took one skips it. */
-  private async cancel(queue: Queue, jobIds: readonly string[]): Promise<void> {
+  /**
+   * Marks the jobs cancelled and tells the workers (job-cancel.ts): one that just took a job skips it, one running
+   * it stops between items; then removes the jobs still queued. Finished ones stay: their answers are what an
+   * idempotent retry joins (and a running job is locked anyway).
+   */
+  private async cancel(queue: Queue, jobIds: readonly string[], reason: CancelReason): Promise<void> {
     if (jobIds.length === 0) return;
-    const mark = this.redis.multi();
-    for (const id of jobIds) mark.set(this.keys.cancel(id), '1', 'PX', this.options.jobTimeoutMs);
-    await mark.exec();
-    await Promise.all(jobIds.map((id) => queue.remove(id).catch(() => 0)));
+    await cancelJobs(this.redis, this.keys, jobIds, reason, this.options.jobTimeoutMs);
+    const states = await Promise.all(jobIds.map((id) => queue.getJobState(id).catch(() => 'unknown')));
+    const queued = jobIds.filter((_, i) => ['waiting', 'delayed', 'prioritized'].includes(states[i]));
+    await Promise.all(queued.map((id) => queue.remove(id).catch(() => 0)));
   }
 
-  forget(): void {
-    // Workers keep key sets by id; a deleted key set is not found by its next job and ages out of their LRUs.
+  /**
+   * A deleted key set: every worker holding it loaded unloads it (a worker not connected at that moment keeps it
+   * until its LRU drops it).
+   */
+  forget(key: string): void {
+    void this.redis.publish(this.keys.forgotten, key).catch(() => undefined);
   }
 
   stats(): ExecutorStats {
@@ -506,6 +561,9 @@ export class QueueExecutor implements Executor {
     await this.shutdown();
   }
 }
+
+/** Whole-job errors of a job an API node stopped (job-cancel.ts). */
+const STOPPED: ReadonlySet<string> = new Set(['E_CANCELLED', 'E_TIMEOUT']);
 
 const missingItem: RawResult = {
   error: { code: 'E_INTERNAL', message: 'the worker returned no answer for this item' },

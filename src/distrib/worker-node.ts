@@ -33,6 +33,7 @@ import {
   type JobError,
   type JobOperand,
 } from './protocol.ts';
+import { RunningJobs } from './job-cancel.ts';
 import { connect } from './redis.ts';
 import { homeShards, shardQueueName } from './shards.ts';
 
@@ -152,6 +153,7 @@ export class WorkerNode {
   private readonly keySetSizes = new Map<string, number>();
   private readonly loading = new Map<string, Promise<KeySetHandle>>();
   private readonly operands: LRUCache<string, CacheEntry>;
+  private readonly runningJobs = new RunningJobs();
   private home: number[] = [];
   private homeCursor = 0;
   private running = 0;
@@ -215,12 +217,16 @@ export class WorkerNode {
       await Promise.all(node.queues.map((q) => q.waitUntilReady()));
       await checkShardCount(node.redis, node.keys, options.shards);
       await node.refreshMembership();
-      await node.subscriber.subscribe(node.keys.wake);
+      await node.subscriber.subscribe(node.keys.wake, node.keys.cancelled, node.keys.forgotten);
     } catch (e) {
       await node.close();
       throw e;
     }
-    node.subscriber.on('message', (_channel, message) => node.onWake(Number(message)));
+    node.subscriber.on('message', (channel: string, message: string) => {
+      if (channel === node.keys.wake) node.onWake(Number(message));
+      else if (channel === node.keys.cancelled) node.runningJobs.cancel(message);
+      else if (channel === node.keys.forgotten) node.forgetKeySet(message);
+    });
     for (const queue of node.queues) void queue.startStalledCheckTimer().catch(() => undefined);
     node.timers.push(
       setInterval(() => void node.refreshMembership().catch(() => undefined), options.heartbeatMs),
@@ -335,12 +341,14 @@ export class WorkerNode {
     );
     let result: EvalJobResult | undefined;
     let failure: Error | undefined;
+    const cancelled = this.runningJobs.start(job.id!);
     try {
-      result = await this.evaluate(job);
+      result = await this.evaluate(job, cancelled);
     } catch (e) {
       failure = e instanceof Error ? e : new Error(String(e));
     } finally {
       clearInterval(renew);
+      this.runningJobs.finish(job.id!);
     }
     let outcome = result ? ('error' in result ? outcomeOf(result.error.code) : 'completed') : 'failed';
     try {
@@ -372,7 +380,7 @@ export class WorkerNode {
    * Redis sees three round trips per job whatever its item count: one read (the cancel mark and every operand not
    * kept here), one write (every output), and BullMQ's completion.
    */
-  private async evaluate(job: Job<EvalJobData, EvalJobResult>): Promise<EvalJobResult> {
+  private async evaluate(job: Job<EvalJobData, EvalJobResult>, cancelled: AbortSignal): Promise<EvalJobResult> {
     const data = job.data;
     try {
       const left = data.deadline - Date.now();
@@ -395,7 +403,11 @@ export class WorkerNode {
         format: data.format,
         timeoutMs: left,
         transferInputs: true,
+        signal: cancelled,
       });
+      // Stopped (the client went away, or the API node's deadline passed): the items not started were dropped, and
+      // the finished ones' outputs are not written.
+      if (cancelled.aborted) throw cancelled.reason;
       outcomes.forEach((outcome, i) => {
         evaluated[positions[i]] = outcome instanceof HeftyError ? { error: itemError(outcome) } : outcome;
       });
@@ -479,6 +491,18 @@ export class WorkerNode {
       void pending.finally(() => this.loading.delete(data.keySet)).catch(() => undefined);
     }
     return { handle: await pending, hit: false };
+  }
+
+  /**
+   * A deleted key set (the `forgotten` channel): unloaded from the LRU and the pool now, not when the LRU would
+   * drop it. A load under way finishes for the job that waits on it, then goes too.
+   */
+  private forgetKeySet(key: string): void {
+    this.keySets.delete(key);
+    void this.loading.get(key)?.then(
+      () => this.keySets.delete(key),
+      () => undefined,
+    );
   }
 
   /** One item's pool inputs, its referenced operands taken from what readOperands fetched. */

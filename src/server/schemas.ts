@@ -96,6 +96,25 @@ const format = {
   description: "'seal' returns one-ciphertext results as bare SEAL bytes (for node-seal clients)",
 } as const;
 
+/**
+ * Headers of the eval and batch routes: the client's Idempotency-Key (src/server/run-options.ts), so that a retry
+ * with the same key through any API node never runs the work twice.
+ */
+export const idempotencyHeaders = {
+  type: 'object',
+  properties: {
+    'idempotency-key': {
+      type: 'string',
+      pattern: '^[\\x21-\\x7e]{1,128}$',
+      description:
+        'Optional, 1 to 128 printable ASCII characters. In the distributed mode (Redis) a retry with the same key ' +
+        'and request, through any API node, joins the work already done or under way instead of running it ' +
+        'again, and the same key with a different request is refused (400); the single-process mode accepts the ' +
+        'key and runs every request',
+    },
+  },
+} as const;
+
 export const evalBody = {
   type: 'object',
   properties: {

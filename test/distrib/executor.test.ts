@@ -5,9 +5,11 @@
  */
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, expect, it } from 'vitest';
+import { Redis } from 'ioredis';
 import type { HeftyContext } from '../../src/api/context.ts';
+import { PROGRAM_LIMITS, type Program } from '../../src/api/program.ts';
 import { distributedOptions, type DistributedOptions } from '../../src/distrib/options.ts';
-import { itemsPerJob } from '../../src/distrib/protocol.ts';
+import { itemsPerJob, MAX_ITEMS_PER_JOB } from '../../src/distrib/protocol.ts';
 import { QueueExecutor } from '../../src/distrib/queue-executor.ts';
 import { WorkerNode } from '../../src/distrib/worker-node.ts';
 import { HeftyError } from '../../src/errors.ts';
@@ -18,6 +20,26 @@ import { RedisUploadCache } from '../../src/server/redis-upload-cache.ts';
 import { randomVector } from '../helpers.ts';
 import { describeWithRedis, startRedis, type RedisServer } from '../helpers/redis.ts';
 import { decryptFirst, dotProgram, dotReference, smallClient } from '../server/fixtures.ts';
+
+/**
+ * A slow item: a chain of rotations about as long as a program may be, so that each pool run is one item. An even
+ * number of half turns (1024 of N=4096's 2048 slots, a step the dot product's galois keys cover): its output is
+ * -x. The last step's op (negate) marks an item done in onStep.
+ */
+const halfTurns = 2 * Math.floor((PROGRAM_LIMITS.maxSteps - 1) / 2);
+const slowProgram: Program = {
+  inputs: { x: 'vector' },
+  steps: [
+    ...Array.from({ length: halfTurns }, (_, i) => ({
+      out: `r${i}`,
+      op: 'rotate' as const,
+      args: [i ? `r${i - 1}` : 'x'] as const,
+      steps: 1024,
+    })),
+    { out: 'z', op: 'negate', args: [`r${halfTurns - 1}`] as const },
+  ],
+  outputs: ['z'],
+};
 
 describeWithRedis('distributed executor', (binary) => {
   let redis: RedisServer;
@@ -37,10 +59,14 @@ describeWithRedis('distributed executor', (binary) => {
     if (!bytes) throw new HeftyError('E_NOT_FOUND', `no key set ${id}`);
     return bytes;
   };
-  const worker = async (extra: Partial<DistributedOptions> = {}): Promise<WorkerNode> => {
+  const worker = async (
+    extra: Partial<DistributedOptions> = {},
+    onStep?: (op: string) => void,
+  ): Promise<WorkerNode> => {
     const node = await WorkerNode.start({
       ...options,
       ...extra,
+      onStep,
       redisUrl: redis.url,
       prefix: 'hefty:',
       readKeySet,
@@ -250,6 +276,24 @@ describeWithRedis('distributed executor', (binary) => {
     });
   }, 120_000);
 
+  it('requests with the same Idempotency-Key through one API node at once are all answered by one run', async () => {
+    await withWorkers(1, async ([node]) => {
+      const api = await executor();
+      const w = randomVector(16, 16);
+      const xs = Array.from({ length: 4 }, (_, i) => randomVector(16, 70 + i));
+      const items = xs.map((x) => ({ x: encrypt(x), w }));
+      const key = { idempotencyKey: 'twice-at-once' };
+      const answers = await Promise.all([1, 2, 3].map(() => api.runBatch(ref('ks1'), dotProgram, items, 'hefty', key)));
+      for (const results of answers) {
+        results.forEach((r, i) => {
+          if (!('outputs' in r)) throw new Error(`item ${i}: ${JSON.stringify(r)}`);
+          expect(decryptFirst(ctx, r.outputs.z, 1)[0]).toBeCloseTo(dotReference(xs[i], w), 2);
+        });
+      }
+      expect(await counter(node, 'hefty_worker_jobs_total', { outcome: 'completed' })).toBe(items.length);
+    });
+  }, 120_000);
+
   it('a client going away removes its jobs that have not started', async () => {
     await withWorkers(1, async ([node]) => {
       const api = await executor();
@@ -267,6 +311,111 @@ describeWithRedis('distributed executor', (binary) => {
       const ran = await counter(node, 'hefty_worker_jobs_total', { outcome: 'completed' });
       expect(ran).toBeLessThanOrEqual(40 - cancelled + 1);
     });
+  }, 120_000);
+
+  it('a client going away stops its running job between items: no further items run, no outputs are written', async () => {
+    const count = 256;
+    expect(itemsPerJob(count)).toBe(MAX_ITEMS_PER_JOB);
+    const controller = new AbortController();
+    let itemsRun = 0;
+    // Counted as each item's last step comes back; the first one finished is when the client goes away.
+    const node = await worker({}, (op) => {
+      if (op === 'negate' && ++itemsRun === 1) controller.abort();
+    });
+    const watcher = new Redis(redis.url);
+    try {
+      const api = await executor();
+      const outputsBefore = await watcher.keys('hefty:out:*');
+      const x = encrypt(randomVector(16, 13));
+      const items = Array.from({ length: count }, () => ({ x }));
+      const results = await api.runBatch(ref('ks1'), slowProgram, items, 'hefty', { signal: controller.signal });
+      expect(results.every((r) => 'error' in r && r.error.code === 'E_CANCELLED')).toBe(true);
+      // The running job ends as cancelled (not completed) once its item in flight is back.
+      await until(async () => (await counter(node, 'hefty_worker_jobs_total', { outcome: 'cancelled' })) >= 1);
+      await until(async () => (await counter(node, 'hefty_worker_running_jobs', { what: 'running' })) === 0);
+      expect(await counter(node, 'hefty_worker_jobs_total', { outcome: 'completed' })).toBe(0);
+      // The first item and those the pool started before the cancel message came (one, when Redis answers
+      // within an item's time): not the job's 8.
+      expect(itemsRun).toBeLessThanOrEqual(4);
+      const outputsAfter = await watcher.keys('hefty:out:*');
+      expect(outputsAfter.filter((key) => !outputsBefore.includes(key))).toEqual([]);
+    } finally {
+      watcher.disconnect();
+      await node.drain();
+    }
+  }, 120_000);
+
+  it('an idempotent retry after the client went away runs the cancelled jobs again, and no job twice', async () => {
+    const controller = new AbortController();
+    const node = await worker({}, (op) => {
+      if (op === 'negate') controller.abort();
+    });
+    try {
+      const [first, second] = [await executor(), await executor()];
+      const values = randomVector(16, 15);
+      const x = encrypt(values);
+      // One item per job: the first job runs, the second may have started, the rest wait.
+      const items = Array.from({ length: 8 }, () => ({ x }));
+      expect(itemsPerJob(items.length)).toBe(1);
+      const key = { idempotencyKey: 'gone-then-back' };
+      const gone = await first.runBatch(ref('ks1'), slowProgram, items, 'hefty', { ...key, signal: controller.signal });
+      expect(gone.every((r) => 'error' in r && r.error.code === 'E_CANCELLED')).toBe(true);
+      await until(async () => (await counter(node, 'hefty_worker_running_jobs', { what: 'running' })) === 0);
+      const back = await second.runBatch(ref('ks1'), slowProgram, items, 'hefty', key);
+      for (const [i, r] of back.entries()) {
+        if (!('outputs' in r)) throw new Error(`item ${i}: ${JSON.stringify(r)}`);
+        // 254 key switches at N=4096 leave noise of a few hundredths.
+        decryptFirst(ctx, r.outputs.z, values.length).forEach((v, k) =>
+          expect(Math.abs(v + values[k])).toBeLessThan(0.1),
+        );
+      }
+      // Each of the 8 jobs completed once: those the first request finished were joined, not run again.
+      expect(await counter(node, 'hefty_worker_jobs_total', { outcome: 'completed' })).toBe(8);
+    } finally {
+      await node.drain();
+    }
+  }, 120_000);
+
+  it('forget(): a worker unloads a deleted key set (LRU and pool); its replacement (a new id) loads on first use', async () => {
+    const [old, rotated] = await Promise.all([smallClient(), smallClient()]);
+    keySets.set('rot-old', old.keySet);
+    keySets.set('rot-new', rotated.keySet);
+    try {
+      await withWorkers(1, async ([node]) => {
+        const api = await executor();
+        const w = randomVector(16, 14);
+        const evaluate = async (client: typeof old, id: string, seed: number): Promise<void> => {
+          const x = randomVector(16, seed);
+          const v = client.ctx.encrypt(x);
+          const bytes = v.serialize();
+          v.dispose();
+          const out = await api.run(ref(id), dotProgram, { x: bytes, w }, 'hefty');
+          expect(decryptFirst(client.ctx, out.z, 1)[0]).toBeCloseTo(dotReference(x, w), 2);
+        };
+        const loaded = (): Promise<number> => counter(node, 'hefty_worker_loaded_keysets', { what: 'count' });
+        await evaluate(old, 'rot-old', 20);
+        expect(await loaded()).toBe(1);
+        // Rotation: the new key set (a new id) is loaded by its first job, beside the old one.
+        await evaluate(rotated, 'rot-new', 21);
+        expect(await loaded()).toBe(2);
+        expect((await affinity([node])).miss).toBe(2);
+        // The old one deleted: the API node's forget reaches the worker, which unloads it.
+        keySets.delete('rot-old');
+        const bytesBefore = await counter(node, 'hefty_worker_loaded_keysets', { what: 'bytes' });
+        api.forget(ref('rot-old').key);
+        await until(async () => (await loaded()) === 1, 10_000);
+        expect(await counter(node, 'hefty_worker_loaded_keysets', { what: 'bytes' })).toBe(
+          bytesBefore - old.keySet.byteLength,
+        );
+        // The new one is still loaded (a hit); the old one's next job finds it gone from the store.
+        await evaluate(rotated, 'rot-new', 22);
+        expect(await affinity([node])).toEqual({ hit: 1, miss: 2 });
+        await expect(evaluate(old, 'rot-old', 23)).rejects.toMatchObject({ code: 'E_NOT_FOUND' });
+      });
+    } finally {
+      old.ctx.dispose();
+      rotated.ctx.dispose();
+    }
   }, 120_000);
 
   it('after warm-up, at least 90% of jobs run where their key set is loaded (2 workers, 6 key sets)', async () => {

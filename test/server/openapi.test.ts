@@ -9,6 +9,7 @@ import { ERROR_CODES } from '../../src/errors.ts';
 import type { HeftyApp } from '../../src/server/app.ts';
 import { auth, octet, tempDir, testApp } from './fixtures.ts';
 
+type Parameter = { in: string; name: string; required?: boolean; description?: string; schema?: unknown };
 type Operation = {
   operationId?: string;
   tags?: string[];
@@ -98,6 +99,15 @@ describe('OpenAPI document', () => {
     expect(document.components.schemas).toHaveProperty('Program.properties.steps.items.oneOf');
   });
 
+  it('documents the Idempotency-Key header of eval and batch', () => {
+    for (const path of ['/v1/keysets/{id}/eval', '/v1/keysets/{id}/batch']) {
+      const parameters = (document.paths[path].post as Operation & { parameters?: Parameter[] }).parameters ?? [];
+      const header = parameters.find((p) => p.in === 'header' && p.name.toLowerCase() === 'idempotency-key');
+      expect(header, path).toMatchObject({ required: false, schema: { type: 'string', pattern: expect.any(String) } });
+      expect(header?.description, path).toMatch(/retry/);
+    }
+  });
+
   it('serves the Swagger UI at /docs without an API key', async () => {
     const page = await app.inject({ url: '/docs/' });
     expect(page.statusCode).toBe(200);
@@ -118,6 +128,38 @@ describe('schemas are enforced', () => {
     });
     expect(response.statusCode).toBe(400);
     expect(response.json()).toEqual({ code: 'E_INVALID_ARGUMENT', message: expect.stringContaining('additional') });
+  });
+
+  it('checks the Idempotency-Key header of eval and batch against its schema', async () => {
+    const keySet = `/v1/keysets/ks_${'0'.repeat(32)}`;
+    const program = { inputs: {}, steps: [], outputs: ['x'] };
+    const requests = [
+      { url: `${keySet}/eval`, payload: { program, inputs: {} } },
+      { url: `${keySet}/batch`, payload: { program, items: [{}] } },
+    ];
+    for (const { url, payload } of requests) {
+      for (const key of ['', 'has space', 'é', 'k'.repeat(129)]) {
+        const refused = await app.inject({
+          method: 'POST',
+          url,
+          headers: { ...auth(), 'idempotency-key': key },
+          payload,
+        });
+        expect(refused.statusCode, `${url} ${JSON.stringify(key)}`).toBe(400);
+        expect(refused.json()).toEqual({
+          code: 'E_INVALID_ARGUMENT',
+          message: expect.stringContaining('idempotency-key'),
+        });
+      }
+      // A well-formed key passes validation: the request gets as far as looking up the (absent) key set.
+      const accepted = await app.inject({
+        method: 'POST',
+        url,
+        headers: { ...auth(), 'idempotency-key': 'retry-7:ok' },
+        payload,
+      });
+      expect(accepted.statusCode, url).toBe(404);
+    }
   });
 
   it('refuses unknown query fields with 400', async () => {

@@ -1,7 +1,8 @@
 /**
  * The service with HEFTY_REDIS_URL: two nodes share key sets and uploaded ciphertexts through a real
- * redis-server; /readyz and /metrics report Redis; while Redis is down, requests that need it answer 503
- * E_UNAVAILABLE (and /readyz 503), and once it is back the same nodes serve again without a restart.
+ * redis-server; a deleted key set is unloaded by the compute node that held it, and a rotated one's new keys are
+ * loaded by their first job; /readyz and /metrics report Redis; while Redis is down, requests that need it answer
+ * 503 E_UNAVAILABLE (and /readyz 503), and once it is back the same nodes serve again without a restart.
  */
 import { spawn, spawnSync } from 'node:child_process';
 import type { EventEmitter } from 'node:events';
@@ -63,6 +64,25 @@ describeWithRedis('service nodes sharing Redis', (binary) => {
     }
   }
 
+  /** Key sets the two nodes' compute roles hold loaded (their /metrics). */
+  async function loadedKeySets(): Promise<number> {
+    let count = 0;
+    for (const node of [nodeA, nodeB]) {
+      const metrics = (await node.inject({ method: 'GET', url: '/metrics' })).body;
+      count += Number(/^hefty_worker_loaded_keysets\{what="count"\} (\d+)$/m.exec(metrics)?.[1]);
+    }
+    return count;
+  }
+
+  /** Pub/sub reaches the workers a moment after a DELETE's 204; nothing else happens to wait on. */
+  async function untilLoaded(count: number): Promise<void> {
+    const giveUp = Date.now() + 10_000;
+    while ((await loadedKeySets()) !== count) {
+      if (Date.now() > giveUp) throw new Error(`the workers hold ${await loadedKeySets()} key sets, not ${count}`);
+      await new Promise((resolve) => setTimeout(resolve, 25));
+    }
+  }
+
   async function evalDot(node: HeftyApp, keySetId: string, ciphertextId: string, w: number[]) {
     return node.inject({
       method: 'POST',
@@ -101,8 +121,11 @@ describeWithRedis('service nodes sharing Redis', (binary) => {
     const listed = await nodeB.inject({ method: 'GET', url: '/v1/keysets', headers: auth() });
     expect(listed.json().keysets.map((k: { id: string }) => k.id)).toContain(keySetId);
 
+    // The compute node that ran the evaluation keeps the key set loaded, until the delete tells every worker.
+    expect(await loadedKeySets()).toBe(1);
     const deleted = await nodeB.inject({ method: 'DELETE', url: `/v1/keysets/${keySetId}`, headers: auth() });
     expect(deleted.statusCode).toBe(204);
+    await untilLoaded(0);
     expect((await nodeA.inject({ method: 'GET', url: `/v1/keysets/${keySetId}`, headers: auth() })).statusCode).toBe(
       404,
     );
@@ -115,6 +138,54 @@ describeWithRedis('service nodes sharing Redis', (binary) => {
     });
     expect(reupload.json().id).toBe(keySetId);
     expect((await evalDot(nodeA, keySetId, ct.json().id, w)).statusCode).toBe(404);
+  });
+
+  it('rotation: the new keys are loaded by their first job; deleting the old ones unloads them', async () => {
+    const clients = await Promise.all([smallClient(), smallClient()]);
+    try {
+      const ids: string[] = [];
+      for (const { keySet: bytes } of clients) {
+        const upload = await nodeA.inject({
+          method: 'POST',
+          url: '/v1/keysets?name=rotating',
+          headers: { ...auth(), ...octet },
+          payload: Buffer.from(bytes),
+        });
+        expect(upload.statusCode).toBe(201);
+        ids.push(upload.json().id);
+      }
+      const old = await nodeB.inject({ method: 'GET', url: `/v1/keysets/${ids[0]}`, headers: auth() });
+      expect(old.json().replacedBy).toBe(ids[1]);
+      const before = await loadedKeySets();
+      const w = randomVector(32, 5);
+      for (const [k, { ctx: client }] of clients.entries()) {
+        const x = randomVector(32, 6 + k);
+        const v = client.encrypt(x);
+        const bytes = Buffer.from(v.serialize());
+        v.dispose();
+        const answer = await nodeB.inject({
+          method: 'POST',
+          url: `/v1/keysets/${ids[k]}/eval`,
+          headers: auth(),
+          payload: { program: dotProgram, inputs: { x: { bytes: bytes.toString('base64') }, w } },
+        });
+        expect(answer.statusCode).toBe(200);
+        const [z] = decryptFirst(client, Buffer.from(answer.json().outputs.z, 'base64'), 1);
+        expect(Math.abs(z - dotReference(x, w))).toBeLessThan(1e-2);
+      }
+      // The replaced key set stays usable (grace period) and loaded; the new one was loaded beside it.
+      expect(await loadedKeySets()).toBe(before + 2);
+      expect((await nodeA.inject({ method: 'DELETE', url: `/v1/keysets/${ids[0]}`, headers: auth() })).statusCode).toBe(
+        204,
+      );
+      await untilLoaded(before + 1);
+      expect((await nodeA.inject({ method: 'DELETE', url: `/v1/keysets/${ids[1]}`, headers: auth() })).statusCode).toBe(
+        204,
+      );
+      await untilLoaded(before);
+    } finally {
+      for (const { ctx: client } of clients) client.dispose();
+    }
   });
 
   it('/readyz and /metrics report Redis', async () => {

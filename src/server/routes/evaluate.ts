@@ -14,7 +14,7 @@ import type { ItemResult, KeySetRef, OutputFormat, WireInput } from '../executor
 import type { KeySetRecord } from '../keyset-store.ts';
 import { readParts } from '../multipart.ts';
 import { runOptions } from '../run-options.ts';
-import { batchBody, errorSchema, evalBody, keySetParams, outputsSchema } from '../schemas.ts';
+import { batchBody, errorSchema, evalBody, idempotencyHeaders, keySetParams, outputsSchema } from '../schemas.ts';
 import { cacheScope, type ServicePlugin, type Services } from '../services.ts';
 import { CostBudget, type Admission } from '../tenant-limits.ts';
 
@@ -239,6 +239,7 @@ export const evaluateRoutes: ServicePlugin = async (app, { services }) => {
         consumes: ['application/json', 'multipart/form-data'],
         produces: ['application/json', 'application/octet-stream'],
         params: keySetParams,
+        headers: idempotencyHeaders,
         body: evalBody,
         response: { 200: outputsSchema, '4xx': errorSchema, '5xx': errorSchema },
       },
@@ -283,6 +284,7 @@ export const evaluateRoutes: ServicePlugin = async (app, { services }) => {
       schema: {
         summary: 'Run one program over many input sets; per-item results or errors, in order',
         params: keySetParams,
+        headers: idempotencyHeaders,
         body: batchBody,
         response: { '4xx': errorSchema, '5xx': errorSchema },
       },
