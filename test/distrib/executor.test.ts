@@ -3,7 +3,6 @@
  * evaluations and batches decrypt correctly, idempotent retries never run a job twice, key sets stay where
  * their jobs go (affinity), and Redis going away is 503 E_UNAVAILABLE until it is back.
  */
-import { Redis } from 'ioredis';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { Redis } from 'ioredis';
 import type { HeftyContext } from '../../src/api/context.ts';
