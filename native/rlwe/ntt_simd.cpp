@@ -180,6 +180,7 @@ HEFTY_AVX512 void tensor_rows(const u64* a0, const u64* a1, const u64* b0, const
 HEFTY_AVX512 void key_products(const u64* const* x, const u64* const* key0, const u64* const* key1, std::size_t count,
                                u64* out0, u64* out1, std::size_t n, const Mod& m) {
   if (ifma::products_fit(m.q, count)) return ifma::key_products(x, key0, key1, count, out0, out1, n, m);
+  if (ifma::wide_products_fit(m.q, count)) return ifma::key_products_wide(x, key0, key1, count, out0, out1, n, m);
   const ProductReducer reduce(m);
   for (std::size_t i = 0; i < n; i += 8) {
     __m512i acc0 = _mm512_setzero_si512();

@@ -1,7 +1,9 @@
 // The element-wise product kernels (AVX-512, and IFMA for primes below 2^50) against plain 128-bit
 // arithmetic, on random residues and on q - 1 everywhere (the largest sums), for primes on both sides of
-// the IFMA bound and for key-switching sums of 1 to 16 terms (16: past what the IFMA sums take); and the row
-// dispatch (rlwe/row_ops.h) on both its vector and scalar paths.
+// the IFMA bound and for key-switching sums of 1 to 16 terms (16: past what the IFMA sums take, so the wide
+// IFMA sums serve it); the wide sums up to their 1024-term limit and one past it (the 64-bit kernel again), on
+// primes up to 2^61 - 1 (the largest the wide limbs take); and the row dispatch (rlwe/row_ops.h) on both its
+// vector and scalar paths.
 #include <cmath>
 #include <cstdio>
 #include <random>
@@ -52,7 +54,7 @@ void check(u64 q, bool extreme) {
   expect(tensor, "tensor_rows", q, 2);
 
 
-  for (std::size_t terms = 1; terms <= 16; terms++) {
+  for (std::size_t terms : {1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 63, 64, 1024, 1025}) {
     std::vector<std::vector<u64>> x, k0, k1;
     std::vector<const u64*> px, pk0, pk1;
     for (std::size_t j = 0; j < terms; j++) {
@@ -133,8 +135,10 @@ int main() {
     std::printf("product_kernels_test: no AVX-512 here, nothing to check\n");
     return 0;
   }
-  // 40-bit, just below 2^50 (largest IFMA prime), just above 2^50, 60-bit: all primes 1 mod 2^15.
-  for (u64 q : {1099510054913ULL, 1125899904679937ULL, 1125899908022273ULL, 1152921504606748673ULL}) {
+  // 40-bit, just below 2^50 (largest IFMA prime), just above 2^50, 60-bit: all primes 1 mod 2^15; and 2^61 - 1,
+  // the largest prime the wide key products take (its residues fill the 9-bit high limbs).
+  for (u64 q : {1099510054913ULL, 1125899904679937ULL, 1125899908022273ULL, 1152921504606748673ULL,
+                2305843009213693951ULL}) {
     check(q, false);
     check(q, true);
   }
