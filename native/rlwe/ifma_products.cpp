@@ -101,6 +101,12 @@ HEFTY_IFMA void multiply_rows(const u64* a, const u64* b, u64* out, std::size_t 
   }
 }
 
+HEFTY_IFMA void reduce_row(const u64* x, u64* out, std::size_t n, const Mod& m) {
+  const SplitReducer reduce(m.q);
+  const __m512i zero = _mm512_setzero_si512();
+  for (std::size_t i = 0; i < n; i += 8) _mm512_storeu_si512(out + i, reduce(zero, _mm512_loadu_si512(x + i)));
+}
+
 HEFTY_IFMA void multiply_add_rows(const u64* a, const u64* b, const u64* c, u64* out, std::size_t n, const Mod& m) {
   const SplitReducer reduce(m.q);
   const __m512i zero = _mm512_setzero_si512();
@@ -185,6 +191,7 @@ HEFTY_IFMA void key_products_wide(const u64* const* x, const u64* const* key0, c
 #else
 
 void multiply_rows(const u64*, const u64*, u64*, std::size_t, const Mod&) {}
+void reduce_row(const u64*, u64*, std::size_t, const Mod&) {}
 void multiply_add_rows(const u64*, const u64*, const u64*, u64*, std::size_t, const Mod&) {}
 void tensor_rows(const u64*, const u64*, const u64*, const u64*, u64*, u64*, u64*, std::size_t, const Mod&) {}
 void key_products(const u64* const*, const u64* const*, const u64* const*, std::size_t, u64*, u64*, std::size_t,

@@ -15,6 +15,8 @@ bool wide_products_fit(u64 q, std::size_t terms);
 
 // out = a ⊙ b mod m.q (n a multiple of 8, inputs canonical).
 void multiply_rows(const u64* a, const u64* b, u64* out, std::size_t n, const Mod& m);
+// out = x mod m.q for any 64-bit x: x splits at bit 52 and both parts reduce by 52-bit Shoup multiplications.
+void reduce_row(const u64* x, u64* out, std::size_t n, const Mod& m);
 // out = c + a ⊙ b mod m.q (out may alias c).
 void multiply_add_rows(const u64* a, const u64* b, const u64* c, u64* out, std::size_t n, const Mod& m);
 // (c0, c1, c2) = (a0 b0, a0 b1 + a1 b0, a1 b1) mod m.q.

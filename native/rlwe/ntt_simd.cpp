@@ -210,6 +210,7 @@ HEFTY_AVX512 void key_products(const u64* const* x, const u64* const* key0, cons
 }
 
 HEFTY_AVX512 void reduce_row(const u64* src, u64* dst, std::size_t n, const Mod& m) {
+  if (ifma::products_fit(m.q)) return ifma::reduce_row(src, dst, n, m);
   const __m512i vq = _mm512_set1_epi64(static_cast<long long>(m.q));
   const __m512i ratio = _mm512_set1_epi64(static_cast<long long>(m.ratio_hi));
   for (std::size_t j = 0; j < n; j += 8) {

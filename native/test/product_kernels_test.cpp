@@ -116,6 +116,13 @@ void check_rows(u64 q, bool extreme, std::size_t n) {
     const u64 r = magnitudes[i] % q;
     signed_ok = signed_ok && signed_out[i] == (std::signbit(signs[i]) && r != 0 ? q - r : r);
   }
+  // Any 64-bit word (the key switch brings digits of larger primes down with this), 2^64 - 1 included.
+  std::vector<u64> words(n), reduced(n);
+  for (std::size_t i = 0; i < n; i++) words[i] = i == 0 ? ~u64{0} : i == 1 ? q : rng() >> (i % 4 * 7);
+  rlwe::rows::reduce(words.data(), reduced.data(), n, m);
+  bool reduce_ok = true;
+  for (std::size_t i = 0; i < n; i++) reduce_ok = reduce_ok && reduced[i] == words[i] % q;
+  expect(reduce_ok, "rows::reduce", q, n);
   expect(signed_ok, "rows::reduce_signed_magnitudes", q, n);
   expect(fused_ok, "rows::multiply_add", q, n);
   expect(additive, "rows::add/sub/negate", q, n);
