@@ -146,7 +146,9 @@ Napi::Value to_u64_array(Napi::Env env, const std::uint64_t* words, std::size_t 
 Napi::Value to_bytes(Napi::Env env, const std::function<std::size_t(std::uint8_t*)>& write) {
   const std::size_t size = write(nullptr);
   // A node::Buffer's storage is not zero-filled first (a plain ArrayBuffer's is), and write() sets every byte;
-  // callers get a plain Uint8Array over it.
+  // callers get a plain Uint8Array over it. Not an external ArrayBuffer over pooled native memory: Node runs
+  // external-buffer finalizers from setImmediate, so a synchronous loop of saves never gets storage back (1000
+  // saves hold 393 MB until the loop yields) and every call touches fresh pages; V8's own buffers are freed by GC.
   auto storage = Napi::Buffer<std::uint8_t>::New(env, size);
   write(storage.Data());
   return Napi::Uint8Array::New(env, size, storage.ArrayBuffer(), storage.ByteOffset());

@@ -153,10 +153,14 @@ CkksCipher Evaluator::relinearize(const CkksCipher& a, const KeySwitchingKeys& r
   for (std::size_t power = 2; power < a.size; power++) {
     if (!relin.has(power - 2)) fail("E_MISSING_KEY", "not enough relinearization keys");
   }
-  CkksCipher out{a.parms_id, 2, a.scale, true, rlwe::Words(a.data.begin(), a.data.begin() + 2 * poly_words)};
+  // The first switch writes (c0, c1) + its result into the output, so (c0, c1) are not copied there first.
+  CkksCipher out{a.parms_id, 2, a.scale, true, rlwe::Words(2 * poly_words)};
+  u64* c0 = out.data.data();
+  u64* c1 = c0 + poly_words;
   for (std::size_t power = a.size - 1; power >= 2; power--) {
-    rlwe::key_switch(ring_, L, a.data.data() + power * poly_words, relin.keys[power - 2], out.data.data(),
-                     out.data.data() + poly_words);
+    const bool first = power == a.size - 1;
+    rlwe::key_switch_onto(ring_, L, a.data.data() + power * poly_words, relin.keys[power - 2],
+                          first ? a.data.data() : c0, first ? a.data.data() + poly_words : c1, c0, c1);
   }
   check_not_transparent(out, level);
   return out;
@@ -182,8 +186,8 @@ CkksCipher Evaluator::rescale_to_next(const CkksCipher& a) const {
     const std::size_t p = task / last;
     const std::size_t i = task % last;
     rlwe::ScratchBuffer scratch(n);
-    ring_.round_drop_row(last, i, shifted.data() + p * n, a.data.data() + (p * L + i) * n,
-                         out.data.data() + (p * last + i) * n, false, scratch.data());
+    ring_.round_drop_row(last, i, shifted.data() + p * n, a.data.data() + (p * L + i) * n, nullptr,
+                         out.data.data() + (p * last + i) * n, scratch.data());
   });
   check_not_transparent(out, *next);
   return out;

@@ -98,7 +98,7 @@ void div_exact_last_ntt(const RingTools& ring, std::size_t L, const u64* in, u64
   plain_offsets(last_row.data(), n, ring.mod(last).q, t, offsets.data());
   parallel_for(last, [&](std::size_t i) {
     ScratchBuffer scratch(n);
-    ring.exact_drop_row(last, i, last_row.data(), offsets.data(), in + i * n, out + i * n, false, scratch.data());
+    ring.exact_drop_row(last, i, last_row.data(), offsets.data(), in + i * n, nullptr, out + i * n, scratch.data());
   });
 }
 
@@ -125,7 +125,7 @@ void div_round_last_ntt(const RingTools& ring, std::size_t L, const u64* in, u64
   const u64* shifted = last_row.data();
   parallel_for(last, [&](std::size_t i) {
     ScratchBuffer scratch(n);
-    ring.round_drop_row(last, i, shifted, in + i * n, out + i * n, false, scratch.data());
+    ring.round_drop_row(last, i, shifted, in + i * n, nullptr, out + i * n, scratch.data());
   });
 }
 

@@ -102,10 +102,10 @@ void prepare_mod_down(const RingTools& ring, u64* p0, u64* p1, bool rounding) {
 }
 
 // Divides the products (layout [poly][output modulus][coeff], L + 1 rows per poly, P last) by P with rounding:
-// c0 += r0; c1 += r1, or c1 = r1 with `replace_c1`.
+// c0 = base0 + r0, c1 = base1 + r1 (a null base: just r; a base may be the output itself).
 // With a plain modulus t the division is BGV's exact one.
-void mod_down(const RingTools& ring, std::size_t L, const u64* products, u64* c0, u64* c1, bool replace_c1,
-              u64 plain_modulus) {
+void mod_down(const RingTools& ring, std::size_t L, const u64* products, const u64* base0, const u64* base1, u64* c0,
+              u64* c1, u64 plain_modulus) {
   const std::size_t n = ring.n();
   const std::size_t special = ring.key_count() - 1;
   const u64* last0 = products + L * n;
@@ -122,17 +122,18 @@ void mod_down(const RingTools& ring, std::size_t L, const u64* products, u64* c0
     const u64* last = poly == 0 ? last0 : last1;
     const u64* acc = products + (poly * (L + 1) + i) * n;
     u64* out = (poly == 0 ? c0 : c1) + i * n;
-    const bool accumulate = !(poly == 1 && replace_c1);
+    const u64* base = poly == 0 ? base0 : base1;
+    if (base != nullptr) base += i * n;
     if (plain_modulus != 0) {
-      ring.exact_drop_row(special, i, last, offsets.data() + poly * n, acc, out, accumulate, scratch.data());
+      ring.exact_drop_row(special, i, last, offsets.data() + poly * n, acc, base, out, scratch.data());
     } else {
-      ring.round_drop_row(special, i, last, acc, out, accumulate, scratch.data());
+      ring.round_drop_row(special, i, last, acc, base, out, scratch.data());
     }
   });
 }
 
 void switch_keys(const RingTools& ring, std::size_t L, const u64* target, const TargetRowMaker* make_row,
-                 const KSwitchKeyView& key, u64* c0, u64* c1, bool replace_c1, u64 plain_modulus) {
+                 const KSwitchKeyView& key, const u64* base0, const u64* base1, u64* c0, u64* c1, u64 plain_modulus) {
   const std::size_t n = ring.n();
   const std::size_t special = ring.key_count() - 1;
   check_level(ring, L, &key);
@@ -172,8 +173,8 @@ void switch_keys(const RingTools& ring, std::size_t L, const u64* target, const 
     if (out == L) prepare_mod_down(ring, p0, p1, plain_modulus == 0);
   });
 
-  // Step 3: divide by P with rounding and add to (c0, c1).
-  mod_down(ring, L, products.data(), c0, c1, replace_c1, plain_modulus);
+  // Step 3: divide by P with rounding and add to the bases.
+  mod_down(ring, L, products.data(), base0, base1, c0, c1, plain_modulus);
 }
 
 // out[i] = in[table[i]]. The decomposed rows come from memory, not cache: the row is first streamed in
@@ -189,12 +190,17 @@ void permute(const RingTools& ring, const std::uint32_t* table, const u64* in, u
 
 void key_switch(const RingTools& ring, std::size_t L, const u64* target, const KSwitchKeyView& key, u64* c0, u64* c1,
                 bool replace_c1, u64 plain_modulus) {
-  switch_keys(ring, L, target, nullptr, key, c0, c1, replace_c1, plain_modulus);
+  switch_keys(ring, L, target, nullptr, key, c0, replace_c1 ? nullptr : c1, c0, c1, plain_modulus);
+}
+
+void key_switch_onto(const RingTools& ring, std::size_t L, const u64* target, const KSwitchKeyView& key,
+                     const u64* base0, const u64* base1, u64* c0, u64* c1, u64 plain_modulus) {
+  switch_keys(ring, L, target, nullptr, key, base0, base1, c0, c1, plain_modulus);
 }
 
 void key_switch(const RingTools& ring, std::size_t L, const TargetRowMaker& make_row, const KSwitchKeyView& key, u64* c0,
                 u64* c1, bool replace_c1, u64 plain_modulus) {
-  switch_keys(ring, L, nullptr, &make_row, key, c0, c1, replace_c1, plain_modulus);
+  switch_keys(ring, L, nullptr, &make_row, key, c0, replace_c1 ? nullptr : c1, c0, c1, plain_modulus);
 }
 
 HoistedTarget::HoistedTarget(const RingTools& ring, std::size_t L, const u64* t)
@@ -256,7 +262,7 @@ void HoistedTarget::apply(const std::vector<Job>& jobs, const u64* c0) const {
     });
     for (std::size_t r = 0; r < count; r++) {
       const Job& job = jobs[first + r];
-      mod_down(ring_, L, products + r * job_words, job.out0, job.out1, true, 0);
+      mod_down(ring_, L, products + r * job_words, job.out0, nullptr, job.out0, job.out1, 0);
     }
   }
 }

@@ -22,6 +22,10 @@ struct KSwitchKeyView {
 // (RingTools::exact_drop_row), so the result keeps the plaintext.
 void key_switch(const RingTools& ring, std::size_t L, const u64* target, const KSwitchKeyView& key, u64* c0, u64* c1,
                 bool replace_c1 = false, u64 plain_modulus = 0);
+// The same onto a copy: c0 = base0 + r0, c1 = base1 + r1, so the caller need not copy (base0, base1) into (c0, c1)
+// first (relinearization). A base may be its output.
+void key_switch_onto(const RingTools& ring, std::size_t L, const u64* target, const KSwitchKeyView& key,
+                     const u64* base0, const u64* base1, u64* c0, u64* c1, u64 plain_modulus = 0);
 
 // The same with the target made row by row inside the first parallel phase: make_row(j, dst) writes row j (NTT
 // form) to dst. Rotations permute there instead of in a phase of their own.

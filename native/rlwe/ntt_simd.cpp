@@ -61,15 +61,15 @@ HEFTY_AVX512 void round_drop_prepare(const u64* last_shifted, u64* scratch, std:
   }
 }
 
-HEFTY_AVX512 void round_drop_finish(const u64* in, const u64* scratch, u64* out, std::size_t n, u64 q, const ShoupMul& inv,
-                                    bool accumulate) {
+HEFTY_AVX512 void round_drop_finish(const u64* in, const u64* scratch, const u64* base, u64* out, std::size_t n, u64 q,
+                                    const ShoupMul& inv) {
   const __m512i vq = _mm512_set1_epi64(static_cast<long long>(q));
   const __m512i w = _mm512_set1_epi64(static_cast<long long>(inv.w));
   const __m512i ws = _mm512_set1_epi64(static_cast<long long>(inv.w_shoup));
   for (std::size_t j = 0; j < n; j += 8) {
     const __m512i d = _mm512_sub_epi64(_mm512_add_epi64(_mm512_loadu_si512(in + j), vq), _mm512_loadu_si512(scratch + j));
     __m512i r = reduce_once(shoup_lazy(d, w, ws, vq), vq);
-    if (accumulate) r = reduce_once(_mm512_add_epi64(r, _mm512_loadu_si512(out + j)), vq);
+    if (base != nullptr) r = reduce_once(_mm512_add_epi64(r, _mm512_loadu_si512(base + j)), vq);
     _mm512_storeu_si512(out + j, r);
   }
 }
@@ -180,6 +180,7 @@ HEFTY_AVX512 void tensor_rows(const u64* a0, const u64* a1, const u64* b0, const
 HEFTY_AVX512 void key_products(const u64* const* x, const u64* const* key0, const u64* const* key1, std::size_t count,
                                u64* out0, u64* out1, std::size_t n, const Mod& m) {
   if (ifma::products_fit(m.q, count)) return ifma::key_products(x, key0, key1, count, out0, out1, n, m);
+  if (ifma::wide_products_fit(m.q, count)) return ifma::key_products_wide(x, key0, key1, count, out0, out1, n, m);
   const ProductReducer reduce(m);
   for (std::size_t i = 0; i < n; i += 8) {
     __m512i acc0 = _mm512_setzero_si512();
@@ -209,6 +210,7 @@ HEFTY_AVX512 void key_products(const u64* const* x, const u64* const* key0, cons
 }
 
 HEFTY_AVX512 void reduce_row(const u64* src, u64* dst, std::size_t n, const Mod& m) {
+  if (ifma::products_fit(m.q)) return ifma::reduce_row(src, dst, n, m);
   const __m512i vq = _mm512_set1_epi64(static_cast<long long>(m.q));
   const __m512i ratio = _mm512_set1_epi64(static_cast<long long>(m.ratio_hi));
   for (std::size_t j = 0; j < n; j += 8) {
@@ -251,7 +253,7 @@ void add_rows(const u64*, const u64*, u64*, std::size_t, u64) {}
 void sub_rows(const u64*, const u64*, u64*, std::size_t, u64) {}
 void negate_rows(const u64*, u64*, std::size_t, u64) {}
 void round_drop_prepare(const u64*, u64*, std::size_t, const Mod&, u64, bool) {}
-void round_drop_finish(const u64*, const u64*, u64*, std::size_t, u64, const ShoupMul&, bool) {}
+void round_drop_finish(const u64*, const u64*, const u64*, u64*, std::size_t, u64, const ShoupMul&) {}
 void forward(u64*, std::size_t, const ShoupMul*, u64) {}
 void inverse(u64*, std::size_t, const ShoupMul*, u64, const ShoupMul&, const ShoupMul&) {}
 

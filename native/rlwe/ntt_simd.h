@@ -21,9 +21,9 @@ void inverse(u64* a, std::size_t n, const ShoupMul* inv_roots, u64 q, const Shou
 // Rounding-division row kernels (RingTools::round_drop_row), n a multiple of 8:
 // scratch[j] = ((x mod q) - half) mod q with x = last_shifted[j] (reduced by Barrett when `reduce`).
 void round_drop_prepare(const u64* last_shifted, u64* scratch, std::size_t n, const Mod& m, u64 half, bool reduce);
-// out[j] = (in[j] + q - scratch[j]) * inv mod q, or out[j] += that mod q when `accumulate`.
-void round_drop_finish(const u64* in, const u64* scratch, u64* out, std::size_t n, u64 q, const ShoupMul& inv,
-                       bool accumulate);
+// out[j] = (in[j] + q - scratch[j]) * inv mod q, plus base[j] mod q when `base` is given (it may alias out).
+void round_drop_finish(const u64* in, const u64* scratch, const u64* base, u64* out, std::size_t n, u64 q,
+                       const ShoupMul& inv);
 
 // Element-wise products modulo m.q (n a multiple of 8, inputs canonical):
 // out = a ⊙ b.

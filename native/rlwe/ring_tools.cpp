@@ -31,18 +31,18 @@ void RingTools::shift_by_half(u64* row, std::size_t last) const {
   for (std::size_t j = 0; j < n_; j++) row[j] = m.add(row[j], half);
 }
 
-void RingTools::round_drop_row(std::size_t last, std::size_t i, const u64* last_shifted, const u64* in, u64* out,
-                               bool accumulate, u64* scratch) const {
-  round_drop(last, i, last_shifted, in, out, accumulate, scratch, true);
+void RingTools::round_drop_row(std::size_t last, std::size_t i, const u64* last_shifted, const u64* in, const u64* base,
+                               u64* out, u64* scratch) const {
+  round_drop(last, i, last_shifted, in, base, out, scratch, true);
 }
 
 void RingTools::round_drop_row_coefficients(std::size_t last, std::size_t i, const u64* last_shifted, const u64* in,
                                             u64* out, u64* scratch) const {
-  round_drop(last, i, last_shifted, in, out, false, scratch, false);
+  round_drop(last, i, last_shifted, in, nullptr, out, scratch, false);
 }
 
-void RingTools::round_drop(std::size_t last, std::size_t i, const u64* last_shifted, const u64* in, u64* out,
-                           bool accumulate, u64* scratch, bool ntt_form) const {
+void RingTools::round_drop(std::size_t last, std::size_t i, const u64* last_shifted, const u64* in, const u64* base,
+                           u64* out, u64* scratch, bool ntt_form) const {
   const Mod& m = mods_[i];
   const u64 q = m.q;
   const u64 half = half_last_[last][i];
@@ -50,7 +50,7 @@ void RingTools::round_drop(std::size_t last, std::size_t i, const u64* last_shif
   if (n_ % 8 == 0 && simd::available()) {
     simd::round_drop_prepare(last_shifted, scratch, n_, m, half, q_last > q);
     if (ntt_form) ntt_forward(scratch, i);
-    simd::round_drop_finish(in, scratch, out, n_, q, inv_last_[last][i], accumulate);
+    simd::round_drop_finish(in, scratch, base, out, n_, q, inv_last_[last][i]);
     return;
   }
   for (std::size_t j = 0; j < n_; j++) {
@@ -58,26 +58,25 @@ void RingTools::round_drop(std::size_t last, std::size_t i, const u64* last_shif
     scratch[j] = m.sub(x, half);
   }
   if (ntt_form) ntt_forward(scratch, i);
-  const ShoupMul inv = inv_last_[last][i];
-  if (accumulate) {
-    for (std::size_t j = 0; j < n_; j++) out[j] = m.add(out[j], inv.apply(in[j] + q - scratch[j], q));
-  } else {
-    for (std::size_t j = 0; j < n_; j++) out[j] = inv.apply(in[j] + q - scratch[j], q);
-  }
+  finish_drop(m, inv_last_[last][i], in, scratch, base, out);
 }
 
-void RingTools::exact_drop_row(std::size_t last, std::size_t i, const u64* x, const u64* k, const u64* in, u64* out,
-                               bool accumulate, u64* scratch) const {
+void RingTools::exact_drop_row(std::size_t last, std::size_t i, const u64* x, const u64* k, const u64* in, const u64* base,
+                               u64* out, u64* scratch) const {
   const Mod& m = mods_[i];
-  const u64 q = m.q;
   const u64 q_last = m.reduce(mods_[last].q);
   for (std::size_t j = 0; j < n_; j++) scratch[j] = m.add(m.mul(m.reduce(k[j]), q_last), m.reduce(x[j]));
   ntt_forward(scratch, i);
-  const ShoupMul inv = inv_last_[last][i];
-  if (accumulate) {
-    for (std::size_t j = 0; j < n_; j++) out[j] = m.add(out[j], inv.apply(in[j] + q - scratch[j], q));
+  finish_drop(m, inv_last_[last][i], in, scratch, base, out);
+}
+
+void RingTools::finish_drop(const Mod& m, const ShoupMul& inv, const u64* in, const u64* subtracted, const u64* base,
+                            u64* out) const {
+  const u64 q = m.q;
+  if (base != nullptr) {
+    for (std::size_t j = 0; j < n_; j++) out[j] = m.add(base[j], inv.apply(in[j] + q - subtracted[j], q));
   } else {
-    for (std::size_t j = 0; j < n_; j++) out[j] = inv.apply(in[j] + q - scratch[j], q);
+    for (std::size_t j = 0; j < n_; j++) out[j] = inv.apply(in[j] + q - subtracted[j], q);
   }
 }
 

@@ -29,10 +29,10 @@ class RingTools {
 
   // Rounding division by q_last of one output row i < last (spec §8.4 step 2, also §8.3 step 3):
   // `last_shifted` = (x + floor(q_last/2)) mod q_last, where x is the last row in coefficient form.
-  // out = (in - NTT_i(last_shifted - floor(q_last/2))) * q_last^-1 mod q_i, or out += that when `accumulate`.
-  // `scratch` holds N words. `in` and `out` may alias.
-  void round_drop_row(std::size_t last, std::size_t i, const u64* last_shifted, const u64* in, u64* out,
-                      bool accumulate, u64* scratch) const;
+  // out = (in - NTT_i(last_shifted - floor(q_last/2))) * q_last^-1 mod q_i, plus `base` when given.
+  // `scratch` holds N words. `in`, `base` and `out` may alias.
+  void round_drop_row(std::size_t last, std::size_t i, const u64* last_shifted, const u64* in, const u64* base,
+                      u64* out, u64* scratch) const;
   // The same for a coefficient-form row (BFV's modulus switching): out = (in - (last_shifted -
   // floor(q_last/2))) * q_last^-1 mod q_i, without the NTT.
   void round_drop_row_coefficients(std::size_t last, std::size_t i, const u64* last_shifted, const u64* in, u64* out,
@@ -40,16 +40,19 @@ class RingTools {
 
   // BGV's division by q_last (it keeps the plaintext modulo t) of one output row i < last: `x` is the last row in
   // coefficient form and `k` = [-x·q_last^-1]_t (plain_offsets); the subtracted δ = x + k·q_last is x modulo
-  // q_last and 0 modulo t. out = (in - NTT_i(δ))·q_last^-1 mod q_i, or out += that when `accumulate`.
-  void exact_drop_row(std::size_t last, std::size_t i, const u64* x, const u64* k, const u64* in, u64* out,
-                      bool accumulate, u64* scratch) const;
+  // q_last and 0 modulo t. out = (in - NTT_i(δ))·q_last^-1 mod q_i, plus `base` when given (it may alias out).
+  void exact_drop_row(std::size_t last, std::size_t i, const u64* x, const u64* k, const u64* in, const u64* base,
+                      u64* out, u64* scratch) const;
 
   // (x + floor(q_last/2)) mod q_last for a coefficient-form row, in place.
   void shift_by_half(u64* row, std::size_t last) const;
 
  private:
-  void round_drop(std::size_t last, std::size_t i, const u64* last_shifted, const u64* in, u64* out, bool accumulate,
+  void round_drop(std::size_t last, std::size_t i, const u64* last_shifted, const u64* in, const u64* base, u64* out,
                   u64* scratch, bool ntt_form) const;
+  // out = (in - subtracted)·inv mod q, plus `base` when given.
+  void finish_drop(const Mod& m, const ShoupMul& inv, const u64* in, const u64* subtracted, const u64* base,
+                   u64* out) const;
 
   std::size_t n_;
   std::vector<Mod> mods_;

@@ -181,8 +181,9 @@ std::vector<u64> model_hoisted(Fixture& f, std::size_t L, const std::vector<u64>
   std::vector<u64> out(2 * L * n), scratch(n);
   for (std::size_t i = 0; i < L; i++) {
     for (std::size_t c = 0; c < n; c++) out[i * n + c] = ct[i * n + table[c]];
-    f.ring.round_drop_row(special, i, acc[L].data(), acc[i].data(), out.data() + i * n, true, scratch.data());
-    f.ring.round_drop_row(special, i, acc[2 * L + 1].data(), acc[L + 1 + i].data(), out.data() + (L + i) * n, false,
+    f.ring.round_drop_row(special, i, acc[L].data(), acc[i].data(), out.data() + i * n, out.data() + i * n,
+                         scratch.data());
+    f.ring.round_drop_row(special, i, acc[2 * L + 1].data(), acc[L + 1 + i].data(), nullptr, out.data() + (L + i) * n,
                           scratch.data());
   }
   return out;

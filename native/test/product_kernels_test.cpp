@@ -1,7 +1,9 @@
 // The element-wise product kernels (AVX-512, and IFMA for primes below 2^50) against plain 128-bit
 // arithmetic, on random residues and on q - 1 everywhere (the largest sums), for primes on both sides of
-// the IFMA bound and for key-switching sums of 1 to 16 terms (16: past what the IFMA sums take); and the row
-// dispatch (rlwe/row_ops.h) on both its vector and scalar paths.
+// the IFMA bound and for key-switching sums of 1 to 16 terms (16: past what the IFMA sums take, so the wide
+// IFMA sums serve it); the wide sums up to their 1024-term limit and one past it (the 64-bit kernel again), on
+// primes up to 2^61 - 1 (the largest the wide limbs take); and the row dispatch (rlwe/row_ops.h) on both its
+// vector and scalar paths.
 #include <cmath>
 #include <cstdio>
 #include <random>
@@ -52,7 +54,7 @@ void check(u64 q, bool extreme) {
   expect(tensor, "tensor_rows", q, 2);
 
 
-  for (std::size_t terms = 1; terms <= 16; terms++) {
+  for (std::size_t terms : {1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 63, 64, 1024, 1025}) {
     std::vector<std::vector<u64>> x, k0, k1;
     std::vector<const u64*> px, pk0, pk1;
     for (std::size_t j = 0; j < terms; j++) {
@@ -114,6 +116,13 @@ void check_rows(u64 q, bool extreme, std::size_t n) {
     const u64 r = magnitudes[i] % q;
     signed_ok = signed_ok && signed_out[i] == (std::signbit(signs[i]) && r != 0 ? q - r : r);
   }
+  // Any 64-bit word (the key switch brings digits of larger primes down with this), 2^64 - 1 included.
+  std::vector<u64> words(n), reduced(n);
+  for (std::size_t i = 0; i < n; i++) words[i] = i == 0 ? ~u64{0} : i == 1 ? q : rng() >> (i % 4 * 7);
+  rlwe::rows::reduce(words.data(), reduced.data(), n, m);
+  bool reduce_ok = true;
+  for (std::size_t i = 0; i < n; i++) reduce_ok = reduce_ok && reduced[i] == words[i] % q;
+  expect(reduce_ok, "rows::reduce", q, n);
   expect(signed_ok, "rows::reduce_signed_magnitudes", q, n);
   expect(fused_ok, "rows::multiply_add", q, n);
   expect(additive, "rows::add/sub/negate", q, n);
@@ -133,8 +142,10 @@ int main() {
     std::printf("product_kernels_test: no AVX-512 here, nothing to check\n");
     return 0;
   }
-  // 40-bit, just below 2^50 (largest IFMA prime), just above 2^50, 60-bit: all primes 1 mod 2^15.
-  for (u64 q : {1099510054913ULL, 1125899904679937ULL, 1125899908022273ULL, 1152921504606748673ULL}) {
+  // 40-bit, just below 2^50 (largest IFMA prime), just above 2^50, 60-bit: all primes 1 mod 2^15; and 2^61 - 1,
+  // the largest prime the wide key products take (its residues fill the 9-bit high limbs).
+  for (u64 q : {1099510054913ULL, 1125899904679937ULL, 1125899908022273ULL, 1152921504606748673ULL,
+                2305843009213693951ULL}) {
     check(q, false);
     check(q, true);
   }
