@@ -56,6 +56,7 @@ function operations(backend: B.Backend, n: number): { ops: OpTable; dispose: () 
   const ct2 = encryptor.encrypt(plain);
   const product = ev.multiply(ct, ct2);
   const relin = ev.relinearize(product, rk);
+  const saveTarget = new Uint8Array(ct.savedSize());
   const ops: OpTable = {
     encode: () => encoder.encode(values, scale),
     encrypt: () => encryptor.encrypt(plain),
@@ -67,6 +68,8 @@ function operations(backend: B.Backend, n: number): { ops: OpTable; dispose: () 
     multiply_plain: () => ev.multiplyPlain(ct, plain),
     add: () => ev.add(ct, ct2),
     serialize: () => ct.save(),
+    // SEAL's save into a caller's buffer, reused call after call (node-seal can only save and copy over).
+    serialize_into: () => ct.saveInto(saveTarget),
     keygen: () => {
       const g = ctx.createKeyGenerator();
       const keys = [g.secretKey(), g.createPublicKey(), g.createRelinKeys()];

@@ -1,5 +1,6 @@
 #include "wire_objects.h"
 
+#include <functional>
 #include <string>
 
 #include "../rlwe/op_error.h"
@@ -7,28 +8,52 @@
 
 namespace hefty::addon {
 
-Napi::Value save_object(const Napi::CallbackInfo& info, const rlwe::WireContext& wire) {
-  Napi::Value v = info[1];
+namespace {
+
+// Writes one saved object: its SEAL bytes into `out`, or (out null) only their count.
+using Writer = std::function<std::size_t(std::uint8_t*)>;
+
+Writer object_writer(const Napi::Value& v, const rlwe::WireContext& wire) {
   if (!v.IsExternal()) rlwe::fail("E_INVALID_ARGUMENT", "expected a native engine object");
   const Kind kind = v.As<Napi::External<Handle>>().Data()->kind;
   switch (kind) {
     case Kind::Cipher:
     case Kind::PublicKey: {
       auto ct = unwrap<rlwe::Cipher>(v, kind);
-      return to_bytes(info.Env(), [&](std::uint8_t* out) { return rlwe::save_ciphertext(wire, *ct, out); });
+      return [ct, &wire](std::uint8_t* out) { return rlwe::save_ciphertext(wire, *ct, out); };
     }
     case Kind::Plain:
     case Kind::SecretKey: {
       auto pt = unwrap<rlwe::Plain>(v, kind);
-      return to_bytes(info.Env(), [&](std::uint8_t* out) { return rlwe::save_plaintext(*pt, out); });
+      return [pt](std::uint8_t* out) { return rlwe::save_plaintext(*pt, out); };
     }
     case Kind::KeySwitch: {
       auto keys = unwrap<KeySet>(v, Kind::KeySwitch);
-      return to_bytes(info.Env(), [&](std::uint8_t* out) { return rlwe::save_kswitch_keys(keys->stored, wire.ring.n(), out); });
+      const std::size_t n = wire.ring.n();
+      return [keys, n](std::uint8_t* out) { return rlwe::save_kswitch_keys(keys->stored, n, out); };
     }
     default:
       rlwe::fail("E_INVALID_ARGUMENT", "this object cannot be saved");
   }
+}
+
+}  // namespace
+
+Napi::Value save_object(const Napi::CallbackInfo& info, const rlwe::WireContext& wire) {
+  const Writer write = object_writer(info[1], wire);
+  Napi::Env env = info.Env();
+  if (info.Length() < 3 || info[2].IsUndefined()) return to_bytes(env, write);
+  if (info[2].IsBoolean()) return Napi::Number::New(env, static_cast<double>(write(nullptr)));
+  if (!info[2].IsTypedArray() || info[2].As<Napi::TypedArray>().TypedArrayType() != napi_uint8_array)
+    rlwe::fail("E_INVALID_ARGUMENT", "save target must be a Uint8Array");
+  auto target = info[2].As<Napi::Uint8Array>();
+  const std::size_t size = write(nullptr);
+  if (target.ByteLength() < size) {
+    rlwe::fail("E_INVALID_ARGUMENT", "save target holds " + std::to_string(target.ByteLength()) +
+                                         " bytes; this object needs " + std::to_string(size));
+  }
+  write(target.Data());
+  return Napi::Number::New(env, static_cast<double>(size));
 }
 
 Napi::Value load_object(const Napi::CallbackInfo& info, const rlwe::WireContext& wire) {

@@ -171,7 +171,7 @@ export class CKKSVector implements Disposable {
       length: this.length,
       clean: this.clean,
       ...(this.period !== this.session.slotCount ? { period: this.period } : {}),
-      chunks: this.chunks.map((c) => c.save('none')),
+      chunks: this.chunks,
     });
   }
 

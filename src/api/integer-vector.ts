@@ -135,7 +135,7 @@ export class IntegerVector implements Disposable {
       scheme: this.session.scheme,
       length: this.length,
       clean: this.clean,
-      chunks: this.chunks.map((c) => c.save('none')),
+      chunks: this.chunks,
     });
   }
 

@@ -30,8 +30,21 @@ export function isSealObject(bytes: Uint8Array): boolean {
   return bytes instanceof Uint8Array && bytes.length >= 16 && bytes[0] === SEAL_MAGIC[0] && bytes[1] === SEAL_MAGIC[1];
 }
 
-export function encodeVector(parts: Omit<VectorParts, 'bareSeal'>): Uint8Array {
-  const total = 16 + parts.chunks.reduce((sum, c) => sum + 4 + c.length, 0);
+/** A chunk the envelope has written in place, as SEAL's save into a caller's buffer does (a backend ciphertext). */
+export interface ChunkSource {
+  savedSize(): number;
+  saveInto(target: Uint8Array): number;
+}
+
+/**
+ * The envelope of `parts`; chunks given as sources are saved straight into it (one buffer, one pass over each
+ * ciphertext's bytes) rather than saved on their own and copied in.
+ */
+export function encodeVector(
+  parts: Omit<VectorParts, 'bareSeal' | 'chunks'> & { chunks: readonly (Uint8Array | ChunkSource)[] },
+): Uint8Array {
+  const sizes = parts.chunks.map((c) => (c instanceof Uint8Array ? c.length : c.savedSize()));
+  const total = 16 + sizes.reduce((sum, size) => sum + 4 + size, 0);
   const out = new Uint8Array(total);
   const view = new DataView(out.buffer);
   out.set(MAGIC, 0);
@@ -41,11 +54,13 @@ export function encodeVector(parts: Omit<VectorParts, 'bareSeal'>): Uint8Array {
   view.setUint32(8, parts.length, true);
   view.setUint32(12, parts.chunks.length, true);
   let offset = 16;
-  for (const chunk of parts.chunks) {
-    view.setUint32(offset, chunk.length, true);
-    out.set(chunk, offset + 4);
-    offset += 4 + chunk.length;
-  }
+  parts.chunks.forEach((chunk, i) => {
+    view.setUint32(offset, sizes[i], true);
+    const body = out.subarray(offset + 4, offset + 4 + sizes[i]);
+    if (chunk instanceof Uint8Array) body.set(chunk);
+    else if (chunk.saveInto(body) !== sizes[i]) throw new HeftyError('E_INTERNAL', 'a chunk changed size while saved');
+    offset += 4 + sizes[i];
+  });
   return out;
 }
 

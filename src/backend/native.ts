@@ -45,7 +45,8 @@ interface IntegerEntryPoints {
   Decode(ctx: Handle, plain: Handle): BigInt64Array;
   /** The correction factor of a ciphertext (BGV; 1 for the other schemes). */
   CorrectionFactor(ct: Handle): bigint;
-  Save(ctx: Handle, object: Handle): Uint8Array;
+  /** The object's SEAL bytes; with `true`, only their count; into a Uint8Array, written there, their count. */
+  Save(ctx: Handle, object: Handle, target?: Uint8Array | true): Uint8Array | number;
   Load(ctx: Handle, kind: LoadKind, bytes: Uint8Array): Handle;
   KeygenSecret(ctx: Handle): Handle;
   KeygenPublic(ctx: Handle, sk: Handle, seeded: boolean): Handle | Uint8Array;
@@ -86,7 +87,7 @@ interface CkksAddon extends IntegerAddon {
   ckksDecode(ctx: Handle, plain: Handle): Float64Array;
   ckksCipherInfo(ct: Handle): { parmsId: BigUint64Array; size: number; scale: number; isNttForm: boolean };
   ckksCipherCopy(ct: Handle, scale?: number): Handle;
-  ckksSave(ctx: Handle, object: Handle): Uint8Array;
+  ckksSave(ctx: Handle, object: Handle, target?: Uint8Array | true): Uint8Array | number;
   ckksLoad(ctx: Handle, kind: LoadKind, bytes: Uint8Array): Handle;
   ckksKeyIndices(keys: Handle): Uint32Array;
   ckksKeygenSecret(ctx: Handle): Handle;
@@ -131,7 +132,7 @@ type PlainInfo = Pick<CipherInfo, 'parmsId' | 'scale'>;
 interface SchemeEngine {
   levels(ctx: Handle): LevelRecord[];
   setTestSeed(ctx: Handle, seed: Uint8Array | null): void;
-  save(ctx: Handle, object: Handle): Uint8Array;
+  save(ctx: Handle, object: Handle, target?: Uint8Array | true): Uint8Array | number;
   load(ctx: Handle, kind: LoadKind, bytes: Uint8Array): Handle;
   keygenSecret(ctx: Handle): Handle;
   keygenPublic(ctx: Handle, sk: Handle, seeded: boolean): Handle | Uint8Array;
@@ -151,7 +152,7 @@ function schemeEngine(addon: CkksAddon, scheme: B.Scheme): SchemeEngine {
   return {
     levels: (c) => addon.ckksContextLevels(c),
     setTestSeed: (c, seed) => addon.ckksSetTestSeed(c, seed),
-    save: (c, o) => addon.ckksSave(c, o),
+    save: (c, o, target) => addon.ckksSave(c, o, target),
     load: (c, kind, bytes) => addon.ckksLoad(c, kind, bytes),
     keygenSecret: (c) => addon.ckksKeygenSecret(c),
     keygenPublic: (c, sk, seeded) => addon.ckksKeygenPublic(c, sk, seeded),
@@ -255,8 +256,17 @@ abstract class NativeObject implements B.Owned {
   }
 
   save(compression?: B.Compression): Uint8Array {
-    const bytes = call(() => this.ctx.engine.save(this.ctx.handle, this.handle));
+    const bytes = call(() => this.ctx.engine.save(this.ctx.handle, this.handle)) as Uint8Array;
     return compress(bytes, compression);
+  }
+
+  savedSize(): number {
+    return call(() => this.ctx.engine.save(this.ctx.handle, this.handle, true)) as number;
+  }
+
+  saveInto(target: Uint8Array): number {
+    if (!(target instanceof Uint8Array)) throw new HeftyError('E_INVALID_ARGUMENT', 'save target must be a Uint8Array');
+    return call(() => this.ctx.engine.save(this.ctx.handle, this.handle, target)) as number;
   }
 }
 

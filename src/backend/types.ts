@@ -55,6 +55,13 @@ export interface Plaintext extends Owned, Saveable {
 
 export interface Ciphertext extends Owned, Saveable {
   readonly kind: 'ciphertext';
+  /** Byte count of save('none'). */
+  savedSize(): number;
+  /**
+   * Writes save('none')'s bytes at the start of `target` and returns their count, as SEAL's save into a caller's
+   * buffer does: a caller that reuses its buffer pays no fresh allocation (E_INVALID_ARGUMENT when it is too small).
+   */
+  saveInto(target: Uint8Array): number;
   readonly parmsId: string;
   /** Index in the modulus chain (0 = last level). */
   readonly chainIndex: number;

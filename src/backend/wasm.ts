@@ -145,6 +145,21 @@ class WasmCiphertext extends Owner<S.Ciphertext> implements B.Ciphertext {
   get isNttForm(): boolean {
     return this.raw.isNttForm();
   }
+  savedSize(): number {
+    return this.save('none').byteLength;
+  }
+  /** node-seal saves into its own array only: the bytes are copied over. */
+  saveInto(target: Uint8Array): number {
+    if (!(target instanceof Uint8Array)) throw new HeftyError('E_INVALID_ARGUMENT', 'save target must be a Uint8Array');
+    const bytes = this.save('none');
+    if (target.byteLength < bytes.byteLength)
+      throw new HeftyError(
+        'E_INVALID_ARGUMENT',
+        `save target holds ${target.byteLength} bytes; this object needs ${bytes.byteLength}`,
+      );
+    target.set(bytes);
+    return bytes.byteLength;
+  }
   /** A deep copy: embind's clone() would share one SEAL object, so a later setScale would change both. */
   clone(): WasmCiphertext {
     return new WasmCiphertext(

@@ -217,6 +217,33 @@ describe.each(backends)('%s backend: CKKS (N=8192, {60,40,40,60})', (name) => {
     expect(backend.loadParams(params)).toEqual(ctx.params);
   });
 
+  it("saves ciphertexts into a caller's buffer: save('none')'s bytes, counted, nothing past them touched", () => {
+    const product = evaluator.multiply(cx, cy); // three polynomials
+    try {
+      for (const c of [cx, product]) {
+        const bytes = c.save('none');
+        expect(c.savedSize()).toBe(bytes.byteLength);
+        const target = new Uint8Array(bytes.byteLength + 7).fill(0xa5);
+        expect(c.saveInto(target)).toBe(bytes.byteLength);
+        expect(target.subarray(0, bytes.byteLength)).toEqual(bytes);
+        expect([...target.subarray(bytes.byteLength)]).toEqual(Array(7).fill(0xa5));
+        // Into a view at an offset of a larger buffer, as the vector envelope does.
+        const outer = new Uint8Array(bytes.byteLength + 12);
+        expect(c.saveInto(outer.subarray(12))).toBe(bytes.byteLength);
+        expect(outer.subarray(12)).toEqual(bytes);
+        const short = new Uint8Array(bytes.byteLength - 1).fill(0x5a);
+        expectHeftyError(() => c.saveInto(short), 'E_INVALID_ARGUMENT');
+        expect(short.every((b) => b === 0x5a)).toBe(true);
+        expectHeftyError(
+          () => c.saveInto(new Float64Array(bytes.byteLength) as unknown as Uint8Array),
+          'E_INVALID_ARGUMENT',
+        );
+      }
+    } finally {
+      product.dispose();
+    }
+  });
+
   it('rejects malformed bytes, mismatched scales and exhausted levels with codes', () => {
     const bytes = cx.save('none');
     expectHeftyError(() => ctx.load.ciphertext(bytes.subarray(0, 1000)), 'E_BAD_SERIALIZATION');
@@ -285,6 +312,11 @@ describe.each(backends)('%s backend: BFV (N=4096, default chain, 20-bit batching
     expect(rows[2047]).toBe(a[0]);
     expect(dec(evaluator.rotateColumns(ca, galois))[0]).toBe(a[2048]);
     expect(decryptor.invariantNoiseBudget(product)).toBeGreaterThan(0);
+    // Saved into a caller's buffer: the same bytes, which load back to the same values.
+    const saved = new Uint8Array(product.savedSize() + 5);
+    expect(product.saveInto(saved)).toBe(product.savedSize());
+    expect(saved.subarray(0, product.savedSize())).toEqual(product.save('none'));
+    expect(dec(ctx.load.ciphertext(saved.subarray(0, product.savedSize())))).toEqual(a.map((v, i) => v * b[i]));
     expectHeftyError(() => encoder.encode(BigInt64Array.from([t])), 'E_VALUE_OUT_OF_RANGE');
   });
 });
