@@ -87,21 +87,36 @@ local sum = totals(p)
 return { evicted, sum[1], sum[2] }
 `);
 
+/**
+ * The named fields of entry k when it is live (the first field must be there), renewing its recency; nil after
+ * dropping it when it expired or lost its bytes. GET and LOCATE read entries through it.
+ */
+const LIVE_FUNCTION = `
+local function live(p, t, k, now, ...)
+  local expires = redis.call('ZSCORE', p .. 'ctx:' .. t, k)
+  if not expires then return nil end
+  if tonumber(expires) <= now then
+    drop(p, t, k)
+    return nil
+  end
+  local entry = redis.call('HMGET', p .. 'ct:' .. k, ...)
+  if not entry[1] then
+    drop(p, t, k)
+    return nil
+  end
+  return entry
+end
+local function touch(p, t, k)
+  redis.call('ZADD', p .. 'ctl:' .. t, redis.call('INCR', p .. 'ctuse'), k)
+end
+`;
+
 /** ARGV: prefix, tenant, entry, now → { bytes, hash } or {} (absent or expired; an expired one is dropped). */
-const GET = new LuaScript(`${DROP_FUNCTIONS}
+const GET = new LuaScript(`${DROP_FUNCTIONS}${LIVE_FUNCTION}
 local p, t, k = ARGV[1], ARGV[2], ARGV[3]
-local expires = redis.call('ZSCORE', p .. 'ctx:' .. t, k)
-if not expires then return {} end
-if tonumber(expires) <= tonumber(ARGV[4]) then
-  drop(p, t, k)
-  return {}
-end
-local entry = redis.call('HMGET', p .. 'ct:' .. k, 'b', 'h')
-if not entry[1] then
-  drop(p, t, k)
-  return {}
-end
-redis.call('ZADD', p .. 'ctl:' .. t, redis.call('INCR', p .. 'ctuse'), k)
+local entry = live(p, t, k, tonumber(ARGV[4]), 'b', 'h')
+if not entry then return {} end
+touch(p, t, k)
 return entry
 `);
 
@@ -109,21 +124,11 @@ return entry
  * ARGV: prefix, tenant, entry, now → { hash, size, chunks } or {} (absent, expired, or stored without a chunk
  * count); like GET it renews the entry's recency, but leaves the bytes where they are.
  */
-const LOCATE = new LuaScript(`${DROP_FUNCTIONS}
+const LOCATE = new LuaScript(`${DROP_FUNCTIONS}${LIVE_FUNCTION}
 local p, t, k = ARGV[1], ARGV[2], ARGV[3]
-local expires = redis.call('ZSCORE', p .. 'ctx:' .. t, k)
-if not expires then return {} end
-if tonumber(expires) <= tonumber(ARGV[4]) then
-  drop(p, t, k)
-  return {}
-end
-local entry = redis.call('HMGET', p .. 'ct:' .. k, 'h', 'c')
-if not entry[1] then
-  drop(p, t, k)
-  return {}
-end
-if not entry[2] then return {} end
-redis.call('ZADD', p .. 'ctl:' .. t, redis.call('INCR', p .. 'ctuse'), k)
+local entry = live(p, t, k, tonumber(ARGV[4]), 'h', 'c')
+if not entry or not entry[2] then return {} end
+touch(p, t, k)
 return { entry[1], redis.call('HSTRLEN', p .. 'ct:' .. k, 'b'), tonumber(entry[2]) }
 `);
 
