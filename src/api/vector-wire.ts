@@ -36,14 +36,11 @@ export interface ChunkSource {
   saveInto(target: Uint8Array): number;
 }
 
-/**
- * The envelope of `parts`; chunks given as sources are saved straight into it (one buffer, one pass over each
- * ciphertext's bytes) rather than saved on their own and copied in.
- */
+/** The envelope of `parts`, each chunk saved straight into it (one buffer, one pass over each ciphertext's bytes). */
 export function encodeVector(
-  parts: Omit<VectorParts, 'bareSeal' | 'chunks'> & { chunks: readonly (Uint8Array | ChunkSource)[] },
+  parts: Omit<VectorParts, 'bareSeal' | 'chunks'> & { chunks: readonly ChunkSource[] },
 ): Uint8Array {
-  const sizes = parts.chunks.map((c) => (c instanceof Uint8Array ? c.length : c.savedSize()));
+  const sizes = parts.chunks.map((c) => c.savedSize());
   const total = 16 + sizes.reduce((sum, size) => sum + 4 + size, 0);
   const out = new Uint8Array(total);
   const view = new DataView(out.buffer);
@@ -56,9 +53,8 @@ export function encodeVector(
   let offset = 16;
   parts.chunks.forEach((chunk, i) => {
     view.setUint32(offset, sizes[i], true);
-    const body = out.subarray(offset + 4, offset + 4 + sizes[i]);
-    if (chunk instanceof Uint8Array) body.set(chunk);
-    else if (chunk.saveInto(body) !== sizes[i]) throw new HeftyError('E_INTERNAL', 'a chunk changed size while saved');
+    if (chunk.saveInto(out.subarray(offset + 4, offset + 4 + sizes[i])) !== sizes[i])
+      throw new HeftyError('E_INTERNAL', 'a chunk changed size while saved');
     offset += 4 + sizes[i];
   });
   return out;
