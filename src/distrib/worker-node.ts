@@ -438,13 +438,13 @@ export class WorkerNode {
    */
   private async readOperands(job: Job<EvalJobData, EvalJobResult>): Promise<Map<string, Uint8Array | CacheEntry>> {
     const operands = new Map<string, Uint8Array | CacheEntry>();
-    const wanted: { ref: string; reuse: boolean; at?: string }[] = [];
+    const wanted: Extract<JobOperand, { readonly ref: string }>[] = [];
     for (const item of job.data.items) {
       for (const operand of Object.values(item)) {
         if (!isRef(operand) || operands.has(operand.ref) || wanted.some((w) => w.ref === operand.ref)) continue;
         const cached = operand.reuse ? this.operands.get(operand.ref) : undefined;
         if (cached) operands.set(operand.ref, cached);
-        else wanted.push({ ref: operand.ref, reuse: operand.reuse, ...(operand.at ? { at: operand.at } : {}) });
+        else wanted.push(operand);
       }
     }
     const read = this.redis.pipeline().exists(this.keys.cancel(job.id!));
