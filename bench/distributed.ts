@@ -144,23 +144,26 @@ async function loadedKeySets(worker: WorkerProcess): Promise<number> {
   return Number(line?.split(' ')[1] ?? 0);
 }
 
+/** Numeric fields of one INFO section, in the order named. */
+async function redisInfo(redis: Redis, section: string, names: readonly string[]): Promise<number[]> {
+  const info = await redis.info(section);
+  return names.map((name) => Number(new RegExp(`^${name}:([\\d.]+)`, 'm').exec(info)?.[1]));
+}
+
 async function redisTraffic(redis: Redis): Promise<{ input: number; output: number }> {
-  const info = await redis.info('stats');
-  const read = (name: string): number => Number(new RegExp(`^${name}:(\\d+)`, 'm').exec(info)?.[1]);
-  return { input: read('total_net_input_bytes'), output: read('total_net_output_bytes') };
+  const [input, output] = await redisInfo(redis, 'stats', ['total_net_input_bytes', 'total_net_output_bytes']);
+  return { input, output };
 }
 
 /** Commands Redis ran so far (those inside BullMQ's scripts included). */
 async function redisCommands(redis: Redis): Promise<number> {
-  const info = await redis.info('commandstats');
-  return [...info.matchAll(/calls=(\d+)/g)].reduce((sum, m) => sum + Number(m[1]), 0);
+  return Object.values(await redisCommandsByName(redis)).reduce((sum, { calls }) => sum + calls, 0);
 }
 
 /** CPU seconds the Redis server used so far (its main thread and I/O, user + system). */
 async function redisCpuSeconds(redis: Redis): Promise<number> {
-  const info = await redis.info('cpu');
-  const read = (name: string): number => Number(new RegExp(`^${name}:([\\d.]+)`, 'm').exec(info)?.[1]);
-  return read('used_cpu_user') + read('used_cpu_sys');
+  const [user, system] = await redisInfo(redis, 'cpu', ['used_cpu_user', 'used_cpu_sys']);
+  return user + system;
 }
 
 /** Calls and microseconds per command name so far (for the results file: where Redis's work per item goes). */
