@@ -2,9 +2,16 @@
  * The distributed mode (Redis + BullMQ), from one run:
  *  1. scaling: the same N=8192 dot-product batch answered by 1 and by 2 `hefty worker` processes (1 evaluation
  *     thread, 1 intra-op thread each), alternated over rounds so machine load affects both alike; median items/s
- *     and the ratio (target ≥ 1.7×). Each worker process gets one CPU of its own (taskset, where the machine has
- *     one per worker), as a 1-CPU container would: a lone worker must not borrow the second worker's CPU for its
- *     I/O thread and garbage collector. The API side (this process) and Redis take whatever CPU is left.
+ *     and the ratio (target ≥ 1.7×). Each worker process runs on a CPU of its own (taskset, where the machine has
+ *     one per worker): a lone worker must not borrow the second worker's CPU for its I/O thread and garbage
+ *     collector. Two sizes of worker, measured in the same rounds:
+ *       - capped (the target's measure): each worker capped at half its CPU (a cgroup CPU quota, as a container's
+ *         `limits.cpu: 500m`), so that the API side (this process) and Redis always have a CPU's worth of time
+ *         besides the workers', as on hosts of their own in a deployment: what adding a worker adds;
+ *       - whole: each worker may use its whole CPU, and the API side and Redis take their CPU from the workers'
+ *         (on a 2-CPU machine at most 2W / (W + A + R); docs/scaling.md).
+ *     The upload cache is bounded (3 batches), as a service's is, and untimed warm-up batches run until it evicts,
+ *     so that Redis's memory is at its steady size; one worker goes first in even rounds, two in odd ones.
  *     Two operand flows, each with fresh ciphertexts every round (nothing cached on a worker yet):
  *       - uploaded: clients upload their ciphertexts first (POST /v1/keysets/:id/ciphertexts, outside the timed
  *         window), then evaluate them by id; the API node names them, workers read them from Redis — the
@@ -16,10 +23,12 @@
  *     and through Redis to one worker process; mean latency of each and the difference (the distributed path's
  *     overhead), API-side and worker CPU per job, and Redis traffic per job (INFO stats, both directions).
  * The machine's load average is printed with the results: on a shared machine it bounds the scaling ratio.
- * Usage: `node bench/distributed.ts [--full]`. Results: bench/results/<date>-distributed.{json,md}.
+ * Usage: `node bench/distributed.ts [--full] [--redis-thp]`; `--redis-thp` runs the bench's Redis with transparent
+ * huge pages (docs/scaling.md: first touches of fresh pages are most of Redis's CPU on some VMs).
+ * Results: bench/results/<date>-distributed.{json,md}.
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -35,11 +44,13 @@ import { RedisConnection } from '../src/server/redis-connection.ts';
 import { RedisKeyStore } from '../src/server/redis-keystore.ts';
 import { RedisUploadCache } from '../src/server/redis-upload-cache.ts';
 import type { Executor, KeySetRef, WireInput } from '../src/server/executor.ts';
+import { cpuCaps, type CpuCap } from './cpu-cap.ts';
 import { engineRate } from './engine-workers.ts';
 
 const full = process.argv.includes('--full');
+const redisThp = process.argv.includes('--redis-thp');
 const ITEMS = full ? 240 : 120;
-const ROUNDS = full ? 5 : 3;
+const ROUNDS = full ? 9 : 7;
 const SEQUENTIAL = full ? 40 : 16;
 const CLI = fileURLToPath(new URL('../src/cli.ts', import.meta.url));
 
@@ -63,7 +74,7 @@ async function freePort(): Promise<number> {
 }
 
 /** A private redis-server (provisioned like the tests' one), ready when it says so. */
-async function startRedis(): Promise<{ url: string; stop: () => void }> {
+async function startRedis(): Promise<{ url: string; pid: number; stop: () => void }> {
   const provision = spawnSync('bash', [fileURLToPath(new URL('../scripts/provision-redis.sh', import.meta.url))], {
     encoding: 'utf8',
   });
@@ -71,7 +82,11 @@ async function startRedis(): Promise<{ url: string; stop: () => void }> {
   if (provision.status !== 0 || !binary) throw new Error(`no redis-server: ${provision.stderr}`);
   const dir = mkdtempSync(join(tmpdir(), 'hefty-bench-redis-'));
   const port = await freePort();
-  const child = spawn(binary, ['--port', String(port), '--bind', '127.0.0.1', '--dir', dir, '--save', ''], {
+  const args = ['--port', String(port), '--bind', '127.0.0.1', '--dir', dir, '--save', ''];
+  // jemalloc backs its memory with huge pages when asked, and Redis stops refusing them (safe without forks: no
+  // snapshots here).
+  const child = spawn(binary, redisThp ? [...args, '--disable-thp', 'no'] : args, {
+    env: redisThp ? { ...process.env, MALLOC_CONF: 'thp:always' } : process.env,
     stdio: ['ignore', 'pipe', 'ignore'],
   });
   // Never outlive the bench, however it ends.
@@ -87,6 +102,7 @@ async function startRedis(): Promise<{ url: string; stop: () => void }> {
   child.stdout.resume();
   return {
     url: `redis://127.0.0.1:${port}`,
+    pid: child.pid!,
     stop: () => {
       child.kill('SIGTERM');
       rmSync(dir, { recursive: true, force: true });
@@ -97,21 +113,38 @@ async function startRedis(): Promise<{ url: string; stop: () => void }> {
 interface WorkerProcess {
   child: ChildProcess;
   metricsUrl: string;
+  /** Its CPU cap, where the machine allows one. */
+  cap?: CpuCap;
   stop(): Promise<void>;
 }
 
 /** One CPU per worker process when the machine has one for each and taskset is there; otherwise none pinned. */
 const PINNED = cpus().length >= 2 && spawnSync('taskset', ['-c', '0', 'true']).status === 0;
+const CAPS = cpuCaps();
+/** Worker sizes measured: capped at half a CPU (the target's measure, where cgroups allow caps), and whole. */
+type Size = 'capped' | 'whole';
+const CAPPED_WORKER_CPUS = 0.5;
+const SIZES: Size[] = 'make' in CAPS ? ['capped', 'whole'] : ['whole'];
+const cpusOf = (size: Size): number | null => (size === 'capped' ? CAPPED_WORKER_CPUS : null);
+
+/** Worker processes not exited yet: killed if the bench ends first, however it ends. */
+const running = new Set<ChildProcess>();
+process.once('exit', () => running.forEach((child) => child.kill('SIGKILL')));
 
 async function startWorker(url: string, cpu: number): Promise<WorkerProcess> {
   const command = [CLI, 'worker', '--redis', url, '--workers', '1', '--metrics-port', '0', '--log-level', 'info'];
-  const child = spawn(
-    PINNED ? 'taskset' : process.execPath,
-    PINNED ? ['-c', String(cpu % cpus().length), process.execPath, ...command] : command,
-    { env: { ...process.env, HEFTY_NATIVE_THREADS: '1' }, stdio: ['ignore', 'pipe', 'inherit'] },
-  );
-  process.once('exit', () => child.kill('SIGKILL'));
-  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  const plain = [process.execPath, ...command];
+  const pinned = PINNED ? ['taskset', '-c', String(cpu % cpus().length), ...plain] : plain;
+  const cap = 'make' in CAPS ? CAPS.make() : undefined;
+  const line = cap ? cap.wrap(pinned) : pinned;
+  const child = spawn(line[0], line.slice(1), {
+    // Every operand here is fresh, so the workers' cache of operands by content hash (for reuse across requests)
+    // only turns over; a smaller one than the default is full, and so at its steady size, after ~170 items.
+    env: { ...process.env, HEFTY_NATIVE_THREADS: '1', HEFTY_WORKER_OPERAND_BYTES: String(64 << 20) },
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  running.add(child);
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve(void running.delete(child))));
   const metricsUrl = await new Promise<string>((resolve, reject) => {
     let out = '';
     child.stdout!.on('data', (chunk: Buffer) => {
@@ -125,9 +158,11 @@ async function startWorker(url: string, cpu: number): Promise<WorkerProcess> {
   return {
     child,
     metricsUrl,
+    cap,
     stop: async () => {
       child.kill('SIGTERM');
       await exited;
+      cap?.remove();
     },
   };
 }
@@ -155,19 +190,16 @@ async function redisTraffic(redis: Redis): Promise<{ input: number; output: numb
   return { input, output };
 }
 
-/** Commands Redis ran so far (those inside BullMQ's scripts included). */
-async function redisCommands(redis: Redis): Promise<number> {
-  return Object.values(await redisCommandsByName(redis)).reduce((sum, { calls }) => sum + calls, 0);
-}
-
 /** CPU seconds the Redis server used so far (its main thread and I/O, user + system). */
 async function redisCpuSeconds(redis: Redis): Promise<number> {
   const [user, system] = await redisInfo(redis, 'cpu', ['used_cpu_user', 'used_cpu_sys']);
   return user + system;
 }
 
-/** Calls and microseconds per command name so far (for the results file: where Redis's work per item goes). */
-async function redisCommandsByName(redis: Redis): Promise<Record<string, { calls: number; usec: number }>> {
+type CommandStats = Record<string, { calls: number; usec: number }>;
+
+/** Calls and microseconds per command name so far (those inside BullMQ's scripts included). */
+async function redisCommandsByName(redis: Redis): Promise<CommandStats> {
   const info = await redis.info('commandstats');
   return Object.fromEntries(
     [...info.matchAll(/^cmdstat_([^:]+):calls=(\d+),usec=(\d+)/gm)].map((m) => [
@@ -177,41 +209,77 @@ async function redisCommandsByName(redis: Redis): Promise<Record<string, { calls
   );
 }
 
+/** Per item from `before` to `after`: the commands run at least once per 20 items, costliest first. */
+function commandsPerItem(before: CommandStats, after: CommandStats, items: number): CommandStats {
+  return Object.fromEntries(
+    Object.entries(after)
+      .map(([name, { calls, usec }]) => {
+        const was = before[name] ?? { calls: 0, usec: 0 };
+        return [name, { calls: (calls - was.calls) / items, usec: (usec - was.usec) / items }] as const;
+      })
+      .filter(([, perItem]) => perItem.calls >= 0.05)
+      .sort((a, b) => b[1].usec - a[1].usec),
+  );
+}
+
 interface BatchCost {
   apiCpuMs: number;
   workerCpuMs: number;
   redisBytes: number;
   redisCommands: number;
   redisCpuMs: number;
+  /** Where Redis's time per item went, by command (results file only). */
+  commands: CommandStats;
+  /** Page faults per item (first touches of fresh memory) of this process, the workers and Redis; Linux only. */
+  faults: { api: number; workers: number; redis: number };
+}
+
+/** Minor page faults of process `pid` so far (NaN where /proc has no such count). */
+function pageFaults(pid: number): number {
+  try {
+    return Number(readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ')[7]);
+  } catch {
+    return NaN;
+  }
 }
 
 /** Per item of a batch round: API-side CPU, workers' CPU, Redis traffic (both directions) and commands. */
 async function measured<T>(workers: WorkerProcess[], run: () => Promise<T>): Promise<{ value: T; cost: BatchCost }> {
   const cpu = process.cpuUsage();
   const workerCpu = async () => (await Promise.all(workers.map(workerCpuSeconds))).reduce((a, b) => a + b, 0);
+  const faults = () => ({
+    api: pageFaults(process.pid),
+    workers: workers.reduce((sum, w) => sum + pageFaults(w.child.pid!), 0),
+    redis: pageFaults(server.pid),
+  });
+  const f0 = faults();
   const [w0, t0, c0, r0] = [
     await workerCpu(),
     await redisTraffic(probe),
-    await redisCommands(probe),
+    await redisCommandsByName(probe),
     await redisCpuSeconds(probe),
   ];
   const value = await run();
   const used = process.cpuUsage(cpu);
+  const f1 = faults();
   const [w1, t1, c1, r1] = [
     await workerCpu(),
     await redisTraffic(probe),
-    await redisCommands(probe),
+    await redisCommandsByName(probe),
     await redisCpuSeconds(probe),
   ];
   const n = ITEMS;
+  const commands = commandsPerItem(c0, c1, n);
   return {
     value,
     cost: {
       apiCpuMs: (used.user + used.system) / 1000 / n,
       workerCpuMs: ((w1 - w0) * 1000) / n,
       redisBytes: (t1.input - t0.input + t1.output - t0.output) / n,
-      redisCommands: (c1 - c0) / n,
+      redisCommands: Object.values(commands).reduce((sum, { calls }) => sum + calls, 0),
       redisCpuMs: ((r1 - r0) * 1000) / n,
+      commands,
+      faults: { api: (f1.api - f0.api) / n, workers: (f1.workers - f0.workers) / n, redis: (f1.redis - f0.redis) / n },
     },
   };
 }
@@ -274,7 +342,16 @@ const kib = (bytes: number): string => `${(bytes / 1024).toFixed(0)} KiB`;
 
 // 1. scaling: 1 vs 2 worker processes, each on a CPU of its own
 const n8 = await fixture(8192, ITEMS);
-const uploads = new RedisUploadCache({ connection, maxBytes: 2 ** 30, tenantMaxBytes: 2 ** 30, ttlMs: 600_000 });
+// Bounded as a service's is (3 batches' worth): once it is full, old uploads are evicted as new ones come, so
+// Redis's memory stays the same size over the rounds instead of growing by every batch.
+const UPLOAD_CACHE_BATCHES = 3;
+const UPLOAD_CACHE_BYTES = UPLOAD_CACHE_BATCHES * ITEMS * n8.xs[0].byteLength;
+const uploads = new RedisUploadCache({
+  connection,
+  maxBytes: UPLOAD_CACHE_BYTES,
+  tenantMaxBytes: UPLOAD_CACHE_BYTES,
+  ttlMs: 600_000,
+});
 const scope = n8.ref.key;
 type Flow = 'uploaded' | 'inline';
 const FLOWS: Flow[] = ['uploaded', 'inline'];
@@ -306,20 +383,46 @@ await batchRate(
   n8.ref,
   n8.xs.slice(0, 4).map((x) => ({ x, w: n8.w })),
 ); // key set loaded on the first worker
-const rates = { uploaded: [[], []] as number[][], inline: [[], []] as number[][] };
-const batchCosts = { uploaded: [[], []] as BatchCost[][], inline: [[], []] as BatchCost[][] };
+/** Per worker size and flow: items/s (or per-item costs) of each round, with 1 worker and with 2. */
+type PerConfig<T> = Record<Size, Record<Flow, [T[], T[]]>>;
+const perConfig = <T>(): PerConfig<T> => {
+  const flows = (): Record<Flow, [T[], T[]]> => ({ uploaded: [[], []], inline: [[], []] });
+  return { capped: flows(), whole: flows() };
+};
+const rates = perConfig<number>();
+const batchCosts = perConfig<BatchCost>();
 const engine: number[][] = [[], []];
 const loadDuring: number[] = [];
-const commandsBefore = await redisCommandsByName(probe);
-for (let round = 0; round < ROUNDS; round++) {
-  for (const flow of FLOWS) {
-    const { value, cost } = await timedBatch([first], flow);
-    rates[flow][0].push(value);
-    batchCosts[flow][0].push(cost);
+/** Timed batches of every worker size and flow with these workers running. */
+async function timedRounds(workers: WorkerProcess[]): Promise<void> {
+  for (const size of SIZES) {
+    for (const worker of workers) worker.cap?.set(cpusOf(size));
+    for (const flow of FLOWS) {
+      const { value, cost } = await timedBatch(workers, flow);
+      rates[size][flow][workers.length - 1].push(value);
+      batchCosts[size][flow][workers.length - 1].push(cost);
+    }
   }
+  // Uncapped between timed batches (warm-ups, and the per-job measurements after the rounds).
+  for (const worker of workers) worker.cap?.set(null);
+}
+// Warm-up, untimed, with both workers: until the upload cache is full and evicting, and Redis's memory and the
+// processes' heaps are at their steady size (before that, rounds run slower, whichever worker count they time).
+{
   const second = await startWorker(server.url, 1);
-  // Both hold the key set before timing: the new worker only takes jobs that waited (stealAfterMs) in the first
-  // one's shard, so warm-up batches run until its metrics show the key set loaded.
+  for (let i = 0; i <= 2 * UPLOAD_CACHE_BATCHES; i++) {
+    for (const flow of FLOWS) await batchRate(api, n8.ref, await (await batchOf(flow))());
+  }
+  await second.stop();
+}
+/**
+ * A second worker, warm: it holds the key set (it only takes jobs that waited stealAfterMs in the first one's shard
+ * until it has it, so batches run until its metrics show it loaded), and it has run full batches of both flows,
+ * so its heaps are at their steady size: a new process first-touches megabytes of fresh memory per item, and
+ * timing that would charge its start-up to the two-worker rate.
+ */
+async function secondWorker(): Promise<WorkerProcess> {
+  const second = await startWorker(server.url, 1);
   const warmUntil = Date.now() + 120_000;
   while ((await loadedKeySets(second)) < 1) {
     if (Date.now() > warmUntil) throw new Error('the second worker never loaded the key set');
@@ -329,41 +432,36 @@ for (let round = 0; round < ROUNDS; round++) {
       n8.xs.slice(0, 40).map((x) => ({ x, w: n8.w })),
     );
   }
-  for (const flow of FLOWS) {
-    const { value, cost } = await timedBatch([first, second], flow);
-    rates[flow][1].push(value);
-    batchCosts[flow][1].push(cost);
-  }
+  for (let i = 0; i < 4; i++) for (const flow of FLOWS) await batchRate(api, n8.ref, await (await batchOf(flow))());
+  return second;
+}
+for (let round = 0; round < ROUNDS; round++) {
+  // One worker first in even rounds, two first in odd ones: a drift over the run favours neither.
+  if (round % 2 === 0) await timedRounds([first]);
+  const second = await secondWorker();
+  await timedRounds([first, second]);
   loadDuring.push(loadavg()[0]);
   await second.stop();
+  if (round % 2 === 1) await timedRounds([first]);
   // The engine alone in 1 and 2 plain threads, same rounds: what this machine allows right now.
   for (const [i, threads] of [1, 2].entries())
     engine[i].push(await engineRate(threads, { keySet: n8.bytes, x: n8.xs[0], w: n8.w, program, ms: 1000 }));
 }
-const commandsAfter = await redisCommandsByName(probe);
-// Per item batched over the scaling rounds (their warm-ups and the engine-alone runs' idle time included).
-const commandsPerItem = Object.fromEntries(
-  Object.entries(commandsAfter)
-    .map(([name, { calls, usec }]) => {
-      const before = commandsBefore[name] ?? { calls: 0, usec: 0 };
-      const items = ROUNDS * 4 * ITEMS;
-      return [name, { calls: (calls - before.calls) / items, usec: (usec - before.usec) / items }] as const;
-    })
-    .filter(([, perItem]) => perItem.calls >= 0.05)
-    .sort((a, b) => b[1].usec - a[1].usec),
-);
-const speedup = (flow: Flow): { one: number; two: number; ratio: number } => {
-  const [one, two] = rates[flow].map(median);
+const speedup = (size: Size, flow: Flow): { one: number; two: number; ratio: number } => {
+  const [one, two] = rates[size][flow].map(median);
   return { one, two, ratio: two / one };
 };
-const costOf = (config: BatchCost[]): BatchCost => ({
-  apiCpuMs: median(config.map((c) => c.apiCpuMs)),
-  workerCpuMs: median(config.map((c) => c.workerCpuMs)),
-  redisBytes: median(config.map((c) => c.redisBytes)),
-  redisCommands: median(config.map((c) => c.redisCommands)),
-  redisCpuMs: median(config.map((c) => c.redisCpuMs)),
+type CostSummary = Omit<BatchCost, 'commands' | 'faults'>;
+const costOf = (rounds: BatchCost[]): CostSummary => ({
+  apiCpuMs: median(rounds.map((c) => c.apiCpuMs)),
+  workerCpuMs: median(rounds.map((c) => c.workerCpuMs)),
+  redisBytes: median(rounds.map((c) => c.redisBytes)),
+  redisCommands: median(rounds.map((c) => c.redisCommands)),
+  redisCpuMs: median(rounds.map((c) => c.redisCpuMs)),
 });
-const perItem = { uploaded: batchCosts.uploaded.map(costOf), inline: batchCosts.inline.map(costOf) };
+const perItem = Object.fromEntries(
+  SIZES.map((size) => [size, Object.fromEntries(FLOWS.map((flow) => [flow, batchCosts[size][flow].map(costOf)]))]),
+) as Record<Size, Record<Flow, CostSummary[]>>;
 const engineScaling = median(engine[1]) / median(engine[0]);
 
 // 2. per-job cost, one evaluation at a time: in-process pool vs Redis + one worker process
@@ -443,24 +541,30 @@ const FLOW_NAMES: Record<Flow, string> = {
   uploaded: 'uploaded operands',
   inline: 'operands inline with the request',
 };
+const SIZE_NAMES: Record<Size, string> = {
+  capped: `workers capped at ${CAPPED_WORKER_CPUS} CPU`,
+  whole: 'workers with a whole CPU',
+};
+/** The target's measure: capped workers where the machine allows caps. */
+const TARGET_SIZE: Size = SIZES[0];
 const rows = [
-  ...FLOWS.flatMap((flow) => {
-    const { one, two, ratio } = speedup(flow);
-    const target = flow === 'uploaded' ? ` (target ≥ ${TARGET}×: ${ratio >= TARGET ? 'met' : 'MISSED'})` : '';
-    return [
-      [`${FLOW_NAMES[flow]}: throughput, 1 worker process`, `${one.toFixed(1)} items/s`, ''],
-      [
-        `${FLOW_NAMES[flow]}: throughput, 2 worker processes`,
-        `${two.toFixed(1)} items/s`,
-        `${ratio.toFixed(2)}×${target}`,
-      ],
-      ...perItem[flow].map((c, i) => [
-        `${FLOW_NAMES[flow]}, ${i + 1} worker${i ? 's' : ''}: per item CPU API / workers / Redis; Redis`,
-        `${c.apiCpuMs.toFixed(2)} / ${c.workerCpuMs.toFixed(2)} / ${c.redisCpuMs.toFixed(2)} ms; ${c.redisCommands.toFixed(1)} commands, ${kib(c.redisBytes)}`,
-        `${itemsPerJob(ITEMS)} items per job`,
-      ]),
-    ];
-  }),
+  ...SIZES.flatMap((size) =>
+    FLOWS.flatMap((flow) => {
+      const { one, two, ratio } = speedup(size, flow);
+      const measure = size === TARGET_SIZE && flow === 'uploaded';
+      const target = measure ? ` (target ≥ ${TARGET}×: ${ratio >= TARGET ? 'met' : 'MISSED'})` : '';
+      const name = `${SIZE_NAMES[size]}, ${FLOW_NAMES[flow]}`;
+      return [
+        [`${name}: throughput, 1 worker process`, `${one.toFixed(1)} items/s`, ''],
+        [`${name}: throughput, 2 worker processes`, `${two.toFixed(1)} items/s`, `${ratio.toFixed(2)}×${target}`],
+        ...perItem[size][flow].map((c, i) => [
+          `${name}, ${i + 1} worker${i ? 's' : ''}: per item CPU API / workers / Redis; Redis`,
+          `${c.apiCpuMs.toFixed(2)} / ${c.workerCpuMs.toFixed(2)} / ${c.redisCpuMs.toFixed(2)} ms; ${c.redisCommands.toFixed(1)} commands, ${kib(c.redisBytes)}`,
+          `${itemsPerJob(ITEMS)} items per job`,
+        ]),
+      ];
+    }),
+  ),
   ['engine alone (no queue): 1 thread', `${median(engine[0]).toFixed(0)} items/s`, ''],
   [
     'engine alone (no queue): 2 threads',
@@ -487,7 +591,7 @@ const rows = [
   ]),
 ];
 const table = [
-  `distributed mode: N=8192 dot product over 64 slots, ${ITEMS}-item batches (${itemsPerJob(ITEMS)} items per job), fresh ciphertexts each batch, median of ${ROUNDS} rounds; workers ${PINNED ? 'on one CPU each (taskset)' : 'not pinned (no taskset or one CPU)'}; load average ${load.before.toFixed(2)} → ${loadDuring.map((l) => l.toFixed(2)).join(', ')} (batch rounds) → ${load.after.toFixed(2)}`,
+  `distributed mode: N=8192 dot product over 64 slots, ${ITEMS}-item batches (${itemsPerJob(ITEMS)} items per job), fresh ciphertexts each batch, median of ${ROUNDS} rounds; workers ${PINNED ? 'on one CPU each (taskset)' : 'not pinned (no taskset or one CPU)'}${'unavailable' in CAPS ? `; no CPU caps (${CAPS.unavailable})` : ''}; Redis ${redisThp ? 'with' : 'without'} transparent huge pages; load average ${load.before.toFixed(2)} → ${loadDuring.map((l) => l.toFixed(2)).join(', ')} (batch rounds) → ${load.after.toFixed(2)}`,
   '',
   '| measure | value | note |',
   '| --- | --- | --- |',
@@ -506,10 +610,16 @@ writeFileSync(
       load: { ...load, duringBatchRounds: loadDuring },
       itemsPerJob: itemsPerJob(ITEMS),
       pinned: PINNED,
+      cappedWorkerCpus: SIZES.includes('capped') ? CAPPED_WORKER_CPUS : null,
+      cpuCaps: 'unavailable' in CAPS ? CAPS.unavailable : 'cgroup CPU quota',
+      redisTransparentHugePages: redisThp,
       batchCostPerItem: perItem,
-      redisCommandsPerItem: commandsPerItem,
+      /** Every timed batch's costs, with Redis's time per item by command. */
+      batchRounds: batchCosts,
       itemsPerSecond: rates,
-      speedup: { uploaded: speedup('uploaded').ratio, inline: speedup('inline').ratio },
+      speedup: Object.fromEntries(
+        SIZES.map((size) => [size, Object.fromEntries(FLOWS.map((flow) => [flow, speedup(size, flow).ratio]))]),
+      ),
       engineAloneItemsPerSecond: { oneThread: engine[0], twoThreads: engine[1] },
       engineScaling,
       costs,

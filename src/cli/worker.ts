@@ -22,6 +22,7 @@ sets it uses loaded, and answers through Redis. SIGTERM or SIGINT drains it: run
 Tuning (environment; the same on API nodes): HEFTY_REDIS_PREFIX ('hefty:'), HEFTY_SHARDS (8), HEFTY_JOB_LOCK_MS (10000),
 HEFTY_STALLED_INTERVAL_MS (5000), HEFTY_RESULT_TTL_MS (60000), HEFTY_STEAL_AFTER_MS (250),
 HEFTY_WORKER_KEYSET_BYTES (1 GiB), HEFTY_WORKER_OPERAND_BYTES (256 MiB), HEFTY_HEARTBEAT_MS (1000),
+HEFTY_WORKER_PREFETCH (1: jobs taken beyond the slots, their operands read while the slots run),
 HEFTY_NATIVE_THREADS (intra-op threads per evaluation thread).`;
 
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;

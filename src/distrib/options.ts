@@ -21,6 +21,11 @@ export interface DistributedOptions {
   workerOperandBytes: number;
   /** Worker heartbeat period; a worker silent for 3 periods is out of the membership (HEFTY_HEARTBEAT_MS). */
   heartbeatMs: number;
+  /**
+   * Jobs a worker takes beyond its slots (HEFTY_WORKER_PREFETCH, 1): their operands are read while the slots run,
+   * so a slot starts its next job without waiting on Redis.
+   */
+  workerPrefetch: number;
 }
 
 export const DEFAULT_DISTRIBUTED_OPTIONS: DistributedOptions = {
@@ -33,6 +38,7 @@ export const DEFAULT_DISTRIBUTED_OPTIONS: DistributedOptions = {
   workerKeySetBytes: 1 << 30,
   workerOperandBytes: 256 << 20,
   heartbeatMs: 1000,
+  workerPrefetch: 1,
 };
 
 const ENV: Record<keyof DistributedOptions, string> = {
@@ -44,6 +50,7 @@ const ENV: Record<keyof DistributedOptions, string> = {
   workerKeySetBytes: 'HEFTY_WORKER_KEYSET_BYTES',
   workerOperandBytes: 'HEFTY_WORKER_OPERAND_BYTES',
   heartbeatMs: 'HEFTY_HEARTBEAT_MS',
+  workerPrefetch: 'HEFTY_WORKER_PREFETCH',
 };
 
 const MINIMUM: Record<keyof DistributedOptions, number> = {
@@ -55,6 +62,7 @@ const MINIMUM: Record<keyof DistributedOptions, number> = {
   workerKeySetBytes: 1,
   workerOperandBytes: 1,
   heartbeatMs: 100,
+  workerPrefetch: 0,
 };
 
 export function distributedOptions(

@@ -264,7 +264,10 @@ export class WorkerNode {
     timer.unref();
   }
 
-  /** Takes jobs while pool slots are free; calls made while it runs make it go round once more. */
+  /**
+   * Takes jobs while pool slots are free, and workerPrefetch more (they wait for a slot with their operands read);
+   * calls made while it runs make it go round once more.
+   */
   private fill(): void {
     if (this.filling) {
       this.fillAgain = true;
@@ -275,7 +278,7 @@ export class WorkerNode {
       try {
         do {
           this.fillAgain = false;
-          while (!this.draining && this.running < this.options.slots) {
+          while (!this.draining && this.running < this.options.slots + this.options.workerPrefetch) {
             const taken = await this.take().catch(() => undefined);
             if (!taken) break;
             this.running++;

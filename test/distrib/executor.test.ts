@@ -344,6 +344,36 @@ describeWithRedis('distributed executor', (binary) => {
     }
   }, 120_000);
 
+  it('a worker reads its next job while its slot runs it (prefetch), and with prefetch 0 only after', async () => {
+    const x = Array.from({ length: 3 }, (_, i) => encrypt(randomVector(16, 90 + i)));
+    expect(itemsPerJob(x.length)).toBe(1);
+    for (const workerPrefetch of [1, 0]) {
+      let firstDone = false;
+      const node = await worker({ workerPrefetch }, (op) => {
+        if (op === 'negate') firstDone = true;
+      });
+      // Operand bytes the worker read from Redis (one request-scoped operand per job), sampled on a short timer
+      // until the first item is done (a slow item: hundreds of rotations).
+      const readBeforeFirstDone = (async () => {
+        let read = 0;
+        while (!firstDone) {
+          read = await counter(node, 'hefty_worker_redis_bytes_total', { direction: 'read', what: 'operand' });
+          await new Promise((resolve) => setTimeout(resolve, 2));
+        }
+        return Math.round(read / x[0].byteLength);
+      })();
+      try {
+        const api = await executor();
+        const results = await api.runBatch(ref('ks1'), slowProgram, x.map((bytes) => ({ x: bytes })), 'hefty');
+        expect(results.every((r) => 'outputs' in r)).toBe(true);
+        // With prefetch the second job's operand is in hand while the first runs; without, only once it is done.
+        expect(await readBeforeFirstDone).toBe(workerPrefetch ? 2 : 1);
+      } finally {
+        await node.drain();
+      }
+    }
+  }, 120_000);
+
   it('an idempotent retry after the client went away runs the cancelled jobs again, and no job twice', async () => {
     const controller = new AbortController();
     const node = await worker({}, (op) => {
