@@ -10,8 +10,9 @@
  *         besides the workers', as on hosts of their own in a deployment: what adding a worker adds;
  *       - whole: each worker may use its whole CPU, and the API side and Redis take their CPU from the workers'
  *         (on a 2-CPU machine at most 2W / (W + A + R); docs/scaling.md).
- *     The upload cache is bounded (3 batches), as a service's is, and untimed warm-up batches run until it evicts,
- *     so that Redis's memory is at its steady size; one worker goes first in even rounds, two in odd ones.
+ *     Timed at steady state: the upload cache is bounded (3 batches), as a service's is, and untimed warm-up
+ *     batches run until it evicts; the second worker lives for the whole run (stopped while one worker is timed);
+ *     one worker goes first in even rounds, two in odd ones.
  *     Two operand flows, each with fresh ciphertexts every round (nothing cached on a worker yet):
  *       - uploaded: clients upload their ciphertexts first (POST /v1/keysets/:id/ciphertexts, outside the timed
  *         window), then evaluate them by id; the API node names them, workers read them from Redis — the
@@ -23,9 +24,7 @@
  *     and through Redis to one worker process; mean latency of each and the difference (the distributed path's
  *     overhead), API-side and worker CPU per job, and Redis traffic per job (INFO stats, both directions).
  * The machine's load average is printed with the results: on a shared machine it bounds the scaling ratio.
- * Usage: `node bench/distributed.ts [--full] [--redis-thp]`; `--redis-thp` runs the bench's Redis with transparent
- * huge pages (docs/scaling.md: first touches of fresh pages are most of Redis's CPU on some VMs).
- * Results: bench/results/<date>-distributed.{json,md}.
+ * Usage: `node bench/distributed.ts [--full]`. Results: bench/results/<date>-distributed.{json,md}.
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -48,7 +47,6 @@ import { cpuCaps, type CpuCap } from './cpu-cap.ts';
 import { engineRate } from './engine-workers.ts';
 
 const full = process.argv.includes('--full');
-const redisThp = process.argv.includes('--redis-thp');
 const ITEMS = full ? 240 : 120;
 const ROUNDS = full ? 9 : 7;
 const SEQUENTIAL = full ? 40 : 16;
@@ -82,11 +80,7 @@ async function startRedis(): Promise<{ url: string; pid: number; stop: () => voi
   if (provision.status !== 0 || !binary) throw new Error(`no redis-server: ${provision.stderr}`);
   const dir = mkdtempSync(join(tmpdir(), 'hefty-bench-redis-'));
   const port = await freePort();
-  const args = ['--port', String(port), '--bind', '127.0.0.1', '--dir', dir, '--save', ''];
-  // jemalloc backs its memory with huge pages when asked, and Redis stops refusing them (safe without forks: no
-  // snapshots here).
-  const child = spawn(binary, redisThp ? [...args, '--disable-thp', 'no'] : args, {
-    env: redisThp ? { ...process.env, MALLOC_CONF: 'thp:always' } : process.env,
+  const child = spawn(binary, ['--port', String(port), '--bind', '127.0.0.1', '--dir', dir, '--save', ''], {
     stdio: ['ignore', 'pipe', 'ignore'],
   });
   // Never outlive the bench, however it ends.
@@ -167,16 +161,22 @@ async function startWorker(url: string, cpu: number): Promise<WorkerProcess> {
   };
 }
 
-async function workerCpuSeconds(worker: WorkerProcess): Promise<number> {
+/** The value of one series (name and labels, as /metrics writes them) of a worker's metrics; NaN when absent. */
+async function workerMetric(worker: WorkerProcess, series: string): Promise<number> {
   const text = await (await fetch(`${worker.metricsUrl}/metrics`)).text();
-  const line = text.split('\n').find((l) => l.startsWith('hefty_process_cpu_seconds_total '));
+  const line = text.split('\n').find((l) => l.startsWith(`${series} `));
   return Number(line?.split(' ')[1] ?? NaN);
 }
+const workerCpuSeconds = (worker: WorkerProcess) => workerMetric(worker, 'hefty_process_cpu_seconds_total');
+const homeShards = (worker: WorkerProcess) => workerMetric(worker, 'hefty_worker_running_jobs{what="home_shards"}');
 
-async function loadedKeySets(worker: WorkerProcess): Promise<number> {
-  const text = await (await fetch(`${worker.metricsUrl}/metrics`)).text();
-  const line = text.split('\n').find((l) => l.startsWith('hefty_worker_loaded_keysets{what="count"}'));
-  return Number(line?.split(' ')[1] ?? 0);
+/** Polls `condition` (a worker's state shows only in its metrics) until it holds, for at most two minutes. */
+async function until(what: string, condition: () => Promise<boolean>): Promise<void> {
+  const end = Date.now() + 120_000;
+  while (!(await condition())) {
+    if (Date.now() > end) throw new Error(`${what}: not within two minutes`);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
 }
 
 /** Numeric fields of one INFO section, in the order named. */
@@ -406,47 +406,51 @@ async function timedRounds(workers: WorkerProcess[]): Promise<void> {
   // Uncapped between timed batches (warm-ups, and the per-job measurements after the rounds).
   for (const worker of workers) worker.cap?.set(null);
 }
-// Warm-up, untimed, with both workers: until the upload cache is full and evicting, and Redis's memory and the
-// processes' heaps are at their steady size (before that, rounds run slower, whichever worker count they time).
-{
-  const second = await startWorker(server.url, 1);
-  for (let i = 0; i <= 2 * UPLOAD_CACHE_BATCHES; i++) {
-    for (const flow of FLOWS) await batchRate(api, n8.ref, await (await batchOf(flow))());
-  }
-  await second.stop();
+// The second worker lives for the whole run, as workers do in a deployment: a new process first-touches megabytes
+// of fresh memory per item until its heaps and caches are at their steady size, and timing that would charge its
+// start-up to the two-worker rate. For one-worker batches it is stopped (SIGSTOP) while idle: it holds no job, its
+// heartbeat lapses and the first worker takes over its shards; SIGCONT brings it back with its key set loaded.
+const second = await startWorker(server.url, 1);
+
+async function alone(): Promise<void> {
+  second.child.kill('SIGSTOP');
+  await until('the first worker taking over every shard', async () => (await homeShards(first)) === shared.shards);
 }
-/**
- * A second worker, warm: it holds the key set (it only takes jobs that waited stealAfterMs in the first one's shard
- * until it has it, so batches run until its metrics show it loaded), and it has run full batches of both flows,
- * so its heaps are at their steady size: a new process first-touches megabytes of fresh memory per item, and
- * timing that would charge its start-up to the two-worker rate.
- */
-async function secondWorker(): Promise<WorkerProcess> {
-  const second = await startWorker(server.url, 1);
-  const warmUntil = Date.now() + 120_000;
-  while ((await loadedKeySets(second)) < 1) {
-    if (Date.now() > warmUntil) throw new Error('the second worker never loaded the key set');
-    await batchRate(
-      api,
-      n8.ref,
-      n8.xs.slice(0, 40).map((x) => ({ x, w: n8.w })),
-    );
-  }
-  for (let i = 0; i < 4; i++) for (const flow of FLOWS) await batchRate(api, n8.ref, await (await batchOf(flow))());
-  return second;
+async function together(): Promise<void> {
+  second.child.kill('SIGCONT');
+  await until('the second worker back in the membership', async () => (await homeShards(second)) > 0);
+}
+// Warm-up, untimed, with both workers: until the second worker holds the key set (it takes jobs from the first
+// one's shard only once they waited stealAfterMs until then), the upload cache is full and evicting, and Redis's
+// memory and the processes' heaps are at their steady size (before that, rounds run slower, whichever worker
+// count they time).
+await until('the second worker loading the key set', async () => {
+  await batchRate(
+    api,
+    n8.ref,
+    n8.xs.slice(0, 40).map((x) => ({ x, w: n8.w })),
+  );
+  return (await workerMetric(second, 'hefty_worker_loaded_keysets{what="count"}')) >= 1;
+});
+for (let i = 0; i <= 2 * UPLOAD_CACHE_BATCHES; i++) {
+  for (const flow of FLOWS) await batchRate(api, n8.ref, await (await batchOf(flow))());
 }
 for (let round = 0; round < ROUNDS; round++) {
   // One worker first in even rounds, two first in odd ones: a drift over the run favours neither.
-  if (round % 2 === 0) await timedRounds([first]);
-  const second = await secondWorker();
-  await timedRounds([first, second]);
+  const order = round % 2 === 0 ? [[first], [first, second]] : [[first, second], [first]];
+  for (const workers of order) {
+    if (workers.length === 1) await alone();
+    else await together();
+    await timedRounds(workers);
+  }
   loadDuring.push(loadavg()[0]);
-  await second.stop();
-  if (round % 2 === 1) await timedRounds([first]);
   // The engine alone in 1 and 2 plain threads, same rounds: what this machine allows right now.
+  await alone();
   for (const [i, threads] of [1, 2].entries())
     engine[i].push(await engineRate(threads, { keySet: n8.bytes, x: n8.xs[0], w: n8.w, program, ms: 1000 }));
 }
+second.child.kill('SIGCONT');
+await second.stop();
 const speedup = (size: Size, flow: Flow): { one: number; two: number; ratio: number } => {
   const [one, two] = rates[size][flow].map(median);
   return { one, two, ratio: two / one };
@@ -591,7 +595,7 @@ const rows = [
   ]),
 ];
 const table = [
-  `distributed mode: N=8192 dot product over 64 slots, ${ITEMS}-item batches (${itemsPerJob(ITEMS)} items per job), fresh ciphertexts each batch, median of ${ROUNDS} rounds; workers ${PINNED ? 'on one CPU each (taskset)' : 'not pinned (no taskset or one CPU)'}${'unavailable' in CAPS ? `; no CPU caps (${CAPS.unavailable})` : ''}; Redis ${redisThp ? 'with' : 'without'} transparent huge pages; load average ${load.before.toFixed(2)} → ${loadDuring.map((l) => l.toFixed(2)).join(', ')} (batch rounds) → ${load.after.toFixed(2)}`,
+  `distributed mode: N=8192 dot product over 64 slots, ${ITEMS}-item batches (${itemsPerJob(ITEMS)} items per job), fresh ciphertexts each batch, median of ${ROUNDS} rounds; workers ${PINNED ? 'on one CPU each (taskset)' : 'not pinned (no taskset or one CPU)'}${'unavailable' in CAPS ? `; no CPU caps (${CAPS.unavailable})` : ''}; load average ${load.before.toFixed(2)} → ${loadDuring.map((l) => l.toFixed(2)).join(', ')} (batch rounds) → ${load.after.toFixed(2)}`,
   '',
   '| measure | value | note |',
   '| --- | --- | --- |',
@@ -612,7 +616,6 @@ writeFileSync(
       pinned: PINNED,
       cappedWorkerCpus: SIZES.includes('capped') ? CAPPED_WORKER_CPUS : null,
       cpuCaps: 'unavailable' in CAPS ? CAPS.unavailable : 'cgroup CPU quota',
-      redisTransparentHugePages: redisThp,
       batchCostPerItem: perItem,
       /** Every timed batch's costs, with Redis's time per item by command. */
       batchRounds: batchCosts,

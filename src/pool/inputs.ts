@@ -1,6 +1,7 @@
 /**
  * Batch-item inputs → job inputs: ciphertext bytes are copied into transferable buffers (or moved, with
- * transferInputs), cache references become shared cached operands, plain vectors become Float64Arrays.
+ * transferInputs), cache references become cached operands (shared bytes, or a copy that moves), plain vectors
+ * become Float64Arrays.
  */
 import type { Program } from '../api/program.ts';
 import { HeftyError } from '../errors.ts';
@@ -52,7 +53,9 @@ export function jobInputs(
       const shared = value.buffer instanceof SharedArrayBuffer;
       inputs[name] = { kind: 'bytes', bytes: shared || movable.has(value) ? value : transferableCopy(value) };
     } else if (isCacheEntry(value)) {
-      inputs[name] = { kind: 'cached', hash: value.hash, bytes: value.bytes };
+      // Shared bytes go as they are; a cache's own unshared ones as a copy that moves (the cache keeps its own).
+      const shared = value.bytes.buffer instanceof SharedArrayBuffer;
+      inputs[name] = { kind: 'cached', hash: value.hash, bytes: shared ? value.bytes : transferableCopy(value.bytes) };
     } else if (typeof value === 'object' && value !== null && 'cached' in value) {
       const entry = cache.get(value.cached, value.scope);
       if (!entry) throw new HeftyError('E_NOT_FOUND', `no cached ciphertext ${value.cached} (expired or never cached)`);

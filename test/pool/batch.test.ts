@@ -4,6 +4,7 @@
  * metrics, and the WASM engine inside workers.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { sha256 } from '../../src/pool/cache.ts';
 import { createPool, type Pool } from '../../src/pool/pool.ts';
 import { encodeKeySet, type Program } from '../../src/index.ts';
 import { expectHeftyErrorAsync, randomVector } from '../helpers.ts';
@@ -92,6 +93,18 @@ describe('pool batches', () => {
     expect(own.map((b) => b.byteLength)).toEqual([0, 0]); // moved, not copied
     expect(twice.byteLength).toBe(inner.length); // used twice: copied
     expect(view.byteLength).toBe(inner.length + 8); // a view into a larger buffer: copied
+  });
+
+  it("a cache entry's own (unshared) bytes go to the workers as copies: the entry keeps them", async () => {
+    const keySet = await pool.addKeySet(c.keySet);
+    const x = [1, 2, 3];
+    const bytes = encryptBytes(c.ctx, x);
+    const entry = { bytes, hash: sha256(bytes) };
+    const items = Array.from({ length: 6 }, () => ({ x: entry, w: [1, 1, 1] }));
+    const results = await pool.runBatch(keySet, dotProgram, items, { transferInputs: true });
+    for (const r of results) expect(decrypt(c.ctx, outputsOf(r).outputs.z)[0]).toBeCloseTo(6, 4);
+    expect(entry.bytes.byteLength).toBe(bytes.byteLength); // not moved away from the cache that holds it
+    expect(entry.bytes.buffer).toBeInstanceOf(ArrayBuffer);
   });
 
   it('isolates item errors: bad items fail with their own code, the others succeed', async () => {
