@@ -19,7 +19,8 @@
  *         criterion's measure;
  *       - inline: every item's 384 KiB ciphertext comes with the request, through the API node into Redis and out
  *         to a worker — on this machine the API node and Redis then spend their CPU on the workers' cores.
- *     The API side's CPU, the workers' CPU, Redis commands and bytes per item are measured over the batch rounds.
+ *     The API side's CPU, the workers' CPU, Redis's CPU, commands and bytes, and each process's page faults per
+ *     item are measured over the batch rounds.
  *  2. per-job cost, N=8192 and N=16384: one evaluation at a time through the in-process pool (1 worker thread)
  *     and through Redis to one worker process; mean latency of each and the difference (the distributed path's
  *     overhead), API-side and worker CPU per job, and Redis traffic per job (INFO stats, both directions).
@@ -47,7 +48,7 @@ import { cpuCaps, type CpuCap } from './cpu-cap.ts';
 import { engineRate } from './engine-workers.ts';
 
 const full = process.argv.includes('--full');
-const ITEMS = full ? 240 : 120;
+const ITEMS = full ? 480 : 240;
 const ROUNDS = full ? 9 : 7;
 const SEQUENTIAL = full ? 40 : 16;
 const CLI = fileURLToPath(new URL('../src/cli.ts', import.meta.url));
