@@ -55,8 +55,8 @@ describeWithRedis('service nodes sharing Redis', (binary) => {
     await server?.stop();
   });
 
-  function encrypted(values: number[]): Buffer {
-    const v = ctx.encrypt(values);
+  function encrypted(values: number[], client: HeftyContext = ctx): Buffer {
+    const v = client.encrypt(values);
     try {
       return Buffer.from(v.serialize());
     } finally {
@@ -83,6 +83,15 @@ describeWithRedis('service nodes sharing Redis', (binary) => {
     }
   }
 
+  async function uploadKeySet(node: HeftyApp, bytes: Uint8Array, name: string) {
+    return node.inject({
+      method: 'POST',
+      url: `/v1/keysets?name=${name}`,
+      headers: { ...auth(), ...octet },
+      payload: Buffer.from(bytes),
+    });
+  }
+
   async function evalDot(node: HeftyApp, keySetId: string, ciphertextId: string, w: number[]) {
     return node.inject({
       method: 'POST',
@@ -94,12 +103,7 @@ describeWithRedis('service nodes sharing Redis', (binary) => {
 
   it('a key set and a ciphertext uploaded through one node evaluate through the other; deletes are seen by both', async () => {
     expect(nodeA.services.store.kind).toBe('redis');
-    const upload = await nodeA.inject({
-      method: 'POST',
-      url: '/v1/keysets?name=main',
-      headers: { ...auth(), ...octet },
-      payload: Buffer.from(keySet),
-    });
+    const upload = await uploadKeySet(nodeA, keySet, 'main');
     expect(upload.statusCode).toBe(201);
     const keySetId = upload.json().id;
     const x = randomVector(32, 3);
@@ -130,12 +134,7 @@ describeWithRedis('service nodes sharing Redis', (binary) => {
       404,
     );
     // The deleted key set's cached ciphertexts went with it.
-    const reupload = await nodeA.inject({
-      method: 'POST',
-      url: '/v1/keysets?name=main',
-      headers: { ...auth(), ...octet },
-      payload: Buffer.from(keySet),
-    });
+    const reupload = await uploadKeySet(nodeA, keySet, 'main');
     expect(reupload.json().id).toBe(keySetId);
     expect((await evalDot(nodeA, keySetId, ct.json().id, w)).statusCode).toBe(404);
   });
@@ -145,12 +144,7 @@ describeWithRedis('service nodes sharing Redis', (binary) => {
     try {
       const ids: string[] = [];
       for (const { keySet: bytes } of clients) {
-        const upload = await nodeA.inject({
-          method: 'POST',
-          url: '/v1/keysets?name=rotating',
-          headers: { ...auth(), ...octet },
-          payload: Buffer.from(bytes),
-        });
+        const upload = await uploadKeySet(nodeA, bytes, 'rotating');
         expect(upload.statusCode).toBe(201);
         ids.push(upload.json().id);
       }
@@ -160,9 +154,7 @@ describeWithRedis('service nodes sharing Redis', (binary) => {
       const w = randomVector(32, 5);
       for (const [k, { ctx: client }] of clients.entries()) {
         const x = randomVector(32, 6 + k);
-        const v = client.encrypt(x);
-        const bytes = Buffer.from(v.serialize());
-        v.dispose();
+        const bytes = encrypted(x, client);
         const answer = await nodeB.inject({
           method: 'POST',
           url: `/v1/keysets/${ids[k]}/eval`,
