@@ -248,39 +248,35 @@ function pageFaults(pid: number): number {
 async function measured<T>(workers: WorkerProcess[], run: () => Promise<T>): Promise<{ value: T; cost: BatchCost }> {
   const cpu = process.cpuUsage();
   const workerCpu = async () => (await Promise.all(workers.map(workerCpuSeconds))).reduce((a, b) => a + b, 0);
-  const faults = () => ({
-    api: pageFaults(process.pid),
-    workers: workers.reduce((sum, w) => sum + pageFaults(w.child.pid!), 0),
-    redis: pageFaults(server.pid),
+  /** Counters read before and after the run (page faults first: reading the others touches memory too). */
+  const snapshot = async () => ({
+    faults: {
+      api: pageFaults(process.pid),
+      workers: workers.reduce((sum, w) => sum + pageFaults(w.child.pid!), 0),
+      redis: pageFaults(server.pid),
+    },
+    workerCpu: await workerCpu(),
+    traffic: await redisTraffic(probe),
+    commands: await redisCommandsByName(probe),
+    redisCpu: await redisCpuSeconds(probe),
   });
-  const f0 = faults();
-  const [w0, t0, c0, r0] = [
-    await workerCpu(),
-    await redisTraffic(probe),
-    await redisCommandsByName(probe),
-    await redisCpuSeconds(probe),
-  ];
+  const before = await snapshot();
   const value = await run();
   const used = process.cpuUsage(cpu);
-  const f1 = faults();
-  const [w1, t1, c1, r1] = [
-    await workerCpu(),
-    await redisTraffic(probe),
-    await redisCommandsByName(probe),
-    await redisCpuSeconds(probe),
-  ];
+  const after = await snapshot();
   const n = ITEMS;
-  const commands = commandsPerItem(c0, c1, n);
+  const commands = commandsPerItem(before.commands, after.commands, n);
+  const faults = (key: keyof BatchCost['faults']) => (after.faults[key] - before.faults[key]) / n;
   return {
     value,
     cost: {
       apiCpuMs: (used.user + used.system) / 1000 / n,
-      workerCpuMs: ((w1 - w0) * 1000) / n,
-      redisBytes: (t1.input - t0.input + t1.output - t0.output) / n,
+      workerCpuMs: ((after.workerCpu - before.workerCpu) * 1000) / n,
+      redisBytes: (after.traffic.input - before.traffic.input + after.traffic.output - before.traffic.output) / n,
       redisCommands: Object.values(commands).reduce((sum, { calls }) => sum + calls, 0),
-      redisCpuMs: ((r1 - r0) * 1000) / n,
+      redisCpuMs: ((after.redisCpu - before.redisCpu) * 1000) / n,
       commands,
-      faults: { api: (f1.api - f0.api) / n, workers: (f1.workers - f0.workers) / n, redis: (f1.redis - f0.redis) / n },
+      faults: { api: faults('api'), workers: faults('workers'), redis: faults('redis') },
     },
   };
 }
